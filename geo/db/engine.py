@@ -1,0 +1,114 @@
+"""Engines, database creation and migrations, for the embedded cluster or a given server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from geo.db.cluster import EmbeddedCluster
+from geo.errors import SetupError
+from geo.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+EXTENSIONS = ("postgis", "pgrouting")
+
+
+def embedded_cluster(settings: Settings) -> EmbeddedCluster:
+    """The embedded cluster for these settings (in ``state_dir / "pg"``)."""
+    return EmbeddedCluster(settings.state_dir / "pg", port=settings.pg_port, bin_dir=settings.pg_bin_dir)
+
+
+def database_url(settings: Settings, database: str | None = None) -> str:
+    """SQLAlchemy URL of the platform database: ``YIZHAN_DATABASE_URL`` or the embedded one."""
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        if database:
+            url = url.set(database=database)
+        return url.render_as_string(hide_password=False)
+    return embedded_cluster(settings).url(database or settings.database_name)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine that checks connections before use (so a restarted server is picked up)."""
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
+    """Create the database of ``url`` if missing and the extensions in it.
+
+    ``postgis`` is required; other extensions (``pgrouting``) are created when available.
+    """
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+    engine = create_engine(target, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
+            for ext in extensions:
+                if ext in available:
+                    conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
+                elif ext == "postgis":
+                    msg = "PostGIS is not installed on the database server"
+                    raise SetupError(msg)
+    finally:
+        engine.dispose()
+
+
+def drop_database(url: str) -> None:
+    """Drop the database of ``url`` (used by tests for throwaway databases)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic configuration pointing at our migrations and ``url``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Revert migrations down to ``revision``."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def prepare_database(settings: Settings) -> str:
+    """Make the platform database ready: start the embedded cluster if used, create, migrate.
+
+    Returns
+    -------
+    str
+        The database URL.
+    """
+    if settings.embedded:
+        embedded_cluster(settings).up()
+    url = database_url(settings)
+    ensure_database(url)
+    upgrade(url)
+    return url

@@ -1,0 +1,220 @@
+"""The spatial database: SQLAlchemy 2 / GeoAlchemy2 models of the service network.
+
+All geometries are stored in WGS-84 (SRID 4326) with GiST indexes. The database itself
+refuses invalid geometry (``CHECK ST_IsValid``) and points outside the service region (a
+trigger against the one-row ``service_region`` table), so no path can store either; ``geo``
+checks the same rules first to give a clear message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATION_STATUSES = ("active", "closed", "planned")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a stable constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _valid(column: str) -> CheckConstraint:
+    return CheckConstraint(f"ST_IsValid({column}) AND NOT ST_IsEmpty({column})", name=f"{column}_valid")
+
+
+class Timestamped:
+    """Creation and update times, set by the database."""
+
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+class ServiceRegion(Base):
+    """The outline of the area the platform serves (one row); points must fall inside it."""
+
+    __tablename__ = "service_region"
+    __table_args__ = (_valid("geom"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    tolerance_m: Mapped[float] = mapped_column(Float, nullable=False, default=500.0)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+class Dataset(Base):
+    """Provenance of each loaded layer: where it came from, its licence, whether generated."""
+
+    __tablename__ = "datasets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    licence: Mapped[str] = mapped_column(Text, nullable=False)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class District(Base):
+    """A county-level unit (区 / 县级市)."""
+
+    __tablename__ = "districts"
+    __table_args__ = (_valid("geom"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    adcode: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    name_en: Mapped[str | None] = mapped_column(String(80))
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+    towns: Mapped[list[Town]] = relationship(back_populates="district")
+
+
+class Town(Base):
+    """A township-level unit (镇 / 街道): official codes and names, generated seat and area."""
+
+    __tablename__ = "towns"
+    __table_args__ = (_valid("area"), CheckConstraint("population >= 0", name="population"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
+    code9: Mapped[str] = mapped_column(String(9), nullable=False)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    short_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    pinyin: Mapped[str | None] = mapped_column(String(80))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), nullable=False, index=True)
+    population: Mapped[int] = mapped_column(Integer, nullable=False)
+    population_source: Mapped[str] = mapped_column(String(40), nullable=False)
+    seat_source: Mapped[str] = mapped_column(String(40), nullable=False)
+    area_synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    seat = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    area = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+    district: Mapped[District] = relationship(back_populates="towns")
+
+
+class Station(Timestamped, Base):
+    """A rest station or service centre workers can go to."""
+
+    __tablename__ = "stations"
+    __table_args__ = (
+        _valid("geom"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in STATION_STATUSES) + ")", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    amenities: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False, default=list)
+    opening_hours: Mapped[str] = mapped_column(String(255), nullable=False, default="24/7")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="active")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    source: Mapped[str] = mapped_column(String(100), nullable=False, default="manual")
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class Grid(Base):
+    """A grid area (网格) of a town, the unit a grid member is responsible for."""
+
+    __tablename__ = "grids"
+    __table_args__ = (_valid("geom"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), nullable=False, index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+class GridMember(Timestamped, Base):
+    """A member of the grid team (网格员) of a town."""
+
+    __tablename__ = "grid_members"
+    __table_args__ = (_valid("base"), CheckConstraint("capacity >= 0", name="capacity"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), nullable=False, index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    skills: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False, default=list)
+    capacity: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
+    on_leave: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    base = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class Workplace(Base):
+    """A workplace with a grassroots union: where union members work (a demand layer)."""
+
+    __tablename__ = "workplaces"
+    __table_args__ = (_valid("geom"), CheckConstraint("members >= 0", name="members"))
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    sector: Mapped[str | None] = mapped_column(String(60))
+    members: Mapped[int] = mapped_column(Integer, nullable=False)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class Meta(Base):
+    """Free-form key/value facts about the loaded database (sample version, seed...)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value = mapped_column(JSONB, nullable=False)
+
+
+#: Tables whose point column must lie in the service region: table -> column.
+REGION_CHECKED_POINTS = {
+    "towns": "seat",
+    "stations": "geom",
+    "grid_members": "base",
+    "workplaces": "geom",
+}

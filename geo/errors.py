@@ -1,0 +1,35 @@
+"""Domain errors raised by ``geo``; the API maps each class to an HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class YizhanError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class NotFoundError(YizhanError):
+    """A requested object (station, town, grid, ...) does not exist."""
+
+
+class ValidationError(YizhanError):
+    """Input that is well-formed but not acceptable (bad value, bad combination)."""
+
+
+class InvalidGeometryError(ValidationError):
+    """A geometry that is empty, of the wrong type, or not valid (self-intersecting...)."""
+
+
+class OutsideRegionError(ValidationError):
+    """A location outside the service region."""
+
+
+class ConflictError(YizhanError):
+    """The request conflicts with the current state (duplicates, stale versions)."""
+
+
+class DatabaseUnavailableError(YizhanError):
+    """The database cannot be reached right now."""
+
+
+class SetupError(YizhanError):
+    """The platform cannot run here as configured (missing packages, bad settings)."""

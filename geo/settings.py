@@ -1,0 +1,135 @@
+"""One settings object for the whole platform (environment prefix ``YIZHAN_``).
+
+Every knob lives here: where the database is, where data and state are kept, the service
+region, the road network to load. Values come from the environment or a ``.env`` file.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Station kinds known to the platform; extend with ``YIZHAN_STATION_KINDS``.
+DEFAULT_STATION_KINDS = (
+    "outdoor_worker_station",
+    "service_centre",
+    "rider_home",
+    "driver_home",
+)
+
+#: Amenities a station may offer; extend with ``YIZHAN_AMENITIES``.
+DEFAULT_AMENITIES = (
+    "water",
+    "toilet",
+    "charging",
+    "battery_swap",
+    "microwave",
+    "rest_area",
+    "air_conditioning",
+    "first_aid",
+    "medicine",
+    "wifi",
+)
+
+#: Case categories the grid team handles; extend with ``YIZHAN_CASE_CATEGORIES``.
+DEFAULT_CASE_CATEGORIES = (
+    "wage_arrears",
+    "labour_contract",
+    "work_injury",
+    "social_insurance",
+    "occupational_safety",
+    "mediation",
+    "other",
+)
+
+
+class Settings(BaseSettings):
+    """Platform settings, read from ``YIZHAN_*`` environment variables and ``.env``.
+
+    Attributes
+    ----------
+    mode
+        ``development`` allows convenience defaults (an ``admin``/``admin`` login, a
+        generated secret key); ``production`` refuses to start without real secrets.
+    database_url
+        A SQLAlchemy URL of a PostGIS database. Unset: the embedded cluster in
+        ``state_dir / "pg"`` is provisioned and used.
+    data_dir
+        The folder holding the shipped sample (``data/``).
+    state_dir
+        Where run-time state goes: the embedded cluster, caches, generated networks.
+    region
+        The name of the sample region; ``data_dir / region`` holds its files.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="YIZHAN_", env_file=".env", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    database_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / "data"
+    state_dir: Path = PROJECT_ROOT / ".yizhan"
+    region: str = "jiangmen"
+    region_srid_metric: int = Field(32649, description="metric CRS for measuring (UTM 49N)")
+    region_tolerance_m: float = Field(
+        500.0, ge=0, description="points this close outside the region outline are accepted"
+    )
+    pg_bin_dir: Path | None = None
+    pg_port: int = Field(5432, ge=1, le=65535, description="embedded cluster socket port number")
+    database_name: str = "yizhan"
+    network_file: Path | None = Field(
+        None, description="an .osm/.osm.bz2 road network to use instead of the sample network"
+    )
+    sample_seed: int = 20241017
+    secret_key: SecretStr | None = None
+    admin_user: str | None = None
+    admin_password: SecretStr | None = None
+    station_kinds: tuple[str, ...] = DEFAULT_STATION_KINDS
+    amenities: tuple[str, ...] = DEFAULT_AMENITIES
+    case_categories: tuple[str, ...] = DEFAULT_CASE_CATEGORIES
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        if self.mode == "production":
+            missing = [
+                name
+                for name in ("secret_key", "admin_password", "database_url")
+                if getattr(self, name) in (None, "")
+            ]
+            if missing:
+                names = ", ".join(f"YIZHAN_{n.upper()}" for n in missing)
+                msg = f"production mode needs {names}; there are no default secrets"
+                raise ValueError(msg)
+            pw = self.admin_password
+            if pw is not None and pw.get_secret_value() in {"admin", "changethis", "password"}:
+                msg = "YIZHAN_ADMIN_PASSWORD is a well-known default; choose another"
+                raise ValueError(msg)
+        return self
+
+    @property
+    def region_dir(self) -> Path:
+        """Folder of the region's shipped sample data."""
+        return self.data_dir / self.region
+
+    @property
+    def cache_dir(self) -> Path:
+        """Folder for derived artefacts (built graphs, generated networks)."""
+        return self.state_dir / "cache"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the embedded local cluster is used (no ``database_url`` given)."""
+        return not self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

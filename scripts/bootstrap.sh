@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install everything yizhan needs on a fresh Debian machine with only Python:
+# system packages (PostgreSQL + PostGIS + pgRouting, Chromium for map tests), uv, the locked
+# Python environment in .venv. Safe to run again: each step is skipped when already done.
+# Usage: scripts/bootstrap.sh [--with-browser]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_MAJOR="${YIZHAN_PG_MAJOR:-15}"
+want_browser=0
+[ "${1:-}" = "--with-browser" ] && want_browser=1
+
+log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+# --- system packages -------------------------------------------------------------------------
+pkgs=()
+[ -x "/usr/lib/postgresql/$PG_MAJOR/bin/initdb" ] || pkgs+=(postgresql "postgresql-$PG_MAJOR")
+[ -f "/usr/share/postgresql/$PG_MAJOR/extension/postgis.control" ] || pkgs+=("postgresql-$PG_MAJOR-postgis-3")
+[ -f "/usr/share/postgresql/$PG_MAJOR/extension/pgrouting.control" ] || pkgs+=("postgresql-$PG_MAJOR-pgrouting")
+if [ "$want_browser" = 1 ]; then
+  command -v chromium >/dev/null || pkgs+=(chromium)
+  fc-list 2>/dev/null | grep -qi 'cjk\|wqy' || pkgs+=(fonts-noto-cjk)
+fi
+if [ "${#pkgs[@]}" -gt 0 ]; then
+  cmd="apt-get update && apt-get install -y --no-install-recommends ${pkgs[*]}"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing system packages: ${pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    log "installing system packages with sudo: ${pkgs[*]}"
+    sudo env DEBIAN_FRONTEND=noninteractive sh -c "$cmd" >/dev/null
+  else
+    log "missing system packages. Run as root:  $cmd"
+    exit 1
+  fi
+fi
+
+# --- uv and the Python environment ----------------------------------------------------------
+export UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1
+if ! command -v uv >/dev/null; then
+  log "installing uv from PyPI"
+  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+log "syncing the locked Python environment (.venv)"
+uv sync --frozen --quiet
