@@ -1,0 +1,55 @@
+"""The FastAPI app factory: ``create_app(settings)`` opens the engine and loads the graph."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import add_exception_handlers
+from api.routers import health
+from api.state import AppState, GraphHolder
+from geo.db.engine import database_url, make_engine
+from geo.settings import Settings, get_settings
+from geo.workspace import active_network_path
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API for ``settings`` (default: from the environment).
+
+    The database must already exist and be migrated (``yizhan serve`` sees to it); the road
+    graph loads in the background and ``/health`` says when it is ready.
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(database_url(settings))
+        holder = GraphHolder(active_network_path(settings), settings.cache_dir)
+        holder.start()
+        app.state.yizhan = AppState(engine=engine, graph=holder)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="yizhan 驿站",
+        version="0.1.0",
+        summary="Rest stations, service centres, grid team and cases of a city trade union",
+        description=(
+            "Sample data: real district boundaries, town list and Heshan census; roads, "
+            "stations, grid team, workplaces and cases are **synthetic** (generated)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    add_exception_handlers(app)
+    app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> dict[str, str]:
+        return {"name": "yizhan", "docs": "/docs", "health": "/health", "openapi": "/openapi.json"}
+
+    return app

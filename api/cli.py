@@ -1,0 +1,184 @@
+"""The ``yizhan`` command: database, sample, road network and server.
+
+``yizhan serve`` is the main job: it starts the embedded database (unless
+``YIZHAN_DATABASE_URL`` is set), migrates it, loads the sample, makes sure a road network is
+there, and serves the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from geo.errors import YizhanError
+from geo.settings import Settings, get_settings
+
+
+def _say(msg: str) -> None:
+    print(f"[yizhan {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.db.engine import database_url, downgrade, embedded_cluster, prepare_database
+
+    if args.action in ("up", "down", "status") and not settings.embedded:
+        _say(f"using the external database YIZHAN_DATABASE_URL; nothing to {args.action}")
+        if args.action != "status":
+            return 0
+    cluster = embedded_cluster(settings)
+    if args.action == "up":
+        _say(str(cluster.up()))
+        prepare_database(settings)
+        _say(f"database ready: {database_url(settings)}")
+    elif args.action == "down":
+        _say(str(cluster.down()))
+    elif args.action == "status":
+        if settings.embedded:
+            print(cluster.status())
+        from geo.db.engine import make_engine
+        from geo.db.health import database_health
+
+        print(database_health(make_engine(database_url(settings))))
+    elif args.action == "migrate":
+        _say(f"migrated: {prepare_database(settings)}")
+    elif args.action == "downgrade":
+        downgrade(database_url(settings), args.revision)
+        _say(f"downgraded to {args.revision}")
+    return 0
+
+
+def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
+    from geo.db.engine import make_engine, prepare_database
+    from geo.db.load import load_sample
+    from geo.workspace import ensure_sample_network
+
+    _say("preparing the database")
+    engine = make_engine(prepare_database(settings))
+    _say(f"loading the {settings.region} sample from {settings.region_dir}")
+    report = load_sample(engine, settings.region_dir, progress=_say)
+    engine.dispose()
+    _say(f"rows written: {report.counts or 'none (unchanged)'}")
+    _say("generating the synthetic road network (if missing)")
+    path = ensure_sample_network(settings)
+    _say(f"road network file: {path}")
+    from geo.network import graph_summary, load_graph
+    from geo.workspace import active_network_path
+
+    active = active_network_path(settings)
+    _say(f"building the road graph from {active.name} (about 20 s the first time, then cached)")
+    _say(f"road graph: {graph_summary(load_graph(active, cache_dir=settings.cache_dir))}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.sample.build import generate_sample, write_sample
+
+    _say(f"generating the {settings.region} sample (seed {settings.sample_seed})")
+    layers = generate_sample(settings.region_dir / "real", seed=settings.sample_seed)
+    out = settings.region_dir / "synthetic"
+    if args.check:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            written = write_sample(layers, Path(tmp))
+            differ = [p.name for p in written if p.read_bytes() != (out / p.name).read_bytes()]
+        if differ:
+            _say(f"differ from the generator: {', '.join(differ)}")
+            return 1
+        _say("the committed sample files are exactly what the generator makes")
+        return 0
+    for path in write_sample(layers, out):
+        _say(f"wrote {path}")
+    return 0
+
+
+def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
+    from geo import workspace
+    from geo.network import download_osm, graph_summary, load_graph
+
+    if args.action == "build-sample":
+        path = workspace.sample_network_path(settings)
+        path.unlink(missing_ok=True)
+        _say(f"generated {workspace.ensure_sample_network(settings)}")
+        workspace.set_active_network(settings, None)
+    elif args.action == "download":
+        outline = workspace.city_outline(settings).geometry.union_all()
+        target = workspace.networks_dir(settings) / f"{settings.region}-osm.osm"
+        _say("downloading OpenStreetMap roads with osmnx (needs internet; may take minutes)")
+        download_osm(outline, target)
+        workspace.set_active_network(settings, target)
+        _say(f"saved and activated {target}")
+    elif args.action == "import":
+        target = workspace.import_network(settings, Path(args.file))
+        _say(f"imported and activated {target}")
+    path = workspace.active_network_path(settings)
+    if not path.exists():
+        _say(f"no network file at {path}: run 'yizhan load-sample' or 'yizhan network build-sample'")
+        return 1
+    _say(f"building the graph from {path} (cached after the first time)")
+    print(graph_summary(load_graph(path, cache_dir=settings.cache_dir)))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if not args.no_load:
+        cmd_load_sample(args, settings)
+    from api.app import create_app
+
+    _say(f"serving on http://{args.host or settings.host}:{args.port or settings.port}/ (docs at /docs)")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``yizhan`` command."""
+    parser = argparse.ArgumentParser(prog="yizhan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="the database: up | down | status | migrate | downgrade")
+    db.add_argument("action", choices=["up", "down", "status", "migrate", "downgrade"])
+    db.add_argument("--revision", default="base", help="target of 'downgrade' (default base)")
+    db.set_defaults(func=cmd_db)
+    load = sub.add_parser("load-sample", help="migrate, load the sample, generate its roads")
+    load.set_defaults(func=cmd_load_sample)
+    sample = sub.add_parser("sample", help="regenerate the synthetic sample files")
+    sample.add_argument("action", choices=["generate"])
+    sample.add_argument("--check", action="store_true", help="only compare with the files")
+    sample.set_defaults(func=cmd_sample)
+    net = sub.add_parser("network", help="road network: info | build-sample | download | import FILE")
+    net.add_argument("action", choices=["info", "build-sample", "download", "import"])
+    net.add_argument("file", nargs="?", help="with 'import': an .osm, .osm.bz2 or .pbf extract")
+    net.set_defaults(func=cmd_network)
+    serve = sub.add_parser("serve", help="prepare everything and serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-load", action="store_true", help="skip database set-up and loading")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``yizhan`` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "network" and args.action == "import" and not args.file:
+        _say("'yizhan network import' needs a FILE")
+        return 2
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, get_settings())
+    except YizhanError as exc:
+        _say(f"error: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""Domain errors mapped to HTTP statuses in one place, with one JSON error format.
+
+Every error answer is ``{"error": {"type": ..., "message": ..., "details": ...}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo import errors as e
+
+STATUS_CODES: dict[type[e.YizhanError], int] = {
+    e.NotFoundError: 404,
+    e.InvalidGeometryError: 422,
+    e.OutsideRegionError: 422,
+    e.ValidationError: 422,
+    e.ConflictError: 409,
+    e.DatabaseUnavailableError: 503,
+    e.SetupError: 503,
+}
+
+
+def error_body(kind: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The API's one error format."""
+    body: dict[str, Any] = {"type": kind, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
+
+
+def status_for(exc: e.YizhanError) -> int:
+    """HTTP status of a domain error (the most specific class listed wins)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return 400
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Install the handlers that turn errors into the one JSON error format."""
+
+    async def domain(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, e.YizhanError)
+        status = status_for(exc)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        name = type(exc).__name__.removesuffix("Error")
+        return JSONResponse(error_body(name, str(exc)), status_code=status, headers=headers)
+
+    async def validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        details = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
+            for err in exc.errors()
+        ]
+        first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        return JSONResponse(
+            error_body("RequestValidation", f"{where}: {first['msg']}", details), status_code=422
+        )
+
+    async def http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse(
+            error_body("HTTP", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    app.add_exception_handler(e.YizhanError, domain)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http)

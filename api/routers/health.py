@@ -1,0 +1,30 @@
+"""``/health``: database and road graph state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from geo.db.health import database_health
+from geo.network import graph_summary
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Database and road-graph state")
+def health(request: Request) -> JSONResponse:
+    """200 when the database answers and the road graph is loaded, else 503 with details."""
+    state = request.app.state.yizhan
+    db = database_health(state.engine)
+    holder = state.graph
+    graph: dict[str, Any] = {"status": holder.status, "file": str(holder.path.name)}
+    if holder.graph is not None:
+        graph |= graph_summary(holder.graph)
+    if holder.error:
+        graph["message"] = holder.error
+    ok = db["status"] == "ok" and holder.status == "ok"
+    body = {"status": "ok" if ok else "degraded", "database": db, "graph": graph}
+    headers = None if ok else {"Retry-After": "5"}
+    return JSONResponse(body, status_code=200 if ok else 503, headers=headers)

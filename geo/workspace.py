@@ -1,0 +1,65 @@
+"""Where a deployment keeps its road network files, and which one is active."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.sample.build import read_sample_layer, write_sample_network
+from geo.settings import Settings
+
+
+def networks_dir(settings: Settings) -> Path:
+    """Folder of the road network files (generated, downloaded or imported)."""
+    return settings.state_dir / "networks"
+
+
+def sample_network_path(settings: Settings) -> Path:
+    """The generated sample network's OSM XML file."""
+    return networks_dir(settings) / f"{settings.region}-synthetic.osm"
+
+
+def active_network_path(settings: Settings) -> Path:
+    """The network to serve: ``YIZHAN_NETWORK_FILE``, else the last imported, else the sample."""
+    if settings.network_file is not None:
+        return Path(settings.network_file)
+    marker = networks_dir(settings) / "ACTIVE"
+    if marker.exists():
+        return Path(marker.read_text().strip())
+    return sample_network_path(settings)
+
+
+def set_active_network(settings: Settings, path: Path | None) -> None:
+    """Make ``path`` the served network (``None``: back to the sample)."""
+    marker = networks_dir(settings) / "ACTIVE"
+    if path is None:
+        marker.unlink(missing_ok=True)
+        return
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(Path(path).resolve()))
+
+
+def import_network(settings: Settings, source: Path) -> Path:
+    """Copy a user's OSM extract into the networks folder and make it active."""
+    target = networks_dir(settings) / Path(source).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if Path(source).resolve() != target.resolve():
+        shutil.copyfile(source, target)
+    set_active_network(settings, target)
+    return target
+
+
+def ensure_sample_network(settings: Settings) -> Path:
+    """Generate the sample's road network if its file does not exist yet."""
+    path = sample_network_path(settings)
+    if not path.exists():
+        towns = read_sample_layer(settings.region_dir / "synthetic", "towns")
+        write_sample_network(settings.region_dir / "real", towns, path, seed=settings.sample_seed)
+    return path
+
+
+def city_outline(settings: Settings) -> gpd.GeoDataFrame:
+    """The region's outline (EPSG:4326)."""
+    return gpd.read_file(settings.region_dir / "real" / f"{settings.region}_city_boundary_wgs84.geojson")
