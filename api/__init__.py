@@ -1,0 +1,1 @@
+"""yizhan HTTP API (FastAPI): app factory, routers, error mapping, the command line."""

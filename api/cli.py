@@ -22,6 +22,7 @@ def _say(msg: str) -> None:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan db up|down|status|migrate|downgrade``."""
     from geo.db.engine import database_url, downgrade, embedded_cluster, prepare_database
 
     if args.action in ("up", "down", "status") and not settings.embedded:
@@ -51,6 +52,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan load-sample``: migrate, load the sample, generate and build its road graph."""
     from geo.db.engine import make_engine, prepare_database
     from geo.db.load import load_sample
     from geo.workspace import ensure_sample_network
@@ -74,6 +76,7 @@ def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan sample generate [--check]``."""
     from geo.sample.build import generate_sample, write_sample
 
     _say(f"generating the {settings.region} sample (seed {settings.sample_seed})")
@@ -96,6 +99,7 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan network info|build-sample|download|import FILE``."""
     from geo import workspace
     from geo.network import download_osm, graph_summary, load_graph
 
@@ -116,7 +120,9 @@ def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
         _say(f"imported and activated {target}")
     path = workspace.active_network_path(settings)
     if not path.exists():
-        _say(f"no network file at {path}: run 'yizhan load-sample' or 'yizhan network build-sample'")
+        _say(
+            f"no network file at {path}: run 'yizhan load-sample' or 'yizhan network build-sample'"
+        )
         return 1
     _say(f"building the graph from {path} (cached after the first time)")
     print(graph_summary(load_graph(path, cache_dir=settings.cache_dir)))
@@ -124,19 +130,16 @@ def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan serve``: everything ``load-sample`` does, then the API."""
     import uvicorn
 
     if not args.no_load:
         cmd_load_sample(args, settings)
     from api.app import create_app
 
-    _say(f"serving on http://{args.host or settings.host}:{args.port or settings.port}/ (docs at /docs)")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level="info",
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    _say(f"serving on http://{host}:{port}/ (docs at /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
 
 
@@ -154,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("action", choices=["generate"])
     sample.add_argument("--check", action="store_true", help="only compare with the files")
     sample.set_defaults(func=cmd_sample)
-    net = sub.add_parser("network", help="road network: info | build-sample | download | import FILE")
+    net = sub.add_parser(
+        "network", help="road network: info | build-sample | download | import FILE"
+    )
     net.add_argument("action", choices=["info", "build-sample", "download", "import"])
     net.add_argument("file", nargs="?", help="with 'import': an .osm, .osm.bz2 or .pbf extract")
     net.set_defaults(func=cmd_network)

@@ -1,0 +1,1 @@
+"""yizhan domain and analysis: database, sample, road networks, routing, coverage (no web)."""

@@ -28,7 +28,7 @@ ox.settings.log_console = False
 SYNTHETIC_MARKERS = ("yizhan synthetic", "NOT OpenStreetMap")
 
 #: Speeds (km/h) by road class where a way has no ``maxspeed``.
-DEFAULT_SPEEDS_KPH = {
+DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "motorway": 100, "motorway_link": 40, "trunk": 80, "trunk_link": 40, "primary": 60,
     "primary_link": 30, "secondary": 50, "secondary_link": 30, "tertiary": 40,
     "tertiary_link": 30, "unclassified": 40, "residential": 30, "living_street": 10,
@@ -110,7 +110,7 @@ def load_graph(path: Path, *, cache_dir: Path | None = None) -> nx.MultiDiGraph:
     cached = Path(cache_dir) / f"graph-{digest}-ox{ox.__version__}-v{_CACHE_VERSION}.pickle"
     if cached.exists():
         with cached.open("rb") as fh:
-            graph: nx.MultiDiGraph = pickle.load(fh)  # noqa: S301 - our own cache file
+            graph: nx.MultiDiGraph = pickle.load(fh)
         return graph
     G = graph_from_osm_file(path)
     cached.parent.mkdir(parents=True, exist_ok=True)

@@ -75,15 +75,18 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     state_dir: Path = PROJECT_ROOT / ".yizhan"
     region: str = "jiangmen"
-    region_srid_metric: int = Field(32649, description="metric CRS for measuring (UTM 49N)")
+    region_srid_metric: int = Field(default=32649, description="metric CRS for measuring (UTM 49N)")
     region_tolerance_m: float = Field(
-        500.0, ge=0, description="points this close outside the region outline are accepted"
+        default=500.0, ge=0, description="points this close outside the region outline are accepted"
     )
     pg_bin_dir: Path | None = None
-    pg_port: int = Field(5432, ge=1, le=65535, description="embedded cluster socket port number")
+    pg_port: int = Field(
+        default=5432, ge=1, le=65535, description="embedded cluster socket port number"
+    )
     database_name: str = "yizhan"
     network_file: Path | None = Field(
-        None, description="an .osm/.osm.bz2 road network to use instead of the sample network"
+        default=None,
+        description="an .osm/.osm.bz2 road network to use instead of the sample network",
     )
     sample_seed: int = 20241017
     secret_key: SecretStr | None = None
@@ -93,7 +96,7 @@ class Settings(BaseSettings):
     amenities: tuple[str, ...] = DEFAULT_AMENITIES
     case_categories: tuple[str, ...] = DEFAULT_CASE_CATEGORIES
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

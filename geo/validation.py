@@ -64,7 +64,9 @@ def validate_geometry(geom: BaseGeometry | None, *, allowed: tuple[str, ...]) ->
     return geom
 
 
-def check_in_region(geom: BaseGeometry, region: BaseGeometry, *, tolerance_deg: float = 0.005) -> None:
+def check_in_region(
+    geom: BaseGeometry, region: BaseGeometry, *, tolerance_deg: float = 0.005
+) -> None:
     """Refuse a geometry that does not lie within ``region`` (plus a small tolerance)."""
     if not shapely.dwithin(region, geom, tolerance_deg) or not region.buffer(tolerance_deg).covers(
         geom

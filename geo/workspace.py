@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geo.errors import ValidationError
 from geo.sample.build import read_sample_layer, write_sample_network
 from geo.settings import Settings
 
@@ -43,6 +44,9 @@ def set_active_network(settings: Settings, path: Path | None) -> None:
 
 def import_network(settings: Settings, source: Path) -> Path:
     """Copy a user's OSM extract into the networks folder and make it active."""
+    if not Path(source).is_file():
+        msg = f"no such OSM file: {source}"
+        raise ValidationError(msg)
     target = networks_dir(settings) / Path(source).name
     target.parent.mkdir(parents=True, exist_ok=True)
     if Path(source).resolve() != target.resolve():
@@ -62,4 +66,6 @@ def ensure_sample_network(settings: Settings) -> Path:
 
 def city_outline(settings: Settings) -> gpd.GeoDataFrame:
     """The region's outline (EPSG:4326)."""
-    return gpd.read_file(settings.region_dir / "real" / f"{settings.region}_city_boundary_wgs84.geojson")
+    return gpd.read_file(
+        settings.region_dir / "real" / f"{settings.region}_city_boundary_wgs84.geojson"
+    )

@@ -1,0 +1,1 @@
+"""Folium map builders: data in, ``folium.Map`` out; no analysis, no HTTP."""

@@ -1,0 +1,1 @@
+"""The spatial database: models, migrations, the embedded cluster, loading."""

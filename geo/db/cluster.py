@@ -69,7 +69,9 @@ class ClusterStatus:
 
     def __str__(self) -> str:
         state = "running" if self.running else ("stopped" if self.initialised else "absent")
-        return f"embedded cluster {state} (data {self.pgdata}, socket {self.socket_dir}:{self.port})"
+        return (
+            f"embedded cluster {state} (data {self.pgdata}, socket {self.socket_dir}:{self.port})"
+        )
 
 
 class EmbeddedCluster:
@@ -184,7 +186,8 @@ class EmbeddedCluster:
             if self.log_file.exists():
                 log_tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-15:])
             msg = (
-                f"{argv[0]} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}"
+                f"{argv[0]} failed ({proc.returncode}): "
+                f"{proc.stderr.strip() or proc.stdout.strip()}"
                 f"\n{log_tail}"
             )
             raise SetupError(msg)

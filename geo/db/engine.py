@@ -19,7 +19,9 @@ EXTENSIONS = ("postgis", "pgrouting")
 
 def embedded_cluster(settings: Settings) -> EmbeddedCluster:
     """The embedded cluster for these settings (in ``state_dir / "pg"``)."""
-    return EmbeddedCluster(settings.state_dir / "pg", port=settings.pg_port, bin_dir=settings.pg_bin_dir)
+    return EmbeddedCluster(
+        settings.state_dir / "pg", port=settings.pg_port, bin_dir=settings.pg_bin_dir
+    )
 
 
 def database_url(settings: Settings, database: str | None = None) -> str:

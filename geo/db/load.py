@@ -11,11 +11,10 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, Table, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.db import models as m
@@ -85,7 +84,9 @@ def load_sample(
         ], "adcode", report)  # fmt: skip
         district_id = _ids(conn, m.District, "adcode")
         towns = read_sample_layer(syn_dir, "towns")
-        _upsert(conn, m.Town, [_town_row(r, district_id) for r in towns.itertuples()], "code", report)
+        _upsert(
+            conn, m.Town, [_town_row(r, district_id) for r in towns.itertuples()], "code", report
+        )
         town_id = _ids(conn, m.Town, "code")
         say(f"{len(districts)} districts and {len(towns)} towns loaded")
         stations = read_sample_layer(syn_dir, "stations")
@@ -143,7 +144,7 @@ def _upsert(
 ) -> None:
     if not rows:
         return
-    table = model.__table__  # type: ignore[attr-defined]
+    table = cast(Table, model.__table__)
     stmt = insert(table)
     update = {c: stmt.excluded[c] for c in rows[0] if c != key}
     conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_=update), rows)
@@ -151,8 +152,8 @@ def _upsert(
 
 
 def _ids(conn: Connection, model: type[m.Base], key: str) -> dict[str, int]:
-    table = model.__table__  # type: ignore[attr-defined]
-    return {k: i for k, i in conn.execute(select(table.c[key], table.c.id))}
+    table = cast(Table, model.__table__)
+    return {str(k): int(i) for k, i in conn.execute(select(table.c[key], table.c.id)).tuples()}
 
 
 def _record_datasets(conn: Connection, checksum: str, report: LoadReport) -> None:
@@ -169,12 +170,15 @@ def _record_datasets(conn: Connection, checksum: str, report: LoadReport) -> Non
         for name, count in report.counts.items()
     ]
     rows.append({"name": "sample", "source": "data/<region>", "licence": "mixed",
-                 "synthetic": True, "checksum": checksum, "rows": sum(report.counts.values())})  # fmt: skip
-    stmt = insert(m.Dataset.__table__)
+                 "synthetic": True, "checksum": checksum,
+                 "rows": sum(report.counts.values())})  # fmt: skip
+    stmt = insert(cast(Table, m.Dataset.__table__))
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["name"],
-            set_={c: stmt.excluded[c] for c in ("source", "licence", "synthetic", "checksum", "rows")}
+            set_={
+                c: stmt.excluded[c] for c in ("source", "licence", "synthetic", "checksum", "rows")
+            }
             | {"loaded_at": text("now()")},
         ),
         rows,

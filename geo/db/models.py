@@ -45,7 +45,9 @@ class Base(DeclarativeBase):
 
 
 def _valid(column: str) -> CheckConstraint:
-    return CheckConstraint(f"ST_IsValid({column}) AND NOT ST_IsEmpty({column})", name=f"{column}_valid")
+    return CheckConstraint(
+        f"ST_IsValid({column}) AND NOT ST_IsEmpty({column})", name=f"{column}_valid"
+    )
 
 
 class Timestamped:

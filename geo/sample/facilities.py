@@ -113,8 +113,11 @@ def generate_stations(towns: gpd.GeoDataFrame, *, rng: np.random.Generator) -> g
 def _outdoor_row(
     name: str, kind: str, town: pd.Series, x: float, y: float, rng: np.random.Generator
 ) -> dict[str, object]:
-    hours, odds = zip(*OUTDOOR_HOURS, strict=True)
-    amenities = ["water", "rest_area"] + [a for a, p in OUTDOOR_AMENITY_ODDS.items() if rng.random() < p]
+    hours = [h for h, _ in OUTDOOR_HOURS]
+    odds = [p for _, p in OUTDOOR_HOURS]
+    amenities = ["water", "rest_area"] + [
+        a for a, p in OUTDOOR_AMENITY_ODDS.items() if rng.random() < p
+    ]
     if kind in ("rider_home", "driver_home"):
         amenities += [a for a in ("charging", "toilet", "microwave") if a not in amenities]
     if kind == "rider_home":

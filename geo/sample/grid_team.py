@@ -73,7 +73,7 @@ def generate_members(grids: gpd.GeoDataFrame, *, rng: np.random.Generator) -> gp
     specialist = [c for c in DEFAULT_CASE_CATEGORIES if c not in ("mediation", "other")]
     rows: list[dict[str, object]] = []
     for i, grid in enumerate(grids_m.itertuples()):
-        (x, y), = sample_points(grid.geometry, 1, rng)
+        ((x, y),) = sample_points(grid.geometry, 1, rng)
         surname = SURNAMES[rng.integers(len(SURNAMES))]
         given = "".join(rng.choice(list(GIVEN), size=int(rng.integers(1, 3))))
         extra = rng.choice(specialist, size=int(rng.integers(2, 6)), replace=False)

@@ -42,7 +42,7 @@ def sample_points(
     """
     minx, miny, maxx, maxy = polygon.bounds
     shapely.prepare(polygon)
-    n_near = int(round(n * share_near_centre)) if centre is not None and spread_m > 0 else 0
+    n_near = round(n * share_near_centre) if centre is not None and spread_m > 0 else 0
     out: list[np.ndarray] = []
     for count, near in ((n - n_near, False), (n_near, True)):
         got = 0
@@ -104,7 +104,9 @@ def voronoi_cells(polygon: BaseGeometry, seeds: np.ndarray) -> list[BaseGeometry
         return [polygon]
     envelope = shapely.box(*shapely.buffer(polygon, 1000).bounds)
     regions = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=envelope, ordered=True)
-    cells = [shapely.make_valid(shapely.intersection(r, polygon)) for r in shapely.get_parts(regions)]
+    cells = [
+        shapely.make_valid(shapely.intersection(r, polygon)) for r in shapely.get_parts(regions)
+    ]
     cells = [shapely.get_parts(c) for c in cells]
     cells = [shapely.union_all([p for p in parts if p.geom_type == "Polygon"]) for parts in cells]
     if any(c.is_empty for c in cells):
@@ -117,7 +119,7 @@ def as_multipolygon(geom: BaseGeometry) -> BaseGeometry:
     """``geom`` as a valid MultiPolygon (polygon parts only)."""
     geom = shapely.make_valid(geom)
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
-    polys: list[BaseGeometry] = []
+    polys: list[shapely.Polygon] = []
     for part in parts:
-        polys.extend(shapely.get_parts(part))
+        polys.extend(p for p in shapely.get_parts(part) if isinstance(p, shapely.Polygon))
     return shapely.MultiPolygon(polys)

@@ -50,7 +50,9 @@ def read_towns_list(real_dir: Path) -> pd.DataFrame:
 
 def read_census(real_dir: Path) -> pd.DataFrame:
     """Per-town census 2020 population where known (Heshan): ``code``, ``population``."""
-    df = pd.read_csv(real_dir / "heshan_town_population_census2020.csv", dtype={"town_code_12": str})
+    df = pd.read_csv(
+        real_dir / "heshan_town_population_census2020.csv", dtype={"town_code_12": str}
+    )
     return df.rename(columns={"town_code_12": "code", "pop_2020_census7": "population"})[
         ["code", "population"]
     ]
@@ -59,6 +61,4 @@ def read_census(real_dir: Path) -> pd.DataFrame:
 def read_places(real_dir: Path) -> gpd.GeoDataFrame:
     """GeoNames places (EPSG:4326) with ``town_code_12`` where the town is certain."""
     df = pd.read_csv(real_dir / "jiangmen_places_geonames.csv", dtype={"town_code_12": str})
-    return gpd.GeoDataFrame(
-        df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
-    )
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")

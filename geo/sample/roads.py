@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import bz2
 import datetime as dt
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -118,7 +120,7 @@ class _Edges:
         self.oneway[(u, v)] = oneway
 
     def upgrade_path(self, nodes: list[int], cls: str, name: str) -> None:
-        for u, v in zip(nodes[:-1], nodes[1:], strict=True):
+        for u, v in itertools.pairwise(nodes):
             key = (u, v) if (u, v) in self.rank else (v, u)
             if key in self.rank and self.rank[key] >= RANK[cls]:
                 continue
@@ -139,10 +141,15 @@ class _Edges:
         return lat.coords(used), ways
 
 
-def _chain(keys: list[tuple[int, int]], attrs):  # type: ignore[no-untyped-def]
+_Attrs = tuple[int, bool, str]
+
+
+def _chain(
+    keys: list[tuple[int, int]], attrs: Callable[[tuple[int, int]], _Attrs]
+) -> list[tuple[list[int], _Attrs]]:
     """Greedily join directed edges with equal attributes head-to-tail into polylines."""
     out = []
-    by_start: dict[tuple[object, int], list[tuple[int, int]]] = {}
+    by_start: dict[tuple[_Attrs, int], list[tuple[int, int]]] = {}
     for k in keys:
         by_start.setdefault((attrs(k), k[0]), []).append(k)
     seen: set[tuple[int, int]] = set()
@@ -197,7 +204,7 @@ class _Lattice:
         return np.column_stack([self.x0 + i * self.s, self.y0 + j * self.s]) + self.jitter[ids]
 
     def index_of(self, xy: np.ndarray) -> tuple[int, int]:
-        return int(round((xy[0] - self.x0) / self.s)), int(round((xy[1] - self.y0) / self.s))
+        return round((xy[0] - self.x0) / self.s), round((xy[1] - self.y0) / self.s)
 
     def urban_cells(self, seats: np.ndarray, population: np.ndarray, count: int) -> np.ndarray:
         """Boolean ``(cy, cx)`` mask of the ``count`` coarse cells with most people nearby."""
@@ -210,8 +217,9 @@ class _Lattice:
         for (sx, sy), pop, sg in zip(seats, population, sigma, strict=True):
             d2 = (gx - sx) ** 2 + (gy - sy) ** 2
             density += pop / (2 * np.pi * sg**2) * np.exp(-d2 / (2 * sg**2))
-        centre_ids = (np.minimum(gy.round() * 0 + (cy[:, None] * self.block + self.block // 2), self.ny - 1) * self.nx
-                      + np.minimum(cx[None, :] * self.block + self.block // 2, self.nx - 1)).astype(int)  # fmt: skip
+        row = np.minimum(cy[:, None] * self.block + self.block // 2, self.ny - 1)
+        col = np.minimum(cx[None, :] * self.block + self.block // 2, self.nx - 1)
+        centre_ids = (row * self.nx + col).astype(int)
         density[~self.inside[centre_ids]] = 0
         top = np.argsort(-density.ravel(), kind="stable")[:count]
         mask = np.zeros(density.size, dtype=bool)
@@ -300,23 +308,21 @@ def _split_gaps(nodes: list[int]) -> list[int]:
     return max(runs, key=len)
 
 
-def _segment_keep(along_cell: np.ndarray, across_cell: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _segment_keep(
+    along_cell: np.ndarray, across_cell: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Drop a quarter of the coarse rural segments (whole segments, so no dead stubs)."""
     key = along_cell.astype(np.int64) * 100_003 + across_cell.astype(np.int64)
     uniq, inverse = np.unique(key, return_inverse=True)
     return (rng.random(len(uniq)) >= 0.25)[inverse]
 
 
-def _town_links(seats: np.ndarray, district_seat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, str, str]]:
+def _town_links(
+    seats: np.ndarray, district_seat: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, str, str]]:
     """Road links between neighbouring seats (Delaunay edges up to 30 km), with a class."""
-    tri = Delaunay(seats)
-    pairs: set[tuple[int, int]] = set()
-    for simplex in tri.simplices:
-        for k in range(3):
-            a, b = sorted((int(simplex[k]), int(simplex[(k + 1) % 3])))
-            pairs.add((a, b))
     links = []
-    for n, (a, b) in enumerate(sorted(pairs)):
+    for n, (a, b) in enumerate(_neighbour_pairs(seats)):
         if np.hypot(*(seats[a] - seats[b])) > 30_000:
             continue
         both, one = district_seat[a] and district_seat[b], district_seat[a] or district_seat[b]
@@ -324,6 +330,18 @@ def _town_links(seats: np.ndarray, district_seat: np.ndarray) -> list[tuple[np.n
         prefix = {"trunk": "G", "primary": "S", "secondary": "X"}[cls]
         links.append((seats[a], seats[b], cls, f"示例{prefix}{n + 101}线"))
     return links
+
+
+def _neighbour_pairs(points: np.ndarray) -> list[tuple[int, int]]:
+    """Index pairs of Delaunay neighbours (every pair when there are fewer than four points)."""
+    if len(points) < 4:
+        return [(a, b) for a in range(len(points)) for b in range(a + 1, len(points))]
+    pairs: set[tuple[int, int]] = set()
+    for simplex in Delaunay(points).simplices:
+        for k in range(3):
+            a, b = sorted((int(simplex[k]), int(simplex[(k + 1) % 3])))
+            pairs.add((a, b))
+    return sorted(pairs)
 
 
 def _add_motorways(
@@ -334,8 +352,7 @@ def _add_motorways(
 ) -> tuple[np.ndarray, list[tuple[list[int], dict[str, str]]]]:
     """Expressways between district seats on their own nodes, with interchanges every ~6 km."""
     tree = cKDTree(xy)
-    tri = Delaunay(district_seats)
-    pairs = sorted({tuple(sorted((int(s[k]), int(s[(k + 1) % 3])))) for s in tri.simplices for k in range(3)})
+    pairs = _neighbour_pairs(district_seats)
     new_xy: list[np.ndarray] = []
     next_id = len(xy)
     ways = list(ways)
@@ -354,7 +371,7 @@ def _add_motorways(
         new_xy.append(pts)
         name = f"示例高速S{n + 1:02d}"
         ways.append((ids, _tags("motorway", False, name)))
-        every = max(1, int(6000 // 400))
+        every = max(1, 6000 // 400)
         for k in [0, *range(every, len(ids) - 1, every), len(ids) - 1]:
             dist, street = tree.query(pts[k])
             if dist <= 800:
@@ -362,9 +379,7 @@ def _add_motorways(
     return np.vstack([xy, *new_xy]), ways
 
 
-def _largest_component(
-    xy: np.ndarray, ways: list[tuple[list[int], dict[str, str]]]
-) -> RoadNetwork:
+def _largest_component(xy: np.ndarray, ways: list[tuple[list[int], dict[str, str]]]) -> RoadNetwork:
     """Keep the ways of the largest connected part; renumber nodes."""
     u = np.concatenate([np.array(w[:-1]) for w, _ in ways])
     v = np.concatenate([np.array(w[1:]) for w, _ in ways])
@@ -399,7 +414,7 @@ def write_osm_xml(network: RoadNetwork, path: Path, *, crs: str, note: str = "")
     stamp = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lines = [
         "<?xml version='1.0' encoding='UTF-8'?>",
-        f"<osm version=\"0.6\" generator={quoteattr(GENERATOR)}>",
+        f'<osm version="0.6" generator={quoteattr(GENERATOR)}>',
         f"  <note>{note or 'Synthetic roads generated by yizhan. Not OpenStreetMap data.'}</note>",
         f'  <bounds minlat="{lat.min():.7f}" minlon="{lon.min():.7f}" '
         f'maxlat="{lat.max():.7f}" maxlon="{lon.max():.7f}"/>',

@@ -92,7 +92,7 @@ def generate_towns(
             is_fixed = town["code"] in fixed_codes
             rows.append(
                 {
-                    **town.to_dict(),
+                    **{str(k): v for k, v in town.to_dict().items()},
                     "seat_x": seeds[seed_idx, 0],
                     "seat_y": seeds[seed_idx, 1],
                     "seat_source": "geonames" if is_fixed else "synthetic",
@@ -121,7 +121,9 @@ def _assign_seeds(
     free.sort(key=lambda i: float(np.hypot(*(seeds[i] - centre))))
     others = group[~group["code"].isin(fixed_codes)]
     # urban streets (街道) take the seeds nearest the district centre, towns (镇) the rest
-    ranked = sorted(others["code"], key=lambda c: 0 if group.set_index("code").loc[c, "kind"] == "街道" else 1)
+    ranked = sorted(
+        others["code"], key=lambda c: 0 if group.set_index("code").loc[c, "kind"] == "街道" else 1
+    )
     seat_of = {code: i for i, code in enumerate(fixed_codes)}
     seat_of.update(dict(zip(ranked, free, strict=True)))
     return [seat_of[c] for c in group["code"]]

@@ -58,7 +58,8 @@ def generate_workplaces(towns: gpd.GeoDataFrame, *, rng: np.random.Generator) ->
             rows.append(
                 {
                     "code": f"W{n + 1:05d}",
-                    "name": f"{towns['short_name'].iloc[i]}{SECTORS[sector]}企业{n + 1:05d}（示例）",
+                    "name": f"{towns['short_name'].iloc[i]}{SECTORS[sector]}企业"
+                    f"{n + 1:05d}（示例）",
                     "sector": sector,
                     "members": int(members[n]),
                     "town_code": towns["code"].iloc[i],

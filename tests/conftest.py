@@ -1,0 +1,81 @@
+"""Shared fixtures: a real PostGIS database (embedded cluster or YIZHAN_DATABASE_URL).
+
+One database per test session, migrated once and loaded with the sample once; tests that
+write run inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import Connection, Engine
+
+from geo.db.engine import (
+    database_url,
+    drop_database,
+    embedded_cluster,
+    ensure_database,
+    make_engine,
+    upgrade,
+)
+from geo.db.load import load_sample
+from geo.sample.roads import generate_road_network, write_osm_xml
+from geo.settings import PROJECT_ROOT, Settings
+
+TEST_DB = "yizhan_test"
+OSM_FIXTURES = PROJECT_ROOT / "data" / "osm_fixtures"
+
+
+@pytest.fixture(scope="session")
+def small_network_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated network (about 12 x 10 km, three towns) written as OSM XML in UTM 49N."""
+    box = shapely.box(300_000, 2_500_000, 312_000, 2_510_000)
+    seats = np.array([[302_000.0, 2_502_000.0], [309_000.0, 2_503_000.0], [305_000.0, 2_508_000.0]])
+    net = generate_road_network(
+        box, seats, np.array([80_000, 40_000, 20_000]), np.array([True, True, False]),
+        rng=np.random.default_rng(7), urban_cells=12,
+    )  # fmt: skip
+    return write_osm_xml(net, tmp_path_factory.mktemp("net") / "small.osm", crs="EPSG:32649")
+
+
+@pytest.fixture(scope="session")
+def settings(small_network_file: Path) -> Settings:
+    """Settings of the test session: its own database, the small network."""
+    return Settings(database_name=TEST_DB, network_file=small_network_file)
+
+
+@pytest.fixture(scope="session")
+def db_url(settings: Settings) -> Iterator[str]:
+    """A fresh, migrated test database on a real PostGIS server."""
+    if settings.embedded:
+        embedded_cluster(settings).up()
+    url = database_url(settings, TEST_DB)
+    drop_database(url)
+    ensure_database(url)
+    upgrade(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str, settings: Settings) -> Iterator[Engine]:
+    """Engine on the test database, with the Jiangmen sample loaded."""
+    eng = make_engine(db_url)
+    load_sample(eng, settings.region_dir)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        tx = connection.begin()
+        try:
+            yield connection
+        finally:
+            tx.rollback()

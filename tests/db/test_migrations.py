@@ -1,0 +1,54 @@
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from geo.db.engine import database_url, downgrade, drop_database, ensure_database, upgrade
+from geo.settings import Settings
+
+TABLES = {"districts", "towns", "stations", "grids", "grid_members", "workplaces", "service_region"}
+
+
+@pytest.fixture
+def empty_db(settings: Settings, db_url: str) -> Iterator[str]:
+    url = database_url(settings, "yizhan_test_migrations")
+    drop_database(url)
+    ensure_database(url)
+    yield url
+    drop_database(url)
+
+
+def _tables(url: str) -> set[str]:
+    eng = create_engine(url)
+    try:
+        return set(inspect(eng).get_table_names())
+    finally:
+        eng.dispose()
+
+
+def test_upgrade_creates_every_table_on_an_empty_database(empty_db: str) -> None:
+    assert not TABLES & _tables(empty_db)
+    upgrade(empty_db)
+    assert _tables(empty_db) >= TABLES
+
+
+def test_downgrade_removes_them_and_upgrade_works_again(empty_db: str) -> None:
+    upgrade(empty_db)
+    downgrade(empty_db, "base")
+    assert not TABLES & _tables(empty_db)
+    upgrade(empty_db)
+    assert _tables(empty_db) >= TABLES
+
+
+def test_geometry_columns_have_gist_indexes(empty_db: str) -> None:
+    upgrade(empty_db)
+    eng = create_engine(empty_db)
+    try:
+        insp = inspect(eng)
+        for table, column in [("stations", "geom"), ("towns", "area"), ("grids", "geom"),
+                              ("grid_members", "base"), ("districts", "geom")]:  # fmt: skip
+            gist = [ix for ix in insp.get_indexes(table) if ix["column_names"] == [column]]
+            assert gist, f"{table}.{column} has no index"
+            assert gist[0]["dialect_options"].get("postgresql_using") == "gist"
+    finally:
+        eng.dispose()

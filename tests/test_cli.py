@@ -1,0 +1,52 @@
+"""The ``yizhan`` console script, run as a user would."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from geo.settings import PROJECT_ROOT, Settings
+
+YIZHAN = Path(sys.executable).parent / "yizhan"
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(YIZHAN), *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})}, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_help_lists_the_commands() -> None:
+    out = _run("--help")
+    assert out.returncode == 0
+    for word in ("db", "load-sample", "serve", "network", "sample"):
+        assert word in out.stdout
+
+
+def test_db_status_reports_the_embedded_cluster(db_url: str) -> None:
+    out = _run("db", "status")
+    assert out.returncode == 0, out.stderr
+    assert "embedded cluster running" in out.stdout
+
+
+def test_sample_check_confirms_the_committed_files() -> None:
+    out = _run("sample", "generate", "--check")
+    assert out.returncode == 0, out.stderr
+    assert "exactly what the generator makes" in out.stderr
+
+
+def test_network_import_of_a_real_fixture(tmp_path: Path, settings: Settings) -> None:
+    env = {"YIZHAN_STATE_DIR": str(tmp_path / "state")}
+    fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
+    out = _run("network", "import", str(fixture), env=env)
+    assert out.returncode == 0, out.stderr
+    assert "'synthetic': False" in out.stdout
+    assert (tmp_path / "state" / "networks" / "ACTIVE").read_text().endswith("West-Oakland.osm.bz2")
+
+
+def test_network_import_of_a_missing_file_fails_cleanly(tmp_path: Path) -> None:
+    out = _run("network", "import", str(tmp_path / "nope.osm"),
+               env={"YIZHAN_STATE_DIR": str(tmp_path / "state")})  # fmt: skip
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr

@@ -1,0 +1,34 @@
+import pytest
+from pydantic import ValidationError
+
+from geo.settings import Settings
+
+
+def test_environment_prefix_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YIZHAN_DATABASE_URL", "postgresql://u@db.example/yz")
+    monkeypatch.setenv("YIZHAN_REGION", "jiangmen")
+    s = Settings()
+    assert s.database_url == "postgresql://u@db.example/yz"
+    assert not s.embedded
+
+
+def test_development_needs_no_secrets() -> None:
+    s = Settings(mode="development", database_url=None)
+    assert s.embedded
+
+
+def test_production_refuses_missing_secrets() -> None:
+    with pytest.raises(ValidationError, match="YIZHAN_SECRET_KEY"):
+        Settings(mode="production", database_url="postgresql://x@h/d", admin_password="s3cret-long")
+
+
+def test_production_refuses_well_known_passwords() -> None:
+    with pytest.raises(ValidationError, match="well-known default"):
+        Settings(mode="production", database_url="postgresql://x@h/d", secret_key="k" * 32,
+                 admin_password="admin")  # fmt: skip
+
+
+def test_production_with_secrets_is_accepted() -> None:
+    s = Settings(mode="production", database_url="postgresql://x@h/d", secret_key="k" * 32,
+                 admin_password="a-long-passphrase")  # fmt: skip
+    assert s.mode == "production"
