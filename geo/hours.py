@@ -1,0 +1,59 @@
+"""Opening hours in OpenStreetMap ``opening_hours`` syntax, evaluated in local time.
+
+Parsing and evaluation use the ``opening-hours-py`` library (a full implementation of the OSM
+specification, including ranges that cross midnight, ``24/7`` and ``off``). Times are
+evaluated in the service region's time zone (Asia/Shanghai for Jiangmen): an aware datetime
+is converted first; a naive one is taken as local time already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import opening_hours
+
+from geo.errors import ValidationError
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+@lru_cache(maxsize=4096)
+def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
+    """Parse an ``opening_hours`` expression, raising a clear error when it is not valid."""
+    try:
+        return opening_hours.OpeningHours(expression)
+    except (opening_hours.ParserError, ValueError, TypeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        msg = f"opening_hours {expression!r} is not valid OSM opening_hours syntax ({first})"
+        raise ValidationError(msg) from exc
+
+
+def local_time(at: datetime | None, tz: str = DEFAULT_TZ) -> datetime:
+    """``at`` as naive local time in ``tz`` (now when ``None``)."""
+    zone = ZoneInfo(tz)
+    if at is None:
+        return datetime.now(zone).replace(tzinfo=None)
+    if at.tzinfo is not None:
+        return at.astimezone(zone).replace(tzinfo=None)
+    return at
+
+
+def is_open(expression: str, at: datetime | None = None, *, tz: str = DEFAULT_TZ) -> bool:
+    """Whether a place with these opening hours is open at ``at`` (default: now)."""
+    return bool(parse_opening_hours(expression).is_open(local_time(at, tz)))
+
+
+def open_mask(expressions: Sequence[str], at: datetime | None = None, *, tz: str = DEFAULT_TZ) -> np.ndarray:
+    """Boolean array: which of ``expressions`` are open at ``at``."""
+    when = local_time(at, tz)
+    cache: dict[str, bool] = {}
+    out = np.empty(len(expressions), dtype=bool)
+    for i, expr in enumerate(expressions):
+        if expr not in cache:
+            cache[expr] = bool(parse_opening_hours(expr).is_open(when))
+        out[i] = cache[expr]
+    return out
