@@ -9,6 +9,7 @@ better than 1e-9 degrees (about 0.1 mm). Outside mainland China GCJ-02 equals WG
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -67,7 +68,9 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def _invert(forward, lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:  # type: ignore[no-untyped-def]
+def _invert(
+    forward: Callable[[Array, Array], tuple[Array, Array]], lon: ArrayLike, lat: ArrayLike
+) -> tuple[Array, Array]:
     """Solve ``forward(x) = target`` by fixed-point iteration (the offsets vary slowly)."""
     tlon, tlat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     glon, glat = tlon.copy(), tlat.copy()

@@ -26,7 +26,7 @@ def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
     """Parse an ``opening_hours`` expression, raising a clear error when it is not valid."""
     try:
         return opening_hours.OpeningHours(expression)
-    except (opening_hours.ParserError, ValueError, TypeError) as exc:
+    except (opening_hours.ParserError, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
         first = str(exc).splitlines()[0] if str(exc) else "syntax error"
         msg = f"opening_hours {expression!r} is not valid OSM opening_hours syntax ({first})"
         raise ValidationError(msg) from exc
@@ -47,7 +47,9 @@ def is_open(expression: str, at: datetime | None = None, *, tz: str = DEFAULT_TZ
     return bool(parse_opening_hours(expression).is_open(local_time(at, tz)))
 
 
-def open_mask(expressions: Sequence[str], at: datetime | None = None, *, tz: str = DEFAULT_TZ) -> np.ndarray:
+def open_mask(
+    expressions: Sequence[str], at: datetime | None = None, *, tz: str = DEFAULT_TZ
+) -> np.ndarray:
     """Boolean array: which of ``expressions`` are open at ``at``."""
     when = local_time(at, tz)
     cache: dict[str, bool] = {}

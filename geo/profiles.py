@@ -1,0 +1,117 @@
+"""Travel-time profiles: who may use which road, and how fast.
+
+All speeds are in km/h, by OSM ``highway`` class, in one place (override any of them with
+``YIZHAN_PROFILE_SPEEDS``, e.g. ``{"e_bike": {"primary": 22}}``). A class missing from a
+profile's table is a road that profile may not use.
+
+* ``e_bike`` — China's e-bike standard GB 17761-2018 caps e-bikes at 25 km/h; they may not use
+  motorways/expressways (or their ramps) nor footways; cycleways are fine. One-way rules apply.
+* ``walk`` — about 5 km/h anywhere but motorways, both directions of one-way streets.
+* ``drive`` — the tagged ``maxspeed`` where there is one, else the class speed; no footways,
+  cycleways or paths; one-way rules apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from geo.errors import ValidationError
+
+_E_BIKE = {
+    "trunk": 25, "trunk_link": 20, "primary": 25, "primary_link": 20, "secondary": 22,
+    "secondary_link": 20, "tertiary": 20, "tertiary_link": 18, "unclassified": 20,
+    "residential": 18, "living_street": 10, "service": 12, "track": 12, "cycleway": 20,
+    "path": 10, "road": 18,
+}  # fmt: skip
+_WALK = dict.fromkeys(
+    (
+        "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
+        "tertiary", "tertiary_link", "unclassified", "residential", "living_street", "service",
+        "track", "cycleway", "path", "footway", "pedestrian", "steps", "road",
+    ),
+    5.0,
+)  # fmt: skip
+_WALK["steps"] = 2.0
+_DRIVE = {
+    "motorway": 100, "motorway_link": 40, "trunk": 80, "trunk_link": 40, "primary": 60,
+    "primary_link": 30, "secondary": 50, "secondary_link": 30, "tertiary": 40,
+    "tertiary_link": 30, "unclassified": 40, "residential": 30, "living_street": 10,
+    "service": 20, "track": 20, "road": 30,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TravelProfile:
+    """How one kind of traveller moves on the road graph.
+
+    Attributes
+    ----------
+    name
+        ``e_bike``, ``walk`` or ``drive``.
+    speeds_kph
+        Speed by ``highway`` class; classes not listed may not be used.
+    max_speed_kph
+        A hard cap applied after everything else (the e-bike's 25 km/h).
+    use_maxspeed
+        Take an edge's tagged ``maxspeed`` (osmnx's ``speed_kph``) where it is lower.
+    respect_oneway
+        Whether one-way streets may only be used in their direction.
+    """
+
+    name: str
+    speeds_kph: Mapping[str, float]
+    max_speed_kph: float | None = None
+    use_maxspeed: bool = False
+    respect_oneway: bool = True
+    description: str = field(default="", compare=False)
+
+    def edge_speed(self, highway: str | list[str], tagged_kph: float | None) -> float | None:
+        """Speed on an edge of these classes (None: not allowed for this profile)."""
+        classes = highway if isinstance(highway, list) else [highway]
+        speeds = [self.speeds_kph.get(c) for c in classes]
+        if not speeds or any(s is None for s in speeds):
+            return None
+        speed = min(s for s in speeds if s is not None)
+        if self.use_maxspeed and tagged_kph and tagged_kph > 0:
+            speed = min(speed, tagged_kph) if speed else tagged_kph
+        if self.max_speed_kph is not None:
+            speed = min(speed, self.max_speed_kph)
+        return float(speed)
+
+
+DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
+    {
+        "e_bike": TravelProfile(
+            "e_bike",
+            _E_BIKE,
+            max_speed_kph=25.0,
+            description="e-bike, at most 25 km/h, no expressways",
+        ),
+        "walk": TravelProfile("walk", _WALK, respect_oneway=False, description="walking, 5 km/h"),
+        "drive": TravelProfile("drive", _DRIVE, use_maxspeed=True, description="car"),
+    }
+)
+
+
+def build_profiles(
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, TravelProfile]:
+    """The default profiles with speed overrides merged in (unknown profile names refused)."""
+    profiles = dict(DEFAULT_PROFILES)
+    for name, speeds in (overrides or {}).items():
+        if name not in profiles:
+            msg = f"unknown profile {name!r} in speed overrides; known: {', '.join(profiles)}"
+            raise ValidationError(msg)
+        base = profiles[name]
+        merged = {**base.speeds_kph, **{k: float(v) for k, v in speeds.items()}}
+        profiles[name] = TravelProfile(
+            name,
+            merged,
+            base.max_speed_kph,
+            base.use_maxspeed,
+            base.respect_oneway,
+            base.description,
+        )
+    return profiles

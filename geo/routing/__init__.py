@@ -1,0 +1,1 @@
+"""Routing on the road graph: compiled arrays, snapping, nearest stations, routes, isochrones."""

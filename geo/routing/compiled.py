@@ -1,0 +1,308 @@
+"""The road graph compiled into arrays for fast search, one travel-time matrix per profile.
+
+``CompiledGraph.from_graph(G)`` reads an osmnx graph once: node coordinates, and per edge its
+end nodes, length, classes, tagged speed and geometry (in the metric CRS). ``for_profile``
+then derives a :class:`ProfileGraph`: the travel time of every edge for that profile (``inf``
+where it may not go), the reverse twin of each edge (the same road the other way, when the
+profile may use it), a CSR matrix keeping the fastest edge per node pair, and an R-tree of the
+usable edges for snapping points to the nearest road.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from pyproj import Transformer
+from scipy.sparse import csr_matrix
+from shapely.ops import substring
+
+from geo.errors import ValidationError
+from geo.profiles import TravelProfile
+
+METRIC_CRS = "EPSG:32649"
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A point placed on its nearest usable edge.
+
+    ``edge`` is the edge index, ``fraction`` how far along it (0 at ``u``, 1 at ``v``),
+    ``distance_m`` from the point to the road, ``xy`` the snapped point (metric).
+    """
+
+    edge: int
+    fraction: float
+    distance_m: float
+    xy: tuple[float, float]
+
+
+class CompiledGraph:
+    """Profile-independent arrays of an osmnx graph (nodes, edges, geometries)."""
+
+    def __init__(
+        self,
+        node_ids: np.ndarray,
+        node_xy: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        length: np.ndarray,
+        highway: list[str | list[str]],
+        tagged_kph: np.ndarray,
+        oneway: np.ndarray,
+        geoms: np.ndarray,
+        *,
+        crs: str = METRIC_CRS,
+        synthetic: bool = False,
+    ) -> None:
+        self.node_ids, self.node_xy = node_ids, node_xy
+        self.u, self.v, self.length = u, v, length
+        self.highway, self.tagged_kph, self.oneway, self.geoms = highway, tagged_kph, oneway, geoms
+        self.crs = crs
+        self.synthetic = synthetic
+        self.to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        self.from_wgs84 = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        self._profiles: dict[str, ProfileGraph] = {}
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @classmethod
+    def from_graph(cls, G: nx.MultiDiGraph, *, crs: str = METRIC_CRS) -> CompiledGraph:
+        """Compile an osmnx graph in WGS-84 (``x``/``y`` node attributes)."""
+        node_ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
+        index = {int(n): i for i, n in enumerate(node_ids)}
+        lon = np.array([G.nodes[n]["x"] for n in node_ids], dtype=float)
+        lat = np.array([G.nodes[n]["y"] for n in node_ids], dtype=float)
+        fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        node_xy = np.column_stack(fwd.transform(lon, lat))
+        m = G.number_of_edges()
+        u, v = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+        length, kph = np.empty(m), np.empty(m)
+        oneway = np.zeros(m, dtype=bool)
+        highway: list[str | list[str]] = []
+        coords: list[np.ndarray] = []
+        for i, (a, b, d) in enumerate(G.edges(data=True)):
+            u[i], v[i] = index[a], index[b]
+            length[i] = float(d.get("length", 0.0))
+            kph[i] = float(d.get("speed_kph", 0.0) or 0.0)
+            oneway[i] = bool(d.get("oneway", False))
+            highway.append(d.get("highway", "road"))
+            geom = d.get("geometry")
+            if geom is None:
+                coords.append(np.array([[lon[u[i]], lat[u[i]]], [lon[v[i]], lat[v[i]]]]))
+            else:
+                coords.append(np.asarray(geom.coords))
+        counts = np.array([len(c) for c in coords])
+        flat = np.vstack(coords)
+        x, y = fwd.transform(flat[:, 0], flat[:, 1])
+        geoms: np.ndarray = np.asarray(
+            shapely.linestrings(np.column_stack([x, y]), indices=np.repeat(np.arange(m), counts)),
+            dtype=object,
+        )
+        length = np.where(length > 0, length, shapely.length(geoms))
+        return cls(node_ids, node_xy, u, v, length, highway, kph, oneway, geoms, crs=crs,
+                   synthetic=bool(G.graph.get("synthetic", False)))  # fmt: skip
+
+    def for_profile(self, profile: TravelProfile) -> ProfileGraph:
+        """The travel-time view of this graph for ``profile`` (built once, then cached)."""
+        if profile.name not in self._profiles:
+            self._profiles[profile.name] = ProfileGraph(self, profile)
+        return self._profiles[profile.name]
+
+    def to_metric(self, lon: float, lat: float) -> tuple[float, float]:
+        """Project a WGS-84 point to the graph's metric CRS."""
+        x, y = self.from_wgs84.transform(lon, lat)
+        return float(x), float(y)
+
+
+class ProfileGraph:
+    """Travel times of one profile over a :class:`CompiledGraph`.
+
+    Edges are indexed as in the compiled graph; for profiles that ignore one-way rules, each
+    one-way edge gets a virtual reverse copy (index ``m + k``) so that every usable direction
+    is an edge of its own.
+    """
+
+    def __init__(self, graph: CompiledGraph, profile: TravelProfile) -> None:
+        self.graph, self.profile = graph, profile
+        m = len(graph.u)
+        speed = np.array(
+            [
+                profile.edge_speed(h, k) or 0.0
+                for h, k in zip(graph.highway, graph.tagged_kph, strict=True)
+            ]
+        )
+        usable = speed > 0
+        tt = np.full(m, np.inf)
+        tt[usable] = graph.length[usable] / (speed[usable] / 3.6)
+        u, v, length, geoms = graph.u, graph.v, graph.length, graph.geoms
+        base = np.arange(m)
+        if not profile.respect_oneway:
+            extra = np.flatnonzero(graph.oneway & usable)
+            u, v = np.concatenate([u, graph.v[extra]]), np.concatenate([v, graph.u[extra]])
+            tt = np.concatenate([tt, tt[extra]])
+            length = np.concatenate([length, length[extra]])
+            geoms = np.concatenate([geoms, shapely.reverse(geoms[extra])])
+            base = np.concatenate([base, extra])
+        self.u, self.v, self.tt, self.length, self.geoms, self.base = u, v, tt, length, geoms, base
+        self.usable = np.isfinite(tt)
+        self.twin = self._twins()
+        self.matrix, self.best_edge = self._csr()
+        self._tree_edges = np.flatnonzero(self.usable)
+        self.tree = shapely.STRtree(self.geoms[self._tree_edges])
+
+    def _twins(self) -> np.ndarray:
+        """Index of the same road in the other direction (usable), or -1."""
+        n = self.graph.n_nodes
+        usable = np.flatnonzero(self.usable)
+        key: dict[tuple[int, float], int] = {}
+        for i in usable:
+            key.setdefault(
+                (int(self.u[i]) * n + int(self.v[i]), round(float(self.length[i]), 2)), int(i)
+            )
+        twin = np.full(len(self.u), -1, dtype=np.int64)
+        for i in usable:
+            j = key.get((int(self.v[i]) * n + int(self.u[i]), round(float(self.length[i]), 2)))
+            if j is not None and j != i:
+                twin[i] = j
+        return twin
+
+    def _csr(self) -> tuple[csr_matrix, dict[tuple[int, int], int]]:
+        """CSR matrix of the fastest usable edge per (u, v); the edge index behind each entry."""
+        idx = np.flatnonzero(self.usable)
+        order = np.lexsort((self.tt[idx], self.v[idx], self.u[idx]))
+        idx = idx[order]
+        pair = self.u[idx] * self.graph.n_nodes + self.v[idx]
+        first = np.ones(len(idx), dtype=bool)
+        first[1:] = pair[1:] != pair[:-1]
+        idx = idx[first]
+        n = self.graph.n_nodes
+        # zero-time edges would vanish from a sparse matrix: give them a tiny positive cost
+        weights = np.maximum(self.tt[idx], 1e-9)
+        matrix = csr_matrix((weights, (self.u[idx], self.v[idx])), shape=(n, n))
+        best = {
+            (int(a), int(b)): int(e) for a, b, e in zip(self.u[idx], self.v[idx], idx, strict=True)
+        }
+        return matrix, best
+
+    def snap(self, x: float, y: float, *, max_distance_m: float) -> Snap:
+        """Place a metric point on the nearest edge usable by this profile.
+
+        Raises
+        ------
+        ValidationError
+            When no usable road lies within ``max_distance_m``.
+        """
+        point = shapely.Point(x, y)
+        hits, dist = self.tree.query_nearest(
+            point, max_distance=max_distance_m, return_distance=True, all_matches=True
+        )
+        if len(hits) == 0:
+            msg = (
+                f"no road usable by {self.profile.name} within {max_distance_m:.0f} m of this point"
+            )
+            raise ValidationError(msg)
+        edge = int(self._tree_edges[int(np.min(hits))])
+        line = self.geoms[edge]
+        along = float(shapely.line_locate_point(line, point))
+        total = float(line.length) or 1.0
+        snapped = shapely.line_interpolate_point(line, along)
+        return Snap(edge, min(max(along / total, 0.0), 1.0), float(dist[0]), (snapped.x, snapped.y))
+
+    def entries(self, snap: Snap) -> list[tuple[int, float]]:
+        """Nodes reachable directly from a snapped point, with the travel time to each.
+
+        A point that snaps onto a node (fraction 0 or 1) is at that node: it may leave by any
+        of its edges, not only the one it snapped to.
+        """
+        e = snap.edge
+        out = self._at_node(snap)
+        if self.usable[e]:
+            out.append((int(self.v[e]), (1.0 - snap.fraction) * float(self.tt[e])))
+        t = int(self.twin[e])
+        if t >= 0:
+            out.append((int(self.u[e]), snap.fraction * float(self.tt[t])))
+        return out
+
+    def exits(self, snap: Snap) -> list[tuple[int, float]]:
+        """Nodes from which a snapped point is reached directly, with the travel time from each."""
+        e = snap.edge
+        out = self._at_node(snap)
+        if self.usable[e]:
+            out.append((int(self.u[e]), snap.fraction * float(self.tt[e])))
+        t = int(self.twin[e])
+        if t >= 0:
+            out.append((int(self.v[e]), (1.0 - snap.fraction) * float(self.tt[t])))
+        return out
+
+    def _at_node(self, snap: Snap) -> list[tuple[int, float]]:
+        if snap.fraction <= 0.0:
+            return [(int(self.u[snap.edge]), 0.0)]
+        if snap.fraction >= 1.0:
+            return [(int(self.v[snap.edge]), 0.0)]
+        return []
+
+    def same_edge_time(self, a: Snap, b: Snap) -> float:
+        """Travel time from ``a`` to ``b`` along their shared edge without leaving it (or inf)."""
+        if a.edge == b.edge:
+            fa, fb = a.fraction, b.fraction
+        elif int(self.twin[a.edge]) == b.edge:
+            fa, fb = a.fraction, 1.0 - b.fraction
+        else:
+            return float("inf")
+        e = a.edge
+        if fb >= fa:
+            return (fb - fa) * float(self.tt[e]) if self.usable[e] else float("inf")
+        t = int(self.twin[e])
+        return (fa - fb) * float(self.tt[t]) if t >= 0 else float("inf")
+
+    def path_geometry(self, start: Snap, nodes: list[int], end: Snap) -> tuple[np.ndarray, float]:
+        """Metric coordinates and length of a route: start snap, node path, end snap."""
+        parts: list[np.ndarray] = [np.array([start.xy])]
+        length = 0.0
+        first, last = nodes[0], nodes[-1]
+        e = start.edge
+        if int(self.v[e]) == first and self.usable[e]:
+            piece = substring(self.geoms[e], start.fraction, 1.0, normalized=True)
+            length += (1 - start.fraction) * float(self.length[e])
+        else:
+            piece = substring(self.geoms[e], start.fraction, 0.0, normalized=True)
+            length += start.fraction * float(self.length[e])
+        parts.append(np.asarray(piece.coords))
+        for a, b in itertools.pairwise(nodes):
+            edge = self.best_edge[(a, b)]
+            parts.append(np.asarray(self.geoms[edge].coords))
+            length += float(self.length[edge])
+        e = end.edge
+        if int(self.u[e]) == last and self.usable[e]:
+            piece = substring(self.geoms[e], 0.0, end.fraction, normalized=True)
+            length += end.fraction * float(self.length[e])
+        else:
+            piece = substring(self.geoms[e], 1.0, end.fraction, normalized=True)
+            length += (1 - end.fraction) * float(self.length[e])
+        parts.append(np.asarray(piece.coords))
+        parts.append(np.array([end.xy]))
+        coords = np.vstack([p.reshape(-1, 2) for p in parts])
+        keep = np.ones(len(coords), dtype=bool)
+        keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 1e-6, axis=1)
+        return coords[keep], length
+
+    def direct_geometry(self, start: Snap, end: Snap) -> tuple[np.ndarray, float]:
+        """Coordinates and length of a route that stays on the shared edge."""
+        e = start.edge
+        fb = end.fraction if end.edge == e else 1.0 - end.fraction
+        piece = substring(self.geoms[e], start.fraction, fb, normalized=True)
+        coords = np.vstack([[start.xy], np.asarray(piece.coords).reshape(-1, 2), [end.xy]])
+        return coords, abs(fb - start.fraction) * float(self.length[e])
+
+
+def edge_attributes(graph: CompiledGraph, edge: int) -> dict[str, Any]:
+    """The classes and length of an edge, for explanations and tests."""
+    return {"highway": graph.highway[edge], "length_m": float(graph.length[edge])}
