@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import auth
 from api.errors import add_exception_handlers
-from api.routers import health
+from api.routers import health, routing, stations
 from api.state import AppState, GraphHolder
 from geo.db.engine import database_url, make_engine
 from geo.settings import Settings, get_settings
@@ -26,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(database_url(settings))
-        holder = GraphHolder(active_network_path(settings), settings.cache_dir)
+        holder = GraphHolder(active_network_path(settings), settings.cache_dir, engine, settings)
         holder.start()
         app.state.yizhan = AppState(engine=engine, graph=holder)
         try:
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     add_exception_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(routing.router)
+    app.include_router(stations.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

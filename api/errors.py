@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo import errors as e
@@ -22,6 +23,9 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
     e.ConflictError: 409,
     e.DatabaseUnavailableError: 503,
     e.SetupError: 503,
+    e.NotReadyError: 503,
+    e.AuthenticationError: 401,
+    e.PermissionDeniedError: 403,
 }
 
 
@@ -48,6 +52,8 @@ def add_exception_handlers(app: FastAPI) -> None:
         assert isinstance(exc, e.YizhanError)
         status = status_for(exc)
         headers = {"Retry-After": "5"} if status == 503 else None
+        if status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
         name = type(exc).__name__.removesuffix("Error")
         return JSONResponse(error_body(name, str(exc)), status_code=status, headers=headers)
 
@@ -69,6 +75,14 @@ def add_exception_handlers(app: FastAPI) -> None:
             error_body("HTTP", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
+    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            error_body("DatabaseUnavailable", "the database is unavailable; try again shortly"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    app.add_exception_handler(OperationalError, database_down)
     app.add_exception_handler(e.YizhanError, domain)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http)

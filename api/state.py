@@ -11,16 +11,22 @@ import networkx as nx
 from sqlalchemy import Engine
 
 from geo.network import load_graph
+from geo.routing.engine import RoutingEngine
+from geo.routing.service import build_engine
+from geo.settings import Settings
 
 
 @dataclass
 class GraphHolder:
-    """The road graph, loaded in a background thread so the API answers while it loads."""
+    """Road graph and routing engine, built in a background thread while the API answers."""
 
     path: Path
     cache_dir: Path | None
+    db: Engine | None = None
+    settings: Settings | None = None
     status: Literal["absent", "loading", "ok", "error"] = "absent"
     graph: nx.MultiDiGraph | None = None
+    routing: RoutingEngine | None = None
     error: str | None = None
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -40,7 +46,10 @@ class GraphHolder:
 
     def _load(self) -> None:
         try:
-            self.graph = load_graph(self.path, cache_dir=self.cache_dir)
+            graph = load_graph(self.path, cache_dir=self.cache_dir)
+            if self.db is not None and self.settings is not None:
+                self.routing = build_engine(graph, self.db, self.settings)
+            self.graph = graph
             self.status = "ok"
         except Exception as exc:  # reported by /health, never raised into a request
             self.status, self.error = "error", f"{type(exc).__name__}: {exc}"

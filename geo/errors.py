@@ -33,3 +33,15 @@ class DatabaseUnavailableError(YizhanError):
 
 class SetupError(YizhanError):
     """The platform cannot run here as configured (missing packages, bad settings)."""
+
+
+class NotReadyError(YizhanError):
+    """A part of the service is still starting (e.g. the road graph is loading)."""
+
+
+class AuthenticationError(YizhanError):
+    """Missing, expired or wrong credentials."""
+
+
+class PermissionDeniedError(YizhanError):
+    """Authenticated, but not allowed to do this."""

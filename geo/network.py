@@ -29,12 +29,27 @@ SYNTHETIC_MARKERS = ("yizhan synthetic", "NOT OpenStreetMap")
 
 #: Speeds (km/h) by road class where a way has no ``maxspeed``.
 DEFAULT_SPEEDS_KPH: dict[str, float] = {
-    "motorway": 100, "motorway_link": 40, "trunk": 80, "trunk_link": 40, "primary": 60,
-    "primary_link": 30, "secondary": 50, "secondary_link": 30, "tertiary": 40,
-    "tertiary_link": 30, "unclassified": 40, "residential": 30, "living_street": 10,
-    "service": 20, "track": 20, "cycleway": 20, "path": 10, "footway": 5, "pedestrian": 5,
+    "motorway": 100,
+    "motorway_link": 40,
+    "trunk": 80,
+    "trunk_link": 40,
+    "primary": 60,
+    "primary_link": 30,
+    "secondary": 50,
+    "secondary_link": 30,
+    "tertiary": 40,
+    "tertiary_link": 30,
+    "unclassified": 40,
+    "residential": 30,
+    "living_street": 10,
+    "service": 20,
+    "track": 20,
+    "cycleway": 20,
+    "path": 10,
+    "footway": 5,
+    "pedestrian": 5,
     "steps": 3,
-}  # fmt: skip
+}
 _CACHE_VERSION = "1"
 
 

@@ -20,26 +20,66 @@ from types import MappingProxyType
 from geo.errors import ValidationError
 
 _E_BIKE = {
-    "trunk": 25, "trunk_link": 20, "primary": 25, "primary_link": 20, "secondary": 22,
-    "secondary_link": 20, "tertiary": 20, "tertiary_link": 18, "unclassified": 20,
-    "residential": 18, "living_street": 10, "service": 12, "track": 12, "cycleway": 20,
-    "path": 10, "road": 18,
-}  # fmt: skip
+    "trunk": 25,
+    "trunk_link": 20,
+    "primary": 25,
+    "primary_link": 20,
+    "secondary": 22,
+    "secondary_link": 20,
+    "tertiary": 20,
+    "tertiary_link": 18,
+    "unclassified": 20,
+    "residential": 18,
+    "living_street": 10,
+    "service": 12,
+    "track": 12,
+    "cycleway": 20,
+    "path": 10,
+    "road": 18,
+}
 _WALK = dict.fromkeys(
     (
-        "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
-        "tertiary", "tertiary_link", "unclassified", "residential", "living_street", "service",
-        "track", "cycleway", "path", "footway", "pedestrian", "steps", "road",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "track",
+        "cycleway",
+        "path",
+        "footway",
+        "pedestrian",
+        "steps",
+        "road",
     ),
     5.0,
-)  # fmt: skip
+)
 _WALK["steps"] = 2.0
 _DRIVE = {
-    "motorway": 100, "motorway_link": 40, "trunk": 80, "trunk_link": 40, "primary": 60,
-    "primary_link": 30, "secondary": 50, "secondary_link": 30, "tertiary": 40,
-    "tertiary_link": 30, "unclassified": 40, "residential": 30, "living_street": 10,
-    "service": 20, "track": 20, "road": 30,
-}  # fmt: skip
+    "motorway": 100,
+    "motorway_link": 40,
+    "trunk": 80,
+    "trunk_link": 40,
+    "primary": 60,
+    "primary_link": 30,
+    "secondary": 50,
+    "secondary_link": 30,
+    "tertiary": 40,
+    "tertiary_link": 30,
+    "unclassified": 40,
+    "residential": 30,
+    "living_street": 10,
+    "service": 20,
+    "track": 20,
+    "road": 30,
+}
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     station_kinds: tuple[str, ...] = DEFAULT_STATION_KINDS
     amenities: tuple[str, ...] = DEFAULT_AMENITIES
     case_categories: tuple[str, ...] = DEFAULT_CASE_CATEGORIES
+    timezone: str = "Asia/Shanghai"
+    max_snap_m: float = Field(
+        default=1000.0, gt=0, description="farthest a point may be from a road"
+    )
+    profile_speeds: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description='speed overrides, e.g. {"e_bike": {"primary": 22}}'
+    )
+    token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -125,6 +133,28 @@ class Settings(BaseSettings):
     def cache_dir(self) -> Path:
         """Folder for derived artefacts (built graphs, generated networks)."""
         return self.state_dir / "cache"
+
+    def admin_credentials(self) -> tuple[str, str]:
+        """The initial admin's user name and password (``admin``/``admin`` in development)."""
+        if self.admin_password is not None:
+            return self.admin_user or "admin", self.admin_password.get_secret_value()
+        if self.mode == "development":
+            return self.admin_user or "admin", "admin"
+        msg = "YIZHAN_ADMIN_PASSWORD is required outside development mode"
+        raise ValueError(msg)
+
+    def token_secret(self) -> str:
+        """The key that signs access tokens; in development one is made and kept in state_dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.state_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     @property
     def embedded(self) -> bool:

@@ -23,10 +23,14 @@ from geo.db.engine import (
     upgrade,
 )
 from geo.db.load import load_sample
+from geo.sample import real
+from geo.sample.build import read_sample_layer
 from geo.sample.roads import generate_road_network, write_osm_xml
+from geo.sample.towns import METRIC_CRS, town_seats_metric
 from geo.settings import PROJECT_ROOT, Settings
 
 TEST_DB = "yizhan_test"
+CENTRAL_DISTRICTS = ("440703", "440704")  # 蓬江区, 江海区
 OSM_FIXTURES = PROJECT_ROOT / "data" / "osm_fixtures"
 
 
@@ -36,16 +40,39 @@ def small_network_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     box = shapely.box(300_000, 2_500_000, 312_000, 2_510_000)
     seats = np.array([[302_000.0, 2_502_000.0], [309_000.0, 2_503_000.0], [305_000.0, 2_508_000.0]])
     net = generate_road_network(
-        box, seats, np.array([80_000, 40_000, 20_000]), np.array([True, True, False]),
-        rng=np.random.default_rng(7), urban_cells=12,
-    )  # fmt: skip
+        box,
+        seats,
+        np.array([80_000, 40_000, 20_000]),
+        np.array([True, True, False]),
+        rng=np.random.default_rng(7),
+        urban_cells=12,
+    )
     return write_osm_xml(net, tmp_path_factory.mktemp("net") / "small.osm", crs="EPSG:32649")
 
 
 @pytest.fixture(scope="session")
-def settings(small_network_file: Path) -> Settings:
-    """Settings of the test session: its own database, the small network."""
-    return Settings(database_name=TEST_DB, network_file=small_network_file)
+def city_network_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated network over the real 蓬江 and 江海 districts (central Jiangmen), in seconds."""
+    region_dir = Settings().region_dir
+    districts = real.read_districts(region_dir / "real").to_crs(METRIC_CRS)
+    towns = read_sample_layer(region_dir / "synthetic", "towns")
+    towns = towns[towns["district_adcode"].isin(CENTRAL_DISTRICTS)].reset_index(drop=True)
+    boundary = districts[districts["adcode"].isin(CENTRAL_DISTRICTS)].geometry.union_all()
+    net = generate_road_network(
+        boundary,
+        town_seats_metric(towns),
+        towns["population"].to_numpy(),
+        towns["is_district_seat"].to_numpy(dtype=bool),
+        rng=np.random.default_rng(3),
+        urban_cells=120,
+    )
+    return write_osm_xml(net, tmp_path_factory.mktemp("city") / "central.osm", crs=METRIC_CRS)
+
+
+@pytest.fixture(scope="session")
+def settings(city_network_file: Path) -> Settings:
+    """Settings of the test session: its own database, a network over central Jiangmen."""
+    return Settings(database_name=TEST_DB, network_file=city_network_file)
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,14 @@ YIZHAN = Path(sys.executable).parent / "yizhan"
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(YIZHAN), *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
-        env={**os.environ, **(env or {})}, timeout=300, check=False,
-    )  # fmt: skip
+        [str(YIZHAN), *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+        check=False,
+    )
 
 
 def test_help_lists_the_commands() -> None:
@@ -46,7 +51,11 @@ def test_network_import_of_a_real_fixture(tmp_path: Path, settings: Settings) ->
 
 
 def test_network_import_of_a_missing_file_fails_cleanly(tmp_path: Path) -> None:
-    out = _run("network", "import", str(tmp_path / "nope.osm"),
-               env={"YIZHAN_STATE_DIR": str(tmp_path / "state")})  # fmt: skip
+    out = _run(
+        "network",
+        "import",
+        str(tmp_path / "nope.osm"),
+        env={"YIZHAN_STATE_DIR": str(tmp_path / "state")},
+    )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr

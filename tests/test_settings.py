@@ -24,11 +24,19 @@ def test_production_refuses_missing_secrets() -> None:
 
 def test_production_refuses_well_known_passwords() -> None:
     with pytest.raises(ValidationError, match="well-known default"):
-        Settings(mode="production", database_url="postgresql://x@h/d", secret_key="k" * 32,
-                 admin_password="admin")  # fmt: skip
+        Settings(
+            mode="production",
+            database_url="postgresql://x@h/d",
+            secret_key="k" * 32,
+            admin_password="admin",
+        )
 
 
 def test_production_with_secrets_is_accepted() -> None:
-    s = Settings(mode="production", database_url="postgresql://x@h/d", secret_key="k" * 32,
-                 admin_password="a-long-passphrase")  # fmt: skip
+    s = Settings(
+        mode="production",
+        database_url="postgresql://x@h/d",
+        secret_key="k" * 32,
+        admin_password="a-long-passphrase",
+    )
     assert s.mode == "production"

@@ -124,15 +124,33 @@ class EmbeddedCluster:
         if not state.initialised:
             self._run(
                 [
-                    "initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8", "--locale=C.UTF-8",
+                    "initdb",
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
                 ]
-            )  # fmt: skip
+            )
         options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=''"
         self._run(
-            ["pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata),
-             "-l", str(self.log_file), "-o", options]
-        )  # fmt: skip
+            [
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+            ]
+        )
         return self.status()
 
     def down(self) -> ClusterStatus:

@@ -71,17 +71,38 @@ def load_sample(
             say("sample unchanged since the last load: nothing to do")
             return report
         boundary = real.read_city_boundary(real_dir)
-        _upsert(conn, m.ServiceRegion, [
-            {"id": 1, "name": region_dir.name, "tolerance_m": 500.0,
-             "geom": ewkt(as_multipolygon(boundary.geometry.iloc[0]))}
-        ], "id", report)  # fmt: skip
+        _upsert(
+            conn,
+            m.ServiceRegion,
+            [
+                {
+                    "id": 1,
+                    "name": region_dir.name,
+                    "tolerance_m": 500.0,
+                    "geom": ewkt(as_multipolygon(boundary.geometry.iloc[0])),
+                }
+            ],
+            "id",
+            report,
+        )
         say("service region loaded")
         districts = real.read_districts(real_dir)
-        _upsert(conn, m.District, [
-            {"adcode": r.adcode, "name": r.name, "name_en": r.name_en,
-             "area_km2": float(r.area_km2), "geom": ewkt(as_multipolygon(r.geometry))}
-            for r in districts.itertuples()
-        ], "adcode", report)  # fmt: skip
+        _upsert(
+            conn,
+            m.District,
+            [
+                {
+                    "adcode": r.adcode,
+                    "name": r.name,
+                    "name_en": r.name_en,
+                    "area_km2": float(r.area_km2),
+                    "geom": ewkt(as_multipolygon(r.geometry)),
+                }
+                for r in districts.itertuples()
+            ],
+            "adcode",
+            report,
+        )
         district_id = _ids(conn, m.District, "adcode")
         towns = read_sample_layer(syn_dir, "towns")
         _upsert(
@@ -90,30 +111,72 @@ def load_sample(
         town_id = _ids(conn, m.Town, "code")
         say(f"{len(districts)} districts and {len(towns)} towns loaded")
         stations = read_sample_layer(syn_dir, "stations")
-        _upsert(conn, m.Station, [_station_row(r, town_id) for r in stations.itertuples()],
-                "external_id", report)  # fmt: skip
+        _upsert(
+            conn,
+            m.Station,
+            [_station_row(r, town_id) for r in stations.itertuples()],
+            "external_id",
+            report,
+        )
         say(f"{len(stations)} stations loaded")
         grids = read_sample_layer(syn_dir, "grids")
-        _upsert(conn, m.Grid, [
-            {"code": r.code, "town_id": town_id[r.town_code], "synthetic": True,
-             "geom": ewkt(as_multipolygon(r.geometry))}
-            for r in grids.itertuples()
-        ], "code", report)  # fmt: skip
+        _upsert(
+            conn,
+            m.Grid,
+            [
+                {
+                    "code": r.code,
+                    "town_id": town_id[r.town_code],
+                    "synthetic": True,
+                    "geom": ewkt(as_multipolygon(r.geometry)),
+                }
+                for r in grids.itertuples()
+            ],
+            "code",
+            report,
+        )
         grid_id = _ids(conn, m.Grid, "code")
         members = read_sample_layer(syn_dir, "grid_members")
-        _upsert(conn, m.GridMember, [
-            {"code": r.code, "name": r.name, "town_id": town_id[r.town_code],
-             "grid_id": grid_id[r.grid_code], "skills": list(r.skills), "capacity": int(r.capacity),
-             "on_leave": bool(r.on_leave), "synthetic": True, "base": ewkt(r.geometry)}
-            for r in members.itertuples()
-        ], "code", report)  # fmt: skip
+        _upsert(
+            conn,
+            m.GridMember,
+            [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "town_id": town_id[r.town_code],
+                    "grid_id": grid_id[r.grid_code],
+                    "skills": list(r.skills),
+                    "capacity": int(r.capacity),
+                    "on_leave": bool(r.on_leave),
+                    "synthetic": True,
+                    "base": ewkt(r.geometry),
+                }
+                for r in members.itertuples()
+            ],
+            "code",
+            report,
+        )
         say(f"{len(grids)} grids and {len(members)} grid members loaded")
         workplaces = read_sample_layer(syn_dir, "workplaces")
-        _upsert(conn, m.Workplace, [
-            {"code": r.code, "name": r.name, "sector": r.sector, "members": int(r.members),
-             "town_id": town_id[r.town_code], "synthetic": True, "geom": ewkt(r.geometry)}
-            for r in workplaces.itertuples()
-        ], "code", report)  # fmt: skip
+        _upsert(
+            conn,
+            m.Workplace,
+            [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "sector": r.sector,
+                    "members": int(r.members),
+                    "town_id": town_id[r.town_code],
+                    "synthetic": True,
+                    "geom": ewkt(r.geometry),
+                }
+                for r in workplaces.itertuples()
+            ],
+            "code",
+            report,
+        )
         say(f"{len(workplaces)} workplaces loaded")
         _record_datasets(conn, checksum, report)
     return report
@@ -121,22 +184,36 @@ def load_sample(
 
 def _town_row(r: Any, district_id: dict[str, int]) -> dict[str, Any]:
     return {
-        "code": r.code, "code9": r.code9, "name": r.name, "short_name": r.short_name,
-        "kind": r.kind, "pinyin": r.pinyin, "district_id": district_id[r.district_adcode],
-        "population": int(r.population), "population_source": r.population_source,
-        "seat_source": r.seat_source, "area_synthetic": True,
+        "code": r.code,
+        "code9": r.code9,
+        "name": r.name,
+        "short_name": r.short_name,
+        "kind": r.kind,
+        "pinyin": r.pinyin,
+        "district_id": district_id[r.district_adcode],
+        "population": int(r.population),
+        "population_source": r.population_source,
+        "seat_source": r.seat_source,
+        "area_synthetic": True,
         "seat": f"SRID=4326;POINT({r.seat_lon} {r.seat_lat})",
         "area": ewkt(as_multipolygon(r.geometry)),
-    }  # fmt: skip
+    }
 
 
 def _station_row(r: Any, town_id: dict[str, int]) -> dict[str, Any]:
     return {
-        "external_id": r.external_id, "name": r.name, "kind": r.kind, "address": r.address,
-        "amenities": list(r.amenities), "opening_hours": r.opening_hours, "status": r.status,
-        "town_id": town_id.get(r.town_code), "synthetic": bool(r.synthetic), "source": "sample",
+        "external_id": r.external_id,
+        "name": r.name,
+        "kind": r.kind,
+        "address": r.address,
+        "amenities": list(r.amenities),
+        "opening_hours": r.opening_hours,
+        "status": r.status,
+        "town_id": town_id.get(r.town_code),
+        "synthetic": bool(r.synthetic),
+        "source": "sample",
         "geom": ewkt(r.geometry),
-    }  # fmt: skip
+    }
 
 
 def _upsert(
@@ -153,7 +230,7 @@ def _upsert(
 
 def _ids(conn: Connection, model: type[m.Base], key: str) -> dict[str, int]:
     table = cast(Table, model.__table__)
-    return {str(k): int(i) for k, i in conn.execute(select(table.c[key], table.c.id)).tuples()}
+    return {str(k): int(i) for k, i in conn.execute(select(table.c[key], table.c.id))}
 
 
 def _record_datasets(conn: Connection, checksum: str, report: LoadReport) -> None:
@@ -169,9 +246,16 @@ def _record_datasets(conn: Connection, checksum: str, report: LoadReport) -> Non
         }
         for name, count in report.counts.items()
     ]
-    rows.append({"name": "sample", "source": "data/<region>", "licence": "mixed",
-                 "synthetic": True, "checksum": checksum,
-                 "rows": sum(report.counts.values())})  # fmt: skip
+    rows.append(
+        {
+            "name": "sample",
+            "source": "data/<region>",
+            "licence": "mixed",
+            "synthetic": True,
+            "checksum": checksum,
+            "rows": sum(report.counts.values()),
+        }
+    )
     stmt = insert(cast(Table, m.Dataset.__table__))
     conn.execute(
         stmt.on_conflict_do_update(

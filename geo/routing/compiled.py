@@ -107,8 +107,19 @@ class CompiledGraph:
             dtype=object,
         )
         length = np.where(length > 0, length, shapely.length(geoms))
-        return cls(node_ids, node_xy, u, v, length, highway, kph, oneway, geoms, crs=crs,
-                   synthetic=bool(G.graph.get("synthetic", False)))  # fmt: skip
+        return cls(
+            node_ids,
+            node_xy,
+            u,
+            v,
+            length,
+            highway,
+            kph,
+            oneway,
+            geoms,
+            crs=crs,
+            synthetic=bool(G.graph.get("synthetic", False)),
+        )
 
     def for_profile(self, profile: TravelProfile) -> ProfileGraph:
         """The travel-time view of this graph for ``profile`` (built once, then cached)."""

@@ -181,9 +181,11 @@ class RoutingEngine:
                 if station_id in fld.station_ids:
                     keep = [i for i, s in enumerate(fld.station_ids) if s != station_id]
                     self._fields[name] = _Field(
-                        [fld.station_ids[i] for i in keep], [fld.snaps[i] for i in keep],
-                        fld.dist[keep], fld.next_hop[keep],
-                    )  # fmt: skip
+                        [fld.station_ids[i] for i in keep],
+                        [fld.snaps[i] for i in keep],
+                        fld.dist[keep],
+                        fld.next_hop[keep],
+                    )
 
     def _snap_station(self, pg: ProfileGraph, s: StationRecord) -> Snap | None:
         x, y = self.graph.to_metric(s.lon, s.lat)
@@ -213,8 +215,12 @@ class RoutingEngine:
             row = ids.index(station.id)
             if snap is None:
                 keep = [i for i in range(len(ids)) if i != row]
-                return _Field([ids[i] for i in keep], [snaps[i] for i in keep],
-                              fld.dist[keep], fld.next_hop[keep])  # fmt: skip
+                return _Field(
+                    [ids[i] for i in keep],
+                    [snaps[i] for i in keep],
+                    fld.dist[keep],
+                    fld.next_hop[keep],
+                )
             if snap == snaps[row]:
                 return fld
             snaps[row] = snap
@@ -437,10 +443,12 @@ def _station_fields(
             cost.append(max(c, 1e-9))
     base = pg.matrix.tocoo()
     aug = csr_matrix(
-        (np.concatenate([base.data, cost]),
-         (np.concatenate([base.row, src]), np.concatenate([base.col, dst]))),
+        (
+            np.concatenate([base.data, cost]),
+            (np.concatenate([base.row, src]), np.concatenate([base.col, dst])),
+        ),
         shape=(n + s, n + s),
-    )  # fmt: skip
+    )
     dist, pred = dijkstra(aug.T.tocsr(), indices=[n + r for r in rows], return_predecessors=True)
     return dist[:, :n], pred[:, :n]
 
@@ -461,8 +469,12 @@ def reachable_area(geoms: Sequence[Any], *, cell_m: float) -> Any:
         ).reshape(-1, 2),
         axis=0,
     )
-    boxes = shapely.box(grown[:, 0] * cell_m, grown[:, 1] * cell_m,
-                        (grown[:, 0] + 1) * cell_m, (grown[:, 1] + 1) * cell_m)  # fmt: skip
+    boxes = shapely.box(
+        grown[:, 0] * cell_m,
+        grown[:, 1] * cell_m,
+        (grown[:, 0] + 1) * cell_m,
+        (grown[:, 1] + 1) * cell_m,
+    )
     return shapely.coverage_union_all(boxes).simplify(cell_m / 4)
 
 

@@ -73,9 +73,13 @@ def generate_stations(towns: gpd.GeoDataFrame, *, rng: np.random.Generator) -> g
     for i, count in enumerate(per_town):
         town = towns.iloc[i]
         pts = sample_points(
-            towns_m.geometry.iloc[i], int(count), rng,
-            centre=tuple(seats[i]), spread_m=900.0, share_near_centre=1.0,
-        )  # fmt: skip
+            towns_m.geometry.iloc[i],
+            int(count),
+            rng,
+            centre=tuple(seats[i]),
+            spread_m=900.0,
+            share_near_centre=1.0,
+        )
         for j, (x, y) in enumerate(pts):
             name = f"{town['name']}户外劳动者爱心驿站（{j + 1}号）"
             kind = "outdoor_worker_station"

@@ -40,9 +40,13 @@ def generate_grids(towns: gpd.GeoDataFrame, *, rng: np.random.Generator) -> gpd.
         poly = towns_m.geometry.iloc[i]
         spread = float(np.sqrt(poly.area)) / 4
         samples = sample_points(
-            poly, 200 * int(count), rng, centre=tuple(seats[i]), spread_m=spread,
+            poly,
+            200 * int(count),
+            rng,
+            centre=tuple(seats[i]),
+            spread_m=spread,
             share_near_centre=0.5,
-        )  # fmt: skip
+        )
         seeds = lloyd_seeds(samples, int(count), rng, iterations=15)
         for j, cell in enumerate(voronoi_cells(poly, seeds)):
             rows.append(

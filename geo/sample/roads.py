@@ -42,14 +42,28 @@ SOURCE_TAG = "yizhan:synthetic"
 
 #: Road classes by rank; a link upgrading a lattice edge keeps the higher rank.
 CLASSES = (
-    "footway", "cycleway", "residential", "unclassified", "tertiary",
-    "secondary", "primary", "trunk", "motorway_link", "motorway",
-)  # fmt: skip
+    "footway",
+    "cycleway",
+    "residential",
+    "unclassified",
+    "tertiary",
+    "secondary",
+    "primary",
+    "trunk",
+    "motorway_link",
+    "motorway",
+)
 RANK = {name: i for i, name in enumerate(CLASSES)}
 MAXSPEED = {
-    "residential": 30, "unclassified": 40, "tertiary": 40, "secondary": 50, "primary": 60,
-    "trunk": 80, "motorway_link": 40, "motorway": 100,
-}  # fmt: skip
+    "residential": 30,
+    "unclassified": 40,
+    "tertiary": 40,
+    "secondary": 50,
+    "primary": 60,
+    "trunk": 80,
+    "motorway_link": 40,
+    "motorway": 100,
+}
 LANES = {"tertiary": 2, "secondary": 4, "primary": 4, "trunk": 6, "motorway": 6, "motorway_link": 1}
 
 

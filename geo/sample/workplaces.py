@@ -50,9 +50,13 @@ def generate_workplaces(towns: gpd.GeoDataFrame, *, rng: np.random.Generator) ->
     for i, count in enumerate(per_town):
         poly = towns_m.geometry.iloc[i]
         pts = sample_points(
-            poly, int(count), rng, centre=tuple(seats[i]),
-            spread_m=float(np.sqrt(poly.area)) / 5, share_near_centre=0.7,
-        )  # fmt: skip
+            poly,
+            int(count),
+            rng,
+            centre=tuple(seats[i]),
+            spread_m=float(np.sqrt(poly.area)) / 5,
+            share_near_centre=0.7,
+        )
         for x, y in pts:
             sector = str(rng.choice(sector_keys, p=sector_p))
             rows.append(

@@ -1,17 +1,7 @@
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings, engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        c.app.state.yizhan.graph.wait(120)
-        yield c
 
 
 def test_health_reports_database_graph_and_sample(client: TestClient) -> None:

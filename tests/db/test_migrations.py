@@ -45,8 +45,13 @@ def test_geometry_columns_have_gist_indexes(empty_db: str) -> None:
     eng = create_engine(empty_db)
     try:
         insp = inspect(eng)
-        for table, column in [("stations", "geom"), ("towns", "area"), ("grids", "geom"),
-                              ("grid_members", "base"), ("districts", "geom")]:  # fmt: skip
+        for table, column in [
+            ("stations", "geom"),
+            ("towns", "area"),
+            ("grids", "geom"),
+            ("grid_members", "base"),
+            ("districts", "geom"),
+        ]:
             gist = [ix for ix in insp.get_indexes(table) if ix["column_names"] == [column]]
             assert gist, f"{table}.{column} has no index"
             assert gist[0]["dialect_options"].get("postgresql_using") == "gist"

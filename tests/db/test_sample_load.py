@@ -11,9 +11,13 @@ from geo.sample.real import CITY_POPULATION_CENSUS_2020
 
 def test_counts(engine: Engine) -> None:
     assert table_counts(engine) == {
-        "districts": 7, "towns": 73, "stations": 63, "grids": 605,
-        "grid_members": 605, "workplaces": 5474,
-    }  # fmt: skip
+        "districts": 7,
+        "towns": 73,
+        "stations": 63,
+        "grids": 605,
+        "grid_members": 605,
+        "workplaces": 5474,
+    }
 
 
 def test_station_kinds_27_outdoor_and_36_service_centres(engine: Engine) -> None:
@@ -29,8 +33,9 @@ def test_populations_sum_to_the_census_with_heshan_exact(engine: Engine) -> None
         assert c.scalar(select(func.sum(m.Town.population))) == CITY_POPULATION_CENSUS_2020
         heshan = c.execute(
             select(m.Town.name, m.Town.population, m.Town.population_source)
-            .join(m.District).where(m.District.adcode == "440784")
-        ).all()  # fmt: skip
+            .join(m.District)
+            .where(m.District.adcode == "440784")
+        ).all()
     assert len(heshan) == 10
     assert sum(p for _, p, _ in heshan) == 530_684
     assert {s for *_, s in heshan} == {"census2020"}
@@ -67,12 +72,18 @@ def test_every_town_is_covered_by_its_grids(engine: Engine) -> None:
 
 def test_stations_and_members_lie_in_their_towns(engine: Engine) -> None:
     with engine.connect() as c:
-        stray_st = c.scalar(text(
-            "SELECT count(*) FROM stations s JOIN towns t ON t.id = s.town_id "
-            "WHERE NOT ST_DWithin(t.area::geography, s.geom::geography, 10)"))  # fmt: skip
-        stray_m = c.scalar(text(
-            "SELECT count(*) FROM grid_members m JOIN grids g ON g.id = m.grid_id "
-            "WHERE NOT ST_DWithin(g.geom::geography, m.base::geography, 10)"))  # fmt: skip
+        stray_st = c.scalar(
+            text(
+                "SELECT count(*) FROM stations s JOIN towns t ON t.id = s.town_id "
+                "WHERE NOT ST_DWithin(t.area::geography, s.geom::geography, 10)"
+            )
+        )
+        stray_m = c.scalar(
+            text(
+                "SELECT count(*) FROM grid_members m JOIN grids g ON g.id = m.grid_id "
+                "WHERE NOT ST_DWithin(g.geom::geography, m.base::geography, 10)"
+            )
+        )
     assert stray_st == 0
     assert stray_m == 0
 

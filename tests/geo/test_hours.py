@@ -48,5 +48,7 @@ def test_invalid_expression_is_a_clear_error() -> None:
 
 def test_mask() -> None:
     assert list(open_mask(["24/7", "Mo-Su 18:00-02:00", "off"], WED.replace(hour=12))) == [
-        True, False, False,
-    ]  # fmt: skip
+        True,
+        False,
+        False,
+    ]

@@ -24,8 +24,17 @@ def test_road_classes_and_speeds(jiangmen_graph: nx.MultiDiGraph) -> None:
         d["highway"] for *_, d in jiangmen_graph.edges(data=True) if isinstance(d["highway"], str)
     }
     assert len(classes) >= 9
-    assert {"motorway", "trunk", "primary", "secondary", "tertiary", "residential",
-            "unclassified", "cycleway", "footway"} <= classes  # fmt: skip
+    assert {
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "tertiary",
+        "residential",
+        "unclassified",
+        "cycleway",
+        "footway",
+    } <= classes
     motorway = [
         d["speed_kph"] for *_, d in jiangmen_graph.edges(data=True) if d["highway"] == "motorway"
     ]

@@ -67,9 +67,14 @@ def test_station_on_the_same_edge_is_reached_directly(tiny: CompiledGraph) -> No
 
 
 def test_closed_and_planned_stations_are_never_returned(tiny: CompiledGraph) -> None:
-    engine = RoutingEngine(tiny, PROFILES, [
-        _st(1, 113.0000, 22.5, status="closed"), _st(2, 113.0040, 22.5, status="planned"),
-    ])  # fmt: skip
+    engine = RoutingEngine(
+        tiny,
+        PROFILES,
+        [
+            _st(1, 113.0000, 22.5, status="closed"),
+            _st(2, 113.0040, 22.5, status="planned"),
+        ],
+    )
     assert engine.nearest(113.0020, 22.5, profile="walk", k=3, at=NOON).hits == []
 
 
@@ -90,10 +95,14 @@ def test_opening_hours_decide(tiny: CompiledGraph, hours: str, at: datetime, is_
 
 
 def test_amenity_and_kind_filters(tiny: CompiledGraph) -> None:
-    engine = RoutingEngine(tiny, PROFILES, [
-        _st(1, 113.0000, 22.5, amenities=frozenset({"water"})),
-        _st(2, 113.0040, 22.5, amenities=frozenset({"water", "charging"}), kind="rider_home"),
-    ])  # fmt: skip
+    engine = RoutingEngine(
+        tiny,
+        PROFILES,
+        [
+            _st(1, 113.0000, 22.5, amenities=frozenset({"water"})),
+            _st(2, 113.0040, 22.5, amenities=frozenset({"water", "charging"}), kind="rider_home"),
+        ],
+    )
     near = engine.nearest(113.0010, 22.5, profile="walk", k=2, at=NOON)
     assert [h.station.id for h in near.hits] == [1, 2]
     charging = engine.nearest(113.0010, 22.5, profile="walk", k=2, amenities=["charging"], at=NOON)
@@ -110,8 +119,11 @@ def test_amenity_and_kind_filters(tiny: CompiledGraph) -> None:
 
 def test_one_way_streets_respected_by_bike_and_car_not_by_walkers(oakland_graph) -> None:
     compiled = CompiledGraph.from_graph(oakland_graph)
-    u, v = next((u, v) for u, v, d in oakland_graph.edges(data=True)
-                if d.get("oneway") is True and not oakland_graph.has_edge(v, u))  # fmt: skip
+    u, v = next(
+        (u, v)
+        for u, v, d in oakland_graph.edges(data=True)
+        if d.get("oneway") is True and not oakland_graph.has_edge(v, u)
+    )
     engine = RoutingEngine(compiled, PROFILES, [_st(1, *node_lonlat(oakland_graph, u))])
     for profile in ("drive", "walk"):
         H = reference_digraph(oakland_graph, PROFILES[profile])

@@ -1,0 +1,99 @@
+"""Bearer tokens for staff (OAuth2 password flow) and the dependency that checks them.
+
+The initial admin comes from ``YIZHAN_ADMIN_USER`` / ``YIZHAN_ADMIN_PASSWORD`` (``admin`` /
+``admin`` only in development mode). Tokens are signed JWTs (HS256) that expire after
+``YIZHAN_TOKEN_MINUTES``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import jwt
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from geo.errors import AuthenticationError, PermissionDeniedError
+from geo.settings import Settings
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+class Token(BaseModel):
+    """An access token answer (RFC 6749)."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class Principal(BaseModel):
+    """Who is calling."""
+
+    username: str
+    role: str
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def issue_token(settings: Settings, username: str, role: str) -> Token:
+    """Sign a token for ``username`` with ``role``."""
+    ttl = timedelta(minutes=settings.token_minutes)
+    now = datetime.now(UTC)
+    claims = {"sub": username, "role": role, "iat": now, "exp": now + ttl}
+    token = jwt.encode(claims, settings.token_secret(), algorithm="HS256")
+    return Token(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+@router.post("/token", response_model=Token, summary="Log in (OAuth2 password flow)")
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    settings: Annotated[Settings, Depends(_settings)],
+) -> Token:
+    """Exchange a user name and password for a bearer token."""
+    user, password = settings.admin_credentials()
+    ok_user = hmac.compare_digest(form.username.encode(), user.encode())
+    ok_pw = hmac.compare_digest(form.password.encode(), password.encode())
+    if not (ok_user and ok_pw):
+        msg = "wrong user name or password"
+        raise AuthenticationError(msg)
+    return issue_token(settings, user, "admin")
+
+
+def current_principal(
+    token: Annotated[str | None, Depends(oauth2)],
+    settings: Annotated[Settings, Depends(_settings)],
+) -> Principal:
+    """The caller behind the bearer token (401 when missing, expired or forged)."""
+    if not token:
+        msg = "this needs a bearer token: log in at POST /v1/auth/token"
+        raise AuthenticationError(msg)
+    try:
+        claims: dict[str, Any] = jwt.decode(token, settings.token_secret(), algorithms=["HS256"])
+    except jwt.ExpiredSignatureError as exc:
+        msg = "the token has expired: log in again"
+        raise AuthenticationError(msg) from exc
+    except jwt.PyJWTError as exc:
+        msg = "the token is not valid"
+        raise AuthenticationError(msg) from exc
+    return Principal(username=str(claims.get("sub")), role=str(claims.get("role")))
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that admits only callers with one of ``roles``."""
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in roles:
+            msg = f"role {principal.role!r} may not do this (needs {' or '.join(roles)})"
+            raise PermissionDeniedError(msg)
+        return principal
+
+    return check

@@ -1,0 +1,47 @@
+"""Dependencies shared by routers: database connections, the routing engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection
+
+from geo.errors import NotReadyError
+from geo.routing.engine import RoutingEngine
+from geo.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def db_read(request: Request) -> Iterator[Connection]:
+    """A read connection."""
+    with request.app.state.yizhan.engine.connect() as conn:
+        yield conn
+
+
+def db_write(request: Request) -> Iterator[Connection]:
+    """A connection in a transaction, committed when the handler returns without error."""
+    with request.app.state.yizhan.engine.begin() as conn:
+        yield conn
+
+
+def routing(request: Request) -> RoutingEngine:
+    """The routing engine, or 503 while the road graph is still loading."""
+    holder = request.app.state.yizhan.graph
+    if holder.routing is None:
+        msg = f"the road graph is not ready ({holder.status}); try again shortly"
+        raise NotReadyError(msg)
+    engine: RoutingEngine = holder.routing
+    return engine
+
+
+ReadConn = Annotated[Connection, Depends(db_read)]
+WriteConn = Annotated[Connection, Depends(db_write)]
+Routing = Annotated[RoutingEngine, Depends(routing)]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]

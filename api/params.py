@@ -1,0 +1,58 @@
+"""Shared query parameters and their parsing (errors say what is wrong)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Query
+
+from geo.errors import ValidationError
+
+Profile = Literal["e_bike", "walk", "drive"]
+Coord = Literal["wgs84", "gcj02", "bd09"]
+
+CoordQuery = Annotated[
+    Coord, Query(description="coordinate system of the coordinates sent and returned")
+]
+ProfileQuery = Annotated[Profile, Query(description="travel profile")]
+LatQuery = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude")]
+LonQuery = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, description="longitude")]
+
+
+def parse_lat_lon(text: str, name: str) -> tuple[float, float]:
+    """``"lat,lon"`` → ``(lon, lat)``."""
+    parts = text.split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError as exc:
+        msg = f"{name} must be 'lat,lon' (two numbers), got {text!r}"
+        raise ValidationError(msg) from exc
+    return lon, lat
+
+
+def parse_minutes(text: str, *, most: float, count: int) -> list[float]:
+    """``"5,10,15"`` → ``[5.0, 10.0, 15.0]``, each in (0, most], at most ``count`` values."""
+    try:
+        values = sorted({float(p) for p in text.split(",") if p.strip()})
+    except ValueError as exc:
+        msg = f"minutes must be numbers separated by commas, got {text!r}"
+        raise ValidationError(msg) from exc
+    if not values or len(values) > count or values[0] <= 0 or values[-1] > most:
+        msg = f"minutes: give 1 to {count} values, each above 0 and at most {most:g}"
+        raise ValidationError(msg)
+    return values
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``"minlon,minlat,maxlon,maxlat"`` → a tuple, checked."""
+    if text is None:
+        return None
+    try:
+        a, b, c, d = (float(p) for p in text.split(","))
+    except ValueError as exc:
+        msg = f"bbox must be 'minlon,minlat,maxlon,maxlat', got {text!r}"
+        raise ValidationError(msg) from exc
+    if not (-180 <= a < c <= 180 and -90 <= b < d <= 90):
+        msg = "bbox must have minlon < maxlon and minlat < maxlat within longitude/latitude range"
+        raise ValidationError(msg)
+    return a, b, c, d

@@ -1,0 +1,132 @@
+"""Riders: nearest open station, routes, isochrones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+
+from api.deps import Routing
+from api.geojson import DATA_NOTICE, geometry, linestring, point
+from api.params import CoordQuery, LatQuery, LonQuery, ProfileQuery, parse_lat_lon, parse_minutes
+from geo.coords import CoordSystem
+from geo.hours import DEFAULT_TZ, local_time
+from geo.routing.engine import Origin
+
+router = APIRouter(prefix="/v1", tags=["riders"])
+
+
+def _origin(o: Origin, coord: CoordSystem) -> dict[str, Any]:
+    return {
+        "point": point(o.lon, o.lat, coord),
+        "snap": point(o.snap_lon, o.snap_lat, coord),
+        "snap_distance_m": round(o.snap_distance_m, 1),
+    }
+
+
+@router.get("/stations/nearest", summary="Nearest open stations by travel time, with routes")
+def nearest(
+    engine: Routing,
+    lat: LatQuery,
+    lon: LonQuery,
+    k: Annotated[int, Query(ge=1, le=20)] = 3,
+    profile: ProfileQuery = "e_bike",
+    amenity: Annotated[list[str], Query(description="required amenities (all of them)")] = [],  # noqa: B006
+    kind: Annotated[list[str], Query(description="station kinds (any of them)")] = [],  # noqa: B006
+    open_at: Annotated[
+        datetime | None, Query(description="ISO time; default now (Asia/Shanghai)")
+    ] = None,
+    coord: CoordQuery = "wgs84",
+) -> dict[str, Any]:
+    """The ``k`` stations reached fastest that are open at ``open_at`` and match the filters."""
+    at = local_time(open_at)
+    res = engine.nearest(
+        lon, lat, profile=profile, k=k, kinds=kind, amenities=amenity, at=at, coord=coord
+    )
+    results = []
+    for hit in res.hits:
+        s = hit.station
+        feature = {
+            "type": "Feature",
+            "id": s.id,
+            "geometry": point(s.lon, s.lat, coord),
+            "properties": {
+                "name": s.name,
+                "kind": s.kind,
+                "amenities": sorted(s.amenities),
+                "opening_hours": s.opening_hours,
+                "status": s.status,
+                **s.extra,
+            },
+        }
+        results.append(
+            {
+                "station": feature,
+                "travel_time_s": round(hit.route.travel_time_s, 1),
+                "distance_m": round(hit.route.distance_m, 1),
+                "route": linestring(hit.route.coords, coord),
+            }
+        )
+    return {
+        "origin": _origin(res.origin, coord),
+        "profile": profile,
+        "coord": coord,
+        "open_at": at.replace(tzinfo=ZoneInfo(DEFAULT_TZ)).isoformat(),
+        "results": results,
+        "data_notice": DATA_NOTICE,
+    }
+
+
+@router.get("/routes", summary="Fastest route between two points")
+def route(
+    engine: Routing,
+    from_: Annotated[str, Query(alias="from", description="lat,lon")],
+    to: Annotated[str, Query(description="lat,lon")],
+    profile: ProfileQuery = "e_bike",
+    coord: CoordQuery = "wgs84",
+) -> dict[str, Any]:
+    """Travel time, distance and the route as a GeoJSON LineString."""
+    a, b = parse_lat_lon(from_, "from"), parse_lat_lon(to, "to")
+    o_a, o_b, r = engine.route(a, b, profile=profile, coord=coord)
+    return {
+        "origin": _origin(o_a, coord),
+        "destination": _origin(o_b, coord),
+        "profile": profile,
+        "coord": coord,
+        "travel_time_s": round(r.travel_time_s, 1),
+        "distance_m": round(r.distance_m, 1),
+        "route": linestring(r.coords, coord),
+        "data_notice": DATA_NOTICE,
+    }
+
+
+@router.get("/isochrones", summary="Areas reachable within given minutes")
+def isochrones(
+    engine: Routing,
+    lat: LatQuery,
+    lon: LonQuery,
+    minutes: Annotated[
+        str, Query(description="comma-separated, e.g. 5,10,15 (at most 60)")
+    ] = "5,10,15",
+    profile: ProfileQuery = "e_bike",
+    coord: CoordQuery = "wgs84",
+) -> dict[str, Any]:
+    """A FeatureCollection of polygons, one per time limit."""
+    values = parse_minutes(minutes, most=60, count=6)
+    origin, areas = engine.isochrones(lon, lat, values, profile=profile, coord=coord)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": geometry(g, coord),
+            "properties": {"minutes": m, "profile": profile},
+        }
+        for m, g in areas
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "origin": _origin(origin, coord),
+        "data_notice": DATA_NOTICE,
+    }

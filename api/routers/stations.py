@@ -1,0 +1,182 @@
+"""Stations: list, read, and (for staff) create, change, close."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Principal, require_roles
+from api.deps import AppSettings, ReadConn, WriteConn
+from api.geojson import DATA_NOTICE, station_feature
+from api.params import CoordQuery, parse_bbox
+from geo.coords import to_wgs84
+from geo.stations import (
+    StationFilter,
+    StationInput,
+    create_station,
+    get_station,
+    list_stations,
+    to_record,
+    update_station,
+)
+
+router = APIRouter(prefix="/v1/stations", tags=["stations"])
+Staff = Annotated[Principal, Depends(require_roles("admin", "manager"))]
+StationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class StationBase(BaseModel):
+    """Fields staff may set on a station."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: str | None = Field(None, max_length=40)
+    address: str | None = Field(None, max_length=500)
+    amenities: list[str] | None = Field(None, max_length=30)
+    opening_hours: str | None = Field(None, max_length=255)
+    status: str | None = Field(None, max_length=10)
+    phone: str | None = Field(None, max_length=40)
+    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    coord: str = Field("wgs84", pattern="^(wgs84|gcj02|bd09)$")
+
+
+class StationCreate(StationBase):
+    """A new station: name, kind and location are required."""
+
+    name: str = Field(..., min_length=1, max_length=200)
+    kind: str = Field(..., max_length=40)
+    lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
+
+
+class StationUpdate(StationBase):
+    """A change: only the fields sent are changed; ``version`` guards against lost updates."""
+
+    version: int | None = Field(None, ge=1)
+
+
+def _input(body: StationBase) -> StationInput:
+    lon, lat = body.lon, body.lat
+    if lon is not None and lat is not None and body.coord != "wgs84":
+        wl, wa = to_wgs84(lon, lat, body.coord)  # type: ignore[arg-type]
+        lon, lat = float(wl), float(wa)
+    return StationInput(
+        name=body.name,
+        kind=body.kind,
+        lon=lon,
+        lat=lat,
+        address=body.address,
+        amenities=body.amenities,
+        opening_hours=body.opening_hours,
+        status=body.status,
+        phone=body.phone,
+    )
+
+
+def _sync_routing(request: Request, row: dict[str, Any]) -> None:
+    holder = request.app.state.yizhan.graph
+    if holder.routing is not None:
+        holder.routing.upsert_station(to_record(row))
+
+
+@router.get("", summary="Stations as GeoJSON")
+def list_(
+    conn: ReadConn,
+    kind: Annotated[list[str], Query()] = [],  # noqa: B006
+    amenity: Annotated[list[str], Query()] = [],  # noqa: B006
+    status: Annotated[list[str], Query()] = [],  # noqa: B006
+    town: Annotated[str | None, Query(max_length=12, description="12-digit town code")] = None,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    coord: CoordQuery = "wgs84",
+) -> dict[str, Any]:
+    """A FeatureCollection of stations matching the filters."""
+    flt = StationFilter(
+        kinds=kind,
+        amenities=amenity,
+        statuses=status,
+        town_code=town,
+        bbox=parse_bbox(bbox),
+        limit=limit,
+        offset=offset,
+    )
+    rows, total = list_stations(conn, flt)
+    return {
+        "type": "FeatureCollection",
+        "features": [station_feature(r, coord) for r in rows],
+        "numberMatched": total,
+        "numberReturned": len(rows),
+        "data_notice": DATA_NOTICE,
+    }
+
+
+@router.get("/{station_id}", summary="One station")
+def read(conn: ReadConn, station_id: StationId, coord: CoordQuery = "wgs84") -> dict[str, Any]:
+    """A station as a GeoJSON Feature."""
+    return station_feature(get_station(conn, station_id), coord)
+
+
+@router.post("", status_code=201, summary="Add a station (staff)")
+def create(
+    request: Request, conn: WriteConn, body: StationCreate, _: Staff, settings: AppSettings
+) -> dict[str, Any]:
+    """Create a station; it counts in routing answers at once."""
+    row = create_station(
+        conn, _input(body), kinds=settings.station_kinds, amenities=settings.amenities
+    )
+    conn.commit()
+    _sync_routing(request, row)
+    return station_feature(row, "wgs84")
+
+
+@router.patch("/{station_id}", summary="Change a station (staff)")
+def patch(
+    request: Request,
+    conn: WriteConn,
+    station_id: StationId,
+    body: StationUpdate,
+    _: Staff,
+    settings: AppSettings,
+    if_match: Annotated[str | None, Header(description="the version you read")] = None,
+) -> dict[str, Any]:
+    """Change the fields sent; a stale ``version`` (or ``If-Match``) gets 409."""
+    version = body.version
+    if version is None and if_match:
+        version = int(if_match.strip('W/"')) if if_match.strip('W/"').isdigit() else -1
+    row = update_station(
+        conn,
+        station_id,
+        _input(body),
+        expected_version=version,
+        kinds=settings.station_kinds,
+        amenities=settings.amenities,
+    )
+    conn.commit()
+    _sync_routing(request, row)
+    return station_feature(row, "wgs84")
+
+
+@router.post("/{station_id}/close", summary="Close a station (staff)")
+def close(
+    request: Request, conn: WriteConn, station_id: StationId, _: Staff, settings: AppSettings
+) -> dict[str, Any]:
+    """Mark a station closed; it is no longer offered to riders."""
+    row = update_station(
+        conn,
+        station_id,
+        StationInput(status="closed"),
+        expected_version=None,
+        kinds=settings.station_kinds,
+        amenities=settings.amenities,
+    )
+    conn.commit()
+    _sync_routing(request, row)
+    return station_feature(row, "wgs84")
+
+
+__all__ = ["DATA_NOTICE", "router"]

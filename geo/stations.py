@@ -1,0 +1,220 @@
+"""Stations in the database: listing, reading, creating, changing and closing them.
+
+Every write is validated first (kind, amenities, opening hours, a valid point inside the
+service region) so that a bad request gets a precise message; the database enforces the
+geometry rules again. Updates use optimistic versioning: a stale ``version`` is a conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from geoalchemy2.functions import ST_X, ST_Y, ST_Intersects, ST_MakeEnvelope
+from sqlalchemy import Connection, Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from geo.db import models as m
+from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.hours import parse_opening_hours
+from geo.routing.engine import StationRecord
+from geo.validation import translate_db_error, validate_lon_lat
+
+_COLUMNS = (
+    m.Station.id,
+    m.Station.name,
+    m.Station.kind,
+    m.Station.address,
+    m.Station.amenities,
+    m.Station.opening_hours,
+    m.Station.status,
+    m.Station.phone,
+    m.Station.synthetic,
+    m.Station.source,
+    m.Station.version,
+    m.Station.created_at,
+    m.Station.updated_at,
+    m.Town.code.label("town_code"),
+    m.Town.name.label("town_name"),
+    ST_X(m.Station.geom).label("lon"),
+    ST_Y(m.Station.geom).label("lat"),
+)
+
+
+@dataclass(frozen=True)
+class StationFilter:
+    """Filters of :func:`list_stations` (all optional)."""
+
+    kinds: Sequence[str] = ()
+    amenities: Sequence[str] = ()
+    town_code: str | None = None
+    statuses: Sequence[str] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = 1000
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class StationInput:
+    """Fields of a new station, or of a change (``None`` leaves a field as it is)."""
+
+    name: str | None = None
+    kind: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    address: str | None = None
+    amenities: Sequence[str] | None = None
+    opening_hours: str | None = None
+    status: str | None = None
+    phone: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _select() -> Select[Any]:
+    return select(*_COLUMNS).outerjoin(m.Town, m.Town.id == m.Station.town_id)
+
+
+def list_stations(conn: Connection, filters: StationFilter) -> tuple[list[dict[str, Any]], int]:
+    """Stations matching ``filters`` (ordered by id) and how many match in all."""
+    q = _select()
+    if filters.kinds:
+        q = q.where(m.Station.kind.in_(filters.kinds))
+    if filters.amenities:
+        q = q.where(m.Station.amenities.contains(list(filters.amenities)))
+    if filters.town_code:
+        q = q.where(m.Town.code == filters.town_code)
+    if filters.statuses:
+        q = q.where(m.Station.status.in_(filters.statuses))
+    if filters.bbox:
+        q = q.where(ST_Intersects(m.Station.geom, ST_MakeEnvelope(*filters.bbox, 4326)))
+    total = conn.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = conn.execute(q.order_by(m.Station.id).limit(filters.limit).offset(filters.offset))
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+def get_station(conn: Connection, station_id: int) -> dict[str, Any]:
+    """One station by id."""
+    row = conn.execute(_select().where(m.Station.id == station_id)).first()
+    if row is None:
+        msg = f"station {station_id} not found"
+        raise NotFoundError(msg)
+    return dict(row._mapping)
+
+
+def _validate(data: StationInput, *, kinds: Sequence[str], amenities: Sequence[str]) -> None:
+    if data.kind is not None and data.kind not in kinds:
+        msg = f"unknown station kind {data.kind!r}; known kinds: {', '.join(kinds)}"
+        raise ValidationError(msg)
+    if data.amenities is not None:
+        unknown = sorted(set(data.amenities) - set(amenities))
+        if unknown:
+            msg = f"unknown amenities {unknown}; known: {', '.join(amenities)}"
+            raise ValidationError(msg)
+    if data.opening_hours is not None:
+        parse_opening_hours(data.opening_hours)
+    if data.status is not None and data.status not in m.STATION_STATUSES:
+        msg = f"status must be one of {', '.join(m.STATION_STATUSES)}"
+        raise ValidationError(msg)
+    if data.name is not None and not data.name.strip():
+        msg = "name must not be empty"
+        raise ValidationError(msg)
+
+
+def _town_at(conn: Connection, lon: float, lat: float) -> int | None:
+    pt = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    return conn.scalar(select(m.Town.id).where(func.ST_Covers(m.Town.area, pt)).limit(1))
+
+
+def create_station(
+    conn: Connection, data: StationInput, *, kinds: Sequence[str], amenities: Sequence[str]
+) -> dict[str, Any]:
+    """Insert a station (its town found from its location) and return it."""
+    if data.name is None or data.kind is None or data.lon is None or data.lat is None:
+        msg = "a new station needs name, kind and a location"
+        raise ValidationError(msg)
+    _validate(data, kinds=kinds, amenities=amenities)
+    lon, lat = validate_lon_lat(data.lon, data.lat)
+    values = {
+        "name": data.name.strip(),
+        "kind": data.kind,
+        "address": data.address,
+        "amenities": sorted(set(data.amenities or [])),
+        "opening_hours": data.opening_hours or "24/7",
+        "status": data.status or "active",
+        "phone": data.phone,
+        "synthetic": False,
+        "source": "api",
+        "version": 1,
+        "town_id": _town_at(conn, lon, lat),
+        "geom": f"SRID=4326;POINT({lon} {lat})",
+    }
+    with translate_db_error(), conn.begin_nested():
+        new_id = conn.scalar(insert(m.Station).values(**values).returning(m.Station.id))
+    return get_station(conn, int(new_id or 0))
+
+
+def update_station(
+    conn: Connection,
+    station_id: int,
+    data: StationInput,
+    *,
+    expected_version: int | None,
+    kinds: Sequence[str],
+    amenities: Sequence[str],
+) -> dict[str, Any]:
+    """Change a station; with ``expected_version``, refuse if someone changed it meanwhile."""
+    current = get_station(conn, station_id)
+    _validate(data, kinds=kinds, amenities=amenities)
+    values: dict[str, Any] = {
+        k: getattr(data, k)
+        for k in ("name", "kind", "address", "opening_hours", "status", "phone")
+        if getattr(data, k) is not None
+    }
+    if data.amenities is not None:
+        values["amenities"] = sorted(set(data.amenities))
+    if (data.lon is None) != (data.lat is None):
+        msg = "give both lon and lat to move a station"
+        raise ValidationError(msg)
+    if data.lon is not None and data.lat is not None:
+        lon, lat = validate_lon_lat(data.lon, data.lat)
+        values["geom"] = f"SRID=4326;POINT({lon} {lat})"
+        values["town_id"] = _town_at(conn, lon, lat)
+    if not values:
+        return current
+    version = current["version"] if expected_version is None else expected_version
+    stmt = (
+        update(m.Station)
+        .where(m.Station.id == station_id, m.Station.version == version)
+        .values(**values, version=m.Station.version + 1, updated_at=func.now())
+    )
+    with translate_db_error(), conn.begin_nested():
+        changed = conn.execute(stmt).rowcount
+    if changed == 0:
+        msg = (
+            f"station {station_id} was changed by someone else (version {current['version']}, "
+            f"you sent {version}); reload it and try again"
+        )
+        raise ConflictError(msg)
+    return get_station(conn, station_id)
+
+
+def station_records(conn: Connection) -> list[StationRecord]:
+    """Every station as the routing engine sees it."""
+    rows, _ = list_stations(conn, StationFilter(limit=1_000_000))
+    return [to_record(r) for r in rows]
+
+
+def to_record(row: dict[str, Any]) -> StationRecord:
+    """A database row as a :class:`StationRecord`."""
+    return StationRecord(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        lon=row["lon"],
+        lat=row["lat"],
+        amenities=frozenset(row["amenities"]),
+        opening_hours=row["opening_hours"],
+        status=row["status"],
+        extra={"synthetic": row["synthetic"], "town_code": row["town_code"]},
+    )

@@ -1,0 +1,151 @@
+"""The riders' endpoints: nearest stations, routes, isochrones — answers and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Geod
+
+from geo.coords import from_wgs84
+from geo.hours import is_open
+
+JIANGMEN = (22.5800, 113.0800)  # lat, lon in central Jiangmen (蓬江区)
+GEOD = Geod(ellps="WGS84")
+
+
+def _nearest(client: TestClient, **params) -> dict:
+    lat, lon = JIANGMEN
+    r = client.get("/v1/stations/nearest", params={"lat": lat, "lon": lon, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_nearest_answers_sorted_with_routes(client: TestClient) -> None:
+    body = _nearest(client, k=3, open_at="2026-11-25T12:00:00+08:00")
+    results = body["results"]
+    assert len(results) == 3
+    times = [r["travel_time_s"] for r in results]
+    assert times == sorted(times)
+    assert body["origin"]["snap_distance_m"] < 300
+    for r in results:
+        route = r["route"]["coordinates"]
+        assert r["route"]["type"] == "LineString"
+        assert route[0] == pytest.approx(body["origin"]["snap"]["coordinates"], abs=1e-6)
+        # the route ends where the station meets the road
+        assert GEOD.inv(*route[-1], *r["station"]["geometry"]["coordinates"])[2] < 300
+        assert r["station"]["properties"]["synthetic"] is True
+    assert "synthetic" in body["data_notice"]
+
+
+def test_nearest_matches_the_engine(client: TestClient) -> None:
+    from datetime import datetime
+
+    engine = client.app.state.yizhan.graph.routing
+    at = datetime(2026, 11, 25, 12)
+    direct = engine.nearest(JIANGMEN[1], JIANGMEN[0], k=3, at=at)
+    body = _nearest(client, k=3, open_at="2026-11-25T12:00:00")
+    assert [r["station"]["id"] for r in body["results"]] == [h.station.id for h in direct.hits]
+
+
+def test_only_stations_open_at_the_time_are_returned(client: TestClient) -> None:
+    from datetime import datetime
+
+    body = _nearest(client, k=20, open_at="2026-11-25T03:00:00+08:00")
+    assert body["results"]
+    for r in body["results"]:
+        assert is_open(r["station"]["properties"]["opening_hours"], datetime(2026, 11, 25, 3))
+        assert r["station"]["properties"]["kind"] != "service_centre"  # office hours
+
+
+def test_amenity_and_kind_filters(client: TestClient) -> None:
+    body = _nearest(client, k=10, amenity=["charging", "toilet"], open_at="2026-11-25T12:00:00")
+    assert body["results"]
+    for r in body["results"]:
+        assert {"charging", "toilet"} <= set(r["station"]["properties"]["amenities"])
+    body = _nearest(client, k=10, kind="service_centre", open_at="2026-11-25T10:00:00")
+    assert {r["station"]["properties"]["kind"] for r in body["results"]} == {"service_centre"}
+
+
+def test_gcj02_in_and_out(client: TestClient) -> None:
+    lat, lon = JIANGMEN
+    glon, glat = (float(v) for v in from_wgs84(lon, lat, "gcj02"))
+    wgs = _nearest(client, k=3, open_at="2026-11-25T12:00:00")
+    r = client.get(
+        "/v1/stations/nearest",
+        params={
+            "lat": glat,
+            "lon": glon,
+            "coord": "gcj02",
+            "k": 3,
+            "open_at": "2026-11-25T12:00:00",
+        },
+    )
+    gcj = r.json()
+    assert [x["station"]["id"] for x in gcj["results"]] == [
+        x["station"]["id"] for x in wgs["results"]
+    ]
+    w_pt = wgs["results"][0]["station"]["geometry"]["coordinates"]
+    g_pt = gcj["results"][0]["station"]["geometry"]["coordinates"]
+    offset = GEOD.inv(*w_pt, *g_pt)[2]
+    assert 500 < offset < 700  # returned in GCJ-02, ~600 m from WGS-84
+    assert np.allclose(from_wgs84(*w_pt, "gcj02"), g_pt, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "fragment"),
+    [
+        ({"lat": "nan"}, 422, "finite"),
+        ({"lat": 91}, 422, "less than or equal to 90"),
+        ({"lon": "east"}, 422, "valid number"),
+        ({"lat": 39.9, "lon": 116.4}, 422, "outside the service region"),
+        ({"lat": 21.9, "lon": 112.6}, 422, "no road usable"),  # 台山: no roads in the test network
+        ({"profile": "rocket"}, 422, "profile"),
+        ({"k": 0}, 422, "k"),
+        ({"k": 500}, 422, "k"),
+        ({"coord": "utm"}, 422, "coord"),
+        ({"open_at": "yesterday"}, 422, "open_at"),
+    ],
+)
+def test_bad_input_gets_a_clear_422(client: TestClient, params, status, fragment) -> None:
+    lat, lon = JIANGMEN
+    r = client.get("/v1/stations/nearest", params={"lat": lat, "lon": lon, **params})
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert fragment in err["message"] or fragment in str(err.get("details"))
+
+
+def test_route_between_two_points(client: TestClient) -> None:
+    r = client.get(
+        "/v1/routes", params={"from": "22.58,113.08", "to": "22.61,113.05", "profile": "walk"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["travel_time_s"] == pytest.approx(body["distance_m"] / (5 / 3.6), rel=1e-3)
+    assert len(body["route"]["coordinates"]) > 2
+
+
+@pytest.mark.parametrize("bad", ["22.58", "a,b", "22.58,113.08,1", ""])
+def test_route_with_malformed_points(client: TestClient, bad: str) -> None:
+    r = client.get("/v1/routes", params={"from": bad, "to": "22.61,113.05"})
+    assert r.status_code == 422
+    assert "lat,lon" in r.json()["error"]["message"] or r.json()["error"]["details"]
+
+
+def test_isochrones(client: TestClient) -> None:
+    r = client.get(
+        "/v1/isochrones", params={"lat": JIANGMEN[0], "lon": JIANGMEN[1], "minutes": "10,5"}
+    )
+    assert r.status_code == 200, r.text
+    feats = r.json()["features"]
+    assert [f["properties"]["minutes"] for f in feats] == [5, 10]
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in feats)
+
+
+@pytest.mark.parametrize("minutes", ["0", "5,x", "90", "1,2,3,4,5,6,7"])
+def test_isochrones_bad_minutes(client: TestClient, minutes: str) -> None:
+    r = client.get(
+        "/v1/isochrones", params={"lat": JIANGMEN[0], "lon": JIANGMEN[1], "minutes": minutes}
+    )
+    assert r.status_code == 422
+    assert "minutes" in r.json()["error"]["message"]
