@@ -25,6 +25,7 @@ from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 
 METRIC_CRS = "EPSG:32649"
+NODE_TOLERANCE_M = 0.5
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,11 @@ class ProfileGraph:
         line = self.geoms[edge]
         along = float(shapely.line_locate_point(line, point))
         total = float(line.length) or 1.0
+        # within half a metre of a node is at the node (free to leave by any of its edges)
+        if along < NODE_TOLERANCE_M:
+            along = 0.0
+        elif total - along < NODE_TOLERANCE_M:
+            along = total
         snapped = shapely.line_interpolate_point(line, along)
         return Snap(edge, min(max(along / total, 0.0), 1.0), float(dist[0]), (snapped.x, snapped.y))
 
