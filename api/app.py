@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import auth
 from api.errors import add_exception_handlers
-from api.routers import health, routing, stations
+from api.routers import coverage, health, routing, stations
 from api.state import AppState, GraphHolder
 from geo.db.engine import database_url, make_engine
 from geo.settings import Settings, get_settings
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(routing.router)
     app.include_router(stations.router)
+    app.include_router(coverage.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

@@ -42,6 +42,15 @@ class Snap:
     xy: tuple[float, float]
 
 
+@dataclass(frozen=True)
+class SnapArrays:
+    """Many snaps at once: edge index (-1: no road in reach), fraction, distance (m)."""
+
+    edge: np.ndarray
+    fraction: np.ndarray
+    distance_m: np.ndarray
+
+
 class CompiledGraph:
     """Profile-independent arrays of an osmnx graph (nodes, edges, geometries)."""
 
@@ -232,6 +241,40 @@ class ProfileGraph:
             along = total
         snapped = shapely.line_interpolate_point(line, along)
         return Snap(edge, min(max(along / total, 0.0), 1.0), float(dist[0]), (snapped.x, snapped.y))
+
+    def snap_many(self, xy: np.ndarray, *, max_distance_m: float) -> SnapArrays:
+        """Snap many metric points at once (points farther than the limit get edge -1)."""
+        points = np.asarray(shapely.points(xy), dtype=object)
+        (src, hit), dist = self.tree.query_nearest(
+            points, max_distance=max_distance_m, return_distance=True, all_matches=False
+        )
+        edge = np.full(len(xy), -1, dtype=np.int64)
+        distance = np.full(len(xy), np.inf)
+        edge[src] = self._tree_edges[hit]
+        distance[src] = dist
+        fraction = np.zeros(len(xy))
+        ok = edge >= 0
+        lines = self.geoms[edge[ok]]
+        along = shapely.line_locate_point(lines, points[ok])
+        total = np.maximum(shapely.length(lines), 1e-9)
+        along = np.where(along < NODE_TOLERANCE_M, 0.0, along)
+        along = np.where(total - along < NODE_TOLERANCE_M, total, along)
+        fraction[ok] = np.clip(along / total, 0.0, 1.0)
+        return SnapArrays(edge, fraction, distance)
+
+    def entry_arrays(
+        self, snaps: SnapArrays
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorised :meth:`entries`: two (node, cost) options per point (cost inf: none)."""
+        e, f = np.maximum(snaps.edge, 0), snaps.fraction
+        ok = snaps.edge >= 0
+        node_a = self.v[e]
+        cost_a = np.where(ok, (1.0 - f) * self.tt[e], np.inf)
+        twin = self.twin[e]
+        node_b = self.u[e]
+        cost_b = np.where(twin >= 0, f * self.tt[np.maximum(twin, 0)], np.inf)
+        cost_b = np.where(ok & (f <= 0.0), 0.0, np.where(ok, cost_b, np.inf))
+        return node_a, cost_a, node_b, cost_b
 
     def entries(self, snap: Snap) -> list[tuple[int, float]]:
         """Nodes reachable directly from a snapped point, with the travel time to each.

@@ -31,6 +31,8 @@ Dijkstra keeping the k best), which this design leaves room for.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +49,7 @@ from geo.coords import CoordSystem, from_wgs84, to_wgs84
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError
 from geo.hours import open_mask
 from geo.profiles import TravelProfile
-from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap
+from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
 from geo.validation import validate_lon_lat
 
 
@@ -204,7 +206,7 @@ class RoutingEngine:
                 continue
             ids.append(s.id)
             snaps.append(snap)
-        dist, hop = _station_fields(pg, snaps, range(len(snaps)))
+        dist, hop = travel_time_fields(pg, snaps, range(len(snaps)))
         return _Field(ids, snaps, dist, hop)
 
     def _update_field(self, profile: str, fld: _Field, station: StationRecord) -> _Field:
@@ -235,7 +237,7 @@ class RoutingEngine:
             n = self.graph.n_nodes
             dist = np.vstack([fld.dist, np.full((1, n), np.inf)])
             hop = np.vstack([fld.next_hop, np.full((1, n), -9999, dtype=fld.next_hop.dtype)])
-        new_dist, new_hop = _station_fields(pg, snaps, [row])
+        new_dist, new_hop = travel_time_fields(pg, snaps, [row])
         dist[row], hop[row] = new_dist[0], new_hop[0]
         return _Field(ids, snaps, dist, hop)
 
@@ -283,6 +285,76 @@ class RoutingEngine:
                 if direct <= times[i]:
                     times[i], entry[i] = direct, -1
         return fld.station_ids, times, entry
+
+    def times_from_points(
+        self,
+        snaps: SnapArrays,
+        profile: str,
+        *,
+        mask: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Travel time from many snapped points to their nearest station among ``mask``.
+
+        Returns the times (``inf`` where no station is reachable or the point met no road)
+        and the id of that station (-1 for none). ``mask`` selects stations by row of
+        :meth:`station_ids` (default: all).
+        """
+        pg = self.graph.for_profile(self.profiles[profile])
+        fld = self._fields[profile]
+        ids = np.asarray(fld.station_ids, dtype=np.int64)
+        rows = np.flatnonzero(mask) if mask is not None else np.arange(len(ids))
+        n_pts = len(snaps.edge)
+        if len(rows) == 0:
+            return np.full(n_pts, np.inf), np.full(n_pts, -1, dtype=np.int64)
+        node_a, cost_a, node_b, cost_b = pg.entry_arrays(snaps)
+        dist = fld.dist[rows]
+        times = np.minimum(cost_a[None, :] + dist[:, node_a], cost_b[None, :] + dist[:, node_b])
+        for k, row in enumerate(rows):
+            s_snap = fld.snaps[row]
+            near = np.flatnonzero(
+                (snaps.edge == s_snap.edge) | (snaps.edge == pg.twin[s_snap.edge])
+            )
+            for i in near:
+                pt = Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
+                times[k, i] = min(times[k, i], pg.same_edge_time(pt, s_snap))
+        best = np.argmin(times, axis=0)
+        t = times[best, np.arange(n_pts)]
+        station = np.where(np.isfinite(t), ids[rows][best], -1)
+        return t, station
+
+    def station_ids(self, profile: str) -> list[int]:
+        """Ids of the stations routable for ``profile``, in field row order."""
+        return list(self._fields[profile].station_ids)
+
+    def scenario(
+        self,
+        *,
+        add: Iterable[StationRecord] = (),
+        close: Iterable[int] = (),
+        move: Mapping[int, tuple[float, float]] | None = None,
+    ) -> RoutingEngine:
+        """A copy of this engine with stations added, closed or moved; this one is untouched.
+
+        Only the changed stations' fields are computed; the rest are shared (read-only).
+        """
+        other = copy.copy(self)
+        other._lock = threading.Lock()
+        other._stations = dict(self._stations)
+        other._fields = dict(self._fields)
+        other.unroutable = {k: list(v) for k, v in self.unroutable.items()}
+        for sid in close:
+            if sid not in other._stations:
+                msg = f"station {sid} not found"
+                raise NotFoundError(msg)
+            other.upsert_station(dataclasses.replace(other._stations[sid], status="closed"))
+        for sid, (lon, lat) in (move or {}).items():
+            if sid not in other._stations:
+                msg = f"station {sid} not found"
+                raise NotFoundError(msg)
+            other.upsert_station(dataclasses.replace(other._stations[sid], lon=lon, lat=lat))
+        for rec in add:
+            other.upsert_station(rec)
+        return other
 
     def eligible(
         self,
@@ -427,10 +499,15 @@ class RoutingEngine:
         return origin, out
 
 
-def _station_fields(
-    pg: ProfileGraph, snaps: Sequence[Snap], rows: Iterable[int]
+def travel_time_fields(
+    pg: ProfileGraph, snaps: Sequence[Snap], rows: Iterable[int], *, limit: float = np.inf
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Reverse Dijkstra from the virtual node of each station in ``rows``."""
+    """Time from every node to each target in ``rows``, and the next hop on the way.
+
+    Each target (a snapped station or candidate site) becomes a virtual node joined to its
+    edge's end nodes; one Dijkstra per target on the reversed graph (searches stop at
+    ``limit`` seconds) gives ``dist[row, node]`` and ``next_hop[row, node]``.
+    """
     n, s = pg.graph.n_nodes, len(snaps)
     rows = list(rows)
     if not rows:
@@ -449,7 +526,9 @@ def _station_fields(
         ),
         shape=(n + s, n + s),
     )
-    dist, pred = dijkstra(aug.T.tocsr(), indices=[n + r for r in rows], return_predecessors=True)
+    dist, pred = dijkstra(
+        aug.T.tocsr(), indices=[n + r for r in rows], return_predecessors=True, limit=limit
+    )
     return dist[:, :n], pred[:, :n]
 
 

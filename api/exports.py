@@ -1,0 +1,56 @@
+"""Exports of tables and layers: JSON/GeoJSON, CSV and GeoPackage."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from fastapi.responses import Response
+
+from geo.coverage.analysis import to_records
+
+
+def frame_response(df: pd.DataFrame, name: str, fmt: str) -> Response:
+    """A table as CSV (UTF-8 with BOM, so Excel reads Chinese names) or JSON."""
+    if fmt == "csv":
+        data = df.to_csv(index=False).encode("utf-8-sig")
+        return Response(
+            data,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(json.dumps(to_records(df), ensure_ascii=False), media_type="application/json")
+
+
+def geo_response(gdf: gpd.GeoDataFrame, name: str, fmt: str, *, notice: str = "") -> Response:
+    """A layer as GeoJSON, CSV (geometry as WKT) or GeoPackage."""
+    flat = gdf.copy()
+    for col in flat.columns:
+        if col != flat.geometry.name and flat[col].map(lambda v: isinstance(v, list)).any():
+            flat[col] = flat[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, list) else v)
+    if fmt == "csv":
+        table = pd.DataFrame(flat.drop(columns=flat.geometry.name)).assign(
+            wkt=flat.geometry.to_wkt()
+        )
+        return frame_response(table, name, "csv")
+    if fmt == "gpkg":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.gpkg"
+            flat.to_file(path, driver="GPKG", layer=name, engine="pyogrio")
+            data = path.read_bytes()
+        return Response(
+            data,
+            media_type="application/geopackage+sqlite3",
+            headers={"Content-Disposition": f'attachment; filename="{name}.gpkg"'},
+        )
+    body = json.loads(gdf.to_json(na="null", show_bbox=False, drop_id=True))
+    if notice:
+        body["data_notice"] = notice
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
+
+
+__all__ = ["Any", "frame_response", "geo_response"]

@@ -1,0 +1,283 @@
+"""Planners: coverage, gaps, new sites and what-if scenarios, with exports."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Principal, require_roles
+from api.deps import ReadConn, Routing
+from api.exports import frame_response, geo_response
+from api.geojson import DATA_NOTICE, geometry
+from api.params import ProfileQuery
+from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
+from geo.coverage.demand import read_demand_points
+from geo.coverage.layers import area_names, read_demand, read_towns
+from geo.coverage.planning import plan_sites, run_scenario
+from geo.errors import ValidationError
+from geo.hours import local_time
+from geo.routing.engine import RoutingEngine
+
+router = APIRouter(prefix="/v1/coverage", tags=["planners"])
+Planner = Annotated[Principal, Depends(require_roles("admin", "planner", "manager"))]
+Minutes = Annotated[float, Query(gt=0, le=120, allow_inf_nan=False, description="time limit")]
+DemandKind = Annotated[Literal["population", "workplaces"], Query(description="demand layer")]
+BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
+_lock = threading.Lock()
+
+
+def coverage_model(request: Request, engine: RoutingEngine, conn: Any, kind: str) -> CoverageModel:
+    """The demand layer snapped to the graph, built on first use and kept."""
+    cache: dict[str, CoverageModel] = request.app.state.__dict__.setdefault("coverage_models", {})
+    with _lock:
+        model = cache.get(kind)
+        if model is None or model.engine is not engine:
+            model = CoverageModel(engine, read_demand(conn, kind))
+            cache[kind] = model
+    return model
+
+
+def _areas(df: Any, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    col = BY_COLUMN[by]
+    out = df.rename(columns={col: "code"})
+    out.insert(1, "name", out["code"].map(names))
+    return to_records(out)
+
+
+@router.get("", summary="Covered share of demand within T minutes, overall and per area")
+def coverage(
+    request: Request,
+    engine: Routing,
+    conn: ReadConn,
+    minutes: Minutes = 15,
+    profile: ProfileQuery = "e_bike",
+    by: Annotated[Literal["district", "town"], Query()] = "district",
+    at: Annotated[datetime | None, Query(description="ISO time; default now")] = None,
+    demand: DemandKind = "population",
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    """Coverage by stations open at ``at``: share, mean and 95th percentile travel time."""
+    model = coverage_model(request, engine, conn, demand)
+    when = local_time(at)
+    result = model.compute(minutes=minutes, profile=profile, at=when)
+    table = result.summary(BY_COLUMN[by])
+    names = area_names(conn)
+    if format == "csv":
+        return frame_response(table.assign(name=table[BY_COLUMN[by]].map(names)), "coverage", "csv")
+    return {
+        "minutes": minutes,
+        "profile": profile,
+        "at": when.isoformat(),
+        "demand": demand,
+        "overall": to_records(result.summary())[0],
+        "by": by,
+        "areas": _areas(table, by, names),
+        "data_notice": DATA_NOTICE,
+    }
+
+
+@router.get("/gaps", summary="Areas beyond T minutes of any open station, ranked")
+def gaps(
+    request: Request,
+    engine: Routing,
+    conn: ReadConn,
+    minutes: Minutes = 15,
+    profile: ProfileQuery = "e_bike",
+    at: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    format: Annotated[Literal["geojson", "csv", "gpkg"], Query()] = "geojson",
+) -> Any:
+    """Uncovered population cells merged into gap polygons, largest uncovered demand first."""
+    model = coverage_model(request, engine, conn, "population")
+    result = model.compute(minutes=minutes, profile=profile, at=local_time(at))
+    table = coverage_gaps(result, towns=read_towns(conn)).head(limit)
+    return geo_response(table, "gaps", format, notice=DATA_NOTICE)
+
+
+class Point(BaseModel):
+    """A location (WGS-84)."""
+
+    model_config = ConfigDict(extra="forbid")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+
+
+class SitesRequest(BaseModel):
+    """A site-selection question."""
+
+    model_config = ConfigDict(extra="forbid")
+    k: int = Field(ge=1, le=50)
+    minutes: float = Field(15, gt=0, le=120, allow_inf_nan=False)
+    profile: Literal["e_bike", "walk", "drive"] = "e_bike"
+    objective: Literal["coverage", "p_median"] = "coverage"
+    demand: Literal["population", "workplaces"] = "population"
+    at: datetime | None = None
+    candidates: dict[str, Any] | None = Field(
+        None, description="a GeoJSON FeatureCollection of Points"
+    )
+    max_candidates: int = Field(300, ge=1, le=2000)
+    method: Literal["auto", "milp", "greedy"] = "auto"
+
+
+def _candidate_frame(fc: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    if fc.get("type") != "FeatureCollection" or not isinstance(fc.get("features"), list):
+        msg = "candidates must be a GeoJSON FeatureCollection"
+        raise ValidationError(msg)
+    if len(fc["features"]) > 2000:
+        msg = "at most 2000 candidate sites"
+        raise ValidationError(msg)
+    import json
+
+    demand, errors = read_demand_points(
+        json.dumps(
+            {
+                **fc,
+                "features": [
+                    {**f, "properties": {**((f or {}).get("properties") or {}), "weight": 1}}
+                    if isinstance(f, dict)
+                    else f
+                    for f in fc["features"]
+                ],
+            }
+        ).encode(),
+        fmt="geojson",
+    )
+    if errors:
+        msg = "; ".join(f"candidate {e.row}: {e.message}" for e in errors[:10])
+        raise ValidationError(msg)
+    frame = demand.frame[["id", "lon", "lat"]].assign(source="supplied")
+    return pd.DataFrame(frame)
+
+
+@router.post("/sites", summary="Rank k new sites (maximal coverage or p-median)")
+def sites(request: Request, engine: Routing, conn: ReadConn, body: SitesRequest, _: Planner) -> Any:
+    """Choose ``k`` new sites keeping the existing stations; method and optimality gap told."""
+    model = coverage_model(request, engine, conn, body.demand)
+    candidates = _candidate_frame(body.candidates) if body.candidates is not None else None
+    plan = plan_sites(
+        model,
+        k=body.k,
+        minutes=body.minutes,
+        profile=body.profile,
+        objective=body.objective,
+        at=local_time(body.at),
+        candidates=candidates,
+        max_candidates=body.max_candidates,
+        method=body.method,
+    )
+    before, after = plan.before.summary().iloc[0], plan.after.summary().iloc[0]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+            "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")},
+        }
+        for r in to_records(plan.sites)
+    ]
+    sel = plan.selection
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "summary": {
+            "objective": sel.objective,
+            "method": sel.method,
+            "value": sel.value,
+            "bound": sel.bound,
+            "optimality_gap": sel.gap,
+            "solve_seconds": round(sel.seconds, 3),
+            "candidates": len(plan.candidates),
+            "covered_before": float(before["covered"]),
+            "covered_after": float(after["covered"]),
+            "share_before": float(before["share"]),
+            "share_after": float(after["share"]),
+            "mean_time_before_s": float(before["mean_time_s"]),
+            "mean_time_after_s": float(after["mean_time_s"]),
+        },
+        "data_notice": DATA_NOTICE,
+    }
+
+
+class Move(Point):
+    """Move a station to a new location."""
+
+    id: int = Field(ge=1)
+
+
+class ScenarioRequest(BaseModel):
+    """A what-if: stations added, closed or moved (nothing stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    minutes: float = Field(15, gt=0, le=120, allow_inf_nan=False)
+    profile: Literal["e_bike", "walk", "drive"] = "e_bike"
+    demand: Literal["population", "workplaces"] = "population"
+    at: datetime | None = None
+    by: Literal["district", "town"] = "town"
+    add: list[Point] = Field(default_factory=list, max_length=100)
+    close: list[int] = Field(default_factory=list, max_length=500)
+    move: list[Move] = Field(default_factory=list, max_length=100)
+
+
+@router.post("/scenarios", summary="What if stations were added, closed or moved?")
+def scenarios(
+    request: Request, engine: Routing, conn: ReadConn, body: ScenarioRequest, _: Planner
+) -> Any:
+    """Coverage before and after, per area; stored stations are not changed."""
+    model = coverage_model(request, engine, conn, body.demand)
+    res = run_scenario(
+        model,
+        minutes=body.minutes,
+        profile=body.profile,
+        at=local_time(body.at),
+        add=[(p.lon, p.lat) for p in body.add],
+        close=body.close,
+        move={m.id: (m.lon, m.lat) for m in body.move},
+        by=BY_COLUMN[body.by],
+    )
+    return {
+        "overall": res.overall,
+        "by": body.by,
+        "areas": _areas(res.delta, body.by, area_names(conn)),
+        "data_notice": DATA_NOTICE,
+    }
+
+
+@router.post("/demand", summary="Coverage of your own demand points (CSV or GeoJSON upload)")
+async def custom_demand(
+    request: Request,
+    engine: Routing,
+    minutes: Minutes = 15,
+    profile: ProfileQuery = "e_bike",
+    weight_column: Annotated[str, Query(max_length=60)] = "weight",
+    at: Annotated[datetime | None, Query()] = None,
+) -> Any:
+    """Send the file as the body (``text/csv`` or ``application/geo+json``); bad rows listed."""
+    body = await request.body()
+    kind = request.headers.get("content-type", "")
+    fmt = "csv" if "csv" in kind else "geojson" if "json" in kind else ""
+    if not fmt:
+        msg = "send the file with Content-Type text/csv or application/geo+json"
+        raise ValidationError(msg)
+    demand, errors = read_demand_points(body, fmt=fmt, weight_column=weight_column)
+    summary: dict[str, Any] | None = None
+    if len(demand):
+        result = CoverageModel(engine, demand).compute(
+            minutes=minutes, profile=profile, at=local_time(at)
+        )
+        summary = to_records(result.summary())[0]
+    return {
+        "rows_accepted": len(demand),
+        "row_errors": [e.__dict__ for e in errors],
+        "coverage": summary,
+        "minutes": minutes,
+        "profile": profile,
+    }
+
+
+__all__ = ["Response", "geometry", "router"]

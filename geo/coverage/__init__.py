@@ -1,0 +1,1 @@
+"""Planners' analysis: demand layers, coverage by travel time, gaps, new sites, scenarios."""

@@ -1,0 +1,221 @@
+"""Coverage of demand by travel time to the nearest open station, and the gaps left.
+
+``CoverageModel`` snaps a demand layer to the road graph once (per profile); after that a
+full recompute — the time from every demand point to its nearest eligible station — is a few
+vectorised operations over the routing engine's precomputed station fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geo.coverage.demand import Demand
+from geo.errors import ValidationError
+from geo.routing.compiled import SnapArrays
+from geo.routing.engine import RoutingEngine
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """Travel time from each demand point to its nearest eligible station, and coverage.
+
+    ``times`` are seconds (``inf``: no station reachable, or no road near the point);
+    ``covered`` is ``times <= minutes * 60``.
+    """
+
+    demand: Demand
+    minutes: float
+    profile: str
+    times: np.ndarray
+    station: np.ndarray
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Which demand points are within the time limit."""
+        return self.times <= self.minutes * 60.0
+
+    def summary(self, by: str | None = None) -> pd.DataFrame:
+        """Covered share and travel-time statistics, overall or per ``by`` column.
+
+        Columns: ``demand``, ``covered``, ``share``, ``mean_time_s`` and ``p95_time_s``
+        (demand-weighted, over points that reach a station), ``unreachable`` (demand
+        reaching no station at all).
+        """
+        frame = self.demand.frame.assign(
+            _t=self.times, _c=self.covered.astype(float) * self.demand.frame["weight"]
+        )
+        groups = [("all", frame)] if by is None else list(frame.groupby(by, sort=True))
+        rows = []
+        for key, g in groups:
+            w, t = g["weight"].to_numpy(), g["_t"].to_numpy()
+            finite = np.isfinite(t)
+            rows.append(
+                {
+                    (by or "area"): key,
+                    "demand": float(w.sum()),
+                    "covered": float(g["_c"].sum()),
+                    "share": float(g["_c"].sum() / w.sum()) if w.sum() > 0 else float("nan"),
+                    "mean_time_s": _weighted_mean(t[finite], w[finite]),
+                    "p95_time_s": weighted_quantile(t[finite], w[finite], 0.95),
+                    "unreachable": float(w[~finite].sum()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    return float(np.average(values, weights=weights)) if weights.sum() > 0 else float("nan")
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` weighted by ``weights`` (lower value at ties)."""
+    if len(values) == 0 or weights.sum() <= 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    idx = int(np.searchsorted(cum, q * cum[-1], side="left"))
+    return float(values[order][min(idx, len(values) - 1)])
+
+
+class CoverageModel:
+    """A demand layer snapped to the road graph, ready for fast coverage recomputes."""
+
+    def __init__(
+        self, engine: RoutingEngine, demand: Demand, *, max_snap_m: float | None = None
+    ) -> None:
+        self.engine = engine
+        self.demand = demand
+        self.max_snap_m = max_snap_m or engine.max_snap_m
+        x, y = engine.graph.from_wgs84.transform(
+            demand.frame["lon"].to_numpy(), demand.frame["lat"].to_numpy()
+        )
+        self.xy = np.column_stack([x, y])
+        self._snaps: dict[str, SnapArrays] = {}
+
+    def snaps(self, profile: str) -> SnapArrays:
+        """The demand points snapped for ``profile`` (computed once)."""
+        if profile not in self._snaps:
+            pg = self.engine.profile_graph(profile)
+            self._snaps[profile] = pg.snap_many(self.xy, max_distance_m=self.max_snap_m)
+        return self._snaps[profile]
+
+    def compute(
+        self,
+        *,
+        minutes: float,
+        profile: str = "e_bike",
+        at: datetime | None = None,
+        kinds: Sequence[str] = (),
+        amenities: Sequence[str] = (),
+        engine: RoutingEngine | None = None,
+    ) -> CoverageResult:
+        """Coverage within ``minutes`` by stations open at ``at`` (and of ``kinds``...).
+
+        ``engine`` lets a scenario (:meth:`RoutingEngine.scenario`) be evaluated on the same
+        snapped demand.
+        """
+        if not 0 < minutes <= 180:
+            msg = "minutes must be above 0 and at most 180"
+            raise ValidationError(msg)
+        eng = engine or self.engine
+        eng.profile_graph(profile)
+        ids = eng.station_ids(profile)
+        mask = eng.eligible(ids, kinds=kinds, amenities=amenities, at=at)
+        times, station = eng.times_from_points(self.snaps(profile), profile, mask=mask)
+        return CoverageResult(self.demand, minutes, profile, times, station)
+
+
+def coverage_gaps(result: CoverageResult, *, towns: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Uncovered demand cells merged into gap areas, ranked by uncovered demand.
+
+    Needs a demand layer with cells (the population hexagons). Each gap lists the towns its
+    cells belong to (names from ``towns`` when given: ``code`` → ``name``).
+    """
+    cells = result.demand.cells
+    if cells is None:
+        msg = "gaps need a demand layer of cells (population hexagons)"
+        raise ValidationError(msg)
+    frame = result.demand.frame
+    out = ~result.covered & (frame["weight"].to_numpy() > 0)
+    if not out.any():
+        return gpd.GeoDataFrame(
+            {"rank": [], "uncovered_demand": [], "cells": [], "towns": []},
+            geometry=[],
+            crs="EPSG:4326",
+        )
+    gap_cells = cells[out].to_crs("EPSG:32649")
+    label = _hex_components(frame["id"].to_numpy()[out])
+    merged = [
+        shapely.union_all(shapely.buffer(gap_cells.to_numpy()[label == k], 1.0)).simplify(5.0)
+        for k in range(int(label.max()) + 1)
+    ]
+    sub = frame[out].assign(_gap=label, _t=result.times[out])
+    names = dict(zip(towns["code"], towns["name"], strict=True)) if towns is not None else {}
+    rows = []
+    for gap_key, g in sub.groupby("_gap"):
+        gap = int(cast(int, gap_key))
+        codes = g.groupby("town_code")["weight"].sum().sort_values(ascending=False)
+        rows.append(
+            {
+                "uncovered_demand": float(g["weight"].sum()),
+                "cells": len(g),
+                "towns": [names.get(c, c) for c in codes.index],
+                "town_codes": list(codes.index),
+                "unreachable_demand": float(g.loc[~np.isfinite(g["_t"]), "weight"].sum()),
+                "geometry": merged[gap],
+            }
+        )
+    gaps = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:32649").to_crs("EPSG:4326")
+    gaps = gaps.sort_values("uncovered_demand", ascending=False).reset_index(drop=True)
+    gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
+    return gaps
+
+
+def _hex_components(cell_ids: np.ndarray) -> np.ndarray:
+    """Connected groups of hexagons (axial ``"q_r"`` ids of :func:`hex_grid`), as labels."""
+    q, r = (
+        np.array([int(v) for v in part])
+        for part in zip(*(c.split("_") for c in cell_ids), strict=True)
+    )
+    index = {(a, b): i for i, (a, b) in enumerate(zip(q.tolist(), r.tolist(), strict=True))}
+    src, dst = [], []
+    for i, (a, b) in enumerate(zip(q.tolist(), r.tolist(), strict=True)):
+        shift = 1 if a % 2 else -1
+        for na, nb in ((a, b + 1), (a + 1, b), (a + 1, b + shift)):
+            j = index.get((na, nb))
+            if j is not None:
+                src.append(i)
+                dst.append(j)
+    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(len(q), len(q)))
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels)
+
+
+def coverage_delta(before: CoverageResult, after: CoverageResult, *, by: str) -> pd.DataFrame:
+    """Per area: covered demand and share before and after, and the change."""
+    a, b = before.summary(by), after.summary(by)
+    merged = a[[by, "demand", "covered", "share"]].merge(
+        b[[by, "covered", "share"]], on=by, suffixes=("_before", "_after")
+    )
+    merged["covered_change"] = merged["covered_after"] - merged["covered_before"]
+    merged["share_change"] = merged["share_after"] - merged["share_before"]
+    return merged
+
+
+def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON-safe records (NaN and infinities become None)."""
+    clean = df.replace([np.inf, -np.inf], np.nan).astype(object).where(df.notna(), None)
+    return [
+        {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+        for r in clean.to_dict("records")
+    ]
