@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from api import auth
 from api.errors import add_exception_handlers
@@ -13,7 +15,18 @@ from api.routers import coverage, health, routing, stations
 from api.state import AppState, GraphHolder
 from geo.db.engine import database_url, make_engine
 from geo.settings import Settings, get_settings
+from geo.users import ensure_admin
 from geo.workspace import active_network_path
+
+
+def _seed_admin(engine: Engine, settings: Settings) -> None:
+    """Create the initial admin account if it is missing (the database may be down: later)."""
+    user, password = settings.admin_credentials()
+    try:
+        with engine.begin() as conn:
+            ensure_admin(conn, user, password)
+    except SQLAlchemyError:
+        return
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(database_url(settings))
+        _seed_admin(engine, settings)
         holder = GraphHolder(active_network_path(settings), settings.cache_dir, engine, settings)
         holder.start()
         app.state.yizhan = AppState(engine=engine, graph=holder)

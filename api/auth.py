@@ -1,13 +1,13 @@
 """Bearer tokens for staff (OAuth2 password flow) and the dependency that checks them.
 
-The initial admin comes from ``YIZHAN_ADMIN_USER`` / ``YIZHAN_ADMIN_PASSWORD`` (``admin`` /
-``admin`` only in development mode). Tokens are signed JWTs (HS256) that expire after
-``YIZHAN_TOKEN_MINUTES``.
+Users live in the ``users`` table (Argon2id password hashes); the initial admin comes from
+``YIZHAN_ADMIN_USER`` / ``YIZHAN_ADMIN_PASSWORD`` (``admin`` / ``admin`` only in development
+mode) and is created at start-up. Tokens are signed JWTs (HS256) carrying the role and scope
+(district, town or grid member); they expire after ``YIZHAN_TOKEN_MINUTES``.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from geo.errors import AuthenticationError, PermissionDeniedError
 from geo.settings import Settings
+from geo.users import UserInfo, authenticate
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -33,10 +34,13 @@ class Token(BaseModel):
 
 
 class Principal(BaseModel):
-    """Who is calling."""
+    """Who is calling, and the part of the city they may see."""
 
     username: str
     role: str
+    district_id: int | None = None
+    town_id: int | None = None
+    member_id: int | None = None
 
 
 def _settings(request: Request) -> Settings:
@@ -44,28 +48,36 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def issue_token(settings: Settings, username: str, role: str) -> Token:
-    """Sign a token for ``username`` with ``role``."""
+def issue_token(settings: Settings, user: UserInfo) -> Token:
+    """Sign a token for ``user`` (role and scope in the claims)."""
     ttl = timedelta(minutes=settings.token_minutes)
     now = datetime.now(UTC)
-    claims = {"sub": username, "role": role, "iat": now, "exp": now + ttl}
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "district_id": user.district_id,
+        "town_id": user.town_id,
+        "member_id": user.member_id,
+        "iat": now,
+        "exp": now + ttl,
+    }
     token = jwt.encode(claims, settings.token_secret(), algorithm="HS256")
     return Token(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
 @router.post("/token", response_model=Token, summary="Log in (OAuth2 password flow)")
 def login(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     settings: Annotated[Settings, Depends(_settings)],
 ) -> Token:
     """Exchange a user name and password for a bearer token."""
-    user, password = settings.admin_credentials()
-    ok_user = hmac.compare_digest(form.username.encode(), user.encode())
-    ok_pw = hmac.compare_digest(form.password.encode(), password.encode())
-    if not (ok_user and ok_pw):
+    with request.app.state.yizhan.engine.connect() as conn:
+        user = authenticate(conn, form.username, form.password)
+    if user is None:
         msg = "wrong user name or password"
         raise AuthenticationError(msg)
-    return issue_token(settings, user, "admin")
+    return issue_token(settings, user)
 
 
 def current_principal(
@@ -84,7 +96,13 @@ def current_principal(
     except jwt.PyJWTError as exc:
         msg = "the token is not valid"
         raise AuthenticationError(msg) from exc
-    return Principal(username=str(claims.get("sub")), role=str(claims.get("role")))
+    return Principal(
+        username=str(claims.get("sub")),
+        role=str(claims.get("role")),
+        district_id=claims.get("district_id"),
+        town_id=claims.get("town_id"),
+        member_id=claims.get("member_id"),
+    )
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Principal]:

@@ -9,6 +9,7 @@ checks the same rules first to give a clear message.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -135,6 +137,7 @@ class Station(Timestamped, Base):
     __tablename__ = "stations"
     __table_args__ = (
         _valid("geom"),
+        Index("ix_stations_amenities", "amenities", postgresql_using="gin"),
         CheckConstraint(
             "status IN (" + ", ".join(f"'{s}'" for s in STATION_STATUSES) + ")", name="status"
         ),
@@ -220,3 +223,88 @@ REGION_CHECKED_POINTS = {
     "grid_members": "base",
     "workplaces": "geom",
 }
+CASE_POINT = ("cases", "geom")
+
+
+USER_ROLES = ("admin", "manager", "member", "planner")
+CASE_STATUSES = (
+    "submitted", "assigned", "accepted", "in_progress", "resolved", "closed",
+    "escalated", "reopened", "cancelled",
+)  # fmt: skip
+
+
+class User(Base):
+    """A person who logs in: admin, manager (scoped to a district or town), member, planner."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in USER_ROLES) + ")", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("grid_members.id"))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class Case(Timestamped, Base):
+    """A workers' rights case reported at a location, routed to a grid member."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        _valid("geom"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in CASE_STATUSES) + ")", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    category: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="submitted", index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False, default="web")
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_contact: Mapped[str | None] = mapped_column(String(200))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("grid_members.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(20), nullable=False, default="grid")
+    nearby_grid_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), nullable=False, default=list)
+    assignment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    first_contact_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    resolution_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    first_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class CaseEvent(Base):
+    """One entry of a case's append-only history (who, when, what, why)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    actor: Mapped[str] = mapped_column(String(80), nullable=False)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -276,6 +276,19 @@ class ProfileGraph:
         cost_b = np.where(ok & (f <= 0.0), 0.0, np.where(ok, cost_b, np.inf))
         return node_a, cost_a, node_b, cost_b
 
+    def exit_arrays(
+        self, snaps: SnapArrays
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorised :meth:`exits`: two (node, cost) ways in per point (cost inf: none)."""
+        e, f = np.maximum(snaps.edge, 0), snaps.fraction
+        ok = snaps.edge >= 0
+        node_a, cost_a = self.u[e], np.where(ok, f * self.tt[e], np.inf)
+        twin = self.twin[e]
+        node_b = self.v[e]
+        cost_b = np.where(twin >= 0, (1.0 - f) * self.tt[np.maximum(twin, 0)], np.inf)
+        cost_b = np.where(ok & (f >= 1.0), 0.0, np.where(ok, cost_b, np.inf))
+        return node_a, cost_a, node_b, cost_b
+
     def entries(self, snap: Snap) -> list[tuple[int, float]]:
         """Nodes reachable directly from a snapped point, with the travel time to each.
 

@@ -322,6 +322,32 @@ class RoutingEngine:
         station = np.where(np.isfinite(t), ids[rows][best], -1)
         return t, station
 
+    def times_to_point(
+        self,
+        lon: float,
+        lat: float,
+        origins: np.ndarray,
+        *,
+        profile: str,
+        limit_s: float = np.inf,
+    ) -> np.ndarray:
+        """Travel time from each of ``origins`` (WGS-84 ``(n, 2)``) to one point (s, inf beyond).
+
+        One bounded Dijkstra on the reversed graph from the point, then a lookup per origin.
+        """
+        pg = self.profile_graph(profile)
+        x, y = self.graph.to_metric(lon, lat)
+        target = pg.snap(x, y, max_distance_m=self.max_snap_m)
+        dist, _ = travel_time_fields(pg, [target], [0], limit=limit_s)
+        ox, oy = self.graph.from_wgs84.transform(origins[:, 0], origins[:, 1])
+        snaps = pg.snap_many(np.column_stack([ox, oy]), max_distance_m=self.max_snap_m)
+        node_a, cost_a, node_b, cost_b = pg.entry_arrays(snaps)
+        times = np.minimum(cost_a + dist[0, node_a], cost_b + dist[0, node_b])
+        for i in np.flatnonzero((snaps.edge == target.edge) | (snaps.edge == pg.twin[target.edge])):
+            pt = Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
+            times[i] = min(times[i], pg.same_edge_time(pt, target))
+        return np.where(times <= limit_s, times, np.inf)
+
     def station_ids(self, profile: str) -> list[int]:
         """Ids of the stations routable for ``profile``, in field row order."""
         return list(self._fields[profile].station_ids)

@@ -6,7 +6,18 @@ from sqlalchemy import create_engine, inspect
 from geo.db.engine import database_url, downgrade, drop_database, ensure_database, upgrade
 from geo.settings import Settings
 
-TABLES = {"districts", "towns", "stations", "grids", "grid_members", "workplaces", "service_region"}
+TABLES = {
+    "districts",
+    "towns",
+    "stations",
+    "grids",
+    "grid_members",
+    "workplaces",
+    "service_region",
+    "users",
+    "cases",
+    "case_events",
+}
 
 
 @pytest.fixture
@@ -55,5 +66,24 @@ def test_geometry_columns_have_gist_indexes(empty_db: str) -> None:
             gist = [ix for ix in insp.get_indexes(table) if ix["column_names"] == [column]]
             assert gist, f"{table}.{column} has no index"
             assert gist[0]["dialect_options"].get("postgresql_using") == "gist"
+    finally:
+        eng.dispose()
+
+
+def test_migrations_match_the_models(empty_db: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from geoalchemy2 import alembic_helpers
+
+    from geo.db.models import Base
+
+    upgrade(empty_db)
+    eng = create_engine(empty_db)
+    try:
+        with eng.connect() as conn:
+            ctx = MigrationContext.configure(
+                conn, opts={"include_object": alembic_helpers.include_object}
+            )
+            assert compare_metadata(ctx, Base.metadata) == []
     finally:
         eng.dispose()

@@ -1,0 +1,1 @@
+"""Grid managers' cases: intake, routing to a grid member, lifecycle, deadlines, history."""

@@ -1,0 +1,241 @@
+"""Where a case belongs and who should take it — with the reasons written down.
+
+1. **Place** the case: the grid whose polygon covers the point (PostGIS), and any other grid
+   within ``boundary_m`` of it (a point near a boundary names both). No grid: the town's
+   queue; no town: the district's queue. A case is never dropped.
+2. **Choose a member**: the grid's own member when they are not on leave, below capacity and
+   handle the category. Otherwise the best alternative in the same town team, by travel
+   time from their base (road graph) plus a workload penalty per open case. Nobody
+   eligible: the town queue. Every candidate's figures and the rule applied are returned
+   as the explanation ("why this member"), and stored with the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from geo.cases.lifecycle import OPEN_STATUSES
+
+PLACE_SQL = text("""
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
+    SELECT g.id, g.code, g.town_id, t.district_id
+    FROM grids g JOIN towns t ON t.id = g.town_id, p
+    WHERE ST_Covers(g.geom, p.pt) ORDER BY g.id LIMIT 1
+""")
+NEARBY_SQL = text("""
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
+    SELECT g.id, g.code FROM grids g, p
+    WHERE g.id <> :own AND ST_DWithin(g.geom::geography, p.pt::geography, :metres)
+    ORDER BY ST_Distance(g.geom::geography, p.pt::geography)
+""")
+TOWN_SQL = text("""
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
+    SELECT t.id, t.district_id FROM towns t, p WHERE ST_Covers(t.area, p.pt) LIMIT 1
+""")
+DISTRICT_SQL = text("""
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
+    SELECT d.id FROM districts d, p
+    ORDER BY ST_Distance(d.geom::geography, p.pt::geography) LIMIT 1
+""")
+TEAM_SQL = text(f"""
+    SELECT m.id, m.code, m.name, m.grid_id, m.capacity, m.on_leave, m.skills,
+           ST_X(m.base) AS lon, ST_Y(m.base) AS lat,
+           (SELECT count(*) FROM cases c WHERE c.member_id = m.id
+              AND c.status IN ({", ".join(f"'{s}'" for s in OPEN_STATUSES)})) AS open_cases
+    FROM grid_members m WHERE m.town_id = :town ORDER BY m.id
+""")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a case falls: grid (if any), town, district, and which queue holds it."""
+
+    grid_id: int | None
+    grid_code: str | None
+    town_id: int | None
+    district_id: int | None
+    queue: str
+    nearby_grid_ids: list[int] = field(default_factory=list)
+    nearby_grid_codes: list[str] = field(default_factory=list)
+
+
+def place_case(conn: Connection, lon: float, lat: float, *, boundary_m: float = 100.0) -> Placement:
+    """Find the grid, town and district of a point (see the module docstring)."""
+    args = {"lon": lon, "lat": lat}
+    row = conn.execute(PLACE_SQL, args).first()
+    if row is not None:
+        near = conn.execute(NEARBY_SQL, {**args, "own": row.id, "metres": boundary_m}).all()
+        return Placement(
+            row.id,
+            row.code,
+            row.town_id,
+            row.district_id,
+            "grid",
+            [r.id for r in near],
+            [r.code for r in near],
+        )
+    town = conn.execute(TOWN_SQL, args).first()
+    if town is not None:
+        return Placement(None, None, town.id, town.district_id, "town")
+    district = conn.scalar(DISTRICT_SQL, args)
+    return Placement(None, None, None, district, "district")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A team member considered for a case, with the figures that decided."""
+
+    member_id: int
+    code: str
+    name: str
+    grid_id: int | None
+    open_cases: int
+    capacity: int
+    on_leave: bool
+    handles_category: bool
+    travel_time_s: float | None
+    score_s: float | None
+    eligible: bool
+    why_not: str | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The member chosen (or none: the case waits in a queue) and the explanation."""
+
+    member_id: int | None
+    queue: str
+    explanation: dict[str, Any]
+
+
+TravelTimes = Callable[[float, float, np.ndarray], tuple[np.ndarray, str]]
+
+
+def team(conn: Connection, town_id: int) -> list[dict[str, Any]]:
+    """The members of a town team with their open case counts."""
+    return [dict(r._mapping) for r in conn.execute(TEAM_SQL, {"town": town_id})]
+
+
+def choose_member(
+    placement: Placement,
+    category: str,
+    members: list[dict[str, Any]],
+    *,
+    lon: float,
+    lat: float,
+    travel_times: TravelTimes,
+    workload_penalty_s: float = 600.0,
+) -> Choice:
+    """Apply the assignment rules to a placed case (see the module docstring)."""
+    if placement.town_id is None or not members:
+        why = (
+            "outside every town's grid team"
+            if placement.town_id is None
+            else "the town has no team"
+        )
+        return Choice(
+            None,
+            placement.queue if placement.queue != "grid" else "town",
+            {"rule": "queued", "queue": placement.queue, "reason": why, "candidates": []},
+        )
+    bases = np.array([[mm["lon"], mm["lat"]] for mm in members], dtype=float)
+    times, method = travel_times(lon, lat, bases)
+    cands = []
+    for mm, t in zip(members, times, strict=True):
+        handles = category in (mm["skills"] or [])
+        why: str | None = None
+        if mm["on_leave"]:
+            why = "on leave"
+        elif mm["open_cases"] >= mm["capacity"]:
+            why = f"at capacity ({mm['open_cases']}/{mm['capacity']} open cases)"
+        elif not handles:
+            why = f"does not handle {category}"
+        elif not np.isfinite(t):
+            why = "cannot reach the place by road"
+        tt = float(t) if np.isfinite(t) else None
+        score = tt + workload_penalty_s * mm["open_cases"] if tt is not None else None
+        cands.append(
+            Candidate(
+                mm["id"],
+                mm["code"],
+                mm["name"],
+                mm["grid_id"],
+                int(mm["open_cases"]),
+                int(mm["capacity"]),
+                bool(mm["on_leave"]),
+                handles,
+                tt,
+                score,
+                why is None,
+                why,
+            )
+        )
+    own = next(
+        (c for c in cands if placement.grid_id is not None and c.grid_id == placement.grid_id), None
+    )
+    base = {
+        "grid": placement.grid_code,
+        "nearby_grids": placement.nearby_grid_codes,
+        "travel_time_method": method,
+        "workload_penalty_s_per_open_case": workload_penalty_s,
+    }
+    listing = [
+        asdict(c) for c in sorted(cands, key=lambda c: (c.score_s is None, c.score_s or 0.0))
+    ]
+    if own is not None and own.eligible:
+        return Choice(
+            own.member_id,
+            "grid",
+            {
+                **base,
+                "rule": "grid member",
+                "reason": f"{own.name} is responsible for grid {placement.grid_code} "
+                "and is available",
+                "candidates": listing,
+            },
+        )
+    eligible = [c for c in cands if c.eligible]
+    if not eligible:
+        return Choice(
+            None,
+            "town",
+            {
+                **base,
+                "rule": "queued",
+                "queue": "town",
+                "reason": "nobody in the town team is available for this category",
+                "candidates": listing,
+            },
+        )
+    best = min(eligible, key=lambda c: (c.score_s, c.member_id))
+    own_why = (
+        f"the grid's member {own.name} is {own.why_not}"
+        if own is not None
+        else "the place is in no grid"
+    )
+    reason = (
+        f"{own_why}; {best.name} is the best alternative in the town team: "
+        f"{(best.travel_time_s or 0) / 60:.0f} min away with {best.open_cases} open cases"
+    )
+    return Choice(
+        best.member_id,
+        "grid" if placement.grid_id else "town",
+        {**base, "rule": "alternative", "reason": reason, "candidates": listing},
+    )
+
+
+def straight_line_times(speed_kph: float) -> TravelTimes:
+    """Travel times estimated from straight-line distance (when no road graph is loaded)."""
+
+    def estimate(lon: float, lat: float, bases: np.ndarray) -> tuple[np.ndarray, str]:
+        dlat = np.radians(bases[:, 1] - lat)
+        dlon = np.radians(bases[:, 0] - lon) * np.cos(np.radians(lat))
+        metres = 6_371_000 * np.hypot(dlat, dlon)
+        return metres / (speed_kph / 3.6), "straight-line estimate (road graph not ready)"
+
+    return estimate

@@ -1,0 +1,64 @@
+"""The life of a case: statuses, allowed transitions, and deadlines.
+
+::
+
+    submitted -> assigned -> accepted -> in_progress -> resolved -> closed
+        with escalated (from assigned/accepted/in_progress, or automatically past a
+        deadline), reopened (from resolved/closed) and cancelled (before resolution).
+
+Deadlines follow the union's one-month rectification rule: resolution within 30 days by
+default; first contact within a number of hours that depends on the category (urgent ones —
+work injury, wage arrears — sooner). Both are configurable per category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from geo.errors import ConflictError
+
+TRANSITIONS: Mapping[str, tuple[str, ...]] = {
+    "submitted": ("assigned", "escalated", "cancelled"),
+    "assigned": ("assigned", "accepted", "escalated", "cancelled"),
+    "accepted": ("in_progress", "escalated", "cancelled"),
+    "in_progress": ("resolved", "escalated", "cancelled"),
+    "escalated": ("assigned", "in_progress", "resolved", "cancelled"),
+    "resolved": ("closed", "reopened"),
+    "closed": ("reopened",),
+    "reopened": ("assigned", "in_progress", "escalated"),
+    "cancelled": (),
+}
+OPEN_STATUSES = ("submitted", "assigned", "accepted", "in_progress", "escalated", "reopened")
+
+#: (first contact in hours, resolution in days) by category.
+DEFAULT_DEADLINES: Mapping[str, tuple[float, float]] = {
+    "wage_arrears": (24, 30),
+    "labour_contract": (48, 30),
+    "work_injury": (12, 30),
+    "social_insurance": (48, 30),
+    "occupational_safety": (12, 30),
+    "mediation": (48, 30),
+    "other": (72, 30),
+}
+
+
+class IllegalTransitionError(ConflictError):
+    """A status change the lifecycle does not allow."""
+
+
+def check_transition(current: str, target: str) -> None:
+    """Refuse a transition not in :data:`TRANSITIONS`, naming the allowed ones."""
+    allowed = TRANSITIONS.get(current, ())
+    if target not in allowed:
+        choices = ", ".join(allowed) if allowed else "none (the case is final)"
+        msg = f"a {current} case cannot become {target}; allowed next: {choices}"
+        raise IllegalTransitionError(msg)
+
+
+def deadlines(
+    category: str, created: datetime, table: Mapping[str, tuple[float, float]] | None = None
+) -> tuple[datetime, datetime]:
+    """First-contact and resolution due times of a case created at ``created``."""
+    hours, days = (table or DEFAULT_DEADLINES).get(category, DEFAULT_DEADLINES["other"])
+    return created + timedelta(hours=hours), created + timedelta(days=days)
