@@ -133,7 +133,7 @@ def choose_member(
 ) -> Choice:
     """Apply the assignment rules to a placed case (see the module docstring)."""
     if placement.town_id is None or not members:
-        why = (
+        queued_why = (
             "outside every town's grid team"
             if placement.town_id is None
             else "the town has no team"
@@ -141,7 +141,7 @@ def choose_member(
         return Choice(
             None,
             placement.queue if placement.queue != "grid" else "town",
-            {"rule": "queued", "queue": placement.queue, "reason": why, "candidates": []},
+            {"rule": "queued", "queue": placement.queue, "reason": queued_why, "candidates": []},
         )
     bases = np.array([[mm["lon"], mm["lat"]] for mm in members], dtype=float)
     times, method = travel_times(lon, lat, bases)
