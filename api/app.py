@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from api import auth
 from api.errors import add_exception_handlers
-from api.routers import coverage, health, routing, stations
+from api.routers import cases, coverage, health, open311, routing, stations
 from api.state import AppState, GraphHolder
+from geo.cases.store import escalate_overdue
 from geo.db.engine import database_url, make_engine
 from geo.settings import Settings, get_settings
 from geo.users import ensure_admin
 from geo.workspace import active_network_path
+
+logger = logging.getLogger("yizhan")
 
 
 def _seed_admin(engine: Engine, settings: Settings) -> None:
@@ -27,6 +33,23 @@ def _seed_admin(engine: Engine, settings: Settings) -> None:
             ensure_admin(conn, user, password)
     except SQLAlchemyError:
         return
+
+
+async def _escalation_loop(engine: Engine, every_s: float) -> None:
+    """Escalate overdue cases every ``every_s`` seconds (errors are logged, never fatal)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(_escalate_once, engine)
+        except Exception:  # a database outage must not end the loop
+            logger.exception("automatic escalation failed; will retry")
+
+
+def _escalate_once(engine: Engine) -> None:
+    with engine.begin() as conn:
+        done = escalate_overdue(conn)
+    if done:
+        logger.info("escalated overdue cases %s", done)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,9 +67,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         holder = GraphHolder(active_network_path(settings), settings.cache_dir, engine, settings)
         holder.start()
         app.state.yizhan = AppState(engine=engine, graph=holder)
+        escalation = (
+            asyncio.create_task(_escalation_loop(engine, settings.escalation_interval_s))
+            if settings.escalation_interval_s > 0
+            else None
+        )
         try:
             yield
         finally:
+            if escalation is not None:
+                escalation.cancel()
             engine.dispose()
 
     app = FastAPI(
@@ -66,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routing.router)
     app.include_router(stations.router)
     app.include_router(coverage.router)
+    app.include_router(cases.router)
+    app.include_router(open311.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

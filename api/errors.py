@@ -29,6 +29,16 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
 }
 
 
+def _respond(
+    request: Request, body: dict[str, Any], status: int, headers: Any = None
+) -> JSONResponse:
+    """The one error format, except on Open311 paths, which use GeoReport's own."""
+    if request.url.path.startswith("/open311/"):
+        return JSONResponse([{"code": status, "description": body["error"]["message"]}],
+                            status_code=status, headers=headers)  # fmt: skip
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def error_body(kind: str, message: str, details: Any = None) -> dict[str, Any]:
     """The API's one error format."""
     body: dict[str, Any] = {"type": kind, "message": message}
@@ -48,16 +58,16 @@ def status_for(exc: e.YizhanError) -> int:
 def add_exception_handlers(app: FastAPI) -> None:
     """Install the handlers that turn errors into the one JSON error format."""
 
-    async def domain(_: Request, exc: Exception) -> JSONResponse:
+    async def domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, e.YizhanError)
         status = status_for(exc)
         headers = {"Retry-After": "5"} if status == 503 else None
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         name = type(exc).__name__.removesuffix("Error")
-        return JSONResponse(error_body(name, str(exc)), status_code=status, headers=headers)
+        return _respond(request, error_body(name, str(exc)), status, headers)
 
-    async def validation(_: Request, exc: Exception) -> JSONResponse:
+    async def validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         details = [
             {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
@@ -65,22 +75,17 @@ def add_exception_handlers(app: FastAPI) -> None:
         ]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
-        return JSONResponse(
-            error_body("RequestValidation", f"{where}: {first['msg']}", details), status_code=422
+        return _respond(
+            request, error_body("RequestValidation", f"{where}: {first['msg']}", details), 422
         )
 
-    async def http(_: Request, exc: Exception) -> JSONResponse:
+    async def http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse(
-            error_body("HTTP", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-        )
+        return _respond(request, error_body("HTTP", str(exc.detail)), exc.status_code, exc.headers)
 
-    async def database_down(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            error_body("DatabaseUnavailable", "the database is unavailable; try again shortly"),
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        body = error_body("DatabaseUnavailable", "the database is unavailable; try again shortly")
+        return _respond(request, body, 503, {"Retry-After": "5"})
 
     app.add_exception_handler(OperationalError, database_down)
     app.add_exception_handler(e.YizhanError, domain)

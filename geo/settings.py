@@ -103,6 +103,9 @@ class Settings(BaseSettings):
         default_factory=dict, description='speed overrides, e.g. {"e_bike": {"primary": 22}}'
     )
     token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    escalation_interval_s: float = Field(
+        default=300.0, ge=0, description="how often overdue cases are escalated (0: never)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -29,6 +29,7 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "reopened": ("assigned", "in_progress", "escalated"),
     "cancelled": (),
 }
+CASE_STATUSES_LIST = tuple(TRANSITIONS)
 OPEN_STATUSES = ("submitted", "assigned", "accepted", "in_progress", "escalated", "reopened")
 
 #: (first contact in hours, resolution in days) by category.

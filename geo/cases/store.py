@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -120,7 +121,7 @@ def submit_case(
     first_due, resolve_due = deadlines(data.category, created, deadline_table)
     placement = place_case(conn, data.lon, data.lat, boundary_m=boundary_m)
     values = {
-        "reference": f"tmp-{fingerprint[:20]}-{created.timestamp()}",
+        "reference": f"tmp-{uuid.uuid4().hex[:24]}",
         "category": data.category,
         "status": "submitted",
         "description": data.description.strip(),
@@ -380,21 +381,10 @@ def transition(
 
 def events(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     """A case's history, oldest first."""
-    rows = conn.execute(
-        select(m.CaseEvent).where(m.CaseEvent.case_id == case_id).order_by(m.CaseEvent.id)
-    )
-    return [
-        {
-            "at": e.at,
-            "actor": e.actor,
-            "action": e.action,
-            "from_status": e.from_status,
-            "to_status": e.to_status,
-            "reason": e.reason,
-            "data": e.data,
-        }
-        for e in rows.scalars()
-    ]
+    table = m.CaseEvent.__table__
+    rows = conn.execute(select(table).where(table.c.case_id == case_id).order_by(table.c.id))
+    keys = ("at", "actor", "action", "from_status", "to_status", "reason", "data")
+    return [{k: getattr(e, k) for k in keys} for e in rows]
 
 
 def escalate_overdue(

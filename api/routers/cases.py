@@ -1,0 +1,262 @@
+"""Grid managers: case intake, reading, transitions, deadlines, batch assignment, stats."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Principal, current_principal, require_roles
+from api.deps import AppSettings, ReadConn, WriteConn
+from geo.cases import store
+from geo.cases.lifecycle import CASE_STATUSES_LIST
+from geo.cases.service import assign_batch, member_times, road_travel_times
+from geo.coords import to_wgs84
+from geo.errors import NotReadyError, PermissionDeniedError
+from geo.users import create_user, user_dict
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+CaseReaders = Annotated[Principal, Depends(require_roles("admin", "manager", "member"))]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+Anyone = Annotated[Principal, Depends(current_principal)]
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+MEMBER_MAY = ("accepted", "in_progress", "resolved", "escalated")
+_times_lock = threading.Lock()
+
+
+class CaseCreate(BaseModel):
+    """A report from a worker or an intake channel."""
+
+    model_config = ConfigDict(extra="forbid")
+    category: str = Field(max_length=40)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    coord: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    description: str = Field(min_length=1, max_length=5000)
+    channel: str = Field("web", max_length=20)
+    reporter_name: str | None = Field(None, max_length=100)
+    reporter_contact: str | None = Field(None, max_length=200)
+
+
+class Transition(BaseModel):
+    """A status change; ``version`` is the version you read (optimistic locking)."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: Literal[*CASE_STATUSES_LIST]  # type: ignore[valid-type]
+    version: int = Field(ge=1)
+    reason: str | None = Field(None, max_length=2000)
+    member_id: int | None = Field(None, ge=1)
+
+
+class UserCreate(BaseModel):
+    """A new account."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Literal["admin", "manager", "member", "planner"]
+    district_id: int | None = None
+    town_id: int | None = None
+    member_id: int | None = None
+
+
+def scope_of(p: Principal) -> store.Scope:
+    """What a caller may see of the cases."""
+    if p.role == "admin":
+        return store.Scope(everything=True)
+    if p.role == "member":
+        return store.Scope(member_id=p.member_id if p.member_id is not None else -1)
+    if p.role == "manager":
+        return store.Scope(district_id=p.district_id, town_id=p.town_id)
+    return store.Scope()
+
+
+def public_view(case: dict[str, Any]) -> dict[str, Any]:
+    """What a reporter (or anyone) sees: no people, no exact location."""
+    keys = (
+        "id",
+        "reference",
+        "category",
+        "status",
+        "queue",
+        "grid_code",
+        "town_name",
+        "district_name",
+        "first_contact_due",
+        "resolution_due",
+        "created_at",
+        "updated_at",
+    )
+    return {k: _json(case.get(k)) for k in keys}
+
+
+def staff_view(case: dict[str, Any]) -> dict[str, Any]:
+    """Everything, for staff in scope."""
+    out = {k: _json(v) for k, v in case.items() if k not in ("idempotency_key", "request_hash")}
+    out["location"] = {"type": "Point", "coordinates": [case["lon"], case["lat"]]}
+    out["member"] = (
+        {"id": case["member_id"], "name": case["member_name"], "code": case["member_code"]}
+        if case.get("member_id")
+        else None
+    )
+    for k in ("lon", "lat", "member_name", "member_code"):
+        out.pop(k, None)
+    return out
+
+
+def _json(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, datetime) else v
+
+
+@router.post("/cases", status_code=201, summary="Report a case (public intake)")
+def submit(
+    request: Request,
+    response: Response,
+    conn: WriteConn,
+    body: CaseCreate,
+    settings: AppSettings,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Record, place and assign a case (idempotent with an ``Idempotency-Key`` header).
+
+    A retry with the same key is answered with the first case (200) instead of another.
+    """
+    lon, lat = (float(v) for v in to_wgs84(body.lon, body.lat, body.coord))
+    data = store.CaseInput(
+        body.category,
+        lon,
+        lat,
+        body.description,
+        body.channel,
+        body.reporter_name,
+        body.reporter_contact,
+    )
+    case, created = store.submit_case(
+        conn,
+        data,
+        actor=f"intake:{body.channel}",
+        categories=settings.case_categories,
+        travel_times=road_travel_times(request.app.state.yizhan.graph.routing),
+        idempotency_key=idempotency_key,
+    )
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return public_view(case)
+
+
+@router.get("/cases", summary="Cases visible to you")
+def list_(
+    conn: ReadConn,
+    who: CaseReaders,
+    status: Annotated[list[str], Query()] = [],  # noqa: B006
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Newest first; managers see their district or town, members their own cases."""
+    rows, total = store.list_cases(
+        conn, scope_of(who), statuses=status, category=category, limit=limit, offset=offset
+    )
+    return {"cases": [staff_view(r) for r in rows], "total": total}
+
+
+@router.get("/cases/overdue", summary="Open cases past their resolution deadline")
+def overdue(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
+    """Open cases whose resolution deadline has passed, in your scope."""
+    rows, total = store.list_cases(conn, scope_of(who), overdue_at=datetime.now(UTC), limit=500)
+    return {"cases": [staff_view(r) for r in rows], "total": total}
+
+
+@router.get("/cases/due-soon", summary="Open cases due within some hours")
+def due_soon(
+    conn: ReadConn, who: CaseReaders, hours: Annotated[float, Query(gt=0, le=24 * 60)] = 72
+) -> dict[str, Any]:
+    """Open cases whose resolution deadline falls within ``hours`` (overdue ones included)."""
+    rows, total = store.list_cases(
+        conn, scope_of(who), due_before=store.due_soon_before(None, hours), limit=500
+    )
+    return {"cases": [staff_view(r) for r in rows], "total": total}
+
+
+@router.get("/cases/stats", summary="Public case counts per grid (small counts suppressed)")
+def stats(conn: ReadConn) -> dict[str, Any]:
+    """Counts per grid, no locations or people; counts from 1 to 4 are suppressed."""
+    return {"grids": store.public_stats(conn), "suppressed_below": 5}
+
+
+@router.post("/cases/escalate-overdue", summary="Escalate every case past its deadline (admin)")
+def escalate(conn: WriteConn, _: Admin) -> dict[str, Any]:
+    """Also run automatically by the server every few minutes."""
+    return {"escalated": store.escalate_overdue(conn, actor="admin")}
+
+
+@router.post("/cases/assign-batch", summary="Assign all waiting cases at once (admin)")
+def batch(request: Request, conn: WriteConn, who: Admin) -> dict[str, Any]:
+    """Minimum total travel time under member capacities, compared with a greedy baseline."""
+    engine = request.app.state.yizhan.graph.routing
+    if engine is None:
+        msg = "the road graph is not ready; try again shortly"
+        raise NotReadyError(msg)
+    with _times_lock:
+        cached = request.app.state.__dict__.get("member_times")
+        if cached is None or cached[0] is not engine:
+            cached = (engine, member_times(conn, engine))
+            request.app.state.member_times = cached
+    return assign_batch(conn, engine, cached[1], actor=who.username)
+
+
+@router.get("/cases/{case_id}", summary="One case (in your scope)")
+def read(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]:
+    """Full case with reporter details and the assignment explanation."""
+    return staff_view(store.get_case(conn, case_id, scope_of(who)))
+
+
+@router.get("/cases/{case_id}/events", summary="A case's history")
+def history(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]:
+    """Who did what, when and why — oldest first."""
+    store.get_case(conn, case_id, scope_of(who))
+    return {"events": [{k: _json(v) for k, v in e.items()} for e in store.events(conn, case_id)]}
+
+
+@router.post("/cases/{case_id}/transitions", summary="Change a case's status")
+def change(conn: WriteConn, case_id: CaseId, body: Transition, who: CaseReaders) -> dict[str, Any]:
+    """409 with the allowed next statuses when the change is not allowed, or the version stale."""
+    if who.role == "member" and body.to not in MEMBER_MAY:
+        msg = f"a grid member may only move a case to {', '.join(MEMBER_MAY)}"
+        raise PermissionDeniedError(msg)
+    case = store.transition(
+        conn,
+        case_id,
+        body.to,
+        actor=who.username,
+        expected_version=body.version,
+        reason=body.reason,
+        member_id=body.member_id,
+        scope=scope_of(who),
+    )
+    return staff_view(case)
+
+
+@router.post("/users", status_code=201, summary="Create an account (admin)")
+def add_user(conn: WriteConn, body: UserCreate, _: Admin) -> dict[str, Any]:
+    """Managers need a district or town; members a grid member."""
+    user = create_user(
+        conn,
+        body.username,
+        body.password,
+        body.role,
+        district_id=body.district_id,
+        town_id=body.town_id,
+        member_id=body.member_id,
+    )
+    return user_dict(user)
+
+
+@router.get("/users/me", summary="Who am I")
+def me(who: Anyone) -> dict[str, Any]:
+    """The caller's role and scope."""
+    return who.model_dump()

@@ -1,0 +1,158 @@
+"""The permission matrix: each role against each protected endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+CASE = {
+    "category": "mediation",
+    "description": "调解",
+    "lon": 113.0801,
+    "lat": 22.5801,
+    "reporter_contact": "13900000000",
+}
+ROLES = (
+    "anonymous",
+    "admin",
+    "manager_here",
+    "manager_elsewhere",
+    "member_own",
+    "member_other",
+    "planner",
+)
+
+
+@pytest.fixture(scope="module")
+def world(client: TestClient, engine: Engine) -> Iterator[dict]:
+    """Users of every role, and one case in 蓬江区 assigned to a known member."""
+    admin = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"}).json()
+    auth = {"Authorization": f"Bearer {admin['access_token']}"}
+    case = client.post("/v1/cases", json=CASE).json()
+    full = client.get(f"/v1/cases/{case['id']}", headers=auth).json()
+    with engine.connect() as c:
+        pengjiang = c.scalar(text("SELECT id FROM districts WHERE adcode = '440703'"))
+        taishan = c.scalar(text("SELECT id FROM districts WHERE adcode = '440781'"))
+        other_member = c.scalar(
+            text("SELECT id FROM grid_members WHERE id <> :m ORDER BY id LIMIT 1"),
+            {"m": full["member"]["id"]},
+        )
+    specs = {
+        "manager_here": {"role": "manager", "district_id": pengjiang},
+        "manager_elsewhere": {"role": "manager", "district_id": taishan},
+        "member_own": {"role": "member", "member_id": full["member"]["id"]},
+        "member_other": {"role": "member", "member_id": other_member},
+        "planner": {"role": "planner"},
+    }
+    headers = {"anonymous": {}, "admin": auth}
+    for name, spec in specs.items():
+        r = client.post(
+            "/v1/users",
+            json={"username": f"u_{name}", "password": "long-enough-1", **spec},
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+        tok = client.post(
+            "/v1/auth/token", data={"username": f"u_{name}", "password": "long-enough-1"}
+        )
+        headers[name] = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+    yield {"headers": headers, "case": full}
+    with engine.begin() as c:
+        c.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
+        c.execute(
+            text(
+                "DELETE FROM case_events; DELETE FROM cases; "
+                "DELETE FROM users WHERE username <> 'admin'"
+            )
+        )
+        c.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+        c.execute(text("DELETE FROM stations WHERE source = 'api'"))
+
+
+# expected status per role, in ROLES order
+MATRIX = {
+    ("GET", "/v1/cases/{id}"): (401, 200, 200, 404, 200, 404, 403),
+    ("GET", "/v1/cases/{id}/events"): (401, 200, 200, 404, 200, 404, 403),
+    ("GET", "/v1/cases/overdue"): (401, 200, 200, 200, 200, 200, 403),
+    ("GET", "/v1/cases/due-soon"): (401, 200, 200, 200, 200, 200, 403),
+    ("GET", "/v1/cases/stats"): (200, 200, 200, 200, 200, 200, 200),
+    ("POST", "/v1/cases/escalate-overdue"): (401, 200, 403, 403, 403, 403, 403),
+    ("POST", "/v1/users"): (401, 422, 403, 403, 403, 403, 403),
+    ("GET", "/v1/users/me"): (401, 200, 200, 200, 200, 200, 200),
+    ("POST", "/v1/coverage/scenarios"): (401, 200, 200, 200, 403, 403, 200),
+    ("POST", "/v1/stations"): (401, 422, 422, 422, 403, 403, 403),
+    ("GET", "/v1/coverage"): (200, 200, 200, 200, 200, 200, 200),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), list(MATRIX))
+def test_permission_matrix(client: TestClient, world: dict, method: str, path: str) -> None:
+    got = []
+    for role in ROLES:
+        url = path.replace("{id}", str(world["case"]["id"]))
+        kwargs = {"headers": world["headers"][role]}
+        if method == "POST":
+            kwargs["json"] = {} if "users" in path or "stations" in path else None
+            if "scenarios" in path:
+                kwargs["json"] = {"minutes": 5}
+        got.append(client.request(method, url, **kwargs).status_code)
+    assert tuple(got) == MATRIX[(method, path)], dict(zip(ROLES, got, strict=True))
+
+
+def test_list_is_scoped(client: TestClient, world: dict) -> None:
+    def ids(role: str) -> list[int]:
+        return [
+            c["id"] for c in client.get("/v1/cases", headers=world["headers"][role]).json()["cases"]
+        ]
+
+    cid = world["case"]["id"]
+    assert cid in ids("admin")
+    assert cid in ids("manager_here")
+    assert cid in ids("member_own")
+    assert cid not in ids("manager_elsewhere")
+    assert cid not in ids("member_other")
+    assert client.get("/v1/cases", headers=world["headers"]["planner"]).status_code == 403
+
+
+def test_members_may_only_work_their_own_cases(client: TestClient, world: dict) -> None:
+    cid, version = world["case"]["id"], world["case"]["version"]
+    other = client.post(
+        f"/v1/cases/{cid}/transitions",
+        json={"to": "accepted", "version": version},
+        headers=world["headers"]["member_other"],
+    )
+    assert other.status_code == 404
+    cancel = client.post(
+        f"/v1/cases/{cid}/transitions",
+        json={"to": "cancelled", "version": version},
+        headers=world["headers"]["member_own"],
+    )
+    assert cancel.status_code == 403
+    ok = client.post(
+        f"/v1/cases/{cid}/transitions",
+        json={"to": "accepted", "version": version},
+        headers=world["headers"]["member_own"],
+    )
+    assert ok.status_code == 200
+
+
+def test_expired_and_forged_tokens(client: TestClient, settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import jwt
+
+    old = jwt.encode(
+        {"sub": "admin", "role": "admin", "exp": datetime.now(UTC) - timedelta(minutes=1)},
+        settings.token_secret(),
+        algorithm="HS256",
+    )
+    r = client.get("/v1/users/me", headers={"Authorization": f"Bearer {old}"})
+    assert r.status_code == 401
+    assert "expired" in r.json()["error"]["message"]
+    forged = jwt.encode({"sub": "admin", "role": "admin"}, "not-the-key", algorithm="HS256")
+    assert (
+        client.get("/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    )
