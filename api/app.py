@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api import auth
 from api.errors import add_exception_handlers
-from api.routers import cases, coverage, health, open311, routing, stations
+from api.routers import cases, coverage, health, ogc, open311, routing, stations
 from api.state import AppState, GraphHolder
 from geo.cases.store import escalate_overdue
 from geo.db.engine import database_url, make_engine
@@ -90,6 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+        )
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -98,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage.router)
     app.include_router(cases.router)
     app.include_router(open311.router)
+    app.include_router(ogc.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

@@ -106,6 +106,17 @@ class Settings(BaseSettings):
     escalation_interval_s: float = Field(
         default=300.0, ge=0, description="how often overdue cases are escalated (0: never)"
     )
+    cors_origins: tuple[str, ...] = Field(
+        default=(), description="origins allowed to call the API from a browser (CORS)"
+    )
+    frame_ancestors: str = Field(
+        default="*", description="who may embed the maps in an iframe (CSP frame-ancestors)"
+    )
+    tile_url: str | None = Field(default=None, description="a custom tile URL template")
+    tianditu_key: str | None = None
+    inline_feature_limit: int = Field(
+        default=2000, ge=1, description="bigger map layers load by bounding box instead"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

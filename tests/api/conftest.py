@@ -32,3 +32,36 @@ def cleanup_api_stations(client: TestClient, engine: Engine) -> Iterator[None]:
         ids = list(conn.scalars(text("DELETE FROM stations WHERE source = 'api' RETURNING id")))
     for i in ids:
         client.app.state.yizhan.graph.routing.remove_station(i)
+
+
+@pytest.fixture(scope="session")
+def live_url(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The app served by a real uvicorn server on loopback, for outside clients."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("live server did not start")
+    yield url
+    server.should_exit = True
+    thread.join(10)

@@ -1,0 +1,172 @@
+"""OGC API — Features, Part 1 (Core, GeoJSON): the public layers for QGIS, OWSLib and friends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import ReadConn
+from api.params import parse_bbox
+from geo import ogc
+
+router = APIRouter(prefix="/ogc", tags=["ogc"])
+GEOJSON = "application/geo+json"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _collection_doc(request: Request, conn: Any, c: ogc.Collection) -> dict[str, Any]:
+    base = _base(request)
+    bbox = ogc.extent(conn, c)
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": CRS84}},
+        "links": [
+            {"href": f"{base}/ogc/collections/{c.id}", "rel": "self", "type": "application/json"},
+            {
+                "href": f"{base}/ogc/collections/{c.id}/items",
+                "rel": "items",
+                "type": GEOJSON,
+                "title": c.title,
+            },
+        ],
+    }
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request) -> dict[str, Any]:
+    """Links to the API definition, conformance and collections."""
+    base = _base(request)
+    return {
+        "title": "yizhan 驿站 — OGC API Features",
+        "description": "Public layers of the union's service network (sample data: synthetic "
+        "except district boundaries and the official town list).",
+        "links": [
+            {
+                "href": f"{base}/ogc",
+                "rel": "self",
+                "type": "application/json",
+                "title": "this document",
+            },
+            {
+                "href": f"{base}/openapi.json",
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "title": "API definition",
+            },
+            {
+                "href": f"{base}/docs",
+                "rel": "service-doc",
+                "type": "text/html",
+                "title": "API docs",
+            },
+            {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
+            {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
+        ],
+    }
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance() -> dict[str, Any]:
+    """The conformance classes implemented."""
+    return {"conformsTo": CONFORMANCE}
+
+
+@router.get("/collections", summary="The collections")
+def collections(request: Request, conn: ReadConn) -> dict[str, Any]:
+    """Every public collection with its extent."""
+    base = _base(request)
+    return {
+        "links": [{"href": f"{base}/ogc/collections", "rel": "self", "type": "application/json"}],
+        "collections": [_collection_doc(request, conn, c) for c in ogc.COLLECTIONS.values()],
+    }
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(
+    request: Request, conn: ReadConn, collection_id: Annotated[str, Path(max_length=40)]
+) -> dict[str, Any]:
+    """A collection's description."""
+    return _collection_doc(request, conn, ogc.collection(collection_id))
+
+
+@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+def items(
+    request: Request,
+    conn: ReadConn,
+    collection_id: Annotated[str, Path(max_length=40)],
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (CRS84)")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """GeoJSON FeatureCollection with paging links (``next``/``prev``) and counts."""
+    c = ogc.collection(collection_id)
+    feats, total = ogc.items(conn, c, bbox=parse_bbox(bbox), limit=limit, offset=offset)
+    url = f"{_base(request)}/ogc/collections/{c.id}/items"
+    extra = f"&bbox={bbox}" if bbox else ""
+    links = [
+        {"href": f"{url}?limit={limit}&offset={offset}{extra}", "rel": "self", "type": GEOJSON},
+        {
+            "href": f"{_base(request)}/ogc/collections/{c.id}",
+            "rel": "collection",
+            "type": "application/json",
+        },
+    ]
+    if offset + len(feats) < total:
+        links.append(
+            {
+                "href": f"{url}?limit={limit}&offset={offset + limit}{extra}",
+                "rel": "next",
+                "type": GEOJSON,
+            }
+        )
+    if offset > 0:
+        links.append(
+            {
+                "href": f"{url}?limit={limit}&offset={max(0, offset - limit)}{extra}",
+                "rel": "prev",
+                "type": GEOJSON,
+            }
+        )
+    body = {
+        "type": "FeatureCollection",
+        "features": feats,
+        "numberMatched": total,
+        "numberReturned": len(feats),
+        "timeStamp": datetime.now(UTC).isoformat(),
+        "links": links,
+    }
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+def item(
+    request: Request,
+    conn: ReadConn,
+    collection_id: Annotated[str, Path(max_length=40)],
+    feature_id: Annotated[int, Path(ge=1, le=2**62)],
+) -> JSONResponse:
+    """A GeoJSON Feature with links."""
+    c = ogc.collection(collection_id)
+    feat = ogc.item(conn, c, feature_id)
+    base = f"{_base(request)}/ogc/collections/{c.id}"
+    feat["links"] = [
+        {"href": f"{base}/items/{feature_id}", "rel": "self", "type": GEOJSON},
+        {"href": base, "rel": "collection", "type": "application/json"},
+    ]
+    return JSONResponse(feat, media_type=GEOJSON)
