@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api import auth
 from api.errors import add_exception_handlers
-from api.routers import cases, coverage, health, ogc, open311, routing, stations
+from api.routers import cases, coverage, health, maps, ogc, open311, routing, stations
 from api.state import AppState, GraphHolder
 from geo.cases.store import escalate_overdue
 from geo.db.engine import database_url, make_engine
@@ -107,6 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(open311.router)
     app.include_router(ogc.router)
+    app.include_router(maps.router)
+    app.mount(
+        "/maps/assets",
+        StaticFiles(directory=settings.state_dir / "assets", check_dir=False),
+        name="map-assets",
+    )
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

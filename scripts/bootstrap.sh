@@ -17,9 +17,10 @@ pkgs=()
 [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/initdb" ] || pkgs+=(postgresql "postgresql-$PG_MAJOR")
 [ -f "/usr/share/postgresql/$PG_MAJOR/extension/postgis.control" ] || pkgs+=("postgresql-$PG_MAJOR-postgis-3")
 [ -f "/usr/share/postgresql/$PG_MAJOR/extension/pgrouting.control" ] || pkgs+=("postgresql-$PG_MAJOR-pgrouting")
+command -v npm >/dev/null || pkgs+=(npm)
 if [ "$want_browser" = 1 ]; then
   command -v chromium >/dev/null || pkgs+=(chromium)
-  fc-list 2>/dev/null | grep -qi 'cjk\|wqy' || pkgs+=(fonts-noto-cjk)
+  fc-list 2>/dev/null | grep -qi 'wqy\|cjk' || pkgs+=(fonts-wqy-zenhei)
 fi
 if [ "${#pkgs[@]}" -gt 0 ]; then
   cmd="apt-get update && apt-get install -y --no-install-recommends ${pkgs[*]}"
@@ -46,3 +47,5 @@ if ! command -v uv >/dev/null; then
 fi
 log "syncing the locked Python environment (.venv)"
 uv sync --frozen --quiet
+log "installing the map assets (Leaflet from the npm registry, pinned)"
+.venv/bin/python -m maps.assets install >/dev/null

@@ -4,7 +4,7 @@
 # Extra arguments go to pytest (e.g. -k health -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --with-browser
 export PYTHONHASHSEED=0
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy" && .venv/bin/mypy

@@ -1,0 +1,286 @@
+"""Embeddable web maps: ``/maps/{name}`` renders a folium map as a full HTML page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, cast
+
+import folium
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.security import OAuth2PasswordBearer
+
+from api.auth import current_principal
+from api.deps import AppSettings, ReadConn, Routing
+from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes
+from geo.cases.store import public_stats
+from geo.coverage.analysis import coverage_gaps
+from geo.coverage.layers import read_towns
+from geo.coverage.planning import plan_sites
+from geo.errors import YizhanError
+from geo.hours import local_time
+from geo.layers import read_districts, read_grids
+from geo.stations import StationFilter, list_stations
+from maps.base import BboxLayer, base_map
+from maps.layers import (
+    add_boundaries,
+    add_case_density,
+    add_gaps,
+    add_grids,
+    add_layer_control,
+    add_reach,
+    add_route,
+    add_sites,
+    add_stations,
+)
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+optional_token = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+Tiles = Annotated[Literal["none", "osm", "gaode", "tianditu", "custom"], Query()]
+Lang = Annotated[Literal["zh", "en"], Query()]
+Zoom = Annotated[int | None, Query(ge=3, le=19)]
+Center = Annotated[str | None, Query(description="lat,lon")]
+
+
+def _page(m: folium.Map, settings: Any) -> HTMLResponse:
+    html = m.get_root().render()
+    headers = {
+        "Content-Security-Policy": f"frame-ancestors {settings.frame_ancestors}",
+        "Cache-Control": "no-store",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+def _start(
+    settings: Any,
+    center: str | None,
+    zoom: int | None,
+    tiles: str,
+    lang: str,
+    default_zoom: int = 9,
+) -> tuple[folium.Map, Any]:
+    kwargs: dict[str, Any] = {
+        "zoom": zoom or default_zoom,
+        "tiles": tiles,
+        "lang": lang,
+        "tile_url": settings.tile_url,
+        "tianditu_key": settings.tianditu_key,
+    }
+    if center:
+        lon, lat = parse_lat_lon(center, "center")
+        kwargs["center"] = (lat, lon)
+    return base_map(**kwargs)
+
+
+def _viewer_may_see_members(request: Request, token: str | None) -> bool:
+    if not token:
+        return False
+    try:
+        who = current_principal(token, request.app.state.settings)
+    except YizhanError:
+        return False
+    return who.role in ("admin", "manager")
+
+
+@router.get("/stations", summary="Stations map (clustered, open now)")
+def stations_map(
+    conn: ReadConn,
+    settings: AppSettings,
+    request: Request,
+    center: Center = None,
+    zoom: Zoom = None,
+    tiles: Tiles = "none",
+    lang: Lang = "zh",
+    layers: Annotated[str, Query(description="extra layers: towns, workplaces")] = "",
+) -> HTMLResponse:
+    """All stations, coloured by kind, with hours and whether they are open now."""
+    m, coord = _start(settings, center, zoom, tiles, lang)
+    extra = set(layers.split(","))
+    add_boundaries(
+        m,
+        read_districts(conn),
+        read_towns(conn) if "towns" in extra else None,
+        coord=coord,
+        lang=lang,
+    )
+    rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
+    holder = request.app.state.yizhan.graph
+    open_now = None
+    if holder.routing is not None:
+        ids = [r["id"] for r in rows if r["id"] in holder.routing.stations]
+        mask = holder.routing.eligible(ids, at=local_time(None))
+        open_now = dict(zip(ids, map(bool, mask), strict=True))
+    add_stations(m, rows, coord=coord, lang=lang, open_now=open_now)
+    if "workplaces" in extra:
+        m.add_child(
+            BboxLayer(
+                "/ogc/collections/workplaces/items",
+                colour="#555",
+                limit=settings.inline_feature_limit,
+            )
+        )
+    return _page(add_layer_control(m), settings)
+
+
+@router.get("/route", summary="Nearest stations from a point, with routes")
+def route_map(
+    engine: Routing,
+    conn: ReadConn,
+    settings: AppSettings,
+    lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+    lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+    k: Annotated[int, Query(ge=1, le=10)] = 3,
+    profile: ProfileQuery = "e_bike",
+    coord: CoordQuery = "wgs84",
+    zoom: Zoom = None,
+    tiles: Tiles = "none",
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """The rider's view: the ``k`` nearest open stations and the way to each."""
+    res = engine.nearest(lon, lat, profile=profile, k=k, coord=coord, at=local_time(None))
+    m, mcoord = _start(settings, f"{res.origin.lat},{res.origin.lon}", zoom, tiles, lang, 14)
+    add_boundaries(m, read_districts(conn), coord=mcoord, lang=lang)
+    for hit in res.hits:
+        add_route(
+            m,
+            hit.route.coords.tolist(),
+            coord=mcoord,
+            lang=lang,
+            label=f"{hit.station.name}: {hit.route.travel_time_s / 60:.1f} min",
+        )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": h.station.id,
+            "name": h.station.name,
+            "kind": h.station.kind,
+            "lon": h.station.lon,
+            "lat": h.station.lat,
+            "amenities": sorted(h.station.amenities),
+            "opening_hours": h.station.opening_hours,
+            "synthetic": h.station.extra.get("synthetic"),
+        }
+        for h in res.hits
+    ]
+    add_stations(m, rows, coord=mcoord, lang=lang, open_now={r["id"]: True for r in rows})
+    return _page(add_layer_control(m), settings)
+
+
+@router.get("/coverage", summary="Coverage: reachable areas from a point, or city gaps")
+def coverage_map(
+    request: Request,
+    engine: Routing,
+    conn: ReadConn,
+    settings: AppSettings,
+    minutes: Annotated[str, Query()] = "15",
+    profile: ProfileQuery = "e_bike",
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
+    at: Annotated[datetime | None, Query()] = None,
+    center: Center = None,
+    zoom: Zoom = None,
+    tiles: Tiles = "none",
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """With ``lat``/``lon``: isochrones from there; without: the city's coverage gaps."""
+    values = parse_minutes(minutes, most=60, count=4)
+    m, coord = _start(
+        settings,
+        center or (f"{lat},{lon}" if lat is not None else None),
+        zoom,
+        tiles,
+        lang,
+        12 if lat is not None else 9,
+    )
+    add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
+    if lat is not None and lon is not None:
+        _, areas = engine.isochrones(lon, lat, values, profile=profile)
+        add_reach(m, areas, coord=coord, lang=lang)
+    else:
+        from api.routers.coverage import coverage_model
+
+        model = coverage_model(request, engine, conn, "population")
+        result = model.compute(minutes=values[-1], profile=profile, at=local_time(at))
+        add_gaps(m, coverage_gaps(result, towns=read_towns(conn)), coord=coord, lang=lang)
+    rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
+    add_stations(m, rows, coord=coord, lang=lang)
+    return _page(add_layer_control(m), settings)
+
+
+@router.get("/sites", summary="Proposed new sites for a coverage target")
+def sites_map(
+    request: Request,
+    engine: Routing,
+    conn: ReadConn,
+    settings: AppSettings,
+    k: Annotated[int, Query(ge=1, le=20)] = 5,
+    minutes: Annotated[float, Query(gt=0, le=60)] = 15,
+    profile: ProfileQuery = "e_bike",
+    center: Center = None,
+    zoom: Zoom = None,
+    tiles: Tiles = "none",
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """Gaps, existing stations and the ``k`` sites that would cover the most people."""
+    from api.routers.coverage import coverage_model
+
+    model = coverage_model(request, engine, conn, "population")
+    plan = plan_sites(
+        model, k=k, minutes=minutes, profile=profile, at=local_time(None), max_candidates=200
+    )
+    m, coord = _start(settings, center, zoom, tiles, lang)
+    add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
+    add_gaps(m, coverage_gaps(plan.before, towns=read_towns(conn)), coord=coord, lang=lang)
+    rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
+    add_stations(m, rows, coord=coord, lang=lang)
+    sites = cast(list[dict[str, Any]], plan.sites[["rank", "lon", "lat"]].to_dict("records"))
+    add_sites(m, sites, coord=coord, lang=lang)
+    return _page(add_layer_control(m), settings)
+
+
+@router.get("/grids", summary="Grid areas (member names for authorised viewers)")
+def grids_map(
+    request: Request,
+    conn: ReadConn,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(optional_token)] = None,
+    center: Center = None,
+    zoom: Zoom = None,
+    tiles: Tiles = "none",
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """Grids with their codes and towns; names of members only with an admin/manager token."""
+    m, coord = _start(settings, center, zoom, tiles, lang, 11)
+    show = _viewer_may_see_members(request, token)
+    add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
+    grids = read_grids(conn, with_members=show)
+    if len(grids) > settings.inline_feature_limit:
+        m.add_child(
+            BboxLayer(
+                "/ogc/collections/grids/items",
+                colour="#2e7d32",
+                limit=settings.inline_feature_limit,
+            )
+        )
+    else:
+        add_grids(m, grids, coord=coord, lang=lang, show_members=show)
+    return _page(add_layer_control(m), settings)
+
+
+@router.get("/cases", summary="Case density per grid (aggregated, small counts hidden)")
+def cases_map(
+    conn: ReadConn,
+    settings: AppSettings,
+    center: Center = None,
+    zoom: Zoom = None,
+    tiles: Tiles = "none",
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """Cases per grid; grids with 1–4 cases are shown as hidden counts; no points, no people."""
+    m, coord = _start(settings, center, zoom, tiles, lang, 10)
+    add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
+    stats = {s["grid"]: s["cases"] for s in public_stats(conn)}
+    grids = read_grids(conn)
+    grids = grids[grids["code"].isin(stats)].copy()
+    grids["cases"] = [stats[c] for c in grids["code"]]
+    add_case_density(m, grids, coord=coord, lang=lang)
+    return _page(add_layer_control(m), settings)

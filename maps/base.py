@@ -1,0 +1,218 @@
+"""The base of every map: Leaflet from the app's own assets, a chosen base map, a legend.
+
+Like ``GeoDataFrame.explore``, builders take data and an optional map ``m`` and return the
+map; they do no analysis and know nothing of HTTP. Overlays are given in WGS-84 and shifted
+to GCJ-02 when the base map is AutoNavi's (whose tiles are in GCJ-02), so they line up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast
+
+import folium
+import numpy as np
+import shapely
+from branca.element import Figure, MacroElement, Template
+from folium.plugins import MarkerCluster
+
+from geo.coords import CoordSystem, from_wgs84
+
+Lang = Literal["zh", "en"]
+TileChoice = Literal["none", "osm", "gaode", "tianditu", "custom"]
+ASSETS_URL = "/maps/assets"
+JIANGMEN_CENTRE = (22.40, 112.75)
+SYNTHETIC_NOTE = {
+    "zh": "示例数据：驿站、网格、人员与道路为生成数据，非真实记录",
+    "en": "Sample data: stations, grids, people and roads are synthetic, not real records",
+}
+
+
+class LocalMap(folium.Map):
+    """A folium map that loads Leaflet from the app, not from a CDN."""
+
+    default_js = [("leaflet", f"{ASSETS_URL}/leaflet/leaflet.js")]  # noqa: RUF012
+    default_css = [("leaflet_css", f"{ASSETS_URL}/leaflet/leaflet.css")]  # noqa: RUF012
+
+
+class LocalMarkerCluster(MarkerCluster):
+    """Marker clustering from the app's own copy of Leaflet.markercluster."""
+
+    default_js = [  # noqa: RUF012
+        ("markerclusterjs", f"{ASSETS_URL}/markercluster/leaflet.markercluster.js")
+    ]
+    default_css = [  # noqa: RUF012
+        ("markerclustercss", f"{ASSETS_URL}/markercluster/MarkerCluster.css"),
+        ("markerclusterdefaultcss", f"{ASSETS_URL}/markercluster/MarkerCluster.Default.css"),
+    ]
+
+
+def base_map(
+    *,
+    center: tuple[float, float] = JIANGMEN_CENTRE,
+    zoom: int = 9,
+    tiles: TileChoice = "none",
+    lang: Lang = "zh",
+    tile_url: str | None = None,
+    tianditu_key: str | None = None,
+) -> tuple[folium.Map, CoordSystem]:
+    """A map with the chosen base layer, and the coordinate system overlays must use.
+
+    ``none`` (the offline default) draws no tiles — boundaries on a plain background.
+    """
+    coord: CoordSystem = "gcj02" if tiles == "gaode" else "wgs84"
+    lat, lon = center
+    if coord == "gcj02":
+        glon, glat = from_wgs84(lon, lat, "gcj02")
+        lat, lon = float(glat), float(glon)
+    m = LocalMap(
+        location=(lat, lon),
+        zoom_start=zoom,
+        tiles=None,
+        max_zoom=19,
+        control_scale=True,
+        prefer_canvas=False,
+    )
+    m.options["maxZoom"] = 19  # Leaflet.markercluster needs the map's own maxZoom
+    root = cast(Figure, m.get_root())
+    if tiles == "osm":
+        folium.TileLayer(
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            attr="© OpenStreetMap contributors",
+            name="OpenStreetMap",
+            max_zoom=19,
+        ).add_to(m)
+    elif tiles == "gaode":
+        folium.TileLayer(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            attr="© AutoNavi 高德",
+            name="高德 AutoNavi",
+            subdomains="1234",
+            max_zoom=18,
+        ).add_to(m)
+    elif tiles == "tianditu" and tianditu_key:
+        folium.TileLayer(
+            f"https://t{{s}}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tianditu_key}",
+            attr="© 天地图 Tianditu",
+            name="天地图 Tianditu",
+            subdomains="01234567",
+        ).add_to(m)
+    elif tiles == "custom" and tile_url:
+        folium.TileLayer(tile_url, attr="custom tiles", name="custom").add_to(m)
+    else:
+        root.header.add_child(
+            folium.Element("<style>.leaflet-container{background:#eef2f5}</style>")
+        )
+    root.header.add_child(
+        folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">')
+    )
+    return m, coord
+
+
+def shift(geom: Any, coord: CoordSystem) -> Any:
+    """A WGS-84 shapely geometry in ``coord`` (identity for WGS-84)."""
+    if coord == "wgs84":
+        return geom
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], coord))
+    )
+
+
+def point(lon: float, lat: float, coord: CoordSystem) -> tuple[float, float]:
+    """A WGS-84 point as Leaflet's ``(lat, lon)`` in ``coord``."""
+    x, y = from_wgs84(lon, lat, coord)
+    return float(y), float(x)
+
+
+_LEGEND = """
+{% macro html(this, kwargs) %}
+<div class="yizhan-legend" style="position:absolute;z-index:1000;bottom:24px;left:{{ this.left }}px;
+  background:rgba(255,255,255,.92);padding:8px 10px;margin-bottom:16px;border-radius:6px;font:12px/1.4 sans-serif;
+  max-width:240px;box-shadow:0 1px 4px rgba(0,0,0,.3)">
+  <b>{{ this.title }}</b>
+  {% for color, label in this.items %}
+  <div><span style="display:inline-block;width:12px;height:12px;background:{{ color }};
+    margin-right:6px;border:1px solid #555;vertical-align:middle"></span>{{ label }}</div>
+  {% endfor %}
+  <div style="margin-top:4px;color:#a33">{{ this.note }}</div>
+</div>
+{% endmacro %}
+"""
+
+
+class Legend(MacroElement):
+    """A fixed legend box with coloured entries and the synthetic-data note."""
+
+    _template = Template(_LEGEND)
+
+    def __init__(
+        self, title: str, items: list[tuple[str, str]], note: str, *, left: int = 10
+    ) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.title, self.items, self.note, self.left = title, items, note, left
+
+
+def add_legend(
+    m: folium.Map, title: str, items: list[tuple[str, str]], *, lang: Lang
+) -> folium.Map:
+    """Add a legend (with the synthetic-data note) to ``m``."""
+    count = sum(isinstance(c, Legend) for c in m._children.values())
+    note = SYNTHETIC_NOTE[lang] if count == 0 else ""
+    m.add_child(Legend(title, items, note, left=10 + 250 * count))  # side by side
+    return m
+
+
+_BBOX_LAYER = """
+{% macro script(this, kwargs) %}
+(function() {
+  var map = {{ this._parent.get_name() }};
+  var layer = L.geoJSON(null, {
+    pointToLayer: function (f, latlng) {
+      return L.circleMarker(latlng, {radius: 3, weight: 0, fillOpacity: 0.7,
+                                     fillColor: {{ this.colour|tojson }}, className: "yizhan-bbox-feature"});
+    },
+    style: function () { return {color: {{ this.colour|tojson }}, weight: 1, fillOpacity: 0.1}; },
+    onEachFeature: function (f, l) { if (f.properties && f.properties.name) { l.bindTooltip(String(f.properties.name)); } }
+  }).addTo(map);
+  function load() {
+    if (map.getZoom() < {{ this.min_zoom }}) { layer.clearLayers(); return; }
+    var b = map.getBounds();
+    var url = {{ this.url|tojson }} + "?limit={{ this.limit }}&bbox=" +
+      [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+    fetch(url).then(function (r) { return r.json(); }).then(function (fc) {
+      layer.clearLayers(); layer.addData(fc);
+    });
+  }
+  map.on("moveend", load);
+  load();
+})();
+{% endmacro %}
+"""
+
+
+class BboxLayer(MacroElement):
+    """A layer too big to inline: features fetched for the visible area from the OGC API."""
+
+    _template = Template(_BBOX_LAYER)
+
+    def __init__(
+        self, url: str, *, colour: str = "#555", limit: int = 2000, min_zoom: int = 11
+    ) -> None:
+        super().__init__()
+        self._name = "BboxLayer"
+        self.url, self.colour, self.limit, self.min_zoom = url, colour, limit, min_zoom
+
+
+class HtmlPopup(MacroElement):
+    """A popup bound with Leaflet's own ``bindPopup`` (folium's Popup needs jQuery)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: {{ this.width }}});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, html: str, *, width: int = 260) -> None:
+        super().__init__()
+        self._name = "HtmlPopup"
+        self.html, self.width = html, width

@@ -1,0 +1,322 @@
+"""Map layers: boundaries, stations, routes, reachable areas and gaps, sites, grids, cases.
+
+Every builder takes WGS-84 data (GeoDataFrames or plain records), the map ``m`` and the
+overlay coordinate system from :func:`maps.base.base_map`, and returns ``m``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from geo.coords import CoordSystem
+from maps.base import HtmlPopup, Lang, LocalMarkerCluster, add_legend, point, shift
+
+KIND_COLOURS = {
+    "outdoor_worker_station": "#e4572e",
+    "service_centre": "#2e86ab",
+    "rider_home": "#f2a541",
+    "driver_home": "#7b2cbf",
+}
+LABELS = {
+    "zh": {
+        "stations": "驿站",
+        "districts": "区县",
+        "towns": "镇街",
+        "route": "路线",
+        "reach": "可达范围",
+        "gaps": "覆盖空白",
+        "sites": "建议新址",
+        "grids": "网格",
+        "cases": "案件数",
+        "open": "正在开放",
+        "closed": "未开放",
+        "hours": "开放时间",
+        "amenities": "设施",
+        "outdoor_worker_station": "户外劳动者驿站",
+        "service_centre": "职工服务中心",
+        "rider_home": "骑行之家",
+        "driver_home": "司机之家",
+        "minutes": "分钟",
+        "suppressed": "少于5件（不公开）",
+        "uncovered": "未覆盖人口",
+        "member": "网格员",
+    },
+    "en": {
+        "stations": "Stations",
+        "districts": "Districts",
+        "towns": "Towns",
+        "route": "Route",
+        "reach": "Reachable",
+        "gaps": "Coverage gaps",
+        "sites": "Proposed sites",
+        "grids": "Grids",
+        "cases": "Cases",
+        "open": "open now",
+        "closed": "closed now",
+        "hours": "Hours",
+        "amenities": "Amenities",
+        "outdoor_worker_station": "Outdoor-worker station",
+        "service_centre": "Worker-service centre",
+        "rider_home": "Riders' home",
+        "driver_home": "Drivers' home",
+        "minutes": "min",
+        "suppressed": "fewer than 5 (hidden)",
+        "uncovered": "uncovered people",
+        "member": "Grid member",
+    },
+}
+REACH_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
+GAP_COLOURS = ("#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
+
+
+def _geojson(gdf: gpd.GeoDataFrame, coord: CoordSystem) -> dict[str, Any]:
+    shifted = gdf.copy()
+    shifted.geometry = [shift(g, coord) for g in gdf.geometry]
+    data: dict[str, Any] = shifted.__geo_interface__
+    return data
+
+
+def add_boundaries(
+    m: folium.Map,
+    districts: gpd.GeoDataFrame,
+    towns: gpd.GeoDataFrame | None = None,
+    *,
+    coord: CoordSystem,
+    lang: Lang,
+) -> folium.Map:
+    """District outlines (and town outlines), named on hover."""
+    t = LABELS[lang]
+    folium.GeoJson(
+        _geojson(districts[["name", "geometry"]], coord),
+        name=t["districts"],
+        style_function=lambda _: {"color": "#333", "weight": 2, "fill": False},
+        tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+    ).add_to(m)
+    if towns is not None:
+        folium.GeoJson(
+            _geojson(towns[["name", "geometry"]], coord),
+            name=t["towns"],
+            style_function=lambda _: {
+                "color": "#888",
+                "weight": 0.7,
+                "fill": False,
+                "dashArray": "3",
+            },
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(m)
+    return m
+
+
+def add_stations(
+    m: folium.Map,
+    stations: Sequence[dict[str, Any]],
+    *,
+    coord: CoordSystem,
+    lang: Lang,
+    open_now: dict[int, bool] | None = None,
+) -> folium.Map:
+    """Clustered station markers coloured by kind, with amenities, hours and open-now popups."""
+    t = LABELS[lang]
+    cluster = LocalMarkerCluster(name=t["stations"], options={"maxClusterRadius": 40})
+    for s in stations:
+        state = ""
+        if open_now is not None:
+            is_open = open_now.get(s["id"], False)
+            colour = "#1a9850" if is_open else "#a33"
+            state = f"<br><b style='color:{colour}'>{t['open' if is_open else 'closed']}</b>"
+        amen = ", ".join(s.get("amenities") or [])
+        popup = (
+            f"<b>{html.escape(s['name'])}</b><br>{t.get(s['kind'], s['kind'])}{state}"
+            f"<br>{t['hours']}: {html.escape(s.get('opening_hours') or '')}"
+            f"<br>{t['amenities']}: {html.escape(amen)}"
+            + ("<br><i>synthetic 示例</i>" if s.get("synthetic") else "")
+        )
+        marker = folium.CircleMarker(
+            point(s["lon"], s["lat"], coord),
+            radius=7,
+            weight=1,
+            color="#222",
+            fill=True,
+            fill_opacity=0.9,
+            fill_color=KIND_COLOURS.get(s["kind"], "#555"),
+            tooltip=html.escape(s["name"]),
+            class_name="yizhan-station",
+        )
+        marker.add_child(HtmlPopup(popup))
+        marker.add_to(cluster)
+    cluster.add_to(m)
+    return add_legend(m, t["stations"], [(c, t[k]) for k, c in KIND_COLOURS.items()], lang=lang)
+
+
+def add_route(
+    m: folium.Map,
+    coords: Sequence[Sequence[float]],
+    *,
+    coord: CoordSystem,
+    lang: Lang,
+    label: str = "",
+) -> folium.Map:
+    """A route line (WGS-84 lon/lat coordinates) with start and end marks."""
+    pts = [point(x, y, coord) for x, y in coords]
+    folium.PolyLine(
+        pts,
+        color="#0b63ce",
+        weight=5,
+        opacity=0.85,
+        tooltip=label or LABELS[lang]["route"],
+        class_name="yizhan-route",
+    ).add_to(m)
+    folium.CircleMarker(pts[0], radius=6, color="#0b63ce", fill=True, fill_color="#fff").add_to(m)
+    return m
+
+
+def add_reach(
+    m: folium.Map, areas: Sequence[tuple[float, Any]], *, coord: CoordSystem, lang: Lang
+) -> folium.Map:
+    """Reachable areas (largest first, so the smaller draw on top), with a legend."""
+    t = LABELS[lang]
+    ordered = sorted(areas, key=lambda a: -a[0])
+    for i, (minutes, geom) in enumerate(ordered):
+        colour = REACH_COLOURS[min(len(ordered) - 1 - i, len(REACH_COLOURS) - 1)]
+        gdf = gpd.GeoDataFrame({"minutes": [minutes]}, geometry=[geom], crs=4326)
+        folium.GeoJson(
+            _geojson(gdf, coord),
+            name=f"{t['reach']} {minutes:g} {t['minutes']}",
+            style_function=lambda _, c=colour: {
+                "color": c,
+                "fillColor": c,
+                "weight": 1,
+                "fillOpacity": 0.35,
+            },
+        ).add_to(m)
+    items = [
+        (REACH_COLOURS[min(i, 3)], f"≤ {mm:g} {t['minutes']}")
+        for i, (mm, _) in enumerate(sorted(areas, key=lambda a: a[0]))
+    ]
+    return add_legend(m, t["reach"], items, lang=lang)
+
+
+def add_gaps(
+    m: folium.Map, gaps: gpd.GeoDataFrame, *, coord: CoordSystem, lang: Lang
+) -> folium.Map:
+    """Gap areas as a choropleth of uncovered people (four classes), with a legend."""
+    t = LABELS[lang]
+    if len(gaps) == 0:
+        return m
+    values = gaps["uncovered_demand"].to_numpy()
+    edges = [0, 1_000, 10_000, 100_000]
+    data = gaps[["rank", "uncovered_demand", "geometry"]].copy()
+    data["uncovered"] = [f"{v:,.0f}" for v in values]
+    data["cls"] = [sum(v >= e for e in edges[1:]) for v in values]
+    folium.GeoJson(
+        _geojson(data.drop(columns="uncovered_demand"), coord),
+        name=t["gaps"],
+        style_function=lambda f: {
+            "color": "#67000d",
+            "weight": 0.5,
+            "fillOpacity": 0.55,
+            "fillColor": GAP_COLOURS[f["properties"]["cls"]],
+        },
+        tooltip=folium.GeoJsonTooltip(["rank", "uncovered"], aliases=["#", t["uncovered"]]),
+    ).add_to(m)
+    labels = ["< 1,000", "1,000–10,000", "10,000–100,000", "≥ 100,000"]
+    return add_legend(
+        m, f"{t['gaps']} ({t['uncovered']})", list(zip(GAP_COLOURS, labels, strict=True)), lang=lang
+    )
+
+
+def add_sites(
+    m: folium.Map, sites: Sequence[dict[str, Any]], *, coord: CoordSystem, lang: Lang
+) -> folium.Map:
+    """Proposed new sites, numbered by rank."""
+    group = folium.FeatureGroup(name=LABELS[lang]["sites"])
+    for s in sites:
+        folium.Marker(
+            point(s["lon"], s["lat"], coord),
+            tooltip=f"#{s['rank']}",
+            icon=folium.DivIcon(
+                html=f"<div class='yizhan-site' style='background:#6a1b9a;"
+                f"color:#fff;border-radius:50%;width:22px;height:22px;"
+                f"text-align:center;font:bold 12px/22px sans-serif'>"
+                f"{s['rank']}</div>"
+            ),
+        ).add_to(group)
+    group.add_to(m)
+    return m
+
+
+def add_grids(
+    m: folium.Map,
+    grids: gpd.GeoDataFrame,
+    *,
+    coord: CoordSystem,
+    lang: Lang,
+    show_members: bool = False,
+) -> folium.Map:
+    """Grid outlines; member names only when ``show_members`` (authorised viewers)."""
+    t = LABELS[lang]
+    cols = ["code", "town"] + (["member"] if show_members and "member" in grids else [])
+    folium.GeoJson(
+        _geojson(grids[[*cols, "geometry"]], coord),
+        name=t["grids"],
+        style_function=lambda _: {"color": "#2e7d32", "weight": 1, "fillOpacity": 0.05},
+        tooltip=folium.GeoJsonTooltip(cols),
+    ).add_to(m)
+    return add_legend(m, t["grids"], [("#2e7d32", t["grids"])], lang=lang)
+
+
+def add_case_density(
+    m: folium.Map, grids: gpd.GeoDataFrame, *, coord: CoordSystem, lang: Lang
+) -> folium.Map:
+    """Cases per grid (``cases`` column; None = suppressed small count), as a choropleth."""
+    t = LABELS[lang]
+    colours = ("#deebf7", "#9ecae1", "#4292c6", "#08519c")
+    items = [
+        ("#ccc", t["suppressed"]),
+        (colours[0], "5–9"),
+        (colours[1], "10–19"),
+        (colours[2], "20–49"),
+        (colours[3], "≥ 50"),
+    ]
+    if len(grids) == 0:
+        return add_legend(m, t["cases"], items, lang=lang)
+    data = grids[["code", "cases", "geometry"]].copy()
+    hidden = [c is None or pd.isna(c) for c in data["cases"]]
+    data["label"] = [
+        t["suppressed"] if h else str(int(c)) for h, c in zip(hidden, data["cases"], strict=True)
+    ]
+    data["cls"] = [
+        -1 if h else (0 if c < 10 else 1 if c < 20 else 2 if c < 50 else 3)
+        for h, c in zip(hidden, data["cases"], strict=True)
+    ]
+    folium.GeoJson(
+        _geojson(data.drop(columns="cases"), coord),
+        name=t["cases"],
+        style_function=lambda f: {
+            "color": "#555",
+            "weight": 0.5,
+            "fillOpacity": 0.7,
+            "fillColor": "#ccc" if f["properties"]["cls"] < 0 else colours[f["properties"]["cls"]],
+        },
+        tooltip=folium.GeoJsonTooltip(["code", "label"], aliases=["grid", t["cases"]]),
+    ).add_to(m)
+    items = [
+        ("#ccc", t["suppressed"]),
+        (colours[0], "5–9"),
+        (colours[1], "10–19"),
+        (colours[2], "20–49"),
+        (colours[3], "≥ 50"),
+    ]
+    return add_legend(m, t["cases"], items, lang=lang)
+
+
+def add_layer_control(m: folium.Map) -> folium.Map:
+    """The layer switcher (call last)."""
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
