@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import auth
 from api.errors import add_exception_handlers
+from api.middleware import BodyLimit, RateLimit, SecurityHeaders, Timeout
 from api.routers import cases, coverage, health, maps, ogc, open311, routing, stations
 from api.state import AppState, GraphHolder
 from geo.cases.store import escalate_overdue
@@ -90,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "stations, grid team, workplaces and cases are **synthetic** (generated)."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     if settings.cors_origins:
@@ -114,6 +119,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StaticFiles(directory=settings.state_dir / "assets", check_dir=False),
         name="map-assets",
     )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="yizhan 驿站 — API",
+            swagger_js_url="/maps/assets/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/maps/assets/swagger/swagger-ui.css",
+            swagger_favicon_url="",
+        )
+
+    heavy = (
+        "/v1/coverage/sites",
+        "/v1/coverage/scenarios",
+        "/maps/sites",
+        "/v1/cases/assign-batch",
+    )
+    public = (
+        "/v1/stations/nearest",
+        "/v1/routes",
+        "/v1/isochrones",
+        "/v1/coverage",
+        "/maps/",
+        "/v1/cases",
+        "/open311/v2/requests",
+    )
+    app.add_middleware(Timeout, seconds=settings.analysis_timeout_s, prefixes=heavy)
+    app.add_middleware(
+        RateLimit,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+        prefixes=public,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, production=settings.mode == "production")
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

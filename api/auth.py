@@ -8,6 +8,7 @@ mode) and is created at start-up. Tokens are signed JWTs (HS256) carrying the ro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -17,11 +18,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from geo.errors import AuthenticationError, PermissionDeniedError
+from geo.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from geo.settings import Settings
 from geo.users import UserInfo, authenticate
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
+_failures: dict[str, list[float]] = {}  # failed logins per user name (this process)
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
@@ -72,11 +74,19 @@ def login(
     settings: Annotated[Settings, Depends(_settings)],
 ) -> Token:
     """Exchange a user name and password for a bearer token."""
+    key = form.username.lower()
+    now = time.monotonic()
+    recent = [t for t in _failures.get(key, []) if now - t < 300]
+    if len(recent) >= settings.login_attempts:
+        msg = "too many failed logins for this user; wait a few minutes"
+        raise RateLimitedError(msg)
     with request.app.state.yizhan.engine.connect() as conn:
         user = authenticate(conn, form.username, form.password)
     if user is None:
+        _failures[key] = [*recent, now]
         msg = "wrong user name or password"
         raise AuthenticationError(msg)
+    _failures.pop(key, None)
     return issue_token(settings, user)
 
 

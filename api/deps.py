@@ -41,7 +41,9 @@ def routing(request: Request) -> RoutingEngine:
     return engine
 
 
-ReadConn = Annotated[Connection, Depends(db_read)]
-WriteConn = Annotated[Connection, Depends(db_write)]
+# scope="function": the transaction commits (or rolls back) *before* the response is sent,
+# so a 201 is only ever sent for a change that is stored.
+ReadConn = Annotated[Connection, Depends(db_read, scope="function")]
+WriteConn = Annotated[Connection, Depends(db_write, scope="function")]
 Routing = Annotated[RoutingEngine, Depends(routing)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]

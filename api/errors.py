@@ -10,10 +10,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo import errors as e
+from geo.validation import domain_error
 
 STATUS_CODES: dict[type[e.YizhanError], int] = {
     e.NotFoundError: 404,
@@ -26,6 +27,7 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
     e.NotReadyError: 503,
     e.AuthenticationError: 401,
     e.PermissionDeniedError: 403,
+    e.RateLimitedError: 429,
 }
 
 
@@ -61,7 +63,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     async def domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, e.YizhanError)
         status = status_for(exc)
-        headers = {"Retry-After": "5"} if status == 503 else None
+        headers = {"Retry-After": "5"} if status in (503, 429) else None
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         name = type(exc).__name__.removesuffix("Error")
@@ -87,7 +89,24 @@ def add_exception_handlers(app: FastAPI) -> None:
         body = error_body("DatabaseUnavailable", "the database is unavailable; try again shortly")
         return _respond(request, body, 503, {"Retry-After": "5"})
 
+    async def data_refused(request: Request, exc: Exception) -> JSONResponse:
+        orig = getattr(exc, "orig", None)
+        diag = getattr(orig, "diag", None)
+        reason = (getattr(diag, "message_primary", None) or "value not accepted").strip()
+        body = error_body("InvalidValue", f"a value was refused by the database: {reason}")
+        return _respond(request, body, 422)
+
+    async def integrity(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IntegrityError)
+        mapped = domain_error(exc)
+        status = status_for(mapped) if isinstance(mapped, e.YizhanError) else 409
+        return _respond(
+            request, error_body(type(mapped).__name__.removesuffix("Error"), str(mapped)), status
+        )
+
+    app.add_exception_handler(IntegrityError, integrity)
     app.add_exception_handler(OperationalError, database_down)
+    app.add_exception_handler(DataError, data_refused)
     app.add_exception_handler(e.YizhanError, domain)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http)

@@ -43,5 +43,9 @@ class AuthenticationError(YizhanError):
     """Missing, expired or wrong credentials."""
 
 
+class RateLimitedError(YizhanError):
+    """Too many attempts in a short time."""
+
+
 class PermissionDeniedError(YizhanError):
     """Authenticated, but not allowed to do this."""

@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     inline_feature_limit: int = Field(
         default=2000, ge=1, description="bigger map layers load by bounding box instead"
     )
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="largest request body")
+    rate_limit_per_minute: float = Field(
+        default=600, ge=0, description="public requests a minute per client (0: no limit)"
+    )
+    rate_limit_burst: int = Field(default=60, ge=1)
+    analysis_timeout_s: float = Field(default=60, gt=0, description="limit of heavy analyses")
+    login_attempts: int = Field(default=5, ge=1, description="failed logins per 5 minutes")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

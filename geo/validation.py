@@ -95,6 +95,11 @@ def _primary(exc: DBAPIError) -> str:
     return (getattr(diag, "message_primary", None) or str(exc.orig)).strip()
 
 
+def domain_error(exc: IntegrityError) -> Exception:
+    """The domain error for a database integrity refusal (constraint, region, key)."""
+    return _domain_error(exc)
+
+
 def _domain_error(exc: IntegrityError) -> Exception:
     diag: Any = getattr(exc.orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None) or ""
@@ -103,6 +108,9 @@ def _domain_error(exc: IntegrityError) -> Exception:
         return OutsideRegionError(message)
     if constraint.endswith("_valid"):
         return InvalidGeometryError(f"invalid geometry refused by the database ({constraint})")
+    if getattr(exc.orig, "sqlstate", None) == "23503":
+        detail = getattr(diag, "message_detail", None) or message
+        return ValidationError(f"refers to something that does not exist: {detail}")
     if getattr(exc.orig, "sqlstate", None) == "23505":
         return ConflictError(f"duplicate: {getattr(diag, 'message_detail', None) or message}")
     return ValidationError(message)

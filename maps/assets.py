@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-PACKAGES = {"leaflet": "1.9.4", "leaflet.markercluster": "1.5.3"}
+PACKAGES = {"leaflet": "1.9.4", "leaflet.markercluster": "1.5.3", "swagger-ui-dist": "5.17.14"}
 #: served path (under the assets URL) -> (package, path inside the package tarball)
 FILES = {
     "leaflet/leaflet.js": ("leaflet", "package/dist/leaflet.js"),
@@ -36,6 +36,8 @@ FILES = {
         "leaflet.markercluster",
         "package/dist/MarkerCluster.Default.css",
     ),
+    "swagger/swagger-ui-bundle.js": ("swagger-ui-dist", "package/swagger-ui-bundle.js"),
+    "swagger/swagger-ui.css": ("swagger-ui-dist", "package/swagger-ui.css"),
 }
 
 

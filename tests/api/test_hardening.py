@@ -1,0 +1,107 @@
+"""Hardening: headers, body limits, rate limits, login throttling, timeouts, odd input."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import _failures
+
+
+def test_security_headers(client: TestClient) -> None:
+    r = client.get("/v1/stations/1")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    m = client.get("/maps/cases")
+    assert "x-frame-options" not in m.headers
+    assert m.headers["content-security-policy"].startswith("frame-ancestors")
+
+
+def test_docs_page_uses_local_assets(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "/maps/assets/swagger/swagger-ui-bundle.js" in html
+    assert "cdn." not in html
+    assert client.get("/maps/assets/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+def test_oversized_bodies_get_413(settings, engine) -> None:
+    s = settings.model_copy(update={"max_body_bytes": 4096})
+    with TestClient(create_app(s)) as c:
+        c.app.state.yizhan.graph.wait(120)
+        big = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {"type": "Point", "coordinates": [113.0, 22.5]},
+                }
+            ]
+            * 200,
+        }
+        r = c.post("/v1/coverage/sites", json={"k": 1, "candidates": big})
+        assert r.status_code == 413
+        assert "limit of 4096 bytes" in r.json()["error"]["message"]
+
+        def chunks():
+            for _ in range(10):
+                yield b"x" * 1000
+
+        streamed = c.post(
+            "/v1/coverage/demand", content=chunks(), headers={"Content-Type": "text/csv"}
+        )
+        assert streamed.status_code == 413
+
+
+def test_rate_limit_per_client(settings, engine) -> None:
+    s = settings.model_copy(update={"rate_limit_per_minute": 60, "rate_limit_burst": 3})
+    with TestClient(create_app(s)) as c:
+        codes = [c.get("/v1/coverage/stats_nonexistent").status_code for _ in range(4)]
+        assert codes[:3] != [429] * 3
+        assert codes[3] == 429
+        r = c.get("/v1/stations/nearest", params={"lat": 22.58, "lon": 113.08})
+        assert r.status_code == 429
+        assert int(r.headers["retry-after"]) >= 1
+        assert c.get("/health").status_code != 429  # not a rate-limited path
+
+
+def test_login_attempts_are_throttled(client: TestClient) -> None:
+    _failures.clear()
+    try:
+        codes = [
+            client.post(
+                "/v1/auth/token", data={"username": "admin", "password": f"x{i}"}
+            ).status_code
+            for i in range(6)
+        ]
+        assert codes == [401] * 5 + [429]
+        right = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
+        assert right.status_code == 429  # even the right password waits out the lock
+    finally:
+        _failures.clear()
+
+
+def test_heavy_analysis_times_out_cleanly(settings, engine) -> None:
+    s = settings.model_copy(update={"analysis_timeout_s": 0.001})
+    with TestClient(create_app(s)) as c:
+        c.app.state.yizhan.graph.wait(120)
+        token = c.post("/v1/auth/token", data={"username": "admin", "password": "admin"}).json()
+        r = c.post(
+            "/v1/coverage/sites",
+            json={"k": 3},
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
+    assert r.status_code == 503
+    assert r.json()["error"]["type"] == "Timeout"
+
+
+@pytest.mark.parametrize("text", ["nul\x00byte", "\ud800" if False else "emoji 🚲 ok"])
+def test_odd_text_never_500(client: TestClient, text: str) -> None:
+    r = client.post(
+        "/v1/cases", json={"category": "other", "description": text, "lon": 113.08, "lat": 22.58}
+    )
+    assert r.status_code in (201, 422), r.text
+    if "\x00" in text:
+        assert r.status_code == 422
