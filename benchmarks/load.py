@@ -1,0 +1,164 @@
+"""Load test: the API under increasing concurrency, with wrk on loopback.
+
+Starts the API with several uvicorn workers (rate limiting off: this measures capacity; the
+per-client limit is a separate protection), then runs wrk against the nearest-station and
+map endpoints. Prints requests/s, p50/p99 latency and errors per level.
+
+Run: ``.venv/bin/python -m benchmarks.load`` (installs Debian's ``wrk`` if missing).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from geo.settings import PROJECT_ROOT
+
+WORKERS = int(os.environ.get("LOAD_WORKERS", "2"))
+DURATION = os.environ.get("LOAD_DURATION", "10s")
+LUA = """
+local points = {%s}
+local i = 0
+request = function()
+  i = (i %% #points) + 1
+  return wrk.format("GET", "/v1/stations/nearest?k=3&profile=e_bike&" .. points[i])
+end
+"""
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+        wrk = shutil.which("wrk")
+    assert wrk, "wrk could not be installed"
+    return wrk
+
+
+def parse(out: str) -> dict[str, float]:
+    def ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_err = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket_err:
+        errors += sum(int(g) for g in socket_err.groups())
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
+
+
+def main() -> None:
+    wrk = ensure_wrk()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "YIZHAN_RATE_LIMIT_PER_MINUTE": "0", "YIZHAN_ESCALATION_INTERVAL_S": "0"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        ready = 0
+        for _ in range(900):
+            try:
+                ready = (
+                    ready + 1 if httpx.get(f"{base}/health", timeout=5).status_code == 200 else 0
+                )
+            except httpx.TransportError:
+                ready = 0
+            if ready >= WORKERS * 4:  # each worker has loaded its graph
+                break
+            time.sleep(0.3)
+        rng = np.random.default_rng(1)
+        pts = [
+            f'"lat={22.50 + rng.uniform(0, 0.15):.5f}&lon={112.98 + rng.uniform(0, 0.15):.5f}"'
+            for _ in range(500)
+        ]
+        with tempfile.TemporaryDirectory() as tmp:
+            script = Path(tmp) / "nearest.lua"
+            script.write_text(LUA % ", ".join(pts))
+            print(f"\nload test, {WORKERS} uvicorn workers, wrk {DURATION} per level, loopback")
+            print(
+                f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+            )
+            for conns in (8, 32, 64, 128):
+                out = subprocess.run(
+                    [
+                        wrk,
+                        "-t2",
+                        f"-c{conns}",
+                        f"-d{DURATION}",
+                        "--latency",
+                        "-s",
+                        str(script),
+                        base,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                r = parse(out)
+                print(
+                    f"  {'GET /v1/stations/nearest':<34}{conns:>6}{r['rps']:>10.0f}{r['p50']:>9.2f}"
+                    f"{r['p99']:>9.2f}{r['errors']:>8.0f}"
+                )
+            for conns in (4, 16):
+                out = subprocess.run(
+                    [
+                        wrk,
+                        "-t2",
+                        f"-c{conns}",
+                        f"-d{DURATION}",
+                        "--latency",
+                        f"{base}/maps/stations",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                r = parse(out)
+                print(
+                    f"  {'GET /maps/stations':<34}{conns:>6}{r['rps']:>10.0f}{r['p50']:>9.2f}"
+                    f"{r['p99']:>9.2f}{r['errors']:>8.0f}"
+                )
+        print("  target: nearest-station ≥ 1,000 req/s with p99 ≤ 50 ms and zero errors")
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+if __name__ == "__main__":
+    main()
