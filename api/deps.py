@@ -31,7 +31,7 @@ def db_write(request: Request) -> Iterator[Connection]:
         yield conn
 
 
-def routing(request: Request) -> RoutingEngine:
+async def routing(request: Request) -> RoutingEngine:
     """The routing engine, or 503 while the road graph is still loading."""
     holder = request.app.state.yizhan.graph
     if holder.routing is None:

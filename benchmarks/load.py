@@ -46,12 +46,16 @@ def ensure_wrk() -> str:
 
 
 def parse(out: str) -> dict[str, float]:
-    def ms(text: str) -> float:
-        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    def ms(pattern: str) -> float:
+        found = re.search(pattern, out)
+        parsed = re.match(r"([\d.]+)(us|ms|s|m)", found.group(1)) if found else None
+        if parsed is None:
+            return float("nan")
+        value, unit = parsed.groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
-    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = ms(r"(?m)^\s+50%\s+(\S+)")
+    p99 = ms(r"(?m)^\s+99%\s+(\S+)")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_err = re.search(

@@ -11,6 +11,7 @@ usable edges for snapping points to the nearest road.
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +75,24 @@ class CompiledGraph:
         self.highway, self.tagged_kph, self.oneway, self.geoms = highway, tagged_kph, oneway, geoms
         self.crs = crs
         self.synthetic = synthetic
-        self.to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-        self.from_wgs84 = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        self._local = threading.local()  # pyproj transformers are not shared between threads
         self._profiles: dict[str, ProfileGraph] = {}
+
+    @property
+    def to_wgs84(self) -> Transformer:
+        """Transformer from the graph's metric CRS to WGS-84 (one per thread)."""
+        if not hasattr(self._local, "to_wgs84"):
+            self._local.to_wgs84 = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        t: Transformer = self._local.to_wgs84
+        return t
+
+    @property
+    def from_wgs84(self) -> Transformer:
+        """Transformer from WGS-84 to the graph's metric CRS (one per thread)."""
+        if not hasattr(self._local, "from_wgs84"):
+            self._local.from_wgs84 = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        t: Transformer = self._local.from_wgs84
+        return t
 
     @property
     def n_nodes(self) -> int:

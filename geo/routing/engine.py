@@ -145,8 +145,10 @@ class RoutingEngine:
         self.profiles = dict(profiles)
         self.max_snap_m = max_snap_m
         self.region = region
+        self._region_lock = threading.Lock()  # GEOS prepared geometries are not thread-safe
         if region is not None:
             shapely.prepare(region)
+            shapely.contains_xy(region, 0.0, 0.0)  # build the prepared index now
         self._lock = threading.Lock()
         self._stations: dict[int, StationRecord] = {}
         self._fields: dict[str, _Field] = {}
@@ -243,6 +245,10 @@ class RoutingEngine:
 
     # -- queries ----------------------------------------------------------------------------
 
+    def _in_region(self, lon: float, lat: float) -> bool:
+        with self._region_lock:
+            return bool(shapely.contains_xy(self.region, lon, lat))
+
     def profile_graph(self, profile: str) -> ProfileGraph:
         """The profile's graph, refusing unknown profile names."""
         if profile not in self.profiles:
@@ -256,7 +262,7 @@ class RoutingEngine:
         """Validate a point (in ``coord``), check the region, snap it for ``profile``."""
         lon, lat = validate_lon_lat(lon, lat)
         wlon, wlat = (float(a) for a in to_wgs84(lon, lat, coord))
-        if self.region is not None and not shapely.contains_xy(self.region, wlon, wlat):
+        if self.region is not None and not self._in_region(wlon, wlat):
             msg = f"point ({lon}, {lat}) [{coord}] is outside the service region"
             raise OutsideRegionError(msg)
         pg = self.profile_graph(profile)
@@ -365,6 +371,7 @@ class RoutingEngine:
         """
         other = copy.copy(self)
         other._lock = threading.Lock()
+        other._region_lock = threading.Lock()
         other._stations = dict(self._stations)
         other._fields = dict(self._fields)
         other.unroutable = {k: list(v) for k, v in self.unroutable.items()}
