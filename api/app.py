@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api import auth
+from api.deps import reject_unknown_query
 from api.errors import add_exception_handlers
 from api.middleware import BodyLimit, RateLimit, SecurityHeaders, Timeout
 from api.routers import cases, coverage, health, maps, ogc, open311, routing, stations
@@ -105,14 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
         )
     add_exception_handlers(app)
+    strict = [Depends(reject_unknown_query)]
     app.include_router(health.router)
     app.include_router(auth.router)
-    app.include_router(routing.router)
-    app.include_router(stations.router)
-    app.include_router(coverage.router)
-    app.include_router(cases.router)
+    app.include_router(routing.router, dependencies=strict)
+    app.include_router(stations.router, dependencies=strict)
+    app.include_router(coverage.router, dependencies=strict)
+    app.include_router(cases.router, dependencies=strict)
     app.include_router(open311.router)
-    app.include_router(ogc.router)
+    app.include_router(ogc.router, dependencies=strict)
     app.include_router(maps.router)
     app.mount(
         "/maps/assets",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection
 
-from geo.errors import NotReadyError
+from geo.errors import NotReadyError, ValidationError
 from geo.routing.engine import RoutingEngine
 from geo.settings import Settings
 
@@ -47,3 +47,22 @@ ReadConn = Annotated[Connection, Depends(db_read, scope="function")]
 WriteConn = Annotated[Connection, Depends(db_write, scope="function")]
 Routing = Annotated[RoutingEngine, Depends(routing)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """Refuse query parameters the operation does not know (a typo must not be ignored)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known: set[str] = set()
+    stack = [dependant]
+    while stack:
+        dep = stack.pop()
+        known.update(p.alias for p in dep.query_params)
+        stack.extend(dep.dependencies)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        accepted = ", ".join(sorted(known)) or "none"
+        msg = f"unknown query parameter(s): {', '.join(unknown)}; accepted: {accepted}"
+        raise ValidationError(msg)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -13,6 +13,8 @@ from api.params import parse_bbox
 from geo import ogc
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
+# ``f`` (output format) is the OGC common parameter; JSON/GeoJSON is the only encoding here.
+Format = Annotated[Literal["json", "geojson"] | None, Query(alias="f", description="json")]
 GEOJSON = "application/geo+json"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -49,7 +51,7 @@ def _collection_doc(request: Request, conn: Any, c: ogc.Collection) -> dict[str,
 
 
 @router.get("", summary="Landing page")
-def landing(request: Request) -> dict[str, Any]:
+def landing(request: Request, f: Format = None) -> dict[str, Any]:
     """Links to the API definition, conformance and collections."""
     base = _base(request)
     return {
@@ -82,13 +84,13 @@ def landing(request: Request) -> dict[str, Any]:
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance() -> dict[str, Any]:
+def conformance(f: Format = None) -> dict[str, Any]:
     """The conformance classes implemented."""
     return {"conformsTo": CONFORMANCE}
 
 
 @router.get("/collections", summary="The collections")
-def collections(request: Request, conn: ReadConn) -> dict[str, Any]:
+def collections(request: Request, conn: ReadConn, f: Format = None) -> dict[str, Any]:
     """Every public collection with its extent."""
     base = _base(request)
     return {
@@ -99,7 +101,10 @@ def collections(request: Request, conn: ReadConn) -> dict[str, Any]:
 
 @router.get("/collections/{collection_id}", summary="One collection")
 def collection(
-    request: Request, conn: ReadConn, collection_id: Annotated[str, Path(max_length=40)]
+    request: Request,
+    conn: ReadConn,
+    collection_id: Annotated[str, Path(max_length=40)],
+    f: Format = None,
 ) -> dict[str, Any]:
     """A collection's description."""
     return _collection_doc(request, conn, ogc.collection(collection_id))
@@ -111,6 +116,11 @@ def items(
     conn: ReadConn,
     collection_id: Annotated[str, Path(max_length=40)],
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (CRS84)")] = None,
+    datetime_: Annotated[
+        str | None,
+        Query(alias="datetime", max_length=100, description="accepted; the layers have no time"),
+    ] = None,
+    f: Format = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JSONResponse:
@@ -160,6 +170,7 @@ def item(
     conn: ReadConn,
     collection_id: Annotated[str, Path(max_length=40)],
     feature_id: Annotated[int, Path(ge=1, le=2**62)],
+    f: Format = None,
 ) -> JSONResponse:
     """A GeoJSON Feature with links."""
     c = ogc.collection(collection_id)

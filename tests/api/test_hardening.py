@@ -105,3 +105,17 @@ def test_odd_text_never_500(client: TestClient, text: str) -> None:
     assert r.status_code in (201, 422), r.text
     if "\x00" in text:
         assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/stations/nearest?lat=22.58&lon=113.08&amenities=water",
+        "/v1/coverage?minutes=15&by=district&minute=10",
+        "/v1/stations?kinds=service_centre",
+    ],
+)
+def test_unknown_query_parameters_are_refused(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 422
+    assert "unknown query parameter" in r.json()["error"]["message"]

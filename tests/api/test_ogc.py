@@ -86,3 +86,10 @@ def test_cors_allow_list(settings, engine) -> None:
         other = c.get("/ogc/collections", headers={"Origin": "https://evil.example"})
     assert ok.headers["access-control-allow-origin"] == "https://union.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_ogc_common_parameters_and_unknown_ones(client: TestClient) -> None:
+    ok = client.get("/ogc/collections/towns/items", params={"f": "json", "datetime": "2024-01-01"})
+    assert ok.status_code == 200
+    r = client.get("/ogc/collections/towns/items", params={"colour": "red"})
+    assert r.status_code == 422
