@@ -143,6 +143,33 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan import stations|members|grids FILE [--coord gcj02]``."""
+    from geo.db.engine import make_engine, prepare_database
+    from geo.io import import_file
+
+    engine = make_engine(prepare_database(settings))
+    with engine.begin() as conn:
+        report = import_file(
+            conn,
+            args.kind,
+            Path(args.file),
+            coord=args.coord,
+            station_kinds=settings.station_kinds,
+            amenities=settings.amenities,
+            categories=settings.case_categories,
+        )
+    engine.dispose()
+    if not report.ok:
+        for err in report.errors[:50]:
+            _say(f"row {err.row}: {err.message}")
+        _say(f"nothing imported: {len(report.errors)} of {report.rows} rows have errors")
+        return 1
+    _say(f"{args.kind}: {report.inserted} added, {report.updated} updated from {args.file}")
+    _say("restart 'yizhan serve' (or change stations through the API) for routing to use them")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``yizhan`` command."""
     parser = argparse.ArgumentParser(prog="yizhan", description=__doc__)
@@ -163,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("action", choices=["info", "build-sample", "download", "import"])
     net.add_argument("file", nargs="?", help="with 'import': an .osm, .osm.bz2 or .pbf extract")
     net.set_defaults(func=cmd_network)
+    imp = sub.add_parser("import", help="import your own stations, members or grids")
+    imp.add_argument("kind", choices=["stations", "members", "grids"])
+    imp.add_argument("file", help=".csv, .xlsx or .geojson (columns: see README)")
+    imp.add_argument("--coord", choices=["wgs84", "gcj02", "bd09"], default="wgs84")
+    imp.set_defaults(func=cmd_import)
     serve = sub.add_parser("serve", help="prepare everything and serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

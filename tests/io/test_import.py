@@ -1,0 +1,111 @@
+"""Importing the union's own stations, members and grids: all or nothing, row-level errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, func, select
+
+from geo.db import models as m
+from geo.errors import ValidationError
+from geo.io import import_file
+from geo.settings import PROJECT_ROOT, Settings
+
+EXAMPLES = PROJECT_ROOT / "data" / "examples"
+
+
+def _run(conn: Connection, settings: Settings, kind: str, path: Path, **kw):
+    return import_file(
+        conn,
+        kind,
+        path,
+        station_kinds=settings.station_kinds,
+        amenities=settings.amenities,
+        categories=settings.case_categories,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "model", "count"),
+    [
+        ("stations", "stations.csv", m.Station, 3),
+        ("members", "members.xlsx", m.GridMember, 2),
+        ("grids", "grids.geojson", m.Grid, 1),
+    ],
+)
+def test_examples_import_and_reimport_changes_nothing(
+    conn: Connection, settings: Settings, kind, name, model, count
+) -> None:
+    before = conn.scalar(select(func.count()).select_from(model))
+    first = _run(conn, settings, kind, EXAMPLES / name)
+    assert first.ok, first.errors
+    assert first.inserted == count
+    assert conn.scalar(select(func.count()).select_from(model)) == before + count
+    again = _run(conn, settings, kind, EXAMPLES / name)
+    assert (again.inserted, again.updated) == (0, count)
+    assert conn.scalar(select(func.count()).select_from(model)) == before + count
+
+
+def test_bad_rows_are_reported_and_nothing_is_written(
+    conn: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    bad = tmp_path / "stations.csv"
+    bad.write_text(
+        "name,kind,lon,lat,amenities,opening_hours\n"
+        "ok,outdoor_worker_station,113.08,22.58,water,24/7\n"
+        ",outdoor_worker_station,113.08,22.58,water,24/7\n"
+        "far,outdoor_worker_station,116.40,39.90,water,24/7\n"
+        "odd,spaceport,113.08,22.58,water,24/7\n"
+        "hours,outdoor_worker_station,113.08,22.58,water,whenever\n"
+        "amen,outdoor_worker_station,113.08,22.58,sauna,24/7\n"
+        "nan,outdoor_worker_station,abc,22.58,water,24/7\n"
+    )
+    before = conn.scalar(select(func.count()).select_from(m.Station))
+    report = _run(conn, settings, "stations", bad)
+    assert not report.ok
+    assert [e.row for e in report.errors] == [2, 3, 4, 5, 6, 7]
+    assert "name is required" in report.errors[0].message
+    assert "outside the service region" in report.errors[1].message
+    assert conn.scalar(select(func.count()).select_from(m.Station)) == before
+
+
+def test_gcj02_coordinates_are_converted(
+    conn: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    f = tmp_path / "s.csv"
+    f.write_text("external_id,name,kind,lon,lat\nx1,gcj,outdoor_worker_station,113.0852,22.5773\n")
+    assert _run(conn, settings, "stations", f, coord="gcj02").ok
+    lon = conn.scalar(select(func.ST_X(m.Station.geom)).where(m.Station.external_id == "x1"))
+    assert lon == pytest.approx(113.0852 - 0.0052, abs=0.0006)
+
+
+def test_members_and_grids_checks(conn: Connection, settings: Settings, tmp_path: Path) -> None:
+    f = tmp_path / "members.csv"
+    f.write_text(
+        "code,name,town_code,grid_code,skills,capacity,lon,lat\n"
+        "A,a,999999999999,,mediation,5,113.08,22.58\n"
+        "B,b,440703002000,NOPE,mediation,5,113.08,22.58\n"
+        "C,c,440703002000,,astrology,5,113.08,22.58\n"
+        "D,d,440703002000,,mediation,-1,113.08,22.58\n"
+    )
+    report = _run(conn, settings, "members", f)
+    assert [e.message.split()[0] for e in report.errors] == [
+        "unknown",
+        "unknown",
+        "unknown",
+        "capacity",
+    ]
+    g = tmp_path / "grids.csv"
+    bowtie = "POLYGON((113 22.5, 113.1 22.6, 113.1 22.5, 113 22.6, 113 22.5))"
+    g.write_text(f'code,town_code,wkt\nG1,440703002000,"{bowtie}"\n')
+    report = _run(conn, settings, "grids", g)
+    assert "invalid polygon" in report.errors[0].message
+
+
+def test_unreadable_file(conn: Connection, settings: Settings, tmp_path: Path) -> None:
+    f = tmp_path / "x.pdf"
+    f.write_text("x")
+    with pytest.raises(ValidationError, match=r"use \.csv, \.xlsx or \.geojson"):
+        _run(conn, settings, "stations", f)
