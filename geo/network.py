@@ -21,29 +21,16 @@ import networkx as nx
 import osmnx as ox
 
 from geo.errors import SetupError, ValidationError
+from geo.profiles import DRIVE_SPEEDS_KPH
 
 ox.settings.overpass_rate_limit = False  # offline: fail at once rather than sleep
 ox.settings.log_console = False
 
 SYNTHETIC_MARKERS = ("yizhan synthetic", "NOT OpenStreetMap")
 
-#: Speeds (km/h) by road class where a way has no ``maxspeed``.
+#: Speeds (km/h) by road class where a way has no ``maxspeed``: the car's, plus paths.
 DEFAULT_SPEEDS_KPH: dict[str, float] = {
-    "motorway": 100,
-    "motorway_link": 40,
-    "trunk": 80,
-    "trunk_link": 40,
-    "primary": 60,
-    "primary_link": 30,
-    "secondary": 50,
-    "secondary_link": 30,
-    "tertiary": 40,
-    "tertiary_link": 30,
-    "unclassified": 40,
-    "residential": 30,
-    "living_street": 10,
-    "service": 20,
-    "track": 20,
+    **DRIVE_SPEEDS_KPH,
     "cycleway": 20,
     "path": 10,
     "footway": 5,

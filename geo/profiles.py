@@ -62,7 +62,7 @@ _WALK = dict.fromkeys(
     5.0,
 )
 _WALK["steps"] = 2.0
-_DRIVE = {
+DRIVE_SPEEDS_KPH: dict[str, float] = {
     "motorway": 100,
     "motorway_link": 40,
     "trunk": 80,
@@ -130,7 +130,7 @@ DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
             description="e-bike, at most 25 km/h, no expressways",
         ),
         "walk": TravelProfile("walk", _WALK, respect_oneway=False, description="walking, 5 km/h"),
-        "drive": TravelProfile("drive", _DRIVE, use_maxspeed=True, description="car"),
+        "drive": TravelProfile("drive", DRIVE_SPEEDS_KPH, use_maxspeed=True, description="car"),
     }
 )
 

@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from geo.sample.partition import sample_points
-from geo.sample.towns import METRIC_CRS, apportion, town_seats_metric
+from geo.sample.towns import METRIC_CRS, apportion, metric_points_to_wgs84, town_seats_metric
 
 OUTDOOR_STATIONS = 27
 SERVICE_CENTRES = 36
@@ -107,7 +107,7 @@ def generate_stations(towns: gpd.GeoDataFrame, *, rng: np.random.Generator) -> g
                 "y": y,
             }
         )
-    gdf = _to_wgs84(pd.DataFrame(rows))
+    gdf = _to_wgs84(rows)
     gdf["status"] = "active"
     gdf["synthetic"] = True
     gdf.insert(0, "external_id", [f"sample-station-{i + 1:03d}" for i in range(len(gdf))])
@@ -139,9 +139,7 @@ def _outdoor_row(
     }
 
 
-def _to_wgs84(df: pd.DataFrame) -> gpd.GeoDataFrame:
-    gdf = gpd.GeoDataFrame(
-        df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]), crs=METRIC_CRS
-    ).to_crs("EPSG:4326")
+def _to_wgs84(rows: list[dict[str, object]]) -> gpd.GeoDataFrame:
+    gdf = metric_points_to_wgs84(rows).drop(columns="synthetic")
     gdf.geometry = shapely.set_precision(gdf.geometry.to_numpy(), 1e-6)
     return gdf

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geo.sample.partition import as_multipolygon, lloyd_seeds, sample_points, voronoi_cells
-from geo.sample.towns import METRIC_CRS, apportion, town_seats_metric
+from geo.sample.towns import METRIC_CRS, apportion, metric_points_to_wgs84, town_seats_metric
 from geo.settings import DEFAULT_CASE_CATEGORIES
 
 GRID_MEMBERS = 605
@@ -94,9 +93,4 @@ def generate_members(grids: gpd.GeoDataFrame, *, rng: np.random.Generator) -> gp
                 "y": y,
             }
         )
-    df = pd.DataFrame(rows)
-    gdf = gpd.GeoDataFrame(
-        df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]), crs=METRIC_CRS
-    ).to_crs("EPSG:4326")
-    gdf["synthetic"] = True
-    return gdf
+    return metric_points_to_wgs84(rows)

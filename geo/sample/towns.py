@@ -169,6 +169,16 @@ def _populations(
     return gdf
 
 
+def metric_points_to_wgs84(rows: list[dict[str, object]]) -> gpd.GeoDataFrame:
+    """Rows with metric ``x``/``y`` as WGS-84 points, marked ``synthetic``."""
+    df = pd.DataFrame(rows)
+    gdf = gpd.GeoDataFrame(
+        df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]), crs=METRIC_CRS
+    ).to_crs("EPSG:4326")
+    gdf["synthetic"] = True
+    return gdf
+
+
 def town_seats_metric(towns: gpd.GeoDataFrame) -> np.ndarray:
     """Seat coordinates of ``towns`` in the metric CRS, an ``(n, 2)`` array."""
     pts = gpd.GeoSeries(gpd.points_from_xy(towns["seat_lon"], towns["seat_lat"]), crs="EPSG:4326")

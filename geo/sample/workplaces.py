@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geo.sample.partition import sample_points
-from geo.sample.towns import METRIC_CRS, apportion, town_seats_metric
+from geo.sample.towns import METRIC_CRS, apportion, metric_points_to_wgs84, town_seats_metric
 
 WORKPLACES = 5_474
 UNION_MEMBERS = 630_000
@@ -72,9 +71,4 @@ def generate_workplaces(towns: gpd.GeoDataFrame, *, rng: np.random.Generator) ->
                 }
             )
             n += 1
-    df = pd.DataFrame(rows)
-    gdf = gpd.GeoDataFrame(
-        df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]), crs=METRIC_CRS
-    ).to_crs("EPSG:4326")
-    gdf["synthetic"] = True
-    return gdf
+    return metric_points_to_wgs84(rows)

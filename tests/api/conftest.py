@@ -65,3 +65,14 @@ def live_url(settings: Settings, engine: Engine) -> Iterator[str]:
     yield url
     server.should_exit = True
     thread.join(10)
+
+
+def delete_cases(engine: Engine, *, users: bool = False) -> None:
+    """Remove every case (and test users): the history table's append-only trigger is
+    switched off for this clean-up only."""
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
+        conn.execute(text("DELETE FROM case_events; DELETE FROM cases"))
+        conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+        if users:
+            conn.execute(text("DELETE FROM users WHERE username <> 'admin'"))

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from geo.cases import store
 from geo.cases.assign import straight_line_times
+from tests.api.conftest import delete_cases
 
 POINT = {"lon": 113.0801, "lat": 22.5801}
 CASE = {
@@ -26,14 +27,7 @@ CASE = {
 @pytest.fixture(autouse=True)
 def clean_cases(engine: Engine) -> Iterator[None]:
     yield
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
-        conn.execute(text("DELETE FROM case_events; DELETE FROM cases"))
-        conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
-        conn.execute(text("DELETE FROM users WHERE username <> 'admin'"))
-        conn.execute(
-            text("UPDATE grid_members SET on_leave = false WHERE code IN ('M0001','M0002')")
-        )
+    delete_cases(engine, users=True)
 
 
 def _grid_of(engine: Engine, lon: float, lat: float) -> tuple[str, int]:

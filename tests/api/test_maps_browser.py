@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo.settings import PROJECT_ROOT
+from tests.api.conftest import delete_cases
 
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "maps"
 CASE = {"category": "mediation", "description": "调解", "lon": 113.0801, "lat": 22.5801}
@@ -91,10 +92,7 @@ def with_cases(client: TestClient, engine: Engine):
         client.post("/v1/cases", json={**CASE, "description": f"case {i}"})
     client.post("/v1/cases", json={**CASE, "lon": 113.05, "lat": 22.62})
     yield
-    with engine.begin() as c:
-        c.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
-        c.execute(text("DELETE FROM case_events; DELETE FROM cases"))
-        c.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+    delete_cases(engine)
 
 
 MAPS = [

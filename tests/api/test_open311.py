@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from tests.api.conftest import delete_cases
 
 FORM = {
     "service_code": "wage_arrears",
@@ -21,10 +23,7 @@ FORM = {
 @pytest.fixture(autouse=True)
 def clean(engine: Engine) -> Iterator[None]:
     yield
-    with engine.begin() as c:
-        c.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
-        c.execute(text("DELETE FROM case_events; DELETE FROM cases"))
-        c.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
+    delete_cases(engine)
 
 
 def test_services_are_the_categories(client: TestClient) -> None:

@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from tests.api.conftest import delete_cases
+
 CASE = {
     "category": "mediation",
     "description": "调解",
@@ -60,15 +62,8 @@ def world(client: TestClient, engine: Engine) -> Iterator[dict]:
         )
         headers[name] = {"Authorization": f"Bearer {tok.json()['access_token']}"}
     yield {"headers": headers, "case": full}
+    delete_cases(engine, users=True)
     with engine.begin() as c:
-        c.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
-        c.execute(
-            text(
-                "DELETE FROM case_events; DELETE FROM cases; "
-                "DELETE FROM users WHERE username <> 'admin'"
-            )
-        )
-        c.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
         c.execute(text("DELETE FROM stations WHERE source = 'api'"))
 
 
