@@ -72,6 +72,11 @@ def _start(
     return base_map(**kwargs)
 
 
+def _active_stations(conn: Any) -> list[dict[str, Any]]:
+    rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
+    return rows
+
+
 def _viewer_may_see_members(request: Request, token: str | None) -> bool:
     if not token:
         return False
@@ -103,7 +108,7 @@ def stations_map(
         coord=coord,
         lang=lang,
     )
-    rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
+    rows = _active_stations(conn)
     holder = request.app.state.yizhan.graph
     open_now = None
     if holder.routing is not None:
@@ -201,8 +206,7 @@ def coverage_map(
         model = coverage_model(request, engine, conn, "population")
         result = model.compute(minutes=values[-1], profile=profile, at=local_time(at))
         add_gaps(m, coverage_gaps(result, towns=read_towns(conn)), coord=coord, lang=lang)
-    rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
-    add_stations(m, rows, coord=coord, lang=lang)
+    add_stations(m, _active_stations(conn), coord=coord, lang=lang)
     return _page(add_layer_control(m), settings)
 
 
@@ -230,8 +234,7 @@ def sites_map(
     m, coord = _start(settings, center, zoom, tiles, lang)
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
     add_gaps(m, coverage_gaps(plan.before, towns=read_towns(conn)), coord=coord, lang=lang)
-    rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
-    add_stations(m, rows, coord=coord, lang=lang)
+    add_stations(m, _active_stations(conn), coord=coord, lang=lang)
     sites = cast(list[dict[str, Any]], plan.sites[["rank", "lon", "lat"]].to_dict("records"))
     add_sites(m, sites, coord=coord, lang=lang)
     return _page(add_layer_control(m), settings)
