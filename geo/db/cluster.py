@@ -9,6 +9,7 @@ Debian's packages create.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import re
@@ -210,6 +211,26 @@ class EmbeddedCluster:
             )
             raise SetupError(msg)
         return proc
+
+
+def reachable_root(preferred: Path) -> Path:
+    """``preferred``, or a folder under /var/tmp when the server account could not reach it.
+
+    As root the server runs as ``postgres``, which must be able to enter every parent folder;
+    a checkout under a private home folder (mode 700) would make it fail, so the cluster then
+    lives in ``/var/tmp/yizhan-pg/<hash of the preferred path>`` instead.
+    """
+    preferred = Path(preferred).resolve()
+    if os.geteuid() != 0:
+        return preferred
+    existing = next((p for p in [preferred, *preferred.parents] if p.exists()), Path("/"))
+    if all(p.stat().st_mode & 0o001 for p in [existing, *existing.parents]):
+        return preferred
+    digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:16]
+    fallback = Path("/var/tmp/yizhan-pg") / digest
+    fallback.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(fallback.parent, 0o755)
+    return fallback
 
 
 def _check_traversable(path: Path, user: str) -> None:

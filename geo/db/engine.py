@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from geo.db.cluster import EmbeddedCluster
+from geo.db.cluster import EmbeddedCluster, reachable_root
 from geo.errors import SetupError
 from geo.settings import Settings
 
@@ -19,9 +19,8 @@ EXTENSIONS = ("postgis", "pgrouting")
 
 def embedded_cluster(settings: Settings) -> EmbeddedCluster:
     """The embedded cluster for these settings (in ``state_dir / "pg"``)."""
-    return EmbeddedCluster(
-        settings.state_dir / "pg", port=settings.pg_port, bin_dir=settings.pg_bin_dir
-    )
+    root = reachable_root(settings.state_dir / "pg")
+    return EmbeddedCluster(root, port=settings.pg_port, bin_dir=settings.pg_bin_dir)
 
 
 def database_url(settings: Settings, database: str | None = None) -> str:

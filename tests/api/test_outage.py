@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from geo.db.cluster import EmbeddedCluster
+from geo.db.cluster import EmbeddedCluster, reachable_root
 from geo.db.engine import ensure_database, make_engine, upgrade
 from geo.db.load import load_sample
 from geo.settings import PROJECT_ROOT, Settings
@@ -25,9 +25,8 @@ from geo.settings import PROJECT_ROOT, Settings
 @pytest.fixture(scope="module")
 def own_cluster(settings: Settings) -> Iterator[tuple[EmbeddedCluster, str]]:
     """A second, throwaway PostGIS cluster that these tests may stop and start."""
-    cluster = EmbeddedCluster(
-        settings.state_dir / "outage-test-pg", port=5433, bin_dir=settings.pg_bin_dir
-    )
+    root = reachable_root(settings.state_dir / "outage-test-pg")
+    cluster = EmbeddedCluster(root, port=5433, bin_dir=settings.pg_bin_dir)
     cluster.destroy()
     cluster.up()
     url = cluster.url("yizhan_outage")

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect
@@ -87,3 +88,20 @@ def test_migrations_match_the_models(empty_db: str) -> None:
             assert compare_metadata(ctx, Base.metadata) == []
     finally:
         eng.dispose()
+
+
+def test_cluster_root_falls_back_when_the_server_account_cannot_enter(tmp_path) -> None:
+    import os
+
+    from geo.db.cluster import reachable_root
+
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    os.chmod(private, 0o700)
+    chosen = reachable_root(private / "project" / ".yizhan" / "pg")
+    if os.geteuid() == 0:
+        assert str(chosen).startswith("/var/tmp/yizhan-pg/")
+    else:
+        assert chosen == (private / "project" / ".yizhan" / "pg").resolve()
+    open_dir = Path("/var/tmp")
+    assert reachable_root(open_dir / "x") == (open_dir / "x").resolve()
