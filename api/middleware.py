@@ -42,6 +42,18 @@ async def _json_error(
     await send({"type": "http.response.body", "body": body})
 
 
+class _StartTracker:
+    """A ``send`` that remembers whether the response has begun (then no error can replace it)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.started = send, False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class SecurityHeaders:
     """Adds ``nosniff``, ``no-referrer``, frame protection and HSTS (in production).
 
@@ -101,7 +113,7 @@ class BodyLimit:
             )
             return
         seen = 0
-        started = False
+        tracker = _StartTracker(send)
 
         async def counting() -> Message:
             nonlocal seen
@@ -112,16 +124,10 @@ class BodyLimit:
                     raise _TooLargeError
             return message
 
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting, tracking)
+            await self.app(scope, counting, tracker)
         except _TooLargeError:
-            if not started:
+            if not tracker.started:
                 await _json_error(
                     send,
                     413,
@@ -186,18 +192,11 @@ class Timeout:
         if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracker = _StartTracker(send)
         try:
-            await asyncio.wait_for(self.app(scope, receive, tracking), timeout=self.seconds)
+            await asyncio.wait_for(self.app(scope, receive, tracker), timeout=self.seconds)
         except TimeoutError:
-            if not started:
+            if not tracker.started:
                 await _json_error(
                     send,
                     503,

@@ -40,6 +40,7 @@ from geo.db.region import service_region
 from geo.errors import ValidationError
 from geo.hours import parse_opening_hours
 from geo.sample.partition import as_multipolygon
+from geo.validation import validate_lon_lat
 
 KINDS = ("stations", "members", "grids")
 
@@ -93,14 +94,8 @@ def _point(row: dict[str, Any], coord: CoordSystem) -> tuple[float, float]:
             raise ValueError(msg)
         lon, lat = geom.x, geom.y
     else:
-        try:
-            lon, lat = float(_text(row, "lon") or "nan"), float(_text(row, "lat") or "nan")
-        except ValueError as exc:
-            msg = "lon and lat must be numbers"
-            raise ValueError(msg) from exc
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = "lon/lat missing or out of range"
-        raise ValueError(msg)
+        lon, lat = _text(row, "lon"), _text(row, "lat")
+    lon, lat = validate_lon_lat(lon, lat)
     wl, wa = to_wgs84(lon, lat, coord)
     return float(wl), float(wa)
 

@@ -97,6 +97,8 @@ def ensure_admin(conn: Connection, username: str, password: str) -> None:
 
     The password comes from the settings, which refuse well-known ones outside development.
     """
+    if conn.scalar(select(m.User.id).where(m.User.username == username)) is not None:
+        return
     stmt = insert(m.User).values(
         username=username, password_hash=_hasher.hash(password), role="admin", active=True
     )

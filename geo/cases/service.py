@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, insert, text, update
+from sqlalchemy import Connection, func, text, update
 
 from geo.cases.assign import TravelTimes, straight_line_times
 from geo.cases.batch import MemberTimes, assign_greedy, assign_min_cost
+from geo.cases.store import record_event
 from geo.db import models as m
 from geo.routing.engine import RoutingEngine
 
@@ -105,16 +106,15 @@ def assign_batch(
                     updated_at=func.now(),
                 )
             )
-            conn.execute(
-                insert(m.CaseEvent).values(
-                    case_id=case.id,
-                    actor=actor,
-                    action="assigned",
-                    from_status=case.status,
-                    to_status="assigned",
-                    reason=f"batch assignment: {cost[ci, mi] / 60:.1f} min from base",
-                    data={"member_id": int(member.id), "rule": "batch min-cost"},
-                )
+            record_event(
+                conn,
+                case.id,
+                actor,
+                "assigned",
+                frm=case.status,
+                to="assigned",
+                reason=f"batch assignment: {cost[ci, mi] / 60:.1f} min from base",
+                data={"member_id": int(member.id), "rule": "batch min-cost"},
             )
     return {
         "cases": len(waiting),

@@ -70,7 +70,7 @@ def _validate(data: CaseInput, categories: Sequence[str]) -> None:
     validate_lon_lat(data.lon, data.lat)
 
 
-def _event(
+def record_event(
     conn: Connection,
     case_id: int,
     actor: str,
@@ -153,7 +153,7 @@ def submit_case(
         raise
     reference = f"JM-{created:%Y%m%d}-{case_id:06d}"
     conn.execute(update(m.Case).where(m.Case.id == case_id).values(reference=reference))
-    _event(
+    record_event(
         conn,
         case_id,
         actor,
@@ -196,7 +196,7 @@ def _apply_choice(
             .where(m.Case.id == case_id)
             .values(queue=choice.queue, assignment=choice.explanation)
         )
-        _event(
+        record_event(
             conn,
             case_id,
             actor,
@@ -216,7 +216,7 @@ def _apply_choice(
             updated_at=func.now(),
         )
     )
-    _event(
+    record_event(
         conn,
         case_id,
         actor,
@@ -366,7 +366,7 @@ def transition(
     if result.rowcount == 0:
         msg = f"case {case_id} was changed meanwhile; reload it and try again"
         raise ConflictError(msg)
-    _event(
+    record_event(
         conn,
         case_id,
         actor,
