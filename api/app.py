@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,26 +20,39 @@ from starlette.concurrency import run_in_threadpool
 from api import auth
 from api.deps import reject_unknown_query
 from api.errors import add_exception_handlers
-from api.middleware import BodyLimit, RateLimit, SecurityHeaders, Timeout
+from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
 from api.routers import cases, coverage, health, maps, ogc, open311, routing, stations
 from api.state import AppState, GraphHolder
 from geo.cases.store import escalate_overdue
 from geo.db.engine import database_url, make_engine
+from geo.errors import SetupError
 from geo.settings import Settings, get_settings
-from geo.users import ensure_admin
+from geo.users import development_password_accounts, ensure_admin
 from geo.workspace import active_network_path
 
 logger = logging.getLogger("yizhan")
 
 
 def _seed_admin(engine: Engine, settings: Settings) -> None:
-    """Create the initial admin account if it is missing (the database may be down: later)."""
+    """Create the initial admin account if it is missing (the database may be down: later).
+
+    In production, refuse to start while an active account keeps a development default
+    password (a development database reused as is).
+    """
     user, password = settings.admin_credentials()
     try:
         with engine.begin() as conn:
             ensure_admin(conn, user, password)
+            weak = development_password_accounts(conn) if settings.production else []
     except SQLAlchemyError:
         return
+    if weak:
+        names = ", ".join(weak)
+        msg = (
+            f"production refuses to start: account(s) {names} still use a development default "
+            "password; run 'yizhan users reset-password NAME' (or deactivate them) first"
+        )
+        raise SetupError(msg)
 
 
 async def _escalation_loop(engine: Engine, every_s: float) -> None:
@@ -56,6 +70,12 @@ def _escalate_once(engine: Engine) -> None:
         done = escalate_overdue(conn)
     if done:
         logger.info("escalated overdue cases %s", done)
+
+
+def allowed_hosts(settings: Settings) -> tuple[str, ...]:
+    """Host names the app answers to: the allow-list and the public URL's host."""
+    extra = (urlsplit(settings.public_url).hostname or "",) if settings.public_url else ()
+    return tuple(h for h in (*settings.allowed_hosts, *extra) if h)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -154,8 +174,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         burst=settings.rate_limit_burst,
         prefixes=public,
     )
+    app.add_middleware(
+        RateLimit,
+        per_minute=settings.intake_per_hour / 60,
+        burst=min(5, settings.intake_per_hour),
+        paths=("/v1/cases", "/open311/v2/requests.json"),
+        methods=("POST",),
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, production=settings.mode == "production")
+    app.add_middleware(SecurityHeaders, production=settings.production)
+    app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
+    app.add_middleware(AccessLog, decimals=settings.log_coordinate_decimals)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

@@ -2,8 +2,11 @@
 
 Users live in the ``users`` table (Argon2id password hashes); the initial admin comes from
 ``YIZHAN_ADMIN_USER`` / ``YIZHAN_ADMIN_PASSWORD`` (``admin`` / ``admin`` only in development
-mode) and is created at start-up. Tokens are signed JWTs (HS256) carrying the role and scope
-(district, town or grid member); they expire after ``YIZHAN_TOKEN_MINUTES``.
+mode) and is created at start-up. Tokens are signed JWTs (HS256) naming the user and the
+user's token version; each request reads the user's current role, scope and version, so a
+deactivated, deleted, downgraded or password-reset user's tokens stop at once. Tokens expire
+after ``YIZHAN_TOKEN_MINUTES``. Failed logins are throttled per client and account
+(:mod:`api.throttle`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from api.throttle import LoginThrottle
+from geo.access import Area, area_of
 from geo.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from geo.settings import Settings
-from geo.users import UserInfo, authenticate
+from geo.users import UserInfo, authenticate, token_holder
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-_failures: dict[str, list[float]] = {}  # failed logins per user name (this process)
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
@@ -44,6 +48,11 @@ class Principal(BaseModel):
     town_id: int | None = None
     member_id: int | None = None
 
+    @property
+    def area(self) -> Area:
+        """Where this caller may change things (see :mod:`geo.access`)."""
+        return area_of(self.role, self.district_id, self.town_id)
+
 
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
@@ -60,6 +69,7 @@ def issue_token(settings: Settings, user: UserInfo) -> Token:
         "district_id": user.district_id,
         "town_id": user.town_id,
         "member_id": user.member_id,
+        "ver": user.token_version,
         "iat": now,
         "exp": now + ttl,
     }
@@ -74,30 +84,48 @@ def login(
     settings: Annotated[Settings, Depends(_settings)],
 ) -> Token:
     """Exchange a user name and password for a bearer token."""
-    key = form.username.lower()
-    now = time.monotonic()
-    recent = [t for t in _failures.get(key, []) if now - t < 300]
-    if len(recent) >= settings.login_attempts:
-        msg = "too many failed logins for this user; wait a few minutes"
-        raise RateLimitedError(msg)
+    throttle = login_throttle(request)
+    client = request.client.host if request.client else "?"
+    wait = throttle.wait(client, form.username, time.monotonic())
+    if wait:
+        msg = f"too many failed logins from here; try again in {wait} s"
+        raise RateLimitedError(msg, retry_after=wait)
     with request.app.state.yizhan.engine.connect() as conn:
         user = authenticate(conn, form.username, form.password)
     if user is None:
-        _failures[key] = [*recent, now]
+        throttle.failed(client, form.username, time.monotonic())
         msg = "wrong user name or password"
         raise AuthenticationError(msg)
-    _failures.pop(key, None)
+    throttle.succeeded(client, form.username)
     return issue_token(settings, user)
 
 
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's login throttle (made on first use from the settings)."""
+    state = request.app.state
+    if not hasattr(state, "login_throttle"):
+        settings: Settings = state.settings
+        state.login_throttle = LoginThrottle(
+            attempts=settings.login_attempts, client_attempts=settings.login_client_attempts
+        )
+    throttle: LoginThrottle = state.login_throttle
+    return throttle
+
+
 def current_principal(
+    request: Request,
     token: Annotated[str | None, Depends(oauth2)],
-    settings: Annotated[Settings, Depends(_settings)],
 ) -> Principal:
-    """The caller behind the bearer token (401 when missing, expired or forged)."""
+    """The caller behind the bearer token (401 when missing, expired, forged or revoked)."""
     if not token:
         msg = "this needs a bearer token: log in at POST /v1/auth/token"
         raise AuthenticationError(msg)
+    return principal_of(request, token)
+
+
+def principal_of(request: Request, token: str) -> Principal:
+    """Check ``token`` and read its user's current role and scope."""
+    settings: Settings = request.app.state.settings
     try:
         claims: dict[str, Any] = jwt.decode(token, settings.token_secret(), algorithms=["HS256"])
     except jwt.ExpiredSignatureError as exc:
@@ -106,12 +134,22 @@ def current_principal(
     except jwt.PyJWTError as exc:
         msg = "the token is not valid"
         raise AuthenticationError(msg) from exc
+    version = claims.get("ver")
+    with request.app.state.yizhan.engine.connect() as conn:
+        user = (
+            token_holder(conn, str(claims.get("sub")), version)
+            if isinstance(version, int)
+            else None
+        )
+    if user is None:
+        msg = "the token was revoked (account changed or deactivated): log in again"
+        raise AuthenticationError(msg)
     return Principal(
-        username=str(claims.get("sub")),
-        role=str(claims.get("role")),
-        district_id=claims.get("district_id"),
-        town_id=claims.get("town_id"),
-        member_id=claims.get("member_id"),
+        username=user.username,
+        role=user.role,
+        district_id=user.district_id,
+        town_id=user.town_id,
+        member_id=user.member_id,
     )
 
 

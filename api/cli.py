@@ -136,10 +136,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_load:
         cmd_load_sample(args, settings)
     from api.app import create_app
+    from api.server import server_config
 
     host, port = args.host or settings.host, args.port or settings.port
     _say(f"serving on http://{host}:{port}/ (docs at /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.Server(server_config(create_app(settings), settings, host=host, port=port)).run()
     return 0
 
 
@@ -170,6 +171,49 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan users list|create|deactivate|activate|set-role|reset-password|delete``."""
+    import secrets
+
+    from geo.db.engine import make_engine, prepare_database
+    from geo.users import change_user, create_user, delete_user, list_users, user_dict
+
+    engine = make_engine(prepare_database(settings))
+    scope = {"district_id": args.district, "town_id": args.town, "member_id": args.member}
+    try:
+        with engine.begin() as conn:
+            if args.action == "list":
+                for user in list_users(conn):
+                    print(user_dict(user))
+                return 0
+            if not args.name:
+                _say(f"'yizhan users {args.action}' needs a NAME")
+                return 2
+            if args.action == "create":
+                password = args.password or secrets.token_urlsafe(12)
+                create_user(conn, args.name, password, args.role or "planner", **scope)
+                if not args.password:
+                    print(f"password for {args.name}: {password}")
+            elif args.action in ("deactivate", "activate"):
+                change_user(conn, args.name, active=args.action == "activate")
+            elif args.action == "set-role":
+                if not args.role:
+                    _say("'yizhan users set-role' needs --role")
+                    return 2
+                change_user(conn, args.name, role=args.role, **scope)
+            elif args.action == "reset-password":
+                password = args.password or secrets.token_urlsafe(12)
+                change_user(conn, args.name, password=password)
+                if not args.password:
+                    print(f"new password for {args.name}: {password}")
+            elif args.action == "delete":
+                delete_user(conn, args.name)
+    finally:
+        engine.dispose()
+    _say(f"{args.action}: {args.name} (their earlier tokens no longer work)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``yizhan`` command."""
     parser = argparse.ArgumentParser(prog="yizhan", description=__doc__)
@@ -195,6 +239,29 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help=".csv, .xlsx or .geojson (columns: see README)")
     imp.add_argument("--coord", choices=["wgs84", "gcj02", "bd09"], default="wgs84")
     imp.set_defaults(func=cmd_import)
+    users = sub.add_parser(
+        "users",
+        help="accounts: list | create | deactivate | activate | set-role | reset-password | delete",
+    )
+    users.add_argument(
+        "action",
+        choices=[
+            "list",
+            "create",
+            "deactivate",
+            "activate",
+            "set-role",
+            "reset-password",
+            "delete",
+        ],
+    )
+    users.add_argument("name", nargs="?", help="the user name")
+    users.add_argument("--role", choices=["admin", "manager", "member", "planner"])
+    users.add_argument("--district", type=int, help="a manager's district id")
+    users.add_argument("--town", type=int, help="a manager's town id")
+    users.add_argument("--member", type=int, help="a member account's grid member id")
+    users.add_argument("--password", help="default: a random one, printed once")
+    users.set_defaults(func=cmd_users)
     serve = sub.add_parser("serve", help="prepare everything and serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

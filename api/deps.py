@@ -19,6 +19,16 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+def public_base(request: Request) -> str:
+    """The base URL for links in answers: ``YIZHAN_PUBLIC_URL``, else this request's own.
+
+    Without a public URL the request's host is used; :class:`api.middleware.HostCheck` has
+    already refused any host not on the allow-list.
+    """
+    settings: Settings = request.app.state.settings
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
 def db_read(request: Request) -> Iterator[Connection]:
     """A read connection."""
     with request.app.state.yizhan.engine.connect() as conn:

@@ -64,6 +64,8 @@ def add_exception_handlers(app: FastAPI) -> None:
         assert isinstance(exc, e.YizhanError)
         status = status_for(exc)
         headers = {"Retry-After": "5"} if status in (503, 429) else None
+        if isinstance(exc, e.RateLimitedError):
+            headers = {"Retry-After": str(exc.retry_after)}
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         name = type(exc).__name__.removesuffix("Error")

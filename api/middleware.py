@@ -1,4 +1,4 @@
-"""Protective middleware: security headers, body size limit, per-client rate limits, timeouts.
+"""Protective middleware: security headers, hosts, body size limit, rate limits, timeouts, logs.
 
 Plain ASGI (no ``BaseHTTPMiddleware``), so the hot path — riders' nearest-station queries —
 pays as little as possible.
@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -54,10 +57,16 @@ class _StartTracker:
         await self.send(message)
 
 
+logger = logging.getLogger("yizhan")
+access_logger = logging.getLogger("yizhan.access")
+
+
 class SecurityHeaders:
     """Adds ``nosniff``, ``no-referrer``, frame protection and HSTS (in production).
 
-    Maps set their own ``frame-ancestors`` and are left embeddable.
+    Maps set their own ``frame-ancestors`` and are left embeddable. An error no handler took
+    (a bug) is answered here, inside this middleware, so it too gets the JSON error envelope
+    and these headers; it is logged with its traceback.
     """
 
     def __init__(self, app: ASGIApp, *, production: bool) -> None:
@@ -88,9 +97,94 @@ class SecurityHeaders:
                 if self.production:
                     extra.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = headers + [h for h in extra if h[0] not in names]
+            await tracker(message)
+
+        tracker = _StartTracker(send)
+        try:
+            await self.app(scope, receive, wrapped)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope.get("method"), path)
+            if not tracker.started:
+                await _json_error(
+                    wrapped, 500, "Internal", "the server could not answer this request"
+                )
+
+
+class HostCheck:
+    """Refuses requests whose ``Host`` is not an allowed name (400), so links never follow it."""
+
+    def __init__(self, app: ASGIApp, *, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = {h.lower().strip("[]") for h in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] != "http" or "*" in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        raw = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1").lower()
+        name = raw[1:].split("]")[0] if raw.startswith("[") else raw.rsplit(":", 1)[0]
+        if name not in self.allowed:
+            await _json_error(send, 400, "InvalidHost", "the Host header names no known site")
+            return
+        await self.app(scope, receive, send)
+
+
+_NUMBER = re.compile(r"-?\d+\.\d+")
+
+
+def coarsen_query(query: str, decimals: int) -> str:
+    """A query string with every decimal number rounded to ``decimals`` (``-1``: hidden).
+
+    Riders' positions (``lat``, ``lon``, ``from``, ``to``, ``center``, ``bbox``) never reach
+    the logs at full precision; two decimals is about a kilometre.
+    """
+    if decimals < 0:
+        return _NUMBER.sub("~", query)
+    return _NUMBER.sub(lambda mt: f"{float(mt.group()):.{decimals}f}", query)
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class AccessLog:
+    """One log line a request: request id, method, path, coarsened query, status, duration.
+
+    The request id is the caller's ``X-Request-ID`` when it is well formed, else a new one; it
+    is returned in ``X-Request-ID``. No client address and no exact coordinates are logged.
+    """
+
+    def __init__(self, app: ASGIApp, *, decimals: int) -> None:
+        self.app, self.decimals = app, decimals
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        status = 500
+
+        async def wrapped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
-        await self.app(scope, receive, wrapped)
+        try:
+            await self.app(scope, receive, wrapped)
+        finally:
+            query = coarsen_query(scope.get("query_string", b"").decode("latin-1"), self.decimals)
+            access_logger.info(
+                "%s %s %s%s %d %.1fms",
+                rid,
+                scope.get("method"),
+                scope.get("path"),
+                f"?{query}" if query else "",
+                status,
+                (time.perf_counter() - start) * 1000,
+            )
 
 
 class BodyLimit:
@@ -143,22 +237,41 @@ class _TooLargeError(Exception):
 class RateLimit:
     """Token buckets per client address for the public, costly paths; 429 with Retry-After.
 
-    ``per_minute`` requests a minute on average, bursts up to ``burst``. One process keeps its
-    own buckets (with several workers the effective limit is per worker).
+    ``per_minute`` requests a minute on average, bursts up to ``burst``, on paths starting
+    with one of ``prefixes`` or equal to one of ``paths`` (with ``methods``, only for those).
+    One process keeps its own buckets (with several workers the limit is per worker).
     """
 
     def __init__(
-        self, app: ASGIApp, *, per_minute: float, burst: int, prefixes: tuple[str, ...]
+        self,
+        app: ASGIApp,
+        *,
+        per_minute: float,
+        burst: int,
+        prefixes: tuple[str, ...] = (),
+        paths: tuple[str, ...] = (),
+        methods: tuple[str, ...] = (),
     ) -> None:
         self.app, self.rate, self.burst, self.prefixes = app, per_minute / 60.0, burst, prefixes
+        self.paths, self.methods = paths, methods
         self.buckets: dict[str, tuple[float, float]] = {}
 
+    def _limited(self, scope: Scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and self.rate > 0
+            and (scope.get("path", "").startswith(self.prefixes) or scope.get("path") in self.paths)
+            and (not self.methods or scope.get("method") in self.methods)
+        )
+
+    def _limit_text(self) -> str:
+        per_minute = self.rate * 60
+        if per_minute >= 1:
+            return f"at most {per_minute:.0f} requests a minute"
+        return f"at most {per_minute * 60:.0f} requests an hour"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
-        if (
-            scope["type"] != "http"
-            or self.rate <= 0
-            or not scope.get("path", "").startswith(self.prefixes)
-        ):
+        if not self._limited(scope):
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("?", 0))[0]
@@ -172,13 +285,13 @@ class RateLimit:
                 send,
                 429,
                 "TooManyRequests",
-                f"rate limit: at most {self.rate * 60:.0f} requests a minute; retry in {wait} s",
+                f"rate limit: {self._limit_text()} from one client; retry in {wait} s",
                 [(b"retry-after", str(wait).encode())],
             )
             return
         self.buckets[client] = (tokens - 1.0, now)
         if len(self.buckets) > 100_000:  # forget idle clients
-            self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 600}
+            self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 3600}
         await self.app(scope, receive, send)
 
 

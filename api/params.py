@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from fastapi import Query
@@ -27,6 +28,9 @@ def parse_lat_lon(text: str, name: str) -> tuple[float, float]:
     except ValueError as exc:
         msg = f"{name} must be 'lat,lon' (two numbers), got {text!r}"
         raise ValidationError(msg) from exc
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        msg = f"{name}: latitude must be within ±90 and longitude within ±180, got {text!r}"
+        raise ValidationError(msg)
     return lon, lat
 
 
@@ -37,7 +41,8 @@ def parse_minutes(text: str, *, most: float, count: int) -> list[float]:
     except ValueError as exc:
         msg = f"minutes must be numbers separated by commas, got {text!r}"
         raise ValidationError(msg) from exc
-    if not values or len(values) > count or values[0] <= 0 or values[-1] > most:
+    finite = all(math.isfinite(v) for v in values)
+    if not finite or not values or len(values) > count or values[0] <= 0 or values[-1] > most:
         msg = f"minutes: give 1 to {count} values, each above 0 and at most {most:g}"
         raise ValidationError(msg)
     return values

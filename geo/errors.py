@@ -44,7 +44,11 @@ class AuthenticationError(YizhanError):
 
 
 class RateLimitedError(YizhanError):
-    """Too many attempts in a short time."""
+    """Too many attempts in a short time; ``retry_after`` says how long to wait (seconds)."""
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermissionDeniedError(YizhanError):

@@ -32,11 +32,24 @@ def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
         raise ValidationError(msg) from exc
 
 
+#: Years a time asked about may fall in (opening hours make no sense far outside them).
+YEARS = (1970, 2200)
+
+
 def local_time(at: datetime | None, tz: str = DEFAULT_TZ) -> datetime:
-    """``at`` as naive local time in ``tz`` (now when ``None``)."""
+    """``at`` as naive local time in ``tz`` (now when ``None``).
+
+    Raises
+    ------
+    ValidationError
+        When ``at`` lies outside :data:`YEARS` (or cannot be converted to local time).
+    """
     zone = ZoneInfo(tz)
     if at is None:
         return datetime.now(zone).replace(tzinfo=None)
+    if not YEARS[0] <= at.year <= YEARS[1]:
+        msg = f"the time must fall in the years {YEARS[0]} to {YEARS[1]}, got {at.isoformat()}"
+        raise ValidationError(msg)
     if at.tzinfo is not None:
         return at.astimezone(zone).replace(tzinfo=None)
     return at

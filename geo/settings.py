@@ -49,6 +49,38 @@ DEFAULT_CASE_CATEGORIES = (
 )
 
 
+#: Passwords that ship in documentation and development set-ups; never accepted in production.
+DEVELOPMENT_PASSWORDS = frozenset({"admin", "changethis", "password", "12345678", "admin123"})
+MIN_SECRET_KEY_BYTES = 32
+MIN_PRODUCTION_PASSWORD = 12
+
+
+def password_weakness(password: str, username: str) -> str | None:
+    """Why ``password`` is too weak for a production admin, or None when it is acceptable.
+
+    Parameters
+    ----------
+    password
+        The candidate password.
+    username
+        The account's name (a password containing it is refused).
+
+    Returns
+    -------
+    str or None
+        A sentence naming the problem.
+    """
+    if password.lower() in DEVELOPMENT_PASSWORDS:
+        return "it is a well-known default"
+    if len(password) < MIN_PRODUCTION_PASSWORD:
+        return f"use at least {MIN_PRODUCTION_PASSWORD} characters"
+    if username and username.lower() in password.lower():
+        return "it contains the user name"
+    if len(set(password)) < 5:
+        return "it repeats too few characters"
+    return None
+
+
 class Settings(BaseSettings):
     """Platform settings, read from ``YIZHAN_*`` environment variables and ``.env``.
 
@@ -123,7 +155,31 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=60, ge=1)
     analysis_timeout_s: float = Field(default=60, gt=0, description="limit of heavy analyses")
-    login_attempts: int = Field(default=5, ge=1, description="failed logins per 5 minutes")
+    login_attempts: int = Field(
+        default=5, ge=1, description="failed logins per client and account before backing off"
+    )
+    login_client_attempts: int = Field(
+        default=20, ge=1, description="failed logins per client (any account) per 15 minutes"
+    )
+    intake_per_hour: int = Field(
+        default=20, ge=0, description="anonymous case reports per client an hour (0: no limit)"
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="reverse proxies whose X-Forwarded-For is believed (default: none)",
+    )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="the service's public base URL; links in answers are built from it",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        default=("localhost", "127.0.0.1", "::1", "testserver"),
+        description="Host header values accepted (besides the public URL's host)",
+    )
+    log_coordinate_decimals: int = Field(
+        default=2, ge=-1, le=6, description="decimals of coordinates in access logs (-1: none)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -139,11 +195,25 @@ class Settings(BaseSettings):
                 names = ", ".join(f"YIZHAN_{n.upper()}" for n in missing)
                 msg = f"production mode needs {names}; there are no default secrets"
                 raise ValueError(msg)
-            pw = self.admin_password
-            if pw is not None and pw.get_secret_value() in {"admin", "changethis", "password"}:
-                msg = "YIZHAN_ADMIN_PASSWORD is a well-known default; choose another"
+            key = self.secret_key.get_secret_value().encode() if self.secret_key else b""
+            if len(key) < MIN_SECRET_KEY_BYTES:
+                msg = (
+                    f"YIZHAN_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production"
+                )
+                raise ValueError(msg)
+            weakness = password_weakness(
+                self.admin_password.get_secret_value() if self.admin_password else "",
+                self.admin_user or "admin",
+            )
+            if weakness:
+                msg = f"YIZHAN_ADMIN_PASSWORD is too weak for production: {weakness}"
                 raise ValueError(msg)
         return self
+
+    @property
+    def production(self) -> bool:
+        """Whether the platform runs in production mode."""
+        return self.mode == "production"
 
     @property
     def region_dir(self) -> Path:

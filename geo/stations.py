@@ -15,7 +15,9 @@ from geoalchemy2.functions import ST_X, ST_Y, ST_Intersects, ST_MakeEnvelope
 from sqlalchemy import Connection, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from geo.access import Area, require_area
 from geo.db import models as m
+from geo.db.areas import area_at, station_area
 from geo.errors import ConflictError, NotFoundError, ValidationError
 from geo.hours import parse_opening_hours
 from geo.routing.engine import StationRecord
@@ -127,14 +129,23 @@ def _town_at(conn: Connection, lon: float, lat: float) -> int | None:
 
 
 def create_station(
-    conn: Connection, data: StationInput, *, kinds: Sequence[str], amenities: Sequence[str]
+    conn: Connection,
+    data: StationInput,
+    *,
+    kinds: Sequence[str],
+    amenities: Sequence[str],
+    area: Area,
 ) -> dict[str, Any]:
-    """Insert a station (its town found from its location) and return it."""
+    """Insert a station (its town found from its location) and return it.
+
+    ``area`` is where the caller acts: a location outside it is refused (403).
+    """
     if data.name is None or data.kind is None or data.lon is None or data.lat is None:
         msg = "a new station needs name, kind and a location"
         raise ValidationError(msg)
     _validate(data, kinds=kinds, amenities=amenities)
     lon, lat = validate_lon_lat(data.lon, data.lat)
+    require_area(area, area_at(conn, lon, lat), "the station's location")
     values = {
         "name": data.name.strip(),
         "kind": data.kind,
@@ -162,9 +173,14 @@ def update_station(
     expected_version: int | None,
     kinds: Sequence[str],
     amenities: Sequence[str],
+    area: Area,
 ) -> dict[str, Any]:
-    """Change a station; with ``expected_version``, refuse if someone changed it meanwhile."""
+    """Change a station; with ``expected_version``, refuse if someone changed it meanwhile.
+
+    The station, and the place it moves to, must lie in the caller's ``area`` (403).
+    """
     current = get_station(conn, station_id)
+    require_area(area, station_area(conn, station_id), "this station")
     _validate(data, kinds=kinds, amenities=amenities)
     values: dict[str, Any] = {
         k: getattr(data, k)
@@ -178,6 +194,7 @@ def update_station(
         raise ValidationError(msg)
     if data.lon is not None and data.lat is not None:
         lon, lat = validate_lon_lat(data.lon, data.lat)
+        require_area(area, area_at(conn, lon, lat), "the new location")
         values["geom"] = f"SRID=4326;POINT({lon} {lat})"
         values["town_id"] = _town_at(conn, lon, lat)
     if not values:

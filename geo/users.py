@@ -1,4 +1,12 @@
-"""Users, their roles and scopes, and password hashing (Argon2id via argon2-cffi)."""
+"""Users, their roles and scopes, passwords (Argon2id via argon2-cffi) and token versions.
+
+Every change that should end a user's sessions — deactivation, deletion, a new role or scope,
+a password reset — bumps the user's ``token_version``; tokens carry the version they were
+issued with and :func:`token_holder` refuses any other, so old tokens stop at once.
+Development default passwords (``admin`` and its like) are never accepted for a new
+password; the one account a development set-up creates with ``admin`` is flagged, and
+:func:`development_password_accounts` lets production refuse to start while it is so.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +15,17 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, Row
 
 from geo.db import models as m
+from geo.db import users as q
 from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.settings import DEVELOPMENT_PASSWORDS
 
 _hasher = PasswordHasher()
 # verifying against this keeps the time of a login with an unknown user like a real one
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD = 8
 
 
 @dataclass(frozen=True)
@@ -28,28 +38,73 @@ class UserInfo:
     district_id: int | None = None
     town_id: int | None = None
     member_id: int | None = None
+    active: bool = True
+    token_version: int = 1
+
+
+def _info(row: Row[Any]) -> UserInfo:
+    return UserInfo(
+        row.id,
+        row.username,
+        row.role,
+        row.district_id,
+        row.town_id,
+        row.member_id,
+        row.active,
+        row.token_version,
+    )
 
 
 def hash_password(password: str) -> str:
-    """An Argon2id hash of ``password``."""
-    if len(password) < 8:
-        msg = "passwords need at least 8 characters"
+    """An Argon2id hash of ``password`` (refusing short and well-known ones)."""
+    if len(password) < MIN_PASSWORD:
+        msg = f"passwords need at least {MIN_PASSWORD} characters"
+        raise ValidationError(msg)
+    if password.lower() in DEVELOPMENT_PASSWORDS:
+        msg = "this password is a well-known default; choose another"
         raise ValidationError(msg)
     return _hasher.hash(password)
 
 
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(conn: Connection, username: str, password: str) -> UserInfo | None:
     """The active user with these credentials, or None."""
-    row = conn.execute(
-        select(m.User.__table__).where(m.User.username == username, m.User.active)
-    ).first()
-    try:
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    row = q.user_row(conn, username)
+    ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    if row is None or not ok or not row.active:
         return None
-    if row is None:
+    return _info(row)
+
+
+def token_holder(conn: Connection, username: str, version: int) -> UserInfo | None:
+    """The active user a token names, if the token's version is still theirs; else None."""
+    row = q.user_row(conn, username)
+    if row is None or not row.active or row.token_version != version:
         return None
-    return UserInfo(row.id, row.username, row.role, row.district_id, row.town_id, row.member_id)
+    return _info(row)
+
+
+def _check_role(
+    conn: Connection, role: str, district_id: int | None, town_id: int | None, member_id: int | None
+) -> None:
+    if role not in m.USER_ROLES:
+        msg = f"role must be one of {', '.join(m.USER_ROLES)}"
+        raise ValidationError(msg)
+    if role == "manager" and district_id is None and town_id is None:
+        msg = "a manager is scoped to a district or a town"
+        raise ValidationError(msg)
+    if role == "member" and member_id is None:
+        msg = "a member account belongs to a grid member"
+        raise ValidationError(msg)
+    if member_id is not None and not q.member_exists(conn, member_id):
+        msg = f"grid member {member_id} not found"
+        raise NotFoundError(msg)
 
 
 def create_user(
@@ -63,55 +118,108 @@ def create_user(
     member_id: int | None = None,
 ) -> UserInfo:
     """Add a user; managers need a district or town, members a grid member."""
-    if role not in m.USER_ROLES:
-        msg = f"role must be one of {', '.join(m.USER_ROLES)}"
-        raise ValidationError(msg)
-    if role == "manager" and district_id is None and town_id is None:
-        msg = "a manager is scoped to a district or a town"
-        raise ValidationError(msg)
-    if role == "member" and member_id is None:
-        msg = "a member account belongs to a grid member"
-        raise ValidationError(msg)
-    exists = conn.scalar(select(m.User.id).where(m.User.username == username))
-    if exists:
+    _check_role(conn, role, district_id, town_id, member_id)
+    values = {
+        "username": username,
+        "password_hash": hash_password(password),
+        "role": role,
+        "district_id": district_id,
+        "town_id": town_id,
+        "member_id": member_id,
+        "active": True,
+    }
+    new_id = q.insert_user(conn, values)
+    if not new_id:
         msg = f"user {username!r} exists"
         raise ConflictError(msg)
-    new_id = conn.scalar(
-        insert(m.User)
-        .values(
-            username=username,
-            password_hash=hash_password(password),
-            role=role,
-            district_id=district_id,
-            town_id=town_id,
-            member_id=member_id,
-            active=True,
-        )
-        .returning(m.User.id)
-    )
-    return UserInfo(int(new_id or 0), username, role, district_id, town_id, member_id)
+    return UserInfo(new_id, username, role, district_id, town_id, member_id)
+
+
+def get_user(conn: Connection, username: str) -> UserInfo:
+    """A user by name."""
+    row = q.user_row(conn, username)
+    if row is None:
+        msg = f"user {username!r} not found"
+        raise NotFoundError(msg)
+    return _info(row)
+
+
+def list_users(conn: Connection) -> list[UserInfo]:
+    """Every user, by name."""
+    return [_info(r) for r in q.user_rows(conn)]
+
+
+def change_user(
+    conn: Connection,
+    username: str,
+    *,
+    role: str | None = None,
+    district_id: int | None = None,
+    town_id: int | None = None,
+    member_id: int | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> UserInfo:
+    """Change a user's role and scope, activity or password; their old tokens stop working.
+
+    A new ``role`` replaces the whole scope (``district_id``, ``town_id``, ``member_id``).
+    """
+    user = get_user(conn, username)
+    values: dict[str, Any] = {}
+    if role is not None:
+        _check_role(conn, role, district_id, town_id, member_id)
+        values |= {
+            "role": role,
+            "district_id": district_id,
+            "town_id": town_id,
+            "member_id": member_id,
+        }
+    if active is not None:
+        values["active"] = active
+    if password is not None:
+        values |= {"password_hash": hash_password(password), "default_password": False}
+    q.update_user(conn, user.username, values)
+    return get_user(conn, username)
+
+
+def delete_user(conn: Connection, username: str) -> None:
+    """Remove a user (their tokens stop working: the name no longer resolves)."""
+    if not q.delete_user(conn, username):
+        msg = f"user {username!r} not found"
+        raise NotFoundError(msg)
 
 
 def ensure_admin(conn: Connection, username: str, password: str) -> None:
     """Create the initial admin if no user of that name exists (idempotent).
 
-    The password comes from the settings, which refuse well-known ones outside development.
+    A development default password (``admin``) is flagged on the account, so that
+    production can refuse to start while it is still in use.
     """
-    if conn.scalar(select(m.User.id).where(m.User.username == username)) is not None:
+    if q.user_row(conn, username) is not None:
         return
-    stmt = insert(m.User).values(
-        username=username, password_hash=_hasher.hash(password), role="admin", active=True
+    default = password.lower() in DEVELOPMENT_PASSWORDS
+    pw_hash = _hasher.hash(password) if default else hash_password(password)
+    q.insert_user(
+        conn,
+        {
+            "username": username,
+            "password_hash": pw_hash,
+            "role": "admin",
+            "active": True,
+            "default_password": default,
+        },
     )
-    conn.execute(stmt.on_conflict_do_nothing(index_elements=["username"]))
 
 
-def get_user(conn: Connection, username: str) -> UserInfo:
-    """A user by name."""
-    row = conn.execute(select(m.User.__table__).where(m.User.username == username)).first()
-    if row is None:
-        msg = f"user {username!r} not found"
-        raise NotFoundError(msg)
-    return UserInfo(row.id, row.username, row.role, row.district_id, row.town_id, row.member_id)
+def development_password_accounts(conn: Connection) -> list[str]:
+    """Active accounts whose password is still a development default (flags are re-checked)."""
+    found = []
+    for row in q.default_password_users(conn):
+        if any(_verify(row.password_hash, pw) for pw in sorted(DEVELOPMENT_PASSWORDS)):
+            found.append(row.username)
+        else:
+            q.clear_default_flag(conn, row.username)
+    return found
 
 
 def user_dict(user: UserInfo) -> dict[str, Any]:
@@ -123,4 +231,5 @@ def user_dict(user: UserInfo) -> dict[str, Any]:
         "district_id": user.district_id,
         "town_id": user.town_id,
         "member_id": user.member_id,
+        "active": user.active,
     }

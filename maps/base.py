@@ -105,6 +105,7 @@ def base_map(
     root.header.add_child(
         folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">')
     )
+    m.add_child(TextHelper())
     return m, coord
 
 
@@ -172,7 +173,7 @@ _BBOX_LAYER = """
                                      fillColor: {{ this.colour|tojson }}, className: "yizhan-bbox-feature"});
     },
     style: function () { return {color: {{ this.colour|tojson }}, weight: 1, fillOpacity: 0.1}; },
-    onEachFeature: function (f, l) { if (f.properties && f.properties.name) { l.bindTooltip(String(f.properties.name)); } }
+    onEachFeature: function (f, l) { if (f.properties && f.properties.name) { l.bindTooltip(yizhanText(f.properties.name)); } }
   }).addTo(map);
   function load() {
     if (map.getZoom() < {{ this.min_zoom }}) { layer.clearLayers(); return; }
@@ -201,6 +202,44 @@ class BboxLayer(MacroElement):
         super().__init__()
         self._name = "BboxLayer"
         self.url, self.colour, self.limit, self.min_zoom = url, colour, limit, min_zoom
+
+
+class TextTooltip(MacroElement):
+    """A tooltip showing ``text`` as text, never as HTML or script.
+
+    folium's own tooltip puts its text into a JavaScript template literal, where a backtick or
+    ``${...}`` in a station's name would run as code; here the text travels as a JSON string
+    (``<``, ``>``, ``&``, ``'`` and line separators escaped) into a text node.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindTooltip(yizhanText({{ this.text|tojson }}), "
+        "{sticky: true});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "TextTooltip"
+        self.text = text
+
+
+_TEXT_HELPER = """
+{% macro header(this, kwargs) %}
+<script>function yizhanText(s) { var d = document.createElement("div"); d.textContent = String(s); return d; }</script>
+{% endmacro %}
+"""
+
+
+class TextHelper(MacroElement):
+    """The one page-level helper :class:`TextTooltip` and :class:`BboxLayer` use."""
+
+    _template = Template(_TEXT_HELPER)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "TextHelper"
 
 
 class HtmlPopup(MacroElement):

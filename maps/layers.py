@@ -15,7 +15,15 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.coords import CoordSystem
-from maps.base import HtmlPopup, Lang, LocalMarkerCluster, add_legend, point, shift
+from maps.base import (
+    HtmlPopup,
+    Lang,
+    LocalMarkerCluster,
+    TextTooltip,
+    add_legend,
+    point,
+    shift,
+)
 
 KIND_COLOURS = {
     "outdoor_worker_station": "#e4572e",
@@ -76,8 +84,18 @@ GAP_COLOURS = ("#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
 
 
 def _geojson(gdf: gpd.GeoDataFrame, coord: CoordSystem) -> dict[str, Any]:
+    """Features in ``coord`` with every text property HTML-escaped.
+
+    folium's ``GeoJsonTooltip`` writes property values into the page as HTML; escaping them
+    here keeps a name like ``<img onerror=...>`` a name.
+    """
     shifted = gdf.copy()
     shifted.geometry = [shift(g, coord) for g in gdf.geometry]
+    for col in shifted.columns:
+        if col != shifted.geometry.name and (
+            shifted[col].dtype == object or pd.api.types.is_string_dtype(shifted[col].dtype)
+        ):
+            shifted[col] = [html.escape(v) if isinstance(v, str) else v for v in shifted[col]]
     data: dict[str, Any] = shifted.__geo_interface__
     return data
 
@@ -132,7 +150,7 @@ def add_stations(
             state = f"<br><b style='color:{colour}'>{t['open' if is_open else 'closed']}</b>"
         amen = ", ".join(s.get("amenities") or [])
         popup = (
-            f"<b>{html.escape(s['name'])}</b><br>{t.get(s['kind'], s['kind'])}{state}"
+            f"<b>{html.escape(s['name'])}</b><br>{html.escape(t.get(s['kind'], s['kind']))}{state}"
             f"<br>{t['hours']}: {html.escape(s.get('opening_hours') or '')}"
             f"<br>{t['amenities']}: {html.escape(amen)}"
             + ("<br><i>synthetic 示例</i>" if s.get("synthetic") else "")
@@ -145,9 +163,9 @@ def add_stations(
             fill=True,
             fill_opacity=0.9,
             fill_color=KIND_COLOURS.get(s["kind"], "#555"),
-            tooltip=html.escape(s["name"]),
             class_name="yizhan-station",
         )
+        marker.add_child(TextTooltip(s["name"]))
         marker.add_child(HtmlPopup(popup))
         marker.add_to(cluster)
     cluster.add_to(m)
@@ -164,14 +182,10 @@ def add_route(
 ) -> folium.Map:
     """A route line (WGS-84 lon/lat coordinates) with start and end marks."""
     pts = [point(x, y, coord) for x, y in coords]
-    folium.PolyLine(
-        pts,
-        color="#0b63ce",
-        weight=5,
-        opacity=0.85,
-        tooltip=label or LABELS[lang]["route"],
-        class_name="yizhan-route",
+    line = folium.PolyLine(
+        pts, color="#0b63ce", weight=5, opacity=0.85, class_name="yizhan-route"
     ).add_to(m)
+    line.add_child(TextTooltip(label or LABELS[lang]["route"]))
     folium.CircleMarker(pts[0], radius=6, color="#0b63ce", fill=True, fill_color="#fff").add_to(m)
     return m
 
@@ -237,16 +251,16 @@ def add_sites(
     """Proposed new sites, numbered by rank."""
     group = folium.FeatureGroup(name=LABELS[lang]["sites"])
     for s in sites:
-        folium.Marker(
+        marker = folium.Marker(
             point(s["lon"], s["lat"], coord),
-            tooltip=f"#{s['rank']}",
             icon=folium.DivIcon(
                 html=f"<div class='yizhan-site' style='background:#6a1b9a;"
                 f"color:#fff;border-radius:50%;width:22px;height:22px;"
                 f"text-align:center;font:bold 12px/22px sans-serif'>"
-                f"{s['rank']}</div>"
+                f"{int(s['rank'])}</div>"
             ),
         ).add_to(group)
+        marker.add_child(TextTooltip(f"#{int(s['rank'])}"))
     group.add_to(m)
     return m
 

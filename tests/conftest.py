@@ -72,7 +72,12 @@ def city_network_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def settings(city_network_file: Path) -> Settings:
     """Settings of the test session: its own database, a network over central Jiangmen."""
-    return Settings(database_name=TEST_DB, network_file=city_network_file, rate_limit_per_minute=0)
+    return Settings(
+        database_name=TEST_DB,
+        network_file=city_network_file,
+        rate_limit_per_minute=0,
+        intake_per_hour=0,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,15 @@ from geo.cases import store
 from geo.cases.lifecycle import CASE_STATUSES_LIST
 from geo.cases.service import assign_batch, member_times, road_travel_times
 from geo.coords import to_wgs84
-from geo.errors import NotReadyError, PermissionDeniedError
-from geo.users import create_user, user_dict
+from geo.errors import AuthenticationError, ConflictError, NotReadyError, PermissionDeniedError
+from geo.users import (
+    authenticate,
+    change_user,
+    create_user,
+    delete_user,
+    list_users,
+    user_dict,
+)
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 CaseReaders = Annotated[Principal, Depends(require_roles("admin", "manager", "member"))]
@@ -239,6 +246,75 @@ def change(conn: WriteConn, case_id: CaseId, body: Transition, who: CaseReaders)
         scope=scope_of(who),
     )
     return staff_view(case)
+
+
+class UserChange(BaseModel):
+    """A change to an account: a new role (with its scope), activity, or a password reset.
+
+    Any change ends the user's current sessions (their tokens stop working).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["admin", "manager", "member", "planner"] | None = None
+    district_id: int | None = None
+    town_id: int | None = None
+    member_id: int | None = None
+    active: bool | None = None
+    password: str | None = Field(None, min_length=8, max_length=200)
+
+
+class PasswordChange(BaseModel):
+    """A user's own password change."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
+
+
+UserName = Annotated[str, Path(min_length=1, max_length=80)]
+
+
+@router.get("/users", summary="Accounts (admin)")
+def users(conn: ReadConn, _: Admin) -> dict[str, Any]:
+    """Every account with its role, scope and whether it is active."""
+    return {"users": [user_dict(u) for u in list_users(conn)]}
+
+
+@router.patch("/users/{username}", summary="Change, deactivate or reset an account (admin)")
+def change_account(
+    conn: WriteConn, username: UserName, body: UserChange, _: Admin
+) -> dict[str, Any]:
+    """Role and scope, ``active`` or a new password; the user's old tokens stop working."""
+    user = change_user(
+        conn,
+        username,
+        role=body.role,
+        district_id=body.district_id,
+        town_id=body.town_id,
+        member_id=body.member_id,
+        active=body.active,
+        password=body.password,
+    )
+    return user_dict(user)
+
+
+@router.delete("/users/{username}", status_code=204, summary="Delete an account (admin)")
+def remove_account(conn: WriteConn, username: UserName, who: Admin) -> Response:
+    """Remove an account (its tokens stop working); you cannot remove yourself."""
+    if username == who.username:
+        msg = "you cannot delete your own account"
+        raise ConflictError(msg)
+    delete_user(conn, username)
+    return Response(status_code=204)
+
+
+@router.post("/users/me/password", summary="Change your own password")
+def change_own_password(conn: WriteConn, body: PasswordChange, who: Anyone) -> dict[str, Any]:
+    """Your other sessions end; log in again with the new password."""
+    if authenticate(conn, who.username, body.current_password) is None:
+        msg = "the current password is wrong"
+        raise AuthenticationError(msg)
+    return user_dict(change_user(conn, who.username, password=body.new_password))
 
 
 @router.post("/users", status_code=201, summary="Create an account (admin)")

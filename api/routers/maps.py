@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordBearer
 
-from api.auth import current_principal
+from api.auth import principal_of
 from api.deps import AppSettings, ReadConn, Routing
+from api.pages import with_nonce
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes
+from geo.access import Area
 from geo.cases.store import public_stats
 from geo.coverage.analysis import coverage_gaps
 from geo.coverage.layers import read_towns
@@ -43,11 +45,8 @@ Center = Annotated[str | None, Query(description="lat,lon")]
 
 
 def _page(m: folium.Map, settings: Any) -> HTMLResponse:
-    html = m.get_root().render()
-    headers = {
-        "Content-Security-Policy": f"frame-ancestors {settings.frame_ancestors}",
-        "Cache-Control": "no-store",
-    }
+    html, csp = with_nonce(m.get_root().render(), settings.frame_ancestors)
+    headers = {"Content-Security-Policy": csp, "Cache-Control": "no-store"}
     return HTMLResponse(html, headers=headers)
 
 
@@ -77,14 +76,15 @@ def _active_stations(conn: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _viewer_may_see_members(request: Request, token: str | None) -> bool:
+def _viewer_area(request: Request, token: str | None) -> Area | None:
+    """Where the viewer manages (admins: everywhere), or None for anyone else."""
     if not token:
-        return False
+        return None
     try:
-        who = current_principal(token, request.app.state.settings)
+        who = principal_of(request, token)
     except YizhanError:
-        return False
-    return who.role in ("admin", "manager")
+        return None
+    return who.area if who.role in ("admin", "manager") else None
 
 
 @router.get("/stations", summary="Stations map (clustered, open now)")
@@ -251,11 +251,12 @@ def grids_map(
     tiles: Tiles = "none",
     lang: Lang = "zh",
 ) -> HTMLResponse:
-    """Grids with their codes and towns; names of members only with an admin/manager token."""
+    """Grids with codes and towns; member names for an admin, or a manager in their area."""
     m, coord = _start(settings, center, zoom, tiles, lang, 11)
-    show = _viewer_may_see_members(request, token)
+    area = _viewer_area(request, token)
+    show = area is not None
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
-    grids = read_grids(conn, with_members=show)
+    grids = read_grids(conn, members_in=area)
     if len(grids) > settings.inline_feature_limit:
         m.add_child(
             BboxLayer(

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import ReadConn
+from api.deps import ReadConn, public_base
 from api.params import parse_bbox
 from geo import ogc
 
@@ -25,7 +25,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return public_base(request)
 
 
 def _collection_doc(request: Request, conn: Any, c: ogc.Collection) -> dict[str, Any]:

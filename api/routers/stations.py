@@ -123,11 +123,15 @@ def read(conn: ReadConn, station_id: StationId, coord: CoordQuery = "wgs84") -> 
 
 @router.post("", status_code=201, summary="Add a station (staff)")
 def create(
-    request: Request, conn: WriteConn, body: StationCreate, _: Staff, settings: AppSettings
+    request: Request, conn: WriteConn, body: StationCreate, who: Staff, settings: AppSettings
 ) -> dict[str, Any]:
-    """Create a station; it counts in routing answers at once."""
+    """Create a station; it counts in routing answers at once. Managers: in their area."""
     row = create_station(
-        conn, _input(body), kinds=settings.station_kinds, amenities=settings.amenities
+        conn,
+        _input(body),
+        kinds=settings.station_kinds,
+        amenities=settings.amenities,
+        area=who.area,
     )
     conn.commit()
     _sync_routing(request, row)
@@ -140,7 +144,7 @@ def patch(
     conn: WriteConn,
     station_id: StationId,
     body: StationUpdate,
-    _: Staff,
+    who: Staff,
     settings: AppSettings,
     if_match: Annotated[str | None, Header(description="the version you read")] = None,
 ) -> dict[str, Any]:
@@ -155,6 +159,7 @@ def patch(
         expected_version=version,
         kinds=settings.station_kinds,
         amenities=settings.amenities,
+        area=who.area,
     )
     conn.commit()
     _sync_routing(request, row)
@@ -163,7 +168,7 @@ def patch(
 
 @router.post("/{station_id}/close", summary="Close a station (staff)")
 def close(
-    request: Request, conn: WriteConn, station_id: StationId, _: Staff, settings: AppSettings
+    request: Request, conn: WriteConn, station_id: StationId, who: Staff, settings: AppSettings
 ) -> dict[str, Any]:
     """Mark a station closed; it is no longer offered to riders."""
     row = update_station(
@@ -173,6 +178,7 @@ def close(
         expected_version=None,
         kinds=settings.station_kinds,
         amenities=settings.amenities,
+        area=who.area,
     )
     conn.commit()
     _sync_routing(request, row)

@@ -4,7 +4,9 @@
 
     submitted -> assigned -> accepted -> in_progress -> resolved -> closed
         with escalated (from assigned/accepted/in_progress, or automatically past a
-        deadline), reopened (from resolved/closed) and cancelled (before resolution).
+        deadline), reopened (from resolved/closed), cancelled (before resolution) and
+        rejected (a manager's verdict that a report is spam or a duplicate: final, and it
+        frees the member's capacity).
 
 Deadlines follow the union's one-month rectification rule: resolution within 30 days by
 default; first contact within a number of hours that depends on the category (urgent ones —
@@ -19,15 +21,16 @@ from datetime import datetime, timedelta
 from geo.errors import ConflictError
 
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
-    "submitted": ("assigned", "escalated", "cancelled"),
-    "assigned": ("assigned", "accepted", "escalated", "cancelled"),
-    "accepted": ("in_progress", "escalated", "cancelled"),
-    "in_progress": ("resolved", "escalated", "cancelled"),
-    "escalated": ("assigned", "in_progress", "resolved", "cancelled"),
+    "submitted": ("assigned", "escalated", "cancelled", "rejected"),
+    "assigned": ("assigned", "accepted", "escalated", "cancelled", "rejected"),
+    "accepted": ("in_progress", "escalated", "cancelled", "rejected"),
+    "in_progress": ("resolved", "escalated", "cancelled", "rejected"),
+    "escalated": ("assigned", "in_progress", "resolved", "cancelled", "rejected"),
     "resolved": ("closed", "reopened"),
     "closed": ("reopened",),
-    "reopened": ("assigned", "in_progress", "escalated"),
+    "reopened": ("assigned", "in_progress", "escalated", "rejected"),
     "cancelled": (),
+    "rejected": (),
 }
 CASE_STATUSES_LIST = tuple(TRANSITIONS)
 OPEN_STATUSES = ("submitted", "assigned", "accepted", "in_progress", "escalated", "reopened")

@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from geo.access import Area, require_area
 from geo.cases.assign import Choice, Placement, TravelTimes, choose_member, place_case, team
 from geo.cases.lifecycle import OPEN_STATUSES, check_transition, deadlines
 from geo.db import models as m
+from geo.db.areas import member_area
 from geo.errors import ConflictError, NotFoundError, ValidationError
 from geo.validation import translate_db_error, validate_lon_lat
 
@@ -343,11 +345,17 @@ def transition(
         if member_id is None:
             msg = "assigning a case needs member_id"
             raise ValidationError(msg)
-        exists = conn.scalar(select(m.GridMember.id).where(m.GridMember.id == member_id))
-        if not exists:
+        place = member_area(conn, member_id)
+        if place is None:
             msg = f"grid member {member_id} not found"
             raise NotFoundError(msg)
+        if scope is not None:
+            area = Area(scope.district_id, scope.town_id, everything=scope.everything)
+            require_area(area, place, f"grid member {member_id}")
         values |= {"member_id": member_id, "queue": "grid"}
+    if target == "rejected" and not (reason or "").strip():
+        msg = "rejecting a report needs a reason (spam, or the reference it duplicates)"
+        raise ValidationError(msg)
     if target == "accepted" and case["first_contact_at"] is None:
         values["first_contact_at"] = when
     if target == "resolved":
@@ -421,36 +429,34 @@ def due_soon_before(now: datetime | None, hours: float) -> datetime:
 
 
 def public_stats(conn: Connection, *, min_count: int = 5) -> list[dict[str, Any]]:
-    """Case counts per grid for the public: no locations, no people, small counts suppressed."""
+    """Case counts per grid for the public: no locations, no people, no small counts.
+
+    A grid with fewer than ``min_count`` cases is not listed at all (listing it, even with
+    its count hidden, would tell which grid holds a single case); an open count below
+    ``min_count`` is shown as ``None``.
+    """
     rows = conn.execute(
         text("""
         SELECT g.code AS grid, t.name AS town, d.name AS district,
                count(c.id) AS cases,
-               count(c.id) FILTER (WHERE c.status IN
-                   ('submitted','assigned','accepted','in_progress','escalated','reopened'))
-                 AS open_cases
+               count(c.id) FILTER (WHERE c.status = ANY(:open)) AS open_cases
         FROM grids g JOIN towns t ON t.id = g.town_id JOIN districts d ON d.id = t.district_id
-        LEFT JOIN cases c ON c.grid_id = g.id
-        GROUP BY g.code, t.name, d.name HAVING count(c.id) > 0 ORDER BY g.code
-    """)
+        JOIN cases c ON c.grid_id = g.id
+        GROUP BY g.code, t.name, d.name HAVING count(c.id) >= :min ORDER BY g.code
+    """),
+        {"open": list(OPEN_STATUSES), "min": min_count},
     )
-    out = []
-    for r in rows:
-
-        def shown(n: int) -> int | None:
-            return int(n) if n == 0 or n >= min_count else None
-
-        out.append(
-            {
-                "grid": r.grid,
-                "town": r.town,
-                "district": r.district,
-                "cases": shown(r.cases),
-                "open_cases": shown(r.open_cases),
-                "suppressed": r.cases < min_count or 0 < r.open_cases < min_count,
-            }
-        )
-    return out
+    return [
+        {
+            "grid": r.grid,
+            "town": r.town,
+            "district": r.district,
+            "cases": int(r.cases),
+            "open_cases": None if 0 < r.open_cases < min_count else int(r.open_cases),
+            "suppressed": 0 < r.open_cases < min_count,
+        }
+        for r in rows
+    ]
 
 
 __all__ = ["IntegrityError", "submit_case"]

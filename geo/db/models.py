@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -229,7 +230,7 @@ CASE_POINT = ("cases", "geom")
 USER_ROLES = ("admin", "manager", "member", "planner")
 CASE_STATUSES = (
     "submitted", "assigned", "accepted", "in_progress", "resolved", "closed",
-    "escalated", "reopened", "cancelled",
+    "escalated", "reopened", "cancelled", "rejected",
 )  # fmt: skip
 
 
@@ -249,6 +250,12 @@ class User(Base):
     town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("grid_members.id"))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    token_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=1, server_default=text("1")
+    )
+    default_password: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
