@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -182,9 +182,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         methods=("POST",),
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, production=settings.production)
     app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
+    app.add_middleware(SecurityHeaders, production=settings.production)
     app.add_middleware(AccessLog, decimals=settings.log_coordinate_decimals)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, str]:

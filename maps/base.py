@@ -7,6 +7,8 @@ to GCJ-02 when the base map is AutoNavi's (whose tiles are in GCJ-02), so they l
 
 from __future__ import annotations
 
+import html
+import json
 from typing import Any, Literal, cast
 
 import folium
@@ -204,17 +206,38 @@ class BboxLayer(MacroElement):
         self.url, self.colour, self.limit, self.min_zoom = url, colour, limit, min_zoom
 
 
+_JS_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "{": "\\u007b", "}": "\\u007d"}
+)
+
+
+def js_string(text: str) -> str:
+    """``text`` as a JavaScript string literal safe inside a page's ``<script>``.
+
+    Beyond JSON's own escaping (quotes, backslashes, line separators as unicode escapes):
+    ``<``, ``>``, ``&`` and ``'`` so no text closes the script or opens a tag, and ``{`` and
+    ``}`` because branca renders every macro's output once more as a Jinja template — a name
+    holding ``{{ ... }}`` would otherwise be run as template code on the server.
+    """
+    return json.dumps(text, ensure_ascii=True).translate(_JS_ESCAPES)
+
+
+def inert_html_text(text: str) -> str:
+    """``text`` escaped for HTML, with braces as entities (see :func:`js_string`)."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
 class TextTooltip(MacroElement):
     """A tooltip showing ``text`` as text, never as HTML or script.
 
     folium's own tooltip puts its text into a JavaScript template literal, where a backtick or
-    ``${...}`` in a station's name would run as code; here the text travels as a JSON string
-    (``<``, ``>``, ``&``, ``'`` and line separators escaped) into a text node.
+    ``${...}`` in a station's name would run as code; here the text travels as a safe string
+    literal (:func:`js_string`) into a text node.
     """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindTooltip(yizhanText({{ this.text|tojson }}), "
+        "{{ this._parent.get_name() }}.bindTooltip(yizhanText({{ this.text_js }}), "
         "{sticky: true});"
         "{% endmacro %}"
     )
@@ -222,7 +245,7 @@ class TextTooltip(MacroElement):
     def __init__(self, text: str) -> None:
         super().__init__()
         self._name = "TextTooltip"
-        self.text = text
+        self.text_js = js_string(text)
 
 
 _TEXT_HELPER = """
@@ -243,15 +266,18 @@ class TextHelper(MacroElement):
 
 
 class HtmlPopup(MacroElement):
-    """A popup bound with Leaflet's own ``bindPopup`` (folium's Popup needs jQuery)."""
+    """A popup bound with Leaflet's own ``bindPopup`` (folium's Popup needs jQuery).
+
+    ``html`` is markup the caller built with every text escaped (:func:`inert_html_text`).
+    """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: {{ this.width }}});"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.html_js }}, {maxWidth: {{ this.width }}});"
         "{% endmacro %}"
     )
 
     def __init__(self, html: str, *, width: int = 260) -> None:
         super().__init__()
         self._name = "HtmlPopup"
-        self.html, self.width = html, width
+        self.html_js, self.width = js_string(html), width

@@ -6,13 +6,13 @@ overlay coordinate system from :func:`maps.base.base_map`, and returns ``m``.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
+from folium.map import Layer
 
 from geo.coords import CoordSystem
 from maps.base import (
@@ -21,6 +21,7 @@ from maps.base import (
     LocalMarkerCluster,
     TextTooltip,
     add_legend,
+    inert_html_text,
     point,
     shift,
 )
@@ -84,10 +85,11 @@ GAP_COLOURS = ("#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
 
 
 def _geojson(gdf: gpd.GeoDataFrame, coord: CoordSystem) -> dict[str, Any]:
-    """Features in ``coord`` with every text property HTML-escaped.
+    """Features in ``coord`` with every text property made inert.
 
-    folium's ``GeoJsonTooltip`` writes property values into the page as HTML; escaping them
-    here keeps a name like ``<img onerror=...>`` a name.
+    folium's ``GeoJsonTooltip`` writes property values into the page as HTML, and the data
+    itself passes through a Jinja template once more: :func:`maps.base.inert_html_text` keeps
+    a name like ``<img onerror=...>`` or ``{{ ... }}`` a name.
     """
     shifted = gdf.copy()
     shifted.geometry = [shift(g, coord) for g in gdf.geometry]
@@ -95,7 +97,7 @@ def _geojson(gdf: gpd.GeoDataFrame, coord: CoordSystem) -> dict[str, Any]:
         if col != shifted.geometry.name and (
             shifted[col].dtype == object or pd.api.types.is_string_dtype(shifted[col].dtype)
         ):
-            shifted[col] = [html.escape(v) if isinstance(v, str) else v for v in shifted[col]]
+            shifted[col] = [inert_html_text(v) if isinstance(v, str) else v for v in shifted[col]]
     data: dict[str, Any] = shifted.__geo_interface__
     return data
 
@@ -138,10 +140,19 @@ def add_stations(
     coord: CoordSystem,
     lang: Lang,
     open_now: dict[int, bool] | None = None,
+    cluster: bool = True,
 ) -> folium.Map:
-    """Clustered station markers coloured by kind, with amenities, hours and open-now popups."""
+    """Station markers coloured by kind, with amenities, hours and open-now popups.
+
+    ``cluster`` groups nearby markers (the whole network); a short list — a rider's nearest
+    stations — is drawn marker by marker.
+    """
     t = LABELS[lang]
-    cluster = LocalMarkerCluster(name=t["stations"], options={"maxClusterRadius": 40})
+    group: Layer = (
+        LocalMarkerCluster(name=t["stations"], options={"maxClusterRadius": 40})
+        if cluster
+        else folium.FeatureGroup(name=t["stations"])
+    )
     for s in stations:
         state = ""
         if open_now is not None:
@@ -150,9 +161,9 @@ def add_stations(
             state = f"<br><b style='color:{colour}'>{t['open' if is_open else 'closed']}</b>"
         amen = ", ".join(s.get("amenities") or [])
         popup = (
-            f"<b>{html.escape(s['name'])}</b><br>{html.escape(t.get(s['kind'], s['kind']))}{state}"
-            f"<br>{t['hours']}: {html.escape(s.get('opening_hours') or '')}"
-            f"<br>{t['amenities']}: {html.escape(amen)}"
+            f"<b>{inert_html_text(s['name'])}</b><br>{inert_html_text(t.get(s['kind'], s['kind']))}"
+            f"{state}<br>{t['hours']}: {inert_html_text(s.get('opening_hours') or '')}"
+            f"<br>{t['amenities']}: {inert_html_text(amen)}"
             + ("<br><i>synthetic 示例</i>" if s.get("synthetic") else "")
         )
         marker = folium.CircleMarker(
@@ -167,8 +178,8 @@ def add_stations(
         )
         marker.add_child(TextTooltip(s["name"]))
         marker.add_child(HtmlPopup(popup))
-        marker.add_to(cluster)
-    cluster.add_to(m)
+        marker.add_to(group)
+    group.add_to(m)
     return add_legend(m, t["stations"], [(c, t[k]) for k, c in KIND_COLOURS.items()], lang=lang)
 
 

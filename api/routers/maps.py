@@ -166,7 +166,9 @@ def route_map(
         }
         for h in res.hits
     ]
-    add_stations(m, rows, coord=mcoord, lang=lang, open_now={r["id"]: True for r in rows})
+    add_stations(
+        m, rows, coord=mcoord, lang=lang, open_now={r["id"]: True for r in rows}, cluster=False
+    )
     return _page(add_layer_control(m), settings)
 
 

@@ -72,9 +72,7 @@ def test_login_attempts_back_off_per_client_without_locking_the_account(
     attacker = TestClient(client.app, client=("198.51.100.66", 4000))
     owner = TestClient(client.app, client=("203.0.113.5", 4000))
     codes = [
-        attacker.post(
-            "/v1/auth/token", data={"username": "admin", "password": f"x{i}"}
-        ).status_code
+        attacker.post("/v1/auth/token", data={"username": "admin", "password": f"x{i}"}).status_code
         for i in range(6)
     ]
     assert codes == [401] * 5 + [429]
@@ -82,9 +80,10 @@ def test_login_attempts_back_off_per_client_without_locking_the_account(
     assert waiting.status_code == 429  # the guessing client waits, even with the right one
     assert int(waiting.headers["retry-after"]) >= 1
     # five anonymous guesses do not lock the owner out: no attacker controls the account
-    assert owner.post(
-        "/v1/auth/token", data={"username": "admin", "password": "admin"}
-    ).status_code == 200
+    assert (
+        owner.post("/v1/auth/token", data={"username": "admin", "password": "admin"}).status_code
+        == 200
+    )
 
 
 def test_password_spraying_is_limited_per_client(client: TestClient) -> None:
