@@ -175,16 +175,20 @@ class AccessLog:
         try:
             await self.app(scope, receive, wrapped)
         finally:
-            query = coarsen_query(scope.get("query_string", b"").decode("latin-1"), self.decimals)
-            access_logger.info(
-                "%s %s %s%s %d %.1fms",
-                rid,
-                scope.get("method"),
-                scope.get("path"),
-                f"?{query}" if query else "",
-                status,
-                (time.perf_counter() - start) * 1000,
-            )
+            if access_logger.isEnabledFor(logging.INFO):
+                self._log(scope, rid, status, start)
+
+    def _log(self, scope: Scope, rid: str, status: int, start: float) -> None:
+        query = coarsen_query(scope.get("query_string", b"").decode("latin-1"), self.decimals)
+        access_logger.info(
+            "%s %s %s%s %d %.1fms",
+            rid,
+            scope.get("method"),
+            scope.get("path"),
+            f"?{query}" if query else "",
+            status,
+            (time.perf_counter() - start) * 1000,
+        )
 
 
 class BodyLimit:
