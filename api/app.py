@@ -21,7 +21,7 @@ from api import auth
 from api.deps import reject_unknown_query
 from api.errors import add_exception_handlers
 from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
-from api.routers import cases, coverage, health, maps, ogc, open311, routing, stations
+from api.routers import cases, coverage, health, maps, ogc, open311, rider, routing, stations
 from api.state import AppState, GraphHolder
 from geo.cases.store import escalate_overdue
 from geo.db.engine import database_url, make_engine
@@ -29,6 +29,7 @@ from geo.errors import SetupError
 from geo.settings import Settings, get_settings
 from geo.users import development_password_accounts, ensure_admin
 from geo.workspace import active_network_path
+from pages.assets import page_assets
 
 logger = logging.getLogger("yizhan")
 
@@ -136,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(ogc.router, dependencies=strict)
     app.include_router(maps.router)
+    app.include_router(rider.router)
+    app.state.page_assets = page_assets(settings.state_dir / "assets" / "leaflet")
     app.mount(
         "/maps/assets",
         StaticFiles(directory=settings.state_dir / "assets", check_dir=False),
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/v1/isochrones",
         "/v1/coverage",
         "/maps/",
+        "/rider/stations",
         "/v1/cases",
         "/open311/v2/requests",
     )

@@ -15,12 +15,13 @@ import secrets
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
 
 
-def content_security_policy(nonce: str, frame_ancestors: str) -> str:
-    """The policy of a page whose inline scripts carry ``nonce``."""
+def content_security_policy(nonce: str | None, frame_ancestors: str) -> str:
+    """The policy of a page whose inline scripts carry ``nonce`` (None: no inline script)."""
+    scripts = f"script-src 'self' 'nonce-{nonce}'" if nonce else "script-src 'self'"
     return "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
+            scripts,
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: https:",
             "connect-src 'self'",

@@ -150,6 +150,9 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="bigger map layers load by bounding box instead"
     )
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="largest request body")
+    photo_max_bytes: int = Field(
+        default=1_500_000, ge=1024, description="largest station photo accepted"
+    )
     rate_limit_per_minute: float = Field(
         default=600, ge=0, description="public requests a minute per client (0: no limit)"
     )

@@ -41,6 +41,10 @@ _COLUMNS = (
     m.Town.name.label("town_name"),
     ST_X(m.Station.geom).label("lon"),
     ST_Y(m.Station.geom).label("lat"),
+    select(m.StationPhoto.sha256)
+    .where(m.StationPhoto.station_id == m.Station.id)
+    .scalar_subquery()
+    .label("photo"),
 )
 
 
@@ -233,5 +237,11 @@ def to_record(row: dict[str, Any]) -> StationRecord:
         amenities=frozenset(row["amenities"]),
         opening_hours=row["opening_hours"],
         status=row["status"],
-        extra={"synthetic": row["synthetic"], "town_code": row["town_code"]},
+        extra={
+            "synthetic": row["synthetic"],
+            "town_code": row["town_code"],
+            "address": row["address"],
+            "phone": row["phone"],
+            "photo": row["photo"],
+        },
     )

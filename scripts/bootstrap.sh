@@ -21,6 +21,7 @@ command -v npm >/dev/null || pkgs+=(npm)
 if [ "$want_browser" = 1 ]; then
   command -v chromium >/dev/null || pkgs+=(chromium)
   fc-list 2>/dev/null | grep -qi 'wqy\|cjk' || pkgs+=(fonts-wqy-zenhei)
+  fc-list 2>/dev/null | grep -qi "color emoji" || pkgs+=(fonts-noto-color-emoji)
 fi
 if [ "${#pkgs[@]}" -gt 0 ]; then
   cmd="apt-get update && apt-get install -y --no-install-recommends ${pkgs[*]}"

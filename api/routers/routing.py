@@ -39,6 +39,9 @@ async def nearest(
         datetime | None, Query(description="ISO time; default now (Asia/Shanghai)")
     ] = None,
     coord: CoordQuery = "wgs84",
+    include_closed: Annotated[
+        bool, Query(description="also stations outside their opening hours at open_at")
+    ] = False,
 ) -> dict[str, Any]:
     """The ``k`` stations reached fastest that are open at ``open_at`` and match the filters.
 
@@ -47,7 +50,15 @@ async def nearest(
     """
     at = local_time(open_at)
     res = engine.nearest(
-        lon, lat, profile=profile, k=k, kinds=kind, amenities=amenity, at=at, coord=coord
+        lon,
+        lat,
+        profile=profile,
+        k=k,
+        kinds=kind,
+        amenities=amenity,
+        at=at,
+        coord=coord,
+        include_closed=include_closed,
     )
     results = []
     for hit in res.hits:

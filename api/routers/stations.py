@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require_roles
 from api.deps import AppSettings, ReadConn, WriteConn
 from api.geojson import DATA_NOTICE, station_feature
 from api.params import CoordQuery, parse_bbox
 from geo.coords import to_wgs84
+from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
 from geo.stations import (
     StationFilter,
     StationInput,
@@ -183,6 +185,51 @@ def close(
     conn.commit()
     _sync_routing(request, row)
     return station_feature(row, "wgs84")
+
+
+@router.put("/{station_id}/photo", summary="Set a station's photo (staff)")
+async def put_photo(
+    request: Request,
+    station_id: StationId,
+    who: Staff,
+    settings: AppSettings,
+    content_type: Annotated[str, Header(description="image/jpeg, image/png or image/webp")],
+) -> dict[str, Any]:
+    """The request body is the image itself; it is checked by its content and size."""
+    photo = check_photo(await request.body(), content_type, max_bytes=settings.photo_max_bytes)
+    return await run_in_threadpool(_store_photo, request, station_id, photo, who)
+
+
+def _store_photo(request: Request, station_id: int, photo: Photo, who: Principal) -> dict[str, Any]:
+    with request.app.state.yizhan.engine.begin() as conn:
+        get_station(conn, station_id)
+        store_photo(conn, station_id, photo, area=who.area)
+        row = get_station(conn, station_id)
+    _sync_routing(request, row)
+    return station_feature(row, "wgs84")
+
+
+@router.delete("/{station_id}/photo", status_code=204, summary="Remove a station's photo (staff)")
+def delete_photo(request: Request, conn: WriteConn, station_id: StationId, who: Staff) -> Response:
+    """The station shows no photo afterwards."""
+    remove_photo(conn, station_id, area=who.area)
+    row = get_station(conn, station_id)
+    conn.commit()
+    _sync_routing(request, row)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{station_id}/photo",
+    summary="A station's photo",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+)
+def photo(conn: ReadConn, station_id: StationId) -> Response:
+    """The image, cached by browsers for a day (its hash is its ETag)."""
+    found = read_photo(conn, station_id)
+    headers = {"ETag": f'"{found.sha256}"', "Cache-Control": "public, max-age=86400"}
+    return Response(found.data, media_type=found.content_type, headers=headers)
 
 
 __all__ = ["DATA_NOTICE", "router"]

@@ -32,3 +32,19 @@ def station_area(conn: Connection, station_id: int) -> tuple[int | None, int | N
     """``(town_id, district_id)`` of a station (``(None, None)`` if unknown)."""
     town = conn.scalar(select(m.Station.town_id).where(m.Station.id == station_id))
     return town_district(conn, town)
+
+
+def town_seats(conn: Connection) -> list[dict[str, object]]:
+    """Every town's code, name, district name and seat (WGS-84), by district and name."""
+    stmt = (
+        select(
+            m.Town.code,
+            m.Town.name,
+            m.District.name.label("district"),
+            func.ST_X(m.Town.seat).label("lon"),
+            func.ST_Y(m.Town.seat).label("lat"),
+        )
+        .join(m.District, m.District.id == m.Town.district_id)
+        .order_by(m.District.adcode, m.Town.code)
+    )
+    return [dict(r._mapping) for r in conn.execute(stmt)]

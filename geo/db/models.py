@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -158,6 +159,34 @@ class Station(Timestamped, Base):
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+class StationPhoto(Base):
+    """A station's photo (one per station), shown to riders."""
+
+    __tablename__ = "station_photos"
+    __table_args__ = (
+        CheckConstraint(
+            "content_type IN (" + ", ".join(f"'{t}'" for t in PHOTO_TYPES) + ")",
+            name="content_type",
+        ),
+    )
+
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE", name="fk_station_photos_station"),
+        primary_key=True,
+    )
+    content_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    width: Mapped[int] = mapped_column(Integer, nullable=False)
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 class Grid(Base):

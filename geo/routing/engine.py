@@ -43,7 +43,7 @@ import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from shapely.ops import substring
+from shapely.ops import nearest_points, substring
 
 from geo.coords import CoordSystem, from_wgs84, to_wgs84
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError
@@ -256,6 +256,21 @@ class RoutingEngine:
             raise ValidationError(msg)
         return self.graph.for_profile(self.profiles[profile])
 
+    def in_region(self, lon: float, lat: float) -> bool:
+        """Whether a WGS-84 point lies in the service region (always, when none is set)."""
+        return self.region is None or self._in_region(lon, lat)
+
+    def closest_in_region(self, lon: float, lat: float) -> tuple[float, float]:
+        """The point of the service region nearest to a WGS-84 point (itself when inside).
+
+        The point is pulled a few metres inside, so that it counts as in the region.
+        """
+        if self.in_region(lon, lat):
+            return lon, lat
+        near = nearest_points(self.region, shapely.Point(lon, lat))[0]
+        inner = nearest_points(self.region.buffer(-0.0002), near)[0]
+        return float(inner.x), float(inner.y)
+
     def locate(
         self, lon: float, lat: float, profile: str, coord: CoordSystem = "wgs84"
     ) -> tuple[Snap, Origin]:
@@ -396,8 +411,13 @@ class RoutingEngine:
         kinds: Sequence[str] = (),
         amenities: Sequence[str] = (),
         at: datetime | None = None,
+        include_closed: bool = False,
     ) -> np.ndarray:
-        """Mask of stations that are active, of the kinds, with the amenities, open at ``at``."""
+        """Mask of stations that are active, of the kinds, with the amenities, open at ``at``.
+
+        With ``include_closed``, stations outside their opening hours count too (a rider
+        may want to see the nearest ones and when they open).
+        """
         recs = [self._stations[i] for i in ids]
         mask = np.array([r.status == "active" for r in recs], dtype=bool)
         if kinds:
@@ -405,7 +425,7 @@ class RoutingEngine:
         if amenities:
             need = set(amenities)
             mask &= np.array([need <= r.amenities for r in recs], dtype=bool)
-        if len(recs):
+        if len(recs) and not include_closed:
             mask &= open_mask([r.opening_hours for r in recs], at)
         return mask
 
@@ -420,15 +440,22 @@ class RoutingEngine:
         amenities: Sequence[str] = (),
         at: datetime | None = None,
         coord: CoordSystem = "wgs84",
+        include_closed: bool = False,
     ) -> NearestResult:
-        """The ``k`` fastest-reached eligible stations from a point, each with its route."""
+        """The ``k`` fastest-reached eligible stations from a point, each with its route.
+
+        Stations outside their opening hours at ``at`` are left out unless ``include_closed``.
+        """
         if k < 1:
             msg = "k must be at least 1"
             raise ValidationError(msg)
         snap, origin = self.locate(lon, lat, profile, coord)
         fld = self._fields[profile]
         ids, times, entry = self.travel_times(snap, profile)
-        times = np.where(self.eligible(ids, kinds=kinds, amenities=amenities, at=at), times, np.inf)
+        ok = self.eligible(
+            ids, kinds=kinds, amenities=amenities, at=at, include_closed=include_closed
+        )
+        times = np.where(ok, times, np.inf)
         order = np.lexsort((np.asarray(ids), times))[:k]
         pg = self.graph.for_profile(self.profiles[profile])
         hits = []

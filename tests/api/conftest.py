@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,3 +92,17 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
+
+
+def wait_until(page: Any, expression: str, timeout_s: float = 15.0) -> None:
+    """Poll ``expression`` in the page until it is true.
+
+    (``page.wait_for_function`` compiles its predicate with ``eval``, which the pages'
+    Content-Security-Policy forbids — as it should.)
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(50)

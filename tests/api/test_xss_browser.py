@@ -15,6 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.api.conftest import wait_until
+
 pytestmark = pytest.mark.browser
 
 PAYLOADS = [
@@ -171,3 +173,33 @@ def test_map_pages_forbid_inline_handlers_and_foreign_scripts(live_url, hostile)
     assert r.text.count("<script") == r.text.count(f'<script nonce="{nonce}"')
     again = httpx.get(f"{live_url}/maps/stations").headers["content-security-policy"]
     assert again != csp  # a fresh nonce for every answer
+
+
+def test_riders_page_with_hostile_names(browser, live_url, hostile) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        geolocation={"latitude": ORIGIN[1], "longitude": ORIGIN[0]},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.add_init_script(HOOK)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    # server-rendered first (position in the link), then drawn by the script (a chip)
+    page.goto(f"{live_url}/rider?lat={ORIGIN[1]}&lon={ORIGIN[0]}")
+    page.wait_for_selector("#list[data-ready='true']")
+    page.click("[data-chip='amenity'][data-code='water']")
+    wait_until(
+        page,
+        "document.querySelector(\"[data-code='water']\").getAttribute('aria-pressed') === 'true'"
+        " && document.querySelector('#list').dataset.ready === 'true'",
+    )
+    for summary in page.query_selector_all("summary"):
+        summary.click()
+    names = page.eval_on_selector_all("#list .name", "ns => ns.map(n => n.textContent)")
+    assert set(names) <= set(PAYLOADS)
+    assert len(names) == 5
+    assert page.evaluate("window.__pwned") == []
+    assert problems == []
+    context.close()

@@ -1,0 +1,256 @@
+"""The riders' page: ``/rider`` (HTML), its data (``/rider/stations``), its map outline.
+
+A page for people, not an API: unknown query parameters are ignored (WeChat adds its own
+when a link is shared), and a bad value shows the page with a message — never raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from api.deps import AppSettings, ReadConn, Routing
+from api.errors import error_body
+from api.pages import content_security_policy
+from geo.coords import CoordSystem, from_wgs84, to_wgs84
+from geo.db.areas import town_seats
+from geo.errors import ValidationError, YizhanError
+from geo.hours import local_time
+from geo.layers import read_districts
+from pages.assets import accepts_gzip, gzip_bytes
+from pages.rider import LIST_SIZE, TEXT, chip_options, station_items
+
+router = APIRouter(include_in_schema=False)
+_templates = Environment(
+    loader=PackageLoader("pages", "templates"), autoescape=select_autoescape(["html"])
+)
+COORDS = ("wgs84", "gcj02", "bd09")
+PROFILES = ("e_bike", "walk")
+
+
+@dataclass(frozen=True)
+class RiderQuery:
+    """What a rider's page or data request asks for (read leniently from the query)."""
+
+    lang: str = "zh"
+    lat: float | None = None
+    lon: float | None = None
+    coord: CoordSystem = "wgs84"
+    profile: str = "e_bike"
+    amenities: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    include_closed: bool = False
+    embed: bool = False
+    tiles: str = "none"
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def map_coord(self) -> CoordSystem:
+        """The map's coordinate system: GCJ-02 on AutoNavi tiles."""
+        return "gcj02" if self.tiles == "gaode" else "wgs84"
+
+
+def _number(text: str | None, low: float, high: float) -> float | None:
+    try:
+        value = float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+    return value if value is not None and low <= value <= high else None
+
+
+def read_query(request: Request, settings: Any) -> RiderQuery:
+    """The rider's query, keeping known values and noting bad ones (never raising)."""
+    q = request.query_params
+    lang = str(q.get("lang")) if q.get("lang") in TEXT else "zh"
+    lat, lon = _number(q.get("lat"), -90, 90), _number(q.get("lon"), -180, 180)
+    problems = []
+    if (q.get("lat") or q.get("lon")) and (lat is None or lon is None):
+        problems.append("bad_position")
+        lat = lon = None
+    coord = q.get("coord") if q.get("coord") in COORDS else "wgs84"
+    return RiderQuery(
+        lang=lang,
+        lat=lat,
+        lon=lon,
+        coord=coord,  # type: ignore[arg-type]
+        profile=q.get("profile") if q.get("profile") in PROFILES else "e_bike",  # type: ignore[arg-type]
+        amenities=tuple(a for a in q.getlist("amenity") if a in settings.amenities),
+        kinds=tuple(k for k in q.getlist("kind") if k in settings.station_kinds),
+        include_closed=q.get("include_closed") in ("1", "true", "on"),
+        embed=q.get("embed") in ("1", "true"),
+        tiles="gaode" if q.get("tiles") == "gaode" else "none",
+        problems=problems,
+    )
+
+
+def _answer(
+    request: Request,
+    body: bytes,
+    media: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A compressed (when accepted) answer."""
+    out = dict(headers or {})
+    if len(body) > 512 and accepts_gzip(request.headers.get("accept-encoding", "")):
+        body, out["Content-Encoding"] = gzip_bytes(body), "gzip"
+    out["Vary"] = "Accept-Encoding"
+    return Response(body, status_code=status, media_type=media, headers=out)
+
+
+def find_stations(engine: Any, query: RiderQuery, lon: float, lat: float) -> dict[str, Any]:
+    """The listed stations from a WGS-84 point, as page data.
+
+    From outside the service region the answer says so and lists the stations from the
+    region's nearest point instead (``outside`` and ``suggested``).
+    """
+    at = local_time(None)
+    outside: dict[str, Any] = {}
+    if not engine.in_region(lon, lat):
+        lon, lat = engine.closest_in_region(lon, lat)
+        outside = {"outside": True, "suggested": {"lat": round(lat, 6), "lon": round(lon, 6)}}
+    try:
+        result = engine.nearest(
+            lon,
+            lat,
+            profile=query.profile,
+            k=LIST_SIZE,
+            kinds=query.kinds,
+            amenities=query.amenities,
+            at=at,
+            include_closed=query.include_closed,
+        )
+    except ValidationError:
+        if not outside:
+            raise
+        return {**outside, "items": []}
+    origin = result.origin
+    olon, olat = (float(v) for v in from_wgs84(origin.lon, origin.lat, query.map_coord))
+    return {
+        **outside,
+        "origin": {"lat": round(olat, 6), "lon": round(olon, 6)},
+        "wgs84": {"lat": round(origin.lat, 6), "lon": round(origin.lon, 6)},
+        "profile": query.profile,
+        "items": station_items(result, at=at, lang=query.lang, map_coord=query.map_coord),
+    }
+
+
+@router.get("/rider")
+def rider_page(
+    request: Request, engine: Routing, conn: ReadConn, settings: AppSettings
+) -> Response:
+    """The riders' station finder (Chinese by default, ``?lang=en``)."""
+    query = read_query(request, settings)
+    t = TEXT[query.lang]
+    initial: dict[str, Any] | None = None
+    message = t["denied"] if query.problems else None
+    if query.lat is not None and query.lon is not None:
+        wlon, wlat = (float(v) for v in to_wgs84(query.lon, query.lat, query.coord))
+        try:
+            initial = find_stations(engine, query, wlon, wlat)
+        except ValidationError:
+            message = t["no_road"]
+    assets = request.app.state.page_assets
+    other = "en" if query.lang == "zh" else "zh"
+    switch = request.url.include_query_params(lang=other)
+    config = {
+        "lang": query.lang,
+        "text": t,
+        "initial": initial,
+        "profile": query.profile,
+        "amenities": list(query.amenities),
+        "kinds": list(query.kinds),
+        "include_closed": query.include_closed,
+        "tiles": query.tiles,
+        "tile_url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+        "&style=8&x={x}&y={y}&z={z}",
+        "towns": [
+            {"name": r["name"], "district": r["district"], "lat": r["lat"], "lon": r["lon"]}
+            for r in town_seats(conn)
+        ],
+    }
+    html = _templates.get_template("rider.html").render(
+        t=t,
+        q=query,
+        lang_html="zh-CN" if query.lang == "zh" else "en",
+        switch_url=str(switch.path) + "?" + switch.query,
+        items=(initial or {}).get("items", []),
+        outside=bool((initial or {}).get("outside")),
+        message=message,
+        chips=chip_options(settings.amenities, settings.station_kinds, query.lang),
+        config=json.dumps(config, ensure_ascii=False, separators=(",", ":")),
+        css=[assets.url("leaflet.css"), assets.url("rider.css")],
+        js=[assets.url("leaflet.js"), assets.url("rider.js")],
+    )
+    csp = content_security_policy(None, settings.frame_ancestors)
+    return _answer(
+        request,
+        html.encode(),
+        "text/html; charset=utf-8",
+        status=400 if query.problems else 200,
+        headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/rider/stations")
+def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> Response:
+    """The page's data: the listed stations from ``lat``/``lon`` with the chosen filters."""
+    query = read_query(request, settings)
+    if query.lat is None or query.lon is None:
+        problem = error_body("RequestValidation", "lat and lon are needed (numbers)")
+        return JSONResponse(problem, status_code=422)
+    wlon, wlat = (float(v) for v in to_wgs84(query.lon, query.lat, query.coord))
+    try:
+        data = find_stations(engine, query, wlon, wlat)
+    except YizhanError as exc:
+        return JSONResponse(error_body(type(exc).__name__.removesuffix("Error"), str(exc)), 422)
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return _answer(request, body, "application/json", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/rider/boundaries.json")
+def rider_boundaries(request: Request, conn: ReadConn) -> Response:
+    """District outlines for the page's map (simplified, in the map's coordinate system)."""
+    coord: CoordSystem = "gcj02" if request.query_params.get("tiles") == "gaode" else "wgs84"
+    cache: dict[str, bytes] = request.app.state.__dict__.setdefault("rider_boundaries", {})
+    if coord not in cache:
+        districts = read_districts(conn, simplify_deg=0.002)
+        if coord != "wgs84":
+            import shapely
+
+            districts.geometry = [
+                shapely.transform(g, lambda xy: _shift(xy, coord)) for g in districts.geometry
+            ]
+        districts.geometry = districts.geometry.set_precision(1e-4)
+        cache[coord] = districts[["name", "geometry"]].to_json(separators=(",", ":")).encode()
+    return _answer(
+        request,
+        cache[coord],
+        "application/geo+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+def _shift(xy: Any, coord: CoordSystem) -> Any:
+    import numpy as np
+
+    return np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], coord))
+
+
+@router.get("/static/{name}")
+def static_file(request: Request, name: str) -> Response:
+    """A page asset by its content-hashed name, cached for a year."""
+    asset = request.app.state.page_assets.get(name)
+    if asset is None:
+        return JSONResponse(error_body("NotFound", f"no file {name!r}"), status_code=404)
+    headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)

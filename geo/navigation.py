@@ -1,0 +1,77 @@
+"""Hand-off to the navigation apps riders use: AutoNavi (高德), Baidu and Tencent maps.
+
+Web URIs only — inside WeChat's browser app schemes are blocked, and each web URI opens the
+app when it is installed. AutoNavi and Tencent take GCJ-02 coordinates, Baidu BD-09; positions
+come in WGS-84 and are converted here.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from geo.coords import from_wgs84
+
+#: travel mode of each profile, per app
+MODES = {
+    "amap": {"e_bike": "ride", "walk": "walk", "drive": "car"},
+    "baidu": {"e_bike": "riding", "walk": "walking", "drive": "driving"},
+    "tencent": {"e_bike": "bike", "walk": "walk", "drive": "drive"},
+}
+
+
+def _in(lon: float, lat: float, coord: str) -> tuple[float, float]:
+    x, y = from_wgs84(lon, lat, coord)  # type: ignore[arg-type]
+    return round(float(x), 6), round(float(y), 6)
+
+
+def navigation_links(
+    lon: float, lat: float, name: str, *, profile: str = "e_bike", app_name: str = "yizhan"
+) -> dict[str, str]:
+    """Web URIs that start navigation to a WGS-84 point, keyed ``amap``, ``baidu``, ``tencent``.
+
+    Parameters
+    ----------
+    lon, lat
+        The destination in WGS-84.
+    name
+        The destination's name, shown by the app.
+    profile
+        ``e_bike`` (riding), ``walk`` or ``drive``.
+    app_name
+        Who is asking (``src`` / ``referer`` of the URIs).
+
+    Returns
+    -------
+    dict
+        ``{"amap": ..., "baidu": ..., "tencent": ...}``.
+    """
+    glon, glat = _in(lon, lat, "gcj02")
+    blon, blat = _in(lon, lat, "bd09")
+    amap = "https://uri.amap.com/navigation?" + urlencode(
+        {
+            "to": f"{glon},{glat},{name}",
+            "mode": MODES["amap"][profile],
+            "coordinate": "gaode",
+            "callnative": 1,
+            "src": app_name,
+        }
+    )
+    baidu = "https://api.map.baidu.com/direction?" + urlencode(
+        {
+            "origin": "我的位置",
+            "destination": f"latlng:{blat},{blon}|name:{name}",
+            "mode": MODES["baidu"][profile],
+            "coord_type": "bd09ll",
+            "output": "html",
+            "src": app_name,
+        }
+    )
+    tencent = "https://apis.map.qq.com/uri/v1/routeplan?" + urlencode(
+        {
+            "type": MODES["tencent"][profile],
+            "to": name,
+            "tocoord": f"{glat},{glon}",
+            "referer": app_name,
+        }
+    )
+    return {"amap": amap, "baidu": baidu, "tencent": tencent}

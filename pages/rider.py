@@ -1,0 +1,199 @@
+"""The riders' page: what it shows of a nearest-station answer, in the rider's language.
+
+Pure presentation: a :class:`~geo.routing.engine.NearestResult` (and the time it was asked
+for) in, plain data out — the same items for the HTML the server renders and for the JSON the
+page's script fetches when a chip changes. No SQL, no HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from geo.coords import CoordSystem, from_wgs84
+from geo.hours import is_open
+from geo.hours_words import describe_hours, describe_next_opening, next_opening
+from geo.navigation import navigation_links
+from geo.routing.engine import NearestResult
+from geo.vocabulary import AMENITIES, PROFILES, STATION_KINDS, label
+
+#: distinct colours of the listed routes (1st, 2nd, ...), readable on a light map
+ROUTE_COLOURS = ("#0b63ce", "#e4572e", "#2e7d32", "#8e24aa", "#f2a541")
+#: how many stations the page lists
+LIST_SIZE = 5
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "找驿站",
+        "heading": "附近的驿站",
+        "subtitle": "按电动车骑行时间排序",
+        "locating": "正在获取您的位置…",
+        "located": "您的位置",
+        "denied": "无法获取您的位置。请在地图上点选位置，或选择所在镇街。",
+        "pick_town": "选择镇街",
+        "outside": "您的位置不在江门市服务范围内。已为您定位到范围内最近的地点。",
+        "no_road": "这个位置附近没有可通行的道路，请在地图上另选一点。",
+        "error": "暂时无法查询，请稍后再试。",
+        "none": "附近没有符合条件的驿站。可以减少筛选条件，或关闭“正在开放”。",
+        "open_now": "正在开放",
+        "open": "开放中",
+        "closed": "未开放",
+        "minutes": "分钟",
+        "km": "公里",
+        "m": "米",
+        "navigate": "导航",
+        "details": "详情",
+        "amap": "高德地图",
+        "baidu": "百度地图",
+        "tencent": "腾讯地图",
+        "call": "拨打电话",
+        "address": "地址",
+        "hours": "开放时间",
+        "amenities": "设施",
+        "kinds": "类型",
+        "profile": "出行方式",
+        "synthetic": "示例数据：驿站、道路为生成数据，非真实记录",
+        "lang_switch": "English",
+        "photo": "驿站照片",
+        "map": "地图",
+        "list": "列表",
+        "retry": "重新定位",
+    },
+    "en": {
+        "title": "Find a station",
+        "heading": "Stations near you",
+        "subtitle": "by riding time on an e-bike",
+        "locating": "Finding your position…",
+        "located": "You are here",
+        "denied": "Your position is not available. Tap the map or choose your town.",
+        "pick_town": "Choose a town",
+        "outside": "You are outside the Jiangmen service area; showing the nearest point inside.",
+        "no_road": "No road near this point; tap another place on the map.",
+        "error": "The search is not available right now; please try again.",
+        "none": "No station matches nearby. Remove a filter or turn off “Open now”.",
+        "open_now": "Open now",
+        "open": "Open",
+        "closed": "Closed",
+        "minutes": "min",
+        "km": "km",
+        "m": "m",
+        "navigate": "Navigate",
+        "details": "Details",
+        "amap": "AutoNavi (Amap)",
+        "baidu": "Baidu Maps",
+        "tencent": "Tencent Maps",
+        "call": "Call",
+        "address": "Address",
+        "hours": "Hours",
+        "amenities": "Amenities",
+        "kinds": "Kinds",
+        "profile": "Travel by",
+        "synthetic": "Sample data: stations and roads are generated, not real records",
+        "lang_switch": "中文",
+        "photo": "Station photo",
+        "map": "Map",
+        "list": "List",
+        "retry": "Locate me again",
+    },
+}
+
+
+def distance_text(metres: float, lang: str) -> str:
+    """``850 米`` / ``1.2 公里`` (``850 m`` / ``1.2 km``)."""
+    t = TEXT[lang]
+    if metres < 1000:
+        return f"{round(metres / 10) * 10:.0f} {t['m']}"
+    return f"{metres / 1000:.1f} {t['km']}"
+
+
+def _line(coords: np.ndarray, coord: CoordSystem) -> list[list[float]]:
+    """Route coordinates as Leaflet's ``[lat, lon]`` in ``coord``, 6 decimals."""
+    x, y = from_wgs84(coords[:, 0], coords[:, 1], coord)
+    return np.round(np.column_stack([y, x]), 6).tolist()
+
+
+def station_items(
+    result: NearestResult, *, at: datetime, lang: str, map_coord: CoordSystem = "wgs84"
+) -> list[dict[str, Any]]:
+    """The listed stations, nearest first, ready to show.
+
+    Parameters
+    ----------
+    result
+        The engine's answer for the rider's position.
+    at
+        The (naive, local) time the answer is for: open status and next opening.
+    lang
+        ``zh`` or ``en``.
+    map_coord
+        Coordinate system of the map's positions (``gcj02`` on AutoNavi tiles).
+    """
+    t = TEXT[lang]
+    items = []
+    for rank, hit in enumerate(result.hits, start=1):
+        s, route = hit.station, hit.route
+        open_now = is_open(s.opening_hours, at)
+        nxt = None if open_now else next_opening(s.opening_hours, at)
+        photo = s.extra.get("photo")
+        mlat, mlon = _line(np.array([[s.lon, s.lat]]), map_coord)[0]
+        items.append(
+            {
+                "id": s.id,
+                "rank": rank,
+                "name": s.name,
+                "kind": s.kind,
+                "kind_label": label(STATION_KINDS, s.kind, lang),
+                "minutes": round(route.travel_time_s / 60, 1),
+                "travel_time_s": round(route.travel_time_s, 1),
+                "distance_m": round(route.distance_m, 1),
+                "distance_text": distance_text(route.distance_m, lang),
+                "open": open_now,
+                "open_label": t["open"] if open_now else t["closed"],
+                "next_open": describe_next_opening(nxt, at, lang) if nxt else None,
+                "hours": describe_hours(s.opening_hours, lang),
+                "amenities": [
+                    {"code": a, "label": label(AMENITIES, a, lang), "icon": _icon(a)}
+                    for a in sorted(s.amenities, key=_amenity_order)
+                ],
+                "address": s.extra.get("address"),
+                "phone": s.extra.get("phone"),
+                "photo_url": f"/v1/stations/{s.id}/photo?v={photo[:12]}" if photo else None,
+                "synthetic": bool(s.extra.get("synthetic")),
+                "lat": mlat,
+                "lon": mlon,
+                "colour": ROUTE_COLOURS[(rank - 1) % len(ROUTE_COLOURS)],
+                "route": _line(route.coords, map_coord),
+                "nav": navigation_links(s.lon, s.lat, s.name, profile=result.profile),
+            }
+        )
+    return items
+
+
+def _icon(code: str) -> str:
+    found = AMENITIES.get(code)
+    return found.icon if found else "•"
+
+
+def _amenity_order(code: str) -> tuple[int, str]:
+    order = list(AMENITIES)
+    return (order.index(code) if code in order else len(order), code)
+
+
+def chip_options(
+    amenities: Sequence[str], kinds: Sequence[str], lang: str
+) -> dict[str, list[dict[str, str]]]:
+    """The filter chips: amenities, station kinds and travel profiles, labelled."""
+    return {
+        "amenities": [
+            {"code": a, "label": label(AMENITIES, a, lang), "icon": _icon(a)}
+            for a in sorted(amenities, key=_amenity_order)
+        ],
+        "kinds": [{"code": k, "label": label(STATION_KINDS, k, lang)} for k in kinds],
+        "profiles": [
+            {"code": p, "label": label(PROFILES, p, lang), "icon": PROFILES[p].icon}
+            for p in ("e_bike", "walk")
+        ],
+    }

@@ -1,0 +1,285 @@
+/* yizhan 驿站 — the riders' page: position, nearest open stations, map, navigation hand-off.
+ * Every text from the data goes into the page as text (textContent), never as HTML. */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var config = JSON.parse(body.getAttribute("data-config"));
+  var t = config.text;
+  var list = document.getElementById("list");
+  var statusBox = document.getElementById("status");
+  var fallback = document.getElementById("fallback");
+  var townSelect = document.getElementById("town");
+  var state = {
+    profile: config.profile,
+    amenities: config.amenities.slice(),
+    kinds: config.kinds.slice(),
+    includeClosed: config.include_closed,
+    position: null, // {lat, lon, coord}
+    seq: 0
+  };
+  var map = null;
+  var layer = null;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function say(text) { statusBox.textContent = text || ""; }
+
+  /* ---- the list ------------------------------------------------------------------------- */
+
+  function link(app, href, label) {
+    return el("a", { "data-app": app, href: href, target: "_blank", rel: "noopener noreferrer" }, label);
+  }
+
+  function stationItem(s) {
+    var li = el("li", {
+      "class": "station",
+      "data-station-id": s.id,
+      "data-minutes": s.minutes,
+      "data-open": s.open ? "true" : "false",
+      "data-kind": s.kind
+    });
+    li.appendChild(el("span", { "class": "rank r" + s.rank, "aria-hidden": "true" }, s.rank));
+    var main = el("div", { "class": "body" });
+    main.appendChild(el("h2", { "class": "name" }, s.name));
+    var meta = el("p", { "class": "meta" });
+    meta.appendChild(el("b", { "class": "minutes" }, s.minutes + " " + t.minutes));
+    meta.appendChild(document.createTextNode(" · "));
+    meta.appendChild(el("span", { "class": "distance" }, s.distance_text));
+    meta.appendChild(document.createTextNode(" · "));
+    meta.appendChild(el("span", { "class": "state " + (s.open ? "open" : "closed") }, s.open_label));
+    if (s.next_open) {
+      meta.appendChild(document.createTextNode(" · "));
+      meta.appendChild(el("span", { "class": "next" }, s.next_open));
+    }
+    main.appendChild(meta);
+    main.appendChild(el("p", { "class": "kind" }, s.kind_label));
+    var am = el("ul", { "class": "amenities" });
+    s.amenities.forEach(function (a) {
+      var item = el("li", { "data-amenity": a.code });
+      item.appendChild(el("span", { "aria-hidden": "true" }, a.icon));
+      item.appendChild(document.createTextNode(a.label));
+      am.appendChild(item);
+    });
+    main.appendChild(am);
+
+    var actions = el("div", { "class": "actions" });
+    var nav = el("details", { "class": "nav" });
+    nav.appendChild(el("summary", { "data-action": "navigate" }, t.navigate));
+    var sheet = el("div", { "class": "sheet" });
+    sheet.appendChild(link("amap", s.nav.amap, t.amap));
+    sheet.appendChild(link("baidu", s.nav.baidu, t.baidu));
+    sheet.appendChild(link("tencent", s.nav.tencent, t.tencent));
+    if (s.phone) { sheet.appendChild(el("a", { "data-app": "tel", href: "tel:" + s.phone }, t.call + " " + s.phone)); }
+    nav.appendChild(sheet);
+    actions.appendChild(nav);
+
+    var more = el("details", { "class": "more" });
+    more.appendChild(el("summary", { "data-action": "details" }, t.details));
+    var dl = el("dl", { "class": "sheet" });
+    if (s.address) { dl.appendChild(el("dt", {}, t.address)); dl.appendChild(el("dd", { "class": "address" }, s.address)); }
+    dl.appendChild(el("dt", {}, t.hours));
+    dl.appendChild(el("dd", { "class": "hours" }, s.hours));
+    if (s.phone) {
+      dl.appendChild(el("dt", {}, t.call));
+      var dd = el("dd");
+      dd.appendChild(el("a", { href: "tel:" + s.phone }, s.phone));
+      dl.appendChild(dd);
+    }
+    if (s.photo_url) {
+      var ph = el("dd");
+      ph.appendChild(el("img", { "class": "photo", loading: "lazy", src: s.photo_url, alt: t.photo }));
+      dl.appendChild(ph);
+    }
+    if (s.synthetic) { dl.appendChild(el("dd", { "class": "synthetic" }, t.synthetic)); }
+    more.appendChild(dl);
+    actions.appendChild(more);
+    main.appendChild(actions);
+    li.appendChild(main);
+    return li;
+  }
+
+  function showList(items) {
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    items.forEach(function (s) { list.appendChild(stationItem(s)); });
+  }
+
+  /* ---- the map --------------------------------------------------------------------------- */
+
+  function ensureMap() {
+    if (map || typeof L === "undefined") { return map; }
+    map = L.map("map", { zoomControl: true, attributionControl: config.tiles === "gaode", maxZoom: 18 });
+    if (config.tiles === "gaode") {
+      L.tileLayer(config.tile_url, { subdomains: "1234", maxZoom: 18, attribution: "© 高德 AutoNavi" }).addTo(map);
+    }
+    map.setView([22.4, 112.75], 9);
+    fetch("/rider/boundaries.json" + (config.tiles === "gaode" ? "?tiles=gaode" : ""))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (fc) {
+        if (fc) {
+          L.geoJSON(fc, { style: { color: "#555", weight: 1.5, fill: false }, interactive: false }).addTo(map);
+        }
+      })
+      .catch(function () { /* the outline is decoration */ });
+    map.on("click", function (e) {
+      locateAt(e.latlng.lat, e.latlng.lng, config.tiles === "gaode" ? "gcj02" : "wgs84");
+    });
+    return map;
+  }
+
+  function drawMap(answer) {
+    if (!ensureMap()) { return; }
+    if (layer) { layer.remove(); }
+    layer = L.featureGroup().addTo(map);
+    var items = answer.items || [];
+    items.slice().reverse().forEach(function (s) {
+      L.polyline(s.route, { color: s.colour, weight: 5, opacity: 0.85, className: "route" }).addTo(layer);
+    });
+    items.forEach(function (s) {
+      var pin = L.marker([s.lat, s.lon], {
+        icon: L.divIcon({ className: "pin r" + s.rank, html: String(s.rank), iconSize: [30, 30] }),
+        title: s.name,
+        keyboard: true
+      }).addTo(layer);
+      pin.on("click", function () {
+        var item = list.querySelector('[data-station-id="' + s.id + '"]');
+        if (item) { item.scrollIntoView({ behavior: "smooth", block: "center" }); item.classList.add("picked"); }
+      });
+    });
+    if (answer.origin) {
+      L.circleMarker([answer.origin.lat, answer.origin.lon], {
+        radius: 8, color: "#fff", weight: 3, fillColor: "#1565c0", fillOpacity: 1, className: "me"
+      }).addTo(layer);
+    }
+    var bounds = layer.getBounds();
+    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 }); }
+  }
+
+  /* ---- asking --------------------------------------------------------------------------- */
+
+  function params(pos) {
+    var p = new URLSearchParams();
+    p.set("lat", pos.lat.toFixed(6));
+    p.set("lon", pos.lon.toFixed(6));
+    p.set("coord", pos.coord);
+    p.set("profile", state.profile);
+    p.set("lang", config.lang);
+    if (config.tiles === "gaode") { p.set("tiles", "gaode"); }
+    if (state.includeClosed) { p.set("include_closed", "1"); }
+    state.amenities.forEach(function (a) { p.append("amenity", a); });
+    state.kinds.forEach(function (k) { p.append("kind", k); });
+    return p.toString();
+  }
+
+  function show(answer, started) {
+    var items = answer.items || [];
+    showList(items);
+    if (answer.outside) {
+      say(items.length ? t.outside : t.outside + " " + t.no_road);
+      state.position = { lat: answer.suggested.lat, lon: answer.suggested.lon, coord: "wgs84" };
+    } else {
+      say(items.length ? "" : t.none);
+    }
+    if (started !== undefined) { list.setAttribute("data-list-ms", String(Math.round(performance.now() - started))); }
+    list.setAttribute("data-ready", "true");
+    drawMap(answer);
+  }
+
+  function locateAt(lat, lon, coord) {
+    state.position = { lat: lat, lon: lon, coord: coord };
+    var seq = ++state.seq;
+    var started = performance.now();
+    list.setAttribute("data-ready", "false");
+    fetch("/rider/stations?" + params(state.position), { headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (r.status === 422) { throw new Error("no_road"); }
+        if (!r.ok) { throw new Error("error"); }
+        return r.json();
+      })
+      .then(function (answer) { if (seq === state.seq) { show(answer, started); } })
+      .catch(function (e) {
+        if (seq !== state.seq) { return; }
+        say(e.message === "no_road" ? t.no_road : t.error);
+        showList([]);
+        list.setAttribute("data-ready", "true");
+      });
+  }
+
+  function askBrowser() {
+    say(t.locating);
+    if (!navigator.geolocation) { return offerFallback(); }
+    navigator.geolocation.getCurrentPosition(
+      function (p) { fallback.hidden = true; locateAt(p.coords.latitude, p.coords.longitude, "wgs84"); },
+      offerFallback,
+      { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 }
+    );
+  }
+
+  function offerFallback() {
+    say(t.denied);
+    fallback.hidden = false;
+    ensureMap();
+  }
+
+  /* ---- chips and controls --------------------------------------------------------------- */
+
+  function toggle(listName, code, on) {
+    var values = state[listName];
+    var i = values.indexOf(code);
+    if (on && i < 0) { values.push(code); }
+    if (!on && i >= 0) { values.splice(i, 1); }
+  }
+
+  document.querySelectorAll("[data-chip]").forEach(function (chip) {
+    chip.addEventListener("click", function () {
+      var kind = chip.getAttribute("data-chip");
+      var code = chip.getAttribute("data-code");
+      var on = chip.getAttribute("aria-pressed") !== "true";
+      if (kind === "profile") {
+        if (!on) { return; }
+        state.profile = code;
+        document.querySelectorAll('[data-chip="profile"]').forEach(function (c) { c.setAttribute("aria-pressed", "false"); });
+      } else if (kind === "open") {
+        state.includeClosed = !on;
+      } else if (kind === "amenity") {
+        toggle("amenities", code, on);
+      } else if (kind === "kind") {
+        toggle("kinds", code, on);
+      }
+      chip.setAttribute("aria-pressed", on ? "true" : "false");
+      if (state.position) { locateAt(state.position.lat, state.position.lon, state.position.coord); }
+    });
+  });
+
+  config.towns.forEach(function (town, i) {
+    townSelect.appendChild(el("option", { value: String(i) }, town.district + " · " + town.name));
+  });
+  townSelect.addEventListener("change", function () {
+    var town = config.towns[Number(townSelect.value)];
+    if (town) { locateAt(town.lat, town.lon, "wgs84"); }
+  });
+  document.querySelector('[data-action="locate"]').addEventListener("click", askBrowser);
+
+  /* ---- start ---------------------------------------------------------------------------- */
+
+  if (config.initial) {
+    if (config.initial.wgs84) {
+      state.position = { lat: config.initial.wgs84.lat, lon: config.initial.wgs84.lon, coord: "wgs84" };
+    }
+    if (config.initial.outside) {
+      state.position = { lat: config.initial.suggested.lat, lon: config.initial.suggested.lon, coord: "wgs84" };
+    }
+    list.setAttribute("data-ready", "true");
+    drawMap(config.initial);
+  } else if (statusBox.textContent.trim() && statusBox.textContent.trim() !== t.locating) {
+    offerFallback();
+  } else {
+    ensureMap();
+    askBrowser();
+  }
+})();
