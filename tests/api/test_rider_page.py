@@ -274,3 +274,14 @@ def test_assets_are_hashed_compressed_and_cached(live_url: str) -> None:
 def _artifact(name: str) -> Any:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+def test_on_autonavi_tiles_the_map_data_is_in_gcj02(client) -> None:
+    lat, lon = HERE["latitude"], HERE["longitude"]
+    plain = client.get(f"/rider/stations?lat={lat}&lon={lon}").json()
+    gaode = client.get(f"/rider/stations?lat={lat}&lon={lon}&tiles=gaode").json()
+    assert [i["id"] for i in plain["items"]] == [i["id"] for i in gaode["items"]]
+    s = plain["items"][0]
+    glon, glat = (round(float(v), 6) for v in from_wgs84(s["lon"], s["lat"], "gcj02"))
+    assert (gaode["items"][0]["lon"], gaode["items"][0]["lat"]) == pytest.approx((glon, glat))
+    assert gaode["origin"] != plain["origin"]
