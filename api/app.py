@@ -21,6 +21,7 @@ from api import auth
 from api.deps import reject_unknown_query
 from api.errors import add_exception_handlers
 from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
+from api.page_cache import PageCache
 from api.routers import cases, coverage, health, maps, ogc, open311, rider, routing, stations
 from api.state import AppState, GraphHolder
 from geo.cases.store import escalate_overdue
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(maps.router)
     app.include_router(rider.router)
     app.state.page_assets = page_assets(settings.state_dir / "assets" / "leaflet")
+    app.state.page_cache = PageCache()
     app.mount(
         "/maps/assets",
         StaticFiles(directory=settings.state_dir / "assets", check_dir=False),

@@ -1,23 +1,26 @@
 """What every HTML page the app serves shares: its Content-Security-Policy.
 
-Pages carry only the app's own scripts and the page's inline scripts marked with a nonce
-made for this one answer; the policy forbids every other script — inline event handlers
-(``onerror=``), ``javascript:`` URLs and scripts from other hosts — so a text that slipped
-past escaping still could not run. Styles may be inline (Leaflet positions with them);
-images may come from tile servers over HTTPS; data is fetched from the app only.
+Pages run only the app's own script files and, on map pages, the inline scripts the renderer
+wrote — each allowed by its SHA-256 in the policy, so a cached page keeps a valid policy and
+no other inline script can run. Everything else is forbidden: inline event handlers
+(``onerror=``), ``javascript:`` URLs, scripts from other hosts — so a text that slipped past
+escaping still could not run. Styles may be inline (Leaflet positions with them); images may
+come from tile servers over HTTPS; data is fetched from the app only.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
-import secrets
+from collections.abc import Sequence
 
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+_INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S | re.I)
 
 
-def content_security_policy(nonce: str | None, frame_ancestors: str) -> str:
-    """The policy of a page whose inline scripts carry ``nonce`` (None: no inline script)."""
-    scripts = f"script-src 'self' 'nonce-{nonce}'" if nonce else "script-src 'self'"
+def content_security_policy(script_hashes: Sequence[str], frame_ancestors: str) -> str:
+    """The policy of a page whose inline scripts have these ``'sha256-...'`` sources."""
+    scripts = " ".join(("script-src 'self'", *(f"'{h}'" for h in script_hashes)))
     return "; ".join(
         (
             "default-src 'self'",
@@ -34,13 +37,12 @@ def content_security_policy(nonce: str | None, frame_ancestors: str) -> str:
     )
 
 
-def with_nonce(page: str, frame_ancestors: str) -> tuple[str, str]:
-    """``page`` with a fresh nonce on each of its ``<script>`` tags, and the matching policy.
-
-    The page must be rendered from escaped data (no text can open a tag of its own); the
-    nonce marks the scripts the renderer wrote.
-    """
-    nonce = secrets.token_urlsafe(16)
-    return _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', page), content_security_policy(
-        nonce, frame_ancestors
-    )
+def with_script_hashes(page: str, frame_ancestors: str) -> str:
+    """The policy that lets exactly the inline scripts of ``page`` run (and the app's files)."""
+    hashes = []
+    for found in _INLINE_SCRIPT.finditer(page):
+        if "src=" in found.group("attrs").lower():
+            continue
+        digest = hashlib.sha256(found.group("body").encode()).digest()
+        hashes.append("sha256-" + base64.b64encode(digest).decode())
+    return content_security_policy(sorted(set(hashes)), frame_ancestors)

@@ -2,9 +2,12 @@
 
 Starts the API with several uvicorn workers (rate limiting off: this measures capacity; the
 per-client limit is a separate protection), then runs wrk against the nearest-station and
-map endpoints. Prints requests/s, p50/p99 latency and errors per level.
+map endpoints. Prints requests/s, p50/p99 latency, errors and the server's CPU time per
+request (user + system of the uvicorn processes, from /proc) per level.
 
-Run: ``.venv/bin/python -m benchmarks.load`` (installs Debian's ``wrk`` if missing).
+Run: ``.venv/bin/python -m benchmarks.load`` (installs Debian's ``wrk`` if missing; needs the
+sample loaded: ``yizhan load-sample``). ``LOAD_LEVELS`` / ``LOAD_PAGE_LEVELS`` change the
+connection counts, ``LOAD_DURATION`` the time per level.
 """
 
 from __future__ import annotations
@@ -26,6 +29,44 @@ from geo.settings import PROJECT_ROOT
 
 WORKERS = int(os.environ.get("LOAD_WORKERS", "2"))
 DURATION = os.environ.get("LOAD_DURATION", "10s")
+LEVELS = [int(c) for c in os.environ.get("LOAD_LEVELS", "8,32,64,128,256").split(",")]
+PAGE_LEVELS = [int(c) for c in os.environ.get("LOAD_PAGE_LEVELS", "4,16,64").split(",")]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_s(root_pid: int) -> float:
+    """User + system CPU seconds of a process and its children (the uvicorn workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root_pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def run_level(wrk: str, args: list[str], server_pid: int) -> dict[str, float]:
+    """One wrk run; its figures and the server's CPU milliseconds per request."""
+    cpu0 = server_cpu_s(server_pid)
+    out = subprocess.run([wrk, *args], capture_output=True, text=True, check=True).stdout
+    cpu = server_cpu_s(server_pid) - cpu0
+    r = parse(out)
+    done = re.search(r"(\d+) requests in", out)
+    requests = int(done.group(1)) if done else 0
+    r["cpu_ms"] = 1000 * cpu / requests if requests else float("nan")
+    return r
+
+
+def show(label: str, conns: int, r: dict[str, float]) -> None:
+    print(
+        f"  {label:<34}{conns:>6}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
+        f"{r['errors']:>8.0f}{r['cpu_ms']:>9.2f}"
+    )
+
+
 LUA = """
 local points = {%s}
 local i = 0
@@ -116,49 +157,24 @@ def main() -> None:
             script.write_text(LUA % ", ".join(pts))
             print(f"\nload test, {WORKERS} uvicorn workers, wrk {DURATION} per level, loopback")
             print(
-                f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+                f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+                f"{'errors':>8}{'cpu ms':>9}"
             )
-            for conns in (8, 32, 64, 128):
-                out = subprocess.run(
-                    [
-                        wrk,
-                        "-t2",
-                        f"-c{conns}",
-                        f"-d{DURATION}",
-                        "--latency",
-                        "-s",
-                        str(script),
-                        base,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-                r = parse(out)
-                print(
-                    f"  {'GET /v1/stations/nearest':<34}{conns:>6}{r['rps']:>10.0f}{r['p50']:>9.2f}"
-                    f"{r['p99']:>9.2f}{r['errors']:>8.0f}"
-                )
-            for conns in (4, 16):
-                out = subprocess.run(
-                    [
-                        wrk,
-                        "-t2",
-                        f"-c{conns}",
-                        f"-d{DURATION}",
-                        "--latency",
-                        f"{base}/maps/stations",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-                r = parse(out)
-                print(
-                    f"  {'GET /maps/stations':<34}{conns:>6}{r['rps']:>10.0f}{r['p50']:>9.2f}"
-                    f"{r['p99']:>9.2f}{r['errors']:>8.0f}"
-                )
-        print("  target: nearest-station ≥ 1,000 req/s with p99 ≤ 50 ms and zero errors")
+            for conns in LEVELS:
+                args = ["-t2", f"-c{conns}", f"-d{DURATION}", "--latency", "-s", str(script), base]
+                show("GET /v1/stations/nearest", conns, run_level(wrk, args, server.pid))
+            page = f"{base}/maps/stations"
+            with httpx.stream("GET", page, headers={"Accept-Encoding": "gzip"}) as r:
+                size = sum(len(chunk) for chunk in r.iter_raw())
+            for conns in PAGE_LEVELS:
+                args = ["-t2", f"-c{conns}", f"-d{DURATION}", "--latency"]
+                args += ["-H", "Accept-Encoding: gzip", page]
+                show("GET /maps/stations (gzip)", conns, run_level(wrk, args, server.pid))
+        print(f"  /maps/stations transferred: {size / 1024:.0f} KB per page (gzip accepted)")
+        print(
+            "  targets: nearest ≥ 3,000 req/s, p99 ≤ 50 ms at 64 connections, 0 errors at 256; "
+            "/maps/stations ≥ 200 pages/s warm, ≤ 150 KB"
+        )
     finally:
         server.terminate()
         server.wait(20)

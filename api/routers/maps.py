@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
 import folium
+import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordBearer
 
 from api.auth import principal_of
 from api.deps import AppSettings, ReadConn, Routing
-from api.pages import with_nonce
+from api.page_cache import CachedPage, cached_page, serve_page
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes
 from geo.access import Area
 from geo.cases.store import public_stats
 from geo.coverage.analysis import coverage_gaps
 from geo.coverage.layers import read_towns
 from geo.coverage.planning import plan_sites
+from geo.db.versions import data_version
 from geo.errors import YizhanError
 from geo.hours import local_time
 from geo.layers import read_districts, read_grids
 from geo.stations import StationFilter, list_stations
 from maps.base import BboxLayer, base_map
+from maps.base import Lang as MapLang
 from maps.layers import (
     add_boundaries,
     add_case_density,
@@ -44,10 +49,42 @@ Zoom = Annotated[int | None, Query(ge=3, le=19)]
 Center = Annotated[str | None, Query(description="lat,lon")]
 
 
-def _page(m: folium.Map, settings: Any) -> HTMLResponse:
-    html, csp = with_nonce(m.get_root().render(), settings.frame_ancestors)
-    headers = {"Content-Security-Policy": csp, "Cache-Control": "no-store"}
-    return HTMLResponse(html, headers=headers)
+def _cached(
+    request: Request,
+    conn: Any,
+    tables: tuple[str, ...],
+    build: Callable[[], folium.Map],
+    *,
+    extra: Hashable = None,
+) -> Response:
+    """Serve the page ``build`` makes, from the cache while its data are unchanged.
+
+    The key is the path and query, the version of the ``tables`` the page shows, which
+    stations are open now (pages show it) and ``extra`` (what the viewer may see).
+    """
+    settings = request.app.state.settings
+    key = (
+        request.url.path,
+        tuple(sorted(request.query_params.multi_items())),
+        data_version(conn, tables),
+        _open_now_key(request),
+        extra,
+    )
+
+    def render() -> CachedPage:
+        return cached_page(build().get_root().render(), settings.frame_ancestors)
+
+    return serve_page(request, request.app.state.page_cache.get_or_render(key, render))
+
+
+def _open_now_key(request: Request) -> str:
+    """A short fingerprint of which stations are open at this moment."""
+    engine = request.app.state.yizhan.graph.routing
+    if engine is None:
+        return "no-graph"
+    ids = sorted(engine.stations)
+    mask = engine.eligible(ids, at=local_time(None))
+    return hashlib.sha1(np.asarray(ids)[mask].tobytes()).hexdigest()[:16]
 
 
 def _start(
@@ -55,7 +92,7 @@ def _start(
     center: str | None,
     zoom: int | None,
     tiles: str,
-    lang: str,
+    lang: MapLang,
     default_zoom: int = 9,
 ) -> tuple[folium.Map, Any]:
     kwargs: dict[str, Any] = {
@@ -97,8 +134,25 @@ def stations_map(
     tiles: Tiles = "none",
     lang: Lang = "zh",
     layers: Annotated[str, Query(description="extra layers: towns, workplaces")] = "",
-) -> HTMLResponse:
+) -> Response:
     """All stations, coloured by kind, with hours and whether they are open now."""
+
+    def build() -> folium.Map:
+        return _stations_map(request, conn, settings, center, zoom, tiles, lang, layers)
+
+    return _cached(request, conn, ("stations", "districts", "towns"), build)
+
+
+def _stations_map(
+    request: Request,
+    conn: Any,
+    settings: Any,
+    center: str | None,
+    zoom: int | None,
+    tiles: str,
+    lang: MapLang,
+    layers: str,
+) -> folium.Map:
     m, coord = _start(settings, center, zoom, tiles, lang)
     extra = set(layers.split(","))
     add_boundaries(
@@ -124,11 +178,12 @@ def stations_map(
                 limit=settings.inline_feature_limit,
             )
         )
-    return _page(add_layer_control(m), settings)
+    return add_layer_control(m)
 
 
 @router.get("/route", summary="Nearest stations from a point, with routes")
 def route_map(
+    request: Request,
     engine: Routing,
     conn: ReadConn,
     settings: AppSettings,
@@ -140,8 +195,28 @@ def route_map(
     zoom: Zoom = None,
     tiles: Tiles = "none",
     lang: Lang = "zh",
-) -> HTMLResponse:
+) -> Response:
     """The rider's view: the ``k`` nearest open stations and the way to each."""
+
+    def build() -> folium.Map:
+        return _route_map(engine, conn, settings, lat, lon, k, profile, coord, zoom, tiles, lang)
+
+    return _cached(request, conn, ("stations", "districts"), build)
+
+
+def _route_map(
+    engine: Any,
+    conn: Any,
+    settings: Any,
+    lat: float,
+    lon: float,
+    k: int,
+    profile: str,
+    coord: Any,
+    zoom: int | None,
+    tiles: str,
+    lang: MapLang,
+) -> folium.Map:
     res = engine.nearest(lon, lat, profile=profile, k=k, coord=coord, at=local_time(None))
     m, mcoord = _start(settings, f"{res.origin.lat},{res.origin.lon}", zoom, tiles, lang, 14)
     add_boundaries(m, read_districts(conn), coord=mcoord, lang=lang)
@@ -169,7 +244,7 @@ def route_map(
     add_stations(
         m, rows, coord=mcoord, lang=lang, open_now={r["id"]: True for r in rows}, cluster=False
     )
-    return _page(add_layer_control(m), settings)
+    return add_layer_control(m)
 
 
 @router.get("/coverage", summary="Coverage: reachable areas from a point, or city gaps")
@@ -187,9 +262,46 @@ def coverage_map(
     zoom: Zoom = None,
     tiles: Tiles = "none",
     lang: Lang = "zh",
-) -> HTMLResponse:
+) -> Response:
     """With ``lat``/``lon``: isochrones from there; without: the city's coverage gaps."""
     values = parse_minutes(minutes, most=60, count=4)
+    when = local_time(at)
+
+    def build() -> folium.Map:
+        return _coverage_map(
+            request,
+            engine,
+            conn,
+            settings,
+            values,
+            profile,
+            lat,
+            lon,
+            when,
+            center,
+            zoom,
+            tiles,
+            lang,
+        )
+
+    return _cached(request, conn, ("stations", "districts", "towns"), build)
+
+
+def _coverage_map(
+    request: Request,
+    engine: Any,
+    conn: Any,
+    settings: Any,
+    values: list[float],
+    profile: str,
+    lat: float | None,
+    lon: float | None,
+    when: Any,
+    center: str | None,
+    zoom: int | None,
+    tiles: str,
+    lang: MapLang,
+) -> folium.Map:
     m, coord = _start(
         settings,
         center or (f"{lat},{lon}" if lat is not None else None),
@@ -206,10 +318,10 @@ def coverage_map(
         from api.routers.coverage import coverage_model
 
         model = coverage_model(request, engine, conn, "population")
-        result = model.compute(minutes=values[-1], profile=profile, at=local_time(at))
+        result = model.compute(minutes=values[-1], profile=profile, at=when)
         add_gaps(m, coverage_gaps(result, towns=read_towns(conn)), coord=coord, lang=lang)
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
-    return _page(add_layer_control(m), settings)
+    return add_layer_control(m)
 
 
 @router.get("/sites", summary="Proposed new sites for a coverage target")
@@ -225,8 +337,30 @@ def sites_map(
     zoom: Zoom = None,
     tiles: Tiles = "none",
     lang: Lang = "zh",
-) -> HTMLResponse:
+) -> Response:
     """Gaps, existing stations and the ``k`` sites that would cover the most people."""
+
+    def build() -> folium.Map:
+        return _sites_map(
+            request, engine, conn, settings, k, minutes, profile, center, zoom, tiles, lang
+        )
+
+    return _cached(request, conn, ("stations", "districts", "towns", "workplaces"), build)
+
+
+def _sites_map(
+    request: Request,
+    engine: Any,
+    conn: Any,
+    settings: Any,
+    k: int,
+    minutes: float,
+    profile: str,
+    center: str | None,
+    zoom: int | None,
+    tiles: str,
+    lang: MapLang,
+) -> folium.Map:
     from api.routers.coverage import coverage_model
 
     model = coverage_model(request, engine, conn, "population")
@@ -239,7 +373,7 @@ def sites_map(
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
     sites = cast(list[dict[str, Any]], plan.sites[["rank", "lon", "lat"]].to_dict("records"))
     add_sites(m, sites, coord=coord, lang=lang)
-    return _page(add_layer_control(m), settings)
+    return add_layer_control(m)
 
 
 @router.get("/grids", summary="Grid areas (member names for authorised viewers)")
@@ -252,10 +386,26 @@ def grids_map(
     zoom: Zoom = None,
     tiles: Tiles = "none",
     lang: Lang = "zh",
-) -> HTMLResponse:
+) -> Response:
     """Grids with codes and towns; member names for an admin, or a manager in their area."""
-    m, coord = _start(settings, center, zoom, tiles, lang, 11)
     area = _viewer_area(request, token)
+
+    def build() -> folium.Map:
+        return _grids_map(conn, settings, area, center, zoom, tiles, lang)
+
+    return _cached(request, conn, ("grids", "grid_members", "districts"), build, extra=area)
+
+
+def _grids_map(
+    conn: Any,
+    settings: Any,
+    area: Area | None,
+    center: str | None,
+    zoom: int | None,
+    tiles: str,
+    lang: MapLang,
+) -> folium.Map:
+    m, coord = _start(settings, center, zoom, tiles, lang, 11)
     show = area is not None
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
     grids = read_grids(conn, members_in=area)
@@ -269,19 +419,30 @@ def grids_map(
         )
     else:
         add_grids(m, grids, coord=coord, lang=lang, show_members=show)
-    return _page(add_layer_control(m), settings)
+    return add_layer_control(m)
 
 
 @router.get("/cases", summary="Case density per grid (aggregated, small counts hidden)")
 def cases_map(
+    request: Request,
     conn: ReadConn,
     settings: AppSettings,
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles = "none",
     lang: Lang = "zh",
-) -> HTMLResponse:
-    """Cases per grid; grids with 1–4 cases are shown as hidden counts; no points, no people."""
+) -> Response:
+    """Cases per grid (grids with fewer than 5 are not shown); no points, no people."""
+
+    def build() -> folium.Map:
+        return _cases_map(conn, settings, center, zoom, tiles, lang)
+
+    return _cached(request, conn, ("cases", "grids", "districts"), build)
+
+
+def _cases_map(
+    conn: Any, settings: Any, center: str | None, zoom: int | None, tiles: str, lang: MapLang
+) -> folium.Map:
     m, coord = _start(settings, center, zoom, tiles, lang, 10)
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
     stats = {s["grid"]: s["cases"] for s in public_stats(conn)}
@@ -289,4 +450,4 @@ def cases_map(
     grids = grids[grids["code"].isin(stats)].copy()
     grids["cases"] = [stats[c] for c in grids["code"]]
     add_case_density(m, grids, coord=coord, lang=lang)
-    return _page(add_layer_control(m), settings)
+    return add_layer_control(m)

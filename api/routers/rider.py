@@ -188,7 +188,7 @@ def rider_page(
         css=[assets.url("leaflet.css"), assets.url("rider.css")],
         js=[assets.url("leaflet.js"), assets.url("rider.js")],
     )
-    csp = content_security_policy(None, settings.frame_ancestors)
+    csp = content_security_policy((), settings.frame_ancestors)
     return _answer(
         request,
         html.encode(),
