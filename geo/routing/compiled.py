@@ -10,6 +10,7 @@ usable edges for snapping points to the nearest road.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
-from shapely.ops import substring
 
 from geo.errors import ValidationError
 from geo.profiles import TravelProfile
@@ -352,33 +352,69 @@ class ProfileGraph:
         t = int(self.twin[e])
         return (fa - fb) * float(self.tt[t]) if t >= 0 else float("inf")
 
+    @functools.cached_property
+    def _edge_coords(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every edge's coordinates in one array, where each run starts, and distances.
+
+        The third array holds each coordinate's distance from the start of its edge.
+        """
+        xy, index = shapely.get_coordinates(self.geoms, return_index=True)
+        offsets = np.zeros(len(self.geoms) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(np.bincount(index, minlength=len(self.geoms)))
+        step = np.zeros(len(xy))
+        step[1:] = np.hypot(*np.diff(xy, axis=0).T)
+        step[offsets[:-1][offsets[:-1] < len(xy)]] = 0.0  # each run starts at 0
+        along = np.cumsum(step)
+        along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
+        return xy, offsets, along
+
+    def _piece(self, edge: int, frm: float, to: float) -> np.ndarray:
+        """The part of an edge between two fractions of its length (reversed when frm > to)."""
+        xy, off, along = self._edge_coords
+        pts, cum = xy[off[edge] : off[edge + 1]], along[off[edge] : off[edge + 1]]
+        d1, d2 = frm * cum[-1], to * cum[-1]
+
+        def at(d: float) -> np.ndarray:
+            i = min(max(int(np.searchsorted(cum, d, side="right")) - 1, 0), len(cum) - 2)
+            span = cum[i + 1] - cum[i]
+            t = (d - cum[i]) / span if span > 0 else 0.0
+            return pts[i] + t * (pts[i + 1] - pts[i])
+
+        forward = d1 <= d2
+        inner = pts[(cum > d1) & (cum < d2)] if forward else pts[(cum < d1) & (cum > d2)][::-1]
+        return np.vstack([at(d1), inner, at(d2)])
+
+    def _runs(self, edges: np.ndarray) -> np.ndarray:
+        """The coordinates of whole edges, one after another (one vector operation)."""
+        xy, off, _ = self._edge_coords
+        starts, lens = off[edges], off[edges + 1] - off[edges]
+        before = np.cumsum(lens) - lens
+        return xy[np.arange(int(lens.sum())) + np.repeat(starts - before, lens)]
+
     def path_geometry(self, start: Snap, nodes: list[int], end: Snap) -> tuple[np.ndarray, float]:
         """Metric coordinates and length of a route: start snap, node path, end snap."""
-        parts: list[np.ndarray] = [np.array([start.xy])]
-        length = 0.0
         first, last = nodes[0], nodes[-1]
         e = start.edge
         if int(self.v[e]) == first and self.usable[e]:
-            piece = substring(self.geoms[e], start.fraction, 1.0, normalized=True)
-            length += (1 - start.fraction) * float(self.length[e])
+            head = self._piece(e, start.fraction, 1.0)
+            length = (1 - start.fraction) * float(self.length[e])
         else:
-            piece = substring(self.geoms[e], start.fraction, 0.0, normalized=True)
-            length += start.fraction * float(self.length[e])
-        parts.append(np.asarray(piece.coords))
-        for a, b in itertools.pairwise(nodes):
-            edge = self.best_edge[(a, b)]
-            parts.append(np.asarray(self.geoms[edge].coords))
-            length += float(self.length[edge])
+            head = self._piece(e, start.fraction, 0.0)
+            length = start.fraction * float(self.length[e])
+        edges = np.fromiter(
+            (self.best_edge[pair] for pair in itertools.pairwise(nodes)),
+            dtype=np.int64,
+            count=len(nodes) - 1,
+        )
+        length += float(self.length[edges].sum())
         e = end.edge
         if int(self.u[e]) == last and self.usable[e]:
-            piece = substring(self.geoms[e], 0.0, end.fraction, normalized=True)
+            tail = self._piece(e, 0.0, end.fraction)
             length += end.fraction * float(self.length[e])
         else:
-            piece = substring(self.geoms[e], 1.0, end.fraction, normalized=True)
+            tail = self._piece(e, 1.0, end.fraction)
             length += (1 - end.fraction) * float(self.length[e])
-        parts.append(np.asarray(piece.coords))
-        parts.append(np.array([end.xy]))
-        coords = np.vstack([p.reshape(-1, 2) for p in parts])
+        coords = np.vstack([[start.xy], head, self._runs(edges), tail, [end.xy]])
         keep = np.ones(len(coords), dtype=bool)
         keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 1e-6, axis=1)
         return coords[keep], length
@@ -387,8 +423,7 @@ class ProfileGraph:
         """Coordinates and length of a route that stays on the shared edge."""
         e = start.edge
         fb = end.fraction if end.edge == e else 1.0 - end.fraction
-        piece = substring(self.geoms[e], start.fraction, fb, normalized=True)
-        coords = np.vstack([[start.xy], np.asarray(piece.coords).reshape(-1, 2), [end.xy]])
+        coords = np.vstack([[start.xy], self._piece(e, start.fraction, fb), [end.xy]])
         return coords, abs(fb - start.fraction) * float(self.length[e])
 
 
