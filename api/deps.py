@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection
@@ -59,18 +59,30 @@ Routing = Annotated[RoutingEngine, Depends(routing)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
+_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _known_query(dependant: Any) -> frozenset[str]:
+    """The query parameter names an operation declares (worked out once per operation)."""
+    found = _KNOWN_QUERY.get(id(dependant))
+    if found is None:
+        known: set[str] = set()
+        stack = [dependant]
+        while stack:
+            dep = stack.pop()
+            known.update(p.alias for p in dep.query_params)
+            stack.extend(dep.dependencies)
+        found = _KNOWN_QUERY[id(dependant)] = frozenset(known)
+    return found
+
+
 async def reject_unknown_query(request: Request) -> None:
     """Refuse query parameters the operation does not know (a typo must not be ignored)."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None:
+    if dependant is None or not request.query_params:
         return
-    known: set[str] = set()
-    stack = [dependant]
-    while stack:
-        dep = stack.pop()
-        known.update(p.alias for p in dep.query_params)
-        stack.extend(dep.dependencies)
+    known = _known_query(dependant)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         accepted = ", ".join(sorted(known)) or "none"
