@@ -34,7 +34,13 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
 def _respond(
     request: Request, body: dict[str, Any], status: int, headers: Any = None
 ) -> JSONResponse:
-    """The one error format, except on Open311 paths, which use GeoReport's own."""
+    """The one error format, except on Open311 paths, which use GeoReport's own.
+
+    OGC API Features answers an unknown or invalid parameter with 400 (Part 1, 7.6), where
+    the rest of the API says 422.
+    """
+    if status == 422 and request.url.path.startswith("/ogc"):
+        status = 400
     if request.url.path.startswith("/open311/"):
         return JSONResponse([{"code": status, "description": body["error"]["message"]}],
                             status_code=status, headers=headers)  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from fastapi.responses import Response
 
 from geo.coverage.analysis import to_records
@@ -47,7 +48,8 @@ def geo_response(gdf: gpd.GeoDataFrame, name: str, fmt: str, *, notice: str = ""
             media_type="application/geopackage+sqlite3",
             headers={"Content-Disposition": f'attachment; filename="{name}.gpkg"'},
         )
-    body = json.loads(gdf.to_json(na="null", show_bbox=False, drop_id=True))
+    wound = gdf.set_geometry(shapely.orient_polygons(gdf.geometry.to_numpy()), crs=gdf.crs)
+    body = json.loads(wound.to_json(na="null", show_bbox=False, drop_id=True))
     if notice:
         body["data_notice"] = notice
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")

@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from fastapi.responses import JSONResponse
 
 from geo.coords import CoordSystem, from_wgs84
+
+
+class GeoJSONResponse(JSONResponse):
+    """A JSON answer that is GeoJSON (RFC 7946's media type)."""
+
+    media_type = "application/geo+json"
+
 
 DATA_NOTICE = (
     "Sample data: stations, grids, members and roads are synthetic (generated), not real records."
@@ -26,14 +34,19 @@ def linestring(coords: np.ndarray, coord: CoordSystem) -> dict[str, Any]:
 
 
 def geometry(geom: Any, coord: CoordSystem) -> dict[str, Any]:
-    """Any shapely geometry (WGS-84) as GeoJSON in ``coord``."""
+    """Any shapely geometry (WGS-84) as GeoJSON in ``coord``, rings wound as RFC 7946 asks.
+
+    (Exterior rings counter-clockwise, holes clockwise.)
+    """
     import shapely
 
     if coord != "wgs84":
         geom = shapely.transform(
             geom, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], coord))
         )
-    out: dict[str, Any] = shapely.geometry.mapping(shapely.set_precision(geom, 1e-7))
+    # orient last: snapping to the grid may rewrite the rings
+    geom = shapely.orient_polygons(shapely.set_precision(geom, 1e-7))
+    out: dict[str, Any] = shapely.geometry.mapping(geom)
     return out
 
 

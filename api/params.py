@@ -48,6 +48,15 @@ def parse_minutes(text: str, *, most: float, count: int) -> list[float]:
     return values
 
 
+def check_codes(values: list[str], allowed: tuple[str, ...], name: str) -> list[str]:
+    """``values`` when each is one of ``allowed``; else a clear error naming the allowed ones."""
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        msg = f"unknown {name} {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}"
+        raise ValidationError(msg)
+    return values
+
+
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     """``"minlon,minlat,maxlon,maxlat"`` → a tuple, checked."""
     if text is None:

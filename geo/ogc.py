@@ -111,7 +111,7 @@ def items(
     total = conn.scalar(text(f"SELECT count(*) FROM {c.table} t WHERE {where}"), args) or 0
     rows = conn.execute(
         text(
-            f"SELECT t.id, {c.columns}, ST_AsGeoJSON(t.{c.geom}, 7) AS geometry FROM {c.table} t "
+            f"SELECT t.id, {c.columns}, {_geojson(c)} AS geometry FROM {c.table} t "
             f"{c.join} WHERE {where} ORDER BY t.id LIMIT :limit OFFSET :offset"
         ),
         {**args, "limit": limit, "offset": offset},
@@ -123,7 +123,7 @@ def item(conn: Connection, c: Collection, feature_id: int) -> dict[str, Any]:
     """One feature by id."""
     row = conn.execute(
         text(
-            f"SELECT t.id, {c.columns}, ST_AsGeoJSON(t.{c.geom}, 7) AS geometry FROM {c.table} t "
+            f"SELECT t.id, {c.columns}, {_geojson(c)} AS geometry FROM {c.table} t "
             f"{c.join} WHERE t.id = :id"
         ),
         {"id": feature_id},
@@ -146,3 +146,8 @@ def _feature(row: Any) -> dict[str, Any]:
         "geometry": json.loads(row["geometry"]),
         "properties": props,
     }
+
+
+def _geojson(c: Collection) -> str:
+    """GeoJSON of a layer's geometry, rings wound counter-clockwise as RFC 7946 asks."""
+    return f"ST_AsGeoJSON(ST_ForcePolygonCCW(t.{c.geom}), 7)"

@@ -15,6 +15,8 @@ import pandas as pd
 from folium.map import Layer
 
 from geo.coords import CoordSystem
+from geo.hours_words import describe_hours
+from geo.vocabulary import AMENITIES, STATION_KINDS, label
 from maps.base import (
     HtmlPopup,
     Lang,
@@ -159,10 +161,13 @@ def add_stations(
             is_open = open_now.get(s["id"], False)
             colour = "#1a9850" if is_open else "#a33"
             state = f"<br><b style='color:{colour}'>{t['open' if is_open else 'closed']}</b>"
-        amen = ", ".join(s.get("amenities") or [])
+        amen = "、" if lang == "zh" else ", "
+        amen = amen.join(label(AMENITIES, a, lang) for a in s.get("amenities") or [])
+        hours = describe_hours(s.get("opening_hours") or "24/7", lang)
         popup = (
-            f"<b>{inert_html_text(s['name'])}</b><br>{inert_html_text(t.get(s['kind'], s['kind']))}"
-            f"{state}<br>{t['hours']}: {inert_html_text(s.get('opening_hours') or '')}"
+            f"<b>{inert_html_text(s['name'])}</b>"
+            f"<br>{inert_html_text(label(STATION_KINDS, s['kind'], lang))}"
+            f"{state}<br>{t['hours']}: {inert_html_text(hours)}"
             f"<br>{t['amenities']}: {inert_html_text(amen)}"
             + ("<br><i>synthetic 示例</i>" if s.get("synthetic") else "")
         )

@@ -8,9 +8,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from api.deps import Routing
-from api.geojson import DATA_NOTICE, geometry, linestring, point
-from api.params import CoordQuery, LatQuery, LonQuery, ProfileQuery, parse_lat_lon, parse_minutes
+from api.deps import AppSettings, Routing
+from api.geojson import DATA_NOTICE, GeoJSONResponse, geometry, linestring, point
+from api.params import (
+    CoordQuery,
+    LatQuery,
+    LonQuery,
+    ProfileQuery,
+    check_codes,
+    parse_lat_lon,
+    parse_minutes,
+)
 from geo.coords import CoordSystem
 from geo.hours import DEFAULT_TZ, local_time
 from geo.routing.engine import Origin
@@ -29,6 +37,7 @@ def _origin(o: Origin, coord: CoordSystem) -> dict[str, Any]:
 @router.get("/stations/nearest", summary="Nearest open stations by travel time, with routes")
 async def nearest(
     engine: Routing,
+    settings: AppSettings,
     lat: LatQuery,
     lon: LonQuery,
     k: Annotated[int, Query(ge=1, le=20)] = 3,
@@ -48,6 +57,8 @@ async def nearest(
     ``async``: the work is well under a millisecond, so it runs on the event loop — no thread
     hop and no contention for the GIL between worker threads.
     """
+    check_codes(amenity, settings.amenities, "amenity")
+    check_codes(kind, settings.station_kinds, "kind")
     at = local_time(open_at)
     res = engine.nearest(
         lon,
@@ -117,7 +128,11 @@ def route(
     }
 
 
-@router.get("/isochrones", summary="Areas reachable within given minutes")
+@router.get(
+    "/isochrones",
+    summary="Areas reachable within given minutes",
+    response_class=GeoJSONResponse,
+)
 def isochrones(
     engine: Routing,
     lat: LatQuery,

@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require_roles
 from api.deps import AppSettings, ReadConn, WriteConn
-from api.geojson import DATA_NOTICE, station_feature
-from api.params import CoordQuery, parse_bbox
+from api.geojson import DATA_NOTICE, GeoJSONResponse, station_feature
+from api.params import CoordQuery, check_codes, parse_bbox
 from geo.coords import to_wgs84
+from geo.db.models import STATION_STATUSES
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
 from geo.stations import (
     StationFilter,
@@ -85,9 +86,10 @@ def _sync_routing(request: Request, row: dict[str, Any]) -> None:
         holder.routing.upsert_station(to_record(row))
 
 
-@router.get("", summary="Stations as GeoJSON")
+@router.get("", summary="Stations as GeoJSON", response_class=GeoJSONResponse)
 def list_(
     conn: ReadConn,
+    settings: AppSettings,
     kind: Annotated[list[str], Query()] = [],  # noqa: B006
     amenity: Annotated[list[str], Query()] = [],  # noqa: B006
     status: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -99,9 +101,9 @@ def list_(
 ) -> dict[str, Any]:
     """A FeatureCollection of stations matching the filters."""
     flt = StationFilter(
-        kinds=kind,
-        amenities=amenity,
-        statuses=status,
+        kinds=check_codes(kind, settings.station_kinds, "kind"),
+        amenities=check_codes(amenity, settings.amenities, "amenity"),
+        statuses=check_codes(status, STATION_STATUSES, "status"),
         town_code=town,
         bbox=parse_bbox(bbox),
         limit=limit,
@@ -117,13 +119,13 @@ def list_(
     }
 
 
-@router.get("/{station_id}", summary="One station")
+@router.get("/{station_id}", summary="One station", response_class=GeoJSONResponse)
 def read(conn: ReadConn, station_id: StationId, coord: CoordQuery = "wgs84") -> dict[str, Any]:
     """A station as a GeoJSON Feature."""
     return station_feature(get_station(conn, station_id), coord)
 
 
-@router.post("", status_code=201, summary="Add a station (staff)")
+@router.post("", status_code=201, summary="Add a station (staff)", response_class=GeoJSONResponse)
 def create(
     request: Request, conn: WriteConn, body: StationCreate, who: Staff, settings: AppSettings
 ) -> dict[str, Any]:
@@ -140,7 +142,7 @@ def create(
     return station_feature(row, "wgs84")
 
 
-@router.patch("/{station_id}", summary="Change a station (staff)")
+@router.patch("/{station_id}", summary="Change a station (staff)", response_class=GeoJSONResponse)
 def patch(
     request: Request,
     conn: WriteConn,
@@ -168,7 +170,9 @@ def patch(
     return station_feature(row, "wgs84")
 
 
-@router.post("/{station_id}/close", summary="Close a station (staff)")
+@router.post(
+    "/{station_id}/close", summary="Close a station (staff)", response_class=GeoJSONResponse
+)
 def close(
     request: Request, conn: WriteConn, station_id: StationId, who: Staff, settings: AppSettings
 ) -> dict[str, Any]:

@@ -53,8 +53,9 @@ def test_bbox_filter_and_public_fields_only(client: TestClient) -> None:
     [
         ("/ogc/collections/nope", 404),
         ("/ogc/collections/stations/items/999999", 404),
-        ("/ogc/collections/stations/items?bbox=1,2", 422),
-        ("/ogc/collections/stations/items?limit=0", 422),
+        # OGC API Features Part 1 (7.6): unknown or invalid parameters are 400
+        ("/ogc/collections/stations/items?bbox=1,2", 400),
+        ("/ogc/collections/stations/items?limit=0", 400),
     ],
 )
 def test_errors(client: TestClient, path: str, status: int) -> None:
@@ -92,4 +93,37 @@ def test_ogc_common_parameters_and_unknown_ones(client: TestClient) -> None:
     ok = client.get("/ogc/collections/towns/items", params={"f": "json", "datetime": "2024-01-01"})
     assert ok.status_code == 200
     r = client.get("/ogc/collections/towns/items", params={"colour": "red"})
+    assert r.status_code == 400
+
+
+def test_polygons_are_wound_as_rfc7946_asks(client: TestClient) -> None:
+    import shapely
+
+    items = client.get("/ogc/collections/districts/items").json()
+    assert items["features"]
+    for f in items["features"]:
+        geom = shapely.geometry.shape(f["geometry"])
+        for poly in getattr(geom, "geoms", [geom]):
+            assert poly.exterior.is_ccw
+            assert all(not ring.is_ccw for ring in poly.interiors)
+    r = client.get("/v1/isochrones?lat=22.5801&lon=113.0801&minutes=5")
+    assert r.headers["content-type"].startswith("application/geo+json")
+    gaps = client.get("/v1/coverage/gaps?minutes=5&format=geojson&limit=5")
+    assert gaps.headers["content-type"].startswith("application/geo+json")
+    for f in r.json()["features"] + gaps.json()["features"]:
+        geom = shapely.geometry.shape(f["geometry"])
+        for poly in getattr(geom, "geoms", [geom]):
+            assert poly.exterior.is_ccw
+
+
+def test_geojson_answers_say_so(client: TestClient) -> None:
+    for path in ("/v1/stations?limit=2", "/v1/stations/1", "/ogc/collections/towns/items?limit=1"):
+        assert client.get(path).headers["content-type"].startswith("application/geo+json"), path
+
+
+def test_unknown_codes_are_refused_with_the_allowed_ones(client: TestClient) -> None:
+    r = client.get("/v1/stations/nearest?lat=22.5801&lon=113.0801&amenity=wifi2")
     assert r.status_code == 422
+    assert "wifi2" in r.json()["error"]["message"]
+    assert "charging" in r.json()["error"]["message"]
+    assert client.get("/v1/stations?kind=castle").status_code == 422

@@ -49,3 +49,24 @@ def test_js_string_is_a_json_string_without_markup_or_braces() -> None:
     import json
 
     assert json.loads(out) == "a{{b}}</script>\u2028'&"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("zh", ["饮水", "充电", "周一至周五 08:30–12:00"]), ("en", ["Water"])]
+)
+def test_station_popups_read_in_the_chosen_language(lang: str, words: list[str]) -> None:
+    m, coord = base_map(lang=lang)
+    station = {
+        "id": 1,
+        "name": "驿站",
+        "kind": "service_centre",
+        "lon": 113.08,
+        "lat": 22.58,
+        "amenities": ["water", "charging"],
+        "opening_hours": "Mo-Fr 08:30-12:00,14:30-17:30",
+    }
+    add_stations(m, [station], coord=coord, lang=lang)
+    page = m.get_root().render()
+    for word in words:
+        assert js_string(word)[1:-1] in page
+    assert "Mo-Fr" not in page
