@@ -104,10 +104,7 @@ def base_map(
         root.header.add_child(
             folium.Element("<style>.leaflet-container{background:#eef2f5}</style>")
         )
-    root.header.add_child(
-        folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    )
-    m.add_child(TextHelper())
+    m.add_child(TextHelper())  # (folium's map brings the one viewport tag)
     return m, coord
 
 
@@ -131,11 +128,13 @@ _LEGEND = """
 <div class="yizhan-legend" style="position:absolute;z-index:1000;bottom:24px;left:{{ this.left }}px;
   background:rgba(255,255,255,.92);padding:8px 10px;margin-bottom:16px;border-radius:6px;font:12px/1.4 sans-serif;
   max-width:240px;box-shadow:0 1px 4px rgba(0,0,0,.3)">
-  <b>{{ this.title }}</b>
+  <details open><summary style="cursor:pointer;font-weight:bold;min-height:24px">{{ this.title }}</summary>
   {% for color, label in this.items %}
   <div><span style="display:inline-block;width:12px;height:12px;background:{{ color }};
     margin-right:6px;border:1px solid #555;vertical-align:middle"></span>{{ label }}</div>
   {% endfor %}
+  {% if this.summary %}<div style="margin-top:4px">{{ this.summary }}</div>{% endif %}
+  </details>
   <div style="margin-top:4px;color:#a33">{{ this.note }}</div>
 </div>
 {% endmacro %}
@@ -148,21 +147,36 @@ class Legend(MacroElement):
     _template = Template(_LEGEND)
 
     def __init__(
-        self, title: str, items: list[tuple[str, str]], note: str, *, left: int = 10
+        self,
+        title: str,
+        items: list[tuple[str, str]],
+        note: str,
+        *,
+        left: int = 10,
+        summary: str = "",
     ) -> None:
         super().__init__()
         self._name = "Legend"
         self.title, self.items, self.note, self.left = title, items, note, left
+        self.summary = summary
 
 
 def add_legend(
-    m: folium.Map, title: str, items: list[tuple[str, str]], *, lang: Lang
+    m: folium.Map, title: str, items: list[tuple[str, str]], *, lang: Lang, summary: str = ""
 ) -> folium.Map:
-    """Add a legend (with the synthetic-data note) to ``m``."""
+    """Add a collapsible legend (the first with the synthetic-data note) to ``m``."""
     count = sum(isinstance(c, Legend) for c in m._children.values())
     note = SYNTHETIC_NOTE[lang] if count == 0 else ""
-    m.add_child(Legend(title, items, note, left=10 + 250 * count))  # side by side
+    m.add_child(Legend(title, items, note, left=10 + 250 * count, summary=summary))
     return m
+
+
+def render_page(m: folium.Map, *, lang: Lang, title: str) -> str:
+    """The map as a whole HTML page with a ``<title>`` and the page's language."""
+    root = cast(Figure, m.get_root())
+    root.header.add_child(folium.Element(f"<title>{inert_html_text(title)}</title>"), name="title")
+    page = root.render()
+    return page.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
 
 
 _BBOX_LAYER = """

@@ -57,6 +57,11 @@ LABELS = {
         "suppressed": "少于5件（不公开）",
         "uncovered": "未覆盖人口",
         "member": "网格员",
+        "town_coverage": "各镇街覆盖率",
+        "covered_share": "覆盖人口比例",
+        "people": "人",
+        "sites_item": "建议新址（编号为优先顺序）",
+        "before_after": "覆盖率",
     },
     "en": {
         "stations": "Stations",
@@ -80,6 +85,11 @@ LABELS = {
         "suppressed": "fewer than 5 (hidden)",
         "uncovered": "uncovered people",
         "member": "Grid member",
+        "town_coverage": "Coverage by town",
+        "covered_share": "people covered",
+        "people": "people",
+        "sites_item": "proposed site (numbered by priority)",
+        "before_after": "Coverage",
     },
 }
 REACH_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
@@ -235,13 +245,14 @@ def add_reach(
 def add_gaps(
     m: folium.Map, gaps: gpd.GeoDataFrame, *, coord: CoordSystem, lang: Lang
 ) -> folium.Map:
-    """Gap areas as a choropleth of uncovered people (four classes), with a legend."""
+    """Gap areas (one town each) as a choropleth of uncovered people, ranked, with a legend."""
     t = LABELS[lang]
     if len(gaps) == 0:
         return m
     values = gaps["uncovered_demand"].to_numpy()
     edges = [0, 1_000, 10_000, 100_000]
     data = gaps[["rank", "uncovered_demand", "geometry"]].copy()
+    data["town"] = gaps.get("town", "")
     data["uncovered"] = [f"{v:,.0f}" for v in values]
     data["cls"] = [sum(v >= e for e in edges[1:]) for v in values]
     folium.GeoJson(
@@ -253,7 +264,9 @@ def add_gaps(
             "fillOpacity": 0.55,
             "fillColor": GAP_COLOURS[f["properties"]["cls"]],
         },
-        tooltip=folium.GeoJsonTooltip(["rank", "uncovered"], aliases=["#", t["uncovered"]]),
+        tooltip=folium.GeoJsonTooltip(
+            ["rank", "town", "uncovered"], aliases=["#", t["towns"], t["uncovered"]]
+        ),
     ).add_to(m)
     labels = ["< 1,000", "1,000–10,000", "10,000–100,000", "≥ 100,000"]
     return add_legend(
@@ -261,24 +274,72 @@ def add_gaps(
     )
 
 
-def add_sites(
-    m: folium.Map, sites: Sequence[dict[str, Any]], *, coord: CoordSystem, lang: Lang
+SHARE_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#4393c3")
+SHARE_EDGES = (0.5, 0.7, 0.85, 0.95)
+
+
+def add_town_coverage(
+    m: folium.Map, towns: gpd.GeoDataFrame, *, coord: CoordSystem, lang: Lang
 ) -> folium.Map:
-    """Proposed new sites, numbered by rank."""
-    group = folium.FeatureGroup(name=LABELS[lang]["sites"])
+    """Towns coloured by the share of people covered (``share``, ``uncovered`` columns)."""
+    t = LABELS[lang]
+    data = towns[["name", "share", "uncovered", "geometry"]].copy()
+    data["cls"] = [sum(v >= e for e in SHARE_EDGES) for v in data["share"].fillna(0)]
+    data["covered_text"] = [f"{v:.0%}" for v in data["share"].fillna(0)]
+    data["uncovered_text"] = [f"{v:,.0f}" for v in data["uncovered"]]
+    folium.GeoJson(
+        _geojson(data.drop(columns=["share", "uncovered"]), coord),
+        name=t["town_coverage"],
+        style_function=lambda f: {
+            "color": "#555",
+            "weight": 0.6,
+            "fillOpacity": 0.6,
+            "fillColor": SHARE_COLOURS[f["properties"]["cls"]],
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "covered_text", "uncovered_text"],
+            aliases=[t["towns"], t["covered_share"], t["uncovered"]],
+        ),
+    ).add_to(m)
+    labels = ["< 50%", "50–70%", "70–85%", "85–95%", "≥ 95%"]
+    items = list(zip(SHARE_COLOURS, labels, strict=True))
+    return add_legend(m, t["town_coverage"], items, lang=lang)
+
+
+SITE_COLOUR = "#00796b"
+
+
+def add_sites(
+    m: folium.Map,
+    sites: Sequence[dict[str, Any]],
+    *,
+    coord: CoordSystem,
+    lang: Lang,
+    summary: str = "",
+) -> folium.Map:
+    """Proposed new sites, numbered by rank, with the people each adds, and their legend."""
+    t = LABELS[lang]
+    group = folium.FeatureGroup(name=t["sites"])
     for s in sites:
+        rank = int(s["rank"])
+        added = s.get("added_demand")
+        text = f"{t['sites']} #{rank}"
+        if added is not None:
+            text += f": +{float(added):,.0f} {t['people']}"
         marker = folium.Marker(
             point(s["lon"], s["lat"], coord),
             icon=folium.DivIcon(
-                html=f"<div class='yizhan-site' style='background:#6a1b9a;"
-                f"color:#fff;border-radius:50%;width:22px;height:22px;"
-                f"text-align:center;font:bold 12px/22px sans-serif'>"
-                f"{int(s['rank'])}</div>"
+                html=f"<div class='yizhan-site' style='background:{SITE_COLOUR};"
+                "color:#fff;border:2px solid #fff;border-radius:4px;width:26px;height:26px;"
+                "text-align:center;font:bold 13px/22px sans-serif;"
+                f"box-shadow:0 1px 3px rgba(0,0,0,.5)'>{rank}</div>",
+                icon_size=(26, 26),
+                icon_anchor=(13, 13),
             ),
         ).add_to(group)
-        marker.add_child(TextTooltip(f"#{int(s['rank'])}"))
+        marker.add_child(TextTooltip(text))
     group.add_to(m)
-    return m
+    return add_legend(m, t["sites"], [(SITE_COLOUR, t["sites_item"])], lang=lang, summary=summary)
 
 
 def add_grids(

@@ -19,7 +19,7 @@ from api.page_cache import CachedPage, cached_page, serve_page
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes
 from geo.access import Area
 from geo.cases.store import public_stats
-from geo.coverage.analysis import coverage_gaps
+from geo.coverage.analysis import coverage_gaps, town_shares
 from geo.coverage.layers import read_towns
 from geo.coverage.planning import plan_sites
 from geo.db.versions import data_version
@@ -27,7 +27,7 @@ from geo.errors import YizhanError
 from geo.hours import local_time
 from geo.layers import read_districts, read_grids
 from geo.stations import StationFilter, list_stations
-from maps.base import BboxLayer, base_map
+from maps.base import BboxLayer, base_map, render_page
 from maps.base import Lang as MapLang
 from maps.layers import (
     add_boundaries,
@@ -39,9 +39,30 @@ from maps.layers import (
     add_route,
     add_sites,
     add_stations,
+    add_town_coverage,
 )
 
 router = APIRouter(prefix="/maps", tags=["maps"])
+TITLES = {
+    "zh": {
+        "stations": "驿站分布",
+        "route": "附近驿站与路线",
+        "reach": "可达范围",
+        "coverage": "覆盖情况",
+        "sites": "建议新址",
+        "grids": "网格",
+        "cases": "案件分布",
+    },
+    "en": {
+        "stations": "Stations",
+        "route": "Nearest stations and routes",
+        "reach": "Reachable areas",
+        "coverage": "Coverage",
+        "sites": "Proposed sites",
+        "grids": "Grids",
+        "cases": "Cases by grid",
+    },
+}
 optional_token = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 Tiles = Annotated[Literal["none", "osm", "gaode", "tianditu", "custom"], Query()]
 Lang = Annotated[Literal["zh", "en"], Query()]
@@ -55,6 +76,8 @@ def _cached(
     tables: tuple[str, ...],
     build: Callable[[], folium.Map],
     *,
+    title: str,
+    lang: MapLang,
     extra: Hashable = None,
 ) -> Response:
     """Serve the page ``build`` makes, from the cache while its data are unchanged.
@@ -72,7 +95,8 @@ def _cached(
     )
 
     def render() -> CachedPage:
-        return cached_page(build().get_root().render(), settings.frame_ancestors)
+        page = render_page(build(), lang=lang, title=f"{title} · 驿站 yizhan")
+        return cached_page(page, settings.frame_ancestors)
 
     return serve_page(request, request.app.state.page_cache.get_or_render(key, render))
 
@@ -140,7 +164,8 @@ def stations_map(
     def build() -> folium.Map:
         return _stations_map(request, conn, settings, center, zoom, tiles, lang, layers)
 
-    return _cached(request, conn, ("stations", "districts", "towns"), build)
+    title = TITLES[lang]["stations"]
+    return _cached(request, conn, ("stations", "districts", "towns"), build, title=title, lang=lang)
 
 
 def _stations_map(
@@ -201,7 +226,8 @@ def route_map(
     def build() -> folium.Map:
         return _route_map(engine, conn, settings, lat, lon, k, profile, coord, zoom, tiles, lang)
 
-    return _cached(request, conn, ("stations", "districts"), build)
+    title = TITLES[lang]["route"]
+    return _cached(request, conn, ("stations", "districts"), build, title=title, lang=lang)
 
 
 def _route_map(
@@ -284,7 +310,9 @@ def coverage_map(
             lang,
         )
 
-    return _cached(request, conn, ("stations", "districts", "towns"), build)
+    title = TITLES[lang]["reach" if lat is not None else "coverage"]
+    tables = ("stations", "districts", "towns")
+    return _cached(request, conn, tables, build, title=title, lang=lang)
 
 
 def _coverage_map(
@@ -319,7 +347,9 @@ def _coverage_map(
 
         model = coverage_model(request, engine, conn, "population")
         result = model.compute(minutes=values[-1], profile=profile, at=when)
-        add_gaps(m, coverage_gaps(result, towns=read_towns(conn)), coord=coord, lang=lang)
+        towns = read_towns(conn)
+        add_town_coverage(m, town_shares(result, towns), coord=coord, lang=lang)
+        add_gaps(m, coverage_gaps(result, towns=towns), coord=coord, lang=lang)
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
     return add_layer_control(m)
 
@@ -345,7 +375,8 @@ def sites_map(
             request, engine, conn, settings, k, minutes, profile, center, zoom, tiles, lang
         )
 
-    return _cached(request, conn, ("stations", "districts", "towns", "workplaces"), build)
+    tables = ("stations", "districts", "towns", "workplaces")
+    return _cached(request, conn, tables, build, title=TITLES[lang]["sites"], lang=lang)
 
 
 def _sites_map(
@@ -371,8 +402,12 @@ def _sites_map(
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
     add_gaps(m, coverage_gaps(plan.before, towns=read_towns(conn)), coord=coord, lang=lang)
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
-    sites = cast(list[dict[str, Any]], plan.sites[["rank", "lon", "lat"]].to_dict("records"))
-    add_sites(m, sites, coord=coord, lang=lang)
+    columns = [c for c in ("rank", "lon", "lat", "added_demand") if c in plan.sites]
+    sites = cast(list[dict[str, Any]], plan.sites[columns].to_dict("records"))
+    before, after = plan.before.summary().iloc[0], plan.after.summary().iloc[0]
+    word = "覆盖率" if lang == "zh" else "Covered"
+    summary = f"{word} {before['share']:.1%} → {after['share']:.1%}"
+    add_sites(m, sites, coord=coord, lang=lang, summary=summary)
     return add_layer_control(m)
 
 
@@ -393,7 +428,9 @@ def grids_map(
     def build() -> folium.Map:
         return _grids_map(conn, settings, area, center, zoom, tiles, lang)
 
-    return _cached(request, conn, ("grids", "grid_members", "districts"), build, extra=area)
+    tables = ("grids", "grid_members", "districts")
+    title = TITLES[lang]["grids"]
+    return _cached(request, conn, tables, build, title=title, lang=lang, extra=area)
 
 
 def _grids_map(
@@ -437,7 +474,8 @@ def cases_map(
     def build() -> folium.Map:
         return _cases_map(conn, settings, center, zoom, tiles, lang)
 
-    return _cached(request, conn, ("cases", "grids", "districts"), build)
+    title = TITLES[lang]["cases"]
+    return _cached(request, conn, ("cases", "grids", "districts"), build, title=title, lang=lang)
 
 
 def _cases_map(

@@ -135,11 +135,19 @@ class CoverageModel:
         return CoverageResult(self.demand, minutes, profile, times, station)
 
 
-def coverage_gaps(result: CoverageResult, *, towns: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+def coverage_gaps(
+    result: CoverageResult,
+    *,
+    towns: pd.DataFrame | None = None,
+    max_side_m: float = 10_000.0,
+    metric_crs: str = "EPSG:32649",
+) -> gpd.GeoDataFrame:
     """Uncovered demand cells merged into gap areas, ranked by uncovered demand.
 
-    Needs a demand layer with cells (the population hexagons). Each gap lists the towns its
-    cells belong to (names from ``towns`` when given: ``code`` → ``name``).
+    Needs a demand layer with cells (the population hexagons). A gap is a connected group of
+    uncovered cells *within one town* and within one square of ``max_side_m`` — a place a
+    planner can visit and act on, not one polygon across half the city. Each gap names its
+    town (from ``towns`` when given: ``code`` → ``name``).
     """
     cells = result.demand.cells
     if cells is None:
@@ -149,12 +157,21 @@ def coverage_gaps(result: CoverageResult, *, towns: pd.DataFrame | None = None) 
     out = ~result.covered & (frame["weight"].to_numpy() > 0)
     if not out.any():
         return gpd.GeoDataFrame(
-            {"rank": [], "uncovered_demand": [], "cells": [], "towns": []},
+            {"rank": [], "uncovered_demand": [], "cells": [], "town": [], "towns": []},
             geometry=[],
             crs="EPSG:4326",
         )
-    gap_cells = cells[out].to_crs("EPSG:32649")
-    label = _hex_components(frame["id"].to_numpy()[out])
+    gap_cells = cells[out].to_crs(metric_crs)
+    centre = gap_cells.geometry.centroid
+    parts = pd.DataFrame(
+        {
+            "component": _hex_components(frame["id"].to_numpy()[out]),
+            "town": frame["town_code"].to_numpy()[out],
+            "gx": np.floor(centre.x.to_numpy() / max_side_m).astype(np.int64),
+            "gy": np.floor(centre.y.to_numpy() / max_side_m).astype(np.int64),
+        }
+    )
+    label = parts.groupby(list(parts.columns), sort=False).ngroup().to_numpy()
     merged = [
         shapely.union_all(shapely.buffer(gap_cells.to_numpy()[label == k], 1.0)).simplify(5.0)
         for k in range(int(label.max()) + 1)
@@ -169,16 +186,26 @@ def coverage_gaps(result: CoverageResult, *, towns: pd.DataFrame | None = None) 
             {
                 "uncovered_demand": float(g["weight"].sum()),
                 "cells": len(g),
+                "town": names.get(codes.index[0], codes.index[0]),
                 "towns": [names.get(c, c) for c in codes.index],
                 "town_codes": list(codes.index),
                 "unreachable_demand": float(g.loc[~np.isfinite(g["_t"]), "weight"].sum()),
                 "geometry": merged[gap],
             }
         )
-    gaps = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:32649").to_crs("EPSG:4326")
+    gaps = gpd.GeoDataFrame(rows, geometry="geometry", crs=metric_crs).to_crs("EPSG:4326")
     gaps = gaps.sort_values("uncovered_demand", ascending=False).reset_index(drop=True)
     gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
     return gaps
+
+
+def town_shares(result: CoverageResult, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Towns (polygons, ``code``, ``name``) with ``share`` covered and ``uncovered`` people."""
+    table = result.summary(by="town_code").set_index("town_code")
+    out = towns[["code", "name", "geometry"]].copy()
+    out["share"] = out["code"].map(table["share"])
+    out["uncovered"] = out["code"].map(table["demand"] - table["covered"]).fillna(0.0)
+    return out
 
 
 def _hex_components(cell_ids: np.ndarray) -> np.ndarray:

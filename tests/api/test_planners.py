@@ -185,3 +185,31 @@ def test_upload_own_demand_points(client: TestClient) -> None:
         ).status_code
         == 422
     )
+
+
+def test_gaps_name_one_town_each_and_stay_small(client: TestClient) -> None:
+    import shapely
+
+    body = client.get(
+        "/v1/coverage/gaps", params={"minutes": 15, "at": AT, "format": "geojson", "limit": 500}
+    ).json()
+    assert len(body["features"]) > 73  # more gaps than towns: no city-wide polygon
+    for f in body["features"]:
+        props = f["properties"]
+        assert len(props["towns"]) == 1
+        assert props["town"] == props["towns"][0]
+        minx, miny, maxx, maxy = shapely.geometry.shape(f["geometry"]).bounds
+        assert maxx - minx < 0.25  # about 10 km squares (plus the hexagons' edge)
+        assert maxy - miny < 0.25
+
+
+def test_coverage_map_by_town_with_title_and_language(client: TestClient) -> None:
+    page = client.get("/maps/coverage", params={"minutes": 15, "lang": "zh"}).text
+    assert page.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
+    assert "<title>覆盖情况 · 驿站 yizhan</title>" in page
+    assert "各镇街覆盖率" in page
+    assert page.count('name="viewport"') == 1
+    sites = client.get("/maps/sites", params={"k": 2, "minutes": 10, "lang": "en"}).text
+    assert '<html lang="en">' in sites
+    assert "Covered " in sites
+    assert "→" in sites
