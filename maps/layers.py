@@ -114,6 +114,33 @@ def _geojson(gdf: gpd.GeoDataFrame, coord: CoordSystem) -> dict[str, Any]:
     return data
 
 
+def _classed(
+    m: folium.Map,
+    data: gpd.GeoDataFrame,
+    *,
+    coord: CoordSystem,
+    name: str,
+    colours: dict[int, str],
+    fields: list[str],
+    aliases: list[str],
+    line: str = "#555",
+    weight: float = 0.5,
+    opacity: float = 0.6,
+) -> None:
+    """Polygons filled by their ``cls`` column's colour, with a tooltip of ``fields``."""
+    folium.GeoJson(
+        _geojson(data, coord),
+        name=name,
+        style_function=lambda f: {
+            "color": line,
+            "weight": weight,
+            "fillOpacity": opacity,
+            "fillColor": colours[f["properties"]["cls"]],
+        },
+        tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
+    ).add_to(m)
+
+
 def add_boundaries(
     m: folium.Map,
     districts: gpd.GeoDataFrame,
@@ -255,19 +282,17 @@ def add_gaps(
     data["town"] = gaps.get("town", "")
     data["uncovered"] = [f"{v:,.0f}" for v in values]
     data["cls"] = [sum(v >= e for e in edges[1:]) for v in values]
-    folium.GeoJson(
-        _geojson(data.drop(columns="uncovered_demand"), coord),
+    _classed(
+        m,
+        data.drop(columns="uncovered_demand"),
+        coord=coord,
         name=t["gaps"],
-        style_function=lambda f: {
-            "color": "#67000d",
-            "weight": 0.5,
-            "fillOpacity": 0.55,
-            "fillColor": GAP_COLOURS[f["properties"]["cls"]],
-        },
-        tooltip=folium.GeoJsonTooltip(
-            ["rank", "town", "uncovered"], aliases=["#", t["towns"], t["uncovered"]]
-        ),
-    ).add_to(m)
+        colours=dict(enumerate(GAP_COLOURS)),
+        fields=["rank", "town", "uncovered"],
+        aliases=["#", t["towns"], t["uncovered"]],
+        line="#67000d",
+        opacity=0.55,
+    )
     labels = ["< 1,000", "1,000–10,000", "10,000–100,000", "≥ 100,000"]
     return add_legend(
         m, f"{t['gaps']} ({t['uncovered']})", list(zip(GAP_COLOURS, labels, strict=True)), lang=lang
@@ -287,20 +312,16 @@ def add_town_coverage(
     data["cls"] = [sum(v >= e for e in SHARE_EDGES) for v in data["share"].fillna(0)]
     data["covered_text"] = [f"{v:.0%}" for v in data["share"].fillna(0)]
     data["uncovered_text"] = [f"{v:,.0f}" for v in data["uncovered"]]
-    folium.GeoJson(
-        _geojson(data.drop(columns=["share", "uncovered"]), coord),
+    _classed(
+        m,
+        data.drop(columns=["share", "uncovered"]),
+        coord=coord,
         name=t["town_coverage"],
-        style_function=lambda f: {
-            "color": "#555",
-            "weight": 0.6,
-            "fillOpacity": 0.6,
-            "fillColor": SHARE_COLOURS[f["properties"]["cls"]],
-        },
-        tooltip=folium.GeoJsonTooltip(
-            ["name", "covered_text", "uncovered_text"],
-            aliases=[t["towns"], t["covered_share"], t["uncovered"]],
-        ),
-    ).add_to(m)
+        colours=dict(enumerate(SHARE_COLOURS)),
+        fields=["name", "covered_text", "uncovered_text"],
+        aliases=[t["towns"], t["covered_share"], t["uncovered"]],
+        weight=0.6,
+    )
     labels = ["< 50%", "50–70%", "70–85%", "85–95%", "≥ 95%"]
     items = list(zip(SHARE_COLOURS, labels, strict=True))
     return add_legend(m, t["town_coverage"], items, lang=lang)
@@ -367,14 +388,9 @@ def add_case_density(
 ) -> folium.Map:
     """Cases per grid (``cases`` column; None = suppressed small count), as a choropleth."""
     t = LABELS[lang]
-    colours = ("#deebf7", "#9ecae1", "#4292c6", "#08519c")
-    items = [
-        ("#ccc", t["suppressed"]),
-        (colours[0], "5–9"),
-        (colours[1], "10–19"),
-        (colours[2], "20–49"),
-        (colours[3], "≥ 50"),
-    ]
+    colours = {-1: "#ccc", 0: "#deebf7", 1: "#9ecae1", 2: "#4292c6", 3: "#08519c"}
+    labels = (t["suppressed"], "5–9", "10–19", "20–49", "≥ 50")
+    items = list(zip(colours.values(), labels, strict=True))
     if len(grids) == 0:
         return add_legend(m, t["cases"], items, lang=lang)
     data = grids[["code", "cases", "geometry"]].copy()
@@ -386,24 +402,16 @@ def add_case_density(
         -1 if h else (0 if c < 10 else 1 if c < 20 else 2 if c < 50 else 3)
         for h, c in zip(hidden, data["cases"], strict=True)
     ]
-    folium.GeoJson(
-        _geojson(data.drop(columns="cases"), coord),
+    _classed(
+        m,
+        data.drop(columns="cases"),
+        coord=coord,
         name=t["cases"],
-        style_function=lambda f: {
-            "color": "#555",
-            "weight": 0.5,
-            "fillOpacity": 0.7,
-            "fillColor": "#ccc" if f["properties"]["cls"] < 0 else colours[f["properties"]["cls"]],
-        },
-        tooltip=folium.GeoJsonTooltip(["code", "label"], aliases=["grid", t["cases"]]),
-    ).add_to(m)
-    items = [
-        ("#ccc", t["suppressed"]),
-        (colours[0], "5–9"),
-        (colours[1], "10–19"),
-        (colours[2], "20–49"),
-        (colours[3], "≥ 50"),
-    ]
+        colours=colours,
+        fields=["code", "label"],
+        aliases=["grid", t["cases"]],
+        opacity=0.7,
+    )
     return add_legend(m, t["cases"], items, lang=lang)
 
 
