@@ -7,8 +7,10 @@ to GCJ-02 when the base map is AutoNavi's (whose tiles are in GCJ-02), so they l
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import folium
@@ -30,10 +32,52 @@ SYNTHETIC_NOTE = {
 
 
 class LocalMap(folium.Map):
-    """A folium map that loads Leaflet from the app, not from a CDN."""
+    """A folium map that loads Leaflet from the app, not from a CDN.
+
+    Shown in a notebook (Jupyter, VS Code), where no app serves ``/maps/assets``, the map
+    carries its scripts and styles inline instead, so it draws from any origin, offline.
+    """
 
     default_js = [("leaflet", f"{ASSETS_URL}/leaflet/leaflet.js")]  # noqa: RUF012
     default_css = [("leaflet_css", f"{ASSETS_URL}/leaflet/leaflet.css")]  # noqa: RUF012
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        from geo.settings import get_settings
+
+        assets = get_settings().state_dir / "assets"
+        elements = [self, *self._all_children()]
+        saved = [(e, e.__dict__.get("default_js"), e.__dict__.get("default_css")) for e in elements]
+        for e in elements:
+            for attr in ("default_js", "default_css"):
+                links = getattr(e, attr, None)
+                if links:
+                    setattr(e, attr, [(n, inline_url(u, assets)) for n, u in links])
+        try:
+            return str(super()._repr_html_(**kwargs))
+        finally:
+            for e, js, css in saved:
+                for attr, value in (("default_js", js), ("default_css", css)):
+                    if value is None:
+                        e.__dict__.pop(attr, None)
+                    else:
+                        setattr(e, attr, value)
+
+    def _all_children(self) -> list[Any]:
+        out, stack = [], list(self._children.values())
+        while stack:
+            child = stack.pop()
+            out.append(child)
+            stack.extend(getattr(child, "_children", {}).values())
+        return out
+
+
+def inline_url(url: str, assets: Path) -> str:
+    """An app asset URL as a ``data:`` URL with the file's content (others unchanged)."""
+    if not url.startswith(ASSETS_URL + "/"):
+        return url
+    path = assets / url.removeprefix(ASSETS_URL + "/")
+    kind = "text/css" if path.suffix == ".css" else "text/javascript"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
 class LocalMarkerCluster(MarkerCluster):

@@ -14,6 +14,7 @@ import pytest
 from nbclient import NotebookClient
 
 from geo.db.engine import database_url, drop_database
+from geo.platform import SCRATCH_SUFFIX, scratch_settings
 from geo.settings import PROJECT_ROOT, Settings
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
@@ -32,6 +33,7 @@ def notebook_env(db_url: str):
     else:
         os.environ["YIZHAN_DATABASE_NAME"] = old
     drop_database(database_url(settings, NB_DB))
+    drop_database(database_url(settings, NB_DB + SCRATCH_SUFFIX))
 
 
 def test_there_are_four_notebooks_without_outputs() -> None:
@@ -55,3 +57,17 @@ def test_notebook_runs(path: Path, notebook_env) -> None:
     client.execute()  # raises CellExecutionError on the first failing cell
     outputs = [o for c in book.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    # maps carry Leaflet inline: they draw in Jupyter, where no app serves /maps/assets
+    pages = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    maps = [html for html in pages if "leaflet" in html.lower()]
+    assert maps or not any("base_map(" in c.source for c in book.cells)
+    assert all("/maps/assets/" not in html for html in maps)
+    assert all("data:text/javascript;base64," in html for html in maps)
+
+
+def test_notebooks_never_write_into_the_services_database() -> None:
+    service = Settings(database_name="yizhan")
+    assert scratch_settings(service).database_name == "yizhan_notebook"
+    external = Settings(database_url="postgresql://u:p@db.example/union")
+    assert scratch_settings(external).database_url.endswith("/union_notebook")
+    assert scratch_settings(scratch_settings(service)) == scratch_settings(service)
