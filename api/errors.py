@@ -5,11 +5,12 @@ Every error answer is ``{"error": {"type": ..., "message": ..., "details": ...}}
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,7 +34,7 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
 
 def _respond(
     request: Request, body: dict[str, Any], status: int, headers: Any = None
-) -> JSONResponse:
+) -> Response:
     """The one error format, except on Open311 paths, which use GeoReport's own.
 
     OGC API Features answers an unknown or invalid parameter with 400 (Part 1, 7.6), where
@@ -42,8 +43,16 @@ def _respond(
     if status == 422 and request.url.path.startswith("/ogc"):
         status = 400
     if request.url.path.startswith("/open311/"):
-        return JSONResponse([{"code": status, "description": body["error"]["message"]}],
-                            status_code=status, headers=headers)  # fmt: skip
+        errors = [{"code": status, "description": body["error"]["message"]}]
+        if request.url.path.endswith(".xml"):
+            top = ET.Element("errors")
+            for err in errors:
+                node = ET.SubElement(top, "error")
+                ET.SubElement(node, "code").text = str(err["code"])
+                ET.SubElement(node, "description").text = str(err["description"])
+            xml = ET.tostring(top, encoding="utf-8", xml_declaration=True)
+            return Response(xml, status_code=status, headers=headers, media_type="application/xml")
+        return JSONResponse(errors, status_code=status, headers=headers)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -66,7 +75,7 @@ def status_for(exc: e.YizhanError) -> int:
 def add_exception_handlers(app: FastAPI) -> None:
     """Install the handlers that turn errors into the one JSON error format."""
 
-    async def domain(request: Request, exc: Exception) -> JSONResponse:
+    async def domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, e.YizhanError)
         status = status_for(exc)
         headers = {"Retry-After": "5"} if status in (503, 429) else None
@@ -77,7 +86,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         name = type(exc).__name__.removesuffix("Error")
         return _respond(request, error_body(name, str(exc)), status, headers)
 
-    async def validation(request: Request, exc: Exception) -> JSONResponse:
+    async def validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         details = [
             {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
@@ -89,22 +98,22 @@ def add_exception_handlers(app: FastAPI) -> None:
             request, error_body("RequestValidation", f"{where}: {first['msg']}", details), 422
         )
 
-    async def http(request: Request, exc: Exception) -> JSONResponse:
+    async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         return _respond(request, error_body("HTTP", str(exc.detail)), exc.status_code, exc.headers)
 
-    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+    async def database_down(request: Request, exc: Exception) -> Response:
         body = error_body("DatabaseUnavailable", "the database is unavailable; try again shortly")
         return _respond(request, body, 503, {"Retry-After": "5"})
 
-    async def data_refused(request: Request, exc: Exception) -> JSONResponse:
+    async def data_refused(request: Request, exc: Exception) -> Response:
         orig = getattr(exc, "orig", None)
         diag = getattr(orig, "diag", None)
         reason = (getattr(diag, "message_primary", None) or "value not accepted").strip()
         body = error_body("InvalidValue", f"a value was refused by the database: {reason}")
         return _respond(request, body, 422)
 
-    async def integrity(request: Request, exc: Exception) -> JSONResponse:
+    async def integrity(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, IntegrityError)
         mapped = domain_error(exc)
         status = status_for(mapped) if isinstance(mapped, e.YizhanError) else 409

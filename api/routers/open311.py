@@ -2,12 +2,16 @@
 
 Services are the case categories. Requests are filed as cases (channel ``open311``);
 listing and reading them shows only what is public: status, category and dates — no
-reporter details, no description, no exact location (the town is given as address).
-Errors on these paths use GeoReport's format: ``[{"code": 400, "description": "..."}]``.
+reporter details, no description, no exact location: ``lat``/``long`` are rounded to
+:data:`PUBLIC_DECIMALS` decimals (two: about a kilometre, so a reporter's home or workplace
+cannot be found) and the town is given as the address. Every read is offered as ``.json`` and
+as ``.xml`` (GeoReport's two formats). Errors on these paths use GeoReport's format:
+``[{"code": 400, "description": "..."}]`` (in XML: ``<errors><error>...``).
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +20,6 @@ from fastapi import APIRouter, Form, Header, Path, Query, Request, Response
 from api.deps import AppSettings, ReadConn, WriteConn
 from geo.cases import store
 from geo.cases.service import road_travel_times
-from geo.errors import NotFoundError
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 NAMES = {
@@ -28,7 +31,9 @@ NAMES = {
     "mediation": "劳动争议调解 Mediation",
     "other": "其他 Other",
 }
-CLOSED = ("resolved", "closed", "cancelled")
+CLOSED = ("resolved", "closed", "cancelled", "rejected")
+#: decimals of the public request positions (0.01° ≈ 1.1 km)
+PUBLIC_DECIMALS = 2
 
 
 def _request_view(case: dict[str, Any]) -> dict[str, Any]:
@@ -43,12 +48,41 @@ def _request_view(case: dict[str, Any]) -> dict[str, Any]:
         "updated_datetime": case["updated_at"].isoformat(),
         "expected_datetime": case["resolution_due"].isoformat(),
         "address": case.get("town_name") or case.get("district_name"),
+        "lat": round(float(case["lat"]), PUBLIC_DECIMALS),
+        "long": round(float(case["lon"]), PUBLIC_DECIMALS),
     }
+
+
+def xml_response(items: list[dict[str, Any]], root: str, item: str) -> Response:
+    """GeoReport's XML: ``<root><item><field>value</field>...</item>...</root>``."""
+    top = ET.Element(root)
+    for entry in items:
+        node = ET.SubElement(top, item)
+        for key, value in entry.items():
+            ET.SubElement(node, key).text = (
+                ""
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+    body = ET.tostring(top, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/xml")
 
 
 @router.get("/services.json", summary="Case categories as Open311 services")
 def services(settings: AppSettings) -> list[dict[str, Any]]:
     """The list of services (GeoReport v2)."""
+    return _services(settings)
+
+
+@router.get("/services.xml", summary="Case categories as Open311 services (XML)")
+def services_xml(settings: AppSettings) -> Response:
+    """The list of services in GeoReport's XML."""
+    return xml_response(_services(settings), "services", "service")
+
+
+def _services(settings: Any) -> list[dict[str, Any]]:
     return [
         {
             "service_code": c,
@@ -101,7 +135,7 @@ def create(
 
 
 @router.get("/requests.json", summary="Public list of requests (GeoReport v2)")
-def list_(
+def list_json(
     conn: ReadConn,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
     service_code: Annotated[str | None, Query(max_length=40)] = None,
@@ -109,7 +143,32 @@ def list_(
     start_date: Annotated[datetime | None, Query()] = None,
     end_date: Annotated[datetime | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    """At most 1000 requests, newest first (the spec's default window is the last 90 days)."""
+    """At most 1000 requests, newest first (positions rounded to about a kilometre)."""
+    return _list(conn, service_request_id, service_code, status, start_date, end_date)
+
+
+@router.get("/requests.xml", summary="Public list of requests (GeoReport v2, XML)")
+def list_xml(
+    conn: ReadConn,
+    service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
+    service_code: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    start_date: Annotated[datetime | None, Query()] = None,
+    end_date: Annotated[datetime | None, Query()] = None,
+) -> Response:
+    """The same list in GeoReport's XML."""
+    rows = _list(conn, service_request_id, service_code, status, start_date, end_date)
+    return xml_response(rows, "service_requests", "request")
+
+
+def _list(
+    conn: Any,
+    service_request_id: str | None,
+    service_code: str | None,
+    status: str | None,
+    start_date: datetime | None,
+    end_date: datetime | None,
+) -> list[dict[str, Any]]:
     rows, _ = store.list_cases(
         conn, store.Scope(everything=True), category=service_code, limit=1000
     )
@@ -129,15 +188,17 @@ def list_(
     return out
 
 
+RequestId = Annotated[str, Path(max_length=40)]
+
+
 @router.get("/requests/{request_id}.json", summary="One request (GeoReport v2)")
-def read(conn: ReadConn, request_id: Annotated[str, Path(max_length=40)]) -> list[dict[str, Any]]:
+def read(conn: ReadConn, request_id: RequestId) -> list[dict[str, Any]]:
     """A one-element list, as the spec has it."""
-    from sqlalchemy import select
+    return [_request_view(store.case_by_reference(conn, request_id))]
 
-    from geo.db import models as m
 
-    case_id = conn.scalar(select(m.Case.id).where(m.Case.reference == request_id))
-    if case_id is None:
-        msg = f"request {request_id} not found"
-        raise NotFoundError(msg)
-    return [_request_view(store.get_case(conn, int(case_id)))]
+@router.get("/requests/{request_id}.xml", summary="One request (GeoReport v2, XML)")
+def read_xml(conn: ReadConn, request_id: RequestId) -> Response:
+    """The request in GeoReport's XML."""
+    case = _request_view(store.case_by_reference(conn, request_id))
+    return xml_response([case], "service_requests", "request")

@@ -249,6 +249,15 @@ def get_case(conn: Connection, case_id: int, scope: Scope | None = None) -> dict
     return out
 
 
+def case_by_reference(conn: Connection, reference: str) -> dict[str, Any]:
+    """One case by its public reference (404 when there is none)."""
+    case_id = conn.scalar(select(m.Case.id).where(m.Case.reference == reference))
+    if case_id is None:
+        msg = f"request {reference} not found"
+        raise NotFoundError(msg)
+    return get_case(conn, int(case_id))
+
+
 def in_scope(case: Mapping[str, Any], scope: Scope) -> bool:
     """Whether a case is visible to a caller with ``scope``."""
     if scope.everything:

@@ -44,10 +44,34 @@ def test_file_and_follow_a_request(client: TestClient) -> None:
     assert one["service_code"] == "wage_arrears"
     listed = client.get("/open311/v2/requests.json", params={"status": "open"}).json()
     assert rid in [x["service_request_id"] for x in listed]
-    # nothing private in public answers
+    # nothing private in public answers: the position is rounded to about a kilometre
     for item in (one, *listed):
-        assert not {"lat", "long", "description", "email", "phone"} & set(item)
+        assert not {"description", "email", "phone"} & set(item)
         assert "worker@example.com" not in str(item)
+        assert (item["lat"], item["long"]) == (22.58, 113.08)
+        assert "22.5801" not in str(item)
+
+
+def test_the_xml_format(client: TestClient) -> None:
+    import xml.etree.ElementTree as ET
+
+    rid = client.post("/open311/v2/requests.json", data=FORM).json()[0]["service_request_id"]
+    services = ET.fromstring(client.get("/open311/v2/services.xml").content)
+    assert services.tag == "services"
+    assert services.find("service/service_code").text == "wage_arrears"
+    listed = client.get("/open311/v2/requests.xml", params={"status": "open"})
+    assert listed.headers["content-type"].startswith("application/xml")
+    root = ET.fromstring(listed.content)
+    assert root.tag == "service_requests"
+    assert rid in [r.findtext("service_request_id") for r in root.findall("request")]
+    one = ET.fromstring(client.get(f"/open311/v2/requests/{rid}.xml").content)
+    assert one.findtext("request/lat") == "22.58"
+    assert one.findtext("request/status") == "open"
+    gone = client.get("/open311/v2/requests/JM-00000000-000000.xml")
+    assert gone.status_code == 404
+    error = ET.fromstring(gone.content)
+    assert error.tag == "errors"
+    assert error.findtext("error/code") == "404"
 
 
 def test_errors_use_the_georeport_format(client: TestClient) -> None:
