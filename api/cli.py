@@ -37,12 +37,20 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "down":
         _say(str(cluster.down()))
     elif args.action == "status":
-        if settings.embedded:
-            print(cluster.status())
         from geo.db.engine import make_engine
         from geo.db.health import database_health
 
-        print(database_health(make_engine(database_url(settings))))
+        health = database_health(make_engine(database_url(settings)))
+        if args.json:
+            import dataclasses
+            import json
+
+            state = dataclasses.asdict(cluster.status()) if settings.embedded else None
+            print(json.dumps({"cluster": state, "database": health}, default=str, indent=2))
+            return 0
+        if settings.embedded:
+            print(cluster.status())
+        print(health)
     elif args.action == "migrate":
         _say(f"migrated: {prepare_database(settings)}")
     elif args.action == "downgrade":
@@ -101,7 +109,7 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan network info|build-sample|download|import FILE``."""
     from geo import workspace
-    from geo.network import download_osm, graph_summary, load_graph
+    from geo.network import cached_summary, download_osm, graph_summary, load_graph
 
     if args.action == "build-sample":
         path = workspace.sample_network_path(settings)
@@ -124,6 +132,11 @@ def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
             f"no network file at {path}: run 'yizhan load-sample' or 'yizhan network build-sample'"
         )
         return 1
+    if args.action == "info":
+        known = cached_summary(path, cache_dir=settings.cache_dir)
+        if known is not None:
+            print(known)
+            return 0
     _say(f"building the graph from {path} (cached after the first time)")
     print(graph_summary(load_graph(path, cache_dir=settings.cache_dir)))
     return 0
@@ -133,14 +146,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan serve``: everything ``load-sample`` does, then the API."""
     import uvicorn
 
-    if not args.no_load:
-        cmd_load_sample(args, settings)
-    from api.app import create_app
-    from api.server import server_config
+    from geo.db.engine import embedded_cluster
 
-    host, port = args.host or settings.host, args.port or settings.port
-    _say(f"serving on http://{host}:{port}/ (docs at /docs)")
-    uvicorn.Server(server_config(create_app(settings), settings, host=host, port=port)).run()
+    cluster = embedded_cluster(settings) if settings.embedded else None
+    started_here = cluster is not None and not cluster.status().running
+    try:
+        if not args.no_load:
+            cmd_load_sample(args, settings)
+        from api.app import create_app
+        from api.server import server_config
+
+        host, port = args.host or settings.host, args.port or settings.port
+        _say(f"serving on http://{host}:{port}/ (docs at /docs)")
+        uvicorn.Server(server_config(create_app(settings), settings, host=host, port=port)).run()
+    finally:
+        if cluster is not None and started_here and not args.keep_db:
+            _say(f"stopping the embedded database this command started: {cluster.down()}")
     return 0
 
 
@@ -216,11 +237,19 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``yizhan`` command."""
-    parser = argparse.ArgumentParser(prog="yizhan", description=__doc__)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("yizhan")
+    except PackageNotFoundError:
+        release = "unknown"
+    parser = argparse.ArgumentParser(prog="yizhan", description=(__doc__ or "").replace("``", ""))
+    parser.add_argument("--version", action="version", version=f"yizhan {release}")
     sub = parser.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="the database: up | down | status | migrate | downgrade")
     db.add_argument("action", choices=["up", "down", "status", "migrate", "downgrade"])
     db.add_argument("--revision", default="base", help="target of 'downgrade' (default base)")
+    db.add_argument("--json", action="store_true", help="with 'status': machine-readable")
     db.set_defaults(func=cmd_db)
     load = sub.add_parser("load-sample", help="migrate, load the sample, generate its roads")
     load.set_defaults(func=cmd_load_sample)
@@ -266,6 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-load", action="store_true", help="skip database set-up and loading")
+    serve.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="leave the embedded database running on exit (it is stopped if serve started it)",
+    )
     serve.set_defaults(func=cmd_serve)
     return parser
 

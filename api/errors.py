@@ -32,9 +32,7 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
 }
 
 
-def _respond(
-    request: Request, body: dict[str, Any], status: int, headers: Any = None
-) -> Response:
+def _respond(request: Request, body: dict[str, Any], status: int, headers: Any = None) -> Response:
     """The one error format, except on Open311 paths, which use GeoReport's own.
 
     OGC API Features answers an unknown or invalid parameter with 400 (Part 1, 7.6), where

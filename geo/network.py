@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import hashlib
+import json
 import pickle
 import shutil
 import subprocess
@@ -108,8 +109,7 @@ def load_graph(path: Path, *, cache_dir: Path | None = None) -> nx.MultiDiGraph:
     """
     if cache_dir is None:
         return graph_from_osm_file(path)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:20]
-    cached = Path(cache_dir) / f"graph-{digest}-ox{ox.__version__}-v{_CACHE_VERSION}.pickle"
+    cached = _cache_path(path, cache_dir)
     if cached.exists():
         with cached.open("rb") as fh:
             graph: nx.MultiDiGraph = pickle.load(fh)
@@ -120,7 +120,23 @@ def load_graph(path: Path, *, cache_dir: Path | None = None) -> nx.MultiDiGraph:
     with tmp.open("wb") as fh:
         pickle.dump(G, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(cached)
+    cached.with_suffix(".json").write_text(json.dumps(graph_summary(G)))
     return G
+
+
+def _cache_path(path: Path, cache_dir: Path) -> Path:
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:20]
+    return Path(cache_dir) / f"graph-{digest}-ox{ox.__version__}-v{_CACHE_VERSION}.pickle"
+
+
+def cached_summary(path: Path, *, cache_dir: Path) -> dict[str, Any] | None:
+    """The summary of a graph already built and cached (None when it is not): no rebuild."""
+    cached = _cache_path(path, cache_dir)
+    summary = cached.with_suffix(".json")
+    if cached.exists() and summary.exists():
+        found: dict[str, Any] = json.loads(summary.read_text())
+        return found
+    return None
 
 
 def download_osm(polygon: Any, path: Path) -> Path:

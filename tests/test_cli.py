@@ -59,3 +59,30 @@ def test_network_import_of_a_missing_file_fails_cleanly(tmp_path: Path) -> None:
     )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
+
+
+def test_version_and_help_read_plainly() -> None:
+    out = _run("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip().startswith("yizhan 0.")
+    assert "``" not in _run("--help").stdout
+
+
+def test_db_status_as_json(db_url: str) -> None:
+    import json
+
+    out = _run("db", "status", "--json")
+    assert out.returncode == 0, out.stderr
+    state = json.loads(out.stdout)
+    assert state["cluster"]["running"] is True
+    assert "postgis" in json.dumps(state["database"]).lower()
+
+
+def test_network_info_does_not_rebuild_a_cached_graph(tmp_path: Path) -> None:
+    env = {"YIZHAN_STATE_DIR": str(tmp_path / "state")}
+    fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
+    assert _run("network", "import", str(fixture), env=env).returncode == 0
+    info = _run("network", "info", env=env)
+    assert info.returncode == 0, info.stderr
+    assert "building the graph" not in info.stderr
+    assert "'synthetic': False" in info.stdout
