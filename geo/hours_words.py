@@ -132,3 +132,69 @@ def describe_next_opening(when: datetime, now: datetime, lang: str = "zh") -> st
     else:
         day = when.strftime("%Y-%m-%d")
     return w["opens"].format(when=day, time=when.strftime("%H:%M"))
+
+
+_ZH_DAYS = {
+    "一": "Mo",
+    "二": "Tu",
+    "三": "We",
+    "四": "Th",
+    "五": "Fr",
+    "六": "Sa",
+    "日": "Su",
+    "天": "Su",
+}
+_ZH_RULE = re.compile(
+    r"^(?:(每天|每日|全天|周([一二三四五六日天])\s*(?:至|到|-|~|—)\s*周?([一二三四五六日天])"
+    r"|周([一二三四五六日天])))?"
+    r"\s*(\d{1,2})[:：](\d{2})\s*(?:-|~|—|–|至|到)\s*(\d{1,2})[:：](\d{2})$"
+)
+
+
+def opening_hours_from_text(text: str) -> str:
+    """An OSM ``opening_hours`` value from OSM syntax or simple Chinese.
+
+    ``每天8:00-18:00`` → ``Mo-Su 08:00-18:00``; ``周一至周五 8:30-17:30`` → ``Mo-Fr 08:30-17:30``;
+    ``24小时`` → ``24/7``; several rules may be separated by ``；`` or ``;``.
+
+    Raises
+    ------
+    ValidationError
+        When the text is neither valid OSM syntax nor one of these Chinese shapes.
+    """
+    from geo.errors import ValidationError
+
+    value = text.strip()
+    try:
+        parse_opening_hours(value)
+        return value
+    except ValidationError:
+        pass
+    if value in ("24小时", "24小时开放", "全天24小时", "全天"):
+        return "24/7"
+    rules: list[str] = []
+    last_days: str | None = None
+    for part in re.split(r"[;；,，、]\s*", value):
+        found = _ZH_RULE.match(part.strip())
+        if not found:
+            msg = (
+                f"opening hours {text!r} are not understood; write e.g. 每天8:00-18:00, "
+                "周一至周五 8:30-17:30 or OSM syntax (Mo-Fr 08:30-17:30)"
+            )
+            raise ValidationError(msg)
+        every, d1, d2, one, h1, m1, h2, m2 = found.groups()
+        span = f"{int(h1):02d}:{m1}-{int(h2):02d}:{m2}"
+        if d1 and d2:
+            days = f"{_ZH_DAYS[d1]}-{_ZH_DAYS[d2]}"
+        elif one:
+            days = _ZH_DAYS[one]
+        elif every or last_days is None:
+            days = "Mo-Su"
+        else:  # "8:30-12:00, 14:30-17:30": a second span of the same days
+            rules[-1] += f",{span}"
+            continue
+        rules.append(f"{days} {span}")
+        last_days = days
+    result = "; ".join(rules)
+    parse_opening_hours(result)
+    return result

@@ -1,7 +1,10 @@
 r"""Import the union's own stations, grid members and grids from CSV, Excel or GeoJSON.
 
 Every row is checked before anything is written; a file with any bad row writes nothing and
-returns the errors row by row (row numbers count data rows from 1). Rows are upserted by
+returns every problem of every row, with row numbers as a spreadsheet shows them (the header
+is row 1; for GeoJSON, feature numbers). A key repeated inside the file, latitude and
+longitude that look swapped, CSVs saved as GB18030/GBK (Excel's default on Chinese Windows)
+and simple Chinese opening hours ("每天8:00-18:00") are handled or explained. Rows are upserted by
 their key — ``external_id`` for stations (rows without one are added), ``code`` for members
 and grids — so importing the same file twice changes nothing.
 
@@ -19,8 +22,10 @@ Columns (``*`` required):
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +43,7 @@ from geo.db import models as m
 from geo.db.load import ewkt
 from geo.db.region import service_region
 from geo.errors import ValidationError
-from geo.hours import parse_opening_hours
+from geo.hours_words import opening_hours_from_text
 from geo.sample.partition import as_multipolygon
 from geo.validation import validate_lon_lat
 
@@ -66,7 +71,7 @@ def read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
+            return _read_csv(path)
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(path, dtype=str, keep_default_na=False)
         if suffix in (".geojson", ".json"):
@@ -75,6 +80,22 @@ def read_table(path: Path) -> pd.DataFrame:
         msg = f"{path.name} could not be read: {exc}"
         raise ValidationError(msg) from exc
     msg = f"{path.name}: use .csv, .xlsx or .geojson"
+    raise ValidationError(msg)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV in UTF-8 (with or without BOM) or GB18030/GBK — Excel's default on Chinese Windows."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    msg = (
+        f"{path.name} is in an encoding that cannot be read; in Excel choose "
+        "“另存为 → CSV UTF-8（逗号分隔）” (Save as → CSV UTF-8) and import it again"
+    )
     raise ValidationError(msg)
 
 
@@ -125,14 +146,24 @@ def import_file(
     table = read_table(path)
     region = service_region(conn)
     area = region.buffer(tolerance_deg) if region is not None else None
-    towns = dict(conn.execute(select(m.Town.code, m.Town.id)).tuples().all())
-    grids = dict(conn.execute(select(m.Grid.code, m.Grid.id)).tuples().all())
+    towns = {code: tid for code, tid in conn.execute(select(m.Town.code, m.Town.id))}
+    grids = {code: gid for code, gid in conn.execute(select(m.Grid.code, m.Grid.id))}
     report = ImportReport(kind, len(table))
     values: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = [
         {str(k): v for k, v in r.items()} for r in table.to_dict("records")
     ]
-    for i, row in enumerate(records, start=1):
+    # row numbers as a spreadsheet shows them: the header is row 1 (GeoJSON: feature numbers)
+    first = 1 if isinstance(table, gpd.GeoDataFrame) else 2
+    key = "external_id" if kind == "stations" else "code"
+    seen: dict[str, int] = {}
+    for i, row in enumerate(records, start=first):
+        value = _text(row, key)
+        if value is not None and value in seen:
+            report.errors.append(RowError(i, f"{key} {value!r} repeats row {seen[value]}"))
+            continue
+        if value is not None:
+            seen[value] = i
         try:
             values.append(
                 _row(
@@ -155,6 +186,27 @@ def import_file(
     return report
 
 
+class _Problems:
+    """What is wrong with one row: every problem, not just the first."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except (ValueError, ValidationError) as exc:
+            self.items.append(str(exc))
+
+    def done(self) -> None:
+        if self.items:
+            raise ValueError("; ".join(self.items))
+
+
 def _row(
     kind: str,
     row: dict[str, Any],
@@ -167,88 +219,95 @@ def _row(
     amenities: Sequence[str],
     categories: Sequence[str],
 ) -> dict[str, Any]:
+    p = _Problems()
+
     def need(key: str) -> str:
         value = _text(row, key)
         if value is None:
-            msg = f"{key} is required"
-            raise ValueError(msg)
-        return value
+            p.add(f"{key} is required")
+        return value or ""
 
-    def inside(lon: float, lat: float) -> str:
+    def swapped() -> bool:
+        try:
+            lon, lat = float(_text(row, "lon") or "nan"), float(_text(row, "lat") or "nan")
+        except ValueError:
+            return False
+        return area is not None and bool(area.covers(shapely.Point(lat, lon)))
+
+    def located() -> str:
+        hint = " — latitude and longitude look swapped"
+        try:
+            lon, lat = _point(row, coord)
+        except (ValueError, ValidationError) as exc:
+            if swapped():
+                raise ValueError(f"{exc}{hint}") from exc
+            raise
         if area is not None and not area.covers(shapely.Point(lon, lat)):
             msg = f"({lon:.6f}, {lat:.6f}) is outside the service region"
-            raise ValueError(msg)
+            raise ValueError(msg + (hint if swapped() else ""))
         return f"SRID=4326;POINT({lon} {lat})"
 
     if kind == "stations":
-        st_kind = need("kind")
-        if st_kind not in station_kinds:
-            msg = f"unknown kind {st_kind!r} (known: {', '.join(station_kinds)})"
-            raise ValueError(msg)
+        out: dict[str, Any] = {"name": need("name"), "kind": need("kind")}
+        if out["kind"] and out["kind"] not in station_kinds:
+            p.add(f"unknown kind {out['kind']!r} (known: {', '.join(station_kinds)})")
         amen = _list(row, "amenities")
-        unknown = set(amen) - set(amenities)
-        if unknown:
-            msg = f"unknown amenities {sorted(unknown)}"
-            raise ValueError(msg)
-        hours = _text(row, "opening_hours") or "24/7"
-        parse_opening_hours(hours)
+        if set(amen) - set(amenities):
+            p.add(f"unknown amenities {sorted(set(amen) - set(amenities))}")
+        with p.check():
+            out["opening_hours"] = opening_hours_from_text(_text(row, "opening_hours") or "24/7")
         status = _text(row, "status") or "active"
         if status not in m.STATION_STATUSES:
-            msg = f"status must be one of {', '.join(m.STATION_STATUSES)}"
-            raise ValueError(msg)
-        lon, lat = _point(row, coord)
-        return {
+            p.add(f"status must be one of {', '.join(m.STATION_STATUSES)}")
+        with p.check():
+            out["geom"] = located()
+        p.done()
+        return out | {
             "external_id": _text(row, "external_id"),
-            "name": need("name"),
-            "kind": st_kind,
             "address": _text(row, "address"),
             "amenities": amen,
-            "opening_hours": hours,
             "status": status,
             "phone": _text(row, "phone"),
             "synthetic": False,
             "source": "import",
             "version": 1,
-            "geom": inside(lon, lat),
         }
     town = need("town_code")
-    if town not in towns:
-        msg = f"unknown town_code {town!r}"
-        raise ValueError(msg)
+    if town and town not in towns:
+        p.add(f"unknown town_code {town!r}")
     if kind == "members":
+        out = {"code": need("code"), "name": need("name"), "town_id": towns.get(town)}
         grid = _text(row, "grid_code")
         if grid is not None and grid not in grids:
-            msg = f"unknown grid_code {grid!r}"
-            raise ValueError(msg)
+            p.add(f"unknown grid_code {grid!r}")
         skills = _list(row, "skills") or ["mediation", "other"]
         if set(skills) - set(categories):
-            msg = f"unknown skills {sorted(set(skills) - set(categories))}"
-            raise ValueError(msg)
-        try:
-            capacity = int(_text(row, "capacity") or 10)
-        except ValueError as exc:
-            msg = "capacity must be a whole number"
-            raise ValueError(msg) from exc
-        if capacity < 0:
-            msg = "capacity must be ≥ 0"
-            raise ValueError(msg)
+            p.add(f"unknown skills {sorted(set(skills) - set(categories))}")
+        capacity = _text(row, "capacity") or "10"
+        if not capacity.isdigit():
+            p.add("capacity must be a whole number ≥ 0")
         leave = (_text(row, "on_leave") or "false").lower()
         if leave not in ("true", "false", "1", "0", "yes", "no"):
-            msg = "on_leave must be true or false"
-            raise ValueError(msg)
-        lon, lat = _point(row, coord)
-        return {
-            "code": need("code"),
-            "name": need("name"),
-            "town_id": towns[town],
+            p.add("on_leave must be true or false")
+        with p.check():
+            out["base"] = located()
+        p.done()
+        return out | {
             "grid_id": grids.get(grid) if grid else None,
             "skills": skills,
-            "capacity": capacity,
+            "capacity": int(capacity),
             "on_leave": leave in ("true", "1", "yes"),
             "phone": _text(row, "phone"),
             "synthetic": False,
-            "base": inside(lon, lat),
         }
+    code = need("code")
+    with p.check():
+        geom = _grid_polygon(row, coord, area)
+    p.done()
+    return {"code": code, "town_id": towns[town], "synthetic": False, "geom": ewkt(geom)}
+
+
+def _grid_polygon(row: dict[str, Any], coord: CoordSystem, area: Any) -> Any:
     geom = row.get("geometry")
     if geom is None or (isinstance(geom, float) and math.isnan(geom)):
         text = _text(row, "wkt")
@@ -275,12 +334,7 @@ def _row(
     if area is not None and not area.covers(geom):
         msg = "the grid lies (partly) outside the service region"
         raise ValueError(msg)
-    return {
-        "code": need("code"),
-        "town_id": towns[town],
-        "synthetic": False,
-        "geom": ewkt(as_multipolygon(geom)),
-    }
+    return as_multipolygon(geom)
 
 
 def _write(conn: Connection, kind: str, rows: list[dict[str, Any]], report: ImportReport) -> None:

@@ -65,7 +65,8 @@ def test_bad_rows_are_reported_and_nothing_is_written(
     before = conn.scalar(select(func.count()).select_from(m.Station))
     report = _run(conn, settings, "stations", bad)
     assert not report.ok
-    assert [e.row for e in report.errors] == [2, 3, 4, 5, 6, 7]
+    # rows as a spreadsheet numbers them: the header is row 1
+    assert [e.row for e in report.errors] == [3, 4, 5, 6, 7, 8]
     assert "name is required" in report.errors[0].message
     assert "outside the service region" in report.errors[1].message
     assert conn.scalar(select(func.count()).select_from(m.Station)) == before
@@ -109,3 +110,52 @@ def test_unreadable_file(conn: Connection, settings: Settings, tmp_path: Path) -
     f.write_text("x")
     with pytest.raises(ValidationError, match=r"use \.csv, \.xlsx or \.geojson"):
         _run(conn, settings, "stations", f)
+
+
+def test_every_problem_of_a_row_is_reported(
+    conn: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    f = tmp_path / "stations.csv"
+    f.write_text("name,kind,lon,lat,amenities,status\n,spaceport,113.08,22.58,sauna,shut\n")
+    (error,) = _run(conn, settings, "stations", f).errors
+    assert error.row == 2
+    for words in ("name is required", "unknown kind", "unknown amenities", "status must be"):
+        assert words in error.message
+
+
+def test_repeated_keys_swapped_coordinates_and_chinese_hours(
+    conn: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    f = tmp_path / "stations.csv"
+    f.write_text(
+        "external_id,name,kind,lon,lat,opening_hours\n"
+        "a1,甲,outdoor_worker_station,113.08,22.58,每天8:00-18:00\n"
+        "a1,乙,outdoor_worker_station,113.09,22.59,24/7\n"
+        "a2,丙,outdoor_worker_station,22.58,113.08,24/7\n"
+    )
+    report = _run(conn, settings, "stations", f)
+    assert [e.row for e in report.errors] == [3, 4]
+    assert "repeats row 2" in report.errors[0].message
+    assert "latitude and longitude look swapped" in report.errors[1].message
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "external_id,name,kind,lon,lat,opening_hours\n"
+        "zh1,甲,outdoor_worker_station,113.08,22.58,周一至周五 8:30-12:00，14:30-17:30\n"
+    )
+    assert _run(conn, settings, "stations", good).ok
+    hours = conn.scalar(select(m.Station.opening_hours).where(m.Station.external_id == "zh1"))
+    assert hours == "Mo-Fr 08:30-12:00,14:30-17:30"
+
+
+def test_csv_saved_by_chinese_excel_is_read(
+    conn: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    f = tmp_path / "stations.csv"
+    f.write_bytes(
+        "external_id,name,kind,lon,lat\ngbk1,蓬江驿站,outdoor_worker_station,113.08,22.58\n".encode(
+            "gbk"
+        )
+    )
+    assert _run(conn, settings, "stations", f).ok
+    name = conn.scalar(select(m.Station.name).where(m.Station.external_id == "gbk1"))
+    assert name == "蓬江驿站"
