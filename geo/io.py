@@ -146,8 +146,8 @@ def import_file(
     table = read_table(path)
     region = service_region(conn)
     area = region.buffer(tolerance_deg) if region is not None else None
-    towns = dict(conn.execute(select(m.Town.code, m.Town.id)))
-    grids = dict(conn.execute(select(m.Grid.code, m.Grid.id)))
+    towns = dict(conn.execute(select(m.Town.code, m.Town.id)).all())
+    grids = dict(conn.execute(select(m.Grid.code, m.Grid.id)).all())
     report = ImportReport(kind, len(table))
     values: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = [
