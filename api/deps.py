@@ -72,7 +72,8 @@ def _known_query(dependant: Any) -> frozenset[str]:
             dep = stack.pop()
             known.update(p.alias for p in dep.query_params)
             stack.extend(dep.dependencies)
-        found = _KNOWN_QUERY[id(dependant)] = frozenset(known)
+        # ``lang`` is common to every operation: the language of messages (api.messages)
+        found = _KNOWN_QUERY[id(dependant)] = frozenset(known | {"lang"})
     return found
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.messages import localised, wants_chinese
 from geo import errors as e
 from geo.validation import domain_error
 
@@ -40,6 +41,12 @@ def _respond(request: Request, body: dict[str, Any], status: int, headers: Any =
     """
     if status == 422 and request.url.path.startswith("/ogc"):
         status = 400
+    chinese = wants_chinese(request.url.query, request.headers.get("accept-language", ""))
+    if chinese:
+        error = body["error"]
+        body = {
+            "error": {**error, "message": localised(error["type"], error["message"], chinese=True)}
+        }
     if request.url.path.startswith("/open311/"):
         errors = [{"code": status, "description": body["error"]["message"]}]
         if request.url.path.endswith(".xml"):

@@ -8,6 +8,7 @@ import numpy as np
 from fastapi.responses import JSONResponse
 
 from geo.coords import CoordSystem, from_wgs84
+from geo.hours import utc_iso
 
 
 class GeoJSONResponse(JSONResponse):
@@ -71,7 +72,7 @@ def station_feature(row: dict[str, Any], coord: CoordSystem) -> dict[str, Any]:
     }
     for k in ("created_at", "updated_at"):
         if row.get(k) is not None:
-            props[k] = row[k].isoformat()
+            props[k] = utc_iso(row[k])
     return {
         "type": "Feature",
         "id": row["id"],

@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from api.messages import localised, wants_chinese
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -29,8 +31,14 @@ async def _json_error(
     kind: str,
     message: str,
     headers: list[tuple[bytes, bytes]] | None = None,
+    *,
+    scope: Scope | None = None,
 ) -> None:
-    body = json.dumps({"error": {"type": kind, "message": message}}).encode()
+    if scope is not None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        accept = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
+        message = localised(kind, message, chinese=wants_chinese(query, accept))
+    body = json.dumps({"error": {"type": kind, "message": message}}, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",
@@ -106,7 +114,11 @@ class SecurityHeaders:
             logger.exception("unhandled error on %s %s", scope.get("method"), path)
             if not tracker.started:
                 await _json_error(
-                    wrapped, 500, "Internal", "the server could not answer this request"
+                    wrapped,
+                    500,
+                    "Internal",
+                    "the server could not answer this request",
+                    scope=scope,
                 )
 
 
@@ -124,7 +136,9 @@ class HostCheck:
         raw = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1").lower()
         name = raw[1:].split("]")[0] if raw.startswith("[") else raw.rsplit(":", 1)[0]
         if name not in self.allowed:
-            await _json_error(send, 400, "InvalidHost", "the Host header names no known site")
+            await _json_error(
+                send, 400, "InvalidHost", "the Host header names no known site", scope=scope
+            )
             return
         await self.app(scope, receive, send)
 
@@ -208,6 +222,7 @@ class BodyLimit:
                 413,
                 "PayloadTooLarge",
                 f"request body over the limit of {self.max_bytes} bytes",
+                scope=scope,
             )
             return
         seen = 0
@@ -231,6 +246,7 @@ class BodyLimit:
                     413,
                     "PayloadTooLarge",
                     f"request body over the limit of {self.max_bytes} bytes",
+                    scope=scope,
                 )
 
 
@@ -291,6 +307,7 @@ class RateLimit:
                 "TooManyRequests",
                 f"rate limit: {self._limit_text()} from one client; retry in {wait} s",
                 [(b"retry-after", str(wait).encode())],
+                scope=scope,
             )
             return
         self.buckets[client] = (tokens - 1.0, now)
@@ -321,4 +338,5 @@ class Timeout:
                     f"the analysis took longer than {self.seconds:g} s; ask for less "
                     "(fewer sites, candidates or minutes) or try again",
                     [(b"retry-after", b"30")],
+                    scope=scope,
                 )

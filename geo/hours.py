@@ -9,7 +9,7 @@ is converted first; a naive one is taken as local time already.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,17 @@ def local_time(at: datetime | None, tz: str = DEFAULT_TZ) -> datetime:
     if at.tzinfo is not None:
         return at.astimezone(zone).replace(tzinfo=None)
     return at
+
+
+def local_iso(at: datetime, tz: str = DEFAULT_TZ) -> str:
+    """A naive local time as ISO 8601 with the region's offset (``...+08:00``)."""
+    return at.replace(tzinfo=ZoneInfo(tz)).isoformat()
+
+
+def utc_iso(at: datetime) -> str:
+    """A stored (aware) time as ISO 8601 in UTC (``...+00:00``); naive ones are taken as UTC."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
 
 
 def is_open(expression: str, at: datetime | None = None, *, tz: str = DEFAULT_TZ) -> bool:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFoundError
+from geo.hours import utc_iso
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def item(conn: Connection, c: Collection, feature_id: int) -> dict[str, Any]:
 
 def _feature(row: Any) -> dict[str, Any]:
     props = {
-        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        k: (utc_iso(v) if isinstance(v, datetime) else v)
         for k, v in row.items()
         if k not in ("id", "geometry")
     }

@@ -210,8 +210,8 @@ def add_stations(
         )
         marker = folium.CircleMarker(
             point(s["lon"], s["lat"], coord),
-            radius=7,
-            weight=1,
+            radius=10,  # large enough to tap on a phone
+            weight=2,
             color="#222",
             fill=True,
             fill_opacity=0.9,

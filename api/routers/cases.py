@@ -16,6 +16,7 @@ from geo.cases.lifecycle import CASE_STATUSES_LIST
 from geo.cases.service import assign_batch, member_times, road_travel_times
 from geo.coords import to_wgs84
 from geo.errors import AuthenticationError, ConflictError, NotReadyError, PermissionDeniedError
+from geo.hours import utc_iso
 from geo.users import (
     authenticate,
     change_user,
@@ -115,7 +116,7 @@ def staff_view(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, datetime) else v
+    return utc_iso(v) if isinstance(v, datetime) else v
 
 
 @router.post("/cases", status_code=201, summary="Report a case (public intake)")

@@ -20,7 +20,7 @@ from geo.coverage.demand import read_demand_points
 from geo.coverage.layers import area_names, read_demand, read_towns
 from geo.coverage.planning import plan_sites, run_scenario
 from geo.errors import ValidationError
-from geo.hours import local_time
+from geo.hours import local_iso, local_time
 from geo.routing.engine import RoutingEngine
 
 router = APIRouter(prefix="/v1/coverage", tags=["planners"])
@@ -72,7 +72,7 @@ def coverage(
     return {
         "minutes": minutes,
         "profile": profile,
-        "at": when.isoformat(),
+        "at": local_iso(when),
         "demand": demand,
         "overall": to_records(result.summary())[0],
         "by": by,

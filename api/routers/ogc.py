@@ -19,9 +19,12 @@ GEOJSON = "application/geo+json"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def _openapi_major_minor(request: Request) -> str:
+    return ".".join(str(request.app.openapi_version).split(".")[:2])
 
 
 def _base(request: Request) -> str:
@@ -68,7 +71,8 @@ def landing(request: Request, f: Format = None) -> dict[str, Any]:
             {
                 "href": f"{base}/openapi.json",
                 "rel": "service-desc",
-                "type": "application/vnd.oai.openapi+json;version=3.0",
+                # the definition FastAPI writes is OpenAPI 3.1 (so no claim of the oas30 class)
+                "type": f"application/vnd.oai.openapi+json;version={_openapi_major_minor(request)}",
                 "title": "API definition",
             },
             {

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Form, Header, Path, Query, Request, Response
 from api.deps import AppSettings, ReadConn, WriteConn
 from geo.cases import store
 from geo.cases.service import road_travel_times
+from geo.hours import utc_iso
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 NAMES = {
@@ -44,9 +45,9 @@ def _request_view(case: dict[str, Any]) -> dict[str, Any]:
         "service_name": NAMES.get(case["category"], case["category"]),
         "service_code": case["category"],
         "agency_responsible": "Jiangmen trade union grid team (sample)",
-        "requested_datetime": case["created_at"].isoformat(),
-        "updated_datetime": case["updated_at"].isoformat(),
-        "expected_datetime": case["resolution_due"].isoformat(),
+        "requested_datetime": utc_iso(case["created_at"]),
+        "updated_datetime": utc_iso(case["updated_at"]),
+        "expected_datetime": utc_iso(case["resolution_due"]),
         "address": case.get("town_name") or case.get("district_name"),
         "lat": round(float(case["lat"]), PUBLIC_DECIMALS),
         "long": round(float(case["lon"]), PUBLIC_DECIMALS),

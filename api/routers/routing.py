@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
@@ -20,7 +19,7 @@ from api.params import (
     parse_minutes,
 )
 from geo.coords import CoordSystem
-from geo.hours import DEFAULT_TZ, local_time
+from geo.hours import local_iso, local_time
 from geo.routing.engine import Origin
 
 router = APIRouter(prefix="/v1", tags=["riders"])
@@ -99,7 +98,7 @@ async def nearest(
         "origin": _origin(res.origin, coord),
         "profile": profile,
         "coord": coord,
-        "open_at": at.replace(tzinfo=ZoneInfo(DEFAULT_TZ)).isoformat(),
+        "open_at": local_iso(at),
         "results": results,
         "data_notice": DATA_NOTICE,
     }
