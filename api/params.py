@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Query
@@ -55,6 +56,17 @@ def check_codes(values: list[str], allowed: tuple[str, ...], name: str) -> list[
         msg = f"unknown {name} {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}"
         raise ValidationError(msg)
     return values
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO 8601 time from a form or link (empty: None, meaning now)."""
+    if not text or not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        msg = f"time must be ISO 8601, e.g. 2026-11-25T12:00, got {text!r}"
+        raise ValidationError(msg) from exc
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -215,6 +215,49 @@ def add_legend(
     return m
 
 
+_FORM = """
+{% macro html(this, kwargs) %}
+<form class="yizhan-form" method="get" autocomplete="off" style="position:absolute;z-index:1001;top:10px;right:56px;
+  background:rgba(255,255,255,.95);padding:6px 8px;border-radius:6px;font:13px/1.6 sans-serif;
+  box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:280px">
+  {% for name, label, kind, value, options in this.fields %}
+  <label style="display:block">{{ label }}
+    {% if kind == "select" %}<select name="{{ name }}" style="font:inherit;min-height:28px">
+      {% for code, text in options %}<option value="{{ code }}"{% if code == value %} selected{% endif %}>{{ text }}</option>{% endfor %}
+    </select>
+    {% else %}<input name="{{ name }}" type="{{ kind }}" value="{{ value }}" style="font:inherit;width:9em;min-height:28px"
+      {% for k, v in options %} {{ k }}="{{ v }}"{% endfor %}>{% endif %}
+  </label>
+  {% endfor %}
+  {% for name, value in this.hidden %}<input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}
+  <button type="submit" style="font:inherit;min-height:32px;margin-top:4px">{{ this.submit }}</button>
+</form>
+{% endmacro %}
+"""
+
+
+class ParamForm(MacroElement):
+    """A small form on a map page to change its parameters (the page reloads with them).
+
+    ``fields`` are ``(name, label, kind, value, options)``: kind ``select`` with options
+    ``(code, text)``, else an ``<input>`` type with attribute pairs. Values and options are
+    the page's own validated parameters and labels (numbers, codes), never free text.
+    """
+
+    _template = Template(_FORM)
+
+    def __init__(
+        self,
+        fields: list[tuple[str, str, str, Any, list[tuple[str, Any]]]],
+        *,
+        hidden: list[tuple[str, str]],
+        submit: str,
+    ) -> None:
+        super().__init__()
+        self._name = "ParamForm"
+        self.fields, self.hidden, self.submit = fields, hidden, submit
+
+
 def render_page(m: folium.Map, *, lang: Lang, title: str) -> str:
     """The map as a whole HTML page with a ``<title>`` and the page's language."""
     root = cast(Figure, m.get_root())

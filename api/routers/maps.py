@@ -16,7 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from api.auth import principal_of
 from api.deps import AppSettings, ReadConn, Routing
 from api.page_cache import CachedPage, cached_page, serve_page
-from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes
+from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes, parse_time
 from geo.access import Area
 from geo.cases.store import public_stats
 from geo.coverage.analysis import coverage_gaps, town_shares
@@ -27,7 +27,8 @@ from geo.errors import YizhanError
 from geo.hours import local_time
 from geo.layers import read_districts, read_grids
 from geo.stations import StationFilter, list_stations
-from maps.base import BboxLayer, base_map, render_page
+from geo.vocabulary import PROFILES, label
+from maps.base import BboxLayer, ParamForm, base_map, render_page
 from maps.base import Lang as MapLang
 from maps.layers import (
     add_boundaries,
@@ -99,6 +100,43 @@ def _cached(
         return cached_page(page, settings.frame_ancestors)
 
     return serve_page(request, request.app.state.page_cache.get_or_render(key, render))
+
+
+FORM_TEXT = {
+    "zh": {"minutes": "分钟", "profile": "出行方式", "at": "时间", "k": "新址数", "submit": "更新"},
+    "en": {
+        "minutes": "Minutes",
+        "profile": "Travel by",
+        "at": "Time",
+        "k": "New sites",
+        "submit": "Update",
+    },
+}
+
+
+def _planner_form(
+    lang: MapLang,
+    *,
+    minutes: str,
+    profile: str,
+    tiles: str,
+    at: datetime | None = None,
+    k: int | None = None,
+    keep: tuple[tuple[str, str], ...] = (),
+) -> ParamForm:
+    """The form on the coverage and sites pages: minutes, profile, time or k, then reload."""
+    t = FORM_TEXT[lang]
+    profiles = [(code, label(PROFILES, code, lang)) for code in ("e_bike", "walk", "drive")]
+    fields: list[tuple[str, str, str, Any, list[tuple[str, Any]]]] = []
+    if k is not None:
+        fields.append(("k", t["k"], "number", k, [("min", 1), ("max", 20)]))
+    fields.append(("minutes", t["minutes"], "text", minutes, [("inputmode", "decimal")]))
+    fields.append(("profile", t["profile"], "select", profile, profiles))
+    if k is None:
+        stamp = at.strftime("%Y-%m-%dT%H:%M") if at is not None else ""
+        fields.append(("at", t["at"], "datetime-local", stamp, []))
+    hidden = [("lang", lang), ("tiles", tiles), *keep]
+    return ParamForm(fields, hidden=hidden, submit=t["submit"])
 
 
 def _open_now_key(request: Request) -> str:
@@ -283,7 +321,7 @@ def coverage_map(
     profile: ProfileQuery = "e_bike",
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
-    at: Annotated[datetime | None, Query()] = None,
+    at: Annotated[str | None, Query(description="ISO time (empty: now)")] = None,
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles = "none",
@@ -291,10 +329,19 @@ def coverage_map(
 ) -> Response:
     """With ``lat``/``lon``: isochrones from there; without: the city's coverage gaps."""
     values = parse_minutes(minutes, most=60, count=4)
-    when = local_time(at)
+    when = local_time(parse_time(at))
+    keep = (("lat", str(lat)), ("lon", str(lon))) if lat is not None and lon is not None else ()
+    form = _planner_form(
+        lang,
+        minutes=minutes,
+        profile=profile,
+        tiles=tiles,
+        at=when if parse_time(at) else None,
+        keep=keep,
+    )
 
     def build() -> folium.Map:
-        return _coverage_map(
+        m = _coverage_map(
             request,
             engine,
             conn,
@@ -309,6 +356,8 @@ def coverage_map(
             tiles,
             lang,
         )
+        m.add_child(form)
+        return m
 
     title = TITLES[lang]["reach" if lat is not None else "coverage"]
     tables = ("stations", "districts", "towns")
@@ -369,11 +418,14 @@ def sites_map(
     lang: Lang = "zh",
 ) -> Response:
     """Gaps, existing stations and the ``k`` sites that would cover the most people."""
+    form = _planner_form(lang, minutes=f"{minutes:g}", profile=profile, tiles=tiles, k=k)
 
     def build() -> folium.Map:
-        return _sites_map(
+        m = _sites_map(
             request, engine, conn, settings, k, minutes, profile, center, zoom, tiles, lang
         )
+        m.add_child(form)
+        return m
 
     tables = ("stations", "districts", "towns", "workplaces")
     return _cached(request, conn, tables, build, title=TITLES[lang]["sites"], lang=lang)

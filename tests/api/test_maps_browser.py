@@ -42,6 +42,9 @@ def render(url: str, name: str) -> tuple[str, set[str]]:
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            # Chromium's own autofill service looks up pages that hold a form: browser
+            # traffic, not the page's (the page itself requests nothing from other hosts)
+            "--disable-features=AutofillServerCommunication",
             "--window-size=1000,800",
             "--virtual-time-budget=8000",
             f"--user-data-dir={tmp}/profile",

@@ -213,3 +213,27 @@ def test_coverage_map_by_town_with_title_and_language(client: TestClient) -> Non
     assert '<html lang="en">' in sites
     assert "Covered " in sites
     assert "→" in sites
+
+
+def test_coverage_and_sites_pages_carry_a_form_for_their_parameters(client: TestClient) -> None:
+    import re
+
+    page = client.get("/maps/coverage", params={"minutes": 10, "lang": "zh"}).text
+    found = re.search(r'<form class="yizhan-form" method="get".*?</form>', page, re.S)
+    assert found
+    form = found.group(0)
+    assert 'name="minutes"' in form
+    assert 'value="10"' in form
+    assert 'name="at"' in form
+    assert '<option value="walk"' in form
+    assert '<input type="hidden" name="lang" value="zh">' in form
+    # submitting it is a plain GET with the page's own parameters
+    assert client.get(
+        "/maps/coverage?minutes=12&profile=walk&at=&lang=zh&tiles=none"
+    ).status_code in (
+        200,
+        422,
+    )
+    sites = client.get("/maps/sites", params={"k": 2, "minutes": 10, "lang": "en"}).text
+    assert 'name="k"' in sites
+    assert 'value="2"' in sites
