@@ -46,6 +46,22 @@ PROFILES: dict[str, Label] = {
 }
 
 
+CASE_CATEGORIES: dict[str, Label] = {
+    "wage_arrears": Label("拖欠工资", "Wage arrears"),
+    "labour_contract": Label("劳动合同", "Labour contract"),
+    "work_injury": Label("工伤", "Work injury"),
+    "social_insurance": Label("社会保险", "Social insurance"),
+    "occupational_safety": Label("职业安全", "Occupational safety"),
+    "mediation": Label("劳动争议调解", "Mediation"),
+    "other": Label("其他", "Other"),
+}
+
+
+def category_label(code: str, lang: str) -> str:
+    """A case category in words (the code itself when it has no label)."""
+    return label(CASE_CATEGORIES, code, lang)
+
+
 def label(table: dict[str, Label], code: str, lang: str) -> str:
     """The ``lang`` label of ``code`` in ``table`` (the code itself when it has none)."""
     found = table.get(code)

@@ -21,17 +21,10 @@ from api.deps import AppSettings, ReadConn, WriteConn
 from geo.cases import store
 from geo.cases.service import road_travel_times
 from geo.hours import utc_iso
+from geo.vocabulary import CASE_CATEGORIES
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-NAMES = {
-    "wage_arrears": "拖欠工资 Wage arrears",
-    "labour_contract": "劳动合同 Labour contract",
-    "work_injury": "工伤 Work injury",
-    "social_insurance": "社会保险 Social insurance",
-    "occupational_safety": "职业安全 Occupational safety",
-    "mediation": "劳动争议调解 Mediation",
-    "other": "其他 Other",
-}
+NAMES = {code: f"{words.zh} {words.en}" for code, words in CASE_CATEGORIES.items()}
 CLOSED = ("resolved", "closed", "cancelled", "rejected")
 #: decimals of the public request positions (0.01° ≈ 1.1 km)
 PUBLIC_DECIMALS = 2

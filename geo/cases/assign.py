@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from geo.cases.lifecycle import OPEN_STATUSES
+from geo.vocabulary import category_label
 
 PLACE_SQL = text("""
     WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
@@ -102,6 +103,7 @@ class Candidate:
     score_s: float | None
     eligible: bool
     why_not: str | None
+    why_not_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,15 +135,19 @@ def choose_member(
 ) -> Choice:
     """Apply the assignment rules to a placed case (see the module docstring)."""
     if placement.town_id is None or not members:
-        queued_why = (
-            "outside every town's grid team"
-            if placement.town_id is None
-            else "the town has no team"
-        )
+        no_town = placement.town_id is None
+        queued_why = "outside every town's grid team" if no_town else "the town has no team"
+        queued_zh = "不在任何镇街网格队伍范围内" if no_town else "该镇街尚无网格队伍"
         return Choice(
             None,
             placement.queue if placement.queue != "grid" else "town",
-            {"rule": "queued", "queue": placement.queue, "reason": queued_why, "candidates": []},
+            {
+                "rule": "queued",
+                "queue": placement.queue,
+                "reason": queued_why,
+                "reason_zh": queued_zh,
+                "candidates": [],
+            },
         )
     bases = np.array([[mm["lon"], mm["lat"]] for mm in members], dtype=float)
     times, method = travel_times(lon, lat, bases)
@@ -149,14 +155,18 @@ def choose_member(
     for mm, t in zip(members, times, strict=True):
         handles = category in (mm["skills"] or [])
         why: str | None = None
+        why_zh: str | None = None
         if mm["on_leave"]:
-            why = "on leave"
+            why, why_zh = "is on leave", "正在休假"
         elif mm["open_cases"] >= mm["capacity"]:
-            why = f"at capacity ({mm['open_cases']}/{mm['capacity']} open cases)"
+            load = f"{mm['open_cases']}/{mm['capacity']}"
+            why = f"is at capacity ({load} open cases)"
+            why_zh = f"手上案件已满（{load} 件在办）"
         elif not handles:
             why = f"does not handle {category}"
+            why_zh = f"不负责“{category_label(category, 'zh')}”类案件"
         elif not np.isfinite(t):
-            why = "cannot reach the place by road"
+            why, why_zh = "cannot reach the place by road", "无法经道路到达该地点"
         tt = float(t) if np.isfinite(t) else None
         score = tt + workload_penalty_s * mm["open_cases"] if tt is not None else None
         cands.append(
@@ -173,6 +183,7 @@ def choose_member(
                 score,
                 why is None,
                 why,
+                why_zh,
             )
         )
     own = next(
@@ -196,6 +207,7 @@ def choose_member(
                 "rule": "grid member",
                 "reason": f"{own.name} is responsible for grid {placement.grid_code} "
                 "and is available",
+                "reason_zh": f"{own.name}负责网格 {placement.grid_code}，目前可以受理",
                 "candidates": listing,
             },
         )
@@ -209,23 +221,38 @@ def choose_member(
                 "rule": "queued",
                 "queue": "town",
                 "reason": "nobody in the town team is available for this category",
+                "reason_zh": "本镇街网格员中暂无可受理此类案件的人员，案件进入镇街队列",
                 "candidates": listing,
             },
         )
     best = min(eligible, key=lambda c: (c.score_s, c.member_id))
     own_why = (
-        f"the grid's member {own.name} is {own.why_not}"
+        f"the grid's member {own.name} {own.why_not}"
         if own is not None
         else "the place is in no grid"
     )
+    own_why_zh = (
+        f"本网格网格员{own.name}{own.why_not_zh}" if own is not None else "该地点不在任何网格内"
+    )
+    minutes = (best.travel_time_s or 0) / 60
     reason = (
         f"{own_why}; {best.name} is the best alternative in the town team: "
-        f"{(best.travel_time_s or 0) / 60:.0f} min away with {best.open_cases} open cases"
+        f"{minutes:.0f} min away with {best.open_cases} open cases"
+    )
+    reason_zh = (
+        f"{own_why_zh}；{best.name}是本镇街最合适的替代人选："
+        f"约 {minutes:.0f} 分钟可到达，手上 {best.open_cases} 件在办"
     )
     return Choice(
         best.member_id,
         "grid" if placement.grid_id else "town",
-        {**base, "rule": "alternative", "reason": reason, "candidates": listing},
+        {
+            **base,
+            "rule": "alternative",
+            "reason": reason,
+            "reason_zh": reason_zh,
+            "candidates": listing,
+        },
     )
 
 

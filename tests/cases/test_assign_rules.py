@@ -108,3 +108,25 @@ def test_points_are_placed_in_a_grid_or_a_queue_never_dropped(
         conn.scalar(text("SELECT count(*) FROM districts WHERE id = :d"), {"d": placed.district_id})
         == 1
     )
+
+
+def test_explanations_read_in_chinese_and_plain_english() -> None:
+    from geo.cases.assign import Placement, choose_member
+
+    def times(lon: float, lat: float, bases: np.ndarray) -> tuple[np.ndarray, str]:
+        return np.array([300.0, 600.0]), "test"
+
+    members = [
+        {"id": 1, "code": "a", "name": "甲", "grid_id": 7, "capacity": 5, "open_cases": 0,
+         "on_leave": True, "skills": ["mediation"], "lon": 113.0, "lat": 22.5},
+        {"id": 2, "code": "b", "name": "乙", "grid_id": 8, "capacity": 5, "open_cases": 1,
+         "on_leave": False, "skills": ["mediation"], "lon": 113.01, "lat": 22.5},
+    ]  # fmt: skip
+    placement = Placement(7, "G7", 3, 1, "grid")
+    choice = choose_member(placement, "mediation", members, lon=113.0, lat=22.5, travel_times=times)
+    assert choice.member_id == 2
+    assert choice.explanation["reason"].startswith("the grid's member 甲 is on leave;")
+    assert choice.explanation["reason_zh"].startswith(
+        "本网格网格员甲正在休假；乙是本镇街最合适的替代人选"
+    )
+    assert "is does" not in choice.explanation["reason"]
