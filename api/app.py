@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -173,6 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/v1/cases",
         "/open311/v2/requests",
     )
+    # JSON answers over 1 KB go out compressed (pages and assets are compressed once, ahead)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(Timeout, seconds=settings.analysis_timeout_s, prefixes=heavy)
     app.add_middleware(
         RateLimit,

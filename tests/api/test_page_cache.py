@@ -45,3 +45,12 @@ def test_a_data_change_by_any_writer_renews_the_page(client: TestClient, engine:
     finally:
         with engine.begin() as c:
             c.execute(text("UPDATE stations SET name = :n WHERE id = :i"), {"n": name, "i": sid})
+
+
+def test_json_answers_are_compressed(client: TestClient) -> None:
+    with client.stream("GET", "/v1/stations", headers={"Accept-Encoding": "gzip"}) as r:
+        assert r.headers["content-encoding"] == "gzip"
+        sent = sum(len(chunk) for chunk in r.iter_raw())
+    plain = client.get("/v1/stations", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert sent < len(plain.content) / 3
