@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
@@ -73,6 +74,15 @@ def _escalate_once(engine: Engine) -> None:
         done = escalate_overdue(conn)
     if done:
         logger.info("escalated overdue cases %s", done)
+
+
+class CachedStaticFiles(StaticFiles):
+    """The maps' pinned Leaflet files, which browsers may keep for a day (gzip on the way out)."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:  # noqa: D102
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
 
 
 def allowed_hosts(settings: Settings) -> tuple[str, ...]:
@@ -144,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.page_cache = PageCache()
     app.mount(
         "/maps/assets",
-        StaticFiles(directory=settings.state_dir / "assets", check_dir=False),
+        CachedStaticFiles(directory=settings.state_dir / "assets", check_dir=False),
         name="map-assets",
     )
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from api.progress import progress
 from geo.errors import YizhanError
 from geo.settings import Settings, get_settings
 
@@ -78,8 +79,9 @@ def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
     from geo.workspace import active_network_path
 
     active = active_network_path(settings)
-    _say(f"building the road graph from {active.name} (about 20 s the first time, then cached)")
-    _say(f"road graph: {graph_summary(load_graph(active, cache_dir=settings.cache_dir))}")
+    with progress(f"road graph from {active.name} (built once, then cached)"):
+        graph = load_graph(active, cache_dir=settings.cache_dir)
+    _say(f"road graph: {graph_summary(graph)}")
     return 0
 
 
@@ -87,8 +89,8 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan sample generate [--check]``."""
     from geo.sample.build import generate_sample, write_sample
 
-    _say(f"generating the {settings.region} sample (seed {settings.sample_seed})")
-    layers = generate_sample(settings.region_dir / "real", seed=settings.sample_seed)
+    with progress(f"generating the {settings.region} sample (seed {settings.sample_seed})"):
+        layers = generate_sample(settings.region_dir / "real", seed=settings.sample_seed)
     out = settings.region_dir / "synthetic"
     if args.check:
         import tempfile
@@ -137,8 +139,9 @@ def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
         if known is not None:
             print(known)
             return 0
-    _say(f"building the graph from {path} (cached after the first time)")
-    print(graph_summary(load_graph(path, cache_dir=settings.cache_dir)))
+    with progress(f"road graph from {path.name} (built once, then cached)"):
+        graph = load_graph(path, cache_dir=settings.cache_dir)
+    print(graph_summary(graph))
     return 0
 
 
@@ -171,7 +174,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from geo.io import import_file
 
     engine = make_engine(prepare_database(settings))
-    with engine.begin() as conn:
+    with progress(f"checking {args.file}") as report_progress, engine.begin() as conn:
         report = import_file(
             conn,
             args.kind,
@@ -180,6 +183,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             station_kinds=settings.station_kinds,
             amenities=settings.amenities,
             categories=settings.case_categories,
+            progress=report_progress,
         )
     engine.dispose()
     if not report.ok:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,8 +138,12 @@ def import_file(
     amenities: Sequence[str],
     categories: Sequence[str],
     tolerance_deg: float = 0.005,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Check every row of ``path`` and, if all are good, upsert them (see the module doc)."""
+    """Check every row of ``path`` and, if all are good, upsert them (see the module doc).
+
+    ``progress`` is told ``(rows checked, rows)`` as the check goes (for a progress bar).
+    """
     if kind not in KINDS:
         msg = f"import kind must be one of {', '.join(KINDS)}"
         raise ValidationError(msg)
@@ -158,6 +162,8 @@ def import_file(
     key = "external_id" if kind == "stations" else "code"
     seen: dict[str, int] = {}
     for i, row in enumerate(records, start=first):
+        if progress is not None:
+            progress(i - first + 1, len(records))
         value = _text(row, key)
         if value is not None and value in seen:
             report.errors.append(RowError(i, f"{key} {value!r} repeats row {seen[value]}"))

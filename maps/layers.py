@@ -7,6 +7,7 @@ overlay coordinate system from :func:`maps.base.base_map`, and returns ``m``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import folium
@@ -15,7 +16,7 @@ import pandas as pd
 from folium.map import Layer
 
 from geo.coords import CoordSystem
-from geo.hours_words import describe_hours
+from geo.hours_words import describe_hours, describe_next_opening, next_opening
 from geo.vocabulary import AMENITIES, STATION_KINDS, label
 from maps.base import (
     HtmlPopup,
@@ -180,11 +181,13 @@ def add_stations(
     lang: Lang,
     open_now: dict[int, bool] | None = None,
     cluster: bool = True,
+    at: datetime | None = None,
 ) -> folium.Map:
     """Station markers coloured by kind, with amenities, hours and open-now popups.
 
     ``cluster`` groups nearby markers (the whole network); a short list — a rider's nearest
-    stations — is drawn marker by marker.
+    stations — is drawn marker by marker. With ``at`` (naive local time), a closed station
+    says when it opens next.
     """
     t = LABELS[lang]
     group: Layer = (
@@ -198,6 +201,9 @@ def add_stations(
             is_open = open_now.get(s["id"], False)
             colour = "#1a9850" if is_open else "#a33"
             state = f"<br><b style='color:{colour}'>{t['open' if is_open else 'closed']}</b>"
+            nxt = next_opening(s["opening_hours"], at) if at and not is_open else None
+            if nxt is not None and at is not None:
+                state += f" · {inert_html_text(describe_next_opening(nxt, at, lang))}"
         amen = "、" if lang == "zh" else ", "
         amen = amen.join(label(AMENITIES, a, lang) for a in s.get("amenities") or [])
         hours = describe_hours(s.get("opening_hours") or "24/7", lang)

@@ -92,6 +92,7 @@ def _cached(
         tuple(sorted(request.query_params.multi_items())),
         data_version(conn, tables),
         _open_now_key(request),
+        local_time(None).date(),  # "today"/"tomorrow" in the texts
         extra,
     )
 
@@ -232,7 +233,7 @@ def _stations_map(
         ids = [r["id"] for r in rows if r["id"] in holder.routing.stations]
         mask = holder.routing.eligible(ids, at=local_time(None))
         open_now = dict(zip(ids, map(bool, mask), strict=True))
-    add_stations(m, rows, coord=coord, lang=lang, open_now=open_now)
+    add_stations(m, rows, coord=coord, lang=lang, open_now=open_now, at=local_time(None))
     if "workplaces" in extra:
         m.add_child(
             BboxLayer(

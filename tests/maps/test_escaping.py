@@ -70,3 +70,21 @@ def test_station_popups_read_in_the_chosen_language(lang: str, words: list[str])
     for word in words:
         assert js_string(word)[1:-1] in page
     assert "Mo-Fr" not in page
+
+
+def test_a_closed_station_says_when_it_opens() -> None:
+    from datetime import datetime
+
+    m, coord = base_map(lang="zh")
+    station = {
+        "id": 1,
+        "name": "驿站",
+        "kind": "service_centre",
+        "lon": 113.08,
+        "lat": 22.58,
+        "amenities": [],
+        "opening_hours": "Mo-Fr 08:30-12:00,14:30-17:30",
+    }
+    lunch = datetime(2026, 11, 26, 13, 0)  # a Thursday
+    add_stations(m, [station], coord=coord, lang="zh", open_now={1: False}, at=lunch)
+    assert js_string("今天 14:30 开放")[1:-1] in m.get_root().render()
