@@ -54,3 +54,19 @@ def test_json_answers_are_compressed(client: TestClient) -> None:
     plain = client.get("/v1/stations", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert sent < len(plain.content) / 3
+
+
+def test_the_stations_page_with_its_assets_transfers_under_150_kb(client: TestClient) -> None:
+    import re
+
+    def sent(path: str) -> int:
+        with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as r:
+            assert r.status_code == 200, path
+            return sum(len(chunk) for chunk in r.iter_raw())
+
+    page = client.get("/maps/stations?lang=zh").text
+    assets = re.findall(r'(?:src|href)="(/maps/assets/[^"]+)"', page)
+    assert assets
+    total = sent("/maps/stations?lang=zh") + sum(sent(a) for a in assets)
+    print(f"\n/maps/stations with its assets: {total / 1024:.1f} KB transferred (gzip)")
+    assert total <= 150 * 1024
