@@ -12,10 +12,11 @@ as ``.xml`` (GeoReport's two formats). Errors on these paths use GeoReport's for
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 
 from api.deps import AppSettings, ReadConn, WriteConn
 from geo.cases import store
@@ -128,30 +129,30 @@ def create(
     return [{"service_request_id": case["reference"], "service_notice": notice, "account_id": None}]
 
 
+@dataclass
+class RequestFilter:
+    """GeoReport's list filters, declared once for the JSON and XML lists."""
+
+    service_request_id: Annotated[str | None, Query(max_length=2000)] = None
+    service_code: Annotated[str | None, Query(max_length=40)] = None
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None
+    start_date: Annotated[datetime | None, Query()] = None
+    end_date: Annotated[datetime | None, Query()] = None
+
+
+Filters = Annotated[RequestFilter, Depends()]
+
+
 @router.get("/requests.json", summary="Public list of requests (GeoReport v2)")
-def list_json(
-    conn: ReadConn,
-    service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
-    service_code: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
-    start_date: Annotated[datetime | None, Query()] = None,
-    end_date: Annotated[datetime | None, Query()] = None,
-) -> list[dict[str, Any]]:
+def list_json(conn: ReadConn, f: Filters) -> list[dict[str, Any]]:
     """At most 1000 requests, newest first (positions rounded to about a kilometre)."""
-    return _list(conn, service_request_id, service_code, status, start_date, end_date)
+    return _list(conn, f.service_request_id, f.service_code, f.status, f.start_date, f.end_date)
 
 
 @router.get("/requests.xml", summary="Public list of requests (GeoReport v2, XML)")
-def list_xml(
-    conn: ReadConn,
-    service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
-    service_code: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
-    start_date: Annotated[datetime | None, Query()] = None,
-    end_date: Annotated[datetime | None, Query()] = None,
-) -> Response:
+def list_xml(conn: ReadConn, f: Filters) -> Response:
     """The same list in GeoReport's XML."""
-    rows = _list(conn, service_request_id, service_code, status, start_date, end_date)
+    rows = _list(conn, f.service_request_id, f.service_code, f.status, f.start_date, f.end_date)
     return xml_response(rows, "service_requests", "request")
 
 

@@ -9,22 +9,26 @@ import shapely
 from maps.base import base_map, inert_html_text, js_string
 from maps.layers import add_grids, add_route, add_stations
 
+
+def _station(name: str = "驿站", hours: str = "24/7", amenities: tuple[str, ...] = ()) -> dict:
+    return {
+        "id": 1,
+        "name": name,
+        "kind": "service_centre",
+        "lon": 113.08,
+        "lat": 22.58,
+        "amenities": list(amenities),
+        "opening_hours": hours,
+    }
+
+
 NAMES = ["{{ 7 * 7 }}", "{% if true %}yes{% endif %}", "{# c #}", "</script><b>", "`${x}`"]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_template_syntax_in_names_is_never_run(name: str) -> None:
     m, coord = base_map()
-    station = {
-        "id": 1,
-        "name": name,
-        "kind": "service_centre",
-        "lon": 113.08,
-        "lat": 22.58,
-        "amenities": ["water"],
-        "opening_hours": "24/7",
-    }
-    add_stations(m, [station], coord=coord, lang="zh")
+    add_stations(m, [_station(name, amenities=("water",))], coord=coord, lang="zh")
     add_route(m, [[113.08, 22.58], [113.09, 22.59]], coord=coord, lang="zh", label=name)
     grids = gpd.GeoDataFrame(
         {"code": ["g1"], "town": ["t"], "member": [name]},
@@ -56,15 +60,7 @@ def test_js_string_is_a_json_string_without_markup_or_braces() -> None:
 )
 def test_station_popups_read_in_the_chosen_language(lang: str, words: list[str]) -> None:
     m, coord = base_map(lang=lang)
-    station = {
-        "id": 1,
-        "name": "驿站",
-        "kind": "service_centre",
-        "lon": 113.08,
-        "lat": 22.58,
-        "amenities": ["water", "charging"],
-        "opening_hours": "Mo-Fr 08:30-12:00,14:30-17:30",
-    }
+    station = _station(hours="Mo-Fr 08:30-12:00,14:30-17:30", amenities=("water", "charging"))
     add_stations(m, [station], coord=coord, lang=lang)
     page = m.get_root().render()
     for word in words:
@@ -76,15 +72,7 @@ def test_a_closed_station_says_when_it_opens() -> None:
     from datetime import datetime
 
     m, coord = base_map(lang="zh")
-    station = {
-        "id": 1,
-        "name": "驿站",
-        "kind": "service_centre",
-        "lon": 113.08,
-        "lat": 22.58,
-        "amenities": [],
-        "opening_hours": "Mo-Fr 08:30-12:00,14:30-17:30",
-    }
+    station = _station(hours="Mo-Fr 08:30-12:00,14:30-17:30")
     lunch = datetime(2026, 11, 26, 13, 0)  # a Thursday
     add_stations(m, [station], coord=coord, lang="zh", open_now={1: False}, at=lunch)
     assert js_string("今天 14:30 开放")[1:-1] in m.get_root().render()
