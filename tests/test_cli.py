@@ -68,10 +68,10 @@ def test_version_and_help_read_plainly() -> None:
     assert "``" not in _run("--help").stdout
 
 
-def test_db_status_as_json(db_url: str) -> None:
+def test_db_status_as_json(db_url: str, settings: Settings) -> None:
     import json
 
-    out = _run("db", "status", "--json")
+    out = _run("db", "status", "--json", env={"YIZHAN_DATABASE_NAME": settings.database_name})
     assert out.returncode == 0, out.stderr
     state = json.loads(out.stdout)
     assert state["cluster"]["running"] is True
