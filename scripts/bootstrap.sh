@@ -18,9 +18,10 @@ pkgs=()
 [ -f "/usr/share/postgresql/$PG_MAJOR/extension/postgis.control" ] || pkgs+=("postgresql-$PG_MAJOR-postgis-3")
 [ -f "/usr/share/postgresql/$PG_MAJOR/extension/pgrouting.control" ] || pkgs+=("postgresql-$PG_MAJOR-pgrouting")
 command -v npm >/dev/null || pkgs+=(npm)
+# a CJK font: planners' charts (matplotlib) and screenshots need Chinese glyphs
+fc-list 2>/dev/null | grep -qi 'wqy\|cjk' || pkgs+=(fonts-wqy-zenhei fontconfig)
 if [ "$want_browser" = 1 ]; then
   command -v chromium >/dev/null || pkgs+=(chromium)
-  fc-list 2>/dev/null | grep -qi 'wqy\|cjk' || pkgs+=(fonts-wqy-zenhei)
   fc-list 2>/dev/null | grep -qi "color emoji" || pkgs+=(fonts-noto-color-emoji)
 fi
 if [ "${#pkgs[@]}" -gt 0 ]; then
