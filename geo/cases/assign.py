@@ -43,11 +43,11 @@ DISTRICT_SQL = text("""
     SELECT d.id FROM districts d, p
     ORDER BY ST_Distance(d.geom::geography, p.pt::geography) LIMIT 1
 """)
-TEAM_SQL = text(f"""
+TEAM_SQL = text("""
     SELECT m.id, m.code, m.name, m.grid_id, m.capacity, m.on_leave, m.skills,
            ST_X(m.base) AS lon, ST_Y(m.base) AS lat,
            (SELECT count(*) FROM cases c WHERE c.member_id = m.id
-              AND c.status IN ({", ".join(f"'{s}'" for s in OPEN_STATUSES)})) AS open_cases
+              AND c.status = ANY(:open)) AS open_cases
     FROM grid_members m WHERE m.town_id = :town ORDER BY m.id
 """)
 
@@ -120,7 +120,8 @@ TravelTimes = Callable[[float, float, np.ndarray], tuple[np.ndarray, str]]
 
 def team(conn: Connection, town_id: int) -> list[dict[str, Any]]:
     """The members of a town team with their open case counts."""
-    return [dict(r._mapping) for r in conn.execute(TEAM_SQL, {"town": town_id})]
+    args = {"town": town_id, "open": list(OPEN_STATUSES)}
+    return [dict(r._mapping) for r in conn.execute(TEAM_SQL, args)]
 
 
 def choose_member(

@@ -33,6 +33,7 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "rejected": (),
 }
 CASE_STATUSES_LIST = tuple(TRANSITIONS)
+#: the statuses of cases still being worked on (counted in workloads, escalated when late)
 OPEN_STATUSES = ("submitted", "assigned", "accepted", "in_progress", "escalated", "reopened")
 
 #: (first contact in hours, resolution in days) by category.
@@ -66,3 +67,11 @@ def deadlines(
     """First-contact and resolution due times of a case created at ``created``."""
     hours, days = (table or DEFAULT_DEADLINES).get(category, DEFAULT_DEADLINES["other"])
     return created + timedelta(hours=hours), created + timedelta(days=days)
+
+
+#: open cases that may still be escalated (an escalated case is not escalated again)
+ESCALATABLE = tuple(s for s in OPEN_STATUSES if s != "escalated")
+#: cases nobody has contacted the reporter about yet
+AWAITING_CONTACT = ("submitted", "assigned")
+#: cases waiting for a member (new, or reopened)
+AWAITING_ASSIGNMENT = ("submitted", "reopened")

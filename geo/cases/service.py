@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, text, update
 
 from geo.cases.assign import TravelTimes, straight_line_times
 from geo.cases.batch import MemberTimes, assign_greedy, assign_min_cost
+from geo.cases.lifecycle import AWAITING_ASSIGNMENT, OPEN_STATUSES
 from geo.cases.store import record_event
 from geo.db import models as m
 from geo.routing.engine import RoutingEngine
@@ -16,14 +17,13 @@ from geo.routing.engine import RoutingEngine
 MEMBERS_SQL = text("""
     SELECT m.id, m.town_id, m.skills, m.capacity, m.on_leave,
            ST_X(m.base) AS lon, ST_Y(m.base) AS lat,
-           (SELECT count(*) FROM cases c WHERE c.member_id = m.id AND c.status IN
-              ('submitted','assigned','accepted','in_progress','escalated','reopened'))
+           (SELECT count(*) FROM cases c WHERE c.member_id = m.id AND c.status = ANY(:open))
              AS open_cases
     FROM grid_members m ORDER BY m.id
 """)
 WAITING_SQL = text("""
     SELECT id, version, status, category, town_id, ST_X(geom) AS lon, ST_Y(geom) AS lat
-    FROM cases WHERE member_id IS NULL AND status IN ('submitted', 'reopened')
+    FROM cases WHERE member_id IS NULL AND status = ANY(:waiting)
     ORDER BY created_at, id LIMIT :limit
 """)
 
@@ -51,7 +51,7 @@ def member_times(
     conn: Connection, engine: RoutingEngine, *, profile: str = "e_bike", limit_s: float = 3600.0
 ) -> tuple[list[int], MemberTimes]:
     """Member ids and their travel-time field (build once, reuse for batches)."""
-    rows = conn.execute(MEMBERS_SQL).all()
+    rows = conn.execute(MEMBERS_SQL, {"open": list(OPEN_STATUSES)}).all()
     pg = engine.profile_graph(profile)
     lon = np.array([r.lon for r in rows])
     lat = np.array([r.lat for r in rows])
@@ -72,8 +72,9 @@ def assign_batch(
 ) -> dict[str, Any]:
     """Assign every waiting case (min-cost under capacities), compare with greedy, store it."""
     member_ids, field = times
-    members = {int(r.id): r for r in conn.execute(MEMBERS_SQL).all()}
-    waiting = conn.execute(WAITING_SQL, {"limit": limit}).all()
+    members = {int(r.id): r for r in conn.execute(MEMBERS_SQL, {"open": list(OPEN_STATUSES)}).all()}
+    args = {"limit": limit, "waiting": list(AWAITING_ASSIGNMENT)}
+    waiting = conn.execute(WAITING_SQL, args).all()
     if not waiting:
         return {"cases": 0, "assigned": 0, "unassigned": 0, "method": None}
     mem_rows = [members[i] for i in member_ids if i in members]

@@ -21,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.access import Area, require_area
 from geo.cases.assign import Choice, Placement, TravelTimes, choose_member, place_case, team
-from geo.cases.lifecycle import OPEN_STATUSES, check_transition, deadlines
+from geo.cases.lifecycle import (
+    AWAITING_CONTACT,
+    ESCALATABLE,
+    OPEN_STATUSES,
+    check_transition,
+    deadlines,
+)
 from geo.db import models as m
 from geo.db.areas import member_area
 from geo.errors import ConflictError, NotFoundError, ValidationError
@@ -303,12 +309,13 @@ def list_cases(
     if category:
         clauses.append("c.category = :category")
         args["category"] = category
-    open_list = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+    if overdue_at is not None or due_before is not None:
+        args["open"] = list(OPEN_STATUSES)
     if overdue_at is not None:
-        clauses.append(f"c.status IN ({open_list}) AND c.resolution_due < :overdue_at")
+        clauses.append("c.status = ANY(:open) AND c.resolution_due < :overdue_at")
         args["overdue_at"] = overdue_at
     if due_before is not None:
-        clauses.append(f"c.status IN ({open_list}) AND c.resolution_due < :due_before")
+        clauses.append("c.status = ANY(:open) AND c.resolution_due < :due_before")
         args["due_before"] = due_before
     cond = " AND ".join(f"({c})" for c in clauses)
     total = conn.scalar(text(f"SELECT count(*) FROM cases c WHERE {cond}"), args) or 0
@@ -415,13 +422,13 @@ def escalate_overdue(
                CASE WHEN resolution_due < :now THEN 'resolution deadline passed'
                     ELSE 'first contact deadline passed' END AS why
         FROM cases
-        WHERE status IN ('submitted', 'assigned', 'accepted', 'in_progress', 'reopened')
+        WHERE status = ANY(:escalatable)
           AND (resolution_due < :now
                OR (first_contact_at IS NULL AND first_contact_due < :now
-                   AND status IN ('submitted', 'assigned')))
+                   AND status = ANY(:awaiting)))
         ORDER BY id FOR UPDATE SKIP LOCKED
     """),
-        {"now": when},
+        {"now": when, "escalatable": list(ESCALATABLE), "awaiting": list(AWAITING_CONTACT)},
     ).all()
     done = []
     for r in rows:
