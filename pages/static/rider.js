@@ -157,7 +157,8 @@
       }).addTo(layer);
     }
     var bounds = layer.getBounds();
-    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 }); }
+    map.invalidateSize(false); // the layout may have sized the map after Leaflet started
+    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false }); }
   }
 
   /* ---- asking --------------------------------------------------------------------------- */
