@@ -26,6 +26,7 @@ from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityH
 from api.page_cache import PageCache
 from api.routers import cases, coverage, health, maps, ogc, open311, rider, routing, stations
 from api.state import AppState, GraphHolder
+from api.throttle import LoginThrottle
 from geo.cases.store import escalate_overdue
 from geo.db.engine import database_url, make_engine
 from geo.errors import SetupError
@@ -152,6 +153,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rider.router)
     app.state.page_assets = page_assets(settings.state_dir / "assets" / "leaflet")
     app.state.page_cache = PageCache()
+    app.state.login_throttle = LoginThrottle(
+        attempts=settings.login_attempts, client_attempts=settings.login_client_attempts
+    )
     app.mount(
         "/maps/assets",
         CachedStaticFiles(directory=settings.state_dir / "assets", check_dir=False),

@@ -101,14 +101,8 @@ def login(
 
 
 def login_throttle(request: Request) -> LoginThrottle:
-    """The app's login throttle (made on first use from the settings)."""
-    state = request.app.state
-    if not hasattr(state, "login_throttle"):
-        settings: Settings = state.settings
-        state.login_throttle = LoginThrottle(
-            attempts=settings.login_attempts, client_attempts=settings.login_client_attempts
-        )
-    throttle: LoginThrottle = state.login_throttle
+    """The app's login throttle (made with the app, from its settings)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
 
 

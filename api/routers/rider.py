@@ -22,6 +22,7 @@ from geo.db.areas import town_seats
 from geo.errors import ValidationError, YizhanError
 from geo.hours import local_time
 from geo.layers import read_districts
+from maps.base import shift
 from pages.assets import accepts_gzip, gzip_bytes
 from pages.rider import LIST_SIZE, TEXT, chip_options, station_items
 
@@ -221,12 +222,7 @@ def rider_boundaries(request: Request, conn: ReadConn) -> Response:
     cache: dict[str, bytes] = request.app.state.__dict__.setdefault("rider_boundaries", {})
     if coord not in cache:
         districts = read_districts(conn, simplify_deg=0.002)
-        if coord != "wgs84":
-            import shapely
-
-            districts.geometry = [
-                shapely.transform(g, lambda xy: _shift(xy, coord)) for g in districts.geometry
-            ]
+        districts.geometry = [shift(g, coord) for g in districts.geometry]
         districts.geometry = districts.geometry.set_precision(1e-4)
         cache[coord] = districts[["name", "geometry"]].to_json(separators=(",", ":")).encode()
     return _answer(
@@ -235,12 +231,6 @@ def rider_boundaries(request: Request, conn: ReadConn) -> Response:
         "application/geo+json",
         headers={"Cache-Control": "public, max-age=3600"},
     )
-
-
-def _shift(xy: Any, coord: CoordSystem) -> Any:
-    import numpy as np
-
-    return np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], coord))
 
 
 @router.get("/static/{name}")
