@@ -27,7 +27,7 @@ from api.page_cache import PageCache
 from api.routers import cases, coverage, health, maps, ogc, open311, rider, routing, stations
 from api.state import AppState, GraphHolder
 from api.throttle import LoginThrottle
-from geo.cases.store import escalate_overdue
+from geo.cases.transitions import escalate_overdue
 from geo.db.engine import database_url, make_engine
 from geo.errors import SetupError
 from geo.settings import Settings, get_settings

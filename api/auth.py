@@ -22,7 +22,6 @@ from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.throttle import LoginThrottle
-from geo.access import Area, area_of
 from geo.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from geo.settings import Settings
 from geo.users import UserInfo, authenticate, token_holder
@@ -37,21 +36,6 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
-
-
-class Principal(BaseModel):
-    """Who is calling, and the part of the city they may see."""
-
-    username: str
-    role: str
-    district_id: int | None = None
-    town_id: int | None = None
-    member_id: int | None = None
-
-    @property
-    def area(self) -> Area:
-        """Where this caller may change things (see :mod:`geo.access`)."""
-        return area_of(self.role, self.district_id, self.town_id)
 
 
 def _settings(request: Request) -> Settings:
@@ -109,7 +93,7 @@ def login_throttle(request: Request) -> LoginThrottle:
 def current_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2)],
-) -> Principal:
+) -> UserInfo:
     """The caller behind the bearer token (401 when missing, expired, forged or revoked)."""
     if not token:
         msg = "this needs a bearer token: log in at POST /v1/auth/token"
@@ -117,7 +101,7 @@ def current_principal(
     return principal_of(request, token)
 
 
-def principal_of(request: Request, token: str) -> Principal:
+def principal_of(request: Request, token: str) -> UserInfo:
     """Check ``token`` and read its user's current role and scope."""
     settings: Settings = request.app.state.settings
     try:
@@ -138,19 +122,13 @@ def principal_of(request: Request, token: str) -> Principal:
     if user is None:
         msg = "the token was revoked (account changed or deactivated): log in again"
         raise AuthenticationError(msg)
-    return Principal(
-        username=user.username,
-        role=user.role,
-        district_id=user.district_id,
-        town_id=user.town_id,
-        member_id=user.member_id,
-    )
+    return user
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: str) -> Callable[[UserInfo], UserInfo]:
     """A dependency that admits only callers with one of ``roles``."""
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    def check(principal: Annotated[UserInfo, Depends(current_principal)]) -> UserInfo:
         if principal.role not in roles:
             msg = f"role {principal.role!r} may not do this (needs {' or '.join(roles)})"
             raise PermissionDeniedError(msg)

@@ -1,14 +1,21 @@
-"""GeoJSON shaping of answers, in the caller's coordinate system."""
+"""The API's coordinate edge: what callers send becomes WGS-84, what they get is in ``coord``.
+
+:class:`Location` reads a point sent in any :class:`~geo.vocabulary.CoordSystem`; the shaping
+functions below write WGS-84 geometry back in the caller's system. Nothing inside ``geo/``
+sees anything but WGS-84.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from fastapi.responses import JSONResponse
 
-from geo.coords import CoordSystem, from_wgs84
+from geo.coords import from_wgs84, geometry_from_wgs84, to_wgs84
 from geo.hours import utc_iso
+from geo.vocabulary import CoordSystem
 
 
 class GeoJSONResponse(JSONResponse):
@@ -20,6 +27,20 @@ class GeoJSONResponse(JSONResponse):
 DATA_NOTICE = (
     "Sample data: stations, grids, members and roads are synthetic (generated), not real records."
 )
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point as the caller sent it: longitude and latitude in ``coord``."""
+
+    lon: float
+    lat: float
+    coord: CoordSystem = CoordSystem.WGS84
+
+    def wgs84(self) -> tuple[float, float]:
+        """``(lon, lat)`` in WGS-84."""
+        x, y = to_wgs84(self.lon, self.lat, self.coord)
+        return float(x), float(y)
 
 
 def point(lon: float, lat: float, coord: CoordSystem) -> dict[str, Any]:
@@ -41,12 +62,8 @@ def geometry(geom: Any, coord: CoordSystem) -> dict[str, Any]:
     """
     import shapely
 
-    if coord != "wgs84":
-        geom = shapely.transform(
-            geom, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], coord))
-        )
     # orient last: snapping to the grid may rewrite the rings
-    geom = shapely.orient_polygons(shapely.set_precision(geom, 1e-7))
+    geom = shapely.orient_polygons(shapely.set_precision(geometry_from_wgs84(geom, coord), 1e-7))
     out: dict[str, Any] = shapely.geometry.mapping(geom)
     return out
 

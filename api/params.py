@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query
 
 from geo.errors import ValidationError
-
-Profile = Literal["e_bike", "walk", "drive"]
-Coord = Literal["wgs84", "gcj02", "bd09"]
+from geo.vocabulary import CoordSystem, Profile
 
 CoordQuery = Annotated[
-    Coord, Query(description="coordinate system of the coordinates sent and returned")
+    CoordSystem, Query(description="coordinate system of the coordinates sent and returned")
 ]
 ProfileQuery = Annotated[Profile, Query(description="travel profile")]
 LatQuery = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude")]

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from benchmarks.common import load_sample
-from geo.cases.batch import MemberTimes, assign_greedy, assign_min_cost
+from geo.cases.batch import assign_greedy, assign_min_cost
 from geo.sample.build import read_sample_layer
 from geo.settings import DEFAULT_CASE_CATEGORIES, Settings
 
@@ -32,17 +32,16 @@ def main() -> None:
     picks = rng.choice(len(workplaces), size=N_CASES, replace=False)
     cases = workplaces.iloc[picks].reset_index(drop=True)
     categories = rng.choice(DEFAULT_CASE_CATEGORIES, size=N_CASES)
-    pg = sample.engine.profile_graph("e_bike")
-    to_xy = sample.compiled.from_wgs84.transform
+    engine = sample.engine
 
     t = time.perf_counter()
-    mx, my = to_xy(members.geometry.x.to_numpy(), members.geometry.y.to_numpy())
-    field = MemberTimes(pg, np.column_stack([mx, my]), limit_s=3600)
+    bases = np.column_stack([members.geometry.x.to_numpy(), members.geometry.y.to_numpy()])
+    field = engine.time_field(bases, profile="e_bike", limit_s=3600)
     build_s = time.perf_counter() - t
 
     t = time.perf_counter()
-    cx, cy = to_xy(cases.geometry.x.to_numpy(), cases.geometry.y.to_numpy())
-    cost = field.to_points(np.arange(len(members)), np.column_stack([cx, cy])).T
+    places = np.column_stack([cases.geometry.x.to_numpy(), cases.geometry.y.to_numpy()])
+    cost = field.to(engine.snap_points(places, "e_bike")).T
     town = cases["town_code"].to_numpy()
     allowed = town[:, None] == members["town_code"].to_numpy()[None, :]
     allowed &= ~members["on_leave"].to_numpy(dtype=bool)[None, :]

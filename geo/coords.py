@@ -10,13 +10,13 @@ better than 1e-9 degrees (about 0.1 mm). Outside mainland China GCJ-02 equals WG
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 
-CoordSystem = Literal["wgs84", "gcj02", "bd09"]
-COORD_SYSTEMS: tuple[CoordSystem, ...] = ("wgs84", "gcj02", "bd09")
+from geo.vocabulary import CoordSystem
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323  # its eccentricity squared
@@ -119,3 +119,12 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, target: CoordSystem) -> tuple[Arr
     if target == "gcj02":
         return wgs84_to_gcj02(lon, lat)
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def geometry_from_wgs84(geom: Any, target: CoordSystem, *, decimals: int = 7) -> Any:
+    """A WGS-84 shapely geometry in ``target``, rounded to ``decimals`` (7: about 1 cm)."""
+    if target != CoordSystem.WGS84:
+        geom = shapely.transform(
+            geom, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], target))
+        )
+    return shapely.transform(geom, lambda xy: np.round(xy, decimals))

@@ -34,18 +34,18 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from shapely import wkt as shapely_wkt
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection
 
-from geo.coords import CoordSystem, to_wgs84
+from geo.coords import to_wgs84
 from geo.coverage.demand import RowError
-from geo.db import models as m
+from geo.db import imports as db
 from geo.db.load import ewkt
 from geo.db.region import service_region
 from geo.errors import ValidationError
 from geo.hours_words import opening_hours_from_text
 from geo.sample.partition import as_multipolygon
 from geo.validation import validate_lon_lat
+from geo.vocabulary import CoordSystem, StationStatus
 
 KINDS = ("stations", "members", "grids")
 
@@ -133,7 +133,7 @@ def import_file(
     kind: str,
     path: Path,
     *,
-    coord: CoordSystem = "wgs84",
+    coord: CoordSystem = CoordSystem.WGS84,
     station_kinds: Sequence[str],
     amenities: Sequence[str],
     categories: Sequence[str],
@@ -150,8 +150,7 @@ def import_file(
     table = read_table(path)
     region = service_region(conn)
     area = region.buffer(tolerance_deg) if region is not None else None
-    towns = dict(conn.execute(select(m.Town.code, m.Town.id)).all())
-    grids = dict(conn.execute(select(m.Grid.code, m.Grid.id)).all())
+    towns, grids = db.codes(conn)
     report = ImportReport(kind, len(table))
     values: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = [
@@ -263,8 +262,8 @@ def _row(
         with p.check():
             out["opening_hours"] = opening_hours_from_text(_text(row, "opening_hours") or "24/7")
         status = _text(row, "status") or "active"
-        if status not in m.STATION_STATUSES:
-            p.add(f"status must be one of {', '.join(m.STATION_STATUSES)}")
+        if status not in StationStatus.codes():
+            p.add(f"status must be one of {', '.join(StationStatus.codes())}")
         with p.check():
             out["geom"] = located()
         p.done()
@@ -344,22 +343,5 @@ def _grid_polygon(row: dict[str, Any], coord: CoordSystem, area: Any) -> Any:
 
 
 def _write(conn: Connection, kind: str, rows: list[dict[str, Any]], report: ImportReport) -> None:
-    model: Any = {"stations": m.Station, "members": m.GridMember, "grids": m.Grid}[kind]
-    key = "external_id" if kind == "stations" else "code"
-    table = model.__table__
-    keyed = [r for r in rows if r.get(key)]
-    existing = set()
-    if keyed:
-        existing = set(
-            conn.scalars(select(table.c[key]).where(table.c[key].in_([r[key] for r in keyed])))
-        )
-    with conn.begin_nested():
-        for r in rows:
-            stmt = insert(table).values(**r)
-            if r.get(key):
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[key], set_={c: stmt.excluded[c] for c in r if c != key}
-                )
-            conn.execute(stmt)
-    report.updated = sum(1 for r in keyed if r[key] in existing)
+    report.updated = db.upsert(conn, kind, "external_id" if kind == "stations" else "code", rows)
     report.inserted = len(rows) - report.updated

@@ -13,40 +13,16 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.vocabulary import Amenity, CaseCategory, StationKind
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Station kinds known to the platform; extend with ``YIZHAN_STATION_KINDS``.
-DEFAULT_STATION_KINDS = (
-    "outdoor_worker_station",
-    "service_centre",
-    "rider_home",
-    "driver_home",
-)
-
+DEFAULT_STATION_KINDS = StationKind.codes()
 #: Amenities a station may offer; extend with ``YIZHAN_AMENITIES``.
-DEFAULT_AMENITIES = (
-    "water",
-    "toilet",
-    "charging",
-    "battery_swap",
-    "microwave",
-    "rest_area",
-    "air_conditioning",
-    "first_aid",
-    "medicine",
-    "wifi",
-)
-
+DEFAULT_AMENITIES = Amenity.codes()
 #: Case categories the grid team handles; extend with ``YIZHAN_CASE_CATEGORIES``.
-DEFAULT_CASE_CATEGORIES = (
-    "wage_arrears",
-    "labour_contract",
-    "work_injury",
-    "social_insurance",
-    "occupational_safety",
-    "mediation",
-    "other",
-)
+DEFAULT_CASE_CATEGORIES = CaseCategory.codes()
 
 
 #: Passwords that ship in documentation and development set-ups; never accepted in production.

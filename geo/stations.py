@@ -11,41 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from geoalchemy2.functions import ST_X, ST_Y, ST_Intersects, ST_MakeEnvelope
-from sqlalchemy import Connection, Select, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection
 
 from geo.access import Area, require_area
-from geo.db import models as m
+from geo.db import stations as db
 from geo.db.areas import area_at, station_area
 from geo.errors import ConflictError, NotFoundError, ValidationError
 from geo.hours import parse_opening_hours
 from geo.routing.engine import StationRecord
 from geo.validation import translate_db_error, validate_lon_lat
-
-_COLUMNS = (
-    m.Station.id,
-    m.Station.name,
-    m.Station.kind,
-    m.Station.address,
-    m.Station.amenities,
-    m.Station.opening_hours,
-    m.Station.status,
-    m.Station.phone,
-    m.Station.synthetic,
-    m.Station.source,
-    m.Station.version,
-    m.Station.created_at,
-    m.Station.updated_at,
-    m.Town.code.label("town_code"),
-    m.Town.name.label("town_name"),
-    ST_X(m.Station.geom).label("lon"),
-    ST_Y(m.Station.geom).label("lat"),
-    select(m.StationPhoto.sha256)
-    .where(m.StationPhoto.station_id == m.Station.id)
-    .scalar_subquery()
-    .label("photo"),
-)
+from geo.vocabulary import StationStatus
 
 
 @dataclass(frozen=True)
@@ -77,35 +52,27 @@ class StationInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _select() -> Select[Any]:
-    return select(*_COLUMNS).outerjoin(m.Town, m.Town.id == m.Station.town_id)
-
-
 def list_stations(conn: Connection, filters: StationFilter) -> tuple[list[dict[str, Any]], int]:
     """Stations matching ``filters`` (ordered by id) and how many match in all."""
-    q = _select()
-    if filters.kinds:
-        q = q.where(m.Station.kind.in_(filters.kinds))
-    if filters.amenities:
-        q = q.where(m.Station.amenities.contains(list(filters.amenities)))
-    if filters.town_code:
-        q = q.where(m.Town.code == filters.town_code)
-    if filters.statuses:
-        q = q.where(m.Station.status.in_(filters.statuses))
-    if filters.bbox:
-        q = q.where(ST_Intersects(m.Station.geom, ST_MakeEnvelope(*filters.bbox, 4326)))
-    total = conn.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = conn.execute(q.order_by(m.Station.id).limit(filters.limit).offset(filters.offset))
-    return [dict(r._mapping) for r in rows], int(total)
+    return db.select_stations(
+        conn,
+        kinds=filters.kinds,
+        amenities=filters.amenities,
+        town_code=filters.town_code,
+        statuses=filters.statuses,
+        bbox=filters.bbox,
+        limit=filters.limit,
+        offset=filters.offset,
+    )
 
 
 def get_station(conn: Connection, station_id: int) -> dict[str, Any]:
     """One station by id."""
-    row = conn.execute(_select().where(m.Station.id == station_id)).first()
+    row = db.station_row(conn, station_id)
     if row is None:
         msg = f"station {station_id} not found"
         raise NotFoundError(msg)
-    return dict(row._mapping)
+    return row
 
 
 def _validate(data: StationInput, *, kinds: Sequence[str], amenities: Sequence[str]) -> None:
@@ -119,17 +86,12 @@ def _validate(data: StationInput, *, kinds: Sequence[str], amenities: Sequence[s
             raise ValidationError(msg)
     if data.opening_hours is not None:
         parse_opening_hours(data.opening_hours)
-    if data.status is not None and data.status not in m.STATION_STATUSES:
-        msg = f"status must be one of {', '.join(m.STATION_STATUSES)}"
+    if data.status is not None and data.status not in StationStatus.codes():
+        msg = f"status must be one of {', '.join(StationStatus.codes())}"
         raise ValidationError(msg)
     if data.name is not None and not data.name.strip():
         msg = "name must not be empty"
         raise ValidationError(msg)
-
-
-def _town_at(conn: Connection, lon: float, lat: float) -> int | None:
-    pt = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-    return conn.scalar(select(m.Town.id).where(func.ST_Covers(m.Town.area, pt)).limit(1))
 
 
 def create_station(
@@ -161,12 +123,12 @@ def create_station(
         "synthetic": False,
         "source": "api",
         "version": 1,
-        "town_id": _town_at(conn, lon, lat),
+        "town_id": db.town_at(conn, lon, lat),
         "geom": f"SRID=4326;POINT({lon} {lat})",
     }
     with translate_db_error(), conn.begin_nested():
-        new_id = conn.scalar(insert(m.Station).values(**values).returning(m.Station.id))
-    return get_station(conn, int(new_id or 0))
+        new_id = db.insert_station(conn, values)
+    return get_station(conn, new_id)
 
 
 def update_station(
@@ -200,18 +162,13 @@ def update_station(
         lon, lat = validate_lon_lat(data.lon, data.lat)
         require_area(area, area_at(conn, lon, lat), "the new location")
         values["geom"] = f"SRID=4326;POINT({lon} {lat})"
-        values["town_id"] = _town_at(conn, lon, lat)
+        values["town_id"] = db.town_at(conn, lon, lat)
     if not values:
         return current
     version = current["version"] if expected_version is None else expected_version
-    stmt = (
-        update(m.Station)
-        .where(m.Station.id == station_id, m.Station.version == version)
-        .values(**values, version=m.Station.version + 1, updated_at=func.now())
-    )
     with translate_db_error(), conn.begin_nested():
-        changed = conn.execute(stmt).rowcount
-    if changed == 0:
+        changed = db.update_station_row(conn, station_id, version, values)
+    if not changed:
         msg = (
             f"station {station_id} was changed by someone else (version {current['version']}, "
             f"you sent {version}); reload it and try again"

@@ -17,10 +17,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Row
 
-from geo.db import models as m
+from geo.access import Area, area_of
+from geo.cases.access import Scope, scope_for
 from geo.db import users as q
 from geo.errors import ConflictError, NotFoundError, ValidationError
 from geo.settings import DEVELOPMENT_PASSWORDS
+from geo.vocabulary import Role
 
 _hasher = PasswordHasher()
 # verifying against this keeps the time of a login with an unknown user like a real one
@@ -30,7 +32,7 @@ MIN_PASSWORD = 8
 
 @dataclass(frozen=True)
 class UserInfo:
-    """Who a user is and what they may see."""
+    """Who a user is and what they may see: the caller of every staff request."""
 
     id: int
     username: str
@@ -40,6 +42,21 @@ class UserInfo:
     member_id: int | None = None
     active: bool = True
     token_version: int = 1
+
+    @property
+    def area(self) -> Area:
+        """Where this user may change things (see :mod:`geo.access`)."""
+        return area_of(self.role, self.district_id, self.town_id)
+
+    @property
+    def case_scope(self) -> Scope:
+        """Which cases this user may see (see :mod:`geo.cases.access`)."""
+        return scope_for(
+            self.role,
+            district_id=self.district_id,
+            town_id=self.town_id,
+            member_id=self.member_id,
+        )
 
 
 def _info(row: Row[Any]) -> UserInfo:
@@ -93,8 +110,8 @@ def token_holder(conn: Connection, username: str, version: int) -> UserInfo | No
 def _check_role(
     conn: Connection, role: str, district_id: int | None, town_id: int | None, member_id: int | None
 ) -> None:
-    if role not in m.USER_ROLES:
-        msg = f"role must be one of {', '.join(m.USER_ROLES)}"
+    if role not in Role.codes():
+        msg = f"role must be one of {', '.join(Role.codes())}"
         raise ValidationError(msg)
     if role == "manager" and district_id is None and town_id is None:
         msg = "a manager is scoped to a district or a town"

@@ -1,70 +1,168 @@
-"""Words people read for the platform's codes, in Chinese and English, with icons.
+"""The platform's codes, once: each a ``StrEnum`` member with its Chinese and English words.
 
-Station kinds, amenities and travel profiles, each with the icon a rider recognises.
+Station kinds and statuses, amenities, travel profiles, case statuses and categories, intake
+channels, user roles and coordinate systems. Codes stay the API's and the database's (an
+enum member *is* its code string); the labels are what pages, maps and exports show. The
+database CHECK constraints, settings defaults, request parameters, Open311 services and the
+OpenAPI enums are all built from these classes.
 
-Codes stay the API's and the database's; these labels are what pages, maps and exports show.
-A code without a label (a union's own amenity added with ``YIZHAN_AMENITIES``) shows as itself.
+A union may add its own station kinds, amenities and case categories through settings; a code
+without a label shows as itself (:func:`label`).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from enum import StrEnum
+from typing import Self
 
 
-class Label(NamedTuple):
-    """How a code reads in Chinese and English, and its icon."""
+class Vocabulary(StrEnum):
+    """A code with its words in Chinese and English, and an icon people recognise."""
 
     zh: str
     en: str
-    icon: str = ""
+    icon: str
+
+    def __new__(cls, code: str, zh: str = "", en: str = "", icon: str = "") -> Self:
+        """A member from its code, words and icon (the code alone labels itself)."""
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.zh, member.en, member.icon = zh or code, en or code, icon
+        return member
+
+    def label(self, lang: str) -> str:
+        """The member's words in ``lang`` (``zh``, anything else is English)."""
+        return self.zh if lang == "zh" else self.en
+
+    @classmethod
+    def codes(cls) -> tuple[str, ...]:
+        """Every code, in declaration order."""
+        return tuple(m.value for m in cls)
+
+    @classmethod
+    def of(cls, code: str) -> Self | None:
+        """The member with ``code``, or None."""
+        return cls._value2member_map_.get(code)  # type: ignore[return-value]
 
 
-AMENITIES: dict[str, Label] = {
-    "water": Label("饮水", "Water", "💧"),
-    "toilet": Label("卫生间", "Toilet", "🚻"),
-    "charging": Label("充电", "Charging", "🔌"),
-    "battery_swap": Label("换电", "Battery swap", "🔋"),
-    "microwave": Label("微波炉", "Microwave", "🍱"),
-    "rest_area": Label("休息区", "Rest area", "🪑"),
-    "air_conditioning": Label("空调", "Air conditioning", "❄️"),
-    "first_aid": Label("急救包", "First aid", "🩹"),
-    "medicine": Label("药品", "Medicine", "💊"),
-    "wifi": Label("Wi-Fi", "Wi-Fi", "📶"),
-}
+class StationKind(Vocabulary):
+    """What kind of place a station is."""
 
-STATION_KINDS: dict[str, Label] = {
-    "outdoor_worker_station": Label("户外劳动者驿站", "Outdoor-worker station", "🏠"),
-    "service_centre": Label("职工服务中心", "Worker-service centre", "🏢"),
-    "rider_home": Label("骑行之家", "Riders' home", "🛵"),
-    "driver_home": Label("司机之家", "Drivers' home", "🚚"),
-}
-
-PROFILES: dict[str, Label] = {
-    "e_bike": Label("电动车", "E-bike", "🛵"),
-    "walk": Label("步行", "Walk", "🚶"),
-    "drive": Label("驾车", "Drive", "🚗"),
-}
+    OUTDOOR_WORKER_STATION = (
+        "outdoor_worker_station",
+        "户外劳动者驿站",
+        "Outdoor-worker station",
+        "🏠",
+    )
+    SERVICE_CENTRE = "service_centre", "职工服务中心", "Worker-service centre", "🏢"
+    RIDER_HOME = "rider_home", "骑行之家", "Riders' home", "🛵"
+    DRIVER_HOME = "driver_home", "司机之家", "Drivers' home", "🚚"
 
 
-CASE_CATEGORIES: dict[str, Label] = {
-    "wage_arrears": Label("拖欠工资", "Wage arrears"),
-    "labour_contract": Label("劳动合同", "Labour contract"),
-    "work_injury": Label("工伤", "Work injury"),
-    "social_insurance": Label("社会保险", "Social insurance"),
-    "occupational_safety": Label("职业安全", "Occupational safety"),
-    "mediation": Label("劳动争议调解", "Mediation"),
-    "other": Label("其他", "Other"),
-}
+class StationStatus(Vocabulary):
+    """Whether a station receives workers."""
+
+    ACTIVE = "active", "开放", "Open"
+    CLOSED = "closed", "已关闭", "Closed"
+    PLANNED = "planned", "规划中", "Planned"
 
 
-def category_label(code: str, lang: str) -> str:
-    """A case category in words (the code itself when it has no label)."""
-    return label(CASE_CATEGORIES, code, lang)
+class Amenity(Vocabulary):
+    """What a station offers."""
+
+    WATER = "water", "饮水", "Water", "💧"
+    TOILET = "toilet", "卫生间", "Toilet", "🚻"
+    CHARGING = "charging", "充电", "Charging", "🔌"
+    BATTERY_SWAP = "battery_swap", "换电", "Battery swap", "🔋"
+    MICROWAVE = "microwave", "微波炉", "Microwave", "🍱"
+    REST_AREA = "rest_area", "休息区", "Rest area", "🪑"
+    AIR_CONDITIONING = "air_conditioning", "空调", "Air conditioning", "❄️"
+    FIRST_AID = "first_aid", "急救包", "First aid", "🩹"
+    MEDICINE = "medicine", "药品", "Medicine", "💊"
+    WIFI = "wifi", "Wi-Fi", "Wi-Fi", "📶"
 
 
-def label(table: dict[str, Label], code: str, lang: str) -> str:
-    """The ``lang`` label of ``code`` in ``table`` (the code itself when it has none)."""
-    found = table.get(code)
-    if found is None:
-        return code
-    return found.zh if lang == "zh" else found.en
+class Profile(Vocabulary):
+    """How a worker travels."""
+
+    E_BIKE = "e_bike", "电动车", "E-bike", "🛵"
+    WALK = "walk", "步行", "Walk", "🚶"
+    DRIVE = "drive", "驾车", "Drive", "🚗"
+
+
+class CaseCategory(Vocabulary):
+    """What a worker's case is about."""
+
+    WAGE_ARREARS = "wage_arrears", "拖欠工资", "Wage arrears"
+    LABOUR_CONTRACT = "labour_contract", "劳动合同", "Labour contract"
+    WORK_INJURY = "work_injury", "工伤", "Work injury"
+    SOCIAL_INSURANCE = "social_insurance", "社会保险", "Social insurance"
+    OCCUPATIONAL_SAFETY = "occupational_safety", "职业安全", "Occupational safety"
+    MEDIATION = "mediation", "劳动争议调解", "Mediation"
+    OTHER = "other", "其他", "Other"
+
+
+class CaseStatus(Vocabulary):
+    """Where a case stands (the allowed moves are in :mod:`geo.cases.lifecycle`)."""
+
+    SUBMITTED = "submitted", "已受理", "Submitted"
+    ASSIGNED = "assigned", "已派单", "Assigned"
+    ACCEPTED = "accepted", "已签收", "Accepted"
+    IN_PROGRESS = "in_progress", "办理中", "In progress"
+    ESCALATED = "escalated", "督办中", "Escalated"
+    RESOLVED = "resolved", "已办结", "Resolved"
+    CLOSED = "closed", "已关闭", "Closed"
+    REOPENED = "reopened", "已重启", "Reopened"
+    CANCELLED = "cancelled", "已撤销", "Cancelled"
+    REJECTED = "rejected", "不予受理", "Rejected"
+
+
+#: the statuses of cases still being worked on (counted in workloads, escalated when late)
+OPEN_CASE_STATUSES: tuple[CaseStatus, ...] = (
+    CaseStatus.SUBMITTED,
+    CaseStatus.ASSIGNED,
+    CaseStatus.ACCEPTED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.ESCALATED,
+    CaseStatus.REOPENED,
+)
+
+
+class Channel(Vocabulary):
+    """How a case reached the union."""
+
+    WEB = "web", "网页", "Web"
+    OPEN311 = "open311", "Open311", "Open311"
+    PHONE = "phone", "电话", "Phone"
+    WECHAT = "wechat", "微信", "WeChat"
+    WALK_IN = "walk_in", "来访", "Walk-in"
+    HOTLINE = "hotline", "热线", "Hotline"
+
+
+class Role(Vocabulary):
+    """What a user account may do."""
+
+    ADMIN = "admin", "管理员", "Administrator"
+    MANAGER = "manager", "网格管理员", "Grid manager"
+    MEMBER = "member", "网格员", "Grid member"
+    PLANNER = "planner", "规划人员", "Planner"
+
+
+class CoordSystem(Vocabulary):
+    """A datum coordinates come in (Chinese map apps send GCJ-02 or BD-09)."""
+
+    WGS84 = "wgs84", "WGS-84（GPS）", "WGS-84 (GPS)"
+    GCJ02 = "gcj02", "GCJ-02（高德、腾讯、微信）", "GCJ-02 (Amap, Tencent, WeChat)"
+    BD09 = "bd09", "BD-09（百度）", "BD-09 (Baidu)"
+
+
+def label(vocabulary: type[Vocabulary], code: str, lang: str) -> str:
+    """The ``lang`` words of ``code`` in ``vocabulary`` (the code itself when it has none)."""
+    found = vocabulary.of(code)
+    return code if found is None else found.label(lang)
+
+
+def icon(vocabulary: type[Vocabulary], code: str) -> str:
+    """The icon of ``code`` in ``vocabulary`` ("" when it has none)."""
+    found = vocabulary.of(code)
+    return "" if found is None else found.icon

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import folium
-import numpy as np
-import shapely
 from branca.element import Figure, MacroElement, Template
 from folium.plugins import MarkerCluster
 
-from geo.coords import CoordSystem, from_wgs84
+from geo.coords import from_wgs84, geometry_from_wgs84
+from geo.vocabulary import CoordSystem
 
 Lang = Literal["zh", "en"]
 TileChoice = Literal["none", "osm", "gaode", "tianditu", "custom"]
@@ -105,10 +104,10 @@ def base_map(
 
     ``none`` (the offline default) draws no tiles — boundaries on a plain background.
     """
-    coord: CoordSystem = "gcj02" if tiles == "gaode" else "wgs84"
+    coord = tiles_coord(tiles)
     lat, lon = center
-    if coord == "gcj02":
-        glon, glat = from_wgs84(lon, lat, "gcj02")
+    if coord == CoordSystem.GCJ02:
+        glon, glat = from_wgs84(lon, lat, coord)
         lat, lon = float(glat), float(glon)
     m = LocalMap(
         location=(lat, lon),
@@ -152,13 +151,14 @@ def base_map(
     return m, coord
 
 
+def tiles_coord(tiles: str) -> CoordSystem:
+    """The coordinate system a base layer draws in: GCJ-02 for AutoNavi's tiles, else WGS-84."""
+    return CoordSystem.GCJ02 if tiles == "gaode" else CoordSystem.WGS84
+
+
 def shift(geom: Any, coord: CoordSystem) -> Any:
     """A WGS-84 shapely geometry in ``coord``, to 6 decimals (about 0.1 m: lighter pages)."""
-    if coord != "wgs84":
-        geom = shapely.transform(
-            geom, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], coord))
-        )
-    return shapely.transform(geom, lambda xy: np.round(xy, 6))
+    return geometry_from_wgs84(geom, coord, decimals=6)
 
 
 def point(lon: float, lat: float, coord: CoordSystem) -> tuple[float, float]:

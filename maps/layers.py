@@ -15,9 +15,8 @@ import geopandas as gpd
 import pandas as pd
 from folium.map import Layer
 
-from geo.coords import CoordSystem
 from geo.hours_words import describe_hours, describe_next_opening, next_opening
-from geo.vocabulary import AMENITIES, STATION_KINDS, label
+from geo.vocabulary import Amenity, CoordSystem, StationKind, label
 from maps.base import (
     HtmlPopup,
     Lang,
@@ -205,11 +204,11 @@ def add_stations(
             if nxt is not None and at is not None:
                 state += f" · {inert_html_text(describe_next_opening(nxt, at, lang))}"
         amen = "、" if lang == "zh" else ", "
-        amen = amen.join(label(AMENITIES, a, lang) for a in s.get("amenities") or [])
+        amen = amen.join(label(Amenity, a, lang) for a in s.get("amenities") or [])
         hours = describe_hours(s.get("opening_hours") or "24/7", lang)
         popup = (
             f"<b>{inert_html_text(s['name'])}</b>"
-            f"<br>{inert_html_text(label(STATION_KINDS, s['kind'], lang))}"
+            f"<br>{inert_html_text(label(StationKind, s['kind'], lang))}"
             f"{state}<br>{t['hours']}: {inert_html_text(hours)}"
             f"<br>{t['amenities']}: {inert_html_text(amen)}"
             + ("<br><i>synthetic 示例</i>" if s.get("synthetic") else "")

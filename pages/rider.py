@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from geo.coords import CoordSystem, from_wgs84
+from geo.coords import from_wgs84
 from geo.hours import is_open
 from geo.hours_words import describe_hours, describe_next_opening, next_opening
 from geo.navigation import navigation_links
 from geo.routing.engine import NearestResult
-from geo.vocabulary import AMENITIES, PROFILES, STATION_KINDS, label
+from geo.vocabulary import Amenity, CoordSystem, Profile, StationKind, icon, label
 
 #: distinct colours of the listed routes (1st, 2nd, ...), readable on a light map
 ROUTE_COLOURS = ("#0b63ce", "#e4572e", "#2e7d32", "#8e24aa", "#f2a541")
@@ -116,7 +116,7 @@ def _line(coords: np.ndarray, coord: CoordSystem) -> list[list[float]]:
 
 
 def station_items(
-    result: NearestResult, *, at: datetime, lang: str, map_coord: CoordSystem = "wgs84"
+    result: NearestResult, *, at: datetime, lang: str, map_coord: CoordSystem = CoordSystem.WGS84
 ) -> list[dict[str, Any]]:
     """The listed stations, nearest first, ready to show.
 
@@ -145,7 +145,7 @@ def station_items(
                 "rank": rank,
                 "name": s.name,
                 "kind": s.kind,
-                "kind_label": label(STATION_KINDS, s.kind, lang),
+                "kind_label": label(StationKind, s.kind, lang),
                 "minutes": round(route.travel_time_s / 60, 1),
                 "travel_time_s": round(route.travel_time_s, 1),
                 "distance_m": round(route.distance_m, 1),
@@ -155,7 +155,7 @@ def station_items(
                 "next_open": describe_next_opening(nxt, at, lang) if nxt else None,
                 "hours": describe_hours(s.opening_hours, lang),
                 "amenities": [
-                    {"code": a, "label": label(AMENITIES, a, lang), "icon": _icon(a)}
+                    {"code": a, "label": label(Amenity, a, lang), "icon": _icon(a)}
                     for a in sorted(s.amenities, key=_amenity_order)
                 ],
                 "address": s.extra.get("address"),
@@ -173,12 +173,11 @@ def station_items(
 
 
 def _icon(code: str) -> str:
-    found = AMENITIES.get(code)
-    return found.icon if found else "•"
+    return icon(Amenity, code) or "•"
 
 
 def _amenity_order(code: str) -> tuple[int, str]:
-    order = list(AMENITIES)
+    order = Amenity.codes()
     return (order.index(code) if code in order else len(order), code)
 
 
@@ -188,12 +187,12 @@ def chip_options(
     """The filter chips: amenities, station kinds and travel profiles, labelled."""
     return {
         "amenities": [
-            {"code": a, "label": label(AMENITIES, a, lang), "icon": _icon(a)}
+            {"code": a, "label": label(Amenity, a, lang), "icon": _icon(a)}
             for a in sorted(amenities, key=_amenity_order)
         ],
-        "kinds": [{"code": k, "label": label(STATION_KINDS, k, lang)} for k in kinds],
+        "kinds": [{"code": k, "label": label(StationKind, k, lang)} for k in kinds],
         "profiles": [
-            {"code": p, "label": label(PROFILES, p, lang), "icon": PROFILES[p].icon}
-            for p in ("e_bike", "walk")
+            {"code": p.value, "label": p.label(lang), "icon": p.icon}
+            for p in (Profile.E_BIKE, Profile.WALK)
         ],
     }

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Principal, current_principal, require_roles
+from api.auth import current_principal, require_roles
 from api.deps import AppSettings, ReadConn, WriteConn
-from geo.cases import store
-from geo.cases.lifecycle import CASE_STATUSES_LIST
-from geo.cases.service import assign_batch, member_times, road_travel_times
-from geo.coords import to_wgs84
-from geo.errors import AuthenticationError, ConflictError, NotReadyError, PermissionDeniedError
+from api.geojson import Location
+from geo.cases.access import check_member_move, get_case, list_cases, public_stats
+from geo.cases.access import events as case_events
+from geo.cases.assign import road_travel_times
+from geo.cases.batch import assign_batch, member_times
+from geo.cases.intake import CaseInput, submit_case
+from geo.cases.transitions import due_soon_before, escalate_overdue, transition
+from geo.errors import AuthenticationError, ConflictError, NotReadyError
 from geo.hours import utc_iso
 from geo.users import (
+    UserInfo,
     authenticate,
     change_user,
     create_user,
@@ -25,13 +29,13 @@ from geo.users import (
     list_users,
     user_dict,
 )
+from geo.vocabulary import CaseStatus, CoordSystem, Role
 
 router = APIRouter(prefix="/v1", tags=["cases"])
-CaseReaders = Annotated[Principal, Depends(require_roles("admin", "manager", "member"))]
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
-Anyone = Annotated[Principal, Depends(current_principal)]
+CaseReaders = Annotated[UserInfo, Depends(require_roles("admin", "manager", "member"))]
+Admin = Annotated[UserInfo, Depends(require_roles("admin"))]
+Anyone = Annotated[UserInfo, Depends(current_principal)]
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
-MEMBER_MAY = ("accepted", "in_progress", "resolved", "escalated")
 _times_lock = threading.Lock()
 
 
@@ -42,7 +46,7 @@ class CaseCreate(BaseModel):
     category: str = Field(max_length=40)
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    coord: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    coord: CoordSystem = CoordSystem.WGS84
     description: str = Field(min_length=1, max_length=5000)
     channel: str = Field("web", max_length=20)
     reporter_name: str | None = Field(None, max_length=100)
@@ -53,7 +57,7 @@ class Transition(BaseModel):
     """A status change; ``version`` is the version you read (optimistic locking)."""
 
     model_config = ConfigDict(extra="forbid")
-    to: Literal[*CASE_STATUSES_LIST]  # type: ignore[valid-type]
+    to: CaseStatus
     version: int = Field(ge=1)
     reason: str | None = Field(None, max_length=2000)
     member_id: int | None = Field(None, ge=1)
@@ -65,21 +69,10 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=8, max_length=200)
-    role: Literal["admin", "manager", "member", "planner"]
+    role: Role
     district_id: int | None = None
     town_id: int | None = None
     member_id: int | None = None
-
-
-def scope_of(p: Principal) -> store.Scope:
-    """What a caller may see of the cases."""
-    if p.role == "admin":
-        return store.Scope(everything=True)
-    if p.role == "member":
-        return store.Scope(member_id=p.member_id if p.member_id is not None else -1)
-    if p.role == "manager":
-        return store.Scope(district_id=p.district_id, town_id=p.town_id)
-    return store.Scope()
 
 
 def public_view(case: dict[str, Any]) -> dict[str, Any]:
@@ -132,8 +125,8 @@ def submit(
 
     A retry with the same key is answered with the first case (200) instead of another.
     """
-    lon, lat = (float(v) for v in to_wgs84(body.lon, body.lat, body.coord))
-    data = store.CaseInput(
+    lon, lat = Location(body.lon, body.lat, body.coord).wgs84()
+    data = CaseInput(
         body.category,
         lon,
         lat,
@@ -142,7 +135,7 @@ def submit(
         body.reporter_name,
         body.reporter_contact,
     )
-    case, created = store.submit_case(
+    case, created = submit_case(
         conn,
         data,
         actor=f"intake:{body.channel}",
@@ -166,8 +159,13 @@ def list_(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Newest first; managers see their district or town, members their own cases."""
-    rows, total = store.list_cases(
-        conn, scope_of(who), statuses=status, category=category, limit=limit, offset=offset
+    rows, total = list_cases(
+        conn,
+        who.case_scope,
+        statuses=status,
+        categories=[category] if category else [],
+        limit=limit,
+        offset=offset,
     )
     return {"cases": [staff_view(r) for r in rows], "total": total}
 
@@ -175,7 +173,7 @@ def list_(
 @router.get("/cases/overdue", summary="Open cases past their resolution deadline")
 def overdue(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
     """Open cases whose resolution deadline has passed, in your scope."""
-    rows, total = store.list_cases(conn, scope_of(who), overdue_at=datetime.now(UTC), limit=500)
+    rows, total = list_cases(conn, who.case_scope, due_before=datetime.now(UTC), limit=500)
     return {"cases": [staff_view(r) for r in rows], "total": total}
 
 
@@ -184,8 +182,8 @@ def due_soon(
     conn: ReadConn, who: CaseReaders, hours: Annotated[float, Query(gt=0, le=24 * 60)] = 72
 ) -> dict[str, Any]:
     """Open cases whose resolution deadline falls within ``hours`` (overdue ones included)."""
-    rows, total = store.list_cases(
-        conn, scope_of(who), due_before=store.due_soon_before(None, hours), limit=500
+    rows, total = list_cases(
+        conn, who.case_scope, due_before=due_soon_before(None, hours), limit=500
     )
     return {"cases": [staff_view(r) for r in rows], "total": total}
 
@@ -193,13 +191,13 @@ def due_soon(
 @router.get("/cases/stats", summary="Public case counts per grid (small counts suppressed)")
 def stats(conn: ReadConn) -> dict[str, Any]:
     """Counts per grid, no locations or people; counts from 1 to 4 are suppressed."""
-    return {"grids": store.public_stats(conn), "suppressed_below": 5}
+    return {"grids": public_stats(conn), "suppressed_below": 5}
 
 
 @router.post("/cases/escalate-overdue", summary="Escalate every case past its deadline (admin)")
 def escalate(conn: WriteConn, _: Admin) -> dict[str, Any]:
     """Also run automatically by the server every few minutes."""
-    return {"escalated": store.escalate_overdue(conn, actor="admin")}
+    return {"escalated": escalate_overdue(conn, actor="admin")}
 
 
 @router.post("/cases/assign-batch", summary="Assign all waiting cases at once (admin)")
@@ -220,23 +218,21 @@ def batch(request: Request, conn: WriteConn, who: Admin) -> dict[str, Any]:
 @router.get("/cases/{case_id}", summary="One case (in your scope)")
 def read(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]:
     """Full case with reporter details and the assignment explanation."""
-    return staff_view(store.get_case(conn, case_id, scope_of(who)))
+    return staff_view(get_case(conn, case_id, who.case_scope))
 
 
 @router.get("/cases/{case_id}/events", summary="A case's history")
 def history(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]:
     """Who did what, when and why — oldest first."""
-    store.get_case(conn, case_id, scope_of(who))
-    return {"events": [{k: _json(v) for k, v in e.items()} for e in store.events(conn, case_id)]}
+    found = case_events(conn, case_id, who.case_scope)
+    return {"events": [{k: _json(v) for k, v in e.items()} for e in found]}
 
 
 @router.post("/cases/{case_id}/transitions", summary="Change a case's status")
 def change(conn: WriteConn, case_id: CaseId, body: Transition, who: CaseReaders) -> dict[str, Any]:
     """409 with the allowed next statuses when the change is not allowed, or the version stale."""
-    if who.role == "member" and body.to not in MEMBER_MAY:
-        msg = f"a grid member may only move a case to {', '.join(MEMBER_MAY)}"
-        raise PermissionDeniedError(msg)
-    case = store.transition(
+    check_member_move(who.role, body.to)
+    case = transition(
         conn,
         case_id,
         body.to,
@@ -244,7 +240,7 @@ def change(conn: WriteConn, case_id: CaseId, body: Transition, who: CaseReaders)
         expected_version=body.version,
         reason=body.reason,
         member_id=body.member_id,
-        scope=scope_of(who),
+        scope=who.case_scope,
     )
     return staff_view(case)
 
@@ -256,7 +252,7 @@ class UserChange(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    role: Literal["admin", "manager", "member", "planner"] | None = None
+    role: Role | None = None
     district_id: int | None = None
     town_id: int | None = None
     member_id: int | None = None
@@ -336,4 +332,5 @@ def add_user(conn: WriteConn, body: UserCreate, _: Admin) -> dict[str, Any]:
 @router.get("/users/me", summary="Who am I")
 def me(who: Anyone) -> dict[str, Any]:
     """The caller's role and scope."""
-    return who.model_dump()
+    keys = ("username", "role", "district_id", "town_id", "member_id")
+    return {k: getattr(who, k) for k in keys}

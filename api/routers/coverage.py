@@ -10,21 +10,24 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Principal, require_roles
+from api.auth import require_roles
 from api.deps import ReadConn, Routing
 from api.exports import frame_response, geo_response
 from api.geojson import DATA_NOTICE, geometry
 from api.params import ProfileQuery
 from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
 from geo.coverage.demand import read_demand_points
-from geo.coverage.layers import area_names, read_demand, read_towns
+from geo.coverage.layers import read_demand
 from geo.coverage.planning import plan_sites, run_scenario
+from geo.db.layers import area_names, read_towns
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
 from geo.routing.engine import RoutingEngine
+from geo.users import UserInfo
+from geo.vocabulary import Profile
 
 router = APIRouter(prefix="/v1/coverage", tags=["planners"])
-Planner = Annotated[Principal, Depends(require_roles("admin", "planner", "manager"))]
+Planner = Annotated[UserInfo, Depends(require_roles("admin", "planner", "manager"))]
 Minutes = Annotated[float, Query(gt=0, le=120, allow_inf_nan=False, description="time limit")]
 DemandKind = Annotated[Literal["population", "workplaces"], Query(description="demand layer")]
 BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
@@ -55,7 +58,7 @@ def coverage(
     engine: Routing,
     conn: ReadConn,
     minutes: Minutes = 15,
-    profile: ProfileQuery = "e_bike",
+    profile: ProfileQuery = Profile.E_BIKE,
     by: Annotated[Literal["district", "town"], Query()] = "district",
     at: Annotated[datetime | None, Query(description="ISO time; default now")] = None,
     demand: DemandKind = "population",
@@ -87,7 +90,7 @@ def gaps(
     engine: Routing,
     conn: ReadConn,
     minutes: Minutes = 15,
-    profile: ProfileQuery = "e_bike",
+    profile: ProfileQuery = Profile.E_BIKE,
     at: Annotated[datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Annotated[Literal["geojson", "csv", "gpkg"], Query()] = "geojson",
@@ -253,7 +256,7 @@ async def custom_demand(
     request: Request,
     engine: Routing,
     minutes: Minutes = 15,
-    profile: ProfileQuery = "e_bike",
+    profile: ProfileQuery = Profile.E_BIKE,
     weight_column: Annotated[str, Query(max_length=60)] = "weight",
     at: Annotated[datetime | None, Query()] = None,
 ) -> Any:

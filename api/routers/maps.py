@@ -15,19 +15,19 @@ from fastapi.security import OAuth2PasswordBearer
 
 from api.auth import principal_of
 from api.deps import AppSettings, ReadConn, Routing
+from api.geojson import Location
 from api.page_cache import CachedPage, cached_page, serve_page
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes, parse_time
 from geo.access import Area
-from geo.cases.store import public_stats
+from geo.cases.access import public_stats
 from geo.coverage.analysis import coverage_gaps, town_shares
-from geo.coverage.layers import read_towns
 from geo.coverage.planning import plan_sites
+from geo.db.layers import read_districts, read_grids, read_towns
 from geo.db.versions import data_version
 from geo.errors import YizhanError
 from geo.hours import local_time
-from geo.layers import read_districts, read_grids
 from geo.stations import StationFilter, list_stations
-from geo.vocabulary import PROFILES, label
+from geo.vocabulary import CoordSystem, Profile, label
 from maps.base import BboxLayer, ParamForm, base_map, render_page
 from maps.base import Lang as MapLang
 from maps.layers import (
@@ -127,7 +127,7 @@ def _planner_form(
 ) -> ParamForm:
     """The form on the coverage and sites pages: minutes, profile, time or k, then reload."""
     t = FORM_TEXT[lang]
-    profiles = [(code, label(PROFILES, code, lang)) for code in ("e_bike", "walk", "drive")]
+    profiles = [(code, label(Profile, code, lang)) for code in Profile.codes()]
     fields: list[tuple[str, str, str, Any, list[tuple[str, Any]]]] = []
     if k is not None:
         fields.append(("k", t["k"], "number", k, [("min", 1), ("max", 20)]))
@@ -254,8 +254,8 @@ def route_map(
     lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
     lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
     k: Annotated[int, Query(ge=1, le=10)] = 3,
-    profile: ProfileQuery = "e_bike",
-    coord: CoordQuery = "wgs84",
+    profile: ProfileQuery = Profile.E_BIKE,
+    coord: CoordQuery = CoordSystem.WGS84,
     zoom: Zoom = None,
     tiles: Tiles = "none",
     lang: Lang = "zh",
@@ -277,12 +277,13 @@ def _route_map(
     lon: float,
     k: int,
     profile: str,
-    coord: Any,
+    coord: CoordSystem,
     zoom: int | None,
     tiles: str,
     lang: MapLang,
 ) -> folium.Map:
-    res = engine.nearest(lon, lat, profile=profile, k=k, coord=coord, at=local_time(None))
+    origin = Location(lon, lat, coord).wgs84()
+    res = engine.nearest(*origin, profile=profile, k=k, at=local_time(None))
     m, mcoord = _start(settings, f"{res.origin.lat},{res.origin.lon}", zoom, tiles, lang, 14)
     add_boundaries(m, read_districts(conn), coord=mcoord, lang=lang)
     for hit in res.hits:
@@ -319,7 +320,7 @@ def coverage_map(
     conn: ReadConn,
     settings: AppSettings,
     minutes: Annotated[str, Query()] = "15",
-    profile: ProfileQuery = "e_bike",
+    profile: ProfileQuery = Profile.E_BIKE,
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
     at: Annotated[str | None, Query(description="ISO time (empty: now)")] = None,
@@ -412,7 +413,7 @@ def sites_map(
     settings: AppSettings,
     k: Annotated[int, Query(ge=1, le=20)] = 5,
     minutes: Annotated[float, Query(gt=0, le=60)] = 15,
-    profile: ProfileQuery = "e_bike",
+    profile: ProfileQuery = Profile.E_BIKE,
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles = "none",

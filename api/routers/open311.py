@@ -19,14 +19,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 
 from api.deps import AppSettings, ReadConn, WriteConn
-from geo.cases import store
-from geo.cases.service import road_travel_times
+from geo.cases.access import Scope, case_by_reference, list_cases
+from geo.cases.assign import road_travel_times
+from geo.cases.intake import CaseInput, submit_case
 from geo.hours import utc_iso
-from geo.vocabulary import CASE_CATEGORIES
+from geo.vocabulary import OPEN_CASE_STATUSES, CaseCategory, CaseStatus
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-NAMES = {code: f"{words.zh} {words.en}" for code, words in CASE_CATEGORIES.items()}
-CLOSED = ("resolved", "closed", "cancelled", "rejected")
+NAMES = {c.value: f"{c.zh} {c.en}" for c in CaseCategory}
 #: decimals of the public request positions (0.01° ≈ 1.1 km)
 PUBLIC_DECIMALS = 2
 
@@ -34,7 +34,7 @@ PUBLIC_DECIMALS = 2
 def _request_view(case: dict[str, Any]) -> dict[str, Any]:
     return {
         "service_request_id": case["reference"],
-        "status": "closed" if case["status"] in CLOSED else "open",
+        "status": "open" if case["status"] in OPEN_CASE_STATUSES else "closed",
         "status_notes": case["status"],
         "service_name": NAMES.get(case["category"], case["category"]),
         "service_code": case["category"],
@@ -114,8 +114,8 @@ def create(
     name = " ".join(p for p in (first_name, last_name) if p) or None
     contact = "; ".join(p for p in (email, phone) if p) or None
     text = description if not address_string else f"{description}\n[address] {address_string}"
-    data = store.CaseInput(service_code, long, lat, text, "open311", name, contact)
-    case, created = store.submit_case(
+    data = CaseInput(service_code, long, lat, text, "open311", name, contact)
+    case, created = submit_case(
         conn,
         data,
         actor="open311",
@@ -164,23 +164,18 @@ def _list(
     start_date: datetime | None,
     end_date: datetime | None,
 ) -> list[dict[str, Any]]:
-    rows, _ = store.list_cases(
-        conn, store.Scope(everything=True), category=service_code, limit=1000
+    closed = status == "closed"
+    rows, _ = list_cases(
+        conn,
+        Scope(everything=True),
+        statuses=[c for c in CaseStatus if (c in OPEN_CASE_STATUSES) != closed] if status else [],
+        categories=[service_code] if service_code else [],
+        references=service_request_id.split(",") if service_request_id else [],
+        created_from=start_date,
+        created_to=end_date,
+        limit=1000,
     )
-    wanted = set(service_request_id.split(",")) if service_request_id else None
-    out = []
-    for r in rows:
-        view = _request_view(r)
-        if wanted is not None and view["service_request_id"] not in wanted:
-            continue
-        if status and view["status"] != status:
-            continue
-        if start_date and r["created_at"] < start_date:
-            continue
-        if end_date and r["created_at"] > end_date:
-            continue
-        out.append(view)
-    return out
+    return [_request_view(r) for r in rows]
 
 
 RequestId = Annotated[str, Path(max_length=40)]
@@ -189,11 +184,11 @@ RequestId = Annotated[str, Path(max_length=40)]
 @router.get("/requests/{request_id}.json", summary="One request (GeoReport v2)")
 def read(conn: ReadConn, request_id: RequestId) -> list[dict[str, Any]]:
     """A one-element list, as the spec has it."""
-    return [_request_view(store.case_by_reference(conn, request_id))]
+    return [_request_view(case_by_reference(conn, request_id))]
 
 
 @router.get("/requests/{request_id}.xml", summary="One request (GeoReport v2, XML)")
 def read_xml(conn: ReadConn, request_id: RequestId) -> Response:
     """The request in GeoReport's XML."""
-    case = _request_view(store.case_by_reference(conn, request_id))
+    case = _request_view(case_by_reference(conn, request_id))
     return xml_response([case], "service_requests", "request")

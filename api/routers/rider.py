@@ -17,12 +17,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from api.deps import AppSettings, ReadConn, Routing
 from api.errors import error_body
 from api.pages import content_security_policy
-from geo.coords import CoordSystem, from_wgs84, to_wgs84
+from geo.coords import from_wgs84, to_wgs84
 from geo.db.areas import town_seats
+from geo.db.layers import read_districts
 from geo.errors import ValidationError, YizhanError
 from geo.hours import local_time
-from geo.layers import read_districts
-from maps.base import shift
+from geo.vocabulary import CoordSystem, Profile
+from maps.base import shift, tiles_coord
 from pages.assets import accepts_gzip, gzip_bytes
 from pages.rider import LIST_SIZE, TEXT, chip_options, station_items
 
@@ -30,8 +31,7 @@ router = APIRouter(include_in_schema=False)
 _templates = Environment(
     loader=PackageLoader("pages", "templates"), autoescape=select_autoescape(["html"])
 )
-COORDS = ("wgs84", "gcj02", "bd09")
-PROFILES = ("e_bike", "walk")
+PROFILES = (Profile.E_BIKE, Profile.WALK)
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class RiderQuery:
     lang: str = "zh"
     lat: float | None = None
     lon: float | None = None
-    coord: CoordSystem = "wgs84"
+    coord: CoordSystem = CoordSystem.WGS84
     profile: str = "e_bike"
     amenities: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
@@ -53,7 +53,7 @@ class RiderQuery:
     @property
     def map_coord(self) -> CoordSystem:
         """The map's coordinate system: GCJ-02 on AutoNavi tiles."""
-        return "gcj02" if self.tiles == "gaode" else "wgs84"
+        return tiles_coord(self.tiles)
 
 
 def _number(text: str | None, low: float, high: float) -> float | None:
@@ -73,13 +73,12 @@ def read_query(request: Request, settings: Any) -> RiderQuery:
     if (q.get("lat") or q.get("lon")) and (lat is None or lon is None):
         problems.append("bad_position")
         lat = lon = None
-    coord = q.get("coord") if q.get("coord") in COORDS else "wgs84"
     return RiderQuery(
         lang=lang,
         lat=lat,
         lon=lon,
-        coord=coord,  # type: ignore[arg-type]
-        profile=q.get("profile") if q.get("profile") in PROFILES else "e_bike",  # type: ignore[arg-type]
+        coord=CoordSystem.of(str(q.get("coord"))) or CoordSystem.WGS84,
+        profile=str(q.get("profile")) if q.get("profile") in PROFILES else Profile.E_BIKE,
         amenities=tuple(a for a in q.getlist("amenity") if a in settings.amenities),
         kinds=tuple(k for k in q.getlist("kind") if k in settings.station_kinds),
         include_closed=q.get("include_closed") in ("1", "true", "on"),
@@ -218,7 +217,7 @@ def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> 
 @router.get("/rider/boundaries.json")
 def rider_boundaries(request: Request, conn: ReadConn) -> Response:
     """District outlines for the page's map (simplified, in the map's coordinate system)."""
-    coord: CoordSystem = "gcj02" if request.query_params.get("tiles") == "gaode" else "wgs84"
+    coord = tiles_coord(str(request.query_params.get("tiles")))
     cache: dict[str, bytes] = request.app.state.__dict__.setdefault("rider_boundaries", {})
     if coord not in cache:
         districts = read_districts(conn, simplify_deg=0.002)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import AppSettings, Routing
-from api.geojson import DATA_NOTICE, GeoJSONResponse, geometry, linestring, point
+from api.geojson import DATA_NOTICE, GeoJSONResponse, Location, geometry, linestring, point
 from api.params import (
     CoordQuery,
     LatQuery,
@@ -18,9 +18,9 @@ from api.params import (
     parse_lat_lon,
     parse_minutes,
 )
-from geo.coords import CoordSystem
 from geo.hours import local_iso, local_time
 from geo.routing.engine import Origin
+from geo.vocabulary import CoordSystem, Profile
 
 router = APIRouter(prefix="/v1", tags=["riders"])
 
@@ -40,13 +40,13 @@ async def nearest(
     lat: LatQuery,
     lon: LonQuery,
     k: Annotated[int, Query(ge=1, le=20)] = 3,
-    profile: ProfileQuery = "e_bike",
+    profile: ProfileQuery = Profile.E_BIKE,
     amenity: Annotated[list[str], Query(description="required amenities (all of them)")] = [],  # noqa: B006
     kind: Annotated[list[str], Query(description="station kinds (any of them)")] = [],  # noqa: B006
     open_at: Annotated[
         datetime | None, Query(description="ISO time; default now (Asia/Shanghai)")
     ] = None,
-    coord: CoordQuery = "wgs84",
+    coord: CoordQuery = CoordSystem.WGS84,
     include_closed: Annotated[
         bool, Query(description="also stations outside their opening hours at open_at")
     ] = False,
@@ -60,14 +60,12 @@ async def nearest(
     check_codes(kind, settings.station_kinds, "kind")
     at = local_time(open_at)
     res = engine.nearest(
-        lon,
-        lat,
+        *Location(lon, lat, coord).wgs84(),
         profile=profile,
         k=k,
         kinds=kind,
         amenities=amenity,
         at=at,
-        coord=coord,
         include_closed=include_closed,
     )
     results = []
@@ -109,12 +107,13 @@ def route(
     engine: Routing,
     from_: Annotated[str, Query(alias="from", description="lat,lon")],
     to: Annotated[str, Query(description="lat,lon")],
-    profile: ProfileQuery = "e_bike",
-    coord: CoordQuery = "wgs84",
+    profile: ProfileQuery = Profile.E_BIKE,
+    coord: CoordQuery = CoordSystem.WGS84,
 ) -> dict[str, Any]:
     """Travel time, distance and the route as a GeoJSON LineString."""
-    a, b = parse_lat_lon(from_, "from"), parse_lat_lon(to, "to")
-    o_a, o_b, r = engine.route(a, b, profile=profile, coord=coord)
+    a = Location(*parse_lat_lon(from_, "from"), coord).wgs84()
+    b = Location(*parse_lat_lon(to, "to"), coord).wgs84()
+    o_a, o_b, r = engine.route(a, b, profile=profile)
     return {
         "origin": _origin(o_a, coord),
         "destination": _origin(o_b, coord),
@@ -139,12 +138,12 @@ def isochrones(
     minutes: Annotated[
         str, Query(description="comma-separated, e.g. 5,10,15 (at most 60)")
     ] = "5,10,15",
-    profile: ProfileQuery = "e_bike",
-    coord: CoordQuery = "wgs84",
+    profile: ProfileQuery = Profile.E_BIKE,
+    coord: CoordQuery = CoordSystem.WGS84,
 ) -> dict[str, Any]:
     """A FeatureCollection of polygons, one per time limit."""
     values = parse_minutes(minutes, most=60, count=6)
-    origin, areas = engine.isochrones(lon, lat, values, profile=profile, coord=coord)
+    origin, areas = engine.isochrones(*Location(lon, lat, coord).wgs84(), values, profile=profile)
     features = [
         {
             "type": "Feature",

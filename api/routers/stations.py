@@ -8,12 +8,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, require_roles
+from api.auth import require_roles
 from api.deps import AppSettings, ReadConn, WriteConn
-from api.geojson import DATA_NOTICE, GeoJSONResponse, station_feature
+from api.geojson import DATA_NOTICE, GeoJSONResponse, Location, station_feature
 from api.params import CoordQuery, check_codes, parse_bbox
-from geo.coords import to_wgs84
-from geo.db.models import STATION_STATUSES
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
 from geo.stations import (
     StationFilter,
@@ -24,9 +22,11 @@ from geo.stations import (
     to_record,
     update_station,
 )
+from geo.users import UserInfo
+from geo.vocabulary import CoordSystem, StationStatus
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"])
-Staff = Annotated[Principal, Depends(require_roles("admin", "manager"))]
+Staff = Annotated[UserInfo, Depends(require_roles("admin", "manager"))]
 StationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -44,7 +44,7 @@ class StationBase(BaseModel):
     phone: str | None = Field(None, max_length=40)
     lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
-    coord: str = Field("wgs84", pattern="^(wgs84|gcj02|bd09)$")
+    coord: CoordSystem = CoordSystem.WGS84
 
 
 class StationCreate(StationBase):
@@ -64,9 +64,8 @@ class StationUpdate(StationBase):
 
 def _input(body: StationBase) -> StationInput:
     lon, lat = body.lon, body.lat
-    if lon is not None and lat is not None and body.coord != "wgs84":
-        wl, wa = to_wgs84(lon, lat, body.coord)  # type: ignore[arg-type]
-        lon, lat = float(wl), float(wa)
+    if lon is not None and lat is not None:
+        lon, lat = Location(lon, lat, body.coord).wgs84()
     return StationInput(
         name=body.name,
         kind=body.kind,
@@ -97,13 +96,13 @@ def list_(
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
-    coord: CoordQuery = "wgs84",
+    coord: CoordQuery = CoordSystem.WGS84,
 ) -> dict[str, Any]:
     """A FeatureCollection of stations matching the filters."""
     flt = StationFilter(
         kinds=check_codes(kind, settings.station_kinds, "kind"),
         amenities=check_codes(amenity, settings.amenities, "amenity"),
-        statuses=check_codes(status, STATION_STATUSES, "status"),
+        statuses=check_codes(status, StationStatus.codes(), "status"),
         town_code=town,
         bbox=parse_bbox(bbox),
         limit=limit,
@@ -120,7 +119,9 @@ def list_(
 
 
 @router.get("/{station_id}", summary="One station", response_class=GeoJSONResponse)
-def read(conn: ReadConn, station_id: StationId, coord: CoordQuery = "wgs84") -> dict[str, Any]:
+def read(
+    conn: ReadConn, station_id: StationId, coord: CoordQuery = CoordSystem.WGS84
+) -> dict[str, Any]:
     """A station as a GeoJSON Feature."""
     return station_feature(get_station(conn, station_id), coord)
 
@@ -139,7 +140,7 @@ def create(
     )
     conn.commit()
     _sync_routing(request, row)
-    return station_feature(row, "wgs84")
+    return station_feature(row, CoordSystem.WGS84)
 
 
 @router.patch("/{station_id}", summary="Change a station (staff)", response_class=GeoJSONResponse)
@@ -167,7 +168,7 @@ def patch(
     )
     conn.commit()
     _sync_routing(request, row)
-    return station_feature(row, "wgs84")
+    return station_feature(row, CoordSystem.WGS84)
 
 
 @router.post(
@@ -188,7 +189,7 @@ def close(
     )
     conn.commit()
     _sync_routing(request, row)
-    return station_feature(row, "wgs84")
+    return station_feature(row, CoordSystem.WGS84)
 
 
 @router.put("/{station_id}/photo", summary="Set a station's photo (staff)")
@@ -204,13 +205,13 @@ async def put_photo(
     return await run_in_threadpool(_store_photo, request, station_id, photo, who)
 
 
-def _store_photo(request: Request, station_id: int, photo: Photo, who: Principal) -> dict[str, Any]:
+def _store_photo(request: Request, station_id: int, photo: Photo, who: UserInfo) -> dict[str, Any]:
     with request.app.state.yizhan.engine.begin() as conn:
         get_station(conn, station_id)
         store_photo(conn, station_id, photo, area=who.area)
         row = get_station(conn, station_id)
     _sync_routing(request, row)
-    return station_feature(row, "wgs84")
+    return station_feature(row, CoordSystem.WGS84)
 
 
 @router.delete("/{station_id}/photo", status_code=204, summary="Remove a station's photo (staff)")

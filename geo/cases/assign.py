@@ -1,13 +1,13 @@
 """Where a case belongs and who should take it — with the reasons written down.
 
-1. **Place** the case: the grid whose polygon covers the point (PostGIS), and any other grid
-   within ``boundary_m`` of it (a point near a boundary names both). No grid: the town's
-   queue; no town: the district's queue. A case is never dropped.
-2. **Choose a member**: the grid's own member when they are not on leave, below capacity and
-   handle the category. Otherwise the best alternative in the same town team, by travel
-   time from their base (road graph) plus a workload penalty per open case. Nobody
-   eligible: the town queue. Every candidate's figures and the rule applied are returned
-   as the explanation ("why this member"), and stored with the case.
+1. **Place** the case (:func:`geo.cases.intake.place_case`): the grid whose polygon covers the
+   point, and any other grid within ``boundary_m`` of it. No grid: the town's queue; no
+   town: the district's queue. A case is never dropped.
+2. **Choose a member** (:func:`choose_member`, pure): the grid's own member when they are
+   not on leave, below capacity and handle the category. Otherwise the best alternative in
+   the same town team, by travel time from their base (road graph) plus a workload penalty
+   per open case. Nobody eligible: the town queue. Every candidate's figures and the rule
+   applied are returned as the explanation ("why this member"), and stored with the case.
 """
 
 from __future__ import annotations
@@ -17,39 +17,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, text
 
-from geo.cases.lifecycle import OPEN_STATUSES
-from geo.vocabulary import category_label
-
-PLACE_SQL = text("""
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
-    SELECT g.id, g.code, g.town_id, t.district_id
-    FROM grids g JOIN towns t ON t.id = g.town_id, p
-    WHERE ST_Covers(g.geom, p.pt) ORDER BY g.id LIMIT 1
-""")
-NEARBY_SQL = text("""
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
-    SELECT g.id, g.code FROM grids g, p
-    WHERE g.id <> :own AND ST_DWithin(g.geom::geography, p.pt::geography, :metres)
-    ORDER BY ST_Distance(g.geom::geography, p.pt::geography)
-""")
-TOWN_SQL = text("""
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
-    SELECT t.id, t.district_id FROM towns t, p WHERE ST_Covers(t.area, p.pt) LIMIT 1
-""")
-DISTRICT_SQL = text("""
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
-    SELECT d.id FROM districts d, p
-    ORDER BY ST_Distance(d.geom::geography, p.pt::geography) LIMIT 1
-""")
-TEAM_SQL = text("""
-    SELECT m.id, m.code, m.name, m.grid_id, m.capacity, m.on_leave, m.skills,
-           ST_X(m.base) AS lon, ST_Y(m.base) AS lat,
-           (SELECT count(*) FROM cases c WHERE c.member_id = m.id
-              AND c.status = ANY(:open)) AS open_cases
-    FROM grid_members m WHERE m.town_id = :town ORDER BY m.id
-""")
+from geo.routing.engine import RoutingEngine
+from geo.vocabulary import CaseCategory, label
 
 
 @dataclass(frozen=True)
@@ -63,28 +33,6 @@ class Placement:
     queue: str
     nearby_grid_ids: list[int] = field(default_factory=list)
     nearby_grid_codes: list[str] = field(default_factory=list)
-
-
-def place_case(conn: Connection, lon: float, lat: float, *, boundary_m: float = 100.0) -> Placement:
-    """Find the grid, town and district of a point (see the module docstring)."""
-    args = {"lon": lon, "lat": lat}
-    row = conn.execute(PLACE_SQL, args).first()
-    if row is not None:
-        near = conn.execute(NEARBY_SQL, {**args, "own": row.id, "metres": boundary_m}).all()
-        return Placement(
-            row.id,
-            row.code,
-            row.town_id,
-            row.district_id,
-            "grid",
-            [r.id for r in near],
-            [r.code for r in near],
-        )
-    town = conn.execute(TOWN_SQL, args).first()
-    if town is not None:
-        return Placement(None, None, town.id, town.district_id, "town")
-    district = conn.scalar(DISTRICT_SQL, args)
-    return Placement(None, None, None, district, "district")
 
 
 @dataclass(frozen=True)
@@ -116,12 +64,6 @@ class Choice:
 
 
 TravelTimes = Callable[[float, float, np.ndarray], tuple[np.ndarray, str]]
-
-
-def team(conn: Connection, town_id: int) -> list[dict[str, Any]]:
-    """The members of a town team with their open case counts."""
-    args = {"town": town_id, "open": list(OPEN_STATUSES)}
-    return [dict(r._mapping) for r in conn.execute(TEAM_SQL, args)]
 
 
 def choose_member(
@@ -165,7 +107,7 @@ def choose_member(
             why_zh = f"手上案件已满（{load} 件在办）"
         elif not handles:
             why = f"does not handle {category}"
-            why_zh = f"不负责“{category_label(category, 'zh')}”类案件"
+            why_zh = f"不负责“{label(CaseCategory, category, 'zh')}”类案件"
         elif not np.isfinite(t):
             why, why_zh = "cannot reach the place by road", "无法经道路到达该地点"
         tt = float(t) if np.isfinite(t) else None
@@ -267,3 +209,21 @@ def straight_line_times(speed_kph: float) -> TravelTimes:
         return metres / (speed_kph / 3.6), "straight-line estimate (road graph not ready)"
 
     return estimate
+
+
+def road_travel_times(
+    engine: RoutingEngine | None, *, profile: str = "e_bike", limit_s: float = 3600.0
+) -> TravelTimes:
+    """Travel times from member bases to a case by road (straight-line estimate without graph)."""
+    if engine is None:
+        return straight_line_times(15.0)
+
+    def by_road(lon: float, lat: float, bases: np.ndarray) -> tuple[np.ndarray, str]:
+        target = engine.snap_points(np.array([[lon, lat]]), profile)
+        if target.edge[0] < 0:  # the case is off the road network: estimate rather than fail
+            est, _ = straight_line_times(15.0)(lon, lat, bases)
+            return est, "straight-line estimate (no road near the case)"
+        times = engine.table(bases, target, profile=profile, limit_s=limit_s)
+        return times[:, 0], f"road ({profile})"
+
+    return by_road

@@ -8,73 +8,25 @@ independent, so each town is solved on its own. A one-second-per-extra-case tie-
 spreads equal-time work across members. The greedy baseline takes the cases one by one and
 gives each to the nearest member with room.
 
-Travel times come from :class:`MemberTimes`: one bounded forward Dijkstra per member from
-their base (computed once, kept as a sparse matrix), so a batch is only lookups.
+Travel times come from a :class:`~geo.routing.table.TimeField` of the members' bases: one
+bounded search per member (made once and kept by the platform), so a batch is only lookups.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from sqlalchemy import Connection
 
-from geo.routing.compiled import ProfileGraph
-
-UNREACHABLE = np.inf
-
-
-class MemberTimes:
-    """Travel times from each member's base to any point, by one bounded search per member."""
-
-    def __init__(
-        self,
-        pg: ProfileGraph,
-        bases_xy: np.ndarray,
-        *,
-        limit_s: float = 3600.0,
-        max_snap_m: float = 1000.0,
-    ) -> None:
-        self.pg, self.limit_s, self.max_snap_m = pg, limit_s, max_snap_m
-        n = pg.graph.n_nodes
-        snaps = pg.snap_many(bases_xy, max_distance_m=max_snap_m)
-        node_a, cost_a, node_b, cost_b = pg.entry_arrays(snaps)
-        k = len(bases_xy)
-        src = np.concatenate([np.arange(k), np.arange(k)]) + n
-        dst = np.concatenate([node_a, node_b])
-        cost = np.concatenate([cost_a, cost_b])
-        keep = np.isfinite(cost)
-        base = pg.matrix.tocoo()
-        aug = csr_matrix(
-            (
-                np.concatenate([base.data, np.maximum(cost[keep], 1e-9)]),
-                (np.concatenate([base.row, src[keep]]), np.concatenate([base.col, dst[keep]])),
-            ),
-            shape=(n + k, n + k),
-        )
-        rows = []
-        for start in range(0, k, 64):
-            idx = np.arange(start, min(start + 64, k)) + n
-            d = dijkstra(aug, indices=idx, limit=limit_s)[:, :n]
-            d = np.where(np.isfinite(d), d + 1.0, 0.0)  # +1 s so that 0 means "not reached"
-            rows.append(csr_matrix(d.astype(np.float32)))
-        from scipy.sparse import vstack
-
-        self.field = vstack(rows, format="csr") if rows else csr_matrix((0, n))
-
-    def to_points(self, members: np.ndarray, points_xy: np.ndarray) -> np.ndarray:
-        """Times (s) from ``members`` (row indices) to points: a ``(members, points)`` array."""
-        snaps = self.pg.snap_many(points_xy, max_distance_m=self.max_snap_m)
-        node_a, cost_a, node_b, cost_b = self.pg.exit_arrays(snaps)
-        sub = self.field[members]
-        a = sub[:, node_a].toarray().astype(float)
-        b = sub[:, node_b].toarray().astype(float)
-        a = np.where(a > 0, a - 1.0 + cost_a[None, :], np.inf)
-        b = np.where(b > 0, b - 1.0 + cost_b[None, :], np.inf)
-        return np.minimum(a, b)
+from geo.cases.lifecycle import AWAITING_ASSIGNMENT, OPEN_STATUSES
+from geo.db import cases as db
+from geo.routing.engine import RoutingEngine
+from geo.routing.table import TimeField
+from geo.vocabulary import CaseStatus
 
 
 @dataclass
@@ -165,3 +117,87 @@ def assign_greedy(
         pairs[c] = best
         load[best] += 1
     return _result("greedy (nearest member with room)", pairs, cost, open_load, len(cost), t0)
+
+
+@dataclass(frozen=True)
+class MemberTimes:
+    """Travel times from every grid member's base (member ids in field row order)."""
+
+    member_ids: list[int]
+    field: TimeField
+
+
+def member_times(
+    conn: Connection, engine: RoutingEngine, *, profile: str = "e_bike", limit_s: float = 3600.0
+) -> MemberTimes:
+    """Search once from every member's base (keep the result for later batches)."""
+    rows = db.members(conn, OPEN_STATUSES)
+    bases = np.array([[r["lon"], r["lat"]] for r in rows], dtype=float).reshape(-1, 2)
+    field = engine.time_field(bases, profile=profile, limit_s=limit_s)
+    return MemberTimes([int(r["id"]) for r in rows], field)
+
+
+def assign_batch(
+    conn: Connection,
+    engine: RoutingEngine,
+    times: MemberTimes,
+    *,
+    actor: str,
+    profile: str = "e_bike",
+    limit: int = 5000,
+    apply: bool = True,
+) -> dict[str, Any]:
+    """Assign every waiting case (min-cost under capacities), compare with greedy, store it."""
+    members = {int(r["id"]): r for r in db.members(conn, OPEN_STATUSES)}
+    waiting = db.waiting_cases(conn, AWAITING_ASSIGNMENT, limit)
+    if not waiting:
+        return {"cases": 0, "assigned": 0, "unassigned": 0, "method": None}
+    rows = [i for i, mid in enumerate(times.member_ids) if mid in members]
+    mem = [members[times.member_ids[i]] for i in rows]
+    places = np.array([[c["lon"], c["lat"]] for c in waiting], dtype=float)
+    cost = times.field.to(engine.snap_points(places, profile))[rows].T  # cases x members
+    town = np.array([c["town_id"] if c["town_id"] is not None else -1 for c in waiting])
+    m_town = np.array([r["town_id"] for r in mem])
+    ok_member = np.array([not r["on_leave"] for r in mem])
+    skills = [set(r["skills"] or []) for r in mem]
+    allowed = (town[:, None] == m_town[None, :]) & ok_member[None, :]
+    allowed &= np.array([[c["category"] in s for s in skills] for c in waiting])
+    capacity = np.array([r["capacity"] for r in mem])
+    load = np.array([r["open_cases"] for r in mem])
+    best = assign_min_cost(cost, allowed, capacity, load, town)
+    greedy = assign_greedy(cost, allowed, capacity, load)
+    if apply:
+        for ci, mi in best.assignment.items():
+            case, member = waiting[ci], mem[mi]
+            values = {"status": CaseStatus.ASSIGNED, "member_id": member["id"], "queue": "grid"}
+            db.update_case(conn, case["id"], values, version=case["version"])
+            db.insert_event(
+                conn,
+                case["id"],
+                actor,
+                "assigned",
+                frm=case["status"],
+                to=CaseStatus.ASSIGNED,
+                reason=f"batch assignment: {cost[ci, mi] / 60:.1f} min from base",
+                data={"member_id": int(member["id"]), "rule": "batch min-cost"},
+            )
+    return {
+        "cases": len(waiting),
+        "assigned": len(best.assignment),
+        "unassigned": len(best.unassigned),
+        "method": best.method,
+        "total_travel_time_s": round(best.total_travel_time_s, 1),
+        "max_load": best.max_load,
+        "seconds": round(best.seconds, 4),
+        "baseline": {
+            "method": greedy.method,
+            "assigned": len(greedy.assignment),
+            "total_travel_time_s": round(greedy.total_travel_time_s, 1),
+            "max_load": greedy.max_load,
+            "seconds": round(greedy.seconds, 4),
+        },
+        "capacity_respected": bool(
+            all(best.loads.get(i, 0) <= max(capacity[i], load[i]) for i in range(len(capacity)))
+        ),
+        "applied": apply,
+    }

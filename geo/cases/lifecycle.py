@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from geo.errors import ConflictError
+from geo.vocabulary import OPEN_CASE_STATUSES, CaseStatus
 
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "submitted": ("assigned", "escalated", "cancelled", "rejected"),
@@ -32,9 +33,9 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "cancelled": (),
     "rejected": (),
 }
-CASE_STATUSES_LIST = tuple(TRANSITIONS)
+assert set(TRANSITIONS) == set(CaseStatus.codes()), "every status has its moves"
 #: the statuses of cases still being worked on (counted in workloads, escalated when late)
-OPEN_STATUSES = ("submitted", "assigned", "accepted", "in_progress", "escalated", "reopened")
+OPEN_STATUSES = OPEN_CASE_STATUSES
 
 #: (first contact in hours, resolution in days) by category.
 DEFAULT_DEADLINES: Mapping[str, tuple[float, float]] = {

@@ -90,23 +90,16 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 class CoverageModel:
     """A demand layer snapped to the road graph, ready for fast coverage recomputes."""
 
-    def __init__(
-        self, engine: RoutingEngine, demand: Demand, *, max_snap_m: float | None = None
-    ) -> None:
+    def __init__(self, engine: RoutingEngine, demand: Demand) -> None:
         self.engine = engine
         self.demand = demand
-        self.max_snap_m = max_snap_m or engine.max_snap_m
-        x, y = engine.graph.from_wgs84.transform(
-            demand.frame["lon"].to_numpy(), demand.frame["lat"].to_numpy()
-        )
-        self.xy = np.column_stack([x, y])
+        self.points = demand.frame[["lon", "lat"]].to_numpy(dtype=float)
         self._snaps: dict[str, SnapArrays] = {}
 
     def snaps(self, profile: str) -> SnapArrays:
         """The demand points snapped for ``profile`` (computed once)."""
         if profile not in self._snaps:
-            pg = self.engine.profile_graph(profile)
-            self._snaps[profile] = pg.snap_many(self.xy, max_distance_m=self.max_snap_m)
+            self._snaps[profile] = self.engine.snap_points(self.points, profile)
         return self._snaps[profile]
 
     def compute(

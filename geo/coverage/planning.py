@@ -18,8 +18,7 @@ import pandas as pd
 from geo.coverage.analysis import CoverageModel, CoverageResult, coverage_delta
 from geo.coverage.sites import MaximalCoverage, PMedian, SiteSelection
 from geo.errors import ValidationError
-from geo.routing.compiled import ProfileGraph, Snap
-from geo.routing.engine import RoutingEngine, StationRecord, travel_time_fields
+from geo.routing.engine import RoutingEngine, StationRecord
 
 SCENARIO_ID_BASE = 10_000_000  # ids given to stations added in a scenario
 
@@ -35,39 +34,17 @@ def default_candidates(result: CoverageResult, *, max_candidates: int = 300) -> 
 
 
 def candidate_times(
-    model: CoverageModel,
-    candidates: pd.DataFrame,
-    *,
-    profile: str,
-    limit_s: float,
-    batch: int = 64,
+    model: CoverageModel, candidates: pd.DataFrame, *, profile: str, limit_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Travel time (s) from every demand point to every candidate, ``inf`` beyond ``limit_s``.
 
-    Returns the ``(demand, candidate)`` matrix and a mask of candidates that met a road
+    Returns the ``(demand, candidate)`` table and a mask of candidates that met a road
     (the others get ``inf`` throughout).
     """
     engine = model.engine
-    pg: ProfileGraph = engine.profile_graph(profile)
-    x, y = engine.graph.from_wgs84.transform(
-        candidates["lon"].to_numpy(), candidates["lat"].to_numpy()
-    )
-    snaps_c = pg.snap_many(np.column_stack([x, y]), max_distance_m=model.max_snap_m)
-    ok = snaps_c.edge >= 0
-    demand = model.snaps(profile)
-    node_a, cost_a, node_b, cost_b = pg.entry_arrays(demand)
-    times = np.full((len(model.demand), len(candidates)), np.inf)
-    usable = np.flatnonzero(ok)
-    snaps = [
-        Snap(int(snaps_c.edge[j]), float(snaps_c.fraction[j]), 0.0, (0.0, 0.0)) for j in usable
-    ]
-    for start in range(0, len(usable), batch):
-        rows = list(range(start, min(start + batch, len(usable))))
-        dist, _ = travel_time_fields(pg, snaps, rows, limit=limit_s)
-        block = np.minimum(cost_a[None, :] + dist[:, node_a], cost_b[None, :] + dist[:, node_b])
-        times[:, usable[rows]] = block.T
-    times[times > limit_s] = np.inf
-    return times, ok
+    sites = engine.snap_points(candidates[["lon", "lat"]].to_numpy(dtype=float), profile)
+    times = engine.table(model.snaps(profile), sites, profile=profile, limit_s=limit_s)
+    return times, sites.edge >= 0
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from geo.vocabulary import CaseStatus, Role, StationStatus, Vocabulary
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -39,13 +41,17 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-STATION_STATUSES = ("active", "closed", "planned")
-
 
 class Base(DeclarativeBase):
     """Declarative base with a stable constraint naming convention."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+def _one_of(column: str, vocabulary: type[Vocabulary]) -> CheckConstraint:
+    """A CHECK that ``column`` holds one of a vocabulary's codes."""
+    codes = ", ".join(f"'{code}'" for code in vocabulary.codes())
+    return CheckConstraint(f"{column} IN ({codes})", name=column)
 
 
 def _valid(column: str) -> CheckConstraint:
@@ -140,9 +146,7 @@ class Station(Timestamped, Base):
     __table_args__ = (
         _valid("geom"),
         Index("ix_stations_amenities", "amenities", postgresql_using="gin"),
-        CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in STATION_STATUSES) + ")", name="status"
-        ),
+        _one_of("status", StationStatus),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -256,20 +260,11 @@ REGION_CHECKED_POINTS = {
 CASE_POINT = ("cases", "geom")
 
 
-USER_ROLES = ("admin", "manager", "member", "planner")
-CASE_STATUSES = (
-    "submitted", "assigned", "accepted", "in_progress", "resolved", "closed",
-    "escalated", "reopened", "cancelled", "rejected",
-)  # fmt: skip
-
-
 class User(Base):
     """A person who logs in: admin, manager (scoped to a district or town), member, planner."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in USER_ROLES) + ")", name="role"),
-    )
+    __table_args__ = (_one_of("role", Role),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
@@ -296,9 +291,7 @@ class Case(Timestamped, Base):
     __tablename__ = "cases"
     __table_args__ = (
         _valid("geom"),
-        CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in CASE_STATUSES) + ")", name="status"
-        ),
+        _one_of("status", CaseStatus),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

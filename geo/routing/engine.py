@@ -45,11 +45,11 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.ops import nearest_points, substring
 
-from geo.coords import CoordSystem, from_wgs84, to_wgs84
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError
 from geo.hours import open_mask
 from geo.profiles import TravelProfile
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.table import TimeField, travel_time_table
 from geo.validation import validate_lon_lat
 
 
@@ -271,14 +271,11 @@ class RoutingEngine:
         inner = nearest_points(self.region.buffer(-0.0002), near)[0]
         return float(inner.x), float(inner.y)
 
-    def locate(
-        self, lon: float, lat: float, profile: str, coord: CoordSystem = "wgs84"
-    ) -> tuple[Snap, Origin]:
-        """Validate a point (in ``coord``), check the region, snap it for ``profile``."""
-        lon, lat = validate_lon_lat(lon, lat)
-        wlon, wlat = (float(a) for a in to_wgs84(lon, lat, coord))
+    def locate(self, lon: float, lat: float, profile: str) -> tuple[Snap, Origin]:
+        """Validate a WGS-84 point, check the region, snap it for ``profile``."""
+        wlon, wlat = validate_lon_lat(lon, lat)
         if self.region is not None and not self._in_region(wlon, wlat):
-            msg = f"point ({lon}, {lat}) [{coord}] is outside the service region"
+            msg = f"point ({lon}, {lat}) is outside the service region"
             raise OutsideRegionError(msg)
         pg = self.profile_graph(profile)
         x, y = self.graph.to_metric(wlon, wlat)
@@ -343,31 +340,37 @@ class RoutingEngine:
         station = np.where(np.isfinite(t), ids[rows][best], -1)
         return t, station
 
-    def times_to_point(
+    def snap_points(self, points: np.ndarray, profile: str) -> SnapArrays:
+        """WGS-84 ``(n, 2)`` lon/lat points snapped for ``profile`` (edge -1: no road near)."""
+        x, y = self.graph.from_wgs84.transform(points[:, 0], points[:, 1])
+        pg = self.profile_graph(profile)
+        return pg.snap_many(np.column_stack([x, y]), max_distance_m=self.max_snap_m)
+
+    def table(
         self,
-        lon: float,
-        lat: float,
-        origins: np.ndarray,
+        origins: np.ndarray | SnapArrays,
+        targets: np.ndarray | SnapArrays,
         *,
         profile: str,
         limit_s: float = np.inf,
     ) -> np.ndarray:
-        """Travel time from each of ``origins`` (WGS-84 ``(n, 2)``) to one point (s, inf beyond).
+        """Travel time (s) from each origin to each target (WGS-84 ``(n, 2)`` or snapped).
 
-        One bounded Dijkstra on the reversed graph from the point, then a lookup per origin.
+        An ``(origins, targets)`` array, ``inf`` beyond ``limit_s`` or off the road; see
+        :mod:`geo.routing.table`.
         """
-        pg = self.profile_graph(profile)
-        x, y = self.graph.to_metric(lon, lat)
-        target = pg.snap(x, y, max_distance_m=self.max_snap_m)
-        dist, _ = travel_time_fields(pg, [target], [0], limit=limit_s)
-        ox, oy = self.graph.from_wgs84.transform(origins[:, 0], origins[:, 1])
-        snaps = pg.snap_many(np.column_stack([ox, oy]), max_distance_m=self.max_snap_m)
-        node_a, cost_a, node_b, cost_b = pg.entry_arrays(snaps)
-        times = np.minimum(cost_a + dist[0, node_a], cost_b + dist[0, node_b])
-        for i in np.flatnonzero((snaps.edge == target.edge) | (snaps.edge == pg.twin[target.edge])):
-            pt = Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
-            times[i] = min(times[i], pg.same_edge_time(pt, target))
-        return np.where(times <= limit_s, times, np.inf)
+        o = origins if isinstance(origins, SnapArrays) else self.snap_points(origins, profile)
+        t = targets if isinstance(targets, SnapArrays) else self.snap_points(targets, profile)
+        return travel_time_table(self.profile_graph(profile), o, t, limit_s=limit_s)
+
+    def time_field(self, origins: np.ndarray, *, profile: str, limit_s: float) -> TimeField:
+        """Bounded times from WGS-84 origins to everywhere, kept for repeated lookups.
+
+        ``field.to(engine.snap_points(targets, profile))`` is then the ``(origins, targets)``
+        table without searching again.
+        """
+        snaps = self.snap_points(origins, profile)
+        return TimeField.search(self.profile_graph(profile), snaps, reverse=False, limit_s=limit_s)
 
     def station_ids(self, profile: str) -> list[int]:
         """Ids of the stations routable for ``profile``, in field row order."""
@@ -439,7 +442,6 @@ class RoutingEngine:
         kinds: Sequence[str] = (),
         amenities: Sequence[str] = (),
         at: datetime | None = None,
-        coord: CoordSystem = "wgs84",
         include_closed: bool = False,
     ) -> NearestResult:
         """The ``k`` fastest-reached eligible stations from a point, each with its route.
@@ -449,7 +451,7 @@ class RoutingEngine:
         if k < 1:
             msg = "k must be at least 1"
             raise ValidationError(msg)
-        snap, origin = self.locate(lon, lat, profile, coord)
+        snap, origin = self.locate(lon, lat, profile)
         fld = self._fields[profile]
         ids, times, entry = self.travel_times(snap, profile)
         ok = self.eligible(
@@ -492,11 +494,10 @@ class RoutingEngine:
         destination: tuple[float, float],
         *,
         profile: str = "e_bike",
-        coord: CoordSystem = "wgs84",
     ) -> tuple[Origin, Origin, Route]:
-        """The fastest route between two points (lon, lat), in ``coord``."""
-        a, o_a = self.locate(*origin, profile, coord)
-        b, o_b = self.locate(*destination, profile, coord)
+        """The fastest route between two WGS-84 points (lon, lat)."""
+        a, o_a = self.locate(*origin, profile)
+        b, o_b = self.locate(*destination, profile)
         pg = self.graph.for_profile(self.profiles[profile])
         best: tuple[float, tuple[int, int] | None, Any] = (pg.same_edge_time(a, b), None, None)
         exits = pg.exits(b)
@@ -527,7 +528,6 @@ class RoutingEngine:
         minutes: Sequence[float],
         *,
         profile: str = "e_bike",
-        coord: CoordSystem = "wgs84",
         buffer_m: float = 80.0,
     ) -> tuple[Origin, list[tuple[float, Any]]]:
         """Areas reachable within each of ``minutes`` (WGS-84 polygons, smallest first).
@@ -538,7 +538,7 @@ class RoutingEngine:
         if not minutes or min(minutes) <= 0:
             msg = "minutes must be positive numbers"
             raise ValidationError(msg)
-        snap, origin = self.locate(lon, lat, profile, coord)
+        snap, origin = self.locate(lon, lat, profile)
         pg = self.graph.for_profile(self.profiles[profile])
         limit = max(minutes) * 60.0
         times = np.full(self.graph.n_nodes, np.inf)
@@ -621,9 +621,3 @@ def _to_wgs84_geom(graph: CompiledGraph, geom: Any) -> Any:
     return shapely.transform(
         geom, lambda xy: np.column_stack(graph.to_wgs84.transform(xy[:, 0], xy[:, 1]))
     )
-
-
-def output_coords(coords: np.ndarray, coord: CoordSystem) -> np.ndarray:
-    """WGS-84 ``(n, 2)`` lon/lat coordinates converted to the caller's system."""
-    lon, lat = from_wgs84(coords[:, 0], coords[:, 1], coord)
-    return np.column_stack([lon, lat])

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from geo.cases import store
 from geo.cases.assign import straight_line_times
+from geo.cases.intake import CaseInput, submit_case
 from tests.api.conftest import delete_cases
 
 POINT = {"lon": 113.0801, "lat": 22.5801}
@@ -234,9 +234,9 @@ def test_overdue_cases_are_listed_and_escalated(
 ) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=40)
     with engine.begin() as conn:
-        old, _ = store.submit_case(
+        old, _ = submit_case(
             conn,
-            store.CaseInput("other", POINT["lon"], POINT["lat"], "旧案"),
+            CaseInput("other", POINT["lon"], POINT["lat"], "旧案"),
             actor="test",
             categories=settings.case_categories,
             travel_times=straight_line_times(15),
@@ -278,9 +278,9 @@ def test_batch_assignment_beats_or_equals_greedy(
 ) -> None:
     with engine.begin() as conn:
         for i in range(12):
-            store.submit_case(
+            submit_case(
                 conn,
-                store.CaseInput("wage_arrears", 113.06 + 0.004 * i, 22.60, f"b{i}"),
+                CaseInput("wage_arrears", 113.06 + 0.004 * i, 22.60, f"b{i}"),
                 actor="test",
                 categories=settings.case_categories,
                 travel_times=straight_line_times(15),

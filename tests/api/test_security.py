@@ -22,7 +22,8 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from api.server import server_config
-from geo.cases.assign import team
+from geo.cases.lifecycle import OPEN_STATUSES
+from geo.db.cases import members
 from geo.errors import SetupError
 from geo.settings import Settings
 from geo.users import change_user, development_password_accounts
@@ -410,7 +411,11 @@ def test_manager_rejects_spam_and_frees_the_members_capacity(
 
     def open_cases() -> int:
         with engine.connect() as c:
-            return next(m["open_cases"] for m in team(c, town) if m["id"] == member)
+            return next(
+                m["open_cases"]
+                for m in members(c, OPEN_STATUSES, town_id=town)
+                if m["id"] == member
+            )
 
     before = open_cases()
     no_reason = client.post(

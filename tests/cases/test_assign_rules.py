@@ -6,7 +6,8 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, text
 
-from geo.cases.assign import Placement, choose_member, place_case
+from geo.cases.assign import Placement, choose_member
+from geo.cases.intake import place_case
 from geo.sample import real
 from geo.settings import Settings
 

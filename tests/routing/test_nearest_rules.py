@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import shapely
 
+from api.geojson import Location
 from geo.coords import from_wgs84
 from geo.errors import OutsideRegionError, ValidationError
 from geo.network import graph_from_osm_file
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.vocabulary import CoordSystem
 from tests.routing.conftest import PROFILES, node_lonlat, reference_digraph
 
 NOON = datetime(2026, 11, 25, 12)  # a Wednesday
@@ -161,7 +163,8 @@ def test_gcj02_input_gives_the_same_answer_as_wgs84(small_graph, small_compiled)
     glon, glat = (float(a) for a in from_wgs84(lon, lat, "gcj02"))
     assert abs(glon - lon) > 0.004  # GCJ-02 is ~600 m off: a real difference
     wgs = engine.nearest(lon, lat, profile="e_bike", k=3, at=NOON)
-    gcj = engine.nearest(glon, glat, profile="e_bike", k=3, at=NOON, coord="gcj02")
+    back = Location(glon, glat, CoordSystem.GCJ02).wgs84()  # the API's edge
+    gcj = engine.nearest(*back, profile="e_bike", k=3, at=NOON)
     assert [h.station.id for h in gcj.hits] == [h.station.id for h in wgs.hits]
     assert [h.route.travel_time_s for h in gcj.hits] == pytest.approx(
         [h.route.travel_time_s for h in wgs.hits], abs=1e-3

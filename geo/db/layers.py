@@ -1,8 +1,9 @@
-"""Map and export layers read from the database (WGS-84 GeoDataFrames)."""
+"""Layers read from the database as WGS-84 (Geo)DataFrames: districts, towns, grids, workplaces."""
 
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 from sqlalchemy import Connection, text
 
 from geo.access import Area
@@ -51,3 +52,34 @@ def read_grids(conn: Connection, *, members_in: Area | None = None) -> gpd.GeoDa
             district_id=members_in.district_id,
         )
     return gpd.read_postgis(sql, conn, geom_col="geom", crs=4326).rename_geometry("geometry")
+
+
+TOWNS_SQL = text("""
+    SELECT t.code, t.name, t.short_name, d.adcode AS district_adcode, d.name AS district_name,
+           t.population, ST_X(t.seat) AS seat_lon, ST_Y(t.seat) AS seat_lat, t.area AS geom
+    FROM towns t JOIN districts d ON d.id = t.district_id ORDER BY t.code
+""")
+WORKPLACES_SQL = text("""
+    SELECT w.code, w.members, ST_X(w.geom) AS lon, ST_Y(w.geom) AS lat,
+           t.code AS town_code, d.adcode AS district_adcode
+    FROM workplaces w JOIN towns t ON t.id = w.town_id JOIN districts d ON d.id = t.district_id
+""")
+AREA_NAMES_SQL = text("""
+    SELECT t.code, t.name FROM towns t UNION ALL SELECT d.adcode, d.name FROM districts d
+""")
+
+
+def read_towns(conn: Connection) -> gpd.GeoDataFrame:
+    """Towns with population, seat and area (EPSG:4326)."""
+    towns = gpd.read_postgis(TOWNS_SQL, conn, geom_col="geom", crs="EPSG:4326")
+    return towns.rename_geometry("geometry")
+
+
+def read_workplaces(conn: Connection) -> pd.DataFrame:
+    """Workplaces with member counts, location and town and district codes."""
+    return pd.read_sql(WORKPLACES_SQL, conn)
+
+
+def area_names(conn: Connection) -> dict[str, str]:
+    """Names of towns and districts by code."""
+    return {str(c): str(n) for c, n in conn.execute(AREA_NAMES_SQL)}

@@ -1,0 +1,160 @@
+"""Who may see and do what with cases, written once.
+
+A caller's :class:`Scope` follows from their role: an admin sees every case, a manager the
+cases of their district or town, a member their own cases, anyone else none. The same rule
+(:meth:`Scope.rule`) both checks one case in Python and filters lists in the database, so
+the two can never disagree. Reads here take a scope; a case outside it answers 404, with no
+hint that it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from geo.cases.lifecycle import OPEN_STATUSES
+from geo.db import cases as db
+from geo.errors import NotFoundError, PermissionDeniedError
+from geo.vocabulary import Role
+
+#: the statuses a grid member may move their own cases to (the rest is for managers)
+MEMBER_MAY = ("accepted", "in_progress", "resolved", "escalated")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the caller may see: everything, a district, a town, or one member's cases."""
+
+    district_id: int | None = None
+    town_id: int | None = None
+    member_id: int | None = None
+    everything: bool = False
+
+    def rule(self) -> db.Visibility:
+        """The visibility rule: all, none, or ``(column, value)`` a case must match."""
+        if self.everything:
+            return True
+        if self.member_id is not None:
+            return ("member_id", self.member_id)
+        if self.town_id is not None:
+            return ("town_id", self.town_id)
+        if self.district_id is not None:
+            return ("district_id", self.district_id)
+        return False
+
+
+def scope_for(
+    role: str,
+    *,
+    district_id: int | None = None,
+    town_id: int | None = None,
+    member_id: int | None = None,
+) -> Scope:
+    """What a user with ``role`` (and its scope ids) may see of the cases."""
+    if role == Role.ADMIN:
+        return Scope(everything=True)
+    if role == Role.MEMBER:
+        return Scope(member_id=member_id if member_id is not None else -1)
+    if role == Role.MANAGER:
+        return Scope(district_id=district_id, town_id=town_id)
+    return Scope()
+
+
+def in_scope(case: Mapping[str, Any], scope: Scope) -> bool:
+    """Whether a case is visible to a caller with ``scope``."""
+    rule = scope.rule()
+    if isinstance(rule, bool):
+        return rule
+    column, value = rule
+    return value is not None and case.get(column) == value
+
+
+def check_member_move(role: str, target: str) -> None:
+    """Refuse a grid member a status change that is for managers (403)."""
+    if role == Role.MEMBER and target not in MEMBER_MAY:
+        msg = f"a grid member may only move a case to {', '.join(MEMBER_MAY)}"
+        raise PermissionDeniedError(msg)
+
+
+def get_case(conn: Connection, case_id: int, scope: Scope | None = None) -> dict[str, Any]:
+    """One case (404 also when it is outside ``scope``)."""
+    row = db.case_row(conn, case_id)
+    if row is None or (scope is not None and not in_scope(row, scope)):
+        msg = f"case {case_id} not found"
+        raise NotFoundError(msg)
+    return row
+
+
+def case_by_reference(conn: Connection, reference: str) -> dict[str, Any]:
+    """One case by its public reference (404 when there is none)."""
+    case_id = db.case_id_by_reference(conn, reference)
+    if case_id is None:
+        msg = f"request {reference} not found"
+        raise NotFoundError(msg)
+    return get_case(conn, case_id)
+
+
+def list_cases(
+    conn: Connection,
+    scope: Scope,
+    *,
+    statuses: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    due_before: datetime | None = None,
+    references: Sequence[str] = (),
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Cases visible in ``scope``, newest first, with the total count.
+
+    ``due_before`` keeps the open cases whose resolution falls due before it (overdue ones:
+    ``due_before=now``); ``references`` and ``created_from``/``created_to`` narrow further.
+    """
+    return db.select_cases(
+        conn,
+        scope.rule(),
+        statuses=statuses,
+        categories=categories,
+        open_statuses=OPEN_STATUSES,
+        due_before=due_before,
+        references=references,
+        created_from=created_from,
+        created_to=created_to,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def events(conn: Connection, case_id: int, scope: Scope) -> list[dict[str, Any]]:
+    """A case's history, oldest first (404 outside ``scope``)."""
+    get_case(conn, case_id, scope)
+    return db.events(conn, case_id)
+
+
+def public_stats(conn: Connection, *, min_count: int = 5) -> list[dict[str, Any]]:
+    """Case counts per grid for the public: no locations, no people, no small counts.
+
+    A grid with fewer than ``min_count`` cases is not listed at all (listing it, even with
+    its count hidden, would tell which grid holds a single case); an open count below
+    ``min_count`` is shown as ``None``.
+    """
+    out = []
+    for r in db.grid_counts(conn, OPEN_STATUSES, min_count=min_count):
+        small = 0 < r["open_cases"] < min_count
+        out.append(
+            {
+                "grid": r["grid"],
+                "town": r["town"],
+                "district": r["district"],
+                "cases": int(r["cases"]),
+                "open_cases": None if small else int(r["open_cases"]),
+                "suppressed": small,
+            }
+        )
+    return out

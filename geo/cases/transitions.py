@@ -1,0 +1,110 @@
+"""Transitions: status changes checked against the lifecycle, deadlines and escalation.
+
+A change names the version the caller read; if someone changed the case meanwhile it is
+refused (optimistic locking), so two managers never silently overwrite each other. Every
+change appends to the case's history in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from geo.access import Area, require_area
+from geo.cases.access import Scope, get_case
+from geo.cases.lifecycle import AWAITING_CONTACT, ESCALATABLE, check_transition
+from geo.db import cases as db
+from geo.db.areas import member_area
+from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.vocabulary import CaseStatus
+
+
+def transition(
+    conn: Connection,
+    case_id: int,
+    target: str,
+    *,
+    actor: str,
+    expected_version: int,
+    reason: str | None = None,
+    member_id: int | None = None,
+    scope: Scope | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Move a case to ``target`` if the lifecycle allows it and nobody changed it meanwhile."""
+    case = get_case(conn, case_id, scope)
+    check_transition(case["status"], target)
+    if case["version"] != expected_version:
+        msg = (
+            f"case {case_id} was changed meanwhile (now version {case['version']}, you sent "
+            f"{expected_version}); reload it and try again"
+        )
+        raise ConflictError(msg)
+    when = now or datetime.now(UTC)
+    values: dict[str, Any] = {"status": target, "updated_at": when}
+    if target == CaseStatus.ASSIGNED:
+        if member_id is None:
+            msg = "assigning a case needs member_id"
+            raise ValidationError(msg)
+        place = member_area(conn, member_id)
+        if place is None:
+            msg = f"grid member {member_id} not found"
+            raise NotFoundError(msg)
+        if scope is not None:
+            area = Area(scope.district_id, scope.town_id, everything=scope.everything)
+            require_area(area, place, f"grid member {member_id}")
+        values |= {"member_id": member_id, "queue": "grid"}
+    if target == CaseStatus.REJECTED and not (reason or "").strip():
+        msg = "rejecting a report needs a reason (spam, or the reference it duplicates)"
+        raise ValidationError(msg)
+    if target == CaseStatus.ACCEPTED and case["first_contact_at"] is None:
+        values["first_contact_at"] = when
+    if target == CaseStatus.RESOLVED:
+        values["resolved_at"] = when
+    if target == CaseStatus.CLOSED:
+        values["closed_at"] = when
+    if target == CaseStatus.ESCALATED:
+        values["escalated"] = True
+    if target == CaseStatus.REOPENED:
+        values |= {"resolved_at": None, "closed_at": None}
+    if not db.update_case(conn, case_id, values, version=expected_version):
+        msg = f"case {case_id} was changed meanwhile; reload it and try again"
+        raise ConflictError(msg)
+    db.insert_event(
+        conn,
+        case_id,
+        actor,
+        "status",
+        frm=case["status"],
+        to=target,
+        reason=reason,
+        data={"member_id": member_id} if member_id else None,
+    )
+    return get_case(conn, case_id)
+
+
+def escalate_overdue(
+    conn: Connection, *, now: datetime | None = None, actor: str = "system"
+) -> list[int]:
+    """Escalate open cases past their resolution deadline, or not contacted in time."""
+    when = now or datetime.now(UTC)
+    done = []
+    for r in db.late_cases(conn, when, ESCALATABLE, AWAITING_CONTACT):
+        transition(
+            conn,
+            r["id"],
+            CaseStatus.ESCALATED,
+            actor=actor,
+            expected_version=r["version"],
+            reason=r["why"],
+            now=when,
+        )
+        done.append(r["id"])
+    return done
+
+
+def due_soon_before(now: datetime | None, hours: float) -> datetime:
+    """The cut-off of the due-soon list."""
+    return (now or datetime.now(UTC)) + timedelta(hours=hours)

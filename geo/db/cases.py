@@ -1,0 +1,307 @@
+"""Case rows: intake inserts, versioned updates, the append-only history, reads and counts.
+
+Every query of the cases room lives here, in SQLAlchemy Core with bound parameters; the rules
+(who may see what, which transitions are allowed, who is chosen) live in :mod:`geo.cases`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, false, func, insert, select, true, update
+
+from geo.db import models as m
+
+#: who may see a case: everything (True), nothing (False), or cases whose column equals a value
+Visibility = bool | tuple[str, int | None]
+
+_c = m.Case.__table__.c
+
+
+def _point(lon: float, lat: float) -> ColumnElement[Any]:
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+
+
+def _case_select() -> Select[Any]:
+    g, t, d, gm = m.Grid, m.Town, m.District, m.GridMember
+    cols = [c for c in m.Case.__table__.c if c.key != "geom"]
+    return (
+        select(
+            *cols,
+            func.ST_X(m.Case.geom).label("lon"),
+            func.ST_Y(m.Case.geom).label("lat"),
+            g.code.label("grid_code"),
+            t.name.label("town_name"),
+            d.name.label("district_name"),
+            gm.name.label("member_name"),
+            gm.code.label("member_code"),
+        )
+        .select_from(m.Case)
+        .outerjoin(g, g.id == m.Case.grid_id)
+        .outerjoin(t, t.id == m.Case.town_id)
+        .outerjoin(d, d.id == m.Case.district_id)
+        .outerjoin(gm, gm.id == m.Case.member_id)
+    )
+
+
+def case_row(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    """A case with its grid, town, district and member names, or None."""
+    row = conn.execute(_case_select().where(m.Case.id == case_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def case_id_by_reference(conn: Connection, reference: str) -> int | None:
+    """The id of the case with a public reference."""
+    found = conn.scalar(select(m.Case.id).where(m.Case.reference == reference))
+    return None if found is None else int(found)
+
+
+def case_by_key(conn: Connection, key: str) -> tuple[int, str | None] | None:
+    """``(id, request hash)`` of the case created with an idempotency key, or None."""
+    row = conn.execute(
+        select(m.Case.id, m.Case.request_hash).where(m.Case.idempotency_key == key)
+    ).first()
+    return None if row is None else (int(row.id), row.request_hash)
+
+
+def insert_case(conn: Connection, values: dict[str, Any], lon: float, lat: float) -> int:
+    """Insert a case located at a WGS-84 point; its id."""
+    stmt = insert(m.Case).values(**values, geom=_point(lon, lat)).returning(m.Case.id)
+    return int(conn.scalar(stmt) or 0)
+
+
+def update_case(
+    conn: Connection, case_id: int, values: dict[str, Any], *, version: int | None = None
+) -> bool:
+    """Change a case; with ``version``, only if it still has it (and bump it). Whether it did."""
+    stmt = update(m.Case).where(m.Case.id == case_id)
+    if version is not None:
+        stmt = stmt.where(m.Case.version == version).values(
+            version=m.Case.version + 1, updated_at=values.pop("updated_at", func.now())
+        )
+    return bool(conn.execute(stmt.values(**values)).rowcount)
+
+
+def insert_event(
+    conn: Connection,
+    case_id: int,
+    actor: str,
+    action: str,
+    *,
+    frm: str | None = None,
+    to: str | None = None,
+    reason: str | None = None,
+    data: Any = None,
+) -> None:
+    """Append to a case's history (the table refuses updates and deletes)."""
+    conn.execute(
+        insert(m.CaseEvent).values(
+            case_id=case_id,
+            actor=actor,
+            action=action,
+            from_status=frm,
+            to_status=to,
+            reason=reason,
+            data=data,
+        )
+    )
+
+
+def events(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """A case's history, oldest first."""
+    e = m.CaseEvent
+    rows = conn.execute(
+        select(e.at, e.actor, e.action, e.from_status, e.to_status, e.reason, e.data)
+        .where(e.case_id == case_id)
+        .order_by(e.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def _visible(rule: Visibility) -> ColumnElement[bool]:
+    if isinstance(rule, bool):
+        return true() if rule else false()
+    column, value = rule
+    return _c[column] == value if value is not None else false()
+
+
+def select_cases(
+    conn: Connection,
+    visible: Visibility,
+    *,
+    statuses: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    open_statuses: Sequence[str] = (),
+    due_before: datetime | None = None,
+    references: Sequence[str] = (),
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Visible cases, newest first, and how many match in all.
+
+    ``due_before`` keeps the cases in ``open_statuses`` whose resolution falls due before it.
+    """
+    where = [_visible(visible)]
+    if references:
+        where.append(m.Case.reference.in_(references))
+    if created_from is not None:
+        where.append(m.Case.created_at >= created_from)
+    if created_to is not None:
+        where.append(m.Case.created_at <= created_to)
+    if statuses:
+        where.append(m.Case.status.in_(statuses))
+    if categories:
+        where.append(m.Case.category.in_(categories))
+    if due_before is not None:
+        where += [m.Case.status.in_(open_statuses), m.Case.resolution_due < due_before]
+    total = conn.scalar(select(func.count()).select_from(m.Case).where(*where)) or 0
+    q = _case_select().where(*where).order_by(m.Case.created_at.desc(), m.Case.id.desc())
+    rows = conn.execute(q.limit(limit).offset(offset))
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+def late_cases(
+    conn: Connection, now: datetime, escalatable: Sequence[str], awaiting: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Cases in ``escalatable`` past resolution, or in ``awaiting`` past first contact, locked.
+
+    Each row has ``id``, ``version``, ``status`` and ``why`` (which deadline passed).
+    """
+    c = m.Case
+    late_resolution = c.resolution_due < now
+    late_contact = (
+        c.first_contact_at.is_(None) & (c.first_contact_due < now) & c.status.in_(awaiting)
+    )
+    q = (
+        select(c.id, c.version, c.status, late_resolution.label("past_resolution"))
+        .where(c.status.in_(escalatable), late_resolution | late_contact)
+        .order_by(c.id)
+        .with_for_update(skip_locked=True)
+    )
+    return [
+        {
+            "id": int(r.id),
+            "version": int(r.version),
+            "status": r.status,
+            "why": "resolution deadline passed"
+            if r.past_resolution
+            else "first contact deadline passed",
+        }
+        for r in conn.execute(q)
+    ]
+
+
+def grid_counts(
+    conn: Connection, open_statuses: Sequence[str], *, min_count: int
+) -> list[dict[str, Any]]:
+    """Cases and open cases per grid with at least ``min_count`` cases, by grid code."""
+    g, t, d, c = m.Grid, m.Town, m.District, m.Case
+    cases = func.count(c.id)
+    q = (
+        select(
+            g.code.label("grid"),
+            t.name.label("town"),
+            d.name.label("district"),
+            cases.label("cases"),
+            cases.filter(c.status.in_(open_statuses)).label("open_cases"),
+        )
+        .join(t, t.id == g.town_id)
+        .join(d, d.id == t.district_id)
+        .join(c, c.grid_id == g.id)
+        .group_by(g.code, t.name, d.name)
+        .having(cases >= min_count)
+        .order_by(g.code)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def grid_at(conn: Connection, lon: float, lat: float) -> dict[str, Any] | None:
+    """The grid covering a point: ``id``, ``code``, ``town_id``, ``district_id``."""
+    g, t = m.Grid, m.Town
+    q = (
+        select(g.id, g.code, g.town_id, t.district_id)
+        .join(t, t.id == g.town_id)
+        .where(func.ST_Covers(g.geom, _point(lon, lat)))
+        .order_by(g.id)
+        .limit(1)
+    )
+    row = conn.execute(q).first()
+    return None if row is None else dict(row._mapping)
+
+
+def grids_near(
+    conn: Connection, lon: float, lat: float, metres: float, *, other_than: int
+) -> list[tuple[int, str]]:
+    """Other grids within ``metres`` of a point, nearest first: ``(id, code)``."""
+    here = func.geography(_point(lon, lat))
+    geog = func.geography(m.Grid.geom)
+    q = (
+        select(m.Grid.id, m.Grid.code)
+        .where(m.Grid.id != other_than, func.ST_DWithin(geog, here, metres))
+        .order_by(func.ST_Distance(geog, here))
+    )
+    return [(int(r.id), str(r.code)) for r in conn.execute(q)]
+
+
+def nearest_district(conn: Connection, lon: float, lat: float) -> int | None:
+    """The district nearest to a point (the one covering it, if any)."""
+    here = func.geography(_point(lon, lat))
+    q = select(m.District.id).order_by(func.ST_Distance(func.geography(m.District.geom), here))
+    found = conn.scalar(q.limit(1))
+    return None if found is None else int(found)
+
+
+def _members(open_statuses: Sequence[str]) -> Select[Any]:
+    gm, c = m.GridMember, m.Case
+    load = (
+        select(func.count())
+        .where(c.member_id == gm.id, c.status.in_(open_statuses))
+        .scalar_subquery()
+    )
+    return select(
+        gm.id,
+        gm.code,
+        gm.name,
+        gm.grid_id,
+        gm.town_id,
+        gm.capacity,
+        gm.on_leave,
+        gm.skills,
+        func.ST_X(gm.base).label("lon"),
+        func.ST_Y(gm.base).label("lat"),
+        load.label("open_cases"),
+    ).order_by(gm.id)
+
+
+def members(
+    conn: Connection, open_statuses: Sequence[str], *, town_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Grid members (of one town, or all) with base, capacity, skills and open case count."""
+    q = _members(open_statuses)
+    if town_id is not None:
+        q = q.where(m.GridMember.town_id == town_id)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def waiting_cases(conn: Connection, statuses: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """Cases without a member in ``statuses``, oldest first, with their location."""
+    c = m.Case
+    q = (
+        select(
+            c.id,
+            c.version,
+            c.status,
+            c.category,
+            c.town_id,
+            func.ST_X(c.geom).label("lon"),
+            func.ST_Y(c.geom).label("lat"),
+        )
+        .where(c.member_id.is_(None), c.status.in_(statuses))
+        .order_by(c.created_at, c.id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]

@@ -1,0 +1,116 @@
+"""Travel-time tables: origins × targets in one call, the shape of OSRM's ``table``.
+
+Every point is joined to the road graph as a virtual node on its snapped edge (entering or
+leaving through the edge's end nodes at the share of the edge's time still to go), and one
+bounded Dijkstra runs per point of the smaller side: forward from the origins, or on the
+reversed graph from the targets. Pairs on one edge also get the direct way along it.
+Searches stop at ``limit_s``; beyond it, and for points that met no road, the time is ``inf``.
+
+A :class:`TimeField` keeps the searches of one side (seconds to or from every node, sparse),
+so a caller that meets the same origins again — the grid members' bases, for instance —
+searches once and looks up afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix, vstack
+from scipy.sparse.csgraph import dijkstra
+
+from geo.routing.compiled import ProfileGraph, Snap, SnapArrays
+
+BATCH = 64
+
+
+@dataclass(frozen=True)
+class TimeField:
+    """Bounded times between some snapped points and every node.
+
+    ``reverse`` False: from each point to every node; True: from every node to each point.
+    ``seconds`` holds the time + 1 s (0: not reached within ``limit_s``), one row per point.
+    """
+
+    pg: ProfileGraph
+    snaps: SnapArrays
+    seconds: csr_matrix
+    reverse: bool
+    limit_s: float
+
+    @classmethod
+    def search(
+        cls, pg: ProfileGraph, snaps: SnapArrays, *, reverse: bool, limit_s: float = np.inf
+    ) -> TimeField:
+        """One bounded Dijkstra per point (in batches), forward or on the reversed graph."""
+        n, k = pg.graph.n_nodes, len(snaps.edge)
+        ways = pg.exit_arrays(snaps) if reverse else pg.entry_arrays(snaps)
+        node = np.concatenate([ways[0], ways[2]])
+        cost = np.concatenate([ways[1], ways[3]])
+        virtual = np.concatenate([np.arange(k), np.arange(k)]) + n
+        keep = np.isfinite(cost)
+        src, dst = (node, virtual) if reverse else (virtual, node)
+        base = pg.matrix.tocoo()
+        aug = csr_matrix(
+            (
+                np.concatenate([base.data, np.maximum(cost[keep], 1e-9)]),
+                (np.concatenate([base.row, src[keep]]), np.concatenate([base.col, dst[keep]])),
+            ),
+            shape=(n + k, n + k),
+        )
+        graph = aug.T.tocsr() if reverse else aug
+        rows = [csr_matrix((0, n), dtype=np.float32)]
+        for start in range(0, k, BATCH):
+            idx = np.arange(start, min(start + BATCH, k)) + n
+            d = dijkstra(graph, indices=idx, limit=limit_s)[:, :n]
+            rows.append(csr_matrix(np.where(np.isfinite(d), d + 1.0, 0.0).astype(np.float32)))
+        return cls(pg, snaps, vstack(rows, format="csr"), reverse, limit_s)
+
+    def to(self, others: SnapArrays) -> np.ndarray:
+        """Times between the field's points and ``others``: ``(field points, others)``.
+
+        Forward fields give the time from each field point to each other point; reversed
+        fields the time from each other point to each field point.
+        """
+        pg = self.pg
+        ways = pg.entry_arrays(others) if self.reverse else pg.exit_arrays(others)
+        out = np.full((len(self.snaps.edge), len(others.edge)), np.inf)
+        for node, cost in ((ways[0], ways[1]), (ways[2], ways[3])):
+            reached = self.seconds[:, node].toarray().astype(float)
+            t = np.where(reached > 0, reached - 1.0 + cost[None, :], np.inf)
+            out = np.minimum(out, t)
+        self._same_edge(others, out)
+        out[out > self.limit_s] = np.inf
+        return out
+
+    def _same_edge(self, others: SnapArrays, out: np.ndarray) -> None:
+        pg = self.pg
+        by_edge: dict[int, list[int]] = {}
+        for j, e in enumerate(others.edge):
+            if e >= 0:
+                by_edge.setdefault(int(e), []).append(j)
+        for i, e in enumerate(self.snaps.edge):
+            if e < 0:
+                continue
+            mine = _snap(self.snaps, i)
+            for edge in (int(e), int(pg.twin[e])):
+                for j in by_edge.get(edge, []) if edge >= 0 else []:
+                    other = _snap(others, j)
+                    a, b = (other, mine) if self.reverse else (mine, other)
+                    out[i, j] = min(out[i, j], pg.same_edge_time(a, b))
+
+
+def _snap(snaps: SnapArrays, i: int) -> Snap:
+    return Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
+
+
+def travel_time_table(
+    pg: ProfileGraph, origins: SnapArrays, targets: SnapArrays, *, limit_s: float = np.inf
+) -> np.ndarray:
+    """Travel time (s) from each origin to each target: an ``(origins, targets)`` array.
+
+    Searches run from the smaller side; ``inf`` beyond ``limit_s`` or off the road.
+    """
+    if len(origins.edge) <= len(targets.edge):
+        return TimeField.search(pg, origins, reverse=False, limit_s=limit_s).to(targets)
+    return TimeField.search(pg, targets, reverse=True, limit_s=limit_s).to(origins).T
