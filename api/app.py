@@ -25,14 +25,13 @@ from api.errors import add_exception_handlers
 from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
 from api.page_cache import PageCache
 from api.routers import cases, coverage, health, maps, ogc, open311, rider, routing, stations
-from api.state import AppState, GraphHolder
+from api.state import WebState
 from api.throttle import LoginThrottle
 from geo.cases.transitions import escalate_overdue
-from geo.db.engine import database_url, make_engine
 from geo.errors import SetupError
+from geo.platform import start_platform
 from geo.settings import Settings, get_settings
 from geo.users import development_password_accounts, ensure_admin
-from geo.workspace import active_network_path
 from pages.assets import page_assets
 
 logger = logging.getLogger("yizhan")
@@ -102,13 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(database_url(settings))
-        _seed_admin(engine, settings)
-        holder = GraphHolder(active_network_path(settings), settings.cache_dir, engine, settings)
-        holder.start()
-        app.state.yizhan = AppState(engine=engine, graph=holder)
+        platform = start_platform(settings)
+        _seed_admin(platform.db, settings)
+        app.state.platform = platform
         escalation = (
-            asyncio.create_task(_escalation_loop(engine, settings.escalation_interval_s))
+            asyncio.create_task(_escalation_loop(platform.db, settings.escalation_interval_s))
             if settings.escalation_interval_s > 0
             else None
         )
@@ -117,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if escalation is not None:
                 escalation.cancel()
-            engine.dispose()
+            platform.close()
 
     app = FastAPI(
         title="yizhan 驿站",
@@ -151,10 +148,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router, dependencies=strict)
     app.include_router(maps.router)
     app.include_router(rider.router)
-    app.state.page_assets = page_assets(settings.state_dir / "assets" / "leaflet")
-    app.state.page_cache = PageCache()
-    app.state.login_throttle = LoginThrottle(
-        attempts=settings.login_attempts, client_attempts=settings.login_client_attempts
+    app.state.web = WebState(
+        page_assets=page_assets(settings.state_dir / "assets" / "leaflet"),
+        page_cache=PageCache(),
+        login_throttle=LoginThrottle(
+            attempts=settings.login_attempts, client_attempts=settings.login_client_attempts
+        ),
     )
     app.mount(
         "/maps/assets",

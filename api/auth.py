@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from api.deps import get_platform, get_settings_dep, get_web
 from api.throttle import LoginThrottle
 from geo.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from geo.settings import Settings
@@ -36,11 +37,6 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def issue_token(settings: Settings, user: UserInfo) -> Token:
@@ -65,7 +61,7 @@ def issue_token(settings: Settings, user: UserInfo) -> Token:
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    settings: Annotated[Settings, Depends(_settings)],
+    settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> Token:
     """Exchange a user name and password for a bearer token."""
     throttle = login_throttle(request)
@@ -74,7 +70,7 @@ def login(
     if wait:
         msg = f"too many failed logins from here; try again in {wait} s"
         raise RateLimitedError(msg, retry_after=wait)
-    with request.app.state.yizhan.engine.connect() as conn:
+    with get_platform(request).db.connect() as conn:
         user = authenticate(conn, form.username, form.password)
     if user is None:
         throttle.failed(client, form.username, time.monotonic())
@@ -86,8 +82,7 @@ def login(
 
 def login_throttle(request: Request) -> LoginThrottle:
     """The app's login throttle (made with the app, from its settings)."""
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
+    return get_web(request).login_throttle
 
 
 def current_principal(
@@ -103,7 +98,7 @@ def current_principal(
 
 def principal_of(request: Request, token: str) -> UserInfo:
     """Check ``token`` and read its user's current role and scope."""
-    settings: Settings = request.app.state.settings
+    settings = get_settings_dep(request)
     try:
         claims: dict[str, Any] = jwt.decode(token, settings.token_secret(), algorithms=["HS256"])
     except jwt.ExpiredSignatureError as exc:
@@ -113,7 +108,7 @@ def principal_of(request: Request, token: str) -> UserInfo:
         msg = "the token is not valid"
         raise AuthenticationError(msg) from exc
     version = claims.get("ver")
-    with request.app.state.yizhan.engine.connect() as conn:
+    with get_platform(request).db.connect() as conn:
         user = (
             token_holder(conn, str(claims.get("sub")), version)
             if isinstance(version, int)

@@ -1,4 +1,7 @@
-"""Dependencies shared by routers: database connections, the routing engine."""
+"""Dependencies shared by routers: the platform, connections, the routing engine, web state.
+
+Routers take what they need from here; nothing else reads ``request.app.state``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import Connection
 
-from geo.errors import NotReadyError, ValidationError
+from api.state import WebState
+from geo.errors import ValidationError
+from geo.platform import Platform
 from geo.routing.engine import RoutingEngine
 from geo.settings import Settings
 
@@ -29,26 +34,33 @@ def public_base(request: Request) -> str:
     return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
+def get_platform(request: Request) -> Platform:
+    """The platform the app's lifespan started."""
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def get_web(request: Request) -> WebState:
+    """The web layer's state (page assets and cache, login throttle)."""
+    web: WebState = request.app.state.web
+    return web
+
+
 def db_read(request: Request) -> Iterator[Connection]:
     """A read connection."""
-    with request.app.state.yizhan.engine.connect() as conn:
+    with get_platform(request).db.connect() as conn:
         yield conn
 
 
 def db_write(request: Request) -> Iterator[Connection]:
     """A connection in a transaction, committed when the handler returns without error."""
-    with request.app.state.yizhan.engine.begin() as conn:
+    with get_platform(request).db.begin() as conn:
         yield conn
 
 
 async def routing(request: Request) -> RoutingEngine:
     """The routing engine, or 503 while the road graph is still loading."""
-    holder = request.app.state.yizhan.graph
-    if holder.routing is None:
-        msg = f"the road graph is not ready ({holder.status}); try again shortly"
-        raise NotReadyError(msg)
-    engine: RoutingEngine = holder.routing
-    return engine
+    return get_platform(request).require_routing()
 
 
 # scope="function": the transaction commits (or rolls back) *before* the response is sent,
@@ -56,6 +68,8 @@ async def routing(request: Request) -> RoutingEngine:
 ReadConn = Annotated[Connection, Depends(db_read, scope="function")]
 WriteConn = Annotated[Connection, Depends(db_write, scope="function")]
 Routing = Annotated[RoutingEngine, Depends(routing)]
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+Web = Annotated[WebState, Depends(get_web)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 

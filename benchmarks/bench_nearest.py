@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import text
 
 from benchmarks.common import load_sample, summary, timings_ms
-from geo.db.engine import (
+from geo.db.connection import (
     database_url,
     drop_database,
     embedded_cluster,
@@ -160,7 +160,7 @@ def http_latency(settings: Settings, points: list[tuple[float, float]]) -> tuple
     # rate limiting off: this measures latency, and the benchmark is one client
     env = {**os.environ, "PYTHONHASHSEED": "0", "YIZHAN_RATE_LIMIT_PER_MINUTE": "0"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--no-load", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--no-load", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -128,3 +128,9 @@ def geometry_from_wgs84(geom: Any, target: CoordSystem, *, decimals: int = 7) ->
             geom, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], target))
         )
     return shapely.transform(geom, lambda xy: np.round(xy, decimals))
+
+
+def utm_crs(lon: float, lat: float) -> str:
+    """The UTM zone of a WGS-84 point as an EPSG code (``EPSG:326zz`` north, ``327zz`` south)."""
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"

@@ -43,6 +43,7 @@ from geo.db.load import ewkt
 from geo.db.region import service_region
 from geo.errors import ValidationError
 from geo.hours_words import opening_hours_from_text
+from geo.region import Region
 from geo.sample.partition import as_multipolygon
 from geo.validation import validate_lon_lat
 from geo.vocabulary import CoordSystem, StationStatus
@@ -137,19 +138,19 @@ def import_file(
     station_kinds: Sequence[str],
     amenities: Sequence[str],
     categories: Sequence[str],
-    tolerance_deg: float = 0.005,
+    metric_crs: str,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Check every row of ``path`` and, if all are good, upsert them (see the module doc).
 
-    ``progress`` is told ``(rows checked, rows)`` as the check goes (for a progress bar).
+    Locations must lie in the service region (within its tolerance, measured in
+    ``metric_crs``). ``progress`` is told ``(rows checked, rows)`` as the check goes.
     """
     if kind not in KINDS:
         msg = f"import kind must be one of {', '.join(KINDS)}"
         raise ValidationError(msg)
     table = read_table(path)
-    region = service_region(conn)
-    area = region.buffer(tolerance_deg) if region is not None else None
+    area = service_region(conn, metric_crs)
     towns, grids = db.codes(conn)
     report = ImportReport(kind, len(table))
     values: list[dict[str, Any]] = []
@@ -217,7 +218,7 @@ def _row(
     row: dict[str, Any],
     *,
     coord: CoordSystem,
-    area: Any,
+    area: Region | None,
     towns: dict[str, int],
     grids: dict[str, int],
     station_kinds: Sequence[str],
@@ -237,7 +238,7 @@ def _row(
             lon, lat = float(_text(row, "lon") or "nan"), float(_text(row, "lat") or "nan")
         except ValueError:
             return False
-        return area is not None and bool(area.covers(shapely.Point(lat, lon)))
+        return area is not None and area.covers(lat, lon)
 
     def located() -> str:
         hint = " — latitude and longitude look swapped"
@@ -247,7 +248,7 @@ def _row(
             if swapped():
                 raise ValueError(f"{exc}{hint}") from exc
             raise
-        if area is not None and not area.covers(shapely.Point(lon, lat)):
+        if area is not None and not area.covers(lon, lat):
             msg = f"({lon:.6f}, {lat:.6f}) is outside the service region"
             raise ValueError(msg + (hint if swapped() else ""))
         return f"SRID=4326;POINT({lon} {lat})"
@@ -312,7 +313,7 @@ def _row(
     return {"code": code, "town_id": towns[town], "synthetic": False, "geom": ewkt(geom)}
 
 
-def _grid_polygon(row: dict[str, Any], coord: CoordSystem, area: Any) -> Any:
+def _grid_polygon(row: dict[str, Any], coord: CoordSystem, area: Region | None) -> Any:
     geom = row.get("geometry")
     if geom is None or (isinstance(geom, float) and math.isnan(geom)):
         text = _text(row, "wkt")
@@ -336,7 +337,7 @@ def _grid_polygon(row: dict[str, Any], coord: CoordSystem, area: Any) -> Any:
         geom = shapely.transform(
             geom, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coord))
         )
-    if area is not None and not area.covers(geom):
+    if area is not None and not area.covers_geometry(geom):
         msg = "the grid lies (partly) outside the service region"
         raise ValueError(msg)
     return as_multipolygon(geom)

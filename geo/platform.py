@@ -1,38 +1,169 @@
-"""One call to get a working platform in a notebook or script: database, graph, routing.
+"""The platform: settings, database, road network, routing engine and the caches built on them.
 
-``open_platform()`` does what ``yizhan load-sample`` does (start the embedded database if used,
-migrate, load the sample, generate the sample roads if missing) and then builds the road
-graph (cached) and the routing engine over the stations in the database.
+One :class:`Platform` serves the API (built in its lifespan, the road network loading in the
+background while the API answers) and notebooks and scripts (:func:`open_platform`, which
+waits for the network). It owns what is built once and shared: the routing engine, the
+demand layers snapped to the roads (coverage models) and the grid members' travel-time field.
+Station changes go through :meth:`Platform.station_changed`, so the engine and every cache
+agree with the database.
 
-By default it works in a scratch database of its own (the service's name with
-``_notebook`` added), loaded with the same sample: what a notebook writes — test cases,
+By default :func:`open_platform` works in a scratch database of its own (the service's name
+with ``_notebook`` added), loaded with the same sample: what a notebook writes — test cases,
 what-if stations — never reaches the database the service answers riders from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
 import networkx as nx
 from sqlalchemy import Engine, make_url
 
-from geo.db.engine import database_url, make_engine, prepare_database
+from geo.cases.batch import MemberTimes, member_times
+from geo.coverage.analysis import CoverageModel
+from geo.coverage.layers import read_demand
+from geo.db.connection import database_url, make_engine, prepare_database
 from geo.db.load import load_sample
+from geo.db.region import service_region
+from geo.errors import NotReadyError
 from geo.network import load_graph
+from geo.profiles import build_profiles
+from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine
-from geo.routing.service import build_engine
 from geo.settings import Settings, get_settings
+from geo.stations import station_records, to_record
 from geo.workspace import active_network_path, ensure_sample_network
+
+NetworkStatus = Literal["absent", "loading", "ok", "error"]
+
+
+def build_routing(graph: nx.MultiDiGraph, db: Engine, settings: Settings) -> RoutingEngine:
+    """Compile ``graph`` and load the stations and the service region from the database."""
+    compiled = CompiledGraph.from_graph(graph, crs=settings.metric_crs)
+    with db.connect() as conn:
+        stations = station_records(conn)
+        region = service_region(conn, settings.metric_crs)
+    return RoutingEngine(
+        compiled,
+        build_profiles(settings.profile_speeds),
+        stations,
+        max_snap_m=settings.max_snap_m,
+        region=region,
+    )
 
 
 @dataclass
+class RoadNetwork:
+    """The road graph and its routing engine, loaded once (in the background for the API)."""
+
+    path: Path
+    status: NetworkStatus = "absent"
+    graph: nx.MultiDiGraph | None = None
+    routing: RoutingEngine | None = None
+    error: str | None = None
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self, db: Engine, settings: Settings, *, background: bool = True) -> None:
+        """Begin loading (status ``absent`` when the file is missing)."""
+        if not self.path.exists():
+            self.status, self.error = "absent", f"network file not found: {self.path}"
+            return
+        self.status = "loading"
+        if not background:
+            self._load(db, settings)
+            return
+        self._thread = threading.Thread(
+            target=self._load, args=(db, settings), name="graph-loader", daemon=True
+        )
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until loading has finished (for the CLI and tests)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _load(self, db: Engine, settings: Settings) -> None:
+        try:
+            graph = load_graph(self.path, cache_dir=settings.cache_dir)
+            self.routing = build_routing(graph, db, settings)
+            self.graph = graph
+            self.status = "ok"
+        except Exception as exc:  # reported by /health, never raised into a request
+            self.status, self.error = "error", f"{type(exc).__name__}: {exc}"
+
+
+@dataclass(eq=False)
 class Platform:
-    """A ready platform: settings, database engine, road graph and routing engine."""
+    """A running platform: settings, database engine, road network and shared caches."""
 
     settings: Settings
     db: Engine
-    graph: nx.MultiDiGraph
-    routing: RoutingEngine
+    roads: RoadNetwork
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _coverage: dict[str, CoverageModel] = field(default_factory=dict, repr=False)
+    _members: tuple[RoutingEngine, MemberTimes] | None = field(default=None, repr=False)
+
+    @property
+    def routing(self) -> RoutingEngine | None:
+        """The routing engine, or None while the road network loads (or failed)."""
+        return self.roads.routing
+
+    @property
+    def graph(self) -> nx.MultiDiGraph | None:
+        """The road graph (osmnx), or None while it loads."""
+        return self.roads.graph
+
+    def require_routing(self) -> RoutingEngine:
+        """The routing engine, or :class:`NotReadyError` while the network is not ready."""
+        if self.roads.routing is None:
+            msg = f"the road graph is not ready ({self.roads.status}); try again shortly"
+            raise NotReadyError(msg)
+        return self.roads.routing
+
+    def coverage_model(self, kind: str) -> CoverageModel:
+        """The ``kind`` demand layer snapped to the roads, built on first use and kept."""
+        engine = self.require_routing()
+        with self._lock:
+            model = self._coverage.get(kind)
+            if model is None or model.engine is not engine:
+                with self.db.connect() as conn:
+                    model = CoverageModel(engine, read_demand(conn, kind))
+                self._coverage[kind] = model
+        return model
+
+    def member_times(self) -> MemberTimes:
+        """Travel times from every grid member's base, searched once and kept."""
+        engine = self.require_routing()
+        with self._lock:
+            if self._members is None or self._members[0] is not engine:
+                with self.db.connect() as conn:
+                    self._members = (engine, member_times(conn, engine))
+            return self._members[1]
+
+    def station_changed(self, row: dict[str, Any]) -> None:
+        """Tell the routing engine a station was created or changed (its stored row)."""
+        if self.roads.routing is not None:
+            self.roads.routing.upsert_station(to_record(row))
+
+    def members_changed(self) -> None:
+        """Forget the members' travel times (bases or the team changed)."""
+        with self._lock:
+            self._members = None
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.db.dispose()
+
+
+def start_platform(settings: Settings, *, background: bool = True) -> Platform:
+    """A platform over an existing, migrated database; the road network starts loading."""
+    db = make_engine(database_url(settings))
+    platform = Platform(settings, db, RoadNetwork(active_network_path(settings)))
+    platform.roads.start(db, settings, background=background)
+    return platform
 
 
 SCRATCH_SUFFIX = "_notebook"
@@ -54,7 +185,7 @@ def scratch_settings(settings: Settings) -> Settings:
 def open_platform(
     settings: Settings | None = None, *, load: bool = True, scratch: bool = True
 ) -> Platform:
-    """Prepare the database (and the sample when ``load``), build graph and routing engine.
+    """Prepare the database (and the sample when ``load``), then load the road network.
 
     Parameters
     ----------
@@ -72,5 +203,8 @@ def open_platform(
     if load:
         load_sample(db, settings.region_dir)
         ensure_sample_network(settings)
-    graph = load_graph(active_network_path(settings), cache_dir=settings.cache_dir)
-    return Platform(settings, db, graph, build_engine(graph, db, settings))
+    platform = Platform(settings, db, RoadNetwork(active_network_path(settings)))
+    platform.roads.start(db, settings, background=False)
+    if platform.roads.error:
+        raise NotReadyError(platform.roads.error)
+    return platform

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from geo.vocabulary import Amenity, CaseCategory, StationKind
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: the sample city's metric CRS (UTM zone 49N, EPSG:32649); a region may set its own
+DEFAULT_METRIC_SRID = 32649
 
 #: Station kinds known to the platform; extend with ``YIZHAN_STATION_KINDS``.
 DEFAULT_STATION_KINDS = StationKind.codes()
@@ -83,9 +85,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     state_dir: Path = PROJECT_ROOT / ".yizhan"
     region: str = "jiangmen"
-    region_srid_metric: int = Field(default=32649, description="metric CRS for measuring (UTM 49N)")
-    region_tolerance_m: float = Field(
-        default=500.0, ge=0, description="points this close outside the region outline are accepted"
+    region_srid_metric: int = Field(
+        default=DEFAULT_METRIC_SRID, description="metric CRS for measuring (Jiangmen: UTM 49N)"
     )
     pg_bin_dir: Path | None = None
     pg_port: int = Field(
@@ -212,6 +213,11 @@ class Settings(BaseSettings):
             return self.admin_user or "admin", "admin"
         msg = "YIZHAN_ADMIN_PASSWORD is required outside development mode"
         raise ValueError(msg)
+
+    @property
+    def metric_crs(self) -> str:
+        """The region's metric CRS as ``EPSG:nnnnn``."""
+        return f"EPSG:{self.region_srid_metric}"
 
     def token_secret(self) -> str:
         """The key that signs access tokens; in development one is made and kept in state_dir."""

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from sqlalchemy import Connection, Engine
 
-from geo.db.engine import (
+from geo.db.connection import (
     database_url,
     drop_database,
     embedded_cluster,
@@ -47,7 +47,7 @@ def small_network_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rng=np.random.default_rng(7),
         urban_cells=12,
     )
-    return write_osm_xml(net, tmp_path_factory.mktemp("net") / "small.osm", crs="EPSG:32649")
+    return write_osm_xml(net, tmp_path_factory.mktemp("net") / "small.osm", crs=METRIC_CRS)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from geo.db.engine import database_url, drop_database
+from geo.db.connection import database_url, drop_database
 from geo.platform import SCRATCH_SUFFIX, scratch_settings
 from geo.settings import PROJECT_ROOT, Settings
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,15 +9,15 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import current_principal, require_roles
-from api.deps import AppSettings, ReadConn, WriteConn
+from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
 from api.geojson import Location
 from geo.cases.access import check_member_move, get_case, list_cases, public_stats
 from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
-from geo.cases.batch import assign_batch, member_times
+from geo.cases.batch import assign_batch
 from geo.cases.intake import CaseInput, submit_case
 from geo.cases.transitions import due_soon_before, escalate_overdue, transition
-from geo.errors import AuthenticationError, ConflictError, NotReadyError
+from geo.errors import AuthenticationError, ConflictError
 from geo.hours import utc_iso
 from geo.users import (
     UserInfo,
@@ -36,7 +35,6 @@ CaseReaders = Annotated[UserInfo, Depends(require_roles("admin", "manager", "mem
 Admin = Annotated[UserInfo, Depends(require_roles("admin"))]
 Anyone = Annotated[UserInfo, Depends(current_principal)]
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
-_times_lock = threading.Lock()
 
 
 class CaseCreate(BaseModel):
@@ -140,7 +138,7 @@ def submit(
         data,
         actor=f"intake:{body.channel}",
         categories=settings.case_categories,
-        travel_times=road_travel_times(request.app.state.yizhan.graph.routing),
+        travel_times=road_travel_times(get_platform(request).routing),
         idempotency_key=idempotency_key,
     )
     if not created:
@@ -201,18 +199,10 @@ def escalate(conn: WriteConn, _: Admin) -> dict[str, Any]:
 
 
 @router.post("/cases/assign-batch", summary="Assign all waiting cases at once (admin)")
-def batch(request: Request, conn: WriteConn, who: Admin) -> dict[str, Any]:
+def batch(platform: PlatformDep, conn: WriteConn, who: Admin) -> dict[str, Any]:
     """Minimum total travel time under member capacities, compared with a greedy baseline."""
-    engine = request.app.state.yizhan.graph.routing
-    if engine is None:
-        msg = "the road graph is not ready; try again shortly"
-        raise NotReadyError(msg)
-    with _times_lock:
-        cached = request.app.state.__dict__.get("member_times")
-        if cached is None or cached[0] is not engine:
-            cached = (engine, member_times(conn, engine))
-            request.app.state.member_times = cached
-    return assign_batch(conn, engine, cached[1], actor=who.username)
+    engine = platform.require_routing()
+    return assign_batch(conn, engine, platform.member_times(), actor=who.username)
 
 
 @router.get("/cases/{case_id}", summary="One case (in your scope)")

@@ -11,18 +11,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import require_roles
-from api.deps import ReadConn, Routing
+from api.deps import ReadConn, Routing, get_platform
 from api.exports import frame_response, geo_response
 from api.geojson import DATA_NOTICE, geometry
 from api.params import ProfileQuery
 from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
 from geo.coverage.demand import read_demand_points
-from geo.coverage.layers import read_demand
 from geo.coverage.planning import plan_sites, run_scenario
 from geo.db.layers import area_names, read_towns
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
-from geo.routing.engine import RoutingEngine
 from geo.users import UserInfo
 from geo.vocabulary import Profile
 
@@ -32,17 +30,6 @@ Minutes = Annotated[float, Query(gt=0, le=120, allow_inf_nan=False, description=
 DemandKind = Annotated[Literal["population", "workplaces"], Query(description="demand layer")]
 BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
 _lock = threading.Lock()
-
-
-def coverage_model(request: Request, engine: RoutingEngine, conn: Any, kind: str) -> CoverageModel:
-    """The demand layer snapped to the graph, built on first use and kept."""
-    cache: dict[str, CoverageModel] = request.app.state.__dict__.setdefault("coverage_models", {})
-    with _lock:
-        model = cache.get(kind)
-        if model is None or model.engine is not engine:
-            model = CoverageModel(engine, read_demand(conn, kind))
-            cache[kind] = model
-    return model
 
 
 def _areas(df: Any, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -65,7 +52,7 @@ def coverage(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """Coverage by stations open at ``at``: share, mean and 95th percentile travel time."""
-    model = coverage_model(request, engine, conn, demand)
+    model = get_platform(request).coverage_model(demand)
     when = local_time(at)
     result = model.compute(minutes=minutes, profile=profile, at=when)
     table = result.summary(BY_COLUMN[by])
@@ -96,7 +83,7 @@ def gaps(
     format: Annotated[Literal["geojson", "csv", "gpkg"], Query()] = "geojson",
 ) -> Any:
     """Uncovered population cells merged into gap polygons, largest uncovered demand first."""
-    model = coverage_model(request, engine, conn, "population")
+    model = get_platform(request).coverage_model("population")
     result = model.compute(minutes=minutes, profile=profile, at=local_time(at))
     table = coverage_gaps(result, towns=read_towns(conn)).head(limit)
     return geo_response(table, "gaps", format, notice=DATA_NOTICE)
@@ -162,7 +149,7 @@ def _candidate_frame(fc: dict[str, Any]) -> Any:
 @router.post("/sites", summary="Rank k new sites (maximal coverage or p-median)")
 def sites(request: Request, engine: Routing, conn: ReadConn, body: SitesRequest, _: Planner) -> Any:
     """Choose ``k`` new sites keeping the existing stations; method and optimality gap told."""
-    model = coverage_model(request, engine, conn, body.demand)
+    model = get_platform(request).coverage_model(body.demand)
     candidates = _candidate_frame(body.candidates) if body.candidates is not None else None
     plan = plan_sites(
         model,
@@ -232,7 +219,7 @@ def scenarios(
     request: Request, engine: Routing, conn: ReadConn, body: ScenarioRequest, _: Planner
 ) -> Any:
     """Coverage before and after, per area; stored stations are not changed."""
-    model = coverage_model(request, engine, conn, body.demand)
+    model = get_platform(request).coverage_model(body.demand)
     res = run_scenario(
         model,
         minutes=body.minutes,

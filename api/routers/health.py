@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from api.deps import PlatformDep
 from geo.db.health import database_health
 from geo.network import graph_summary
 
@@ -14,11 +15,10 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Database and road-graph state")
-def health(request: Request) -> JSONResponse:
+def health(platform: PlatformDep) -> JSONResponse:
     """200 when the database answers and the road graph is loaded, else 503 with details."""
-    state = request.app.state.yizhan
-    db = database_health(state.engine)
-    holder = state.graph
+    db = database_health(platform.db)
+    holder = platform.roads
     graph: dict[str, Any] = {"status": holder.status, "file": str(holder.path.name)}
     if holder.graph is not None:
         graph |= graph_summary(holder.graph)

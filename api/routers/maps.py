@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordBearer
 
 from api.auth import principal_of
-from api.deps import AppSettings, ReadConn, Routing
+from api.deps import AppSettings, ReadConn, Routing, get_platform, get_settings_dep, get_web
 from api.geojson import Location
 from api.page_cache import CachedPage, cached_page, serve_page
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes, parse_time
@@ -86,7 +86,7 @@ def _cached(
     The key is the path and query, the version of the ``tables`` the page shows, which
     stations are open now (pages show it) and ``extra`` (what the viewer may see).
     """
-    settings = request.app.state.settings
+    settings = get_settings_dep(request)
     key = (
         request.url.path,
         tuple(sorted(request.query_params.multi_items())),
@@ -100,7 +100,7 @@ def _cached(
         page = render_page(build(), lang=lang, title=f"{title} · 驿站 yizhan")
         return cached_page(page, settings.frame_ancestors)
 
-    return serve_page(request, request.app.state.page_cache.get_or_render(key, render))
+    return serve_page(request, get_web(request).page_cache.get_or_render(key, render))
 
 
 FORM_TEXT = {
@@ -142,7 +142,7 @@ def _planner_form(
 
 def _open_now_key(request: Request) -> str:
     """A short fingerprint of which stations are open at this moment."""
-    engine = request.app.state.yizhan.graph.routing
+    engine = get_platform(request).routing
     if engine is None:
         return "no-graph"
     ids = sorted(engine.stations)
@@ -227,11 +227,11 @@ def _stations_map(
         lang=lang,
     )
     rows = _active_stations(conn)
-    holder = request.app.state.yizhan.graph
+    routing = get_platform(request).routing
     open_now = None
-    if holder.routing is not None:
-        ids = [r["id"] for r in rows if r["id"] in holder.routing.stations]
-        mask = holder.routing.eligible(ids, at=local_time(None))
+    if routing is not None:
+        ids = [r["id"] for r in rows if r["id"] in routing.stations]
+        mask = routing.eligible(ids, at=local_time(None))
         open_now = dict(zip(ids, map(bool, mask), strict=True))
     add_stations(m, rows, coord=coord, lang=lang, open_now=open_now, at=local_time(None))
     if "workplaces" in extra:
@@ -394,9 +394,7 @@ def _coverage_map(
         _, areas = engine.isochrones(lon, lat, values, profile=profile)
         add_reach(m, areas, coord=coord, lang=lang)
     else:
-        from api.routers.coverage import coverage_model
-
-        model = coverage_model(request, engine, conn, "population")
+        model = get_platform(request).coverage_model("population")
         result = model.compute(minutes=values[-1], profile=profile, at=when)
         towns = read_towns(conn)
         add_town_coverage(m, town_shares(result, towns), coord=coord, lang=lang)
@@ -446,9 +444,7 @@ def _sites_map(
     tiles: str,
     lang: MapLang,
 ) -> folium.Map:
-    from api.routers.coverage import coverage_model
-
-    model = coverage_model(request, engine, conn, "population")
+    model = get_platform(request).coverage_model("population")
     plan = plan_sites(
         model, k=k, minutes=minutes, profile=profile, at=local_time(None), max_candidates=200
     )

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 
-from api.deps import AppSettings, ReadConn, WriteConn
+from api.deps import AppSettings, ReadConn, WriteConn, get_platform
 from geo.cases.access import Scope, case_by_reference, list_cases
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
@@ -120,7 +120,7 @@ def create(
         data,
         actor="open311",
         categories=settings.case_categories,
-        travel_times=road_travel_times(request.app.state.yizhan.graph.routing),
+        travel_times=road_travel_times(get_platform(request).routing),
         idempotency_key=idempotency_key,
     )
     if not created:

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from api.deps import AppSettings, ReadConn, Routing
+from api.deps import AppSettings, ReadConn, Routing, get_web
 from api.errors import error_body
+from api.geojson import Location
 from api.pages import content_security_policy
-from geo.coords import from_wgs84, to_wgs84
+from geo.coords import from_wgs84
 from geo.db.areas import town_seats
 from geo.db.layers import read_districts
 from geo.errors import ValidationError, YizhanError
@@ -151,12 +152,12 @@ def rider_page(
     initial: dict[str, Any] | None = None
     message = t["denied"] if query.problems else None
     if query.lat is not None and query.lon is not None:
-        wlon, wlat = (float(v) for v in to_wgs84(query.lon, query.lat, query.coord))
+        wlon, wlat = Location(query.lon, query.lat, query.coord).wgs84()
         try:
             initial = find_stations(engine, query, wlon, wlat)
         except ValidationError:
             message = t["no_road"]
-    assets = request.app.state.page_assets
+    assets = get_web(request).page_assets
     other = "en" if query.lang == "zh" else "zh"
     switch = request.url.include_query_params(lang=other)
     config = {
@@ -205,7 +206,7 @@ def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> 
     if query.lat is None or query.lon is None:
         problem = error_body("RequestValidation", "lat and lon are needed (numbers)")
         return JSONResponse(problem, status_code=422)
-    wlon, wlat = (float(v) for v in to_wgs84(query.lon, query.lat, query.coord))
+    wlon, wlat = Location(query.lon, query.lat, query.coord).wgs84()
     try:
         data = find_stations(engine, query, wlon, wlat)
     except YizhanError as exc:
@@ -218,7 +219,7 @@ def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> 
 def rider_boundaries(request: Request, conn: ReadConn) -> Response:
     """District outlines for the page's map (simplified, in the map's coordinate system)."""
     coord = tiles_coord(str(request.query_params.get("tiles")))
-    cache: dict[str, bytes] = request.app.state.__dict__.setdefault("rider_boundaries", {})
+    cache = get_web(request).rider_boundaries
     if coord not in cache:
         districts = read_districts(conn, simplify_deg=0.002)
         districts.geometry = [shift(g, coord) for g in districts.geometry]
@@ -235,7 +236,7 @@ def rider_boundaries(request: Request, conn: ReadConn) -> Response:
 @router.get("/static/{name}")
 def static_file(request: Request, name: str) -> Response:
     """A page asset by its content-hashed name, cached for a year."""
-    asset = request.app.state.page_assets.get(name)
+    asset = get_web(request).page_assets.get(name)
     if asset is None:
         return JSONResponse(error_body("NotFound", f"no file {name!r}"), status_code=404)
     headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_roles
-from api.deps import AppSettings, ReadConn, WriteConn
+from api.deps import AppSettings, ReadConn, WriteConn, get_platform
 from api.geojson import DATA_NOTICE, GeoJSONResponse, Location, station_feature
 from api.params import CoordQuery, check_codes, parse_bbox
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
@@ -19,7 +19,6 @@ from geo.stations import (
     create_station,
     get_station,
     list_stations,
-    to_record,
     update_station,
 )
 from geo.users import UserInfo
@@ -80,9 +79,7 @@ def _input(body: StationBase) -> StationInput:
 
 
 def _sync_routing(request: Request, row: dict[str, Any]) -> None:
-    holder = request.app.state.yizhan.graph
-    if holder.routing is not None:
-        holder.routing.upsert_station(to_record(row))
+    get_platform(request).station_changed(row)
 
 
 @router.get("", summary="Stations as GeoJSON", response_class=GeoJSONResponse)
@@ -206,7 +203,7 @@ async def put_photo(
 
 
 def _store_photo(request: Request, station_id: int, photo: Photo, who: UserInfo) -> dict[str, Any]:
-    with request.app.state.yizhan.engine.begin() as conn:
+    with get_platform(request).db.begin() as conn:
         get_station(conn, station_id)
         store_photo(conn, station_id, photo, area=who.area)
         row = get_station(conn, station_id)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Table, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.db import models as m
+from geo.region import DEFAULT_TOLERANCE_M
 from geo.sample import real
 from geo.sample.build import read_sample_layer
 from geo.sample.partition import as_multipolygon
@@ -78,7 +79,7 @@ def load_sample(
                 {
                     "id": 1,
                     "name": region_dir.name,
-                    "tolerance_m": 500.0,
+                    "tolerance_m": DEFAULT_TOLERANCE_M,
                     "geom": ewkt(as_multipolygon(boundary.geometry.iloc[0])),
                 }
             ],

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from geo.region import DEFAULT_TOLERANCE_M
 from geo.vocabulary import CaseStatus, Role, StationStatus, Vocabulary
 
 NAMING = {
@@ -79,7 +80,7 @@ class ServiceRegion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
-    tolerance_m: Mapped[float] = mapped_column(Float, nullable=False, default=500.0)
+    tolerance_m: Mapped[float] = mapped_column(Float, nullable=False, default=DEFAULT_TOLERANCE_M)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
 
 

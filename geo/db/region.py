@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from shapely import wkb
 from sqlalchemy import Connection, func, select
 
 from geo.db import models as m
+from geo.region import Region
 
 
-def service_region(conn: Connection) -> Any:
-    """The service region as a shapely geometry (WGS-84), or None when none is loaded."""
-    raw = conn.scalar(select(func.ST_AsBinary(func.ST_Union(m.ServiceRegion.geom))))
-    return None if raw is None else wkb.loads(bytes(raw))
+def service_region(conn: Connection, metric_crs: str) -> Region | None:
+    """The service region (outline and the tolerance the trigger applies), or None."""
+    row = conn.execute(
+        select(
+            func.ST_AsBinary(func.ST_Union(m.ServiceRegion.geom)),
+            func.max(m.ServiceRegion.tolerance_m),
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return Region(wkb.loads(bytes(row[0])), float(row[1] or 0.0), metric_crs)

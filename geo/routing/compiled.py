@@ -22,10 +22,10 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
 
+from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 
-METRIC_CRS = "EPSG:32649"
 NODE_TOLERANCE_M = 0.5
 
 
@@ -67,7 +67,7 @@ class CompiledGraph:
         oneway: np.ndarray,
         geoms: np.ndarray,
         *,
-        crs: str = METRIC_CRS,
+        crs: str,
         synthetic: bool = False,
     ) -> None:
         self.node_ids, self.node_xy = node_ids, node_xy
@@ -100,12 +100,16 @@ class CompiledGraph:
         return len(self.node_ids)
 
     @classmethod
-    def from_graph(cls, G: nx.MultiDiGraph, *, crs: str = METRIC_CRS) -> CompiledGraph:
-        """Compile an osmnx graph in WGS-84 (``x``/``y`` node attributes)."""
+    def from_graph(cls, G: nx.MultiDiGraph, *, crs: str | None = None) -> CompiledGraph:
+        """Compile an osmnx graph in WGS-84 (``x``/``y`` node attributes).
+
+        ``crs`` is the metric CRS to measure in (default: the UTM zone of the graph's middle).
+        """
         node_ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
         index = {int(n): i for i, n in enumerate(node_ids)}
         lon = np.array([G.nodes[n]["x"] for n in node_ids], dtype=float)
         lat = np.array([G.nodes[n]["y"] for n in node_ids], dtype=float)
+        crs = crs or utm_crs(float(np.median(lon)), float(np.median(lat)))
         fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         node_xy = np.column_stack(fwd.transform(lon, lat))
         m = G.number_of_edges()

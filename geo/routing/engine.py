@@ -43,11 +43,12 @@ import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from shapely.ops import nearest_points, substring
+from shapely.ops import substring
 
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError
 from geo.hours import open_mask
 from geo.profiles import TravelProfile
+from geo.region import Region
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
 from geo.routing.table import TimeField, travel_time_table
 from geo.validation import validate_lon_lat
@@ -129,7 +130,7 @@ class RoutingEngine:
     max_snap_m
         A point farther than this from every usable road is refused.
     region
-        Optional service-region polygon (WGS-84); points outside it are refused.
+        Optional service region; points it does not cover are refused.
     """
 
     def __init__(
@@ -139,16 +140,12 @@ class RoutingEngine:
         stations: Iterable[StationRecord] = (),
         *,
         max_snap_m: float = 1000.0,
-        region: Any = None,
+        region: Region | None = None,
     ) -> None:
         self.graph = graph
         self.profiles = dict(profiles)
         self.max_snap_m = max_snap_m
         self.region = region
-        self._region_lock = threading.Lock()  # GEOS prepared geometries are not thread-safe
-        if region is not None:
-            shapely.prepare(region)
-            shapely.contains_xy(region, 0.0, 0.0)  # build the prepared index now
         self._lock = threading.Lock()
         self._stations: dict[int, StationRecord] = {}
         self._fields: dict[str, _Field] = {}
@@ -245,10 +242,6 @@ class RoutingEngine:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def _in_region(self, lon: float, lat: float) -> bool:
-        with self._region_lock:
-            return bool(shapely.contains_xy(self.region, lon, lat))
-
     def profile_graph(self, profile: str) -> ProfileGraph:
         """The profile's graph, refusing unknown profile names."""
         if profile not in self.profiles:
@@ -258,23 +251,19 @@ class RoutingEngine:
 
     def in_region(self, lon: float, lat: float) -> bool:
         """Whether a WGS-84 point lies in the service region (always, when none is set)."""
-        return self.region is None or self._in_region(lon, lat)
+        return self.region is None or self.region.covers(lon, lat)
 
     def closest_in_region(self, lon: float, lat: float) -> tuple[float, float]:
         """The point of the service region nearest to a WGS-84 point (itself when inside).
 
         The point is pulled a few metres inside, so that it counts as in the region.
         """
-        if self.in_region(lon, lat):
-            return lon, lat
-        near = nearest_points(self.region, shapely.Point(lon, lat))[0]
-        inner = nearest_points(self.region.buffer(-0.0002), near)[0]
-        return float(inner.x), float(inner.y)
+        return (lon, lat) if self.region is None else self.region.closest_inside(lon, lat)
 
     def locate(self, lon: float, lat: float, profile: str) -> tuple[Snap, Origin]:
         """Validate a WGS-84 point, check the region, snap it for ``profile``."""
         wlon, wlat = validate_lon_lat(lon, lat)
-        if self.region is not None and not self._in_region(wlon, wlat):
+        if not self.in_region(wlon, wlat):
             msg = f"point ({lon}, {lat}) is outside the service region"
             raise OutsideRegionError(msg)
         pg = self.profile_graph(profile)
@@ -389,7 +378,6 @@ class RoutingEngine:
         """
         other = copy.copy(self)
         other._lock = threading.Lock()
-        other._region_lock = threading.Lock()
         other._stations = dict(self._stations)
         other._fields = dict(self._fields)
         other.unroutable = {k: list(v) for k, v in self.unroutable.items()}

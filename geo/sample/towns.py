@@ -15,8 +15,9 @@ import shapely
 
 from geo.sample.partition import as_multipolygon, lloyd_seeds, sample_points, voronoi_cells
 from geo.sample.real import CITY_POPULATION_CENSUS_2020
+from geo.settings import DEFAULT_METRIC_SRID
 
-METRIC_CRS = "EPSG:32649"
+METRIC_CRS = f"EPSG:{DEFAULT_METRIC_SRID}"
 
 
 def apportion(total: int, weights: np.ndarray, *, minimum: int = 0) -> np.ndarray:

@@ -13,8 +13,8 @@ from geo.settings import Settings
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     """The app on the test database and the central-Jiangmen network, graph loaded."""
     with TestClient(create_app(settings)) as c:
-        c.app.state.yizhan.graph.wait(300)
-        assert c.app.state.yizhan.graph.status == "ok", c.app.state.yizhan.graph.error
+        c.app.state.platform.roads.wait(300)
+        assert c.app.state.platform.roads.status == "ok", c.app.state.platform.roads.error
         yield c
 
 
@@ -32,7 +32,7 @@ def cleanup_api_stations(client: TestClient, engine: Engine) -> Iterator[None]:
     with engine.begin() as conn:
         ids = list(conn.scalars(text("DELETE FROM stations WHERE source = 'api' RETURNING id")))
     for i in ids:
-        client.app.state.yizhan.graph.routing.remove_station(i)
+        client.app.state.platform.routing.remove_station(i)
 
 
 @pytest.fixture(scope="session")

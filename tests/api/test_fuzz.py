@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 
 from api.app import create_app
-from geo.db.engine import database_url, drop_database, ensure_database, make_engine, upgrade
+from geo.db.connection import database_url, drop_database, ensure_database, make_engine, upgrade
 from geo.db.load import load_sample
 from geo.settings import Settings
 
@@ -40,7 +40,7 @@ def fuzz_client(settings: Settings, db_url: str) -> Iterator[TestClient]:
         update={"database_name": FUZZ_DB, "escalation_interval_s": 0, "analysis_timeout_s": 20}
     )
     with TestClient(create_app(s), raise_server_exceptions=False) as client:
-        client.app.state.yizhan.graph.wait(300)
+        client.app.state.platform.roads.wait(300)
         token = client.post(
             "/v1/auth/token", data={"username": "admin", "password": "admin"}
         ).json()

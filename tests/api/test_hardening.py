@@ -28,7 +28,7 @@ def test_docs_page_uses_local_assets(client: TestClient) -> None:
 def test_oversized_bodies_get_413(settings, engine) -> None:
     s = settings.model_copy(update={"max_body_bytes": 4096})
     with TestClient(create_app(s)) as c:
-        c.app.state.yizhan.graph.wait(120)
+        c.app.state.platform.roads.wait(120)
         big = {
             "type": "FeatureCollection",
             "features": [
@@ -100,7 +100,7 @@ def test_password_spraying_is_limited_per_client(client: TestClient) -> None:
 def test_heavy_analysis_times_out_cleanly(settings, engine) -> None:
     s = settings.model_copy(update={"analysis_timeout_s": 0.001})
     with TestClient(create_app(s)) as c:
-        c.app.state.yizhan.graph.wait(120)
+        c.app.state.platform.roads.wait(120)
         token = c.post("/v1/auth/token", data={"username": "admin", "password": "admin"}).json()
         r = c.post(
             "/v1/coverage/sites",

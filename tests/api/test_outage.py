@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.db.cluster import EmbeddedCluster, reachable_root
-from geo.db.engine import ensure_database, make_engine, upgrade
+from geo.db.connection import ensure_database, make_engine, upgrade
 from geo.db.load import load_sample
 from geo.settings import PROJECT_ROOT, Settings
 
@@ -43,7 +43,7 @@ def test_outage_answers_503_routing_goes_on_and_recovers(settings: Settings, own
     cluster, url = own_cluster
     s = settings.model_copy(update={"database_url": url, "escalation_interval_s": 0})
     with TestClient(create_app(s)) as c:
-        c.app.state.yizhan.graph.wait(300)
+        c.app.state.platform.roads.wait(300)
         assert c.get("/v1/stations").status_code == 200
         cluster.down()
         try:
@@ -75,7 +75,7 @@ def _free_port() -> int:
 
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--no-load", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--no-load", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

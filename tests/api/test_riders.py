@@ -41,7 +41,7 @@ def test_nearest_answers_sorted_with_routes(client: TestClient) -> None:
 def test_nearest_matches_the_engine(client: TestClient) -> None:
     from datetime import datetime
 
-    engine = client.app.state.yizhan.graph.routing
+    engine = client.app.state.platform.routing
     at = datetime(2026, 11, 25, 12)
     direct = engine.nearest(JIANGMEN[1], JIANGMEN[0], k=3, at=at)
     body = _nearest(client, k=3, open_at="2026-11-25T12:00:00")

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from geo.db.engine import database_url, downgrade, drop_database, ensure_database, upgrade
+from geo.db.connection import database_url, downgrade, drop_database, ensure_database, upgrade
 from geo.settings import Settings
 
 TABLES = {

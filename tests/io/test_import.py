@@ -23,6 +23,7 @@ def _run(conn: Connection, settings: Settings, kind: str, path: Path, **kw):
         station_kinds=settings.station_kinds,
         amenities=settings.amenities,
         categories=settings.case_categories,
+        metric_crs=settings.metric_crs,
         **kw,
     )
 

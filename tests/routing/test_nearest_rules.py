@@ -10,9 +10,10 @@ import pytest
 import shapely
 
 from api.geojson import Location
-from geo.coords import from_wgs84
+from geo.coords import from_wgs84, utm_crs
 from geo.errors import OutsideRegionError, ValidationError
 from geo.network import graph_from_osm_file
+from geo.region import Region
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
 from geo.vocabulary import CoordSystem
@@ -186,7 +187,7 @@ def test_station_changes_take_effect_at_once(tiny: CompiledGraph) -> None:
 
 
 def test_points_far_from_roads_or_outside_the_region_are_refused(tiny: CompiledGraph) -> None:
-    region = shapely.box(112.9, 22.4, 113.2, 22.6)
+    region = Region(shapely.box(112.9, 22.4, 113.2, 22.6), 0.0, utm_crs(113.0, 22.5))
     engine = RoutingEngine(tiny, PROFILES, [], max_snap_m=300, region=region)
     with pytest.raises(ValidationError, match="within 300 m"):
         engine.nearest(113.0020, 22.55, profile="walk", at=NOON)

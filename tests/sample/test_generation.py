@@ -9,7 +9,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from geo.sample import real
 from geo.sample.build import LAYERS, generate_sample, read_sample_layer, write_sample
-from geo.sample.towns import apportion
+from geo.sample.towns import METRIC_CRS, apportion
 from geo.settings import Settings
 
 
@@ -35,8 +35,8 @@ def test_another_seed_gives_another_sample(settings: Settings) -> None:
 
 
 def test_town_areas_partition_each_district(settings: Settings) -> None:
-    towns = read_sample_layer(settings.region_dir / "synthetic", "towns").to_crs(32649)
-    districts = real.read_districts(settings.region_dir / "real").to_crs(32649)
+    towns = read_sample_layer(settings.region_dir / "synthetic", "towns").to_crs(METRIC_CRS)
+    districts = real.read_districts(settings.region_dir / "real").to_crs(METRIC_CRS)
     for d in districts.itertuples():
         mine = towns[towns["district_adcode"] == d.adcode]
         union = mine.geometry.union_all()

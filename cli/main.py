@@ -24,7 +24,7 @@ def _say(msg: str) -> None:
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan db up|down|status|migrate|downgrade``."""
-    from geo.db.engine import database_url, downgrade, embedded_cluster, prepare_database
+    from geo.db.connection import database_url, downgrade, embedded_cluster, prepare_database
 
     if args.action in ("up", "down", "status") and not settings.embedded:
         _say(f"using the external database YIZHAN_DATABASE_URL; nothing to {args.action}")
@@ -38,7 +38,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "down":
         _say(str(cluster.down()))
     elif args.action == "status":
-        from geo.db.engine import make_engine
+        from geo.db.connection import make_engine
         from geo.db.health import database_health
 
         health = database_health(make_engine(database_url(settings)))
@@ -62,7 +62,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
     """``yizhan load-sample``: migrate, load the sample, generate and build its road graph."""
-    from geo.db.engine import make_engine, prepare_database
+    from geo.db.connection import make_engine, prepare_database
     from geo.db.load import load_sample
     from geo.workspace import ensure_sample_network
 
@@ -149,7 +149,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan serve``: everything ``load-sample`` does, then the API."""
     import uvicorn
 
-    from geo.db.engine import embedded_cluster
+    from geo.db.connection import embedded_cluster
 
     cluster = embedded_cluster(settings) if settings.embedded else None
     started_here = cluster is not None and not cluster.status().running
@@ -170,7 +170,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan import stations|members|grids FILE [--coord gcj02]``."""
-    from geo.db.engine import make_engine, prepare_database
+    from geo.db.connection import make_engine, prepare_database
     from geo.io import import_file
 
     engine = make_engine(prepare_database(settings))
@@ -183,6 +183,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             station_kinds=settings.station_kinds,
             amenities=settings.amenities,
             categories=settings.case_categories,
+            metric_crs=settings.metric_crs,
             progress=report_progress,
         )
     engine.dispose()
@@ -200,7 +201,7 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan users list|create|deactivate|activate|set-role|reset-password|delete``."""
     import secrets
 
-    from geo.db.engine import make_engine, prepare_database
+    from geo.db.connection import make_engine, prepare_database
     from geo.users import change_user, create_user, delete_user, list_users, user_dict
 
     engine = make_engine(prepare_database(settings))
