@@ -24,7 +24,18 @@ from api.deps import reject_unknown_query
 from api.errors import add_exception_handlers
 from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
 from api.page_cache import PageCache
-from api.routers import cases, coverage, health, maps, ogc, open311, rider, routing, stations
+from api.routers import (
+    cases,
+    coverage,
+    health,
+    maps,
+    ogc,
+    open311,
+    rider,
+    routing,
+    stations,
+    users,
+)
 from api.state import WebState
 from api.throttle import LoginThrottle
 from geo.cases.transitions import escalate_overdue
@@ -144,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stations.router, dependencies=strict)
     app.include_router(coverage.router, dependencies=strict)
     app.include_router(cases.router, dependencies=strict)
+    app.include_router(users.router, dependencies=strict)
     app.include_router(open311.router)
     app.include_router(ogc.router, dependencies=strict)
     app.include_router(maps.router)

@@ -22,10 +22,12 @@ from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import get_platform, get_settings_dep, get_web
+from api.schemas.common import errors
 from api.throttle import LoginThrottle
 from geo.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from geo.settings import Settings
 from geo.users import UserInfo, authenticate, token_holder
+from geo.vocabulary import Role
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -57,7 +59,12 @@ def issue_token(settings: Settings, user: UserInfo) -> Token:
     return Token(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
-@router.post("/token", response_model=Token, summary="Log in (OAuth2 password flow)")
+@router.post(
+    "/token",
+    response_model=Token,
+    summary="Log in (OAuth2 password flow)",
+    responses=errors(401, 413),
+)
 def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -130,3 +137,10 @@ def require_roles(*roles: str) -> Callable[[UserInfo], UserInfo]:
         return principal
 
     return check
+
+
+Admin = Annotated[UserInfo, Depends(require_roles(Role.ADMIN))]
+Staff = Annotated[UserInfo, Depends(require_roles(Role.ADMIN, Role.MANAGER))]
+CaseReaders = Annotated[UserInfo, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.MEMBER))]
+Planner = Annotated[UserInfo, Depends(require_roles(Role.ADMIN, Role.PLANNER, Role.MANAGER))]
+Anyone = Annotated[UserInfo, Depends(current_principal)]

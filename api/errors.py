@@ -10,13 +10,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.messages import localised, wants_chinese
+from api.pages import content_security_policy
 from geo import errors as e
 from geo.validation import domain_error
+from pages.errors import error_page
 
 STATUS_CODES: dict[type[e.YizhanError], int] = {
     e.NotFoundError: 404,
@@ -34,13 +36,22 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
 
 
 def _respond(request: Request, body: dict[str, Any], status: int, headers: Any = None) -> Response:
-    """The one error format, except on Open311 paths, which use GeoReport's own.
+    """The one error format, except on Open311 paths (GeoReport's own) and for people.
+
+    A browser asking for a map page (``Accept: text/html``) gets a friendly page instead.
 
     OGC API Features answers an unknown or invalid parameter with 400 (Part 1, 7.6), where
     the rest of the API says 422.
     """
     if status == 422 and request.url.path.startswith("/ogc"):
         status = 400
+    if request.url.path.startswith("/maps/") and "text/html" in request.headers.get("accept", ""):
+        english = "lang=en" in request.url.query  # the maps speak Chinese unless asked
+        error = body["error"]
+        text = localised(error["type"], error["message"], chinese=not english)
+        page = error_page(status, text, lang="en" if english else "zh")
+        policy = {"Content-Security-Policy": content_security_policy((), "'self'")}
+        return HTMLResponse(page, status_code=status, headers={**(headers or {}), **policy})
     chinese = wants_chinese(request.url.query, request.headers.get("accept-language", ""))
     if chinese:
         error = body["error"]

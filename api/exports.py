@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -53,6 +52,3 @@ def geo_response(gdf: gpd.GeoDataFrame, name: str, fmt: str, *, notice: str = ""
     if notice:
         body["data_notice"] = notice
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
-
-
-__all__ = ["Any", "frame_response", "geo_response"]

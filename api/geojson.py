@@ -24,11 +24,6 @@ class GeoJSONResponse(JSONResponse):
     media_type = "application/geo+json"
 
 
-DATA_NOTICE = (
-    "Sample data: stations, grids, members and roads are synthetic (generated), not real records."
-)
-
-
 @dataclass(frozen=True)
 class Location:
     """A point as the caller sent it: longitude and latitude in ``coord``."""

@@ -6,26 +6,34 @@ import threading
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import require_roles
+from api.auth import Planner
 from api.deps import ReadConn, Routing, get_platform
 from api.exports import frame_response, geo_response
-from api.geojson import DATA_NOTICE, geometry
+from api.geojson import GeoJSONResponse
 from api.params import ProfileQuery
+from api.schemas.common import DATA_NOTICE, errors
+from api.schemas.coverage import (
+    CoverageAnswer,
+    DemandAnswer,
+    Gaps,
+    ScenarioAnswer,
+    Sites,
+    file_types,
+)
 from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
 from geo.coverage.demand import read_demand_points
 from geo.coverage.planning import plan_sites, run_scenario
 from geo.db.layers import area_names, read_towns
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
-from geo.users import UserInfo
 from geo.vocabulary import Profile
 
 router = APIRouter(prefix="/v1/coverage", tags=["planners"])
-Planner = Annotated[UserInfo, Depends(require_roles("admin", "planner", "manager"))]
+TEXT = {"type": "string"}
+GPKG = "application/geopackage+sqlite3"
 Minutes = Annotated[float, Query(gt=0, le=120, allow_inf_nan=False, description="time limit")]
 DemandKind = Annotated[Literal["population", "workplaces"], Query(description="demand layer")]
 BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
@@ -39,7 +47,12 @@ def _areas(df: Any, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
     return to_records(out)
 
 
-@router.get("", summary="Covered share of demand within T minutes, overall and per area")
+@router.get(
+    "",
+    summary="Covered share of demand within T minutes, overall and per area",
+    response_model=CoverageAnswer,
+    responses={**errors(), 200: {"content": file_types("text/csv", schema=TEXT)}},
+)
 def coverage(
     request: Request,
     engine: Routing,
@@ -71,7 +84,16 @@ def coverage(
     }
 
 
-@router.get("/gaps", summary="Areas beyond T minutes of any open station, ranked")
+@router.get(
+    "/gaps",
+    summary="Areas beyond T minutes of any open station, ranked",
+    response_class=GeoJSONResponse,
+    response_model=Gaps,
+    responses={
+        **errors(),
+        200: {"content": file_types("text/csv", schema=TEXT) | file_types(GPKG)},
+    },
+)
 def gaps(
     request: Request,
     engine: Routing,
@@ -146,7 +168,12 @@ def _candidate_frame(fc: dict[str, Any]) -> Any:
     return pd.DataFrame(frame)
 
 
-@router.post("/sites", summary="Rank k new sites (maximal coverage or p-median)")
+@router.post(
+    "/sites",
+    summary="Rank k new sites (maximal coverage or p-median)",
+    response_model=Sites,
+    responses=errors(401, 403, 413),
+)
 def sites(request: Request, engine: Routing, conn: ReadConn, body: SitesRequest, _: Planner) -> Any:
     """Choose ``k`` new sites keeping the existing stations; method and optimality gap told."""
     model = get_platform(request).coverage_model(body.demand)
@@ -214,7 +241,12 @@ class ScenarioRequest(BaseModel):
     move: list[Move] = Field(default_factory=list, max_length=100)
 
 
-@router.post("/scenarios", summary="What if stations were added, closed or moved?")
+@router.post(
+    "/scenarios",
+    summary="What if stations were added, closed or moved?",
+    response_model=ScenarioAnswer,
+    responses=errors(401, 403, 404, 413),
+)
 def scenarios(
     request: Request, engine: Routing, conn: ReadConn, body: ScenarioRequest, _: Planner
 ) -> Any:
@@ -238,7 +270,12 @@ def scenarios(
     }
 
 
-@router.post("/demand", summary="Coverage of your own demand points (CSV or GeoJSON upload)")
+@router.post(
+    "/demand",
+    summary="Coverage of your own demand points (CSV or GeoJSON upload)",
+    response_model=DemandAnswer,
+    responses=errors(413),
+)
 async def custom_demand(
     request: Request,
     engine: Routing,
@@ -268,6 +305,3 @@ async def custom_demand(
         "minutes": minutes,
         "profile": profile,
     }
-
-
-__all__ = ["Response", "geometry", "router"]

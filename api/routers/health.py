@@ -8,13 +8,19 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import PlatformDep
+from api.schemas.health import Health
 from geo.db.health import database_health
 from geo.network import graph_summary
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Database and road-graph state")
+@router.get(
+    "/health",
+    summary="Database and road-graph state",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Not ready: the database or graph is down"}},
+)
 def health(platform: PlatformDep) -> JSONResponse:
     """200 when the database answers and the road graph is loaded, else 503 with details."""
     db = database_health(platform.db)

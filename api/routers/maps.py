@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, cast
 import folium
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.security import OAuth2PasswordBearer
 
 from api.auth import principal_of
@@ -18,6 +18,7 @@ from api.deps import AppSettings, ReadConn, Routing, get_platform, get_settings_
 from api.geojson import Location
 from api.page_cache import CachedPage, cached_page, serve_page
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes, parse_time
+from api.schemas.common import page_errors
 from geo.access import Area
 from geo.cases.access import public_stats
 from geo.coverage.analysis import coverage_gaps, town_shares
@@ -43,6 +44,7 @@ from maps.layers import (
     add_town_coverage,
 )
 
+PAGE_ERRORS = page_errors(401, 403)
 router = APIRouter(prefix="/maps", tags=["maps"])
 TITLES = {
     "zh": {
@@ -187,7 +189,12 @@ def _viewer_area(request: Request, token: str | None) -> Area | None:
     return who.area if who.role in ("admin", "manager") else None
 
 
-@router.get("/stations", summary="Stations map (clustered, open now)")
+@router.get(
+    "/stations",
+    summary="Stations map (clustered, open now)",
+    response_class=HTMLResponse,
+    responses=PAGE_ERRORS,
+)
 def stations_map(
     conn: ReadConn,
     settings: AppSettings,
@@ -245,7 +252,12 @@ def _stations_map(
     return add_layer_control(m)
 
 
-@router.get("/route", summary="Nearest stations from a point, with routes")
+@router.get(
+    "/route",
+    summary="Nearest stations from a point, with routes",
+    response_class=HTMLResponse,
+    responses=PAGE_ERRORS,
+)
 def route_map(
     request: Request,
     engine: Routing,
@@ -313,7 +325,12 @@ def _route_map(
     return add_layer_control(m)
 
 
-@router.get("/coverage", summary="Coverage: reachable areas from a point, or city gaps")
+@router.get(
+    "/coverage",
+    summary="Coverage: reachable areas from a point, or city gaps",
+    response_class=HTMLResponse,
+    responses=PAGE_ERRORS,
+)
 def coverage_map(
     request: Request,
     engine: Routing,
@@ -403,7 +420,12 @@ def _coverage_map(
     return add_layer_control(m)
 
 
-@router.get("/sites", summary="Proposed new sites for a coverage target")
+@router.get(
+    "/sites",
+    summary="Proposed new sites for a coverage target",
+    response_class=HTMLResponse,
+    responses=PAGE_ERRORS,
+)
 def sites_map(
     request: Request,
     engine: Routing,
@@ -461,7 +483,12 @@ def _sites_map(
     return add_layer_control(m)
 
 
-@router.get("/grids", summary="Grid areas (member names for authorised viewers)")
+@router.get(
+    "/grids",
+    summary="Grid areas (member names for authorised viewers)",
+    response_class=HTMLResponse,
+    responses=PAGE_ERRORS,
+)
 def grids_map(
     request: Request,
     conn: ReadConn,
@@ -509,7 +536,12 @@ def _grids_map(
     return add_layer_control(m)
 
 
-@router.get("/cases", summary="Case density per grid (aggregated, small counts hidden)")
+@router.get(
+    "/cases",
+    summary="Case density per grid (aggregated, small counts hidden)",
+    response_class=HTMLResponse,
+    responses=PAGE_ERRORS,
+)
 def cases_map(
     request: Request,
     conn: ReadConn,

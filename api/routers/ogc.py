@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
 
 from api.deps import ReadConn, public_base
+from api.geojson import GeoJSONResponse
 from api.params import parse_bbox
+from api.schemas.common import errors
+from api.schemas.ogc import CollectionDoc, Collections, Conformance, Item, Items, Landing
 from geo import ogc
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
@@ -21,6 +23,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: OGC answers bad parameters with 400 (Part 1, 7.6), not 422
+OGC_ERRORS = errors(400, 404, common=(429, 503))
 
 
 def _openapi_major_minor(request: Request) -> str:
@@ -53,7 +57,7 @@ def _collection_doc(request: Request, conn: Any, c: ogc.Collection) -> dict[str,
     }
 
 
-@router.get("", summary="Landing page")
+@router.get("", summary="Landing page", response_model=Landing, responses=OGC_ERRORS)
 def landing(request: Request, f: Format = None) -> dict[str, Any]:
     """Links to the API definition, conformance and collections."""
     base = _base(request)
@@ -87,13 +91,23 @@ def landing(request: Request, f: Format = None) -> dict[str, Any]:
     }
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get(
+    "/conformance",
+    summary="Conformance classes",
+    response_model=Conformance,
+    responses=OGC_ERRORS,
+)
 def conformance(f: Format = None) -> dict[str, Any]:
     """The conformance classes implemented."""
     return {"conformsTo": CONFORMANCE}
 
 
-@router.get("/collections", summary="The collections")
+@router.get(
+    "/collections",
+    summary="The collections",
+    response_model=Collections,
+    responses=OGC_ERRORS,
+)
 def collections(request: Request, conn: ReadConn, f: Format = None) -> dict[str, Any]:
     """Every public collection with its extent."""
     base = _base(request)
@@ -103,7 +117,12 @@ def collections(request: Request, conn: ReadConn, f: Format = None) -> dict[str,
     }
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get(
+    "/collections/{collection_id}",
+    summary="One collection",
+    response_model=CollectionDoc,
+    responses=OGC_ERRORS,
+)
 def collection(
     request: Request,
     conn: ReadConn,
@@ -114,7 +133,13 @@ def collection(
     return _collection_doc(request, conn, ogc.collection(collection_id))
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection",
+    response_class=GeoJSONResponse,
+    response_model=Items,
+    responses=OGC_ERRORS,
+)
 def items(
     request: Request,
     conn: ReadConn,
@@ -127,7 +152,7 @@ def items(
     f: Format = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> JSONResponse:
+) -> dict[str, Any]:
     """GeoJSON FeatureCollection with paging links (``next``/``prev``) and counts."""
     c = ogc.collection(collection_id)
     feats, total = ogc.items(conn, c, bbox=parse_bbox(bbox), limit=limit, offset=offset)
@@ -165,17 +190,23 @@ def items(
         "timeStamp": datetime.now(UTC).isoformat(),
         "links": links,
     }
-    return JSONResponse(body, media_type=GEOJSON)
+    return body
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    response_class=GeoJSONResponse,
+    response_model=Item,
+    responses=OGC_ERRORS,
+)
 def item(
     request: Request,
     conn: ReadConn,
     collection_id: Annotated[str, Path(max_length=40)],
     feature_id: Annotated[int, Path(ge=1, le=2**62)],
     f: Format = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
     """A GeoJSON Feature with links."""
     c = ogc.collection(collection_id)
     feat = ogc.item(conn, c, feature_id)
@@ -184,4 +215,4 @@ def item(
         {"href": f"{base}/items/{feature_id}", "rel": "self", "type": GEOJSON},
         {"href": base, "rel": "collection", "type": "application/json"},
     ]
-    return JSONResponse(feat, media_type=GEOJSON)
+    return feat

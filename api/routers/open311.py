@@ -19,6 +19,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
 
 from api.deps import AppSettings, ReadConn, WriteConn, get_platform
+from api.schemas.open311 import (
+    XML_BODY,
+    Receipt,
+    Service,
+    ServiceRequest,
+    georeport_errors,
+)
 from geo.cases.access import Scope, case_by_reference, list_cases
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
@@ -65,13 +72,23 @@ def xml_response(items: list[dict[str, Any]], root: str, item: str) -> Response:
     return Response(body, media_type="application/xml")
 
 
-@router.get("/services.json", summary="Case categories as Open311 services")
+@router.get(
+    "/services.json",
+    summary="Case categories as Open311 services",
+    response_model=list[Service],
+    responses=georeport_errors(),
+)
 def services(settings: AppSettings) -> list[dict[str, Any]]:
     """The list of services (GeoReport v2)."""
     return _services(settings)
 
 
-@router.get("/services.xml", summary="Case categories as Open311 services (XML)")
+@router.get(
+    "/services.xml",
+    summary="Case categories as Open311 services (XML)",
+    response_class=Response,
+    responses={**georeport_errors(xml=True), 200: {"content": XML_BODY}},
+)
 def services_xml(settings: AppSettings) -> Response:
     """The list of services in GeoReport's XML."""
     return xml_response(_services(settings), "services", "service")
@@ -92,7 +109,16 @@ def _services(settings: Any) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/requests.json", status_code=201, summary="File a request (GeoReport v2)")
+@router.post(
+    "/requests.json",
+    status_code=201,
+    summary="File a request (GeoReport v2)",
+    response_model=list[Receipt],
+    responses={
+        **georeport_errors(409, 413),
+        200: {"model": list[Receipt], "description": "A retry (same Idempotency-Key)"},
+    },
+)
 def create(
     request: Request,
     response: Response,
@@ -143,13 +169,23 @@ class RequestFilter:
 Filters = Annotated[RequestFilter, Depends()]
 
 
-@router.get("/requests.json", summary="Public list of requests (GeoReport v2)")
+@router.get(
+    "/requests.json",
+    summary="Public list of requests (GeoReport v2)",
+    response_model=list[ServiceRequest],
+    responses=georeport_errors(),
+)
 def list_json(conn: ReadConn, f: Filters) -> list[dict[str, Any]]:
     """At most 1000 requests, newest first (positions rounded to about a kilometre)."""
     return _list(conn, f.service_request_id, f.service_code, f.status, f.start_date, f.end_date)
 
 
-@router.get("/requests.xml", summary="Public list of requests (GeoReport v2, XML)")
+@router.get(
+    "/requests.xml",
+    summary="Public list of requests (GeoReport v2, XML)",
+    response_class=Response,
+    responses={**georeport_errors(xml=True), 200: {"content": XML_BODY}},
+)
 def list_xml(conn: ReadConn, f: Filters) -> Response:
     """The same list in GeoReport's XML."""
     rows = _list(conn, f.service_request_id, f.service_code, f.status, f.start_date, f.end_date)
@@ -181,13 +217,23 @@ def _list(
 RequestId = Annotated[str, Path(max_length=40)]
 
 
-@router.get("/requests/{request_id}.json", summary="One request (GeoReport v2)")
+@router.get(
+    "/requests/{request_id}.json",
+    summary="One request (GeoReport v2)",
+    response_model=list[ServiceRequest],
+    responses=georeport_errors(404),
+)
 def read(conn: ReadConn, request_id: RequestId) -> list[dict[str, Any]]:
     """A one-element list, as the spec has it."""
     return [_request_view(case_by_reference(conn, request_id))]
 
 
-@router.get("/requests/{request_id}.xml", summary="One request (GeoReport v2, XML)")
+@router.get(
+    "/requests/{request_id}.xml",
+    summary="One request (GeoReport v2, XML)",
+    response_class=Response,
+    responses={**georeport_errors(404, xml=True), 200: {"content": XML_BODY}},
+)
 def read_xml(conn: ReadConn, request_id: RequestId) -> Response:
     """The request in GeoReport's XML."""
     case = _request_view(case_by_reference(conn, request_id))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import AppSettings, Routing
-from api.geojson import DATA_NOTICE, GeoJSONResponse, Location, geometry, linestring, point
+from api.geojson import GeoJSONResponse, Location, geometry, linestring, point
 from api.params import (
     CoordQuery,
     LatQuery,
@@ -18,6 +18,8 @@ from api.params import (
     parse_lat_lon,
     parse_minutes,
 )
+from api.schemas.common import DATA_NOTICE, errors
+from api.schemas.routing import Isochrones, NearestAnswer, RouteAnswer
 from geo.hours import local_iso, local_time
 from geo.routing.engine import Origin
 from geo.vocabulary import CoordSystem, Profile
@@ -33,7 +35,12 @@ def _origin(o: Origin, coord: CoordSystem) -> dict[str, Any]:
     }
 
 
-@router.get("/stations/nearest", summary="Nearest open stations by travel time, with routes")
+@router.get(
+    "/stations/nearest",
+    summary="Nearest open stations by travel time, with routes",
+    response_model=NearestAnswer,
+    responses=errors(),
+)
 async def nearest(
     engine: Routing,
     settings: AppSettings,
@@ -102,7 +109,12 @@ async def nearest(
     }
 
 
-@router.get("/routes", summary="Fastest route between two points")
+@router.get(
+    "/routes",
+    summary="Fastest route between two points",
+    response_model=RouteAnswer,
+    responses=errors(),
+)
 def route(
     engine: Routing,
     from_: Annotated[str, Query(alias="from", description="lat,lon")],
@@ -130,6 +142,8 @@ def route(
     "/isochrones",
     summary="Areas reachable within given minutes",
     response_class=GeoJSONResponse,
+    response_model=Isochrones,
+    responses=errors(),
 )
 def isochrones(
     engine: Routing,

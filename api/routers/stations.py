@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import require_roles
+from api.auth import Staff
 from api.deps import AppSettings, ReadConn, WriteConn, get_platform
-from api.geojson import DATA_NOTICE, GeoJSONResponse, Location, station_feature
+from api.geojson import GeoJSONResponse, Location, station_feature
 from api.params import CoordQuery, check_codes, parse_bbox
+from api.schemas.common import DATA_NOTICE, errors
+from api.schemas.stations import StationCollection, StationFeature
+from geo.db.models import PHOTO_TYPES
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
 from geo.stations import (
     StationFilter,
@@ -25,7 +28,6 @@ from geo.users import UserInfo
 from geo.vocabulary import CoordSystem, StationStatus
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"])
-Staff = Annotated[UserInfo, Depends(require_roles("admin", "manager"))]
 StationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -82,7 +84,13 @@ def _sync_routing(request: Request, row: dict[str, Any]) -> None:
     get_platform(request).station_changed(row)
 
 
-@router.get("", summary="Stations as GeoJSON", response_class=GeoJSONResponse)
+@router.get(
+    "",
+    summary="Stations as GeoJSON",
+    response_class=GeoJSONResponse,
+    response_model=StationCollection,
+    responses=errors(),
+)
 def list_(
     conn: ReadConn,
     settings: AppSettings,
@@ -115,7 +123,13 @@ def list_(
     }
 
 
-@router.get("/{station_id}", summary="One station", response_class=GeoJSONResponse)
+@router.get(
+    "/{station_id}",
+    summary="One station",
+    response_class=GeoJSONResponse,
+    response_model=StationFeature,
+    responses=errors(404),
+)
 def read(
     conn: ReadConn, station_id: StationId, coord: CoordQuery = CoordSystem.WGS84
 ) -> dict[str, Any]:
@@ -123,7 +137,14 @@ def read(
     return station_feature(get_station(conn, station_id), coord)
 
 
-@router.post("", status_code=201, summary="Add a station (staff)", response_class=GeoJSONResponse)
+@router.post(
+    "",
+    status_code=201,
+    summary="Add a station (staff)",
+    response_class=GeoJSONResponse,
+    response_model=StationFeature,
+    responses=errors(401, 403, 409, 413),
+)
 def create(
     request: Request, conn: WriteConn, body: StationCreate, who: Staff, settings: AppSettings
 ) -> dict[str, Any]:
@@ -140,7 +161,13 @@ def create(
     return station_feature(row, CoordSystem.WGS84)
 
 
-@router.patch("/{station_id}", summary="Change a station (staff)", response_class=GeoJSONResponse)
+@router.patch(
+    "/{station_id}",
+    summary="Change a station (staff)",
+    response_class=GeoJSONResponse,
+    response_model=StationFeature,
+    responses=errors(401, 403, 404, 409, 413),
+)
 def patch(
     request: Request,
     conn: WriteConn,
@@ -169,7 +196,11 @@ def patch(
 
 
 @router.post(
-    "/{station_id}/close", summary="Close a station (staff)", response_class=GeoJSONResponse
+    "/{station_id}/close",
+    summary="Close a station (staff)",
+    response_class=GeoJSONResponse,
+    response_model=StationFeature,
+    responses=errors(401, 403, 404, 409),
 )
 def close(
     request: Request, conn: WriteConn, station_id: StationId, who: Staff, settings: AppSettings
@@ -189,7 +220,13 @@ def close(
     return station_feature(row, CoordSystem.WGS84)
 
 
-@router.put("/{station_id}/photo", summary="Set a station's photo (staff)")
+@router.put(
+    "/{station_id}/photo",
+    summary="Set a station's photo (staff)",
+    response_class=GeoJSONResponse,
+    response_model=StationFeature,
+    responses=errors(401, 403, 404, 413),
+)
 async def put_photo(
     request: Request,
     station_id: StationId,
@@ -211,7 +248,12 @@ def _store_photo(request: Request, station_id: int, photo: Photo, who: UserInfo)
     return station_feature(row, CoordSystem.WGS84)
 
 
-@router.delete("/{station_id}/photo", status_code=204, summary="Remove a station's photo (staff)")
+@router.delete(
+    "/{station_id}/photo",
+    status_code=204,
+    summary="Remove a station's photo (staff)",
+    responses=errors(401, 403, 404),
+)
 def delete_photo(request: Request, conn: WriteConn, station_id: StationId, who: Staff) -> Response:
     """The station shows no photo afterwards."""
     remove_photo(conn, station_id, area=who.area)
@@ -225,13 +267,16 @@ def delete_photo(request: Request, conn: WriteConn, station_id: StationId, who: 
     "/{station_id}/photo",
     summary="A station's photo",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+    responses={
+        **errors(404),
+        200: {
+            "description": "The image",
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES},
+        },
+    },
 )
 def photo(conn: ReadConn, station_id: StationId) -> Response:
     """The image, cached by browsers for a day (its hash is its ETag)."""
     found = read_photo(conn, station_id)
     headers = {"ETag": f'"{found.sha256}"', "Cache-Control": "public, max-age=86400"}
     return Response(found.data, media_type=found.content_type, headers=headers)
-
-
-__all__ = ["DATA_NOTICE", "router"]

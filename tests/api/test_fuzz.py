@@ -1,4 +1,4 @@
-"""schemathesis against the app's own OpenAPI schema: no 5xx, and every error in one format.
+"""schemathesis against the app's own OpenAPI schema: no 5xx, one error format, the contract kept.
 
 Runs on a database of its own (the fuzzer creates stations, cases and users freely), with an
 admin token so protected operations are exercised too, and a bounded number of examples per
@@ -16,6 +16,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 
+from schemathesis.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
 from api.app import create_app
 from geo.db.connection import database_url, drop_database, ensure_database, make_engine, upgrade
 from geo.db.load import load_sample
@@ -24,6 +30,8 @@ from geo.settings import Settings
 FUZZ_DB = "yizhan_test_fuzz"
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+#: every answer must be what the OpenAPI document says: a documented status, its content type, its schema
+CONTRACT = [status_code_conformance, content_type_conformance, response_schema_conformance]
 HEAVY = {"/v1/coverage/sites", "/maps/sites", "/v1/cases/assign-batch", "/v1/coverage/scenarios"}
 
 
@@ -68,6 +76,7 @@ def test_no_server_errors_and_one_error_format(operation, fuzz_client: TestClien
         assert response.status_code < 500 or response.status_code == 503, (
             f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
         )
+        case.validate_response(response, checks=CONTRACT)
         if 400 <= response.status_code < 500 and "json" in response.headers.get("content-type", ""):
             body = response.json()
             if not case.path.startswith("/open311/"):

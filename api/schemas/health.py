@@ -1,0 +1,30 @@
+"""The state of the database and the road graph (``/health``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class DatabaseState(BaseModel):
+    """Whether the database answers, its PostGIS and schema versions and row counts."""
+
+    model_config = ConfigDict(extra="allow")
+    status: str
+    message: str | None = None
+
+
+class GraphState(BaseModel):
+    """Whether the road graph is loaded, from which file, and its size and provenance."""
+
+    model_config = ConfigDict(extra="allow")
+    status: str
+    file: str
+    message: str | None = None
+
+
+class Health(BaseModel):
+    """``ok`` when both are ready, else ``degraded`` (with status 503)."""
+
+    status: str
+    database: DatabaseState
+    graph: GraphState
