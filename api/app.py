@@ -113,7 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = start_platform(settings)
-        _seed_admin(platform.db, settings)
+        try:
+            _seed_admin(platform.db, settings)
+        except BaseException:
+            platform.close()
+            raise
         app.state.platform = platform
         escalation = (
             asyncio.create_task(_escalation_loop(platform.db, settings.escalation_interval_s))

@@ -1,12 +1,16 @@
 """Shared fixtures: a real PostGIS database (embedded cluster or YIZHAN_DATABASE_URL).
 
-One database per test session, migrated once and loaded with the sample once; tests that
-write run inside a transaction that is rolled back.
+A template database is migrated and loaded with the sample once; the session's database and
+the databases of modules that write cases are copies of it (``CREATE DATABASE ... TEMPLATE``),
+dropped afterwards — nothing is ever deleted behind the back of the append-only history.
+Tests that write through a connection run inside a transaction that is rolled back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +19,7 @@ import shapely
 from sqlalchemy import Connection, Engine
 
 from geo.db.connection import (
+    clone_database,
     database_url,
     drop_database,
     embedded_cluster,
@@ -30,6 +35,7 @@ from geo.sample.towns import METRIC_CRS, town_seats_metric
 from geo.settings import PROJECT_ROOT, Settings
 
 TEST_DB = "yizhan_test"
+TEMPLATE_DB = "yizhan_test_template"
 CENTRAL_DISTRICTS = ("440703", "440704")  # 蓬江区, 江海区
 OSM_FIXTURES = PROJECT_ROOT / "data" / "osm_fixtures"
 
@@ -69,6 +75,36 @@ def city_network_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_osm_xml(net, tmp_path_factory.mktemp("city") / "central.osm", crs=METRIC_CRS)
 
 
+@dataclass(frozen=True)
+class SampleFacts:
+    """Counts of the shipped sample, read from its files (what the database must then hold)."""
+
+    stations: int
+    service_centres: int
+    grids: int
+    members: int
+    towns: int
+    districts: int
+    population: float
+
+
+@pytest.fixture(scope="session")
+def sample() -> SampleFacts:
+    """The sample's golden numbers, derived from ``data/<region>/`` rather than written down."""
+    region_dir = Settings().region_dir
+    stations = read_sample_layer(region_dir / "synthetic", "stations")
+    towns = read_sample_layer(region_dir / "synthetic", "towns")
+    return SampleFacts(
+        stations=len(stations),
+        service_centres=int((stations["kind"] == "service_centre").sum()),
+        grids=len(read_sample_layer(region_dir / "synthetic", "grids")),
+        members=len(read_sample_layer(region_dir / "synthetic", "grid_members")),
+        towns=len(towns),
+        districts=len(real.read_districts(region_dir / "real")),
+        population=float(towns["population"].sum()),
+    )
+
+
 @pytest.fixture(scope="session")
 def settings(city_network_file: Path) -> Settings:
     """Settings of the test session: its own database, a network over central Jiangmen."""
@@ -81,23 +117,43 @@ def settings(city_network_file: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def db_url(settings: Settings) -> Iterator[str]:
-    """A fresh, migrated test database on a real PostGIS server."""
+def template_url(settings: Settings) -> Iterator[str]:
+    """A migrated database with the sample loaded, copied for each database tests use."""
     if settings.embedded:
         embedded_cluster(settings).up()
-    url = database_url(settings, TEST_DB)
+    url = database_url(settings, TEMPLATE_DB)
     drop_database(url)
     ensure_database(url)
     upgrade(url)
+    eng = make_engine(url)
+    load_sample(eng, settings.region_dir)
+    eng.dispose()  # a template must have no connections when it is copied
     yield url
     drop_database(url)
 
 
+@contextmanager
+def copied_database(settings: Settings, template: str, name: str) -> Iterator[str]:
+    """A fresh copy of the template database named ``name``, dropped afterwards."""
+    url = database_url(settings, name)
+    clone_database(template, url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
 @pytest.fixture(scope="session")
-def engine(db_url: str, settings: Settings) -> Iterator[Engine]:
-    """Engine on the test database, with the Jiangmen sample loaded."""
+def db_url(settings: Settings, template_url: str) -> Iterator[str]:
+    """The session's database: a copy of the template."""
+    with copied_database(settings, template_url, TEST_DB) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    """Engine on the test database (the Jiangmen sample loaded)."""
     eng = make_engine(db_url)
-    load_sample(eng, settings.region_dir)
     yield eng
     eng.dispose()
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from geo.db.cluster import EmbeddedCluster, reachable_root
+from geo.db.ddl import ddl
 from geo.errors import SetupError
 from geo.settings import Settings
 
@@ -53,7 +54,7 @@ def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> No
                 text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
             )
             if not exists:
-                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+                conn.execute(text(ddl("CREATE DATABASE {}", str(target.database))))
     finally:
         admin.dispose()
     engine = create_engine(target, isolation_level="AUTOCOMMIT")
@@ -62,12 +63,25 @@ def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> No
             available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
             for ext in extensions:
                 if ext in available:
-                    conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
+                    conn.execute(text(ddl("CREATE EXTENSION IF NOT EXISTS {}", ext)))
                 elif ext == "postgis":
                     msg = "PostGIS is not installed on the database server"
                     raise SetupError(msg)
     finally:
         engine.dispose()
+
+
+def clone_database(template_url: str, url: str) -> None:
+    """Create the database of ``url`` as a copy of ``template_url``'s (which must be idle)."""
+    target, template = make_url(url), make_url(template_url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            names = (str(target.database), str(template.database))
+            conn.execute(text(ddl("DROP DATABASE IF EXISTS {} WITH (FORCE)", names[0])))
+            conn.execute(text(ddl("CREATE DATABASE {} TEMPLATE {}", *names)))
+    finally:
+        admin.dispose()
 
 
 def drop_database(url: str) -> None:
@@ -76,7 +90,7 @@ def drop_database(url: str) -> None:
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(ddl("DROP DATABASE IF EXISTS {} WITH (FORCE)", str(target.database))))
     finally:
         admin.dispose()
 

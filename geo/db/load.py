@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Engine, Table, select, text
+from sqlalchemy import Connection, Engine, Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.db import models as m
@@ -272,6 +272,9 @@ def _record_datasets(conn: Connection, checksum: str, report: LoadReport) -> Non
 
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row counts of the main tables (for ``/health`` and ``yizhan db status``)."""
-    tables = ("districts", "towns", "stations", "grids", "grid_members", "workplaces")
+    models = (m.District, m.Town, m.Station, m.Grid, m.GridMember, m.Workplace)
     with engine.connect() as conn:
-        return {t: int(conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in tables}
+        return {
+            model.__tablename__: int(conn.scalar(select(func.count()).select_from(model)) or 0)
+            for model in models
+        }

@@ -1,4 +1,6 @@
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -6,7 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
+from geo.db.connection import make_engine
 from geo.settings import Settings
+from tests.conftest import copied_database
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +39,9 @@ def cleanup_api_stations(client: TestClient, engine: Engine) -> Iterator[None]:
         client.app.state.platform.routing.remove_station(i)
 
 
-@pytest.fixture(scope="session")
-def live_url(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The app served by a real uvicorn server on loopback, for outside clients."""
+@contextmanager
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by a real uvicorn server on loopback; its URL."""
     import socket
     import threading
     import time
@@ -45,9 +49,9 @@ def live_url(settings: Settings, engine: Engine) -> Iterator[str]:
     import httpx
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -63,20 +67,45 @@ def live_url(settings: Settings, engine: Engine) -> Iterator[str]:
         time.sleep(0.1)
     else:
         raise RuntimeError("live server did not start")
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
-def delete_cases(engine: Engine, *, users: bool = False) -> None:
-    """Remove every case (and test users): the history table's append-only trigger is
-    switched off for this clean-up only."""
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only"))
-        conn.execute(text("DELETE FROM case_events; DELETE FROM cases"))
-        conn.execute(text("ALTER TABLE case_events ENABLE TRIGGER case_events_append_only"))
-        if users:
-            conn.execute(text("DELETE FROM users WHERE username <> 'admin'"))
+@pytest.fixture(scope="session")
+def live_url(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The app on the session's database, served by a real uvicorn server, for outside clients."""
+    with live_server(settings) as url:
+        yield url
+
+
+@dataclass
+class OwnDatabase:
+    """A module's own copy of the sample database, its settings, engine and app client."""
+
+    settings: Settings
+    engine: Engine
+    client: TestClient
+
+
+@contextmanager
+def own_database(settings: Settings, template_url: str, name: str) -> Iterator[OwnDatabase]:
+    """A copy of the template database for one test module, with the app on it."""
+    db = f"yizhan_test_{name}"
+    with copied_database(settings, template_url, db) as url:
+        update: dict[str, Any] = {"database_name": db}
+        if settings.database_url:
+            update["database_url"] = url
+        own = settings.model_copy(update=update)
+        eng = make_engine(url)
+        try:
+            with TestClient(create_app(own)) as c:
+                c.app.state.platform.roads.wait(300)
+                yield OwnDatabase(own, eng, c)
+        finally:
+            eng.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -106,3 +135,26 @@ def wait_until(page: Any, expression: str, timeout_s: float = 15.0) -> None:
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"timed out waiting for {expression}"
         page.wait_for_timeout(50)
+
+
+def database_of_its_own(name: str) -> tuple[Any, Any, Any]:
+    """Fixtures ``own``, ``client`` and ``engine`` for a module that writes cases or users.
+
+    The module works on its own copy of the sample database (dropped afterwards), so what
+    it writes never needs deleting — ``own, client, engine = database_of_its_own("cases")``.
+    """
+
+    @pytest.fixture(scope="module")
+    def own(settings: Settings, template_url: str) -> Iterator[OwnDatabase]:
+        with own_database(settings, template_url, name) as db:
+            yield db
+
+    @pytest.fixture(scope="module")
+    def client(own: OwnDatabase) -> TestClient:
+        return own.client
+
+    @pytest.fixture(scope="module")
+    def engine(own: OwnDatabase) -> Engine:
+        return own.engine
+
+    return own, client, engine

@@ -2,16 +2,17 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.settings import Settings
+from tests.conftest import SampleFacts
 
 
-def test_health_reports_database_graph_and_sample(client: TestClient) -> None:
+def test_health_reports_database_graph_and_sample(client: TestClient, sample: SampleFacts) -> None:
     r = client.get("/health")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "ok"
     assert body["database"]["status"] == "ok"
     assert body["database"]["postgis"].startswith("3.")
-    assert body["database"]["counts"]["stations"] == 63
+    assert body["database"]["counts"]["stations"] == sample.stations
     assert "stations" in body["database"]["synthetic_layers"]
     assert body["graph"]["status"] == "ok"
     assert body["graph"]["synthetic"] is True

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,7 +20,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo.settings import PROJECT_ROOT
-from tests.api.conftest import delete_cases
+from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
+
+own, client, engine = database_of_its_own("maps")
+
+
+@pytest.fixture(scope="module")
+def live_url(own: OwnDatabase) -> Iterator[str]:
+    """The app on this module's database (with its cases), served by uvicorn."""
+    with live_server(own.settings) as url:
+        yield url
+
 
 ARTIFACTS = PROJECT_ROOT / "artifacts" / "maps"
 CASE = {"category": "mediation", "description": "调解", "lon": 113.0801, "lat": 22.5801}
@@ -94,8 +105,6 @@ def with_cases(client: TestClient, engine: Engine):
     for i in range(6):
         client.post("/v1/cases", json={**CASE, "description": f"case {i}"})
     client.post("/v1/cases", json={**CASE, "lon": 113.05, "lat": 22.62})
-    yield
-    delete_cases(engine)
 
 
 MAPS = [
@@ -171,10 +180,10 @@ def test_only_the_app_is_referenced_without_tiles(client: TestClient) -> None:
         assert not re.findall(r"https?://", html), path
 
 
-def test_embeddable_with_configured_frame_ancestors(settings, engine) -> None:
+def test_embeddable_with_configured_frame_ancestors(own: OwnDatabase) -> None:
     from api.app import create_app
 
-    s = settings.model_copy(update={"frame_ancestors": "https://union.example"})
+    s = own.settings.model_copy(update={"frame_ancestors": "https://union.example"})
     with TestClient(create_app(s)) as c:
         r = c.get("/maps/cases")
     assert r.headers["content-security-policy"].endswith("; frame-ancestors https://union.example")

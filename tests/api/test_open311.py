@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from tests.api.conftest import delete_cases
+from tests.api.conftest import database_of_its_own
+
+own, client, engine = database_of_its_own("open311")
 
 FORM = {
     "service_code": "wage_arrears",
@@ -18,12 +16,6 @@ FORM = {
     "email": "worker@example.com",
     "first_name": "Li",
 }
-
-
-@pytest.fixture(autouse=True)
-def clean(engine: Engine) -> Iterator[None]:
-    yield
-    delete_cases(engine)
 
 
 def test_services_are_the_categories(client: TestClient) -> None:

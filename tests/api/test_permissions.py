@@ -8,7 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.api.conftest import delete_cases
+from tests.api.conftest import database_of_its_own
+
+own, client, engine = database_of_its_own("permissions")
 
 CASE = {
     "category": "mediation",
@@ -61,10 +63,7 @@ def world(client: TestClient, engine: Engine) -> Iterator[dict]:
             "/v1/auth/token", data={"username": f"u_{name}", "password": "long-enough-1"}
         )
         headers[name] = {"Authorization": f"Bearer {tok.json()['access_token']}"}
-    yield {"headers": headers, "case": full}
-    delete_cases(engine, users=True)
-    with engine.begin() as c:
-        c.execute(text("DELETE FROM stations WHERE source = 'api'"))
+    return {"headers": headers, "case": full}
 
 
 # expected status per role, in ROLES order
@@ -147,7 +146,7 @@ def test_expired_and_forged_tokens(client: TestClient, settings) -> None:
     r = client.get("/v1/users/me", headers={"Authorization": f"Bearer {old}"})
     assert r.status_code == 401
     assert "expired" in r.json()["error"]["message"]
-    forged = jwt.encode({"sub": "admin", "role": "admin"}, "not-the-key", algorithm="HS256")
+    forged = jwt.encode({"sub": "admin", "role": "admin"}, "not-the-key" * 4, algorithm="HS256")
     assert (
         client.get("/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     )

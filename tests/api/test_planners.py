@@ -9,17 +9,19 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import SampleFacts
+
 AT = "2026-11-25T12:00:00+08:00"
 
 
-def test_coverage_overall_and_by_district(client: TestClient) -> None:
+def test_coverage_overall_and_by_district(client: TestClient, sample: SampleFacts) -> None:
     r = client.get("/v1/coverage", params={"minutes": 15, "by": "district", "at": AT})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["overall"]["demand"] == pytest.approx(4_798_090)
+    assert body["overall"]["demand"] == pytest.approx(sample.population)
     assert 0 < body["overall"]["share"] < 1
     areas = {a["name"]: a for a in body["areas"]}
-    assert len(areas) == 7
+    assert len(areas) == sample.districts
     # the test network only has roads in 蓬江 and 江海: elsewhere nobody reaches a station
     assert areas["江海区"]["share"] > 0.5
     assert areas["台山市"]["covered"] == 0
@@ -34,12 +36,12 @@ def test_longer_limits_cover_more_and_night_covers_less(client: TestClient) -> N
     assert share(minutes=15, at="2026-11-25T03:00:00+08:00") < share(minutes=15, at=AT)
 
 
-def test_coverage_by_town_as_csv(client: TestClient) -> None:
+def test_coverage_by_town_as_csv(client: TestClient, sample: SampleFacts) -> None:
     r = client.get("/v1/coverage", params={"by": "town", "format": "csv", "at": AT})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     table = pd.read_csv(io.StringIO(r.content.decode("utf-8-sig")))
-    assert len(table) == 73
+    assert len(table) == sample.towns
     assert {"town_code", "name", "share", "p95_time_s"} <= set(table.columns)
 
 
@@ -144,7 +146,7 @@ def test_bad_site_requests(client: TestClient, staff_headers, body) -> None:
     assert r.json()["error"]["message"]
 
 
-def test_scenario_close_and_add(client: TestClient, staff_headers) -> None:
+def test_scenario_close_and_add(client: TestClient, staff_headers, sample: SampleFacts) -> None:
     near = client.get("/v1/stations/nearest", params={"lat": 22.58, "lon": 113.08, "k": 2}).json()
     ids = [x["station"]["id"] for x in near["results"]]
     r = client.post(
@@ -161,7 +163,7 @@ def test_scenario_close_and_add(client: TestClient, staff_headers) -> None:
     )
     assert r.json()["overall"]["covered_change"] >= 0
     # nothing stored changed
-    assert client.get("/v1/stations").json()["numberMatched"] == 63
+    assert client.get("/v1/stations").json()["numberMatched"] == sample.stations
     bad = client.post("/v1/coverage/scenarios", headers=staff_headers, json={"close": [999999]})
     assert bad.status_code == 404
 

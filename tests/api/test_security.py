@@ -24,10 +24,13 @@ from api.app import create_app
 from api.server import server_config
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.db.cases import members
+from geo.db.connection import database_url
 from geo.errors import SetupError
 from geo.settings import Settings
 from geo.users import change_user, development_password_accounts
-from tests.api.conftest import delete_cases
+from tests.api.conftest import OwnDatabase, database_of_its_own
+
+own, client, engine = database_of_its_own("security")
 
 CASE = {"category": "mediation", "description": "调解", "lon": 113.0801, "lat": 22.5801}
 PASSWORD = "long-enough-1"
@@ -81,12 +84,11 @@ def managers(
             headers=admin,
         )
         assert r.status_code == 201, r.text
-    yield {
+    return {
         "admin": admin,
         "pengjiang": _bearer(client, "sec_pengjiang"),
         "taishan": _bearer(client, "sec_taishan"),
     }
-    delete_cases(engine, users=True)
 
 
 # --- 2. scope on writes -------------------------------------------------------------------
@@ -230,14 +232,14 @@ def test_development_default_passwords_are_refused_for_accounts(
 
 
 def test_users_command_deactivates_an_account(
-    client: TestClient, managers: dict, settings: Settings
+    client: TestClient, managers: dict, own: OwnDatabase
 ) -> None:
     import os
     import subprocess
     import sys
     from pathlib import Path
 
-    env = {**os.environ, "YIZHAN_DATABASE_NAME": settings.database_name}
+    env = {**os.environ, "YIZHAN_DATABASE_NAME": own.settings.database_name}
     yizhan = str(Path(sys.executable).parent / "yizhan")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -261,12 +263,12 @@ def test_users_command_deactivates_an_account(
 
 
 def test_production_refuses_to_start_with_the_development_admin(
-    settings: Settings, db_url: str, engine: Engine
+    own: OwnDatabase,
 ) -> None:
-    prod = settings.model_copy(
+    prod = own.settings.model_copy(
         update={
             "mode": "production",
-            "database_url": db_url,
+            "database_url": database_url(own.settings),
             "secret_key": SecretStr("k" * 40),
             "admin_password": SecretStr("a-strong-passphrase-1"),
             "escalation_interval_s": 0,
@@ -349,8 +351,8 @@ def _statuses_with_spoofed_addresses(url: str, n: int) -> list[int]:
     ]
 
 
-def test_forwarded_for_does_not_reset_the_rate_limit(serve, settings: Settings, engine) -> None:
-    limited = settings.model_copy(
+def test_forwarded_for_does_not_reset_the_rate_limit(serve, own: OwnDatabase) -> None:
+    limited = own.settings.model_copy(
         update={"rate_limit_per_minute": 1, "rate_limit_burst": 3, "escalation_interval_s": 0}
     )
     url = serve(limited)
@@ -373,8 +375,8 @@ def test_unknown_host_headers_are_refused(client: TestClient) -> None:
     assert all(link["href"].startswith("http://localhost:8000/") for link in ok["links"])
 
 
-def test_links_use_the_public_url(settings: Settings, engine: Engine) -> None:
-    s = settings.model_copy(
+def test_links_use_the_public_url(own: OwnDatabase) -> None:
+    s = own.settings.model_copy(
         update={"public_url": "https://yizhan.union.example/api", "escalation_interval_s": 0}
     )
     with TestClient(create_app(s), base_url="http://127.0.0.1:8000") as c:
@@ -388,8 +390,8 @@ def test_links_use_the_public_url(settings: Settings, engine: Engine) -> None:
 # --- 9. intake abuse -------------------------------------------------------------------------
 
 
-def test_anonymous_intake_is_limited_per_client(settings: Settings, engine: Engine) -> None:
-    s = settings.model_copy(update={"intake_per_hour": 3, "escalation_interval_s": 0})
+def test_anonymous_intake_is_limited_per_client(own: OwnDatabase) -> None:
+    s = own.settings.model_copy(update={"intake_per_hour": 3, "escalation_interval_s": 0})
     with TestClient(create_app(s)) as c:
         flood = [c.post("/v1/cases", json={**CASE, "description": f"x{i}"}) for i in range(5)]
         codes = [r.status_code for r in flood]
@@ -399,7 +401,6 @@ def test_anonymous_intake_is_limited_per_client(settings: Settings, engine: Engi
         other = TestClient(c.app, client=("203.0.113.9", 1))
         assert other.post("/v1/cases", json=CASE).status_code == 201
         assert c.get("/v1/cases/stats").status_code == 200  # reading is not intake
-    delete_cases(engine)
 
 
 def test_manager_rejects_spam_and_frees_the_members_capacity(
@@ -495,8 +496,8 @@ def test_deeply_nested_json_is_refused_cleanly(client: TestClient) -> None:
     assert "error" in r.json()
 
 
-def test_an_unhandled_error_keeps_the_envelope_and_headers(settings: Settings) -> None:
-    app = create_app(settings)
+def test_an_unhandled_error_keeps_the_envelope_and_headers(own: OwnDatabase) -> None:
+    app = create_app(own.settings)
 
     @app.get("/boom")
     def boom() -> None:

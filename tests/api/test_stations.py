@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import SampleFacts
+
 NEW = {
     "name": "测试驿站",
     "kind": "rider_home",
@@ -20,17 +22,16 @@ def _count(client: TestClient) -> int:
     return client.get("/v1/stations").json()["numberMatched"]
 
 
-def test_list_is_geojson_with_every_station(client: TestClient) -> None:
+def test_list_is_geojson_with_every_station(client: TestClient, sample: SampleFacts) -> None:
     body = client.get("/v1/stations").json()
     assert body["type"] == "FeatureCollection"
-    assert body["numberMatched"] == 63
+    assert body["numberMatched"] == sample.stations
     assert all(f["properties"]["synthetic"] for f in body["features"])
 
 
-def test_filters(client: TestClient) -> None:
-    assert (
-        client.get("/v1/stations", params={"kind": "service_centre"}).json()["numberMatched"] == 36
-    )
+def test_filters(client: TestClient, sample: SampleFacts) -> None:
+    centres = client.get("/v1/stations", params={"kind": "service_centre"}).json()
+    assert centres["numberMatched"] == sample.service_centres
     charging = client.get("/v1/stations", params={"amenity": "charging"}).json()["features"]
     assert charging
     assert all("charging" in f["properties"]["amenities"] for f in charging)
@@ -59,7 +60,7 @@ def test_read_one_and_unknown_ids(client: TestClient) -> None:
     assert client.get("/v1/stations/abc").status_code == 422
 
 
-def test_writes_need_a_valid_token(client: TestClient) -> None:
+def test_writes_need_a_valid_token(client: TestClient, sample: SampleFacts) -> None:
     assert client.post("/v1/stations", json=NEW).status_code == 401
     bad = {"Authorization": "Bearer not-a-token"}
     r = client.post("/v1/stations", json=NEW, headers=bad)
@@ -67,7 +68,7 @@ def test_writes_need_a_valid_token(client: TestClient) -> None:
     assert r.headers["WWW-Authenticate"] == "Bearer"
     wrong = client.post("/v1/auth/token", data={"username": "admin", "password": "nope"})
     assert wrong.status_code == 401
-    assert _count(client) == 63
+    assert _count(client) == sample.stations
 
 
 def test_created_station_is_routed_to_at_once(client: TestClient, staff_headers) -> None:
@@ -126,14 +127,14 @@ def test_stale_version_is_a_conflict(client: TestClient, staff_headers) -> None:
     ],
 )
 def test_bad_station_is_refused_and_nothing_stored(
-    client: TestClient, staff_headers, change, fragment
+    client: TestClient, staff_headers, change, fragment, sample: SampleFacts
 ) -> None:
     r = client.post("/v1/stations", json={**NEW, **change}, headers=staff_headers)
     assert r.status_code == 422, r.text
     assert fragment in r.json()["error"]["message"] or fragment in str(
         r.json()["error"].get("details")
     )
-    assert _count(client) == 63
+    assert _count(client) == sample.stations
 
 
 def test_broken_json_body(client: TestClient, staff_headers) -> None:

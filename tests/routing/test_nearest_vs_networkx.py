@@ -41,8 +41,13 @@ def test_off_node_points_match_networkx_with_virtual_nodes(small_graph, small_co
     """Points between nodes: the reference adds the snapped point as a virtual node."""
     profile = "e_bike"
     station_nodes = sample_nodes(small_graph, 8, seed=5)
-    engine = RoutingEngine(small_compiled, PROFILES, _stations_at(small_graph, station_nodes))
+    stations = _stations_at(small_graph, station_nodes)
+    engine = RoutingEngine(small_compiled, PROFILES, stations)
     pg = small_compiled.for_profile(PROFILES[profile])
+    station_snaps = [
+        pg.snap(*small_compiled.to_metric(s.lon, s.lat), max_distance_m=engine.max_snap_m)
+        for s in stations
+    ]
     H = reference_digraph(small_graph, PROFILES[profile])
     ids = small_compiled.node_ids
     rng = np.random.default_rng(9)
@@ -62,7 +67,7 @@ def test_off_node_points_match_networkx_with_virtual_nodes(small_graph, small_co
         ref = nx.single_source_dijkstra_path_length(R, "O", weight="tt")
         expected = min((ref.get(n, np.inf), i + 1) for i, n in enumerate(station_nodes))
         got = engine.nearest(lon, lat, profile=profile, k=1, at=NOON)
-        direct = min(pg.same_edge_time(snap, s) for s in engine._fields[profile].snaps)
+        direct = min(pg.same_edge_time(snap, s) for s in station_snaps)
         if direct < expected[0]:
             continue  # a station on the same edge: checked in test_same_edge_station
         assert got.hits[0].route.travel_time_s == pytest.approx(expected[0], abs=1e-6)

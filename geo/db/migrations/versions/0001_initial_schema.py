@@ -14,6 +14,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
+from geo.db.ddl import ddl
 from geo.db.models import REGION_CHECKED_POINTS
 
 revision = "0001"
@@ -399,14 +400,20 @@ def upgrade() -> None:
     op.execute(REGION_CHECK_FUNCTION)
     for table, column in REGION_CHECKED_POINTS.items():
         op.execute(
-            f"CREATE TRIGGER {table}_{column}_in_region BEFORE INSERT OR UPDATE OF {column} "
-            f"ON {table} FOR EACH ROW EXECUTE FUNCTION yizhan_point_in_region('{column}')"
+            ddl(
+                "CREATE TRIGGER {} BEFORE INSERT OR UPDATE OF {} ON {} "
+                "FOR EACH ROW EXECUTE FUNCTION yizhan_point_in_region({})",
+                f"{table}_{column}_in_region",
+                column,
+                table,
+                literals=(column,),
+            )
         )
 
 
 def downgrade() -> None:
     for table, column in REGION_CHECKED_POINTS.items():
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_{column}_in_region ON {table}")
+        op.execute(ddl("DROP TRIGGER IF EXISTS {} ON {}", f"{table}_{column}_in_region", table))
     op.execute("DROP FUNCTION IF EXISTS yizhan_point_in_region()")
     op.drop_index("ix_stations_amenities", table_name="stations")
     op.drop_index(op.f("ix_grid_members_town_id"), table_name="grid_members")
