@@ -148,11 +148,6 @@ class Platform:
         if self.roads.routing is not None:
             self.roads.routing.upsert_station(to_record(row))
 
-    def members_changed(self) -> None:
-        """Forget the members' travel times (bases or the team changed)."""
-        with self._lock:
-            self._members = None
-
     def close(self) -> None:
         """Release the database connections."""
         self.db.dispose()

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import shapely
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo.errors import ConflictError, InvalidGeometryError, OutsideRegionError, ValidationError
@@ -36,44 +34,6 @@ def validate_lon_lat(lon: float, lat: float) -> tuple[float, float]:
         msg = f"latitude {lat} is out of range [-90, 90]"
         raise ValidationError(msg)
     return lon, lat
-
-
-def validate_geometry(geom: BaseGeometry | None, *, allowed: tuple[str, ...]) -> BaseGeometry:
-    """Refuse missing, empty, wrongly typed or invalid geometries (with the reason).
-
-    Parameters
-    ----------
-    geom
-        The geometry to check.
-    allowed
-        Accepted geometry types, e.g. ``("Polygon", "MultiPolygon")``.
-    """
-    if geom is None or geom.is_empty:
-        msg = "geometry is missing or empty"
-        raise InvalidGeometryError(msg)
-    if geom.geom_type not in allowed:
-        msg = f"geometry type {geom.geom_type} not accepted here; expected {' or '.join(allowed)}"
-        raise InvalidGeometryError(msg)
-    coords = shapely.get_coordinates(geom)
-    if not (abs(coords[:, 0]) <= 180).all() or not (abs(coords[:, 1]) <= 90).all():
-        msg = "geometry has coordinates outside longitude/latitude range: is it in EPSG:4326?"
-        raise InvalidGeometryError(msg)
-    if not geom.is_valid:
-        msg = f"geometry is not valid: {shapely.is_valid_reason(geom)}"
-        raise InvalidGeometryError(msg)
-    return geom
-
-
-def check_in_region(
-    geom: BaseGeometry, region: BaseGeometry, *, tolerance_deg: float = 0.005
-) -> None:
-    """Refuse a geometry that does not lie within ``region`` (plus a small tolerance)."""
-    if not shapely.dwithin(region, geom, tolerance_deg) or not region.buffer(tolerance_deg).covers(
-        geom
-    ):
-        c = geom.representative_point()
-        msg = f"location ({c.x:.6f}, {c.y:.6f}) is outside the service region"
-        raise OutsideRegionError(msg)
 
 
 @contextmanager

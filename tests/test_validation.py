@@ -3,8 +3,10 @@ import math
 import pytest
 from shapely import wkt
 
-from geo.errors import InvalidGeometryError, OutsideRegionError, ValidationError
-from geo.validation import check_in_region, validate_geometry, validate_lon_lat
+from geo.coords import utm_crs
+from geo.errors import ValidationError
+from geo.region import Region
+from geo.validation import validate_lon_lat
 
 
 @pytest.mark.parametrize(
@@ -26,23 +28,15 @@ def test_good_coordinates_pass() -> None:
     assert validate_lon_lat("113.08", 22.58) == (113.08, 22.58)
 
 
-def test_self_intersecting_polygon_is_refused() -> None:
-    bowtie = wkt.loads("POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))")
-    with pytest.raises(InvalidGeometryError, match="Self-intersection"):
-        validate_geometry(bowtie, allowed=("Polygon",))
-
-
-def test_wrong_type_empty_and_projected_are_refused() -> None:
-    with pytest.raises(InvalidGeometryError, match="type Point not accepted"):
-        validate_geometry(wkt.loads("POINT(1 1)"), allowed=("Polygon",))
-    with pytest.raises(InvalidGeometryError, match="empty"):
-        validate_geometry(wkt.loads("POLYGON EMPTY"), allowed=("Polygon",))
-    with pytest.raises(InvalidGeometryError, match="EPSG:4326"):
-        validate_geometry(wkt.loads("POINT(300000 2500000)"), allowed=("Point",))
-
-
-def test_region_check() -> None:
-    region = wkt.loads("POLYGON((112 21.5, 113.3 21.5, 113.3 22.9, 112 22.9, 112 21.5))")
-    check_in_region(wkt.loads("POINT(113.08 22.58)"), region)
-    with pytest.raises(OutsideRegionError, match="outside the service region"):
-        check_in_region(wkt.loads("POINT(116.4 39.9)"), region)
+def test_region_covers_within_its_tolerance_in_metres() -> None:
+    outline = wkt.loads("POLYGON((112 21.5, 113.3 21.5, 113.3 22.9, 112 22.9, 112 21.5))")
+    region = Region(outline, 500.0, utm_crs(112.6, 22.2))
+    assert region.covers(113.08, 22.58)
+    assert region.covers(113.3 + 0.004, 22.58)  # about 410 m outside: within 500 m
+    assert not region.covers(113.3 + 0.006, 22.58)  # about 620 m: outside
+    assert not region.covers(116.4, 39.9)
+    assert region.covers_geometry(wkt.loads("LINESTRING(113.0 22.0, 113.2 22.1)"))
+    assert not region.covers_geometry(wkt.loads("LINESTRING(113.0 22.0, 114.0 22.1)"))
+    lon, lat = region.closest_inside(114.0, 22.5)
+    assert region.covers(lon, lat)
+    assert lon < 113.3

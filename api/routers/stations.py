@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Staff
@@ -84,6 +85,13 @@ def _sync_routing(request: Request, row: dict[str, Any]) -> None:
     get_platform(request).station_changed(row)
 
 
+def _stored(request: Request, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """Commit the change, tell the platform (routing answers follow at once), answer it."""
+    conn.commit()
+    _sync_routing(request, row)
+    return station_feature(row, CoordSystem.WGS84)
+
+
 @router.get(
     "",
     summary="Stations as GeoJSON",
@@ -156,9 +164,7 @@ def create(
         amenities=settings.amenities,
         area=who.area,
     )
-    conn.commit()
-    _sync_routing(request, row)
-    return station_feature(row, CoordSystem.WGS84)
+    return _stored(request, conn, row)
 
 
 @router.patch(
@@ -190,9 +196,7 @@ def patch(
         amenities=settings.amenities,
         area=who.area,
     )
-    conn.commit()
-    _sync_routing(request, row)
-    return station_feature(row, CoordSystem.WGS84)
+    return _stored(request, conn, row)
 
 
 @router.post(
@@ -215,9 +219,7 @@ def close(
         amenities=settings.amenities,
         area=who.area,
     )
-    conn.commit()
-    _sync_routing(request, row)
-    return station_feature(row, CoordSystem.WGS84)
+    return _stored(request, conn, row)
 
 
 @router.put(

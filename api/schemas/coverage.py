@@ -104,17 +104,11 @@ class ScenarioOverall(Answer):
     covered_change: float
 
 
-class AreaChange(Answer):
+class AreaChange(ScenarioOverall):
     """Coverage of one area before and after."""
 
     code: str
     name: str | None
-    demand: float
-    covered_before: float
-    covered_after: float
-    share_before: float | None
-    share_after: float | None
-    covered_change: float
     share_change: float | None
 
 

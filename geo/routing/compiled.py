@@ -14,7 +14,6 @@ import functools
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -429,8 +428,3 @@ class ProfileGraph:
         fb = end.fraction if end.edge == e else 1.0 - end.fraction
         coords = np.vstack([[start.xy], self._piece(e, start.fraction, fb), [end.xy]])
         return coords, abs(fb - start.fraction) * float(self.length[e])
-
-
-def edge_attributes(graph: CompiledGraph, edge: int) -> dict[str, Any]:
-    """The classes and length of an edge, for explanations and tests."""
-    return {"highway": graph.highway[edge], "length_m": float(graph.length[edge])}
