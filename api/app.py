@@ -31,6 +31,7 @@ from api.routers import (
     maps,
     ogc,
     open311,
+    processes,
     rider,
     routing,
     stations,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router, dependencies=strict)
     app.include_router(open311.router)
     app.include_router(ogc.router, dependencies=strict)
+    app.include_router(processes.router, dependencies=strict)
     app.include_router(maps.router)
     app.include_router(rider.router)
     app.state.web = WebState(

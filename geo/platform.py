@@ -29,6 +29,7 @@ from geo.db.connection import database_url, make_engine, prepare_database
 from geo.db.load import load_sample
 from geo.db.region import service_region
 from geo.errors import NotReadyError
+from geo.jobs.runner import Jobs
 from geo.network import load_graph
 from geo.profiles import build_profiles
 from geo.routing.compiled import CompiledGraph
@@ -105,6 +106,15 @@ class Platform:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _coverage: dict[str, CoverageModel] = field(default_factory=dict, repr=False)
     _members: tuple[RoutingEngine, MemberTimes] | None = field(default=None, repr=False)
+    _jobs: Jobs | None = field(default=None, repr=False)
+
+    @property
+    def jobs(self) -> Jobs:
+        """Analyses as jobs on Dask (the cluster starts with the first job)."""
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = Jobs(self.settings, self.db)
+            return self._jobs
 
     @property
     def routing(self) -> RoutingEngine | None:
@@ -149,7 +159,9 @@ class Platform:
             self.roads.routing.upsert_station(to_record(row))
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Stop the jobs' cluster (if started) and release the database connections."""
+        if self._jobs is not None:
+            self._jobs.close()
         self.db.dispose()
 
 

@@ -134,6 +134,17 @@ class Settings(BaseSettings):
         default=600, ge=0, description="public requests a minute per client (0: no limit)"
     )
     rate_limit_burst: int = Field(default=60, ge=1)
+    dask_scheduler: str | None = Field(
+        default=None, description="tcp://host:8786 of a Dask cluster; none: a local one"
+    )
+    job_workers: int = Field(default=1, ge=1, le=64, description="local Dask worker processes")
+    job_memory_limit: str = Field(default="3GiB", description="memory per local worker")
+    inline_analysis_mb: float = Field(
+        default=512, ge=0, description="analyses estimated above this run as jobs on Dask"
+    )
+    job_wait_s: float = Field(
+        default=20.0, ge=0, le=600, description="how long a synchronous execution may wait"
+    )
     analysis_timeout_s: float = Field(default=60, gt=0, description="limit of heavy analyses")
     login_attempts: int = Field(
         default=5, ge=1, description="failed logins per client and account before backing off"

@@ -148,6 +148,16 @@ class Role(Vocabulary):
     PLANNER = "planner", "规划人员", "Planner"
 
 
+class JobStatus(Vocabulary):
+    """Where an analysis job stands (OGC API - Processes' status codes)."""
+
+    ACCEPTED = "accepted", "排队中", "Queued"
+    RUNNING = "running", "计算中", "Running"
+    SUCCESSFUL = "successful", "已完成", "Done"
+    FAILED = "failed", "失败", "Failed"
+    DISMISSED = "dismissed", "已取消", "Cancelled"
+
+
 class CoordSystem(Vocabulary):
     """A datum coordinates come in (Chinese map apps send GCJ-02 or BD-09)."""
 

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Planner
-from api.deps import ReadConn, Routing, get_platform
+from api.deps import ReadConn, Routing, get_platform, public_base
 from api.exports import frame_response, geo_response
 from api.geojson import GeoJSONResponse
 from api.params import ProfileQuery
@@ -23,12 +25,15 @@ from api.schemas.coverage import (
     Sites,
     file_types,
 )
+from api.schemas.processes import StatusInfo, status_json
 from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
 from geo.coverage.demand import read_demand_points
-from geo.coverage.planning import plan_sites, run_scenario
+from geo.coverage.planning import plan_answer, plan_sites, run_scenario
+from geo.db.jobs import job_row
 from geo.db.layers import area_names, read_towns
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
+from geo.jobs.processes import admit, process
 from geo.vocabulary import Profile
 
 router = APIRouter(prefix="/v1/coverage", tags=["planners"])
@@ -172,11 +177,35 @@ def _candidate_frame(fc: dict[str, Any]) -> Any:
     "/sites",
     summary="Rank k new sites (maximal coverage or p-median)",
     response_model=Sites,
-    responses=errors(401, 403, 413),
+    responses={
+        **errors(401, 403, 413),
+        202: {"model": StatusInfo, "description": "Too large to answer at once: a job started"},
+    },
 )
-def sites(request: Request, engine: Routing, conn: ReadConn, body: SitesRequest, _: Planner) -> Any:
-    """Choose ``k`` new sites keeping the existing stations; method and optimality gap told."""
-    model = get_platform(request).coverage_model(body.demand)
+def sites(
+    request: Request, engine: Routing, conn: ReadConn, body: SitesRequest, who: Planner
+) -> Any:
+    """Choose ``k`` new sites keeping the existing stations; method and optimality gap told.
+
+    A request larger than a worker can hold is refused (422 naming the input to lower); a
+    large one becomes a job on the cluster (202, ``Location`` of the job, results there).
+    """
+    platform = get_platform(request)
+    model = platform.coverage_model(body.demand)
+    inputs = body.model_dump(mode="json", exclude={"at", "candidates"})
+    if body.candidates is not None:  # the planner's own candidates: as many as they sent
+        inputs["max_candidates"] = max(1, min(len(body.candidates.get("features") or []), 2000))
+    proc = process("site-selection")
+    checked = proc.inputs.model_validate(inputs)
+    need = admit(proc, checked, len(model.demand.frame), platform.jobs.memory_limit())
+    if need > platform.settings.inline_analysis_mb * 2**20 and body.candidates is None:
+        demand = len(model.demand.frame)
+        job_id = platform.jobs.submit(proc.id, inputs, owner=who.username, demand=demand)
+        with platform.db.connect() as job_conn:
+            row = job_row(job_conn, job_id)
+        base = public_base(request)
+        headers = {"Location": f"{base}/ogc/jobs/{job_id}"}
+        return JSONResponse(status_json(base, row or {}), status_code=202, headers=headers)
     candidates = _candidate_frame(body.candidates) if body.candidates is not None else None
     plan = plan_sites(
         model,
@@ -189,36 +218,7 @@ def sites(request: Request, engine: Routing, conn: ReadConn, body: SitesRequest,
         max_candidates=body.max_candidates,
         method=body.method,
     )
-    before, after = plan.before.summary().iloc[0], plan.after.summary().iloc[0]
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-            "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")},
-        }
-        for r in to_records(plan.sites)
-    ]
-    sel = plan.selection
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "summary": {
-            "objective": sel.objective,
-            "method": sel.method,
-            "value": sel.value,
-            "bound": sel.bound,
-            "optimality_gap": sel.gap,
-            "solve_seconds": round(sel.seconds, 3),
-            "candidates": len(plan.candidates),
-            "covered_before": float(before["covered"]),
-            "covered_after": float(after["covered"]),
-            "share_before": float(before["share"]),
-            "share_after": float(after["share"]),
-            "mean_time_before_s": float(before["mean_time_s"]),
-            "mean_time_after_s": float(after["mean_time_s"]),
-        },
-        "data_notice": DATA_NOTICE,
-    }
+    return {**plan_answer(plan), "data_notice": DATA_NOTICE}
 
 
 class Move(Point):
@@ -291,13 +291,18 @@ async def custom_demand(
     if not fmt:
         msg = "send the file with Content-Type text/csv or application/geo+json"
         raise ValidationError(msg)
-    demand, errors = read_demand_points(body, fmt=fmt, weight_column=weight_column)
-    summary: dict[str, Any] | None = None
-    if len(demand):
+
+    def measure() -> tuple[Any, list[Any], dict[str, Any] | None]:
+        # parsing and routing a whole file is work: off the event loop riders are served from
+        demand, errors = read_demand_points(body, fmt=fmt, weight_column=weight_column)
+        if not len(demand):
+            return demand, errors, None
         result = CoverageModel(engine, demand).compute(
             minutes=minutes, profile=profile, at=local_time(at)
         )
-        summary = to_records(result.summary())[0]
+        return demand, errors, to_records(result.summary())[0]
+
+    demand, errors, summary = await run_in_threadpool(measure)
     return {
         "rows_accepted": len(demand),
         "row_errors": [e.__dict__ for e in errors],

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.coverage.analysis import CoverageModel, CoverageResult, coverage_delta
+from geo.coverage.analysis import CoverageModel, CoverageResult, coverage_delta, to_records
 from geo.coverage.sites import MaximalCoverage, PMedian, SiteSelection
 from geo.errors import ValidationError
 from geo.routing.engine import RoutingEngine, StationRecord
@@ -157,3 +157,41 @@ def run_scenario(
         "covered_change": float(a["covered"] - b["covered"]),
     }
     return ScenarioResult(before, after, delta, overall)
+
+
+def plan_answer(plan: SitePlan) -> dict[str, Any]:
+    """A site plan as GeoJSON: the sites as numbered points, and how they were chosen."""
+    before, after = plan.before.summary().iloc[0], plan.after.summary().iloc[0]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+            "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")},
+        }
+        for r in to_records(plan.sites)
+    ]
+    sel = plan.selection
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "summary": {
+            "objective": sel.objective,
+            "method": sel.method,
+            "value": sel.value,
+            "bound": sel.bound,
+            "optimality_gap": sel.gap,
+            "solve_seconds": round(sel.seconds, 3),
+            "candidates": len(plan.candidates),
+            "covered_before": float(before["covered"]),
+            "covered_after": float(after["covered"]),
+            "share_before": _finite(before["share"]),
+            "share_after": _finite(after["share"]),
+            "mean_time_before_s": _finite(before["mean_time_s"]),
+            "mean_time_after_s": _finite(after["mean_time_s"]),
+        },
+    }
+
+
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if np.isfinite(number) else None

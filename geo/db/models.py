@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from geo.region import DEFAULT_TOLERANCE_M
-from geo.vocabulary import CaseStatus, Role, StationStatus, Vocabulary
+from geo.vocabulary import CaseStatus, JobStatus, Role, StationStatus, Vocabulary
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -338,3 +338,24 @@ class CaseEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class Job(Base):
+    """An analysis run as a job on the Dask cluster: who asked what, and how it went."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (_one_of("status", JobStatus),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    process: Mapped[str] = mapped_column(String(60), nullable=False)
+    owner: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    message: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

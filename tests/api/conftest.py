@@ -91,11 +91,13 @@ class OwnDatabase:
 
 
 @contextmanager
-def own_database(settings: Settings, template_url: str, name: str) -> Iterator[OwnDatabase]:
+def own_database(
+    settings: Settings, template_url: str, name: str, **changes: Any
+) -> Iterator[OwnDatabase]:
     """A copy of the template database for one test module, with the app on it."""
     db = f"yizhan_test_{name}"
     with copied_database(settings, template_url, db) as url:
-        update: dict[str, Any] = {"database_name": db}
+        update: dict[str, Any] = {"database_name": db, **changes}
         if settings.database_url:
             update["database_url"] = url
         own = settings.model_copy(update=update)
@@ -137,7 +139,7 @@ def wait_until(page: Any, expression: str, timeout_s: float = 15.0) -> None:
         page.wait_for_timeout(50)
 
 
-def database_of_its_own(name: str) -> tuple[Any, Any, Any]:
+def database_of_its_own(name: str, **changes: Any) -> tuple[Any, Any, Any]:
     """Fixtures ``own``, ``client`` and ``engine`` for a module that writes cases or users.
 
     The module works on its own copy of the sample database (dropped afterwards), so what
@@ -146,7 +148,7 @@ def database_of_its_own(name: str) -> tuple[Any, Any, Any]:
 
     @pytest.fixture(scope="module")
     def own(settings: Settings, template_url: str) -> Iterator[OwnDatabase]:
-        with own_database(settings, template_url, name) as db:
+        with own_database(settings, template_url, name, **changes) as db:
             yield db
 
     @pytest.fixture(scope="module")

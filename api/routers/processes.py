@@ -1,0 +1,208 @@
+"""OGC API - Processes (Part 1: Core, JSON): planners' analyses as jobs on Dask.
+
+``POST /ogc/processes/{id}/execution`` records a job and sends it to the cluster; without
+``Prefer: respond-async`` the answer waits for the result a little while (``job_wait_s``)
+and otherwise — or when it takes longer — is ``201`` with the job's ``Location``. Jobs are
+visible to their owner and to admins; ``DELETE /ogc/jobs/{id}`` dismisses (cancels) one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Planner
+from api.deps import PlatformDep, ReadConn, public_base
+from api.schemas.common import errors
+from api.schemas.processes import (
+    JobList,
+    ProcessDescription,
+    ProcessList,
+    StatusInfo,
+    status_info,
+    status_json,
+)
+from geo.db import jobs as db
+from geo.errors import NotFoundError
+from geo.jobs.processes import PROCESSES, Process, process
+from geo.users import UserInfo
+from geo.vocabulary import JobStatus, Role
+
+router = APIRouter(prefix="/ogc", tags=["processes"])
+JobId = Annotated[str, Path(max_length=36)]
+ProcessId = Annotated[str, Path(max_length=60)]
+CONTROL = ["sync-execute", "async-execute", "dismiss"]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Error statuses of OGC paths: a bad request is 400 there (not 422)."""
+    return errors(400, *codes, common=(429, 503))
+
+
+RESULT_NOT_READY = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready"
+
+
+def _summary(base: str, p: Process) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "description": p.description,
+        "version": "1.0.0",
+        "jobControlOptions": CONTROL,
+        "outputTransmission": ["value"],
+        "links": [
+            {"href": f"{base}/ogc/processes/{p.id}", "rel": "self", "type": "application/json"}
+        ],
+    }
+
+
+@router.get(
+    "/processes", summary="Analyses offered", response_model=ProcessList, responses=_errors()
+)
+def processes(request: Request) -> dict[str, Any]:
+    """Every process, with links to its description."""
+    base = public_base(request)
+    return {
+        "processes": [_summary(base, p) for p in PROCESSES.values()],
+        "links": [{"href": f"{base}/ogc/processes", "rel": "self", "type": "application/json"}],
+    }
+
+
+@router.get(
+    "/processes/{process_id}",
+    summary="One analysis: its inputs and outputs",
+    response_model=ProcessDescription,
+    responses=_errors(404),
+)
+def describe(request: Request, process_id: ProcessId) -> dict[str, Any]:
+    """The process with the JSON schema of each input."""
+    p = process(process_id)
+    schema = p.inputs.model_json_schema()
+    required = set(schema.get("required", []))
+    inputs = {
+        name: {
+            "title": spec.get("title", name),
+            "description": spec.get("description", ""),
+            "schema": {k: v for k, v in spec.items() if k not in ("title", "description")},
+            "minOccurs": 1 if name in required else 0,
+            "maxOccurs": 1,
+        }
+        for name, spec in schema["properties"].items()
+    }
+    outputs = {
+        "result": {
+            "title": "result",
+            "description": "a GeoJSON FeatureCollection with a summary",
+            "schema": {"type": "object", "contentMediaType": "application/json"},
+        }
+    }
+    return {**_summary(public_base(request), p), "inputs": inputs, "outputs": outputs}
+
+
+@router.post(
+    "/processes/{process_id}/execution",
+    summary="Run an analysis (synchronously when quick, else as a job)",
+    status_code=201,
+    response_model=StatusInfo,
+    responses={
+        **_errors(401, 403, 404, 413),
+        200: {"description": "The result, when it came in time", "model": dict[str, Any]},
+    },
+)
+async def execute(
+    request: Request,
+    platform: PlatformDep,
+    process_id: ProcessId,
+    who: Planner,
+    body: Annotated[dict[str, Any], Body(examples=[{"inputs": {"k": 3, "minutes": 10}}])],
+    prefer: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
+    """``{"inputs": {...}}`` as the process describes them."""
+    p = process(process_id)
+    inputs = body.get("inputs", {}) if isinstance(body, dict) else {}
+    kind = str(inputs.get("demand", "population"))
+    model = await run_in_threadpool(platform.coverage_model, kind)  # built once, off the loop
+    demand = len(model.demand.frame)
+    jobs = platform.jobs
+    job_id = await run_in_threadpool(jobs.submit, p.id, inputs, owner=who.username, demand=demand)
+    asynchronous = "respond-async" in (prefer or "")
+    if not asynchronous and await run_in_threadpool(
+        jobs.wait, job_id, platform.settings.job_wait_s
+    ):
+        with platform.db.connect() as conn:
+            row = db.job_row(conn, job_id)
+            if row is not None and row["status"] == JobStatus.SUCCESSFUL:
+                return JSONResponse(db.job_result(conn, job_id), status_code=200)
+    with platform.db.connect() as conn:
+        row = db.job_row(conn, job_id)
+    base = public_base(request)
+    return JSONResponse(
+        status_json(base, row or {}),
+        status_code=201,
+        headers={"Location": f"{base}/ogc/jobs/{job_id}", "Preference-Applied": "respond-async"},
+    )
+
+
+def _own_job(conn: Any, job_id: str, who: UserInfo) -> dict[str, Any]:
+    row = db.job_row(conn, job_id)
+    if row is None or (who.role != Role.ADMIN and row["owner"] != who.username):
+        msg = f"job {job_id} not found"
+        raise NotFoundError(msg)
+    return row
+
+
+@router.get("/jobs", summary="Your jobs", response_model=JobList, responses=_errors(401, 403))
+def jobs(request: Request, conn: ReadConn, who: Planner) -> dict[str, Any]:
+    """Newest first; admins see everyone's."""
+    base = public_base(request)
+    rows = db.select_jobs(conn, None if who.role == Role.ADMIN else who.username)
+    return {
+        "jobs": [status_info(base, r) for r in rows],
+        "links": [{"href": f"{base}/ogc/jobs", "rel": "self", "type": "application/json"}],
+    }
+
+
+@router.get(
+    "/jobs/{job_id}",
+    summary="Where a job stands",
+    response_model=StatusInfo,
+    responses=_errors(401, 403, 404),
+)
+def job(request: Request, conn: ReadConn, job_id: JobId, who: Planner) -> dict[str, Any]:
+    """Status, progress and timings."""
+    return status_info(public_base(request), _own_job(conn, job_id, who))
+
+
+@router.get(
+    "/jobs/{job_id}/results",
+    summary="A job's result",
+    responses={**_errors(401, 403, 404), 200: {"description": "The result (JSON)"}},
+)
+def results(conn: ReadConn, job_id: JobId, who: Planner) -> Response:
+    """The stored result; 404 (result not ready) until the job has succeeded."""
+    row = _own_job(conn, job_id, who)
+    if row["status"] != JobStatus.SUCCESSFUL:
+        message = row["message"] or f"the job is {row['status']}"
+        body = {"error": {"type": RESULT_NOT_READY, "message": message}}
+        return JSONResponse(body, status_code=404)
+    return JSONResponse(db.job_result(conn, job_id))
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    summary="Dismiss (cancel) a job",
+    response_model=StatusInfo,
+    responses=_errors(401, 403, 404, 409),
+)
+async def dismiss(
+    request: Request, platform: PlatformDep, job_id: JobId, who: Planner
+) -> dict[str, Any]:
+    """Stops the work (its worker is restarted if it was running) and keeps the record."""
+    with platform.db.connect() as conn:
+        _own_job(conn, job_id, who)
+    await run_in_threadpool(platform.jobs.dismiss, job_id)
+    with platform.db.connect() as conn:
+        return status_info(public_base(request), _own_job(conn, job_id, who))

@@ -1,0 +1,1 @@
+"""Heavy analyses as jobs on Dask distributed, never in the process that answers riders."""

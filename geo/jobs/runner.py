@@ -1,0 +1,209 @@
+"""Jobs on Dask distributed: submit, follow, cancel — and the task that runs on a worker.
+
+By default the first job starts a ``LocalCluster`` of worker *processes*, one thread each,
+with a memory limit per worker (``YIZHAN_JOB_MEMORY_LIMIT``): a job that outgrows it is
+stopped by Dask's nanny and reported as failed, and the API process never grows with an
+analysis. ``YIZHAN_DASK_SCHEDULER=tcp://host:8786`` uses an existing cluster instead. Each
+worker opens its own :class:`~geo.platform.Platform` once (a worker plugin: database, road
+graph from the cache, routing engine) and keeps it for every job it runs.
+
+A job's row in PostGIS is the truth: the worker marks it running and stores the result or
+the error; the submitting process marks it failed if the worker died (out of memory) and
+dismissed if it was cancelled. Results survive a restart of the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import dask
+from distributed import Client, Future, LocalCluster, WorkerPlugin, wait
+from sqlalchemy import Engine
+
+from geo.db import jobs as db
+from geo.errors import ConflictError, NotFoundError, YizhanError
+from geo.jobs.processes import admit, process
+from geo.settings import Settings
+from geo.vocabulary import JobStatus
+
+if TYPE_CHECKING:
+    from geo.platform import Platform
+
+logger = logging.getLogger("yizhan.jobs")
+FINAL = (JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED)
+OPEN = (JobStatus.ACCEPTED, JobStatus.RUNNING)
+_WORKER: dict[str, Platform] = {}
+
+
+class PlatformPlugin(WorkerPlugin):
+    """Opens the platform on each worker once (graph from the cache, engine, database)."""
+
+    name = "yizhan-platform"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def setup(self, worker: Any) -> None:  # noqa: D102
+        from geo.platform import start_platform
+
+        _WORKER["platform"] = start_platform(self.settings, background=False)
+
+    def teardown(self, worker: Any) -> None:  # noqa: D102
+        found = _WORKER.pop("platform", None)
+        if found is not None:
+            found.close()
+
+
+def run_job(job_id: str, process_id: str, inputs: dict[str, Any]) -> str:
+    """The task a worker runs: mark the job running, compute, store the result or the error."""
+    platform = _WORKER["platform"]
+    proc = process(process_id)
+    _mark(platform.db, job_id, status=JobStatus.RUNNING, started_at=datetime.now(UTC))
+    try:
+        result = proc.run(platform, proc.inputs.model_validate(inputs))
+    except YizhanError as exc:
+        _mark(platform.db, job_id, status=JobStatus.FAILED, message=str(exc), progress=100)
+        raise
+    _mark(platform.db, job_id, status=JobStatus.SUCCESSFUL, result=result, progress=100)
+    return job_id
+
+
+def _mark(engine: Engine, job_id: str, **values: Any) -> None:
+    """Move a job on, unless it has ended meanwhile (a dismissed job stays dismissed)."""
+    if values.get("status") in FINAL:
+        values.setdefault("finished_at", datetime.now(UTC))
+    with engine.begin() as conn:
+        db.update_job(conn, job_id, values, open_in=OPEN)
+
+
+class Jobs:
+    """Submits analyses to the Dask cluster and keeps their rows in step."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings, self.engine = settings, engine
+        self._lock = threading.Lock()
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+        self._futures: dict[str, Future] = {}
+
+    def client(self) -> Client:
+        """The Dask client (the local cluster starts on first use)."""
+        with self._lock:
+            if self._client is None:
+                with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                    if self.settings.dask_scheduler:
+                        self._client = Client(self.settings.dask_scheduler)
+                    else:
+                        self._cluster = LocalCluster(
+                            n_workers=self.settings.job_workers,
+                            threads_per_worker=1,
+                            processes=True,
+                            memory_limit=self.settings.job_memory_limit,
+                            dashboard_address=":0",  # no fixed port: several may run
+                            silence_logs=logging.ERROR,
+                        )
+                        self._client = Client(self._cluster)
+                self._client.register_plugin(PlatformPlugin(self.settings))
+            return self._client
+
+    def memory_limit(self) -> int:
+        """Bytes a job may use on one worker."""
+        return int(dask.utils.parse_bytes(self.settings.job_memory_limit))
+
+    def submit(self, process_id: str, inputs: dict[str, Any], *, owner: str, demand: int) -> str:
+        """Check the inputs and the job's size, record it, and send it to the cluster."""
+        proc = process(process_id)
+        checked = proc.inputs.model_validate(inputs)
+        admit(proc, checked, demand, self.memory_limit())
+        job_id = str(uuid.uuid4())
+        row = {
+            "id": job_id,
+            "process": process_id,
+            "owner": owner,
+            "inputs": checked.model_dump(mode="json"),
+            "status": JobStatus.ACCEPTED,
+            "progress": 0,
+        }
+        with self.engine.begin() as conn:
+            db.insert_job(conn, row)
+        future = self.client().submit(
+            run_job, job_id, process_id, row["inputs"], key=f"job-{job_id}", pure=False
+        )
+        self._futures[job_id] = future
+        future.add_done_callback(lambda f: self._finished(job_id, f))
+        return job_id
+
+    def wait(self, job_id: str, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for a job to end; whether it has."""
+        future = self._futures.get(job_id)
+        if future is None:
+            return True
+        try:
+            wait(future, timeout=timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def _finished(self, job_id: str, future: Future) -> None:
+        """Record what the worker could not: a cancellation, or a worker that died."""
+        self._futures.pop(job_id, None)
+        if future.status == "finished":
+            return
+        with self.engine.begin() as conn:
+            row = db.job_row(conn, job_id)
+            if row is None or row["status"] in FINAL:
+                return
+            if future.status == "error" and not future.cancelled():
+                exc = future.exception()
+                if isinstance(exc, YizhanError):  # the worker stored it already
+                    return
+            if future.cancelled():
+                values: dict[str, Any] = {"status": JobStatus.DISMISSED, "message": "cancelled"}
+            else:
+                limit = self.settings.job_memory_limit
+                values = {
+                    "status": JobStatus.FAILED,
+                    "message": f"the analysis stopped: it needed more than the {limit} a "
+                    "worker may use, or its worker died; lower its size and try again",
+                }
+            db.update_job(conn, job_id, {**values, "finished_at": datetime.now(UTC)})
+
+    def dismiss(self, job_id: str) -> None:
+        """Cancel a job that has not ended (its worker stops the work); ended ones stay."""
+        future = self._futures.get(job_id)
+        with self.engine.begin() as conn:
+            row = db.job_row(conn, job_id)
+            if row is None:
+                msg = f"job {job_id} not found"
+                raise NotFoundError(msg)
+            if row["status"] in FINAL:
+                msg = f"job {job_id} has already ended ({row['status']})"
+                raise ConflictError(msg)
+            db.update_job(
+                conn,
+                job_id,
+                {
+                    "status": JobStatus.DISMISSED,
+                    "message": "cancelled",
+                    "finished_at": datetime.now(UTC),
+                },
+            )
+        if future is not None:
+            client = self.client()
+            busy = [w for w, keys in client.processing().items() if future.key in keys]
+            future.cancel(force=True)
+            if busy:  # a running task cannot be interrupted: its worker is restarted
+                client.restart_workers(busy)
+
+    def close(self) -> None:
+        """Stop the client and the local cluster."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+            self._client = self._cluster = None

@@ -1,0 +1,141 @@
+"""OGC API - Processes: planners' analyses run as jobs on a real Dask LocalCluster.
+
+The module's app starts a local cluster of one worker process (1 GiB) on first use; OWSLib's
+Processes client lists, describes and executes; jobs are stored, survive a new app, can be
+dismissed, and a request too large for a worker is refused before any work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from owslib.ogcapi.processes import Processes
+
+from api.app import create_app
+from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
+
+pytestmark = pytest.mark.slow
+
+own, client, engine = database_of_its_own(
+    "jobs", job_workers=1, job_memory_limit="1GiB", job_wait_s=180, escalation_interval_s=0
+)
+SMALL = {"k": 2, "minutes": 10, "max_candidates": 30, "method": "greedy"}
+
+
+@pytest.fixture(scope="module")
+def live_url(own: OwnDatabase) -> Iterator[str]:
+    with live_server(own.settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def admin(client: TestClient) -> dict[str, str]:
+    token = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def _until(client: TestClient, url: str, headers: dict, done: set[str], seconds: float) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        status = client.get(url, headers=headers).json()
+        if status["status"] in done or time.monotonic() > deadline:
+            return status
+        time.sleep(0.5)
+
+
+def test_owslib_lists_describes_and_runs_a_site_selection(live_url: str, admin: dict) -> None:
+    api = Processes(live_url + "/ogc", headers=dict(admin), timeout=300)
+    assert "site-selection" in {p["id"] for p in api.processes()}
+    described = api.process("site-selection")
+    assert {"k", "minutes", "max_candidates"} <= set(described["inputs"])
+    assert described["inputs"]["k"]["minOccurs"] == 1
+    result = api.execute("site-selection", SMALL)
+    assert result["type"] == "FeatureCollection"
+    assert len(result["features"]) == 2
+    assert result["summary"]["covered_after"] >= result["summary"]["covered_before"]
+
+
+def test_async_job_is_stored_and_survives_a_new_app(
+    client: TestClient, admin: dict, own: OwnDatabase
+) -> None:
+    r = client.post(
+        "/ogc/processes/site-selection/execution",
+        json={"inputs": SMALL},
+        headers={**admin, "Prefer": "respond-async"},
+    )
+    assert r.status_code == 201, r.text
+    location = r.headers["Location"]
+    job_id = location.rsplit("/", 1)[-1]
+    assert r.json()["status"] in ("accepted", "running", "successful")
+    status = _until(client, f"/ogc/jobs/{job_id}", admin, {"successful", "failed"}, 180)
+    assert status["status"] == "successful", status
+    assert any(link["rel"].endswith("/results") for link in status["links"])
+    stored = client.get(f"/ogc/jobs/{job_id}/results", headers=admin).json()
+    assert len(stored["features"]) == 2
+    listed = client.get("/ogc/jobs", headers=admin).json()["jobs"]
+    assert job_id in {j["jobID"] for j in listed}
+    with TestClient(create_app(own.settings)) as fresh:  # a restarted API
+        again = fresh.get(f"/ogc/jobs/{job_id}/results", headers=admin)
+        assert again.json() == stored
+
+
+def test_a_request_too_large_for_a_worker_is_refused_before_any_work(
+    client: TestClient, admin: dict
+) -> None:
+    big = {"k": 50, "minutes": 120, "profile": "walk", "objective": "p_median"}
+    r = client.post(
+        "/ogc/processes/site-selection/execution",
+        json={"inputs": {**big, "max_candidates": 2000}},
+        headers=admin,
+    )
+    assert r.status_code == 400  # OGC APIs answer bad requests with 400
+    assert "max_candidates" in r.json()["error"]["message"]
+
+
+def test_dismiss_stops_a_job_and_keeps_the_record(client: TestClient, admin: dict) -> None:
+    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    r = client.post(
+        "/ogc/processes/site-selection/execution",
+        json={"inputs": slow},
+        headers={**admin, "Prefer": "respond-async"},
+    )
+    assert r.status_code == 201, r.text
+    job_id = r.json()["jobID"]
+    gone = client.delete(f"/ogc/jobs/{job_id}", headers=admin)
+    assert gone.status_code == 200, gone.text
+    assert gone.json()["status"] == "dismissed"
+    time.sleep(2)
+    status = client.get(f"/ogc/jobs/{job_id}", headers=admin).json()
+    assert status["status"] == "dismissed"
+    assert client.get(f"/ogc/jobs/{job_id}/results", headers=admin).status_code == 404
+    assert client.delete(f"/ogc/jobs/{job_id}", headers=admin).status_code == 409
+
+
+def test_jobs_need_a_planner_and_unknown_ones_are_404(client: TestClient, admin: dict) -> None:
+    assert client.get("/ogc/jobs").status_code == 401
+    assert client.get("/ogc/jobs/not-a-job", headers=admin).status_code == 404
+    assert client.get("/ogc/processes/nothing", headers=admin).status_code == 404
+
+
+def test_the_request_that_took_the_server_down_is_refused_at_once(
+    client: TestClient, admin: dict
+) -> None:
+    oom = {"k": 50, "minutes": 120, "profile": "walk", "objective": "p_median"}
+    r = client.post("/v1/coverage/sites", json={**oom, "max_candidates": 2000}, headers=admin)
+    assert r.status_code == 422
+    assert "max_candidates" in r.json()["error"]["message"]
+    assert client.get("/v1/stations/nearest", params={"lat": 22.58, "lon": 113.08}).is_success
+
+
+def test_a_large_site_request_becomes_a_job(client: TestClient, admin: dict) -> None:
+    large = {"k": 3, "minutes": 10, "max_candidates": 1200, "method": "greedy"}
+    r = client.post("/v1/coverage/sites", json=large, headers=admin)
+    assert r.status_code == 202, r.text
+    job = r.headers["Location"].rsplit("/", 1)[-1]
+    status = _until(client, f"/ogc/jobs/{job}", admin, {"successful", "failed"}, 180)
+    assert status["status"] == "successful", status
+    result = client.get(f"/ogc/jobs/{job}/results", headers=admin).json()
+    assert len(result["features"]) == 3
