@@ -142,6 +142,8 @@ class Settings(BaseSettings):
     inline_analysis_mb: float = Field(
         default=512, ge=0, description="analyses estimated above this run as jobs on Dask"
     )
+    jobs_per_user: int = Field(default=2, ge=1, description="open jobs one user may have")
+    jobs_waiting: int = Field(default=8, ge=1, description="open jobs the cluster takes at once")
     job_wait_s: float = Field(
         default=20.0, ge=0, le=600, description="how long a synchronous execution may wait"
     )

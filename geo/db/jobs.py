@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from geo.db import models as m
 
@@ -50,6 +50,16 @@ def job_row(conn: Connection, job_id: str) -> dict[str, Any] | None:
 def job_result(conn: Connection, job_id: str) -> Any:
     """A job's stored result (None until it has one)."""
     return conn.scalar(select(m.Job.result).where(m.Job.id == job_id))
+
+
+def open_jobs(conn: Connection, open_statuses: Sequence[str]) -> dict[str, int]:
+    """How many jobs each owner has in ``open_statuses`` (queued or running)."""
+    q = (
+        select(m.Job.owner, func.count())
+        .where(m.Job.status.in_(open_statuses))
+        .group_by(m.Job.owner)
+    )
+    return {str(owner): int(n) for owner, n in conn.execute(q)}
 
 
 def select_jobs(conn: Connection, owner: str | None, *, limit: int = 100) -> list[dict[str, Any]]:

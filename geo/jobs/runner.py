@@ -25,7 +25,7 @@ from distributed import Client, Future, LocalCluster, WorkerPlugin, wait
 from sqlalchemy import Engine
 
 from geo.db import jobs as db
-from geo.errors import ConflictError, NotFoundError, YizhanError
+from geo.errors import ConflictError, NotFoundError, NotReadyError, RateLimitedError, YizhanError
 from geo.jobs.processes import admit, process
 from geo.settings import Settings
 from geo.vocabulary import JobStatus
@@ -119,6 +119,7 @@ class Jobs:
         proc = process(process_id)
         checked = proc.inputs.model_validate(inputs)
         admit(proc, checked, demand, self.memory_limit())
+        self._check_queue(owner)
         job_id = str(uuid.uuid4())
         row = {
             "id": job_id,
@@ -136,6 +137,20 @@ class Jobs:
         self._futures[job_id] = future
         future.add_done_callback(lambda f: self._finished(job_id, f))
         return job_id
+
+    def _check_queue(self, owner: str) -> None:
+        """Refuse a job beyond the owner's share (429) or the cluster's queue (503)."""
+        with self.engine.connect() as conn:
+            waiting = db.open_jobs(conn, OPEN)
+        if waiting.get(owner, 0) >= self.settings.jobs_per_user:
+            msg = (
+                f"you have {waiting[owner]} analyses queued or running; wait for one to end "
+                "(or dismiss one) first"
+            )
+            raise RateLimitedError(msg, retry_after=30)
+        if sum(waiting.values()) >= self.settings.jobs_waiting:
+            msg = "the analysis cluster is full; try again in a minute"
+            raise NotReadyError(msg)
 
     def wait(self, job_id: str, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for a job to end; whether it has."""

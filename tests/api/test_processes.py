@@ -139,3 +139,17 @@ def test_a_large_site_request_becomes_a_job(client: TestClient, admin: dict) -> 
     assert status["status"] == "successful", status
     result = client.get(f"/ogc/jobs/{job}/results", headers=admin).json()
     assert len(result["features"]) == 3
+
+
+def test_a_user_may_have_two_jobs_open_and_the_third_waits(client: TestClient, admin: dict) -> None:
+    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    async_ = {**admin, "Prefer": "respond-async"}
+    url = "/ogc/processes/site-selection/execution"
+    started = [client.post(url, json={"inputs": slow}, headers=async_) for _ in range(2)]
+    assert [r.status_code for r in started] == [201, 201]
+    third = client.post(url, json={"inputs": slow}, headers=async_)
+    assert third.status_code == 429
+    assert third.headers["Retry-After"] == "30"
+    for r in started:
+        client.delete(f"/ogc/jobs/{r.json()['jobID']}", headers=admin)
+    assert client.post(url, json={"inputs": SMALL}, headers=admin).status_code == 200
