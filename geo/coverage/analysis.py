@@ -133,7 +133,7 @@ def coverage_gaps(
     *,
     towns: pd.DataFrame | None = None,
     max_side_m: float = 10_000.0,
-    metric_crs: str = "EPSG:32649",
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Uncovered demand cells merged into gap areas, ranked by uncovered demand.
 
@@ -154,6 +154,7 @@ def coverage_gaps(
             geometry=[],
             crs="EPSG:4326",
         )
+    metric_crs = metric_crs or cells[out].estimate_utm_crs().to_string()
     gap_cells = cells[out].to_crs(metric_crs)
     centre = gap_cells.geometry.centroid
     parts = pd.DataFrame(

@@ -1,6 +1,6 @@
 """Demand layers: where the people (and union members) are who stations should serve.
 
-* **Population on hexagons.** A hexagonal grid (flat-topped, equal-area in EPSG:32649) over
+* **Population on hexagons.** A hexagonal grid (flat-topped, equal-area in the towns' UTM zone) over
   the city; each town's population is spread over the cells whose centre lies in the town,
   in proportion to ``exp(-d / s)`` where ``d`` is the distance to the town seat and
   ``s = sqrt(town area) / 4`` — people concentrate around seats, thin out towards the edges.
@@ -25,8 +25,6 @@ import shapely
 
 from geo.errors import ValidationError
 
-METRIC_CRS = "EPSG:32649"
-
 
 @dataclass(frozen=True)
 class Demand:
@@ -44,10 +42,10 @@ class Demand:
         return len(self.frame)
 
 
-def hex_grid(polygon: Any, size_m: float) -> gpd.GeoDataFrame:
+def hex_grid(polygon: Any, size_m: float, crs: str | None = None) -> gpd.GeoDataFrame:
     """Flat-topped hexagons of circumradius ``size_m`` whose centres fall inside ``polygon``.
 
-    ``polygon`` and the result are in the metric CRS; ``cell_id`` is ``"q_r"`` (axial).
+    ``polygon`` and the result are in the metric CRS ``crs``; ``cell_id`` is ``"q_r"``.
     """
     w, h = 1.5 * size_m, math.sqrt(3) * size_m
     minx, miny, maxx, maxy = polygon.bounds
@@ -67,7 +65,7 @@ def hex_grid(polygon: Any, size_m: float) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"cell_id": [f"{a}_{b}" for a, b in zip(q, r, strict=True)], "x": cx, "y": cy},
         geometry=hexes,
-        crs=METRIC_CRS,
+        crs=crs,
     )
 
 
@@ -82,11 +80,12 @@ def population_hexes(towns: gpd.GeoDataFrame, *, size_m: float = 600.0) -> Deman
     size_m
         Hexagon circumradius (600 m gives cells of about 0.94 km²).
     """
-    towns_m = towns.to_crs(METRIC_CRS)
-    grid = hex_grid(towns_m.geometry.union_all(), size_m)
+    metric = towns.estimate_utm_crs().to_string()  # the towns' own UTM zone
+    towns_m = towns.to_crs(metric)
+    grid = hex_grid(towns_m.geometry.union_all(), size_m, metric)
     joined = gpd.sjoin(
         gpd.GeoDataFrame(
-            grid[["cell_id"]], geometry=gpd.points_from_xy(grid["x"], grid["y"]), crs=METRIC_CRS
+            grid[["cell_id"]], geometry=gpd.points_from_xy(grid["x"], grid["y"]), crs=metric
         ),
         towns_m[["code", "district_adcode", "population", "geometry"]],
         predicate="within",
@@ -94,9 +93,7 @@ def population_hexes(towns: gpd.GeoDataFrame, *, size_m: float = 600.0) -> Deman
     ).drop_duplicates("cell_id")
     grid = grid.merge(joined[["cell_id", "code", "district_adcode", "population"]], on="cell_id")
     seats = gpd.GeoSeries(gpd.points_from_xy(towns["seat_lon"], towns["seat_lat"]), crs=4326)
-    seat_xy = dict(
-        zip(towns["code"], shapely.get_coordinates(seats.to_crs(METRIC_CRS)), strict=True)
-    )
+    seat_xy = dict(zip(towns["code"], shapely.get_coordinates(seats.to_crs(metric)), strict=True))
     scale = dict(zip(towns_m["code"], np.sqrt(towns_m.area) / 4, strict=True))
     d = np.hypot(
         grid["x"] - grid["code"].map(lambda c: seat_xy[c][0]),
@@ -104,7 +101,7 @@ def population_hexes(towns: gpd.GeoDataFrame, *, size_m: float = 600.0) -> Deman
     )
     grid["w"] = np.exp(-d / grid["code"].map(scale))
     grid["weight"] = grid["population"] * grid["w"] / grid.groupby("code")["w"].transform("sum")
-    centres = gpd.GeoSeries(gpd.points_from_xy(grid["x"], grid["y"]), crs=METRIC_CRS).to_crs(4326)
+    centres = gpd.GeoSeries(gpd.points_from_xy(grid["x"], grid["y"]), crs=metric).to_crs(4326)
     frame = pd.DataFrame(
         {
             "id": grid["cell_id"],
@@ -115,7 +112,7 @@ def population_hexes(towns: gpd.GeoDataFrame, *, size_m: float = 600.0) -> Deman
             "district_adcode": grid["district_adcode"].to_numpy(),
         }
     )
-    cells = gpd.GeoSeries(grid.geometry.to_numpy(), crs=METRIC_CRS).to_crs(4326)
+    cells = gpd.GeoSeries(grid.geometry.to_numpy(), crs=metric).to_crs(4326)
     return Demand("population", frame, cells)
 
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from geo.coverage.planning import plan_answer, plan_sites
+from geo.coverage.analysis import to_records
+from geo.coverage.planning import plan_answer, plan_sites, run_scenario
+from geo.db.layers import area_names
 from geo.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -46,6 +48,59 @@ def _site_selection(platform: Platform, inputs: BaseModel) -> dict[str, Any]:
         method=inputs.method,
     )
     return plan_answer(plan)
+
+
+class Place(BaseModel):
+    """A WGS-84 location."""
+
+    model_config = ConfigDict(extra="forbid")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+
+
+class Moved(Place):
+    """A station moved to a new location."""
+
+    id: int = Field(ge=1)
+
+
+class ScenarioInputs(BaseModel):
+    """A what-if: stations added, closed or moved (nothing stored is changed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    minutes: float = Field(15, gt=0, le=120, allow_inf_nan=False, description="time limit")
+    profile: Literal["e_bike", "walk", "drive"] = "e_bike"
+    demand: Literal["population", "workplaces"] = "population"
+    by: Literal["district", "town"] = "town"
+    add: list[Place] = Field(default_factory=list, max_length=100)
+    close: list[int] = Field(default_factory=list, max_length=500)
+    move: list[Moved] = Field(default_factory=list, max_length=100)
+
+
+BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
+
+
+def _scenario(platform: Platform, inputs: BaseModel) -> dict[str, Any]:
+    assert isinstance(inputs, ScenarioInputs)
+    res = run_scenario(
+        platform.coverage_model(inputs.demand),
+        minutes=inputs.minutes,
+        profile=inputs.profile,
+        add=[(p.lon, p.lat) for p in inputs.add],
+        close=inputs.close,
+        move={m.id: (m.lon, m.lat) for m in inputs.move},
+        by=BY_COLUMN[inputs.by],
+    )
+    with platform.db.connect() as conn:
+        names = area_names(conn)
+    areas = res.delta.rename(columns={BY_COLUMN[inputs.by]: "code"})
+    areas.insert(1, "name", areas["code"].map(names))
+    return {"overall": res.overall, "by": inputs.by, "areas": to_records(areas)}
+
+
+def _scenario_bytes(inputs: BaseModel, demand_points: int) -> int:
+    """Two coverage results over the demand (a few arrays of it) and the changed fields."""
+    return int(0.3 * 2**30) + 64 * demand_points
 
 
 def _site_selection_bytes(inputs: BaseModel, demand_points: int) -> int:
@@ -87,6 +142,16 @@ PROCESSES: dict[str, Process] = {
             _site_selection,
             _site_selection_bytes,
             "max_candidates",
+        ),
+        Process(
+            "coverage-scenario",
+            "What if 情景分析",
+            "Coverage before and after adding, closing or moving stations, overall and per "
+            "district or town; the stored stations are not changed.",
+            ScenarioInputs,
+            _scenario,
+            _scenario_bytes,
+            "add",
         ),
     )
 }

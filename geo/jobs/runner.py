@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import dask
-from distributed import Client, Future, LocalCluster, WorkerPlugin, wait
+from distributed import Client, Future, LocalCluster, WorkerPlugin
 from sqlalchemy import Engine
 
 from geo.db import jobs as db
@@ -153,15 +154,20 @@ class Jobs:
             raise NotReadyError(msg)
 
     def wait(self, job_id: str, timeout_s: float) -> bool:
-        """Wait up to ``timeout_s`` for a job to end; whether it has."""
-        future = self._futures.get(job_id)
-        if future is None:
-            return True
-        try:
-            wait(future, timeout=timeout_s)
-        except TimeoutError:
-            return False
-        return True
+        """Wait up to ``timeout_s`` for a job to end; whether it has.
+
+        Watches the job's row (the truth, written by the worker or the done callback) rather
+        than the Dask future, so it works from any thread of any event loop.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self.engine.connect() as conn:
+                row = db.job_row(conn, job_id)
+            if row is None or row["status"] in FINAL:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
 
     def _finished(self, job_id: str, future: Future) -> None:
         """Record what the worker could not: a cancellation, or a worker that died."""

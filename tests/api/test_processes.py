@@ -153,3 +153,14 @@ def test_a_user_may_have_two_jobs_open_and_the_third_waits(client: TestClient, a
     for r in started:
         client.delete(f"/ogc/jobs/{r.json()['jobID']}", headers=admin)
     assert client.post(url, json={"inputs": SMALL}, headers=admin).status_code == 200
+
+
+def test_owslib_runs_a_what_if(live_url: str, admin: dict) -> None:
+    api = Processes(live_url + "/ogc", headers=dict(admin), timeout=300)
+    assert "coverage-scenario" in {p["id"] for p in api.processes()}
+    result = api.execute(
+        "coverage-scenario", {"minutes": 10, "add": [{"lon": 113.03, "lat": 22.65}]}
+    )
+    assert result["overall"]["covered_change"] >= 0
+    assert result["areas"]
+    assert {"code", "name", "covered_before", "covered_after"} <= set(result["areas"][0])
