@@ -7,15 +7,17 @@ the knob to lower), and runs on a Dask worker against the worker's own platform.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
-from geo.coverage.analysis import to_records
+from geo.coverage.analysis import coverage_gaps, to_records
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
-from geo.db.layers import area_names
+from geo.db.layers import area_names, read_towns
 from geo.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -103,6 +105,33 @@ def _scenario_bytes(inputs: BaseModel, demand_points: int) -> int:
     return int(0.3 * 2**30) + 64 * demand_points
 
 
+class GapsInputs(BaseModel):
+    """Where is nobody within reach: uncovered areas, largest uncovered population first."""
+
+    model_config = ConfigDict(extra="forbid")
+    minutes: float = Field(15, gt=0, le=120, allow_inf_nan=False, description="time limit")
+    profile: Literal["e_bike", "walk", "drive"] = "e_bike"
+    limit: int = Field(100, ge=1, le=1000, description="how many gaps, at most")
+
+
+def _gaps(platform: Platform, inputs: BaseModel) -> dict[str, Any]:
+    assert isinstance(inputs, GapsInputs)
+    result = platform.coverage_model("population").compute(
+        minutes=inputs.minutes, profile=inputs.profile
+    )
+    with platform.db.connect() as conn:
+        towns = read_towns(conn)
+    gaps = coverage_gaps(result, towns=towns).head(inputs.limit)
+    wound = gaps.set_geometry(shapely.orient_polygons(gaps.geometry.to_numpy()), crs=gaps.crs)
+    answer: dict[str, Any] = json.loads(wound.to_json(na="null", show_bbox=False, drop_id=True))
+    return answer
+
+
+def _gaps_bytes(inputs: BaseModel, demand_points: int) -> int:
+    """One coverage result and the uncovered cells' polygons."""
+    return int(0.3 * 2**30) + 2000 * demand_points
+
+
 def _site_selection_bytes(inputs: BaseModel, demand_points: int) -> int:
     """A fixed part, and a part per demand-candidate pair.
 
@@ -152,6 +181,16 @@ PROCESSES: dict[str, Process] = {
             _scenario,
             _scenario_bytes,
             "add",
+        ),
+        Process(
+            "coverage-gaps",
+            "Coverage gaps 覆盖盲区",
+            "Areas beyond the time limit of every open station, merged from population cells "
+            "and ranked by the people they leave out (GeoJSON polygons).",
+            GapsInputs,
+            _gaps,
+            _gaps_bytes,
+            "limit",
         ),
     )
 }

@@ -164,3 +164,14 @@ def test_owslib_runs_a_what_if(live_url: str, admin: dict) -> None:
     assert result["overall"]["covered_change"] >= 0
     assert result["areas"]
     assert {"code", "name", "covered_before", "covered_after"} <= set(result["areas"][0])
+
+
+def test_owslib_ranks_the_gaps(live_url: str, admin: dict) -> None:
+    api = Processes(live_url + "/ogc", headers=dict(admin), timeout=300)
+    result = api.execute("coverage-gaps", {"minutes": 10, "limit": 5})
+    assert result["type"] == "FeatureCollection"
+    ranks = [f["properties"]["rank"] for f in result["features"]]
+    assert ranks == sorted(ranks)
+    assert 0 < len(ranks) <= 5
+    demand = [f["properties"]["uncovered_demand"] for f in result["features"]]
+    assert demand == sorted(demand, reverse=True)
