@@ -165,9 +165,11 @@ class Platform:
         self.db.dispose()
 
 
-def start_platform(settings: Settings, *, background: bool = True) -> Platform:
+def start_platform(
+    settings: Settings, *, background: bool = True, db: Engine | None = None
+) -> Platform:
     """A platform over an existing, migrated database; the road network starts loading."""
-    db = make_engine(database_url(settings))
+    db = db or make_engine(database_url(settings))
     platform = Platform(settings, db, RoadNetwork(active_network_path(settings)))
     platform.roads.start(db, settings, background=background)
     return platform
@@ -210,8 +212,7 @@ def open_platform(
     if load:
         load_sample(db, settings.region_dir)
         ensure_sample_network(settings)
-    platform = Platform(settings, db, RoadNetwork(active_network_path(settings)))
-    platform.roads.start(db, settings, background=False)
+    platform = start_platform(settings, background=False, db=db)
     if platform.roads.error:
         raise NotReadyError(platform.roads.error)
     return platform

@@ -129,15 +129,12 @@ async def execute(
     jobs = platform.jobs
     job_id = await run_in_threadpool(jobs.submit, p.id, inputs, owner=who.username, demand=demand)
     asynchronous = "respond-async" in (prefer or "")
-    if not asynchronous and await run_in_threadpool(
-        jobs.wait, job_id, platform.settings.job_wait_s
-    ):
-        with platform.db.connect() as conn:
-            row = db.job_row(conn, job_id)
-            if row is not None and row["status"] == JobStatus.SUCCESSFUL:
-                return JSONResponse(db.job_result(conn, job_id), status_code=200)
+    if not asynchronous:
+        await run_in_threadpool(jobs.wait, job_id, platform.settings.job_wait_s)
     with platform.db.connect() as conn:
         row = db.job_row(conn, job_id)
+        if not asynchronous and row is not None and row["status"] == JobStatus.SUCCESSFUL:
+            return JSONResponse(db.job_result(conn, job_id), status_code=200)
     base = public_base(request)
     return JSONResponse(
         status_json(base, row or {}),

@@ -81,14 +81,10 @@ def _input(body: StationBase) -> StationInput:
     )
 
 
-def _sync_routing(request: Request, row: dict[str, Any]) -> None:
-    get_platform(request).station_changed(row)
-
-
 def _stored(request: Request, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
     """Commit the change, tell the platform (routing answers follow at once), answer it."""
     conn.commit()
-    _sync_routing(request, row)
+    get_platform(request).station_changed(row)
     return station_feature(row, CoordSystem.WGS84)
 
 
@@ -242,12 +238,10 @@ async def put_photo(
 
 
 def _store_photo(request: Request, station_id: int, photo: Photo, who: UserInfo) -> dict[str, Any]:
-    with get_platform(request).db.begin() as conn:
+    with get_platform(request).db.connect() as conn:
         get_station(conn, station_id)
         store_photo(conn, station_id, photo, area=who.area)
-        row = get_station(conn, station_id)
-    _sync_routing(request, row)
-    return station_feature(row, CoordSystem.WGS84)
+        return _stored(request, conn, get_station(conn, station_id))
 
 
 @router.delete(
@@ -259,9 +253,7 @@ def _store_photo(request: Request, station_id: int, photo: Photo, who: UserInfo)
 def delete_photo(request: Request, conn: WriteConn, station_id: StationId, who: Staff) -> Response:
     """The station shows no photo afterwards."""
     remove_photo(conn, station_id, area=who.area)
-    row = get_station(conn, station_id)
-    conn.commit()
-    _sync_routing(request, row)
+    _stored(request, conn, get_station(conn, station_id))
     return Response(status_code=204)
 
 

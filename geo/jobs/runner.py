@@ -178,10 +178,6 @@ class Jobs:
             row = db.job_row(conn, job_id)
             if row is None or row["status"] in FINAL:
                 return
-            if future.status == "error" and not future.cancelled():
-                exc = future.exception()
-                if isinstance(exc, YizhanError):  # the worker stored it already
-                    return
             if future.cancelled():
                 values: dict[str, Any] = {"status": JobStatus.DISMISSED, "message": "cancelled"}
             else:

@@ -92,7 +92,12 @@ class OwnDatabase:
 
 @contextmanager
 def own_database(
-    settings: Settings, template_url: str, name: str, **changes: Any
+    settings: Settings,
+    template_url: str,
+    name: str,
+    *,
+    raise_server_exceptions: bool = True,
+    **changes: Any,
 ) -> Iterator[OwnDatabase]:
     """A copy of the template database for one test module, with the app on it."""
     db = f"yizhan_test_{name}"
@@ -103,7 +108,8 @@ def own_database(
         own = settings.model_copy(update=update)
         eng = make_engine(url)
         try:
-            with TestClient(create_app(own)) as c:
+            app = create_app(own)
+            with TestClient(app, raise_server_exceptions=raise_server_exceptions) as c:
                 c.app.state.platform.roads.wait(300)
                 yield OwnDatabase(own, eng, c)
         finally:

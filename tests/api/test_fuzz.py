@@ -23,9 +23,8 @@ from schemathesis.checks import (
 
 from api.app import create_app
 from geo.settings import Settings
-from tests.conftest import copied_database
+from tests.api.conftest import own_database
 
-FUZZ_DB = "yizhan_test_fuzz"
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 #: every answer as the OpenAPI document says: a documented status, content type and schema
@@ -35,18 +34,19 @@ HEAVY = {"/v1/coverage/sites", "/maps/sites", "/v1/cases/assign-batch", "/v1/cov
 
 @pytest.fixture(scope="module")
 def fuzz_client(settings: Settings, template_url: str) -> Iterator[TestClient]:
-    with copied_database(settings, template_url, FUZZ_DB) as url:
-        update = {"database_name": FUZZ_DB, "escalation_interval_s": 0, "analysis_timeout_s": 20}
-        s = settings.model_copy(
-            update=update | ({"database_url": url} if settings.database_url else {})
-        )
-        with TestClient(create_app(s), raise_server_exceptions=False) as client:
-            client.app.state.platform.roads.wait(300)
-            token = client.post(
-                "/v1/auth/token", data={"username": "admin", "password": "admin"}
-            ).json()
-            client.headers["Authorization"] = f"Bearer {token['access_token']}"
-            yield client
+    fuzz = own_database(
+        settings,
+        template_url,
+        "fuzz",
+        raise_server_exceptions=False,
+        escalation_interval_s=0,
+        analysis_timeout_s=20,
+    )
+    with fuzz as own:
+        client = own.client
+        token = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        yield client
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
