@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from api import auth
 from api.deps import reject_unknown_query
 from api.errors import add_exception_handlers
+from api.lane import AnalysisLane
 from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
 from api.page_cache import PageCache
 from api.routers import (
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             platform.close()
             raise
         app.state.platform = platform
+        if settings.jobs_at_start:
+            platform.jobs.start()
         escalation = (
             asyncio.create_task(_escalation_loop(platform.db, settings.escalation_interval_s))
             if settings.escalation_interval_s > 0
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if escalation is not None:
                 escalation.cancel()
+            app.state.web.lane.close()
             platform.close()
 
     app = FastAPI(
@@ -169,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.web = WebState(
         page_assets=page_assets(settings.state_dir / "assets" / "leaflet"),
         page_cache=PageCache(),
+        lane=AnalysisLane(settings.analysis_threads, settings.analysis_waiting),
         login_throttle=LoginThrottle(
             attempts=settings.login_attempts, client_attempts=settings.login_client_attempts
         ),

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import Connection
 
+from api.lane import AnalysisLane
 from api.state import WebState
 from geo.errors import ValidationError
 from geo.platform import Platform
@@ -70,6 +71,14 @@ WriteConn = Annotated[Connection, Depends(db_write, scope="function")]
 Routing = Annotated[RoutingEngine, Depends(routing)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 Web = Annotated[WebState, Depends(get_web)]
+
+
+def get_lane(request: Request) -> AnalysisLane:
+    """The analysis lane (threads of its own for requests that compute)."""
+    return get_web(request).lane
+
+
+Lane = Annotated[AnalysisLane, Depends(get_lane)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 

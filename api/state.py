@@ -1,9 +1,10 @@
-"""What the web side keeps besides the platform: page assets, page cache, login throttle."""
+"""What the web side keeps besides the platform: assets, page cache, login throttle, lane."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from api.lane import AnalysisLane
 from api.page_cache import PageCache
 from api.throttle import LoginThrottle
 from pages.assets import AssetRegistry
@@ -16,5 +17,7 @@ class WebState:
     page_assets: AssetRegistry
     page_cache: PageCache
     login_throttle: LoginThrottle
+    #: where requests that compute run (not the riders' thread pool)
+    lane: AnalysisLane
     #: the riders' map outline, compressed, by the map's coordinate system
     rider_boundaries: dict[str, bytes] = field(default_factory=dict)

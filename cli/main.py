@@ -160,6 +160,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from api.server import server_config
 
         host, port = args.host or settings.host, args.port or settings.port
+        settings = settings.model_copy(update={"jobs_at_start": True})  # workers ready at once
         _say(f"serving on http://{host}:{port}/ (docs at /docs)")
         uvicorn.Server(server_config(create_app(settings), settings, host=host, port=port)).run()
     finally:
@@ -240,6 +241,59 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_province(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan province``: coverage of every city of the province, one Dask task a city."""
+    from distributed import as_completed
+    from distributed import progress as dask_progress
+
+    from geo.jobs.runner import connect
+    from geo.province.run import ProvinceQuestion, projected_wall_time, province_graph
+    from geo.province.sample import province_cities
+    from maps.assets import install
+    from maps.province import province_page
+
+    wanted = [c.strip() for c in (args.cities or "").split(",") if c.strip()]
+    cities = province_cities(settings.region_dir, wanted)
+    question = ProvinceQuestion(minutes=args.minutes, profile=args.profile)
+    parts, joined = province_graph(cities, question, settings.cache_dir)
+    client, cluster = connect(settings, workers=args.workers)
+    _say(f"{len(cities)} cities on {len(client.scheduler_info()['workers'])} Dask workers")
+    try:
+        start = time.perf_counter()
+        futures = client.compute([*parts, joined])
+        if sys.stderr.isatty():
+            dask_progress(futures)
+        for done in as_completed(futures[:-1]):
+            row = done.result()["row"]
+            _say(f"{row['name']}: {row['share']:.1%} covered ({row['seconds']:.0f} s)")
+        result = futures[-1].result()
+        wall = time.perf_counter() - start
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result.cities.to_csv(out / "cities.csv", index=False)
+    result.gaps.to_file(out / "gaps.geojson", driver="GeoJSON", engine="pyogrio")
+    assets = install(settings.state_dir / "assets")
+    html = province_page(result.outlines, result.gaps.head(200), lang="zh", assets=assets)
+    (out / "province.html").write_text(html, encoding="utf-8")
+    columns = ["adcode", "name", "stations", "population", "share", "p95_time_s", "seconds"]
+    print(result.cities[columns].to_string(index=False))
+    overall = result.overall
+    print(
+        f"province: {overall['share']:.1%} of {overall['population']:,.0f} people within "
+        f"{args.minutes:g} min ({args.profile}); wall {wall:.0f} s; "
+        f"projected on 4/8/16 workers: "
+        + " / ".join(
+            f"{projected_wall_time(result.cities['seconds'].tolist(), n):.0f} s" for n in (4, 8, 16)
+        )
+    )
+    _say(f"wrote {out / 'cities.csv'}, {out / 'gaps.geojson'} and {out / 'province.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``yizhan`` command."""
     from importlib.metadata import PackageNotFoundError, version
@@ -296,6 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("--member", type=int, help="a member account's grid member id")
     users.add_argument("--password", help="default: a random one, printed once")
     users.set_defaults(func=cmd_users)
+    prov = sub.add_parser(
+        "province", help="coverage of every city of the province (synthetic samples), on Dask"
+    )
+    prov.add_argument("--cities", help="adcodes or names, comma-separated (default: all 21)")
+    prov.add_argument("--minutes", type=float, default=15.0)
+    prov.add_argument("--profile", choices=["e_bike", "walk", "drive"], default="e_bike")
+    prov.add_argument("--workers", type=int, help="local Dask workers (default job_workers)")
+    prov.add_argument("--out", default="artifacts/province", help="folder for the outputs")
+    prov.set_defaults(func=cmd_province)
     serve = sub.add_parser("serve", help="prepare everything and serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)

@@ -28,6 +28,7 @@ from geo.coverage.layers import read_demand
 from geo.db.connection import database_url, make_engine, prepare_database
 from geo.db.load import load_sample
 from geo.db.region import service_region
+from geo.db.versions import data_version
 from geo.errors import NotReadyError
 from geo.jobs.runner import Jobs
 from geo.network import load_graph
@@ -65,6 +66,8 @@ class RoadNetwork:
     graph: nx.MultiDiGraph | None = None
     routing: RoutingEngine | None = None
     error: str | None = None
+    #: the stations' data version the engine was built from (see :meth:`Platform.refresh_stations`)
+    stations_version: str | None = None
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def start(self, db: Engine, settings: Settings, *, background: bool = True) -> None:
@@ -89,7 +92,10 @@ class RoadNetwork:
     def _load(self, db: Engine, settings: Settings) -> None:
         try:
             graph = load_graph(self.path, cache_dir=settings.cache_dir)
+            with db.connect() as conn:
+                version = data_version(conn, ["stations"])  # before reading: no change missed
             self.routing = build_routing(graph, db, settings)
+            self.stations_version = version
             self.graph = graph
             self.status = "ok"
         except Exception as exc:  # reported by /health, never raised into a request
@@ -157,6 +163,22 @@ class Platform:
         """Tell the routing engine a station was created or changed (its stored row)."""
         if self.roads.routing is not None:
             self.roads.routing.upsert_station(to_record(row))
+
+    def refresh_stations(self) -> bool:
+        """Reload the stations if any writer changed them since the engine last read them.
+
+        The API tells its engine of each change (:meth:`station_changed`); a Dask worker's
+        platform learns of them here, before each job. Whether stations were reloaded.
+        """
+        engine = self.require_routing()
+        with self.db.connect() as conn:
+            version = data_version(conn, ["stations"])
+            if version == self.roads.stations_version:
+                return False
+            records = station_records(conn)
+        engine.set_stations(records)
+        self.roads.stations_version = version
+        return True
 
     def close(self) -> None:
         """Stop the jobs' cluster (if started) and release the database connections."""

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         default=None, description="tcp://host:8786 of a Dask cluster; none: a local one"
     )
     job_workers: int = Field(default=1, ge=1, le=64, description="local Dask worker processes")
+    jobs_at_start: bool = Field(
+        default=False,
+        description="start the Dask workers with the API (yizhan serve does) instead of at the "
+        "first job",
+    )
     job_memory_limit: str = Field(default="3GiB", description="memory per local worker")
     inline_analysis_mb: float = Field(
         default=512, ge=0, description="analyses estimated above this run as jobs on Dask"
@@ -146,6 +151,12 @@ class Settings(BaseSettings):
     jobs_waiting: int = Field(default=8, ge=1, description="open jobs the cluster takes at once")
     job_wait_s: float = Field(
         default=20.0, ge=0, le=600, description="how long a synchronous execution may wait"
+    )
+    analysis_threads: int = Field(
+        default=2, ge=1, le=32, description="threads for requests that compute (not riders')"
+    )
+    analysis_waiting: int = Field(
+        default=8, ge=0, description="requests that compute which may wait for a thread"
     )
     analysis_timeout_s: float = Field(default=60, gt=0, description="limit of heavy analyses")
     login_attempts: int = Field(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -43,7 +45,12 @@ class LocalMap(folium.Map):
     def _repr_html_(self, **kwargs: Any) -> str:
         from geo.settings import get_settings
 
-        assets = get_settings().state_dir / "assets"
+        with self.assets_inline(get_settings().state_dir / "assets"):
+            return str(super()._repr_html_(**kwargs))
+
+    @contextmanager
+    def assets_inline(self, assets: Path) -> Iterator[None]:
+        """While open, the map and its children carry their scripts and styles inline."""
         elements = [self, *self._all_children()]
         saved = [(e, e.__dict__.get("default_js"), e.__dict__.get("default_css")) for e in elements]
         for e in elements:
@@ -52,7 +59,7 @@ class LocalMap(folium.Map):
                 if links:
                     setattr(e, attr, [(n, inline_url(u, assets)) for n, u in links])
         try:
-            return str(super()._repr_html_(**kwargs))
+            yield
         finally:
             for e, js, css in saved:
                 for attr, value in (("default_js", js), ("default_css", css)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import folium
 import geopandas as gpd
@@ -58,6 +58,8 @@ LABELS = {
         "uncovered": "未覆盖人口",
         "member": "网格员",
         "town_coverage": "各镇街覆盖率",
+        "cities": "城市",
+        "city_coverage": "各市覆盖率",
         "covered_share": "覆盖人口比例",
         "people": "人",
         "sites_item": "建议新址（编号为优先顺序）",
@@ -86,6 +88,8 @@ LABELS = {
         "uncovered": "uncovered people",
         "member": "Grid member",
         "town_coverage": "Coverage by town",
+        "cities": "Cities",
+        "city_coverage": "Coverage by city",
         "covered_share": "people covered",
         "people": "people",
         "sites_item": "proposed site (numbered by priority)",
@@ -309,10 +313,16 @@ SHARE_EDGES = (0.5, 0.7, 0.85, 0.95)
 
 
 def add_town_coverage(
-    m: folium.Map, towns: gpd.GeoDataFrame, *, coord: CoordSystem, lang: Lang
+    m: folium.Map,
+    towns: gpd.GeoDataFrame,
+    *,
+    coord: CoordSystem,
+    lang: Lang,
+    unit: Literal["town", "city"] = "town",
 ) -> folium.Map:
-    """Towns coloured by the share of people covered (``share``, ``uncovered`` columns)."""
+    """Towns (or cities) coloured by the share of people covered (``share``, ``uncovered``)."""
     t = LABELS[lang]
+    title, area = t[f"{unit}_coverage"], t["cities" if unit == "city" else "towns"]
     data = towns[["name", "share", "uncovered", "geometry"]].copy()
     data["cls"] = [sum(v >= e for e in SHARE_EDGES) for v in data["share"].fillna(0)]
     data["covered_text"] = [f"{v:.0%}" for v in data["share"].fillna(0)]
@@ -321,15 +331,15 @@ def add_town_coverage(
         m,
         data.drop(columns=["share", "uncovered"]),
         coord=coord,
-        name=t["town_coverage"],
+        name=title,
         colours=dict(enumerate(SHARE_COLOURS)),
         fields=["name", "covered_text", "uncovered_text"],
-        aliases=[t["towns"], t["covered_share"], t["uncovered"]],
+        aliases=[area, t["covered_share"], t["uncovered"]],
         weight=0.6,
     )
     labels = ["< 50%", "50–70%", "70–85%", "85–95%", "≥ 95%"]
     items = list(zip(SHARE_COLOURS, labels, strict=True))
-    return add_legend(m, t["town_coverage"], items, lang=lang)
+    return add_legend(m, title, items, lang=lang)
 
 
 SITE_COLOUR = "#00796b"

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Admin, CaseReaders
 from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
 from api.geojson import Location
+from api.handover import hand_over
 from api.schemas.cases import (
     BatchReport,
     CaseHistory,
@@ -23,10 +24,10 @@ from api.schemas.cases import (
     StaffCase,
 )
 from api.schemas.common import errors
+from api.schemas.processes import StatusInfo
 from geo.cases.access import check_member_move, get_case, list_cases, public_stats
 from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
-from geo.cases.batch import assign_batch
 from geo.cases.intake import CaseInput, submit_case
 from geo.cases.transitions import due_soon_before, escalate_overdue, transition
 from geo.vocabulary import CaseStatus, CoordSystem
@@ -199,12 +200,21 @@ def escalate(conn: WriteConn, _: Admin) -> dict[str, Any]:
     "/cases/assign-batch",
     summary="Assign all waiting cases at once (admin)",
     response_model=BatchReport,
-    responses=errors(401, 403),
+    responses={
+        **errors(401, 403),
+        202: {"model": StatusInfo, "description": "Still running: follow the job"},
+    },
 )
-def batch(platform: PlatformDep, conn: WriteConn, who: Admin) -> dict[str, Any]:
-    """Minimum total travel time under member capacities, compared with a greedy baseline."""
-    engine = platform.require_routing()
-    return assign_batch(conn, engine, platform.member_times(), actor=who.username)
+async def batch(request: Request, platform: PlatformDep, who: Admin) -> Any:
+    """Minimum total travel time under member capacities, compared with a greedy baseline.
+
+    Runs as a job on the analysis workers (the ``case-assignment`` process); answered when
+    it ends within ``job_wait_s``, else ``202`` with the job's ``Location``.
+    """
+    wait = platform.settings.job_wait_s
+    return await hand_over(
+        request, platform, "case-assignment", {}, owner=who.username, demand=0, wait_s=wait
+    )
 
 
 @router.get(

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Planner
-from api.deps import ReadConn, Routing, get_platform, public_base
+from api.deps import Lane, ReadConn, Routing, get_platform
 from api.exports import frame_response, geo_response
 from api.geojson import GeoJSONResponse
+from api.handover import hand_over
 from api.params import ProfileQuery
 from api.schemas.common import DATA_NOTICE, errors
 from api.schemas.coverage import (
@@ -25,11 +24,10 @@ from api.schemas.coverage import (
     Sites,
     file_types,
 )
-from api.schemas.processes import StatusInfo, status_json
+from api.schemas.processes import StatusInfo
 from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
 from geo.coverage.demand import read_demand_points
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
-from geo.db.jobs import job_row
 from geo.db.layers import area_names, read_towns
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
@@ -42,7 +40,6 @@ GPKG = "application/geopackage+sqlite3"
 Minutes = Annotated[float, Query(gt=0, le=120, allow_inf_nan=False, description="time limit")]
 DemandKind = Annotated[Literal["population", "workplaces"], Query(description="demand layer")]
 BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
-_lock = threading.Lock()
 
 
 def _areas(df: Any, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -58,10 +55,11 @@ def _areas(df: Any, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
     response_model=CoverageAnswer,
     responses={**errors(), 200: {"content": file_types("text/csv", schema=TEXT)}},
 )
-def coverage(
+async def coverage(
     request: Request,
     engine: Routing,
     conn: ReadConn,
+    lane: Lane,
     minutes: Minutes = 15,
     profile: ProfileQuery = Profile.E_BIKE,
     by: Annotated[Literal["district", "town"], Query()] = "district",
@@ -70,11 +68,13 @@ def coverage(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """Coverage by stations open at ``at``: share, mean and 95th percentile travel time."""
-    model = get_platform(request).coverage_model(demand)
-    when = local_time(at)
-    result = model.compute(minutes=minutes, profile=profile, at=when)
-    table = result.summary(BY_COLUMN[by])
-    names = area_names(conn)
+    platform, when = get_platform(request), local_time(at)
+
+    def measure() -> tuple[Any, Any, dict[str, str]]:
+        result = platform.coverage_model(demand).compute(minutes=minutes, profile=profile, at=when)
+        return result, result.summary(BY_COLUMN[by]), area_names(conn)
+
+    result, table, names = await lane.run(measure)
     if format == "csv":
         return frame_response(table.assign(name=table[BY_COLUMN[by]].map(names)), "coverage", "csv")
     return {
@@ -99,10 +99,11 @@ def coverage(
         200: {"content": file_types("text/csv", schema=TEXT) | file_types(GPKG)},
     },
 )
-def gaps(
+async def gaps(
     request: Request,
     engine: Routing,
     conn: ReadConn,
+    lane: Lane,
     minutes: Minutes = 15,
     profile: ProfileQuery = Profile.E_BIKE,
     at: Annotated[datetime | None, Query()] = None,
@@ -110,10 +111,14 @@ def gaps(
     format: Annotated[Literal["geojson", "csv", "gpkg"], Query()] = "geojson",
 ) -> Any:
     """Uncovered population cells merged into gap polygons, largest uncovered demand first."""
-    model = get_platform(request).coverage_model("population")
-    result = model.compute(minutes=minutes, profile=profile, at=local_time(at))
-    table = coverage_gaps(result, towns=read_towns(conn)).head(limit)
-    return geo_response(table, "gaps", format, notice=DATA_NOTICE)
+    platform = get_platform(request)
+
+    def rank() -> Any:
+        model = platform.coverage_model("population")
+        result = model.compute(minutes=minutes, profile=profile, at=local_time(at))
+        return coverage_gaps(result, towns=read_towns(conn)).head(limit)
+
+    return geo_response(await lane.run(rank), "gaps", format, notice=DATA_NOTICE)
 
 
 class Point(BaseModel):
@@ -182,8 +187,8 @@ def _candidate_frame(fc: dict[str, Any]) -> Any:
         202: {"model": StatusInfo, "description": "Too large to answer at once: a job started"},
     },
 )
-def sites(
-    request: Request, engine: Routing, conn: ReadConn, body: SitesRequest, who: Planner
+async def sites(
+    request: Request, engine: Routing, lane: Lane, body: SitesRequest, who: Planner
 ) -> Any:
     """Choose ``k`` new sites keeping the existing stations; method and optimality gap told.
 
@@ -191,34 +196,36 @@ def sites(
     large one becomes a job on the cluster (202, ``Location`` of the job, results there).
     """
     platform = get_platform(request)
-    model = platform.coverage_model(body.demand)
+    model = await lane.run(lambda: platform.coverage_model(body.demand))
     inputs = body.model_dump(mode="json", exclude={"at", "candidates"})
     if body.candidates is not None:  # the planner's own candidates: as many as they sent
         inputs["max_candidates"] = max(1, min(len(body.candidates.get("features") or []), 2000))
     proc = process("site-selection")
     checked = proc.inputs.model_validate(inputs)
-    need = admit(proc, checked, len(model.demand.frame), platform.jobs.memory_limit())
+    limit = await run_in_threadpool(platform.jobs.memory_limit)  # may ask the cluster
+    need = admit(proc, checked, len(model.demand.frame), limit)
     if need > platform.settings.inline_analysis_mb * 2**20 and body.candidates is None:
         demand = len(model.demand.frame)
-        job_id = platform.jobs.submit(proc.id, inputs, owner=who.username, demand=demand)
-        with platform.db.connect() as job_conn:
-            row = job_row(job_conn, job_id)
-        base = public_base(request)
-        headers = {"Location": f"{base}/ogc/jobs/{job_id}"}
-        return JSONResponse(status_json(base, row or {}), status_code=202, headers=headers)
-    candidates = _candidate_frame(body.candidates) if body.candidates is not None else None
-    plan = plan_sites(
-        model,
-        k=body.k,
-        minutes=body.minutes,
-        profile=body.profile,
-        objective=body.objective,
-        at=local_time(body.at),
-        candidates=candidates,
-        max_candidates=body.max_candidates,
-        method=body.method,
-    )
-    return {**plan_answer(plan), "data_notice": DATA_NOTICE}
+        return await hand_over(
+            request, platform, proc.id, inputs, owner=who.username, demand=demand, wait_s=0
+        )
+
+    def plan() -> dict[str, Any]:
+        candidates = _candidate_frame(body.candidates) if body.candidates is not None else None
+        chosen = plan_sites(
+            model,
+            k=body.k,
+            minutes=body.minutes,
+            profile=body.profile,
+            objective=body.objective,
+            at=local_time(body.at),
+            candidates=candidates,
+            max_candidates=body.max_candidates,
+            method=body.method,
+        )
+        return plan_answer(chosen)
+
+    return {**(await lane.run(plan)), "data_notice": DATA_NOTICE}
 
 
 class Move(Point):
@@ -247,21 +254,30 @@ class ScenarioRequest(BaseModel):
     response_model=ScenarioAnswer,
     responses=errors(401, 403, 404, 413),
 )
-def scenarios(
-    request: Request, engine: Routing, conn: ReadConn, body: ScenarioRequest, _: Planner
+async def scenarios(
+    request: Request,
+    engine: Routing,
+    conn: ReadConn,
+    lane: Lane,
+    body: ScenarioRequest,
+    _: Planner,
 ) -> Any:
     """Coverage before and after, per area; stored stations are not changed."""
-    model = get_platform(request).coverage_model(body.demand)
-    res = run_scenario(
-        model,
-        minutes=body.minutes,
-        profile=body.profile,
-        at=local_time(body.at),
-        add=[(p.lon, p.lat) for p in body.add],
-        close=body.close,
-        move={m.id: (m.lon, m.lat) for m in body.move},
-        by=BY_COLUMN[body.by],
-    )
+    platform = get_platform(request)
+
+    def what_if() -> Any:
+        return run_scenario(
+            platform.coverage_model(body.demand),
+            minutes=body.minutes,
+            profile=body.profile,
+            at=local_time(body.at),
+            add=[(p.lon, p.lat) for p in body.add],
+            close=body.close,
+            move={m.id: (m.lon, m.lat) for m in body.move},
+            by=BY_COLUMN[body.by],
+        )
+
+    res = await lane.run(what_if)
     return {
         "overall": res.overall,
         "by": body.by,
@@ -279,6 +295,7 @@ def scenarios(
 async def custom_demand(
     request: Request,
     engine: Routing,
+    lane: Lane,
     minutes: Minutes = 15,
     profile: ProfileQuery = Profile.E_BIKE,
     weight_column: Annotated[str, Query(max_length=60)] = "weight",
@@ -302,7 +319,7 @@ async def custom_demand(
         )
         return demand, errors, to_records(result.summary())[0]
 
-    demand, errors, summary = await run_in_threadpool(measure)
+    demand, errors, summary = await lane.run(measure)
     return {
         "rows_accepted": len(demand),
         "row_errors": [e.__dict__ for e in errors],

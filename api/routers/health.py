@@ -1,4 +1,4 @@
-"""``/health``: database and road graph state."""
+"""``/health``: database, road graph and analysis workers."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def health(platform: PlatformDep) -> JSONResponse:
     if holder.error:
         graph["message"] = holder.error
     ok = db["status"] == "ok" and holder.status == "ok"
+    analysis = {"workers": platform.jobs.running_workers()}
     body = {"status": "ok" if ok else "degraded", "database": db, "graph": graph}
+    body["analysis"] = analysis
     headers = None if ok else {"Retry-After": "5"}
     return JSONResponse(body, status_code=200 if ok else 503, headers=headers)

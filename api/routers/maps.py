@@ -14,7 +14,15 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.security import OAuth2PasswordBearer
 
 from api.auth import principal_of
-from api.deps import AppSettings, ReadConn, Routing, get_platform, get_settings_dep, get_web
+from api.deps import (
+    AppSettings,
+    Lane,
+    ReadConn,
+    Routing,
+    get_platform,
+    get_settings_dep,
+    get_web,
+)
 from api.geojson import Location
 from api.page_cache import CachedPage, cached_page, serve_page
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes, parse_time
@@ -331,10 +339,11 @@ def _route_map(
     response_class=HTMLResponse,
     responses=PAGE_ERRORS,
 )
-def coverage_map(
+async def coverage_map(
     request: Request,
     engine: Routing,
     conn: ReadConn,
+    lane: Lane,
     settings: AppSettings,
     minutes: Annotated[str, Query()] = "15",
     profile: ProfileQuery = Profile.E_BIKE,
@@ -380,7 +389,7 @@ def coverage_map(
 
     title = TITLES[lang]["reach" if lat is not None else "coverage"]
     tables = ("stations", "districts", "towns")
-    return _cached(request, conn, tables, build, title=title, lang=lang)
+    return await lane.run(lambda: _cached(request, conn, tables, build, title=title, lang=lang))
 
 
 def _coverage_map(
@@ -426,10 +435,11 @@ def _coverage_map(
     response_class=HTMLResponse,
     responses=PAGE_ERRORS,
 )
-def sites_map(
+async def sites_map(
     request: Request,
     engine: Routing,
     conn: ReadConn,
+    lane: Lane,
     settings: AppSettings,
     k: Annotated[int, Query(ge=1, le=20)] = 5,
     minutes: Annotated[float, Query(gt=0, le=60)] = 15,
@@ -450,7 +460,8 @@ def sites_map(
         return m
 
     tables = ("stations", "districts", "towns", "workplaces")
-    return _cached(request, conn, tables, build, title=TITLES[lang]["sites"], lang=lang)
+    title = TITLES[lang]["sites"]
+    return await lane.run(lambda: _cached(request, conn, tables, build, title=title, lang=lang))
 
 
 def _sites_map(

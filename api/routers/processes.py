@@ -26,7 +26,7 @@ from api.schemas.processes import (
     status_json,
 )
 from geo.db import jobs as db
-from geo.errors import NotFoundError
+from geo.errors import NotFoundError, PermissionDeniedError
 from geo.jobs.processes import PROCESSES, Process, process
 from geo.users import UserInfo
 from geo.vocabulary import JobStatus, Role
@@ -122,6 +122,9 @@ async def execute(
 ) -> Response:
     """``{"inputs": {...}}`` as the process describes them."""
     p = process(process_id)
+    if who.role not in p.roles:
+        msg = f"{process_id} may be run by: {', '.join(sorted(p.roles))}"
+        raise PermissionDeniedError(msg)
     inputs = body.get("inputs", {}) if isinstance(body, dict) else {}
     kind = str(inputs.get("demand", "population"))
     model = await run_in_threadpool(platform.coverage_model, kind)  # built once, off the loop

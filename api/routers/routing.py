@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import AppSettings, Routing
+from api.deps import AppSettings, Lane, Routing
 from api.geojson import GeoJSONResponse, Location, geometry, linestring, point
 from api.params import (
     CoordQuery,
@@ -145,8 +145,9 @@ def route(
     response_model=Isochrones,
     responses=errors(),
 )
-def isochrones(
+async def isochrones(
     engine: Routing,
+    lane: Lane,
     lat: LatQuery,
     lon: LonQuery,
     minutes: Annotated[
@@ -157,7 +158,8 @@ def isochrones(
 ) -> dict[str, Any]:
     """A FeatureCollection of polygons, one per time limit."""
     values = parse_minutes(minutes, most=60, count=6)
-    origin, areas = engine.isochrones(*Location(lon, lat, coord).wgs84(), values, profile=profile)
+    where = Location(lon, lat, coord).wgs84()
+    origin, areas = await lane.run(lambda: engine.isochrones(*where, values, profile=profile))
     features = [
         {
             "type": "Feature",

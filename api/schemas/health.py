@@ -22,9 +22,16 @@ class GraphState(BaseModel):
     message: str | None = None
 
 
+class AnalysisState(BaseModel):
+    """The Dask workers analyses run on (0 until the first job, unless started with the API)."""
+
+    workers: int
+
+
 class Health(BaseModel):
-    """``ok`` when both are ready, else ``degraded`` (with status 503)."""
+    """``ok`` when the database and graph are ready, else ``degraded`` (with status 503)."""
 
     status: str
     database: DatabaseState
     graph: GraphState
+    analysis: AnalysisState

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from geo.db import jobs as db
 from geo.errors import ConflictError, NotFoundError, NotReadyError, RateLimitedError, YizhanError
-from geo.jobs.processes import admit, process
+from geo.jobs.processes import JobContext, admit, process
 from geo.settings import Settings
 from geo.vocabulary import JobStatus
 
@@ -59,13 +59,19 @@ class PlatformPlugin(WorkerPlugin):
             found.close()
 
 
-def run_job(job_id: str, process_id: str, inputs: dict[str, Any]) -> str:
+def run_job(job_id: str, process_id: str, inputs: dict[str, Any], owner: str) -> str:
     """The task a worker runs: mark the job running, compute, store the result or the error."""
     platform = _WORKER["platform"]
     proc = process(process_id)
     _mark(platform.db, job_id, status=JobStatus.RUNNING, started_at=datetime.now(UTC))
+    platform.refresh_stations()  # the stations as stored now, not as when the worker started
+
+    def progress(share: int) -> None:
+        _mark(platform.db, job_id, progress=max(0, min(99, share)))
+
     try:
-        result = proc.run(platform, proc.inputs.model_validate(inputs))
+        context = JobContext(owner, progress)
+        result = proc.run(platform, proc.inputs.model_validate(inputs), context)
     except YizhanError as exc:
         _mark(platform.db, job_id, status=JobStatus.FAILED, message=str(exc), progress=100)
         raise
@@ -81,6 +87,29 @@ def _mark(engine: Engine, job_id: str, **values: Any) -> None:
         db.update_job(conn, job_id, values, open_in=OPEN)
 
 
+def connect(
+    settings: Settings, *, workers: int | None = None
+) -> tuple[Client, LocalCluster | None]:
+    """A client of ``YIZHAN_DASK_SCHEDULER``, or of a new local cluster of worker processes.
+
+    The local cluster has ``workers`` (default ``job_workers``) single-threaded processes,
+    each with the memory limit ``job_memory_limit``; a task is never retried elsewhere after
+    its worker died (a task that kills one worker would kill the next).
+    """
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        if settings.dask_scheduler:
+            return Client(settings.dask_scheduler), None
+        cluster = LocalCluster(
+            n_workers=workers or settings.job_workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=settings.job_memory_limit,
+            dashboard_address=":0",  # no fixed port: several may run
+            silence_logs=logging.ERROR,
+        )
+        return Client(cluster), cluster
+
+
 class Jobs:
     """Submits analyses to the Dask cluster and keeps their rows in step."""
 
@@ -90,35 +119,50 @@ class Jobs:
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
         self._futures: dict[str, Future] = {}
+        self._limit: int | None = None
 
     def client(self) -> Client:
         """The Dask client (the local cluster starts on first use)."""
         with self._lock:
             if self._client is None:
-                with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-                    if self.settings.dask_scheduler:
-                        self._client = Client(self.settings.dask_scheduler)
-                    else:
-                        self._cluster = LocalCluster(
-                            n_workers=self.settings.job_workers,
-                            threads_per_worker=1,
-                            processes=True,
-                            memory_limit=self.settings.job_memory_limit,
-                            dashboard_address=":0",  # no fixed port: several may run
-                            silence_logs=logging.ERROR,
-                        )
-                        self._client = Client(self._cluster)
+                self._client, self._cluster = connect(self.settings)
                 self._client.register_plugin(PlatformPlugin(self.settings))
             return self._client
 
+    def running_workers(self) -> int:
+        """Workers of the cluster, 0 before it has started (asking does not start it)."""
+        with self._lock:
+            client = self._client
+        return 0 if client is None else len(client.scheduler_info()["workers"])
+
+    def start(self) -> None:
+        """Start the cluster and its workers' platforms in the background (for a server)."""
+
+        def warm() -> None:
+            try:
+                self.client().run(lambda: None)  # returns once every worker has set up
+            except Exception:  # the first job will report it; nothing to raise into here
+                logger.exception("the analysis cluster did not start")
+
+        threading.Thread(target=warm, name="jobs-start", daemon=True).start()
+
     def memory_limit(self) -> int:
-        """Bytes a job may use on one worker."""
-        return int(dask.utils.parse_bytes(self.settings.job_memory_limit))
+        """Bytes a job may use: the smallest worker's limit (the setting for a local cluster).
+
+        An existing cluster is asked once (its workers' limits, while they are all up).
+        """
+        if self.settings.dask_scheduler and self._limit is None:
+            workers = self.client().scheduler_info()["workers"].values()
+            limits = [int(w["memory_limit"]) for w in workers if w.get("memory_limit")]
+            self._limit = min(limits) if limits else None
+        return self._limit or int(dask.utils.parse_bytes(self.settings.job_memory_limit))
 
     def submit(self, process_id: str, inputs: dict[str, Any], *, owner: str, demand: int) -> str:
         """Check the inputs and the job's size, record it, and send it to the cluster."""
         proc = process(process_id)
         checked = proc.inputs.model_validate(inputs)
+        if proc.check is not None:
+            proc.check(checked, self.settings)
         admit(proc, checked, demand, self.memory_limit())
         self._check_queue(owner)
         job_id = str(uuid.uuid4())
@@ -133,7 +177,7 @@ class Jobs:
         with self.engine.begin() as conn:
             db.insert_job(conn, row)
         future = self.client().submit(
-            run_job, job_id, process_id, row["inputs"], key=f"job-{job_id}", pure=False
+            run_job, job_id, process_id, row["inputs"], owner, key=f"job-{job_id}", pure=False
         )
         self._futures[job_id] = future
         future.add_done_callback(lambda f: self._finished(job_id, f))
@@ -181,7 +225,7 @@ class Jobs:
             if future.cancelled():
                 values: dict[str, Any] = {"status": JobStatus.DISMISSED, "message": "cancelled"}
             else:
-                limit = self.settings.job_memory_limit
+                limit = dask.utils.format_bytes(self.memory_limit())
                 values = {
                     "status": JobStatus.FAILED,
                     "message": f"the analysis stopped: it needed more than the {limit} a "

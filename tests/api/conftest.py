@@ -116,21 +116,6 @@ def own_database(
             eng.dispose()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (no browser download: ``executable_path``)."""
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is installed by scripts/bootstrap.sh --with-browser"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
-
 def wait_until(page: Any, expression: str, timeout_s: float = 15.0) -> None:
     """Poll ``expression`` in the page until it is true.
 

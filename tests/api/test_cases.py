@@ -14,7 +14,7 @@ from geo.cases.intake import CaseInput, submit_case
 from geo.cases.lifecycle import AWAITING_ASSIGNMENT
 from tests.api.conftest import database_of_its_own
 
-own, client, engine = database_of_its_own("cases")
+own, client, engine = database_of_its_own("cases", job_wait_s=180)
 
 POINT = {"lon": 113.0801, "lat": 22.5801}
 CASE = {

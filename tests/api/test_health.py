@@ -15,6 +15,7 @@ def test_health_reports_database_graph_and_sample(client: TestClient, sample: Sa
     assert body["database"]["counts"]["stations"] == sample.stations
     assert "stations" in body["database"]["synthetic_layers"]
     assert body["graph"]["status"] == "ok"
+    assert body["analysis"] == {"workers": 0}  # the Dask workers start with the first job
     assert body["graph"]["synthetic"] is True
     assert body["graph"]["nodes"] > 100
 

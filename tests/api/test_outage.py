@@ -81,7 +81,8 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(600):
+    deadline = time.monotonic() + 180  # serve also starts its Dask worker: slow on a busy CI
+    while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code in (200, 503):
                 return proc

@@ -20,7 +20,12 @@ from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
 pytestmark = pytest.mark.slow
 
 own, client, engine = database_of_its_own(
-    "jobs", job_workers=1, job_memory_limit="1GiB", job_wait_s=180, escalation_interval_s=0
+    "jobs",
+    job_workers=1,
+    job_memory_limit="1GiB",
+    job_wait_s=180,
+    escalation_interval_s=0,
+    jobs_at_start=True,
 )
 SMALL = {"k": 2, "minutes": 10, "max_candidates": 30, "method": "greedy"}
 
@@ -44,6 +49,14 @@ def _until(client: TestClient, url: str, headers: dict, done: set[str], seconds:
         if status["status"] in done or time.monotonic() > deadline:
             return status
         time.sleep(0.5)
+
+
+def test_the_workers_start_with_the_api(client: TestClient) -> None:
+    deadline = time.monotonic() + 120
+    while client.get("/health").json()["analysis"]["workers"] == 0:
+        assert time.monotonic() < deadline, "no Dask worker started with the API"
+        time.sleep(0.5)
+    assert client.get("/health").json()["analysis"] == {"workers": 1}  # before any job
 
 
 def test_owslib_lists_describes_and_runs_a_site_selection(live_url: str, admin: dict) -> None:
@@ -107,7 +120,11 @@ def test_dismiss_stops_a_job_and_keeps_the_record(client: TestClient, admin: dic
     gone = client.delete(f"/ogc/jobs/{job_id}", headers=admin)
     assert gone.status_code == 200, gone.text
     assert gone.json()["status"] == "dismissed"
-    time.sleep(2)
+    cluster = client.app.state.platform.jobs.client()
+    deadline = time.monotonic() + 60
+    while any(cluster.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not any(cluster.processing().values())  # the work stopped (its worker restarted)
     status = client.get(f"/ogc/jobs/{job_id}", headers=admin).json()
     assert status["status"] == "dismissed"
     assert client.get(f"/ogc/jobs/{job_id}/results", headers=admin).status_code == 404
@@ -175,3 +192,105 @@ def test_owslib_ranks_the_gaps(live_url: str, admin: dict) -> None:
     assert 0 < len(ranks) <= 5
     demand = [f["properties"]["uncovered_demand"] for f in result["features"]]
     assert demand == sorted(demand, reverse=True)
+
+
+def test_owslib_runs_the_province_one_task_a_city(live_url: str, admin: dict) -> None:
+    api = Processes(live_url + "/ogc", headers=dict(admin), timeout=600)
+    assert "province-coverage" in {p["id"] for p in api.processes()}
+    result = api.execute("province-coverage", {"cities": ["440400", "442000"], "limit": 5})
+    assert sorted(c["adcode"] for c in result["cities"]) == ["440400", "442000"]
+    assert all(0 < c["share"] < 1 for c in result["cities"])
+    assert 0 < result["overall"]["share"] < 1
+    gaps = result["gaps"]["features"]
+    assert 0 < len(gaps) <= 5
+    assert {g["properties"]["city"] for g in gaps} <= {"珠海市", "中山市"}
+
+
+def test_a_finished_job_reports_its_progress_in_full(client: TestClient, admin: dict) -> None:
+    r = client.post(
+        "/ogc/processes/coverage-gaps/execution",
+        json={"inputs": {"minutes": 10, "limit": 3}},
+        headers={**admin, "Prefer": "respond-async"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["progress"] == 0
+    job = r.json()["jobID"]
+    status = _until(client, f"/ogc/jobs/{job}", admin, {"successful", "failed"}, 180)
+    assert status["status"] == "successful", status
+    assert status["progress"] == 100
+
+
+def test_unknown_cities_are_a_bad_request(client: TestClient, admin: dict) -> None:
+    r = client.post(
+        "/ogc/processes/province-coverage/execution",
+        json={"inputs": {"cities": ["110000"]}},
+        headers=admin,
+    )
+    assert r.status_code == 400, r.text
+    assert "110000" in r.json()["error"]["message"]
+
+
+def test_owslib_measures_your_own_demand_and_lists_bad_rows(live_url: str, admin: dict) -> None:
+    api = Processes(live_url + "/ogc", headers=dict(admin), timeout=300)
+    points = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [113.08, 22.58]},
+                "properties": {"people": 10},
+            },
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [113.07, 22.59]},
+                "properties": {"people": -1},
+            },
+        ],
+    }
+    result = api.execute(
+        "demand-coverage", {"points": points, "weight_property": "people", "minutes": 15}
+    )
+    assert result["rows_accepted"] == 1
+    assert [e["row"] for e in result["row_errors"]] == [2]
+    assert result["coverage"]["demand"] == 10
+
+
+def test_owslib_draws_isochrones_for_many_places(live_url: str, admin: dict) -> None:
+    api = Processes(live_url + "/ogc", headers=dict(admin), timeout=300)
+    places = [{"lon": 113.08, "lat": 22.58}, {"lon": 113.07, "lat": 22.60}, {"lon": 0, "lat": 0}]
+    result = api.execute("isochrones", {"places": places, "minutes": [5, 10], "profile": "walk"})
+    drawn = [f for f in result["features"] if f["geometry"] is not None]
+    assert sorted((f["properties"]["place"], f["properties"]["minutes"]) for f in drawn) == [
+        (0, 5),
+        (0, 10),
+        (1, 5),
+        (1, 10),
+    ]
+    refused = [f for f in result["features"] if f["geometry"] is None]
+    assert [f["properties"]["place"] for f in refused] == [2]
+    assert refused[0]["properties"]["error"]
+
+
+def test_batch_assignment_is_for_admins_and_runs_as_a_job(client: TestClient, admin: dict) -> None:
+    made = client.post(
+        "/v1/users",
+        json={"username": "planner1", "password": "long-enough-1", "role": "planner"},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    token = client.post(
+        "/v1/auth/token", data={"username": "planner1", "password": "long-enough-1"}
+    ).json()["access_token"]
+    planner = {"Authorization": f"Bearer {token}"}
+    refused = client.post(
+        "/ogc/processes/case-assignment/execution", json={"inputs": {}}, headers=planner
+    )
+    assert refused.status_code == 403
+    assert client.get("/ogc/jobs", headers=planner).json()["jobs"] == []  # nothing recorded
+    r = client.post(
+        "/ogc/processes/case-assignment/execution", json={"inputs": {"apply": False}}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    assert {"cases", "assigned", "unassigned"} <= set(r.json())
+    listed = client.get("/ogc/jobs", headers=admin).json()["jobs"]
+    assert "case-assignment" in {j["processID"] for j in listed}

@@ -149,3 +149,23 @@ def test_weighted_quantile() -> None:
     assert weighted_quantile(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 98.0]), 0.5) == 3.0
     assert weighted_quantile(np.array([5.0, 1.0]), np.array([1.0, 1.0]), 0.5) == 1.0
     assert np.isnan(weighted_quantile(np.array([]), np.array([]), 0.5))
+
+
+def test_searching_from_many_stations_agrees_with_the_fields(
+    model: CoverageModel, line: CompiledGraph
+) -> None:
+    seg = _segment_s(line)
+    at_night = datetime(2026, 11, 25, 2)  # both stations open
+    fields = model.compute(minutes=(seg * 1.2) / 60, profile="walk", at=at_night)
+    points = np.array([[LONS[0], 22.5], [LONS[3], 22.5]])
+    searched = model.compute_to(
+        points, np.array([1, 2]), minutes=(seg * 1.2) / 60, profile="walk", batch=1
+    )
+    assert searched.times == pytest.approx(fields.times, abs=0.01)
+    assert list(searched.station) == list(fields.station) == [1, 1, 2, 2]
+    assert list(searched.covered) == list(fields.covered)
+    near = model.compute_to(
+        points[:1], np.array([1]), minutes=(seg * 0.5) / 60, profile="walk", search_minutes=0.1
+    )
+    assert np.isinf(near.times[1:]).all()  # beyond the search: not reached
+    assert near.times[0] == pytest.approx(0, abs=0.01)

@@ -1,0 +1,1 @@
+"""A province of cities: generated samples per city and coverage runs partitioned by city."""

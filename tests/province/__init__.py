@@ -1,0 +1,1 @@
+"""Province runs: city samples and coverage partitioned by city on Dask."""
