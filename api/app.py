@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.platform = platform
         if settings.jobs_at_start:
             platform.jobs.start()
+            platform.quick.start()
         escalation = (
             asyncio.create_task(_escalation_loop(platform.db, settings.escalation_interval_s))
             if settings.escalation_interval_s > 0

@@ -30,6 +30,7 @@ from geo.db.load import load_sample
 from geo.db.region import service_region
 from geo.db.versions import data_version
 from geo.errors import NotReadyError
+from geo.jobs.quick import QuickAnalyses
 from geo.jobs.runner import Jobs
 from geo.network import load_graph
 from geo.profiles import build_profiles
@@ -113,6 +114,7 @@ class Platform:
     _coverage: dict[str, CoverageModel] = field(default_factory=dict, repr=False)
     _members: tuple[RoutingEngine, MemberTimes] | None = field(default=None, repr=False)
     _jobs: Jobs | None = field(default=None, repr=False)
+    _quick: QuickAnalyses | None = field(default=None, repr=False)
 
     @property
     def jobs(self) -> Jobs:
@@ -121,6 +123,14 @@ class Platform:
             if self._jobs is None:
                 self._jobs = Jobs(self.settings, self.db)
             return self._jobs
+
+    @property
+    def quick(self) -> QuickAnalyses:
+        """Quick analyses of public requests, on worker processes of their own."""
+        with self._lock:
+            if self._quick is None:
+                self._quick = QuickAnalyses(self.settings)
+            return self._quick
 
     @property
     def routing(self) -> RoutingEngine | None:
@@ -184,6 +194,8 @@ class Platform:
         """Stop the jobs' cluster (if started) and release the database connections."""
         if self._jobs is not None:
             self._jobs.close()
+        if self._quick is not None:
+            self._quick.close()
         self.db.dispose()
 
 

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
         default=None, description="tcp://host:8786 of a Dask cluster; none: a local one"
     )
     job_workers: int = Field(default=1, ge=1, le=64, description="local Dask worker processes")
+    job_nice: int = Field(
+        default=10, ge=0, le=19, description="OS priority of analysis workers (riders first)"
+    )
     jobs_at_start: bool = Field(
         default=False,
         description="start the Dask workers with the API (yizhan serve does) instead of at the "
@@ -149,8 +152,14 @@ class Settings(BaseSettings):
     )
     jobs_per_user: int = Field(default=2, ge=1, description="open jobs one user may have")
     jobs_waiting: int = Field(default=8, ge=1, description="open jobs the cluster takes at once")
+    job_timeout_s: float = Field(
+        default=3600, gt=0, description="a job still running after this is stopped and failed"
+    )
     job_wait_s: float = Field(
         default=20.0, ge=0, le=600, description="how long a synchronous execution may wait"
+    )
+    analysis_workers: int = Field(
+        default=1, ge=1, le=16, description="worker processes for quick public analyses"
     )
     analysis_threads: int = Field(
         default=2, ge=1, le=32, description="threads for requests that compute (not riders')"

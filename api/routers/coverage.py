@@ -25,13 +25,14 @@ from api.schemas.coverage import (
     file_types,
 )
 from api.schemas.processes import StatusInfo
-from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
+from geo.coverage.analysis import coverage_gaps, to_records
 from geo.coverage.demand import read_demand_points
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
 from geo.db.layers import area_names, read_towns
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
 from geo.jobs.processes import admit, process
+from geo.jobs.quick import demand_coverage
 from geo.vocabulary import Profile
 
 router = APIRouter(prefix="/v1/coverage", tags=["planners"])
@@ -309,21 +310,10 @@ async def custom_demand(
         msg = "send the file with Content-Type text/csv or application/geo+json"
         raise ValidationError(msg)
 
-    def measure() -> tuple[Any, list[Any], dict[str, Any] | None]:
-        # parsing and routing a whole file is work: off the event loop riders are served from
-        demand, errors = read_demand_points(body, fmt=fmt, weight_column=weight_column)
-        if not len(demand):
-            return demand, errors, None
-        result = CoverageModel(engine, demand).compute(
-            minutes=minutes, profile=profile, at=local_time(at)
-        )
-        return demand, errors, to_records(result.summary())[0]
-
-    demand, errors, summary = await lane.run(measure)
-    return {
-        "rows_accepted": len(demand),
-        "row_errors": [e.__dict__ for e in errors],
-        "coverage": summary,
-        "minutes": minutes,
-        "profile": profile,
-    }
+    quick = get_platform(request).quick
+    when = local_time(at)
+    # parsing and routing a whole file is work for a worker process, never for this one
+    answer = await lane.run(
+        lambda: quick.run(demand_coverage, body, fmt, weight_column, minutes, profile, when)
+    )
+    return {**answer, "minutes": minutes, "profile": profile}

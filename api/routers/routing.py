@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import AppSettings, Lane, Routing
+from api.deps import AppSettings, Lane, PlatformDep, Routing
 from api.geojson import GeoJSONResponse, Location, geometry, linestring, point
 from api.params import (
     CoordQuery,
@@ -21,6 +22,7 @@ from api.params import (
 from api.schemas.common import DATA_NOTICE, errors
 from api.schemas.routing import Isochrones, NearestAnswer, RouteAnswer
 from geo.hours import local_iso, local_time
+from geo.jobs.quick import isochrones as quick_isochrones
 from geo.routing.engine import Origin
 from geo.vocabulary import CoordSystem, Profile
 
@@ -146,6 +148,8 @@ def route(
     responses=errors(),
 )
 async def isochrones(
+    request: Request,
+    platform: PlatformDep,
     engine: Routing,
     lane: Lane,
     lat: LatQuery,
@@ -155,11 +159,32 @@ async def isochrones(
     ] = "5,10,15",
     profile: ProfileQuery = Profile.E_BIKE,
     coord: CoordQuery = CoordSystem.WGS84,
-) -> dict[str, Any]:
+) -> Response:
     """A FeatureCollection of polygons, one per time limit."""
     values = parse_minutes(minutes, most=60, count=6)
-    where = Location(lon, lat, coord).wgs84()
-    origin, areas = await lane.run(lambda: engine.isochrones(*where, values, profile=profile))
+    lon84, lat84 = Location(lon, lat, coord).wgs84()
+    squeeze = "gzip" in request.headers.get("accept-encoding", "")
+    quick = platform.quick  # the search, the polygons, even the bytes: on a worker process
+    where = (lon84, lat84, values, profile, coord, squeeze)
+    body = await lane.run(lambda: quick.run(isochrones_answer, *where))
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if squeeze else None
+    return Response(body, media_type=GeoJSONResponse.media_type, headers=headers)
+
+
+def isochrones_answer(
+    lon: float,
+    lat: float,
+    values: list[float],
+    profile: str,
+    coord: CoordSystem,
+    squeeze: bool,
+) -> bytes:
+    """The whole isochrones answer as bytes (gzipped when ``squeeze``), made on a worker.
+
+    Large polygons cost the API process nothing: not the search, not the shaping in ``coord``,
+    not the JSON encoding, not the compression.
+    """
+    origin, areas = quick_isochrones(lon, lat, values, profile)
     features = [
         {
             "type": "Feature",
@@ -168,9 +193,11 @@ async def isochrones(
         }
         for m, g in areas
     ]
-    return {
+    answer = {
         "type": "FeatureCollection",
         "features": features,
         "origin": _origin(origin, coord),
         "data_notice": DATA_NOTICE,
     }
+    body = bytes(GeoJSONResponse(answer).body)
+    return gzip.compress(body, compresslevel=5) if squeeze else body

@@ -15,9 +15,11 @@ dismissed if it was cancelled. Results survive a restart of the API.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +53,8 @@ class PlatformPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:  # noqa: D102
         from geo.platform import start_platform
 
+        # analyses are background work: on a shared machine the API answering riders comes first
+        os.nice(max(0, self.settings.job_nice - os.nice(0)))
         _WORKER["platform"] = start_platform(self.settings, background=False)
 
     def teardown(self, worker: Any) -> None:  # noqa: D102
@@ -59,9 +63,14 @@ class PlatformPlugin(WorkerPlugin):
             found.close()
 
 
+def worker_platform() -> Platform:
+    """The platform this worker opened (for tasks running on a worker)."""
+    return _WORKER["platform"]
+
+
 def run_job(job_id: str, process_id: str, inputs: dict[str, Any], owner: str) -> str:
     """The task a worker runs: mark the job running, compute, store the result or the error."""
-    platform = _WORKER["platform"]
+    platform = worker_platform()
     proc = process(process_id)
     _mark(platform.db, job_id, status=JobStatus.RUNNING, started_at=datetime.now(UTC))
     platform.refresh_stations()  # the stations as stored now, not as when the worker started
@@ -110,6 +119,18 @@ def connect(
         return Client(cluster), cluster
 
 
+def start_in_background(client: Callable[[], Client], name: str) -> None:
+    """Start a cluster (``client()``) and wait for its workers' set-up, on a thread of its own."""
+
+    def warm() -> None:
+        try:
+            client().run(lambda: None)  # returns once every worker has set up its platform
+        except Exception:  # the first request will report it; nothing to raise into here
+            logger.exception("the %s cluster did not start", name)
+
+    threading.Thread(target=warm, name=f"{name}-start", daemon=True).start()
+
+
 class Jobs:
     """Submits analyses to the Dask cluster and keeps their rows in step."""
 
@@ -120,6 +141,7 @@ class Jobs:
         self._cluster: LocalCluster | None = None
         self._futures: dict[str, Future] = {}
         self._limit: int | None = None
+        self._timers: dict[str, threading.Timer] = {}
 
     def client(self) -> Client:
         """The Dask client (the local cluster starts on first use)."""
@@ -137,14 +159,7 @@ class Jobs:
 
     def start(self) -> None:
         """Start the cluster and its workers' platforms in the background (for a server)."""
-
-        def warm() -> None:
-            try:
-                self.client().run(lambda: None)  # returns once every worker has set up
-            except Exception:  # the first job will report it; nothing to raise into here
-                logger.exception("the analysis cluster did not start")
-
-        threading.Thread(target=warm, name="jobs-start", daemon=True).start()
+        start_in_background(self.client, "jobs")
 
     def memory_limit(self) -> int:
         """Bytes a job may use: the smallest worker's limit (the setting for a local cluster).
@@ -180,6 +195,10 @@ class Jobs:
             run_job, job_id, process_id, row["inputs"], owner, key=f"job-{job_id}", pure=False
         )
         self._futures[job_id] = future
+        timer = threading.Timer(self.settings.job_timeout_s, self._expire, args=(job_id,))
+        timer.daemon = True
+        timer.start()
+        self._timers[job_id] = timer
         future.add_done_callback(lambda f: self._finished(job_id, f))
         return job_id
 
@@ -216,6 +235,9 @@ class Jobs:
     def _finished(self, job_id: str, future: Future) -> None:
         """Record what the worker could not: a cancellation, or a worker that died."""
         self._futures.pop(job_id, None)
+        timer = self._timers.pop(job_id, None)
+        if timer is not None:
+            timer.cancel()
         if future.status == "finished":
             return
         with self.engine.begin() as conn:
@@ -235,7 +257,6 @@ class Jobs:
 
     def dismiss(self, job_id: str) -> None:
         """Cancel a job that has not ended (its worker stops the work); ended ones stay."""
-        future = self._futures.get(job_id)
         with self.engine.begin() as conn:
             row = db.job_row(conn, job_id)
             if row is None:
@@ -244,24 +265,36 @@ class Jobs:
             if row["status"] in FINAL:
                 msg = f"job {job_id} has already ended ({row['status']})"
                 raise ConflictError(msg)
-            db.update_job(
-                conn,
-                job_id,
-                {
-                    "status": JobStatus.DISMISSED,
-                    "message": "cancelled",
-                    "finished_at": datetime.now(UTC),
-                },
-            )
-        if future is not None:
-            client = self.client()
-            busy = [w for w, keys in client.processing().items() if future.key in keys]
-            future.cancel(force=True)
-            if busy:  # a running task cannot be interrupted: its worker is restarted
+            ended = {"status": JobStatus.DISMISSED, "message": "cancelled"}
+            db.update_job(conn, job_id, {**ended, "finished_at": datetime.now(UTC)})
+        self._stop(job_id)
+
+    def _expire(self, job_id: str) -> None:
+        """A job still open after ``job_timeout_s`` fails, and its work is stopped."""
+        limit = self.settings.job_timeout_s
+        message = f"the analysis took longer than {limit:g} s and was stopped; ask for less"
+        values = {"status": JobStatus.FAILED, "message": message, "progress": 100}
+        _mark(self.engine, job_id, **values)  # (unless it ended meanwhile)
+        self._stop(job_id)
+
+    def _stop(self, job_id: str) -> None:
+        """Cancel a job's task; a running task cannot be interrupted: its worker restarts."""
+        future = self._futures.get(job_id)
+        if future is None or future.done():
+            return
+        client = self.client()
+        busy = [w for w, keys in client.processing().items() if future.key in keys]
+        future.cancel(force=True)
+        if busy:
+            try:
                 client.restart_workers(busy)
+            except Exception:  # the worker may drop its connection as it restarts: it is gone
+                logger.warning("restarting the worker of job %s: %s", job_id, busy, exc_info=True)
 
     def close(self) -> None:
         """Stop the client and the local cluster."""
+        for timer in list(self._timers.values()):
+            timer.cancel()
         with self._lock:
             if self._client is not None:
                 self._client.close()

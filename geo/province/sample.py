@@ -49,7 +49,7 @@ PEOPLE_PER_KM2 = CITY_POPULATION_CENSUS_2020 / 9_505
 KM2_PER_TOWN = 130.0
 ROAD_SPACING_M = 300.0
 HEX_SIZE_M = 1_000.0
-#: memory of the largest city's task (清远, 19,000 km²), measured by ``benchmarks/bench_province``
+#: memory a city task may take: ``benchmarks/bench_province`` measured at most 0.78 GB a worker
 PROVINCE_TASK_GIB = 1.0
 CITIES_FILE = "guangdong_cities_wgs84.geojson"
 ROADS_VERSION = 1  # bump when the generation below changes (the network files are cached)

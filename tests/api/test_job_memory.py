@@ -105,3 +105,34 @@ def test_a_job_over_its_memory_fails_cleanly_and_the_api_keeps_answering(
     assert again.status_code == 201
     done = _until_ended(client, again.json()["jobID"], admin, 300)
     assert done["status"] == "successful", done  # the nanny restarted the worker
+
+
+def test_a_job_past_its_time_fails_and_its_work_stops(
+    settings: Settings, template_url: str, small_worker: LocalCluster
+) -> None:
+    places = [{"lon": 113.0 + 0.0005 * i, "lat": 22.6} for i in range(500)]
+    with own_database(
+        settings,
+        template_url,
+        "jobs_timeout",
+        dask_scheduler=small_worker.scheduler_address,
+        job_timeout_s=8,
+        escalation_interval_s=0,
+    ) as own:
+        client = own.client
+        token = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
+        admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        r = client.post(
+            "/ogc/processes/isochrones/execution",
+            json={"inputs": {"places": places, "minutes": [60], "profile": "drive"}},
+            headers={**admin, "Prefer": "respond-async"},
+        )
+        assert r.status_code == 201, r.text
+        status = _until_ended(client, r.json()["jobID"], admin, 120)
+        assert status["status"] == "failed", status
+        assert "longer than 8 s" in status["message"]
+        cluster = client.app.state.platform.jobs.client()
+        deadline = time.monotonic() + 60
+        while any(cluster.processing().values()):
+            assert time.monotonic() < deadline, "the timed-out job kept its worker busy"
+            time.sleep(0.5)

@@ -7,6 +7,7 @@ dismissed, and a request too large for a worker is refused before any work.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
@@ -57,6 +58,9 @@ def test_the_workers_start_with_the_api(client: TestClient) -> None:
         assert time.monotonic() < deadline, "no Dask worker started with the API"
         time.sleep(0.5)
     assert client.get("/health").json()["analysis"] == {"workers": 1}  # before any job
+    cluster = client.app.state.platform.jobs.client()
+    niceness = cluster.run(os.nice, 0)  # analyses yield the CPU to the API answering riders
+    assert set(niceness.values()) == {10}
 
 
 def test_owslib_lists_describes_and_runs_a_site_selection(live_url: str, admin: dict) -> None:
