@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             platform.close()
             raise
         app.state.platform = platform
+        platform.follow_stations()  # changes made by any other process reach this engine
         if settings.jobs_at_start:
             platform.jobs.start()
             platform.quick.start()

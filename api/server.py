@@ -39,17 +39,19 @@ def server_config(
     uvicorn.Config
         Ready for ``uvicorn.Server(config).run()``.
     """
+    return uvicorn.Config(app, host=host, port=port, **server_options(settings, log_level))
+
+
+def server_options(settings: Settings, log_level: str = "info") -> dict[str, Any]:
+    """Uvicorn's options besides the app and the address (for one process or several)."""
     proxies = list(settings.trusted_proxies)
     log_config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["yizhan"] = {"handlers": ["default"], "level": "INFO"}
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        log_config=log_config,
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
-        server_header=False,
-    )
+    return {
+        "log_level": log_level,
+        "access_log": False,
+        "log_config": log_config,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+        "server_header": False,
+    }

@@ -145,6 +145,40 @@ def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve_processes(settings: Settings, host: str, port: int, processes: int) -> None:
+    """Several API processes sharing one Dask cluster (started here unless one is set).
+
+    Each process keeps its routing engine in step through the database's change feed; the
+    jobs and quick analyses of all of them go to the one cluster, so any process can follow
+    or dismiss any job.
+    """
+    import os
+
+    import uvicorn
+
+    from api.server import server_options
+    from geo.jobs.runner import connect, ensure_platform
+
+    workers = settings.job_workers + settings.analysis_workers
+    client, cluster = connect(settings, workers=workers)
+    try:
+        _say(f"analysis cluster: {len(client.scheduler_info()['workers'])} Dask workers")
+        ensure_platform(client, settings)
+        os.environ["YIZHAN_DASK_SCHEDULER"] = str(client.scheduler_info()["address"])
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            **server_options(settings),
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan serve``: everything ``load-sample`` does, then the API."""
     import uvicorn
@@ -160,9 +194,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from api.server import server_config
 
         host, port = args.host or settings.host, args.port or settings.port
-        settings = settings.model_copy(update={"jobs_at_start": True})  # workers ready at once
         _say(f"serving on http://{host}:{port}/ (docs at /docs)")
-        uvicorn.Server(server_config(create_app(settings), settings, host=host, port=port)).run()
+        if args.workers > 1:
+            _serve_processes(settings, host, port, args.workers)
+        else:
+            settings = settings.model_copy(update={"jobs_at_start": True})  # workers ready now
+            app = create_app(settings)
+            uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
     finally:
         if cluster is not None and started_here and not args.keep_db:
             _say(f"stopping the embedded database this command started: {cluster.down()}")
@@ -363,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-load", action="store_true", help="skip database set-up and loading")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="API processes (they share one Dask cluster)"
+    )
     serve.add_argument(
         "--keep-db",
         action="store_true",

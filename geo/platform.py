@@ -26,8 +26,10 @@ from geo.cases.batch import MemberTimes, member_times
 from geo.coverage.analysis import CoverageModel
 from geo.coverage.layers import read_demand
 from geo.db.connection import database_url, make_engine, prepare_database
+from geo.db.feed import follow
 from geo.db.load import load_sample
 from geo.db.region import service_region
+from geo.db.stations import station_row
 from geo.db.versions import data_version
 from geo.errors import NotReadyError
 from geo.jobs.quick import QuickAnalyses
@@ -41,6 +43,8 @@ from geo.stations import station_records, to_record
 from geo.workspace import active_network_path, ensure_sample_network
 
 NetworkStatus = Literal["absent", "loading", "ok", "error"]
+#: more stations changed at once than this: reload them all (cheaper than one by one)
+MANY_CHANGES = 20
 
 
 def build_routing(graph: nx.MultiDiGraph, db: Engine, settings: Settings) -> RoutingEngine:
@@ -115,6 +119,7 @@ class Platform:
     _members: tuple[RoutingEngine, MemberTimes] | None = field(default=None, repr=False)
     _jobs: Jobs | None = field(default=None, repr=False)
     _quick: QuickAnalyses | None = field(default=None, repr=False)
+    _feed: threading.Event | None = field(default=None, repr=False)
 
     @property
     def jobs(self) -> Jobs:
@@ -174,6 +179,37 @@ class Platform:
         if self.roads.routing is not None:
             self.roads.routing.upsert_station(to_record(row))
 
+    def follow_stations(self) -> None:
+        """Keep the engine in step with every writer (other API processes, imports, SQL)."""
+        if self._feed is not None:
+            return
+        self._feed = threading.Event()
+        thread = threading.Thread(
+            target=follow,
+            args=(self.db, self._stations_changed, self._feed),
+            name="station-feed",
+            daemon=True,
+        )
+        thread.start()
+
+    def _stations_changed(self, ids: set[int] | None) -> None:
+        """Apply stations changed elsewhere: one by one, or all when many (or unknown)."""
+        engine = self.roads.routing
+        if engine is None:  # still loading: the engine will read the stations as they are
+            return
+        if ids is None or len(ids) > MANY_CHANGES:
+            self.refresh_stations()
+            return
+        with self.db.connect() as conn:
+            rows = {i: station_row(conn, i) for i in sorted(ids)}
+            version = data_version(conn, ["stations"])
+        for station_id, row in rows.items():
+            if row is None:
+                engine.remove_station(station_id)
+            else:
+                engine.upsert_station(to_record(row))
+        self.roads.stations_version = version
+
     def refresh_stations(self) -> bool:
         """Reload the stations if any writer changed them since the engine last read them.
 
@@ -191,7 +227,9 @@ class Platform:
         return True
 
     def close(self) -> None:
-        """Stop the jobs' cluster (if started) and release the database connections."""
+        """Stop the feed, the analysis clusters (if started); release the connections."""
+        if self._feed is not None:
+            self._feed.set()
         if self._jobs is not None:
             self._jobs.close()
         if self._quick is not None:

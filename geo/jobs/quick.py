@@ -21,7 +21,7 @@ from distributed.scheduler import KilledWorker
 from geo.coverage.analysis import CoverageModel, to_records
 from geo.coverage.demand import read_demand_points
 from geo.errors import NotReadyError, ValidationError
-from geo.jobs.runner import PlatformPlugin, connect, start_in_background, worker_platform
+from geo.jobs.runner import connect, ensure_platform, start_in_background, worker_platform
 from geo.settings import Settings
 
 T = TypeVar("T")
@@ -69,7 +69,7 @@ class QuickAnalyses:
                 self._client, self._cluster = connect(
                     self.settings, workers=self.settings.analysis_workers
                 )
-                self._client.register_plugin(PlatformPlugin(self.settings))
+                ensure_platform(self._client, self.settings)
             return self._client
 
     def start(self) -> None:

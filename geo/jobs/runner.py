@@ -63,6 +63,21 @@ class PlatformPlugin(WorkerPlugin):
             found.close()
 
 
+def _has_platform() -> bool:
+    return "platform" in _WORKER
+
+
+def ensure_platform(client: Client, settings: Settings) -> None:
+    """Open the platform on every worker of ``client``'s cluster, unless all have it open.
+
+    (Registering again would make every worker reopen it: several API processes share one
+    cluster under ``yizhan serve --workers N``.)
+    """
+    opened = client.run(_has_platform)
+    if not opened or not all(opened.values()):
+        client.register_plugin(PlatformPlugin(settings))
+
+
 def worker_platform() -> Platform:
     """The platform this worker opened (for tasks running on a worker)."""
     return _WORKER["platform"]
@@ -148,7 +163,7 @@ class Jobs:
         with self._lock:
             if self._client is None:
                 self._client, self._cluster = connect(self.settings)
-                self._client.register_plugin(PlatformPlugin(self.settings))
+                ensure_platform(self._client, self.settings)
             return self._client
 
     def running_workers(self) -> int:
