@@ -14,6 +14,7 @@ what-if stations — never reaches the database the service answers riders from.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,10 @@ class RoadNetwork:
                 version = data_version(conn, ["stations"])  # before reading: no change missed
             self.routing = build_routing(graph, db, settings)
             self.stations_version = version
+            # millions of long-lived graph objects: kept out of the collector's full passes,
+            # which otherwise stall every request for hundreds of milliseconds now and then
+            gc.collect()
+            gc.freeze()
             self.graph = graph
             self.status = "ok"
         except Exception as exc:  # reported by /health, never raised into a request

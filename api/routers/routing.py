@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import AppSettings, Lane, PlatformDep, Routing
-from api.geojson import GeoJSONResponse, Location, geometry, linestring, point
+from api.geojson import FastJSONResponse, GeoJSONResponse, Location, geometry, linestring, point
 from api.params import (
     CoordQuery,
     LatQuery,
@@ -59,7 +59,7 @@ async def nearest(
     include_closed: Annotated[
         bool, Query(description="also stations outside their opening hours at open_at")
     ] = False,
-) -> dict[str, Any]:
+) -> Response:
     """The ``k`` stations reached fastest that are open at ``open_at`` and match the filters.
 
     ``async``: the work is well under a millisecond, so it runs on the event loop — no thread
@@ -101,14 +101,16 @@ async def nearest(
                 "route": linestring(hit.route.coords, coord),
             }
         )
-    return {
-        "origin": _origin(res.origin, coord),
-        "profile": profile,
-        "coord": coord,
-        "open_at": local_iso(at),
-        "results": results,
-        "data_notice": DATA_NOTICE,
-    }
+    return FastJSONResponse(
+        {
+            "origin": _origin(res.origin, coord),
+            "profile": profile,
+            "coord": coord,
+            "open_at": local_iso(at),
+            "results": results,
+            "data_notice": DATA_NOTICE,
+        }
+    )
 
 
 @router.get(
@@ -123,21 +125,23 @@ def route(
     to: Annotated[str, Query(description="lat,lon")],
     profile: ProfileQuery = Profile.E_BIKE,
     coord: CoordQuery = CoordSystem.WGS84,
-) -> dict[str, Any]:
+) -> Response:
     """Travel time, distance and the route as a GeoJSON LineString."""
     a = Location(*parse_lat_lon(from_, "from"), coord).wgs84()
     b = Location(*parse_lat_lon(to, "to"), coord).wgs84()
     o_a, o_b, r = engine.route(a, b, profile=profile)
-    return {
-        "origin": _origin(o_a, coord),
-        "destination": _origin(o_b, coord),
-        "profile": profile,
-        "coord": coord,
-        "travel_time_s": round(r.travel_time_s, 1),
-        "distance_m": round(r.distance_m, 1),
-        "route": linestring(r.coords, coord),
-        "data_notice": DATA_NOTICE,
-    }
+    return FastJSONResponse(
+        {
+            "origin": _origin(o_a, coord),
+            "destination": _origin(o_b, coord),
+            "profile": profile,
+            "coord": coord,
+            "travel_time_s": round(r.travel_time_s, 1),
+            "distance_m": round(r.distance_m, 1),
+            "route": linestring(r.coords, coord),
+            "data_notice": DATA_NOTICE,
+        }
+    )
 
 
 @router.get(
