@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from benchmarks.load import LUA, ensure_wrk, run_level
+from benchmarks.load import ensure_wrk, nearest_script, run_level
 from geo.settings import PROJECT_ROOT
 
 OOM = {"k": 50, "minutes": 120, "profile": "walk", "objective": "p_median", "max_candidates": 2000}
@@ -134,14 +134,8 @@ def main() -> None:
         wait_ready(base)
         token = httpx.post(f"{base}/v1/auth/token", data={"username": "admin", "password": "admin"})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        rng = np.random.default_rng(1)
-        pts = [
-            f'"lat={22.50 + rng.uniform(0, 0.15):.5f}&lon={112.98 + rng.uniform(0, 0.15):.5f}"'
-            for _ in range(500)
-        ]
         with tempfile.TemporaryDirectory() as tmp:
-            script = Path(tmp) / "nearest.lua"
-            script.write_text(LUA % ", ".join(pts))
+            script = nearest_script(Path(tmp))
             args = ["-t2", "-c8", "-d10s", "--latency", "-s", str(script), base]
             run_level(wrk, ["-t1", "-c2", "-d2s", "-s", str(script), base], server.pid)  # warm
             idle = run_level(wrk, args, server.pid)

@@ -77,6 +77,18 @@ end
 """
 
 
+def nearest_script(folder: Path) -> Path:
+    """A wrk script asking the nearest stations from 500 places in central Jiangmen."""
+    rng = np.random.default_rng(1)
+    pts = [
+        f'"lat={22.50 + rng.uniform(0, 0.15):.5f}&lon={112.98 + rng.uniform(0, 0.15):.5f}"'
+        for _ in range(500)
+    ]
+    script = folder / "nearest.lua"
+    script.write_text(LUA % ", ".join(pts))
+    return script
+
+
 def ensure_wrk() -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -147,14 +159,8 @@ def main() -> None:
             if ready >= WORKERS * 4:  # each worker has loaded its graph
                 break
             time.sleep(0.3)
-        rng = np.random.default_rng(1)
-        pts = [
-            f'"lat={22.50 + rng.uniform(0, 0.15):.5f}&lon={112.98 + rng.uniform(0, 0.15):.5f}"'
-            for _ in range(500)
-        ]
         with tempfile.TemporaryDirectory() as tmp:
-            script = Path(tmp) / "nearest.lua"
-            script.write_text(LUA % ", ".join(pts))
+            script = nearest_script(Path(tmp))
             print(f"\nload test, {WORKERS} uvicorn workers, wrk {DURATION} per level, loopback")
             print(
                 f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"

@@ -157,7 +157,7 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
     import uvicorn
 
     from api.server import server_options
-    from geo.jobs.runner import connect, ensure_platform
+    from geo.jobs.cluster import connect, ensure_platform
 
     workers = settings.job_workers + settings.analysis_workers
     client, cluster = connect(settings, workers=workers)
@@ -284,7 +284,7 @@ def cmd_province(args: argparse.Namespace, settings: Settings) -> int:
     from distributed import as_completed
     from distributed import progress as dask_progress
 
-    from geo.jobs.runner import connect
+    from geo.jobs.cluster import connect
     from geo.province.run import ProvinceQuestion, projected_wall_time, province_graph
     from geo.province.sample import province_cities
     from maps.assets import install

@@ -25,14 +25,12 @@ from api.schemas.coverage import (
     file_types,
 )
 from api.schemas.processes import StatusInfo
-from geo.coverage.analysis import coverage_gaps, to_records
-from geo.coverage.demand import read_demand_points
-from geo.coverage.planning import plan_answer, plan_sites, run_scenario
-from geo.db.layers import area_names, read_towns
+from geo.coverage.analysis import to_records
+from geo.db.layers import area_names
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
 from geo.jobs.processes import admit, process
-from geo.jobs.quick import demand_coverage
+from geo.jobs.quick import coverage_tables, demand_coverage, ranked_gaps, site_plan, what_if
 from geo.vocabulary import Profile
 
 router = APIRouter(prefix="/v1/coverage", tags=["planners"])
@@ -69,13 +67,10 @@ async def coverage(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """Coverage by stations open at ``at``: share, mean and 95th percentile travel time."""
-    platform, when = get_platform(request), local_time(at)
-
-    def measure() -> tuple[Any, Any, dict[str, str]]:
-        result = platform.coverage_model(demand).compute(minutes=minutes, profile=profile, at=when)
-        return result, result.summary(BY_COLUMN[by]), area_names(conn)
-
-    result, table, names = await lane.run(measure)
+    quick, when = get_platform(request).quick, local_time(at)
+    where = (demand, minutes, profile, when, BY_COLUMN[by])
+    overall, table = await lane.run(lambda: quick.run(coverage_tables, *where))
+    names = area_names(conn)
     if format == "csv":
         return frame_response(table.assign(name=table[BY_COLUMN[by]].map(names)), "coverage", "csv")
     return {
@@ -83,7 +78,7 @@ async def coverage(
         "profile": profile,
         "at": local_iso(when),
         "demand": demand,
-        "overall": to_records(result.summary())[0],
+        "overall": overall,
         "by": by,
         "areas": _areas(table, by, names),
         "data_notice": DATA_NOTICE,
@@ -112,14 +107,10 @@ async def gaps(
     format: Annotated[Literal["geojson", "csv", "gpkg"], Query()] = "geojson",
 ) -> Any:
     """Uncovered population cells merged into gap polygons, largest uncovered demand first."""
-    platform = get_platform(request)
-
-    def rank() -> Any:
-        model = platform.coverage_model("population")
-        result = model.compute(minutes=minutes, profile=profile, at=local_time(at))
-        return coverage_gaps(result, towns=read_towns(conn)).head(limit)
-
-    return geo_response(await lane.run(rank), "gaps", format, notice=DATA_NOTICE)
+    quick = get_platform(request).quick
+    where = (minutes, profile, local_time(at), limit)
+    table = await lane.run(lambda: quick.run(ranked_gaps, *where))
+    return geo_response(table, "gaps", format, notice=DATA_NOTICE)
 
 
 class Point(BaseModel):
@@ -145,38 +136,6 @@ class SitesRequest(BaseModel):
     )
     max_candidates: int = Field(300, ge=1, le=2000)
     method: Literal["auto", "milp", "greedy"] = "auto"
-
-
-def _candidate_frame(fc: dict[str, Any]) -> Any:
-    import pandas as pd
-
-    if fc.get("type") != "FeatureCollection" or not isinstance(fc.get("features"), list):
-        msg = "candidates must be a GeoJSON FeatureCollection"
-        raise ValidationError(msg)
-    if len(fc["features"]) > 2000:
-        msg = "at most 2000 candidate sites"
-        raise ValidationError(msg)
-    import json
-
-    demand, errors = read_demand_points(
-        json.dumps(
-            {
-                **fc,
-                "features": [
-                    {**f, "properties": {**((f or {}).get("properties") or {}), "weight": 1}}
-                    if isinstance(f, dict)
-                    else f
-                    for f in fc["features"]
-                ],
-            }
-        ).encode(),
-        fmt="geojson",
-    )
-    if errors:
-        msg = "; ".join(f"candidate {e.row}: {e.message}" for e in errors[:10])
-        raise ValidationError(msg)
-    frame = demand.frame[["id", "lon", "lat"]].assign(source="supplied")
-    return pd.DataFrame(frame)
 
 
 @router.post(
@@ -211,22 +170,10 @@ async def sites(
             request, platform, proc.id, inputs, owner=who.username, demand=demand, wait_s=0
         )
 
-    def plan() -> dict[str, Any]:
-        candidates = _candidate_frame(body.candidates) if body.candidates is not None else None
-        chosen = plan_sites(
-            model,
-            k=body.k,
-            minutes=body.minutes,
-            profile=body.profile,
-            objective=body.objective,
-            at=local_time(body.at),
-            candidates=candidates,
-            max_candidates=body.max_candidates,
-            method=body.method,
-        )
-        return plan_answer(chosen)
-
-    return {**(await lane.run(plan)), "data_notice": DATA_NOTICE}
+    options = body.model_dump(exclude={"demand", "at", "candidates"})
+    where = (body.demand, local_time(body.at), body.candidates, options)
+    answer = await lane.run(lambda: platform.quick.run(site_plan, *where))
+    return {**answer, "data_notice": DATA_NOTICE}
 
 
 class Move(Point):
@@ -266,23 +213,18 @@ async def scenarios(
     """Coverage before and after, per area; stored stations are not changed."""
     platform = get_platform(request)
 
-    def what_if() -> Any:
-        return run_scenario(
-            platform.coverage_model(body.demand),
-            minutes=body.minutes,
-            profile=body.profile,
-            at=local_time(body.at),
-            add=[(p.lon, p.lat) for p in body.add],
-            close=body.close,
-            move={m.id: (m.lon, m.lat) for m in body.move},
-            by=BY_COLUMN[body.by],
-        )
-
-    res = await lane.run(what_if)
+    change = {
+        "add": [(p.lon, p.lat) for p in body.add],
+        "close": body.close,
+        "move": {m.id: (m.lon, m.lat) for m in body.move},
+    }
+    options = {"minutes": body.minutes, "profile": body.profile}
+    where = (body.demand, local_time(body.at), BY_COLUMN[body.by], change, options)
+    overall, delta = await lane.run(lambda: platform.quick.run(what_if, *where))
     return {
-        "overall": res.overall,
+        "overall": overall,
         "by": body.by,
-        "areas": _areas(res.delta, body.by, area_names(conn)),
+        "areas": _areas(delta, body.by, area_names(conn)),
         "data_notice": DATA_NOTICE,
     }
 

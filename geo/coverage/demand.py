@@ -207,3 +207,33 @@ def read_demand_points(
             )
     frame = pd.DataFrame(records, columns=["id", "lon", "lat", "weight"])
     return Demand("imported", frame), errors
+
+
+def candidate_points(fc: dict[str, Any], *, most: int = 2000) -> pd.DataFrame:
+    """A planner's candidate sites (a GeoJSON FeatureCollection of points) as ``id, lon, lat``.
+
+    Raises
+    ------
+    ValidationError
+        When it is not a FeatureCollection, has more than ``most`` features, or any bad one
+        (each named, up to ten).
+    """
+    if fc.get("type") != "FeatureCollection" or not isinstance(fc.get("features"), list):
+        msg = "candidates must be a GeoJSON FeatureCollection"
+        raise ValidationError(msg)
+    if len(fc["features"]) > most:
+        msg = f"at most {most} candidate sites"
+        raise ValidationError(msg)
+    weighted = [
+        {**f, "properties": {**((f or {}).get("properties") or {}), "weight": 1}}
+        if isinstance(f, dict)
+        else f
+        for f in fc["features"]
+    ]
+    demand, errors = read_demand_points(
+        json.dumps({**fc, "features": weighted}).encode(), fmt="geojson"
+    )
+    if errors:
+        msg = "; ".join(f"candidate {e.row}: {e.message}" for e in errors[:10])
+        raise ValidationError(msg)
+    return pd.DataFrame(demand.frame[["id", "lon", "lat"]].assign(source="supplied"))

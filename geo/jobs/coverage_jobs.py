@@ -40,16 +40,7 @@ def _site_selection(platform: Platform, inputs: BaseModel, job: JobContext) -> d
     assert isinstance(inputs, SiteSelectionInputs)
     model = platform.coverage_model(inputs.demand)
     job.progress(20)  # demand snapped; the travel-time table and the solver follow
-    plan = plan_sites(
-        model,
-        k=inputs.k,
-        minutes=inputs.minutes,
-        profile=inputs.profile,
-        objective=inputs.objective,
-        max_candidates=inputs.max_candidates,
-        method=inputs.method,
-    )
-    return plan_answer(plan)
+    return plan_answer(plan_sites(model, **inputs.model_dump(exclude={"demand"})))
 
 
 class Place(BaseModel):

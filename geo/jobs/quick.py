@@ -10,21 +10,70 @@ waits. With ``YIZHAN_DASK_SCHEDULER`` they go to that cluster.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from distributed import Client, LocalCluster, TimeoutError
+import pandas as pd
+from distributed import TimeoutError
 from distributed.scheduler import KilledWorker
 
-from geo.coverage.analysis import CoverageModel, to_records
-from geo.coverage.demand import read_demand_points
+from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
+from geo.coverage.demand import candidate_points, read_demand_points
+from geo.coverage.planning import plan_answer, plan_sites, run_scenario
+from geo.db.layers import read_towns
 from geo.errors import NotReadyError, ValidationError
-from geo.jobs.runner import connect, ensure_platform, start_in_background, worker_platform
+from geo.jobs.cluster import AnalysisCluster, worker_platform
 from geo.settings import Settings
 
+if TYPE_CHECKING:
+    from geo.platform import Platform
+
 T = TypeVar("T")
+
+
+def _platform() -> Platform:
+    """The worker's platform, its stations as stored now."""
+    platform = worker_platform()
+    platform.refresh_stations()
+    return platform
+
+
+def coverage_tables(
+    demand: str, minutes: float, profile: str, at: datetime | None, by: str
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Coverage overall (a record) and per area column ``by`` (runs on a worker)."""
+    result = _platform().coverage_model(demand).compute(minutes=minutes, profile=profile, at=at)
+    return to_records(result.summary())[0], result.summary(by)
+
+
+def ranked_gaps(minutes: float, profile: str, at: datetime | None, limit: int) -> Any:
+    """The ``limit`` largest coverage gaps, a GeoDataFrame (runs on a worker)."""
+    platform = _platform()
+    result = platform.coverage_model("population").compute(minutes=minutes, profile=profile, at=at)
+    with platform.db.connect() as conn:
+        towns = read_towns(conn)
+    return coverage_gaps(result, towns=towns).head(limit)
+
+
+def site_plan(
+    demand: str,
+    at: datetime | None,
+    candidates: dict[str, Any] | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """New sites (``k``, ``minutes``... in ``options``) as a GeoJSON answer (runs on a worker)."""
+    frame = candidate_points(candidates) if candidates is not None else None
+    plan = plan_sites(_platform().coverage_model(demand), at=at, candidates=frame, **options)
+    return plan_answer(plan)
+
+
+def what_if(
+    demand: str, at: datetime | None, by: str, change: dict[str, Any], options: dict[str, Any]
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Coverage before and after stations added, closed or moved (runs on a worker)."""
+    res = run_scenario(_platform().coverage_model(demand), at=at, by=by, **change, **options)
+    return res.overall, res.delta
 
 
 def demand_coverage(
@@ -39,7 +88,7 @@ def demand_coverage(
     demand, errors = read_demand_points(content, fmt=fmt, weight_column=weight_column)
     summary = None
     if len(demand):
-        model = CoverageModel(worker_platform().require_routing(), demand)
+        model = CoverageModel(_platform().require_routing(), demand)
         summary = to_records(model.compute(minutes=minutes, profile=profile, at=at).summary())[0]
     return {
         "rows_accepted": len(demand),
@@ -53,28 +102,11 @@ def isochrones(lon: float, lat: float, minutes: Sequence[float], profile: str) -
     return worker_platform().require_routing().isochrones(lon, lat, minutes, profile=profile)
 
 
-class QuickAnalyses:
+class QuickAnalyses(AnalysisCluster):
     """The quick analyses' own cluster (started on first use) and a blocking call into it."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._client: Client | None = None
-        self._cluster: LocalCluster | None = None
-
-    def client(self) -> Client:
-        """The client of the quick analyses' cluster (started on first use)."""
-        with self._lock:
-            if self._client is None:
-                self._client, self._cluster = connect(
-                    self.settings, workers=self.settings.analysis_workers
-                )
-                ensure_platform(self._client, self.settings)
-            return self._client
-
-    def start(self) -> None:
-        """Start the cluster and its workers' platforms in the background (for a server)."""
-        start_in_background(self.client, "quick analyses")
+        super().__init__(settings, workers=settings.analysis_workers, name="quick analyses")
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on a worker; waits up to ``analysis_timeout_s`` (blocks the caller).
@@ -93,12 +125,3 @@ class QuickAnalyses:
             msg = "the analysis needed more memory than a worker has; send less at once"
             raise ValidationError(msg) from exc
         return result
-
-    def close(self) -> None:
-        """Stop the client and the local cluster."""
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-            if self._cluster is not None:
-                self._cluster.close()
-            self._client = self._cluster = None

@@ -1,11 +1,7 @@
 """Jobs on Dask distributed: submit, follow, cancel — and the task that runs on a worker.
 
-By default the first job starts a ``LocalCluster`` of worker *processes*, one thread each,
-with a memory limit per worker (``YIZHAN_JOB_MEMORY_LIMIT``): a job that outgrows it is
-stopped by Dask's nanny and reported as failed, and the API process never grows with an
-analysis. ``YIZHAN_DASK_SCHEDULER=tcp://host:8786`` uses an existing cluster instead. Each
-worker opens its own :class:`~geo.platform.Platform` once (a worker plugin: database, road
-graph from the cache, routing engine) and keeps it for every job it runs.
+The jobs' cluster (:mod:`geo.jobs.cluster`) starts with the first job (or with the server):
+a job that outgrows its worker's memory is stopped by Dask's nanny and reported as failed.
 
 A job's row in PostGIS is the truth: the worker marks it running and stores the result or
 the error; the submitting process marks it failed if the worker died (out of memory) and
@@ -15,72 +11,29 @@ dismissed if it was cancelled. Results survive a restart of the API.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import dask
-from distributed import Client, Future, LocalCluster, WorkerPlugin
+from distributed import Future
 from sqlalchemy import Engine
 
 from geo.db import jobs as db
 from geo.errors import ConflictError, NotFoundError, NotReadyError, RateLimitedError, YizhanError
+from geo.jobs.cluster import AnalysisCluster, worker_platform
 from geo.jobs.processes import JobContext, admit, process
 from geo.settings import Settings
 from geo.vocabulary import JobStatus
 
 if TYPE_CHECKING:
-    from geo.platform import Platform
+    pass
 
 logger = logging.getLogger("yizhan.jobs")
 FINAL = (JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED)
 OPEN = (JobStatus.ACCEPTED, JobStatus.RUNNING)
-_WORKER: dict[str, Platform] = {}
-
-
-class PlatformPlugin(WorkerPlugin):
-    """Opens the platform on each worker once (graph from the cache, engine, database)."""
-
-    name = "yizhan-platform"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def setup(self, worker: Any) -> None:  # noqa: D102
-        from geo.platform import start_platform
-
-        # analyses are background work: on a shared machine the API answering riders comes first
-        os.nice(max(0, self.settings.job_nice - os.nice(0)))
-        _WORKER["platform"] = start_platform(self.settings, background=False)
-
-    def teardown(self, worker: Any) -> None:  # noqa: D102
-        found = _WORKER.pop("platform", None)
-        if found is not None:
-            found.close()
-
-
-def _has_platform() -> bool:
-    return "platform" in _WORKER
-
-
-def ensure_platform(client: Client, settings: Settings) -> None:
-    """Open the platform on every worker of ``client``'s cluster, unless all have it open.
-
-    (Registering again would make every worker reopen it: several API processes share one
-    cluster under ``yizhan serve --workers N``.)
-    """
-    opened = client.run(_has_platform)
-    if not opened or not all(opened.values()):
-        client.register_plugin(PlatformPlugin(settings))
-
-
-def worker_platform() -> Platform:
-    """The platform this worker opened (for tasks running on a worker)."""
-    return _WORKER["platform"]
 
 
 def run_job(job_id: str, process_id: str, inputs: dict[str, Any], owner: str) -> str:
@@ -111,70 +64,15 @@ def _mark(engine: Engine, job_id: str, **values: Any) -> None:
         db.update_job(conn, job_id, values, open_in=OPEN)
 
 
-def connect(
-    settings: Settings, *, workers: int | None = None
-) -> tuple[Client, LocalCluster | None]:
-    """A client of ``YIZHAN_DASK_SCHEDULER``, or of a new local cluster of worker processes.
-
-    The local cluster has ``workers`` (default ``job_workers``) single-threaded processes,
-    each with the memory limit ``job_memory_limit``; a task is never retried elsewhere after
-    its worker died (a task that kills one worker would kill the next).
-    """
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        if settings.dask_scheduler:
-            return Client(settings.dask_scheduler), None
-        cluster = LocalCluster(
-            n_workers=workers or settings.job_workers,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=settings.job_memory_limit,
-            dashboard_address=":0",  # no fixed port: several may run
-            silence_logs=logging.ERROR,
-        )
-        return Client(cluster), cluster
-
-
-def start_in_background(client: Callable[[], Client], name: str) -> None:
-    """Start a cluster (``client()``) and wait for its workers' set-up, on a thread of its own."""
-
-    def warm() -> None:
-        try:
-            client().run(lambda: None)  # returns once every worker has set up its platform
-        except Exception:  # the first request will report it; nothing to raise into here
-            logger.exception("the %s cluster did not start", name)
-
-    threading.Thread(target=warm, name=f"{name}-start", daemon=True).start()
-
-
-class Jobs:
+class Jobs(AnalysisCluster):
     """Submits analyses to the Dask cluster and keeps their rows in step."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
-        self.settings, self.engine = settings, engine
-        self._lock = threading.Lock()
-        self._client: Client | None = None
-        self._cluster: LocalCluster | None = None
+        super().__init__(settings, workers=settings.job_workers, name="jobs")
+        self.engine = engine
         self._futures: dict[str, Future] = {}
         self._limit: int | None = None
         self._timers: dict[str, threading.Timer] = {}
-
-    def client(self) -> Client:
-        """The Dask client (the local cluster starts on first use)."""
-        with self._lock:
-            if self._client is None:
-                self._client, self._cluster = connect(self.settings)
-                ensure_platform(self._client, self.settings)
-            return self._client
-
-    def running_workers(self) -> int:
-        """Workers of the cluster, 0 before it has started (asking does not start it)."""
-        with self._lock:
-            client = self._client
-        return 0 if client is None else len(client.scheduler_info()["workers"])
-
-    def start(self) -> None:
-        """Start the cluster and its workers' platforms in the background (for a server)."""
-        start_in_background(self.client, "jobs")
 
     def memory_limit(self) -> int:
         """Bytes a job may use: the smallest worker's limit (the setting for a local cluster).
@@ -307,12 +205,7 @@ class Jobs:
                 logger.warning("restarting the worker of job %s: %s", job_id, busy, exc_info=True)
 
     def close(self) -> None:
-        """Stop the client and the local cluster."""
+        """Forget the timers, stop the client and the local cluster."""
         for timer in list(self._timers.values()):
             timer.cancel()
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-            if self._cluster is not None:
-                self._cluster.close()
-            self._client = self._cluster = None
+        super().close()
