@@ -75,13 +75,15 @@ def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
     _say("generating the synthetic road network (if missing)")
     path = ensure_sample_network(settings)
     _say(f"road network file: {path}")
-    from geo.network import graph_summary, load_graph
+    from geo.network import load_compiled
     from geo.workspace import active_network_path
 
     active = active_network_path(settings)
-    with progress(f"road graph from {active.name} (built once, then cached)"):
-        graph = load_graph(active, cache_dir=settings.cache_dir)
-    _say(f"road graph: {graph_summary(graph)}")
+    with progress(f"road graph from {active.name} (built once, then kept as arrays)"):
+        _compiled, summary = load_compiled(
+            active, cache_dir=settings.cache_dir, crs=settings.metric_crs
+        )
+    _say(f"road graph: {summary}")
     return 0
 
 

@@ -23,6 +23,7 @@ import osmnx as ox
 
 from geo.errors import SetupError, ValidationError
 from geo.profiles import DRIVE_SPEEDS_KPH
+from geo.routing.compiled import CompiledGraph
 
 ox.settings.overpass_rate_limit = False  # offline: fail at once rather than sleep
 ox.settings.log_console = False
@@ -39,6 +40,7 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "steps": 3,
 }
 _CACHE_VERSION = "1"
+_COMPILED_VERSION = "2"
 
 
 def is_synthetic_file(path: Path) -> bool:
@@ -122,6 +124,31 @@ def load_graph(path: Path, *, cache_dir: Path | None = None) -> nx.MultiDiGraph:
     tmp.replace(cached)
     cached.with_suffix(".json").write_text(json.dumps(graph_summary(G)))
     return G
+
+
+def load_compiled(
+    path: Path, *, cache_dir: Path, crs: str | None = None
+) -> tuple[CompiledGraph, dict[str, Any]]:
+    """The routing arrays of an OSM file, and its summary, from the compiled cache.
+
+    The first time, the file goes through osmnx (:func:`load_graph`) and is compiled; the
+    arrays are kept next to the graph's cache, so later starts read numpy arrays (seconds)
+    and never hold the NetworkX graph in memory.
+    """
+    digest = _cache_path(path, cache_dir).stem
+    name = f"{digest}-{(crs or 'utm').replace(':', '')}-c{_COMPILED_VERSION}.npz"
+    target = Path(cache_dir) / name
+    summary_path = target.with_suffix(".json")
+    if target.exists() and summary_path.exists():
+        summary: dict[str, Any] = json.loads(summary_path.read_text())
+        return CompiledGraph.load(target), summary
+    G = load_graph(path, cache_dir=cache_dir)
+    compiled = CompiledGraph.from_graph(G, crs=crs)
+    summary = graph_summary(G)
+    del G
+    compiled.save(target)
+    summary_path.write_text(json.dumps(summary))
+    return compiled, summary
 
 
 def _cache_path(path: Path, cache_dir: Path) -> Path:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import networkx as nx
 from sqlalchemy import Engine, make_url
 
 from geo.cases.batch import MemberTimes, member_times
@@ -35,7 +34,7 @@ from geo.db.versions import data_version
 from geo.errors import NotReadyError
 from geo.jobs.quick import QuickAnalyses
 from geo.jobs.runner import Jobs
-from geo.network import load_graph
+from geo.network import load_compiled
 from geo.profiles import build_profiles
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine
@@ -48,9 +47,8 @@ NetworkStatus = Literal["absent", "loading", "ok", "error"]
 MANY_CHANGES = 20
 
 
-def build_routing(graph: nx.MultiDiGraph, db: Engine, settings: Settings) -> RoutingEngine:
-    """Compile ``graph`` and load the stations and the service region from the database."""
-    compiled = CompiledGraph.from_graph(graph, crs=settings.metric_crs)
+def build_routing(compiled: CompiledGraph, db: Engine, settings: Settings) -> RoutingEngine:
+    """The engine on ``compiled``, with the stations and the service region from the database."""
     with db.connect() as conn:
         stations = station_records(conn)
         region = service_region(conn, settings.metric_crs)
@@ -69,7 +67,8 @@ class RoadNetwork:
 
     path: Path
     status: NetworkStatus = "absent"
-    graph: nx.MultiDiGraph | None = None
+    #: counts and provenance of the loaded graph (``/health``)
+    summary: dict[str, Any] | None = None
     routing: RoutingEngine | None = None
     error: str | None = None
     #: the stations' data version the engine was built from (see :meth:`Platform.refresh_stations`)
@@ -97,16 +96,18 @@ class RoadNetwork:
 
     def _load(self, db: Engine, settings: Settings) -> None:
         try:
-            graph = load_graph(self.path, cache_dir=settings.cache_dir)
+            compiled, summary = load_compiled(
+                self.path, cache_dir=settings.cache_dir, crs=settings.metric_crs
+            )
             with db.connect() as conn:
                 version = data_version(conn, ["stations"])  # before reading: no change missed
-            self.routing = build_routing(graph, db, settings)
+            self.routing = build_routing(compiled, db, settings)
+            self.summary = summary
             self.stations_version = version
             # millions of long-lived graph objects: kept out of the collector's full passes,
             # which otherwise stall every request for hundreds of milliseconds now and then
             gc.collect()
             gc.freeze()
-            self.graph = graph
             self.status = "ok"
         except Exception as exc:  # reported by /health, never raised into a request
             self.status, self.error = "error", f"{type(exc).__name__}: {exc}"
@@ -146,11 +147,6 @@ class Platform:
     def routing(self) -> RoutingEngine | None:
         """The routing engine, or None while the road network loads (or failed)."""
         return self.roads.routing
-
-    @property
-    def graph(self) -> nx.MultiDiGraph | None:
-        """The road graph (osmnx), or None while it loads."""
-        return self.roads.graph
 
     def require_routing(self) -> RoutingEngine:
         """The routing engine, or :class:`NotReadyError` while the network is not ready."""

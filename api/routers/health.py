@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from api.deps import PlatformDep
 from api.schemas.health import Health
 from geo.db.health import database_health
-from geo.network import graph_summary
 
 router = APIRouter(tags=["health"])
 
@@ -26,8 +25,8 @@ def health(platform: PlatformDep) -> JSONResponse:
     db = database_health(platform.db)
     holder = platform.roads
     graph: dict[str, Any] = {"status": holder.status, "file": str(holder.path.name)}
-    if holder.graph is not None:
-        graph |= graph_summary(holder.graph)
+    if holder.summary is not None:
+        graph |= holder.summary
     if holder.error:
         graph["message"] = holder.error
     ok = db["status"] == "ok" and holder.status == "ok"

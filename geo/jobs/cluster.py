@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("yizhan.jobs")
 _WORKER: dict[str, Platform] = {}
+#: clusters start one at a time (two at once race in distributed's lazy imports)
+_STARTING = threading.Lock()
 
 
 class PlatformPlugin(WorkerPlugin):
@@ -78,7 +80,7 @@ def connect(
     each with the memory limit ``job_memory_limit``; a task is never retried elsewhere after
     its worker died (a task that kills one worker would kill the next).
     """
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    with _STARTING, dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         if settings.dask_scheduler:
             return Client(settings.dask_scheduler), None
         cluster = LocalCluster(

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
@@ -150,6 +155,59 @@ class CompiledGraph:
             synthetic=bool(G.graph.get("synthetic", False)),
         )
 
+    def save(self, path: Path) -> Path:
+        """Write the arrays to ``path`` (``.npz``, read back by :meth:`load` in a second)."""
+        coords = shapely.get_coordinates(self.geoms)
+        counts = shapely.get_num_coordinates(self.geoms)
+        highway = np.array(  # a class as it is; several (osmnx merged them) as a JSON list
+            [h if isinstance(h, str) else json.dumps(h, ensure_ascii=False) for h in self.highway]
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"part-{os.getpid()}-{path.name}")
+        with tmp.open("wb") as fh:
+            np.savez(
+                fh,
+                node_ids=self.node_ids,
+                node_xy=self.node_xy,
+                u=self.u,
+                v=self.v,
+                length=self.length,
+                highway=highway,
+                tagged_kph=self.tagged_kph,
+                oneway=self.oneway,
+                geom_xy=coords,
+                geom_counts=counts,
+                meta=np.array([self.crs, json.dumps({"synthetic": self.synthetic})]),
+            )
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> CompiledGraph:
+        """A graph written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            counts = z["geom_counts"]
+            geoms = np.asarray(
+                shapely.linestrings(
+                    z["geom_xy"], indices=np.repeat(np.arange(len(counts)), counts)
+                ),
+                dtype=object,
+            )
+            crs, meta = (str(x) for x in z["meta"])
+            return cls(
+                z["node_ids"],
+                z["node_xy"],
+                z["u"],
+                z["v"],
+                z["length"],
+                [json.loads(h) if h.startswith("[") else str(h) for h in z["highway"]],
+                z["tagged_kph"],
+                z["oneway"],
+                geoms,
+                crs=crs,
+                synthetic=bool(json.loads(meta)["synthetic"]),
+            )
+
     def for_profile(self, profile: TravelProfile) -> ProfileGraph:
         """The travel-time view of this graph for ``profile`` (built once, then cached)."""
         if profile.name not in self._profiles:
@@ -160,6 +218,21 @@ class CompiledGraph:
         """Project a WGS-84 point to the graph's metric CRS."""
         x, y = self.from_wgs84.transform(lon, lat)
         return float(x), float(y)
+
+
+def _edge_speeds(
+    profile: TravelProfile, highway: list[str | list[str]], tagged_kph: np.ndarray
+) -> np.ndarray:
+    """The profile's speed on every edge (0: not allowed), asked once per class and tag."""
+    keys = [
+        (h if isinstance(h, str) else tuple(h), float(k))
+        for h, k in zip(highway, tagged_kph, strict=True)
+    ]
+    known: dict[tuple[Any, float], float] = {}
+    for key in set(keys):
+        h, k = key
+        known[key] = profile.edge_speed(h if isinstance(h, str) else list(h), k) or 0.0
+    return np.array([known[key] for key in keys], dtype=float)
 
 
 class ProfileGraph:
@@ -173,12 +246,7 @@ class ProfileGraph:
     def __init__(self, graph: CompiledGraph, profile: TravelProfile) -> None:
         self.graph, self.profile = graph, profile
         m = len(graph.u)
-        speed = np.array(
-            [
-                profile.edge_speed(h, k) or 0.0
-                for h, k in zip(graph.highway, graph.tagged_kph, strict=True)
-            ]
-        )
+        speed = _edge_speeds(profile, graph.highway, graph.tagged_kph)
         usable = speed > 0
         tt = np.full(m, np.inf)
         tt[usable] = graph.length[usable] / (speed[usable] / 3.6)
@@ -199,19 +267,21 @@ class ProfileGraph:
         self.tree = shapely.STRtree(self.geoms[self._tree_edges])
 
     def _twins(self) -> np.ndarray:
-        """Index of the same road in the other direction (usable), or -1."""
-        n = self.graph.n_nodes
+        """Index of the same road in the other direction (usable), or -1.
+
+        The same road: from ``v`` to ``u`` with the same length (to the centimetre); where
+        several match, the first usable one.
+        """
         usable = np.flatnonzero(self.usable)
-        key: dict[tuple[int, float], int] = {}
-        for i in usable:
-            key.setdefault(
-                (int(self.u[i]) * n + int(self.v[i]), round(float(self.length[i]), 2)), int(i)
-            )
+        n = self.graph.n_nodes
+        length = np.round(self.length[usable], 2)
+        ahead = pd.DataFrame({"a": self.u[usable] * n + self.v[usable], "l": length, "j": usable})
+        ahead = ahead.drop_duplicates(["a", "l"], keep="first")
+        back = pd.DataFrame({"a": self.v[usable] * n + self.u[usable], "l": length, "i": usable})
+        found = back.merge(ahead, on=["a", "l"], how="inner")
+        found = found[found["i"] != found["j"]]
         twin = np.full(len(self.u), -1, dtype=np.int64)
-        for i in usable:
-            j = key.get((int(self.v[i]) * n + int(self.u[i]), round(float(self.length[i]), 2)))
-            if j is not None and j != i:
-                twin[i] = j
+        twin[found["i"].to_numpy()] = found["j"].to_numpy()
         return twin
 
     def _csr(self) -> tuple[csr_matrix, dict[tuple[int, int], int]]:

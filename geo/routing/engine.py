@@ -43,7 +43,6 @@ import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from shapely.ops import substring
 
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError
 from geo.hours import open_mask
@@ -529,22 +528,61 @@ class RoutingEngine:
         snap, origin = self.locate(lon, lat, profile)
         pg = self.graph.for_profile(self.profiles[profile])
         limit = max(minutes) * 60.0
-        times = np.full(self.graph.n_nodes, np.inf)
-        for node, cost in pg.entries(snap):
-            times = np.minimum(times, cost + dijkstra(pg.matrix, indices=node, limit=limit))
+        entries = pg.entries(snap)
+        dist = dijkstra(pg.matrix, indices=[node for node, _ in entries], limit=limit)
+        times = np.min(np.array([cost for _, cost in entries])[:, None] + dist, axis=0)
+        here = np.asarray(snap.xy, dtype=float)[None, :]
+        span = np.ptp(np.vstack([self.graph.node_xy[times < limit], here]), axis=0)
+        # one grid for every contour, coarser only when the reach is very large
+        cell = max(buffer_m, float(np.sqrt(span[0] * span[1] / MAX_ISOCHRONE_CELLS)))
+        widest = np.vstack([_reached_points(pg, times, limit, cell / 2), here])
+        corner = widest.min(axis=0)  # each smaller reach is a subset: the contours nest
         out = []
-        usable = np.flatnonzero(pg.usable)
         for m in sorted(minutes):
-            budget = m * 60.0
-            start = usable[times[pg.u[usable]] < budget]
-            frac = np.minimum((budget - times[pg.u[start]]) / pg.tt[start], 1.0)
-            lines = [
-                substring(pg.geoms[e], 0.0, f, normalized=True) if f < 1.0 else pg.geoms[e]
-                for e, f in zip(start, frac, strict=True)
-            ]
-            area = reachable_area([*lines, shapely.Point(snap.xy)], cell_m=buffer_m)
-            out.append((m, _to_wgs84_geom(self.graph, area)))
+            points = np.vstack([_reached_points(pg, times, m * 60.0, cell / 2), here])
+            out.append((m, _to_wgs84_geom(self.graph, _cells_area(points, corner, cell))))
         return origin, out
+
+
+#: at most about this many grid cells in one reachable area (60-minute drives over a city)
+MAX_ISOCHRONE_CELLS = 60_000
+
+
+def _reached_points(pg: ProfileGraph, times: np.ndarray, budget: float, step: float) -> np.ndarray:
+    """Points every ``step`` metres along the road reachable within ``budget`` seconds.
+
+    Whole edges whose start is reached, cut where the time runs out: each edge densified
+    at once (one vectorised pass), its points kept up to the reachable share of its length.
+    """
+    usable = np.flatnonzero(pg.usable)
+    start = usable[times[pg.u[usable]] < budget]
+    share = np.minimum((budget - times[pg.u[start]]) / pg.tt[start], 1.0)
+    xy, line = shapely.get_coordinates(shapely.segmentize(pg.geoms[start], step), return_index=True)
+    if len(xy) == 0:
+        return np.empty((0, 2))
+    seg = np.r_[0.0, np.hypot(*np.diff(xy, axis=0).T)]
+    first = np.r_[True, line[1:] != line[:-1]]
+    seg[first] = 0.0
+    along = np.cumsum(seg)
+    along -= np.repeat(along[first], np.diff(np.r_[np.flatnonzero(first), len(along)]))
+    keep = along <= share[line] * pg.length[start][line] + 1e-9
+    return np.asarray(xy[keep])
+
+
+def _cells_area(points: np.ndarray, corner: np.ndarray, cell: float) -> Any:
+    """The grid squares holding ``points`` and their neighbours, merged (metric).
+
+    Much faster than buffering thousands of lines and the same shape at this resolution;
+    the area follows the roads (no spikes across rivers).
+    """
+    ij = np.floor((points - corner) / cell).astype(np.int64) + 1
+    width = int(ij[:, 1].max()) + 3
+    keys = np.unique(ij[:, 0] * width + ij[:, 1])
+    around = np.array([di * width + dj for di in (-1, 0, 1) for dj in (-1, 0, 1)])
+    i, j = np.divmod(np.unique((keys[:, None] + around[None, :]).ravel()), width)
+    x0, y0 = corner[0] + (i - 1) * cell, corner[1] + (j - 1) * cell
+    squares = shapely.box(x0, y0, x0 + cell, y0 + cell)
+    return shapely.coverage_union_all(squares).simplify(cell / 4)
 
 
 def travel_time_fields(
@@ -578,31 +616,6 @@ def travel_time_fields(
         aug.T.tocsr(), indices=[n + r for r in rows], return_predecessors=True, limit=limit
     )
     return dist[:, :n], pred[:, :n]
-
-
-def reachable_area(geoms: Sequence[Any], *, cell_m: float) -> Any:
-    """Area within about ``cell_m`` of the given lines/points (metric), as grid cells merged.
-
-    The lines are densified, their vertices binned into ``cell_m`` squares, each square grown
-    to its 3 x 3 neighbourhood, and the squares merged with a coverage union — much faster
-    than buffering thousands of lines, and the same shape at this resolution.
-    """
-    dense = shapely.segmentize(np.asarray(geoms, dtype=object), cell_m / 2)
-    xy = shapely.get_coordinates(dense)
-    cells = np.unique(np.floor(xy / cell_m).astype(np.int64), axis=0)
-    grown = np.unique(
-        (
-            cells[:, None, :] + np.array([[i, j] for i in (-1, 0, 1) for j in (-1, 0, 1)])[None]
-        ).reshape(-1, 2),
-        axis=0,
-    )
-    boxes = shapely.box(
-        grown[:, 0] * cell_m,
-        grown[:, 1] * cell_m,
-        (grown[:, 0] + 1) * cell_m,
-        (grown[:, 1] + 1) * cell_m,
-    )
-    return shapely.coverage_union_all(boxes).simplify(cell_m / 4)
 
 
 def _to_wgs84_geom(graph: CompiledGraph, geom: Any) -> Any:

@@ -229,3 +229,10 @@ def test_isochrones_are_nested_and_hold_the_stations_reached_in_time(
             assert a5.buffer(0.0005).covers(p)
         if hit.route.travel_time_s > 10 * 60 + 60:
             assert not a10.covers(p)
+    roads = shapely.union_all(
+        [
+            shapely.LineString([node_lonlat(small_graph, u), node_lonlat(small_graph, v)])
+            for u, v in small_graph.edges()
+        ]
+    )
+    assert a10.difference(roads.buffer(0.0025)).area < 1e-9  # it follows the roads: no spikes

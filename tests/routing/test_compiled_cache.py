@@ -1,0 +1,47 @@
+"""The compiled road graph kept as arrays: read back exactly, and served without NetworkX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import shapely
+
+from geo.network import cached_summary, load_compiled
+from geo.profiles import DEFAULT_PROFILES
+from geo.routing.compiled import CompiledGraph
+from geo.routing.engine import RoutingEngine, StationRecord
+from tests.conftest import OSM_FIXTURES
+
+
+def test_arrays_read_back_exactly(oakland_graph: nx.MultiDiGraph, tmp_path: Path) -> None:
+    compiled = CompiledGraph.from_graph(oakland_graph)
+    merged = [h for h in compiled.highway if not isinstance(h, str)]
+    back = CompiledGraph.load(compiled.save(tmp_path / "oakland.npz"))
+    for name in ("node_ids", "node_xy", "u", "v", "length", "tagged_kph", "oneway"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(compiled, name))
+    assert back.highway == compiled.highway
+    assert back.crs == compiled.crs
+    assert back.synthetic == compiled.synthetic
+    assert shapely.equals_exact(back.geoms, compiled.geoms, tolerance=0).all()
+    assert len(merged) == sum(1 for h in back.highway if not isinstance(h, str))
+
+
+def test_the_engine_answers_the_same_from_the_cache(tmp_path: Path) -> None:
+    path = OSM_FIXTURES / "West-Oakland.osm.bz2"
+    first, summary = load_compiled(path, cache_dir=tmp_path)  # through osmnx, then kept
+    assert cached_summary(path, cache_dir=tmp_path) == summary
+    kept = sorted(p.suffix for p in tmp_path.iterdir())
+    assert ".npz" in kept
+    again, summary_again = load_compiled(path, cache_dir=tmp_path)  # arrays only
+    assert summary_again == summary
+    mx, my = shapely.get_coordinates(first.geoms[0])[0]  # a road's first point, in metres
+    lon, lat = (float(c) for c in first.to_wgs84.transform(mx, my))
+    station = StationRecord(1, "s", "outdoor_worker_station", lon, lat)
+    answers = []
+    for graph in (first, again):
+        engine = RoutingEngine(graph, DEFAULT_PROFILES, [station])
+        hit = engine.nearest(lon + 0.002, lat, profile="walk", k=1).hits[0]
+        answers.append((hit.route.travel_time_s, hit.route.coords.tolist()))
+    assert answers[0] == answers[1]
