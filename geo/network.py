@@ -17,16 +17,20 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import networkx as nx
 import osmnx as ox
 
 from geo.errors import SetupError, ValidationError
 from geo.profiles import DRIVE_SPEEDS_KPH
+from geo.routing.access import WAY_TAGS
 from geo.routing.compiled import CompiledGraph
 
 ox.settings.overpass_rate_limit = False  # offline: fail at once rather than sleep
 ox.settings.log_console = False
+# keep the tags that say who may use a way (see geo.routing.access)
+ox.settings.useful_tags_way = list(dict.fromkeys([*ox.settings.useful_tags_way, *WAY_TAGS]))
 
 SYNTHETIC_MARKERS = ("yizhan synthetic", "NOT OpenStreetMap")
 
@@ -39,8 +43,8 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "pedestrian": 5,
     "steps": 3,
 }
-_CACHE_VERSION = "1"
-_COMPILED_VERSION = "2"
+_CACHE_VERSION = "3"
+_COMPILED_VERSION = "3"
 
 
 def is_synthetic_file(path: Path) -> bool:
@@ -72,11 +76,16 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
     if path.suffix == ".pbf":
         return _graph_from_pbf(path)
     synthetic = is_synthetic_file(path)
-    try:
-        raw = ox.graph_from_xml(path, simplify=False, retain_all=True)
-    except Exception as exc:  # osmnx raises assorted errors for bad XML
-        msg = f"{path.name} is not a readable OSM XML file: {exc}"
-        raise ValidationError(msg) from exc
+    repaired: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            source = path
+            if clipped_ways(path):  # a clipped extract: ways cut where their nodes are missing
+                source, repaired = repair_clipped(path, Path(tmp) / "repaired.osm")
+            raw = ox.graph_from_xml(source, simplify=False, retain_all=True)
+        except Exception as exc:  # the XML parser and osmnx raise assorted errors
+            msg = f"{path.name} is not a readable OSM XML file: {exc}"
+            raise ValidationError(msg) from exc
     roads = [(u, v, k) for u, v, k, d in raw.edges(keys=True, data=True) if "highway" not in d]
     raw.remove_edges_from(roads)
     raw.remove_nodes_from([n for n in list(raw.nodes) if raw.degree(n) == 0])
@@ -87,7 +96,66 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
     G = ox.add_edge_speeds(G, hwy_speeds=DEFAULT_SPEEDS_KPH, fallback=30)
     G = ox.add_edge_travel_times(G)
     G.graph.update(source_file=path.name, synthetic=synthetic)
+    if repaired:
+        G.graph["repaired"] = repaired
     return G
+
+
+def _open_osm(path: Path) -> Any:
+    return bz2.open(path, "rb") if path.suffix == ".bz2" else path.open("rb")
+
+
+def clipped_ways(path: Path) -> bool:
+    """Whether any way of an OSM XML file refers to a node the file does not hold."""
+    nodes: set[str] = set()
+    refs: set[str] = set()
+    with _open_osm(path) as fh:
+        for _, el in ElementTree.iterparse(fh, events=("end",)):
+            if el.tag == "node":
+                nodes.add(el.get("id", ""))
+            elif el.tag == "nd":
+                refs.add(el.get("ref", ""))
+            if el.tag in ("node", "way", "relation"):
+                el.clear()  # a city's extract is large: keep only the ids
+    return not refs <= nodes
+
+
+def repair_clipped(path: Path, target: Path) -> tuple[Path, dict[str, int]]:
+    """Cut each way at the nodes the extract lacks; keep its runs of two or more nodes.
+
+    Returns the repaired file and how many ways were cut and dropped (kept in the graph's
+    ``repaired`` and shown by ``yizhan network info`` and ``/health``).
+    """
+    with _open_osm(path) as fh:
+        tree = ElementTree.parse(fh)
+    root = tree.getroot()
+    present = {n.get("id") for n in root.iter("node")}
+    next_id = max((int(w.get("id", 0)) for w in root.iter("way")), default=0) + 1
+    cut = dropped = 0
+    for way in list(root.iter("way")):
+        refs = [nd.get("ref") for nd in way.findall("nd")]
+        if all(r in present for r in refs):
+            continue
+        runs, run = [], []
+        for r in [*refs, None]:
+            if r is not None and r in present:
+                run.append(r)
+                continue
+            if len(run) >= 2:
+                runs.append(run)
+            run = []
+        tags = way.findall("tag")
+        root.remove(way)
+        cut += 1
+        dropped += not runs
+        for piece in runs:
+            new = ElementTree.SubElement(root, "way", {"id": str(next_id)})
+            next_id += 1
+            for r in piece:
+                ElementTree.SubElement(new, "nd", {"ref": str(r)})
+            new.extend(tags)
+    tree.write(target, encoding="utf-8", xml_declaration=True)
+    return target, {"ways_cut": cut, "ways_dropped": dropped}
 
 
 def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
@@ -185,6 +253,7 @@ def graph_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
         "edges": G.number_of_edges(),
         "source_file": G.graph.get("source_file"),
         "synthetic": bool(G.graph.get("synthetic", False)),
+        **({"repaired": G.graph["repaired"]} if "repaired" in G.graph else {}),
         "data": "synthetic roads, not OpenStreetMap"
         if G.graph.get("synthetic")
         else "OpenStreetMap contributors (ODbL)",

@@ -9,6 +9,9 @@ profile's table is a road that profile may not use.
 * ``walk`` — about 5 km/h anywhere but motorways, both directions of one-way streets.
 * ``drive`` — the tagged ``maxspeed`` where there is one, else the class speed; no footways,
   cycleways or paths; one-way rules apply.
+
+On real OSM roads OSM's access tags for the profile's ``mode`` then close, open or slow
+single ways (:mod:`geo.routing.access`).
 """
 
 from __future__ import annotations
@@ -106,6 +109,10 @@ class TravelProfile:
     use_maxspeed: bool = False
     respect_oneway: bool = True
     description: str = field(default="", compare=False)
+    #: whose OSM access rules apply: ``foot``, ``bicycle`` (e-bikes too) or ``motor``
+    mode: str = "bicycle"
+    #: speed on a way of a class not in the table that OSM explicitly opens to this mode
+    allowed_kph: float = 10.0
 
     def edge_speed(self, highway: str | list[str], tagged_kph: float | None) -> float | None:
         """Speed on an edge of these classes (None: not allowed for this profile)."""
@@ -128,9 +135,19 @@ DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
             _E_BIKE,
             max_speed_kph=25.0,
             description="e-bike, at most 25 km/h, no expressways",
+            mode="bicycle",
         ),
-        "walk": TravelProfile("walk", _WALK, respect_oneway=False, description="walking, 5 km/h"),
-        "drive": TravelProfile("drive", DRIVE_SPEEDS_KPH, use_maxspeed=True, description="car"),
+        "walk": TravelProfile(
+            "walk",
+            _WALK,
+            respect_oneway=False,
+            description="walking, 5 km/h",
+            mode="foot",
+            allowed_kph=5.0,
+        ),
+        "drive": TravelProfile(
+            "drive", DRIVE_SPEEDS_KPH, use_maxspeed=True, description="car", mode="motor"
+        ),
     }
 )
 
@@ -153,5 +170,7 @@ def build_profiles(
             base.use_maxspeed,
             base.respect_oneway,
             base.description,
+            base.mode,
+            base.allowed_kph,
         )
     return profiles

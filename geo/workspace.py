@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import ValidationError
+from geo.network import load_compiled
 from geo.sample.build import read_sample_layer, write_sample_network
 from geo.settings import Settings
 
@@ -43,14 +44,26 @@ def set_active_network(settings: Settings, path: Path | None) -> None:
 
 
 def import_network(settings: Settings, source: Path) -> Path:
-    """Copy a user's OSM extract into the networks folder and make it active."""
+    """Copy a user's OSM extract into the networks folder, build it, and only then activate it.
+
+    A file that cannot be built (not OSM, no roads) is refused and removed, and the active
+    network stays as it was; a clipped extract is repaired on the way (ways cut where their
+    nodes are missing).
+    """
     if not Path(source).is_file():
         msg = f"no such OSM file: {source}"
         raise ValidationError(msg)
     target = networks_dir(settings) / Path(source).name
     target.parent.mkdir(parents=True, exist_ok=True)
-    if Path(source).resolve() != target.resolve():
+    copied = Path(source).resolve() != target.resolve()
+    if copied:
         shutil.copyfile(source, target)
+    try:
+        load_compiled(target, cache_dir=settings.cache_dir, crs=settings.metric_crs)
+    except Exception:
+        if copied:
+            target.unlink(missing_ok=True)
+        raise
     set_active_network(settings, target)
     return target
 

@@ -50,6 +50,22 @@ def test_network_import_of_a_real_fixture(tmp_path: Path, settings: Settings) ->
     assert (tmp_path / "state" / "networks" / "ACTIVE").read_text().endswith("West-Oakland.osm.bz2")
 
 
+def test_a_file_that_cannot_be_built_never_becomes_the_active_network(tmp_path: Path) -> None:
+    env = {"YIZHAN_STATE_DIR": str(tmp_path / "state")}
+    fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
+    assert _run("network", "import", str(fixture), env=env).returncode == 0
+    broken = tmp_path / "broken.osm"
+    broken.write_text("<osm version='0.6'><node id='1' lat='0' lon='0'/></osm>")  # no roads
+    out = _run("network", "import", str(broken), env=env)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    assert "holds no ways tagged highway" in out.stderr
+    active = (tmp_path / "state" / "networks" / "ACTIVE").read_text()
+    assert active.endswith("West-Oakland.osm.bz2")  # the working network stays
+    assert not (tmp_path / "state" / "networks" / "broken.osm").exists()
+    assert _run("network", "info", env=env).returncode == 0
+
+
 def test_network_import_of_a_missing_file_fails_cleanly(tmp_path: Path) -> None:
     out = _run(
         "network",

@@ -29,6 +29,7 @@ from scipy.sparse import csr_matrix
 from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.profiles import TravelProfile
+from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
 
 NODE_TOLERANCE_M = 0.5
 
@@ -73,10 +74,19 @@ class CompiledGraph:
         *,
         crs: str,
         synthetic: bool = False,
+        access: np.ndarray | None = None,
+        contraflow: np.ndarray | None = None,
     ) -> None:
         self.node_ids, self.node_xy = node_ids, node_xy
         self.u, self.v, self.length = u, v, length
         self.highway, self.tagged_kph, self.oneway, self.geoms = highway, tagged_kph, oneway, geoms
+        m = len(u)
+        #: access by mode (:data:`geo.routing.access.MODES`), from the edges' OSM tags
+        self.access = (
+            access if access is not None else np.full((m, len(MODES)), UNKNOWN, dtype=np.int8)
+        )
+        #: one-way edges bicycles may ride both ways
+        self.contraflow = contraflow if contraflow is not None else np.zeros(m, dtype=bool)
         self.crs = crs
         self.synthetic = synthetic
         self._local = threading.local()  # pyproj transformers are not shared between threads
@@ -122,7 +132,9 @@ class CompiledGraph:
         oneway = np.zeros(m, dtype=bool)
         highway: list[str | list[str]] = []
         coords: list[np.ndarray] = []
+        tags: list[dict[str, Any]] = []
         for i, (a, b, d) in enumerate(G.edges(data=True)):
+            tags.append(d)
             u[i], v[i] = index[a], index[b]
             length[i] = float(d.get("length", 0.0))
             kph[i] = float(d.get("speed_kph", 0.0) or 0.0)
@@ -141,6 +153,7 @@ class CompiledGraph:
             dtype=object,
         )
         length = np.where(length > 0, length, shapely.length(geoms))
+        access, contraflow = access_arrays(tags)
         return cls(
             node_ids,
             node_xy,
@@ -153,6 +166,8 @@ class CompiledGraph:
             geoms,
             crs=crs,
             synthetic=bool(G.graph.get("synthetic", False)),
+            access=access,
+            contraflow=contraflow,
         )
 
     def save(self, path: Path) -> Path:
@@ -177,6 +192,8 @@ class CompiledGraph:
                 oneway=self.oneway,
                 geom_xy=coords,
                 geom_counts=counts,
+                access=self.access,
+                contraflow=self.contraflow,
                 meta=np.array([self.crs, json.dumps({"synthetic": self.synthetic})]),
             )
         tmp.replace(path)
@@ -206,6 +223,8 @@ class CompiledGraph:
                 geoms,
                 crs=crs,
                 synthetic=bool(json.loads(meta)["synthetic"]),
+                access=z["access"],
+                contraflow=z["contraflow"],
             )
 
     def for_profile(self, profile: TravelProfile) -> ProfileGraph:
@@ -218,6 +237,10 @@ class CompiledGraph:
         """Project a WGS-84 point to the graph's metric CRS."""
         x, y = self.from_wgs84.transform(lon, lat)
         return float(x), float(y)
+
+
+#: pushing a bicycle where the sign says to dismount (km/h)
+DISMOUNT_KPH = 4.0
 
 
 def _edge_speeds(
@@ -238,22 +261,30 @@ def _edge_speeds(
 class ProfileGraph:
     """Travel times of one profile over a :class:`CompiledGraph`.
 
-    Edges are indexed as in the compiled graph; for profiles that ignore one-way rules, each
-    one-way edge gets a virtual reverse copy (index ``m + k``) so that every usable direction
-    is an edge of its own.
+    Speeds come from the profile's table by road class, then OSM's access tags for the
+    profile's mode (:mod:`geo.routing.access`): forbidden, opened, or pushed (dismount).
+    Edges are indexed as in the compiled graph; where one-way rules do not bind (walking;
+    bicycles on contraflow streets), each one-way edge gets a virtual reverse copy (index
+    ``m + k``) so that every usable direction is an edge of its own.
     """
 
     def __init__(self, graph: CompiledGraph, profile: TravelProfile) -> None:
         self.graph, self.profile = graph, profile
         m = len(graph.u)
         speed = _edge_speeds(profile, graph.highway, graph.tagged_kph)
+        rule = graph.access[:, MODES.index(profile.mode)]
+        speed[(rule == ALLOWED) & (speed == 0)] = profile.allowed_kph  # a footway bikes may use
+        speed[rule == DISMOUNT] = np.minimum(speed[rule == DISMOUNT], DISMOUNT_KPH)
+        speed[rule == FORBIDDEN] = 0.0
         usable = speed > 0
         tt = np.full(m, np.inf)
         tt[usable] = graph.length[usable] / (speed[usable] / 3.6)
         u, v, length, geoms = graph.u, graph.v, graph.length, graph.geoms
         base = np.arange(m)
-        if not profile.respect_oneway:
-            extra = np.flatnonzero(graph.oneway & usable)
+        contraflow = graph.contraflow if profile.mode == "bicycle" else np.zeros(m, dtype=bool)
+        both_ways = np.logical_or(not profile.respect_oneway, contraflow)
+        if np.any(graph.oneway & usable & both_ways):
+            extra = np.flatnonzero(graph.oneway & usable & both_ways)
             u, v = np.concatenate([u, graph.v[extra]]), np.concatenate([v, graph.u[extra]])
             tt = np.concatenate([tt, tt[extra]])
             length = np.concatenate([length, length[extra]])

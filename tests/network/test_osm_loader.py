@@ -98,3 +98,29 @@ def test_osm_file_without_roads_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValidationError):
         graph_from_osm_file(f)
+
+
+CLIPPED = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+<node id="1" lat="22.50" lon="113.000"/>
+<node id="2" lat="22.50" lon="113.003"/>
+<node id="3" lat="22.502" lon="113.003"/>
+<node id="4" lat="22.504" lon="113.003"/>
+<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/></way>
+<way id="11"><nd ref="2"/><nd ref="99"/><nd ref="98"/><tag k="highway" v="residential"/></way>
+<way id="12"><nd ref="97"/><nd ref="96"/><tag k="highway" v="residential"/></way>
+<way id="13"><nd ref="1"/><nd ref="95"/><nd ref="3"/><nd ref="4"/><tag k="highway" v="tertiary"/>
+<tag k="name" v="cut in two"/></way>
+</osm>
+"""
+
+
+def test_a_clipped_extract_is_repaired_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "clipped.osm"
+    path.write_text(CLIPPED)
+    G = graph_from_osm_file(path)
+    assert G.graph["repaired"] == {"ways_cut": 3, "ways_dropped": 2}
+    names = {d.get("name") for _, _, d in G.edges(data=True)}
+    assert "cut in two" in names  # the run 3-4 kept, with its tags
+    assert G.number_of_nodes() == 4  # 1-2, and 3-4; nothing invented across the gaps
+    assert graph_summary(G)["repaired"] == {"ways_cut": 3, "ways_dropped": 2}
