@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -25,7 +25,14 @@ from api.schemas.cases import (
 )
 from api.schemas.common import errors
 from api.schemas.processes import StatusInfo
-from geo.cases.access import check_member_move, get_case, list_cases, public_stats
+from geo.cases.access import (
+    category_filter,
+    check_member_move,
+    get_case,
+    list_cases,
+    public_stats,
+    status_filter,
+)
 from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
@@ -129,17 +136,36 @@ def submit(
 def list_(
     conn: ReadConn,
     who: CaseReaders,
-    status: Annotated[list[str], Query()] = [],  # noqa: B006
-    category: Annotated[str | None, Query(max_length=40)] = None,
+    settings: AppSettings,
+    status: Annotated[list[str], Query(description="statuses; `open` for every open one")] = [],  # noqa: B006
+    category: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006
+    overdue: Annotated[bool, Query(description="only open cases past their deadline")] = False,
+    due_within_hours: Annotated[
+        int | None, Query(ge=1, le=720, description="open cases due within this many hours")
+    ] = None,
+    town_id: Annotated[list[int], Query()] = [],  # noqa: B006
+    grid_id: Annotated[list[int], Query()] = [],  # noqa: B006
+    member_id: Annotated[list[int], Query()] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Newest first; managers see their district or town, members their own cases."""
+    """Newest first; managers see their district or town, members their own cases.
+
+    Unknown statuses or categories are refused (422) with the ones that exist.
+    """
+    now = datetime.now(UTC)
+    due = [now] if overdue else []
+    if due_within_hours is not None:
+        due.append(now + timedelta(hours=due_within_hours))
     rows, total = list_cases(
         conn,
         who.case_scope,
-        statuses=status,
-        categories=[category] if category else [],
+        statuses=status_filter(status),
+        categories=category_filter(category, settings.case_categories),
+        due_before=max(due) if due else None,
+        town_ids=town_id,
+        grid_ids=grid_id,
+        member_ids=member_id,
         limit=limit,
         offset=offset,
     )

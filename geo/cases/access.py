@@ -18,8 +18,8 @@ from sqlalchemy import Connection
 
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.db import cases as db
-from geo.errors import NotFoundError, PermissionDeniedError
-from geo.vocabulary import Role
+from geo.errors import NotFoundError, PermissionDeniedError, ValidationError
+from geo.vocabulary import CaseStatus, Role
 
 #: the statuses a grid member may move their own cases to (the rest is for managers)
 MEMBER_MAY = ("accepted", "in_progress", "resolved", "escalated")
@@ -108,13 +108,17 @@ def list_cases(
     references: Sequence[str] = (),
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    town_ids: Sequence[int] = (),
+    grid_ids: Sequence[int] = (),
+    member_ids: Sequence[int] = (),
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Cases visible in ``scope``, newest first, with the total count.
 
     ``due_before`` keeps the open cases whose resolution falls due before it (overdue ones:
-    ``due_before=now``); ``references`` and ``created_from``/``created_to`` narrow further.
+    ``due_before=now``); ``references``, ``created_from``/``created_to`` and the town, grid
+    and member ids narrow further.
     """
     return db.select_cases(
         conn,
@@ -126,9 +130,45 @@ def list_cases(
         references=references,
         created_from=created_from,
         created_to=created_to,
+        town_ids=town_ids,
+        grid_ids=grid_ids,
+        member_ids=member_ids,
         limit=limit,
         offset=offset,
     )
+
+
+#: the status filter's name for every open status at once
+OPEN_GROUP = "open"
+
+
+def status_filter(asked: Sequence[str]) -> list[str]:
+    """The statuses asked for, ``open`` standing for every open one; unknown ones refused.
+
+    Raises
+    ------
+    ValidationError
+        Naming the statuses (and the group) that exist.
+    """
+    known = set(CaseStatus.codes())
+    unknown = [s for s in asked if s != OPEN_GROUP and s not in known]
+    if unknown:
+        allowed = ", ".join([OPEN_GROUP, *CaseStatus.codes()])
+        msg = f"unknown status {', '.join(map(repr, unknown))}; use one of: {allowed}"
+        raise ValidationError(msg)
+    out = [s for s in asked if s != OPEN_GROUP]
+    if OPEN_GROUP in asked:
+        out += [s for s in OPEN_STATUSES if s not in out]
+    return out
+
+
+def category_filter(asked: Sequence[str], known: Sequence[str]) -> list[str]:
+    """The categories asked for; unknown ones refused, naming those that exist."""
+    unknown = [c for c in asked if c not in known]
+    if unknown:
+        msg = f"unknown category {', '.join(map(repr, unknown))}; use one of: {', '.join(known)}"
+        raise ValidationError(msg)
+    return list(asked)
 
 
 def events(conn: Connection, case_id: int, scope: Scope) -> list[dict[str, Any]]:

@@ -138,6 +138,9 @@ def select_cases(
     references: Sequence[str] = (),
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    town_ids: Sequence[int] = (),
+    grid_ids: Sequence[int] = (),
+    member_ids: Sequence[int] = (),
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -146,6 +149,13 @@ def select_cases(
     ``due_before`` keeps the cases in ``open_statuses`` whose resolution falls due before it.
     """
     where = [_visible(visible)]
+    for column, wanted in (
+        (m.Case.town_id, town_ids),
+        (m.Case.grid_id, grid_ids),
+        (m.Case.member_id, member_ids),
+    ):
+        if wanted:
+            where.append(column.in_(wanted))
     if references:
         where.append(m.Case.reference.in_(references))
     if created_from is not None:

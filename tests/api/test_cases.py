@@ -321,3 +321,48 @@ def _waiting(conn: Connection) -> int:
 
 def _assigned(conn: Connection) -> int:
     return int(conn.scalar(text("SELECT count(*) FROM cases WHERE status = 'assigned'")) or 0)
+
+
+def test_case_list_filters_as_the_workbench_needs(
+    client: TestClient, staff_headers, engine: Engine
+) -> None:
+    for i in range(3):
+        r = client.post("/v1/cases", json={**CASE, "description": f"filters {i}"})
+        assert r.status_code == 201, r.text
+    everything = client.get("/v1/cases", params={"limit": 500}, headers=staff_headers).json()
+    opened = client.get(
+        "/v1/cases", params={"status": "open", "limit": 500}, headers=staff_headers
+    ).json()
+    open_codes = {"submitted", "assigned", "accepted", "in_progress", "escalated", "reopened"}
+    assert opened["total"] == sum(c["status"] in open_codes for c in everything["cases"]) > 0
+    assert {c["status"] for c in opened["cases"]} <= open_codes
+    member = opened["cases"][0]["member"]["id"]
+    mine = client.get(
+        "/v1/cases", params={"member_id": member, "limit": 500}, headers=staff_headers
+    ).json()
+    assert mine["total"] > 0
+    assert {c["member"]["id"] for c in mine["cases"]} == {member}
+    with engine.begin() as conn:  # one case a week late
+        conn.execute(
+            text("UPDATE cases SET resolution_due = now() - interval '7 days' WHERE id = :id"),
+            {"id": opened["cases"][0]["id"]},
+        )
+    late = client.get("/v1/cases", params={"overdue": "true"}, headers=staff_headers).json()
+    assert opened["cases"][0]["id"] in {c["id"] for c in late["cases"]}
+    now = datetime.now(UTC)
+    assert all(datetime.fromisoformat(c["resolution_due"]) < now for c in late["cases"])
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"status": "opened"}, "open, submitted"),
+        ({"category": "parking"}, "mediation"),
+    ],
+)
+def test_unknown_filter_values_are_refused_with_the_known_ones(
+    client: TestClient, staff_headers, params: dict, named: str
+) -> None:
+    r = client.get("/v1/cases", params=params, headers=staff_headers)
+    assert r.status_code == 422, r.text
+    assert named in r.json()["error"]["message"]
