@@ -76,3 +76,7 @@ ESCALATABLE = tuple(s for s in OPEN_STATUSES if s != "escalated")
 AWAITING_CONTACT = ("submitted", "assigned")
 #: cases waiting for a member (new, or reopened)
 AWAITING_ASSIGNMENT = ("submitted", "reopened")
+
+#: who takes over a case escalated (督办): the grid's case goes to the town's managers, the
+#: town's to the district's
+ESCALATES_TO = {"grid": "town", "town": "district", "district": "district"}

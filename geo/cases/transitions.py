@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from geo.access import Area, require_area
 from geo.cases.access import Scope, get_case
-from geo.cases.lifecycle import AWAITING_CONTACT, ESCALATABLE, check_transition
+from geo.cases.lifecycle import AWAITING_CONTACT, ESCALATABLE, ESCALATES_TO, check_transition
 from geo.db import cases as db
 from geo.db.areas import member_area
 from geo.errors import ConflictError, NotFoundError, ValidationError
@@ -65,8 +65,8 @@ def transition(
         values["resolved_at"] = when
     if target == CaseStatus.CLOSED:
         values["closed_at"] = when
-    if target == CaseStatus.ESCALATED:
-        values["escalated"] = True
+    if target == CaseStatus.ESCALATED:  # a new owner: the managers one level up
+        values |= {"escalated": True, "queue": ESCALATES_TO.get(case["queue"], "district")}
     if target == CaseStatus.REOPENED:
         values |= {"resolved_at": None, "closed_at": None}
     if not db.update_case(conn, case_id, values, version=expected_version):
@@ -80,9 +80,17 @@ def transition(
         frm=case["status"],
         to=target,
         reason=reason,
-        data={"member_id": member_id} if member_id else None,
+        data=_event_data(values, member_id),
     )
     return get_case(conn, case_id)
+
+
+def _event_data(values: dict[str, Any], member_id: int | None) -> dict[str, Any] | None:
+    """What the history keeps besides the statuses: the member assigned, the new queue."""
+    data = {"member_id": member_id} if member_id else {}
+    if values.get("escalated"):
+        data["queue"] = values["queue"]
+    return data or None
 
 
 def escalate_overdue(

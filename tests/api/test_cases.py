@@ -257,9 +257,11 @@ def test_overdue_cases_are_listed_and_escalated(
     full = client.get(f"/v1/cases/{old['id']}", headers=staff_headers).json()
     assert full["status"] == "escalated"
     assert full["escalated"] is True
+    assert full["queue"] == "town"  # 督办: the town's managers take it over from the grid
     last = client.get(f"/v1/cases/{old['id']}/events", headers=staff_headers).json()["events"][-1]
     assert last["to_status"] == "escalated"
     assert "deadline passed" in last["reason"]
+    assert last["data"]["queue"] == "town"
 
 
 def test_public_stats_suppress_small_counts(client: TestClient) -> None:
