@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin, CaseReaders
 from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
-from api.geojson import Location
+from api.geojson import Location, point
 from api.handover import hand_over
+from api.params import CoordQuery
 from api.schemas.cases import (
     BatchReport,
     CaseHistory,
@@ -21,6 +22,7 @@ from api.schemas.cases import (
     Escalated,
     MemberRef,
     PublicCase,
+    Roster,
     StaffCase,
 )
 from api.schemas.common import errors
@@ -31,6 +33,7 @@ from geo.cases.access import (
     get_case,
     list_cases,
     public_stats,
+    roster,
     status_filter,
 )
 from geo.cases.access import events as case_events
@@ -170,6 +173,30 @@ def list_(
         offset=offset,
     )
     return {"cases": [staff_view(r) for r in rows], "total": total}
+
+
+@router.get(
+    "/members",
+    summary="The grid members you may see, with their workload",
+    response_model=Roster,
+    responses=errors(401, 403),
+)
+def members(
+    conn: ReadConn, who: CaseReaders, coord: CoordQuery = CoordSystem.WGS84
+) -> dict[str, Any]:
+    """Managers see their district or town; a member sees themselves; admins everyone."""
+    rows = roster(conn, who.case_scope)
+    listed = [
+        {
+            **{k: r[k] for k in ("id", "code", "name", "grid_id", "town_id", "capacity")},
+            "open_cases": int(r["open_cases"]),
+            "on_leave": r["on_leave"],
+            "skills": list(r["skills"] or []),
+            "base": point(r["lon"], r["lat"], coord),
+        }
+        for r in rows
+    ]
+    return {"members": listed, "total": len(listed)}
 
 
 @router.get(

@@ -128,3 +128,25 @@ class BatchReport(Answer):
     baseline: Baseline | None = None
     capacity_respected: bool | None = None
     applied: bool | None = None
+
+
+class RosterMember(Answer):
+    """A grid member as the workbench shows them: workload, capacity, leave, skills, base."""
+
+    id: int
+    code: str
+    name: str
+    grid_id: int | None
+    town_id: int
+    capacity: int
+    open_cases: int
+    on_leave: bool
+    skills: list[str]
+    base: Point
+
+
+class Roster(Answer):
+    """The grid members the caller may see."""
+
+    members: list[RosterMember]
+    total: int

@@ -138,6 +138,11 @@ def list_cases(
     )
 
 
+def roster(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
+    """The grid members in ``scope`` (a member: only themselves) with open cases and capacity."""
+    return db.roster(conn, OPEN_STATUSES, scope.rule())
+
+
 #: the status filter's name for every open status at once
 OPEN_GROUP = "open"
 

@@ -297,6 +297,25 @@ def members(
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
+def roster(
+    conn: Connection, open_statuses: Sequence[str], visible: Visibility
+) -> list[dict[str, Any]]:
+    """The grid members a caller may see (``visible`` as for cases), with their workload."""
+    gm = m.GridMember
+    q = _members(open_statuses)
+    if visible is False:
+        return []
+    if visible is not True:
+        column, value = visible
+        if column == "member_id":
+            q = q.where(gm.id == value)
+        elif column == "town_id":
+            q = q.where(gm.town_id == value)
+        else:
+            q = q.where(gm.town_id.in_(select(m.Town.id).where(m.Town.district_id == value)))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
 def waiting_cases(conn: Connection, statuses: Sequence[str], limit: int) -> list[dict[str, Any]]:
     """Cases without a member in ``statuses``, oldest first, with their location."""
     c = m.Case

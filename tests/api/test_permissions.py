@@ -150,3 +150,32 @@ def test_expired_and_forged_tokens(client: TestClient, settings) -> None:
     assert (
         client.get("/v1/users/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     )
+
+
+def test_the_roster_shows_each_role_its_own_people(
+    client: TestClient, world: dict, engine: Engine
+) -> None:
+    h = world["headers"]
+    with engine.connect() as c:
+        everyone = c.scalar(text("SELECT count(*) FROM grid_members"))
+        pengjiang_towns = set(
+            c.scalars(
+                text(
+                    "SELECT t.id FROM towns t JOIN districts d ON d.id = t.district_id "
+                    "WHERE d.adcode = '440703'"
+                )
+            )
+        )
+    assert client.get("/v1/members", headers=h["admin"]).json()["total"] == everyone
+    here = client.get("/v1/members", headers=h["manager_here"]).json()["members"]
+    assert here
+    assert {m["town_id"] for m in here} <= pengjiang_towns
+    elsewhere = client.get("/v1/members", headers=h["manager_elsewhere"]).json()["members"]
+    assert not {m["id"] for m in here} & {m["id"] for m in elsewhere}
+    own = client.get("/v1/members", headers=h["member_own"]).json()["members"]
+    assert [m["id"] for m in own] == [world["case"]["member"]["id"]]
+    assert own[0]["open_cases"] >= 1  # the module's case is theirs
+    assert own[0]["base"]["type"] == "Point"
+    assert set(own[0]) >= {"capacity", "on_leave", "skills", "grid_id"}
+    assert client.get("/v1/members", headers=h["planner"]).status_code == 403
+    assert client.get("/v1/members").status_code == 401
