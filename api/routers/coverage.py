@@ -25,7 +25,7 @@ from api.schemas.coverage import (
     file_types,
 )
 from api.schemas.processes import StatusInfo
-from geo.coverage.analysis import to_records
+from geo.coverage.analysis import BY_COLUMN, named_areas
 from geo.db.layers import area_names
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
@@ -38,14 +38,6 @@ TEXT = {"type": "string"}
 GPKG = "application/geopackage+sqlite3"
 Minutes = Annotated[float, Query(gt=0, le=120, allow_inf_nan=False, description="time limit")]
 DemandKind = Annotated[Literal["population", "workplaces"], Query(description="demand layer")]
-BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
-
-
-def _areas(df: Any, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
-    col = BY_COLUMN[by]
-    out = df.rename(columns={col: "code"})
-    out.insert(1, "name", out["code"].map(names))
-    return to_records(out)
 
 
 @router.get(
@@ -80,7 +72,7 @@ async def coverage(
         "demand": demand,
         "overall": overall,
         "by": by,
-        "areas": _areas(table, by, names),
+        "areas": named_areas(table, by, names),
         "data_notice": DATA_NOTICE,
     }
 
@@ -224,7 +216,7 @@ async def scenarios(
     return {
         "overall": overall,
         "by": body.by,
-        "areas": _areas(delta, body.by, area_names(conn)),
+        "areas": named_areas(delta, body.by, area_names(conn)),
         "data_notice": DATA_NOTICE,
     }
 

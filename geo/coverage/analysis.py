@@ -274,3 +274,14 @@ def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
         {str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
         for r in clean.to_dict("records")
     ]
+
+
+#: the demand column of each kind of area coverage is reported by
+BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
+
+
+def named_areas(df: pd.DataFrame, by: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per-area rows (``by``: district or town) with ``code`` and ``name`` first, as records."""
+    out = df.rename(columns={BY_COLUMN[by]: "code"})
+    out.insert(1, "name", out["code"].map(names))
+    return to_records(out)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import Engine
 
 STATIONS_CHANNEL = "yizhan_stations"
@@ -36,7 +37,7 @@ def follow(
     while not stop.is_set():
         try:
             with psycopg.connect(conninfo, autocommit=True) as pg:
-                pg.execute(f"LISTEN {STATIONS_CHANNEL}")  # a constant: nothing to bind
+                pg.execute(sql.SQL("LISTEN {}").format(sql.Identifier(STATIONS_CHANNEL)))
                 on_change(None)  # whatever happened while nobody listened
                 backoff = 0.5
                 while not stop.is_set():

@@ -7,13 +7,15 @@ isochrones: each with its inputs, its memory estimate and its run on a worker.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+import geopandas as gpd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
-from geo.coverage.demand import read_demand_points
+from geo.coverage.analysis import BY_COLUMN, CoverageModel, coverage_gaps, named_areas, to_records
+from geo.coverage.demand import Demand, RowError, read_demand_points
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
 from geo.db.layers import area_names, read_towns
 from geo.errors import YizhanError
@@ -70,9 +72,6 @@ class ScenarioInputs(BaseModel):
     move: list[Moved] = Field(default_factory=list, max_length=100)
 
 
-BY_COLUMN = {"district": "district_adcode", "town": "town_code"}
-
-
 def _scenario(platform: Platform, inputs: BaseModel, job: JobContext) -> dict[str, Any]:
     assert isinstance(inputs, ScenarioInputs)
     model = platform.coverage_model(inputs.demand)
@@ -88,9 +87,11 @@ def _scenario(platform: Platform, inputs: BaseModel, job: JobContext) -> dict[st
     )
     with platform.db.connect() as conn:
         names = area_names(conn)
-    areas = res.delta.rename(columns={BY_COLUMN[inputs.by]: "code"})
-    areas.insert(1, "name", areas["code"].map(names))
-    return {"overall": res.overall, "by": inputs.by, "areas": to_records(areas)}
+    return {
+        "overall": res.overall,
+        "by": inputs.by,
+        "areas": named_areas(res.delta, inputs.by, names),
+    }
 
 
 def _scenario_bytes(inputs: BaseModel, demand_points: int) -> int:
@@ -107,15 +108,29 @@ class GapsInputs(BaseModel):
     limit: int = Field(100, ge=1, le=1000, description="how many gaps, at most")
 
 
-def _gaps(platform: Platform, inputs: BaseModel, job: JobContext) -> dict[str, Any]:
-    assert isinstance(inputs, GapsInputs)
-    result = platform.coverage_model("population").compute(
-        minutes=inputs.minutes, profile=inputs.profile
-    )
-    job.progress(50)  # coverage known; the gaps are merged next
+def gaps_table(
+    platform: Platform,
+    *,
+    minutes: float,
+    profile: str,
+    limit: int,
+    at: datetime | None = None,
+    job: JobContext | None = None,
+) -> gpd.GeoDataFrame:
+    """The ``limit`` largest coverage gaps (a GeoDataFrame), for a job or a quick answer."""
+    result = platform.coverage_model("population").compute(minutes=minutes, profile=profile, at=at)
+    if job is not None:
+        job.progress(50)  # coverage known; the gaps are merged next
     with platform.db.connect() as conn:
         towns = read_towns(conn)
-    gaps = coverage_gaps(result, towns=towns).head(inputs.limit)
+    return coverage_gaps(result, towns=towns).head(limit)
+
+
+def _gaps(platform: Platform, inputs: BaseModel, job: JobContext) -> dict[str, Any]:
+    assert isinstance(inputs, GapsInputs)
+    gaps = gaps_table(
+        platform, minutes=inputs.minutes, profile=inputs.profile, limit=inputs.limit, job=job
+    )
     wound = gaps.set_geometry(shapely.orient_polygons(gaps.geometry.to_numpy()), crs=gaps.crs)
     answer: dict[str, Any] = json.loads(wound.to_json(na="null", show_bbox=False, drop_id=True))
     return answer
@@ -149,6 +164,27 @@ class DemandInputs(BaseModel):
     profile: Literal["e_bike", "walk", "drive"] = "e_bike"
 
 
+def demand_answer(
+    platform: Platform,
+    demand: Demand,
+    errors: list[RowError],
+    *,
+    minutes: float,
+    profile: str,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """Coverage of read demand points, with every bad row, for a job or a quick answer."""
+    summary = None
+    if len(demand):
+        model = CoverageModel(platform.require_routing(), demand)
+        summary = to_records(model.compute(minutes=minutes, profile=profile, at=at).summary())[0]
+    return {
+        "rows_accepted": len(demand),
+        "row_errors": [e.__dict__ for e in errors],
+        "coverage": summary,
+    }
+
+
 def _demand(platform: Platform, inputs: BaseModel, job: JobContext) -> dict[str, Any]:
     assert isinstance(inputs, DemandInputs)
     content = json.dumps(inputs.points).encode()
@@ -156,19 +192,8 @@ def _demand(platform: Platform, inputs: BaseModel, job: JobContext) -> dict[str,
         content, fmt="geojson", weight_column=inputs.weight_property
     )
     job.progress(30)  # read; routing every point follows
-    summary = None
-    if len(demand):
-        model = CoverageModel(platform.require_routing(), demand)
-        summary = to_records(
-            model.compute(minutes=inputs.minutes, profile=inputs.profile).summary()
-        )[0]
-    return {
-        "rows_accepted": len(demand),
-        "row_errors": [e.__dict__ for e in errors],
-        "coverage": summary,
-        "minutes": inputs.minutes,
-        "profile": inputs.profile,
-    }
+    answer = demand_answer(platform, demand, errors, minutes=inputs.minutes, profile=inputs.profile)
+    return {**answer, "minutes": inputs.minutes, "profile": inputs.profile}
 
 
 def _demand_bytes(inputs: BaseModel, demand_points: int) -> int:

@@ -18,12 +18,12 @@ import pandas as pd
 from distributed import TimeoutError
 from distributed.scheduler import KilledWorker
 
-from geo.coverage.analysis import CoverageModel, coverage_gaps, to_records
+from geo.coverage.analysis import to_records
 from geo.coverage.demand import candidate_points, read_demand_points
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
-from geo.db.layers import read_towns
 from geo.errors import NotReadyError, ValidationError
 from geo.jobs.cluster import AnalysisCluster, worker_platform
+from geo.jobs.coverage_jobs import demand_answer, gaps_table
 from geo.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,11 +49,7 @@ def coverage_tables(
 
 def ranked_gaps(minutes: float, profile: str, at: datetime | None, limit: int) -> Any:
     """The ``limit`` largest coverage gaps, a GeoDataFrame (runs on a worker)."""
-    platform = _platform()
-    result = platform.coverage_model("population").compute(minutes=minutes, profile=profile, at=at)
-    with platform.db.connect() as conn:
-        towns = read_towns(conn)
-    return coverage_gaps(result, towns=towns).head(limit)
+    return gaps_table(_platform(), minutes=minutes, profile=profile, limit=limit, at=at)
 
 
 def site_plan(
@@ -86,15 +82,7 @@ def demand_coverage(
 ) -> dict[str, Any]:
     """Coverage of uploaded demand points, with every bad row (runs on a worker)."""
     demand, errors = read_demand_points(content, fmt=fmt, weight_column=weight_column)
-    summary = None
-    if len(demand):
-        model = CoverageModel(_platform().require_routing(), demand)
-        summary = to_records(model.compute(minutes=minutes, profile=profile, at=at).summary())[0]
-    return {
-        "rows_accepted": len(demand),
-        "row_errors": [e.__dict__ for e in errors],
-        "coverage": summary,
-    }
+    return demand_answer(_platform(), demand, errors, minutes=minutes, profile=profile, at=at)
 
 
 def isochrones(lon: float, lat: float, minutes: Sequence[float], profile: str) -> Any:
