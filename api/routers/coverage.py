@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Planner
@@ -29,6 +29,7 @@ from geo.coverage.analysis import BY_COLUMN, named_areas
 from geo.db.layers import area_names
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
+from geo.jobs.coverage_jobs import ScenarioInputs, SiteSelectionInputs
 from geo.jobs.processes import admit, process
 from geo.jobs.quick import coverage_tables, demand_coverage, ranked_gaps, site_plan, what_if
 from geo.vocabulary import Profile
@@ -105,29 +106,13 @@ async def gaps(
     return geo_response(table, "gaps", format, notice=DATA_NOTICE)
 
 
-class Point(BaseModel):
-    """A location (WGS-84)."""
+class SitesRequest(SiteSelectionInputs):
+    """A site-selection question (the job's inputs), at a time, maybe with your candidates."""
 
-    model_config = ConfigDict(extra="forbid")
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-
-
-class SitesRequest(BaseModel):
-    """A site-selection question."""
-
-    model_config = ConfigDict(extra="forbid")
-    k: int = Field(ge=1, le=50)
-    minutes: float = Field(15, gt=0, le=120, allow_inf_nan=False)
-    profile: Literal["e_bike", "walk", "drive"] = "e_bike"
-    objective: Literal["coverage", "p_median"] = "coverage"
-    demand: Literal["population", "workplaces"] = "population"
     at: datetime | None = None
     candidates: dict[str, Any] | None = Field(
         None, description="a GeoJSON FeatureCollection of Points"
     )
-    max_candidates: int = Field(300, ge=1, le=2000)
-    method: Literal["auto", "milp", "greedy"] = "auto"
 
 
 @router.post(
@@ -168,24 +153,10 @@ async def sites(
     return {**answer, "data_notice": DATA_NOTICE}
 
 
-class Move(Point):
-    """Move a station to a new location."""
+class ScenarioRequest(ScenarioInputs):
+    """A what-if (the job's inputs: stations added, closed or moved), at a time."""
 
-    id: int = Field(ge=1)
-
-
-class ScenarioRequest(BaseModel):
-    """A what-if: stations added, closed or moved (nothing stored)."""
-
-    model_config = ConfigDict(extra="forbid")
-    minutes: float = Field(15, gt=0, le=120, allow_inf_nan=False)
-    profile: Literal["e_bike", "walk", "drive"] = "e_bike"
-    demand: Literal["population", "workplaces"] = "population"
     at: datetime | None = None
-    by: Literal["district", "town"] = "town"
-    add: list[Point] = Field(default_factory=list, max_length=100)
-    close: list[int] = Field(default_factory=list, max_length=500)
-    move: list[Move] = Field(default_factory=list, max_length=100)
 
 
 @router.post(
