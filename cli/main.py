@@ -63,22 +63,19 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
     """``yizhan load-sample``: migrate, load the sample, generate and build its road graph."""
     from geo.db.connection import make_engine, prepare_database
-    from geo.db.load import load_sample
-    from geo.workspace import ensure_sample_network
-
-    _say("preparing the database")
-    engine = make_engine(prepare_database(settings))
-    _say(f"loading the {settings.region} sample from {settings.region_dir}")
-    report = load_sample(engine, settings.region_dir, progress=_say)
-    engine.dispose()
-    _say(f"rows written: {report.counts or 'none (unchanged)'}")
-    _say("generating the synthetic road network (if missing)")
-    path = ensure_sample_network(settings)
-    _say(f"road network file: {path}")
     from geo.network import load_compiled
-    from geo.workspace import active_network_path
+    from geo.workspace import active_network_path, load_region_data
 
+    _say(f"preparing the database {settings.database_name}")
+    engine = make_engine(prepare_database(settings))
+    _say(f"loading the region {settings.region} from {settings.region_dir}")
+    try:
+        report = load_region_data(engine, settings, progress=_say)
+    finally:
+        engine.dispose()
+    _say(f"rows written: {report.counts or 'none (unchanged)'}")
     active = active_network_path(settings)
+    _say(f"road network file: {active}")
     with progress(f"road graph from {active.name} (built once, then kept as arrays)"):
         _compiled, summary = load_compiled(
             active, cache_dir=settings.cache_dir, crs=settings.metric_crs
@@ -206,6 +203,61 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if cluster is not None and started_here and not args.keep_db:
             _say(f"stopping the embedded database this command started: {cluster.down()}")
+    return 0
+
+
+def cmd_region(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan region create NAME --network FILE [...] | list | remove NAME``."""
+    from geo.custom_region import RegionFiles, create_region, regions_of, remove_region
+
+    if args.action == "list":
+        for spec in regions_of(settings.regions_root):
+            print(
+                f"{spec.name}\t{spec.title}\tEPSG:{spec.metric_srid}\t{spec.timezone}\t"
+                f"{spec.network}\ttowns: {spec.towns_source}"
+            )
+        return 0
+    if not args.name:
+        _say(f"'yizhan region {args.action}' needs a NAME")
+        return 2
+    if args.action == "remove":
+        remove_region(settings.regions_root, args.name)
+        _say(f"removed region {args.name} (its database yizhan_{args.name} is kept)")
+        return 0
+    if not args.network:
+        _say("'yizhan region create' needs --network (an .osm, .osm.bz2 or .pbf extract)")
+        return 2
+    files = RegionFiles(
+        network=Path(args.network),
+        boundary=Path(args.boundary) if args.boundary else None,
+        towns=Path(args.towns) if args.towns else None,
+        stations=Path(args.stations) if args.stations else None,
+    )
+    with progress(f"building region {args.name} from {files.network.name}"):
+        spec = create_region(
+            settings.regions_root,
+            args.name,
+            files,
+            cache_dir=settings.cache_dir,
+            title=args.title,
+            timezone=args.timezone,
+            people_per_km2=args.people_per_km2,
+            cell_km=args.cell_km,
+        )
+    region_settings = type(settings).model_validate(
+        settings.model_dump(exclude_unset=True) | {"region": spec.name}
+    )
+    try:
+        cmd_load_sample(args, region_settings)
+    except Exception:
+        remove_region(settings.regions_root, spec.name)
+        _say(f"region {spec.name} not created: its data could not be loaded")
+        raise
+    _say(
+        f"region {spec.name}: EPSG:{spec.metric_srid}, {spec.timezone}, towns: "
+        f"{spec.towns_source}; people: {spec.population_source}"
+    )
+    _say(f"serve it with:  YIZHAN_REGION={spec.name} yizhan serve")
     return 0
 
 
@@ -367,6 +419,27 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help=".csv, .xlsx or .geojson (columns: see README)")
     imp.add_argument("--coord", choices=["wgs84", "gcj02", "bd09"], default="wgs84")
     imp.set_defaults(func=cmd_import)
+    region = sub.add_parser(
+        "region", help="regions of your own: create NAME --network FILE | list | remove NAME"
+    )
+    region.add_argument("action", choices=["create", "list", "remove"])
+    region.add_argument("name", nargs="?", help="lower-case letters, digits and _")
+    region.add_argument("--network", help="the road network: .osm, .osm.bz2 or .pbf")
+    region.add_argument("--boundary", help="the outline (GeoJSON, GeoPackage, shapefile...)")
+    region.add_argument("--towns", help="town polygons with name (code, population, district)")
+    region.add_argument("--stations", help="stations (.csv/.xlsx/.geojson, as 'yizhan import')")
+    region.add_argument("--title", help="the name shown on pages (default NAME)")
+    region.add_argument("--timezone", help="IANA zone (default: where the centroid lies)")
+    region.add_argument(
+        "--people-per-km2",
+        type=float,
+        default=1000.0,
+        help="people assumed per km2 where towns carry no population",
+    )
+    region.add_argument(
+        "--cell-km", type=float, help="side of the squares standing in for towns (default: ~25)"
+    )
+    region.set_defaults(func=cmd_region)
     users = sub.add_parser(
         "users",
         help="accounts: list | create | deactivate | activate | set-role | reset-password | delete",

@@ -2,8 +2,9 @@
 
 Parsing and evaluation use the ``opening-hours-py`` library (a full implementation of the OSM
 specification, including ranges that cross midnight, ``24/7`` and ``off``). Times are
-evaluated in the service region's time zone (Asia/Shanghai for Jiangmen): an aware datetime
-is converted first; a naive one is taken as local time already.
+evaluated in the service region's time zone (Asia/Shanghai for Jiangmen; a region of the
+user's own brings its own, set for the process by :func:`use_timezone` when the platform
+starts): an aware datetime is converted first; a naive one is taken as local time already.
 """
 
 from __future__ import annotations
@@ -19,6 +20,19 @@ import opening_hours
 from geo.errors import ValidationError
 
 DEFAULT_TZ = "Asia/Shanghai"
+#: the zone of the region this process serves (one region a process)
+_REGION_ZONE = {"tz": DEFAULT_TZ}
+
+
+def use_timezone(tz: str) -> None:
+    """Read local times in ``tz`` (an IANA name) from now on, in this process."""
+    ZoneInfo(tz)  # unknown names fail here, not in a request
+    _REGION_ZONE["tz"] = tz
+
+
+def region_timezone() -> str:
+    """The IANA zone local times are read in (see :func:`use_timezone`)."""
+    return _REGION_ZONE["tz"]
 
 
 @lru_cache(maxsize=4096)
@@ -36,7 +50,7 @@ def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
 YEARS = (1970, 2200)
 
 
-def local_time(at: datetime | None, tz: str = DEFAULT_TZ) -> datetime:
+def local_time(at: datetime | None, tz: str | None = None) -> datetime:
     """``at`` as naive local time in ``tz`` (now when ``None``).
 
     Raises
@@ -44,7 +58,7 @@ def local_time(at: datetime | None, tz: str = DEFAULT_TZ) -> datetime:
     ValidationError
         When ``at`` lies outside :data:`YEARS` (or cannot be converted to local time).
     """
-    zone = ZoneInfo(tz)
+    zone = ZoneInfo(tz or region_timezone())
     if at is None:
         return datetime.now(zone).replace(tzinfo=None)
     if not YEARS[0] <= at.year <= YEARS[1]:
@@ -55,9 +69,9 @@ def local_time(at: datetime | None, tz: str = DEFAULT_TZ) -> datetime:
     return at
 
 
-def local_iso(at: datetime, tz: str = DEFAULT_TZ) -> str:
+def local_iso(at: datetime, tz: str | None = None) -> str:
     """A naive local time as ISO 8601 with the region's offset (``...+08:00``)."""
-    return at.replace(tzinfo=ZoneInfo(tz)).isoformat()
+    return at.replace(tzinfo=ZoneInfo(tz or region_timezone())).isoformat()
 
 
 def utc_iso(at: datetime) -> str:
@@ -66,13 +80,13 @@ def utc_iso(at: datetime) -> str:
     return aware.astimezone(UTC).isoformat()
 
 
-def is_open(expression: str, at: datetime | None = None, *, tz: str = DEFAULT_TZ) -> bool:
+def is_open(expression: str, at: datetime | None = None, *, tz: str | None = None) -> bool:
     """Whether a place with these opening hours is open at ``at`` (default: now)."""
     return bool(parse_opening_hours(expression).is_open(local_time(at, tz)))
 
 
 def open_mask(
-    expressions: Sequence[str], at: datetime | None = None, *, tz: str = DEFAULT_TZ
+    expressions: Sequence[str], at: datetime | None = None, *, tz: str | None = None
 ) -> np.ndarray:
     """Boolean array: which of ``expressions`` are open at ``at``."""
     when = local_time(at, tz)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,22 +26,24 @@ from sqlalchemy import Engine, make_url
 from geo.cases.batch import MemberTimes, member_times
 from geo.coverage.analysis import CoverageModel
 from geo.coverage.layers import read_demand
+from geo.custom_region import RegionSpec, region_notice
 from geo.db.connection import database_url, make_engine, prepare_database
 from geo.db.feed import follow
-from geo.db.load import load_sample
 from geo.db.region import service_region
 from geo.db.stations import station_row
 from geo.db.versions import data_version
 from geo.errors import NotReadyError
+from geo.hours import use_timezone
 from geo.jobs.quick import QuickAnalyses
 from geo.jobs.runner import Jobs
 from geo.network import load_compiled
 from geo.profiles import build_profiles
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine
+from geo.sample import SAMPLE_NOTICE
 from geo.settings import Settings, get_settings
 from geo.stations import station_records, to_record
-from geo.workspace import active_network_path, ensure_sample_network
+from geo.workspace import active_network_path, load_region_data
 
 NetworkStatus = Literal["absent", "loading", "ok", "error"]
 #: more stations changed at once than this: reload them all (cheaper than one by one)
@@ -126,6 +129,13 @@ class Platform:
     _jobs: Jobs | None = field(default=None, repr=False)
     _quick: QuickAnalyses | None = field(default=None, repr=False)
     _feed: threading.Event | None = field(default=None, repr=False)
+
+    @cached_property
+    def data_notice(self) -> str:
+        """What answers say of the data: the sample's generated records, or the region's."""
+        if self.settings.custom_region:
+            return region_notice(RegionSpec.read(self.settings.region_dir))
+        return SAMPLE_NOTICE
 
     @property
     def jobs(self) -> Jobs:
@@ -242,6 +252,7 @@ def start_platform(
     settings: Settings, *, background: bool = True, db: Engine | None = None
 ) -> Platform:
     """A platform over an existing, migrated database; the road network starts loading."""
+    use_timezone(settings.timezone)
     db = db or make_engine(database_url(settings))
     platform = Platform(settings, db, RoadNetwork(active_network_path(settings)))
     platform.roads.start(db, settings, background=background)
@@ -283,8 +294,7 @@ def open_platform(
         settings = scratch_settings(settings)
     db = make_engine(prepare_database(settings))
     if load:
-        load_sample(db, settings.region_dir)
-        ensure_sample_network(settings)
+        load_region_data(db, settings)
     platform = start_platform(settings, background=False, db=db)
     if platform.roads.error:
         raise NotReadyError(platform.roads.error)

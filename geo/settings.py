@@ -6,6 +6,7 @@ region, the road network to load. Values come from the environment or a ``.env``
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -84,7 +85,13 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / "data"
     state_dir: Path = PROJECT_ROOT / ".yizhan"
-    region: str = "jiangmen"
+    region: str = Field(
+        default="jiangmen",
+        description="the shipped sample (data/NAME) or a region made with 'yizhan region create'",
+    )
+    regions_dir: Path | None = Field(
+        default=None, description="where 'yizhan region create' keeps regions (state_dir/regions)"
+    )
     region_srid_metric: int = Field(
         default=DEFAULT_METRIC_SRID, description="metric CRS for measuring (Jiangmen: UTM 49N)"
     )
@@ -223,6 +230,34 @@ class Settings(BaseSettings):
                 raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _custom_region_facts(self) -> Settings:
+        """A region of the user's own brings its CRS, time zone, network and database."""
+        spec_file = self.regions_root / self.region / "region.json"
+        if (self.data_dir / self.region).is_dir() or not spec_file.is_file():
+            return self
+        spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        told = self.model_fields_set
+        if "region_srid_metric" not in told:
+            self.region_srid_metric = int(spec["metric_srid"])
+        if "timezone" not in told:
+            self.timezone = str(spec["timezone"])
+        if "network_file" not in told:
+            self.network_file = spec_file.parent / str(spec["network"])
+        if "database_name" not in told:
+            self.database_name = f"yizhan_{self.region}"
+        return self
+
+    @property
+    def regions_root(self) -> Path:
+        """Folder of the regions made with ``yizhan region create``."""
+        return self.regions_dir or self.state_dir / "regions"
+
+    @property
+    def custom_region(self) -> bool:
+        """Whether the region was made by a user (not a shipped sample)."""
+        return not (self.data_dir / self.region).is_dir() and self.region_dir.is_dir()
+
     @property
     def production(self) -> bool:
         """Whether the platform runs in production mode."""
@@ -230,8 +265,9 @@ class Settings(BaseSettings):
 
     @property
     def region_dir(self) -> Path:
-        """Folder of the region's shipped sample data."""
-        return self.data_dir / self.region
+        """Folder of the region: the shipped sample's, else the one ``region create`` made."""
+        shipped = self.data_dir / self.region
+        return shipped if shipped.is_dir() else self.regions_root / self.region
 
     @property
     def cache_dir(self) -> Path:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+from sqlalchemy import Engine
 
+from geo.db.load import LoadReport, load_sample
+from geo.db.load_region import load_region
 from geo.errors import ValidationError
 from geo.network import load_compiled
 from geo.sample.build import read_sample_layer, write_sample_network
@@ -68,6 +72,28 @@ def import_network(settings: Settings, source: Path) -> Path:
     return target
 
 
+def load_region_data(
+    engine: Engine, settings: Settings, *, progress: Callable[[str], None] | None = None
+) -> LoadReport:
+    """Load the served region into the database and make sure its road network exists.
+
+    The shipped sample (``data/<region>``) with its generated roads, or a region made with
+    ``yizhan region create`` (its outline, towns, stations and real extract).
+    """
+    if settings.custom_region:
+        return load_region(
+            engine,
+            settings.region_dir,
+            station_kinds=settings.station_kinds,
+            amenities=settings.amenities,
+            categories=settings.case_categories,
+            progress=progress,
+        )
+    report = load_sample(engine, settings.region_dir, progress=progress)
+    ensure_sample_network(settings)
+    return report
+
+
 def ensure_sample_network(settings: Settings) -> Path:
     """Generate the sample's road network if its file does not exist yet."""
     path = sample_network_path(settings)
@@ -79,6 +105,8 @@ def ensure_sample_network(settings: Settings) -> Path:
 
 def city_outline(settings: Settings) -> gpd.GeoDataFrame:
     """The region's outline (EPSG:4326)."""
+    if settings.custom_region:
+        return gpd.read_file(settings.region_dir / "boundary.geojson")
     return gpd.read_file(
         settings.region_dir / "real" / f"{settings.region}_city_boundary_wgs84.geojson"
     )

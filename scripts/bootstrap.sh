@@ -18,6 +18,8 @@ pkgs=()
 [ -f "/usr/share/postgresql/$PG_MAJOR/extension/postgis.control" ] || pkgs+=("postgresql-$PG_MAJOR-postgis-3")
 [ -f "/usr/share/postgresql/$PG_MAJOR/extension/pgrouting.control" ] || pkgs+=("postgresql-$PG_MAJOR-pgrouting")
 command -v npm >/dev/null || pkgs+=(npm)
+# .pbf road extracts (yizhan region create / network import) are read through osmium
+command -v osmium >/dev/null || pkgs+=(osmium-tool)
 # a CJK font: planners' charts (matplotlib) and screenshots need Chinese glyphs
 fc-list 2>/dev/null | grep -qi 'wqy\|cjk' || pkgs+=(fonts-wqy-zenhei fontconfig)
 if [ "$want_browser" = 1 ]; then

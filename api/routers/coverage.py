@@ -15,7 +15,7 @@ from api.exports import frame_response, geo_response
 from api.geojson import GeoJSONResponse
 from api.handover import hand_over
 from api.params import ProfileQuery
-from api.schemas.common import DATA_NOTICE, errors
+from api.schemas.common import errors
 from api.schemas.coverage import (
     CoverageAnswer,
     DemandAnswer,
@@ -74,7 +74,7 @@ async def coverage(
         "overall": overall,
         "by": by,
         "areas": named_areas(table, by, names),
-        "data_notice": DATA_NOTICE,
+        "data_notice": get_platform(request).data_notice,
     }
 
 
@@ -103,7 +103,7 @@ async def gaps(
     quick = get_platform(request).quick
     where = (minutes, profile, local_time(at), limit)
     table = await lane.run(lambda: quick.run(ranked_gaps, *where))
-    return geo_response(table, "gaps", format, notice=DATA_NOTICE)
+    return geo_response(table, "gaps", format, notice=get_platform(request).data_notice)
 
 
 class SitesRequest(SiteSelectionInputs):
@@ -150,7 +150,7 @@ async def sites(
     options = body.model_dump(exclude={"demand", "at", "candidates"})
     where = (body.demand, local_time(body.at), body.candidates, options)
     answer = await lane.run(lambda: platform.quick.run(site_plan, *where))
-    return {**answer, "data_notice": DATA_NOTICE}
+    return {**answer, "data_notice": get_platform(request).data_notice}
 
 
 class ScenarioRequest(ScenarioInputs):
@@ -188,7 +188,7 @@ async def scenarios(
         "overall": overall,
         "by": body.by,
         "areas": named_areas(delta, body.by, area_names(conn)),
-        "data_notice": DATA_NOTICE,
+        "data_notice": get_platform(request).data_notice,
     }
 
 

@@ -19,7 +19,7 @@ from api.params import (
     parse_lat_lon,
     parse_minutes,
 )
-from api.schemas.common import DATA_NOTICE, errors
+from api.schemas.common import errors
 from api.schemas.routing import Isochrones, NearestAnswer, RouteAnswer
 from geo.hours import local_iso, local_time
 from geo.jobs.quick import isochrones as quick_isochrones
@@ -45,6 +45,7 @@ def _origin(o: Origin, coord: CoordSystem) -> dict[str, Any]:
 )
 async def nearest(
     engine: Routing,
+    platform: PlatformDep,
     settings: AppSettings,
     lat: LatQuery,
     lon: LonQuery,
@@ -53,7 +54,7 @@ async def nearest(
     amenity: Annotated[list[str], Query(description="required amenities (all of them)")] = [],  # noqa: B006
     kind: Annotated[list[str], Query(description="station kinds (any of them)")] = [],  # noqa: B006
     open_at: Annotated[
-        datetime | None, Query(description="ISO time; default now (Asia/Shanghai)")
+        datetime | None, Query(description="ISO time; default now (the region's time zone)")
     ] = None,
     coord: CoordQuery = CoordSystem.WGS84,
     include_closed: Annotated[
@@ -108,7 +109,7 @@ async def nearest(
             "coord": coord,
             "open_at": local_iso(at),
             "results": results,
-            "data_notice": DATA_NOTICE,
+            "data_notice": platform.data_notice,
         }
     )
 
@@ -121,6 +122,7 @@ async def nearest(
 )
 def route(
     engine: Routing,
+    platform: PlatformDep,
     from_: Annotated[str, Query(alias="from", description="lat,lon")],
     to: Annotated[str, Query(description="lat,lon")],
     profile: ProfileQuery = Profile.E_BIKE,
@@ -139,7 +141,7 @@ def route(
             "travel_time_s": round(r.travel_time_s, 1),
             "distance_m": round(r.distance_m, 1),
             "route": linestring(r.coords, coord),
-            "data_notice": DATA_NOTICE,
+            "data_notice": platform.data_notice,
         }
     )
 
@@ -169,7 +171,7 @@ async def isochrones(
     lon84, lat84 = Location(lon, lat, coord).wgs84()
     squeeze = "gzip" in request.headers.get("accept-encoding", "")
     quick = platform.quick  # the search, the polygons, even the bytes: on a worker process
-    where = (lon84, lat84, values, profile, coord, squeeze)
+    where = (lon84, lat84, values, profile, coord, squeeze, platform.data_notice)
     body = await lane.run(lambda: quick.run(isochrones_answer, *where))
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if squeeze else None
     return Response(body, media_type=GeoJSONResponse.media_type, headers=headers)
@@ -182,6 +184,7 @@ def isochrones_answer(
     profile: str,
     coord: CoordSystem,
     squeeze: bool,
+    notice: str,
 ) -> bytes:
     """The whole isochrones answer as bytes (gzipped when ``squeeze``), made on a worker.
 
@@ -201,7 +204,7 @@ def isochrones_answer(
         "type": "FeatureCollection",
         "features": features,
         "origin": _origin(origin, coord),
-        "data_notice": DATA_NOTICE,
+        "data_notice": notice,
     }
     body = bytes(GeoJSONResponse(answer).body)
     return gzip.compress(body, compresslevel=5) if squeeze else body

@@ -10,10 +10,10 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Staff
-from api.deps import AppSettings, ReadConn, WriteConn, get_platform
+from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
 from api.geojson import GeoJSONResponse, Location, station_feature
 from api.params import CoordQuery, check_codes, parse_bbox
-from api.schemas.common import DATA_NOTICE, errors
+from api.schemas.common import errors
 from api.schemas.stations import StationCollection, StationFeature
 from geo.db.models import PHOTO_TYPES
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
@@ -98,6 +98,7 @@ def _stored(request: Request, conn: Connection, row: dict[str, Any]) -> dict[str
 def list_(
     conn: ReadConn,
     settings: AppSettings,
+    platform: PlatformDep,
     kind: Annotated[list[str], Query()] = [],  # noqa: B006
     amenity: Annotated[list[str], Query()] = [],  # noqa: B006
     status: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -123,7 +124,7 @@ def list_(
         "features": [station_feature(r, coord) for r in rows],
         "numberMatched": total,
         "numberReturned": len(rows),
-        "data_notice": DATA_NOTICE,
+        "data_notice": platform.data_notice,
     }
 
 

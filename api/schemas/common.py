@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from geo.hours import utc_iso
+from geo.sample import SAMPLE_NOTICE
 
 #: a stored time, written as ISO 8601 in UTC (``2026-11-26T04:00:00+00:00``)
 UtcTime = Annotated[datetime, PlainSerializer(utc_iso, return_type=str, when_used="json")]
 
-DATA_NOTICE = (
-    "Sample data: stations, grids, members and roads are synthetic (generated), not real records."
-)
+#: the notice documented in the schemas (a region of the user's own says its own)
+DATA_NOTICE = SAMPLE_NOTICE
 
 
 class Answer(BaseModel):

@@ -69,6 +69,10 @@ def hex_grid(polygon: Any, size_m: float, crs: str | None = None) -> gpd.GeoData
     )
 
 
+#: the smallest hexagon population is spread over (m, circumradius)
+MIN_HEX_M = 50.0
+
+
 def population_hexes(towns: gpd.GeoDataFrame, *, size_m: float = 600.0) -> Demand:
     """Spread each town's population over hexagons (see the module docstring).
 
@@ -78,10 +82,14 @@ def population_hexes(towns: gpd.GeoDataFrame, *, size_m: float = 600.0) -> Deman
         Towns with ``code``, ``district_adcode``, ``population``, ``seat_lon``, ``seat_lat``
         and their area as geometry (any CRS).
     size_m
-        Hexagon circumradius (600 m gives cells of about 0.94 km²).
+        Hexagon circumradius (600 m gives cells of about 0.94 km²); smaller where the smallest
+        towns would otherwise hold too few cells (a third of the side of the 10th-percentile
+        town, at least 50 m), so that a city of small areas keeps its people.
     """
     metric = towns.estimate_utm_crs().to_string()  # the towns' own UTM zone
     towns_m = towns.to_crs(metric)
+    small_side = float(np.sqrt(np.quantile(towns_m.area.to_numpy(), 0.1)))
+    size_m = float(np.clip(small_side / 3, MIN_HEX_M, size_m))
     grid = hex_grid(towns_m.geometry.union_all(), size_m, metric)
     joined = gpd.sjoin(
         gpd.GeoDataFrame(

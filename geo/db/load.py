@@ -72,7 +72,7 @@ def load_sample(
             say("sample unchanged since the last load: nothing to do")
             return report
         boundary = real.read_city_boundary(real_dir)
-        _upsert(
+        upsert(
             conn,
             m.ServiceRegion,
             [
@@ -88,7 +88,7 @@ def load_sample(
         )
         say("service region loaded")
         districts = real.read_districts(real_dir)
-        _upsert(
+        upsert(
             conn,
             m.District,
             [
@@ -104,15 +104,15 @@ def load_sample(
             "adcode",
             report,
         )
-        district_id = _ids(conn, m.District, "adcode")
+        district_id = upserted_ids(conn, m.District, "adcode")
         towns = read_sample_layer(syn_dir, "towns")
-        _upsert(
+        upsert(
             conn, m.Town, [_town_row(r, district_id) for r in towns.itertuples()], "code", report
         )
-        town_id = _ids(conn, m.Town, "code")
+        town_id = upserted_ids(conn, m.Town, "code")
         say(f"{len(districts)} districts and {len(towns)} towns loaded")
         stations = read_sample_layer(syn_dir, "stations")
-        _upsert(
+        upsert(
             conn,
             m.Station,
             [_station_row(r, town_id) for r in stations.itertuples()],
@@ -121,7 +121,7 @@ def load_sample(
         )
         say(f"{len(stations)} stations loaded")
         grids = read_sample_layer(syn_dir, "grids")
-        _upsert(
+        upsert(
             conn,
             m.Grid,
             [
@@ -136,9 +136,9 @@ def load_sample(
             "code",
             report,
         )
-        grid_id = _ids(conn, m.Grid, "code")
+        grid_id = upserted_ids(conn, m.Grid, "code")
         members = read_sample_layer(syn_dir, "grid_members")
-        _upsert(
+        upsert(
             conn,
             m.GridMember,
             [
@@ -160,7 +160,7 @@ def load_sample(
         )
         say(f"{len(grids)} grids and {len(members)} grid members loaded")
         workplaces = read_sample_layer(syn_dir, "workplaces")
-        _upsert(
+        upsert(
             conn,
             m.Workplace,
             [
@@ -179,7 +179,7 @@ def load_sample(
             report,
         )
         say(f"{len(workplaces)} workplaces loaded")
-        _record_datasets(conn, checksum, report)
+        record_datasets(conn, checksum, report)
     return report
 
 
@@ -217,9 +217,10 @@ def _station_row(r: Any, town_id: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _upsert(
+def upsert(
     conn: Connection, model: type[m.Base], rows: list[dict[str, Any]], key: str, report: LoadReport
 ) -> None:
+    """Insert ``rows`` into ``model``'s table, updating those whose ``key`` exists."""
     if not rows:
         return
     table = cast(Table, model.__table__)
@@ -229,30 +230,45 @@ def _upsert(
     report.counts[table.name] = len(rows)
 
 
-def _ids(conn: Connection, model: type[m.Base], key: str) -> dict[str, int]:
+def upserted_ids(conn: Connection, model: type[m.Base], key: str) -> dict[str, int]:
+    """Row ids of ``model`` by their ``key`` column."""
     table = cast(Table, model.__table__)
     return {str(k): int(i) for k, i in conn.execute(select(table.c[key], table.c.id))}
 
 
-def _record_datasets(conn: Connection, checksum: str, report: LoadReport) -> None:
-    real_layers = {"service_region", "districts"}
+def record_datasets(
+    conn: Connection,
+    checksum: str,
+    report: LoadReport,
+    *,
+    name: str = "sample",
+    real: set[str] | None = None,
+    source: str = "data/<region>",
+) -> None:
+    """Record what was loaded: one row per table written and one for the whole (``name``).
+
+    ``real`` names the tables whose rows are real data (default: the outline and districts).
+    """
+    real_layers = {"service_region", "districts"} if real is None else real
     rows = [
         {
-            "name": name,
-            "source": REAL_SOURCE if name in real_layers else SYNTHETIC_NOTE,
-            "licence": "see PROVENANCE.md" if name in real_layers else "generated, no restriction",
-            "synthetic": name not in real_layers,
+            "name": table,
+            "source": (REAL_SOURCE if real is None else source)
+            if table in real_layers
+            else SYNTHETIC_NOTE,
+            "licence": "see PROVENANCE.md" if table in real_layers else "generated, no restriction",
+            "synthetic": table not in real_layers,
             "checksum": checksum,
             "rows": count,
         }
-        for name, count in report.counts.items()
+        for table, count in report.counts.items()
     ]
     rows.append(
         {
-            "name": "sample",
-            "source": "data/<region>",
+            "name": name,
+            "source": source,
             "licence": "mixed",
-            "synthetic": True,
+            "synthetic": bool(set(report.counts) - real_layers),
             "checksum": checksum,
             "rows": sum(report.counts.values()),
         }

