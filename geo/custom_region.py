@@ -26,6 +26,7 @@ import string
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -250,17 +251,32 @@ def _user_towns(frame: gpd.GeoDataFrame, file_name: str) -> gpd.GeoDataFrame:
     return out
 
 
-def region_notice(spec: RegionSpec) -> str:
-    """What every answer says of a region's data: real roads, the user's files, estimates."""
-    people = (
-        f" Town populations are {spec.population_source}."
-        if spec.population_source.startswith("estimated")
-        else ""
-    )
+def region_notice(spec: RegionSpec, lang: str = "en") -> str:
+    """What answers, pages and maps say of a region's data (``zh`` or ``en``)."""
+    squares = spec.towns_source.startswith("squares")
+    estimated = spec.population_source.startswith("estimated")
+    if lang == "zh":
+        towns = "片区为覆盖全域的方格（未提供镇街）" if squares else "片区来自用户文件"
+        people = "，人口按面积估算（非普查）" if estimated else ""
+        return (
+            f"{spec.title}：道路来自 OpenStreetMap（© OpenStreetMap 贡献者，ODbL）；"
+            f"{towns}{people}；驿站来自工会自己的文件"
+        )
+    people = f" Town populations are {spec.population_source}." if estimated else ""
     return (
         f"Region {spec.title}: roads from OpenStreetMap (© OpenStreetMap contributors, ODbL); "
         f"towns: {spec.towns_source}; stations from the union's own file.{people}"
     )
+
+
+@lru_cache(maxsize=8)
+def region_frame(folder: Path) -> tuple[RegionSpec, tuple[float, float, int]]:
+    """A region's spec, and where a map of it opens: centre ``(lat, lon)`` and a zoom."""
+    spec = RegionSpec.read(folder)
+    x0, y0, x1, y1 = gpd.read_file(folder / "boundary.geojson", engine="pyogrio").total_bounds
+    span = max(x1 - x0, (y1 - y0) * 2.0, 1e-4)  # a map is about twice as wide as tall
+    zoom = int(np.clip(np.floor(np.log2(360.0 / span)) + 1, 3, 17))
+    return spec, (float(y0 + y1) / 2.0, float(x0 + x1) / 2.0, zoom)
 
 
 def regions_of(regions_dir: Path) -> list[RegionSpec]:

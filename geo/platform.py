@@ -131,11 +131,14 @@ class Platform:
     _feed: threading.Event | None = field(default=None, repr=False)
 
     @cached_property
+    def region_spec(self) -> RegionSpec | None:
+        """The served region's spec when it is one of the user's own (None: the sample)."""
+        return RegionSpec.read(self.settings.region_dir) if self.settings.custom_region else None
+
+    @cached_property
     def data_notice(self) -> str:
         """What answers say of the data: the sample's generated records, or the region's."""
-        if self.settings.custom_region:
-            return region_notice(RegionSpec.read(self.settings.region_dir))
-        return SAMPLE_NOTICE
+        return SAMPLE_NOTICE if self.region_spec is None else region_notice(self.region_spec)
 
     @property
     def jobs(self) -> Jobs:

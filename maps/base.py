@@ -35,12 +35,15 @@ SYNTHETIC_NOTE = {
 class LocalMap(folium.Map):
     """A folium map that loads Leaflet from the app, not from a CDN.
 
+    ``data_note`` is what its first legend says of the data (None: the sample's note).
+
     Shown in a notebook (Jupyter, VS Code), where no app serves ``/maps/assets``, the map
     carries its scripts and styles inline instead, so it draws from any origin, offline.
     """
 
     default_js = [("leaflet", f"{ASSETS_URL}/leaflet/leaflet.js")]  # noqa: RUF012
     default_css = [("leaflet_css", f"{ASSETS_URL}/leaflet/leaflet.css")]  # noqa: RUF012
+    data_note: str | None = None
 
     def _repr_html_(self, **kwargs: Any) -> str:
         from geo.settings import get_settings
@@ -106,10 +109,12 @@ def base_map(
     lang: Lang = "zh",
     tile_url: str | None = None,
     tianditu_key: str | None = None,
+    note: str | None = None,
 ) -> tuple[folium.Map, CoordSystem]:
     """A map with the chosen base layer, and the coordinate system overlays must use.
 
     ``none`` (the offline default) draws no tiles — boundaries on a plain background.
+    ``note`` is what the first legend says of the data (default: the sample's note).
     """
     coord = tiles_coord(tiles)
     lat, lon = center
@@ -125,6 +130,7 @@ def base_map(
         prefer_canvas=False,
     )
     m.options["maxZoom"] = 19  # Leaflet.markercluster needs the map's own maxZoom
+    m.data_note = note
     root = cast(Figure, m.get_root())
     if tiles == "osm":
         folium.TileLayer(
@@ -217,7 +223,7 @@ def add_legend(
 ) -> folium.Map:
     """Add a collapsible legend (the first with the synthetic-data note) to ``m``."""
     count = sum(isinstance(c, Legend) for c in m._children.values())
-    note = SYNTHETIC_NOTE[lang] if count == 0 else ""
+    note = (getattr(m, "data_note", None) or SYNTHETIC_NOTE[lang]) if count == 0 else ""
     m.add_child(Legend(title, items, note, left=10 + 250 * count, summary=summary))
     return m
 

@@ -34,7 +34,7 @@ TEXT: dict[str, dict[str, str]] = {
         "located": "您的位置",
         "denied": "无法获取您的位置。请在地图上点选位置，或选择所在镇街。",
         "pick_town": "选择镇街",
-        "outside": "您的位置不在江门市服务范围内。已为您定位到范围内最近的地点。",
+        "outside": "您的位置不在{region}服务范围内。已为您定位到范围内最近的地点。",
         "no_road": "这个位置附近没有可通行的道路，请在地图上另选一点。",
         "error": "暂时无法查询，请稍后再试。",
         "none": "附近没有符合条件的驿站。可以减少筛选条件，或关闭“正在开放”。",
@@ -70,7 +70,7 @@ TEXT: dict[str, dict[str, str]] = {
         "located": "You are here",
         "denied": "Your position is not available. Tap the map or choose your town.",
         "pick_town": "Choose a town",
-        "outside": "You are outside the Jiangmen service area; showing the nearest point inside.",
+        "outside": "You are outside the {region} service area; showing the nearest point inside.",
         "no_road": "No road near this point; tap another place on the map.",
         "error": "The search is not available right now; please try again.",
         "none": "No station matches nearby. Remove a filter or turn off “Open now”.",
@@ -99,6 +99,19 @@ TEXT: dict[str, dict[str, str]] = {
         "retry": "Locate me again",
     },
 }
+
+
+#: the sample region's name in each language
+SAMPLE_REGION = {"zh": "江门市", "en": "Jiangmen"}
+
+
+def page_text(lang: str, region: str | None = None, note: str | None = None) -> dict[str, str]:
+    """The page's texts in ``lang`` for a region (default: the Jiangmen sample and its note)."""
+    t = dict(TEXT[lang])
+    t["outside"] = t["outside"].format(region=region or SAMPLE_REGION[lang])
+    if note:
+        t["synthetic"] = note
+    return t
 
 
 def distance_text(metres: float, lang: str) -> str:

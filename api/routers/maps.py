@@ -31,6 +31,7 @@ from geo.access import Area
 from geo.cases.access import public_stats
 from geo.coverage.analysis import coverage_gaps, town_shares
 from geo.coverage.planning import plan_sites
+from geo.custom_region import region_frame, region_notice
 from geo.db.layers import read_districts, read_grids, read_towns
 from geo.db.versions import data_version
 from geo.errors import YizhanError
@@ -175,6 +176,10 @@ def _start(
         "tile_url": settings.tile_url,
         "tianditu_key": settings.tianditu_key,
     }
+    if settings.custom_region:  # a region of the user's own: its note, and the map over it
+        spec, (lat, lon, whole) = region_frame(settings.region_dir)
+        kwargs |= {"note": region_notice(spec, lang), "center": (lat, lon)}
+        kwargs["zoom"] = zoom or max(whole, default_zoom)
     if center:
         lon, lat = parse_lat_lon(center, "center")
         kwargs["center"] = (lat, lon)

@@ -19,6 +19,7 @@ from api.errors import error_body
 from api.geojson import Location
 from api.pages import content_security_policy
 from geo.coords import from_wgs84
+from geo.custom_region import region_frame, region_notice
 from geo.db.areas import town_seats
 from geo.db.layers import read_districts
 from geo.errors import ValidationError, YizhanError
@@ -26,7 +27,7 @@ from geo.hours import local_time
 from geo.vocabulary import CoordSystem, Profile
 from maps.base import shift, tiles_coord
 from pages.assets import accepts_gzip, gzip_bytes
-from pages.rider import LIST_SIZE, TEXT, chip_options, station_items
+from pages.rider import LIST_SIZE, TEXT, chip_options, page_text, station_items
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
@@ -148,7 +149,12 @@ def rider_page(
 ) -> Response:
     """The riders' station finder (Chinese by default, ``?lang=en``)."""
     query = read_query(request, settings)
-    t = TEXT[query.lang]
+    view = None
+    if settings.custom_region:  # a region of the user's own: its name, note and map view
+        spec, view = region_frame(settings.region_dir)
+        t = page_text(query.lang, spec.title, region_notice(spec, query.lang))
+    else:
+        t = page_text(query.lang)
     initial: dict[str, Any] | None = None
     message = t["denied"] if query.problems else None
     if query.lat is not None and query.lon is not None:
@@ -169,6 +175,7 @@ def rider_page(
         "kinds": list(query.kinds),
         "include_closed": query.include_closed,
         "tiles": query.tiles,
+        "view": view,
         "tile_url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
         "&style=8&x={x}&y={y}&z={z}",
         "towns": [

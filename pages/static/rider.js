@@ -117,7 +117,8 @@
     if (config.tiles === "gaode") {
       L.tileLayer(config.tile_url, { subdomains: "1234", maxZoom: 18, attribution: "© 高德 AutoNavi" }).addTo(map);
     }
-    map.setView([22.4, 112.75], 9);
+    if (config.view) { map.setView([config.view[0], config.view[1]], config.view[2]); }
+    else { map.setView([22.4, 112.75], 9); }
     fetch("/rider/boundaries.json" + (config.tiles === "gaode" ? "?tiles=gaode" : ""))
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (fc) {

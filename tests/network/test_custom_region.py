@@ -7,6 +7,7 @@ its own CRS and time zone. Files that cannot be used leave nothing behind.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -153,6 +154,9 @@ def test_isochrones_coverage_and_maps(helsinki: TestClient) -> None:
     page = helsinki.get("/maps/stations")
     assert page.status_code == 200
     assert "Example station 4 (synthetic)" in page.text
+    assert "道路来自 OpenStreetMap" in page.text  # the region's note, not the sample's
+    assert "生成数据" not in page.text
+    assert "[60.17" in page.text  # the map opens over Helsinki, not Jiangmen
     assert helsinki.get("/maps/coverage", params={"minutes": 5}).status_code == 200
 
 
@@ -191,3 +195,13 @@ def test_files_that_cannot_be_used_leave_nothing_behind(tmp_path: Path, settings
     bad = region_cli(tmp_path, "create", "Bad-Name", "--network", str(HELSINKI))
     assert bad.returncode != 0
     assert "region name" in bad.stderr
+
+
+def test_the_riders_page_speaks_of_the_region(helsinki: TestClient) -> None:
+    page = helsinki.get("/rider", params={"lang": "en"})
+    assert page.status_code == 200
+    assert "Region Helsinki: roads from OpenStreetMap" in page.text
+    assert "Jiangmen" not in page.text
+    assert '"view":[60.17' in html.unescape(page.text)  # the map opens over Helsinki
+    outside = helsinki.get("/rider", params={"lang": "en", "lat": 60.3, "lon": 24.9})
+    assert "outside the Helsinki service area" in outside.text
