@@ -36,6 +36,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.network import load_compiled
 
@@ -95,12 +96,6 @@ class RegionSpec:
         """Write ``folder/region.json``."""
         text = json.dumps(asdict(self), ensure_ascii=False, indent=2)
         (folder / REGION_FILE).write_text(text, encoding="utf-8")
-
-
-def utm_srid(lon: float, lat: float) -> int:
-    """EPSG code of the WGS-84 UTM zone of a point (326zz north, 327zz south)."""
-    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
-    return (32600 if lat >= 0 else 32700) + zone
 
 
 def zone_at(lon: float, lat: float) -> str:
@@ -354,14 +349,14 @@ def create_region(
         if files.boundary is not None:
             outline = read_outline(files.boundary)
             lon, lat = outline.centroid.x, outline.centroid.y
-            srid = utm_srid(lon, lat)
+            srid = int(utm_crs(lon, lat).split(":")[1])
             compiled, _summary = load_compiled(network, cache_dir=cache_dir, crs=f"EPSG:{srid}")
         else:
             compiled, _summary = load_compiled(network, cache_dir=cache_dir)
             lon_lat = np.column_stack(compiled.to_wgs84.transform(*compiled.node_xy.T))
             outline = shapely.MultiPoint(lon_lat).convex_hull
             lon, lat = outline.centroid.x, outline.centroid.y
-            srid = utm_srid(lon, lat)
+            srid = int(utm_crs(lon, lat).split(":")[1])
             load_compiled(network, cache_dir=cache_dir, crs=f"EPSG:{srid}")
         gpd.GeoDataFrame({"name": [title or name]}, geometry=[outline], crs=4326).to_file(
             scratch / "boundary.geojson", driver="GeoJSON", engine="pyogrio"

@@ -49,6 +49,7 @@ from geo.hours import open_mask
 from geo.profiles import TravelProfile
 from geo.region import Region
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.reach import RoadPoints, contour_areas
 from geo.routing.table import TimeField, travel_time_table
 from geo.validation import validate_lon_lat
 
@@ -148,6 +149,8 @@ class RoutingEngine:
         self._lock = threading.Lock()
         self._stations: dict[int, StationRecord] = {}
         self._fields: dict[str, _Field] = {}
+        #: each profile's road as points, for isochrones (made at the first one)
+        self._road_points: dict[tuple[str, float], RoadPoints] = {}
         self.unroutable: dict[str, list[int]] = {}
         self.set_stations(stations)
 
@@ -532,57 +535,17 @@ class RoutingEngine:
         dist = dijkstra(pg.matrix, indices=[node for node, _ in entries], limit=limit)
         times = np.min(np.array([cost for _, cost in entries])[:, None] + dist, axis=0)
         here = np.asarray(snap.xy, dtype=float)[None, :]
-        span = np.ptp(np.vstack([self.graph.node_xy[times < limit], here]), axis=0)
-        # one grid for every contour, coarser only when the reach is very large
-        cell = max(buffer_m, float(np.sqrt(span[0] * span[1] / MAX_ISOCHRONE_CELLS)))
-        widest = np.vstack([_reached_points(pg, times, limit, cell / 2), here])
-        corner = widest.min(axis=0)  # each smaller reach is a subset: the contours nest
-        out = []
-        for m in sorted(minutes):
-            points = np.vstack([_reached_points(pg, times, m * 60.0, cell / 2), here])
-            out.append((m, _to_wgs84_geom(self.graph, _cells_area(points, corner, cell))))
-        return origin, out
-
-
-#: at most about this many grid cells in one reachable area (60-minute drives over a city)
-MAX_ISOCHRONE_CELLS = 60_000
-
-
-def _reached_points(pg: ProfileGraph, times: np.ndarray, budget: float, step: float) -> np.ndarray:
-    """Points every ``step`` metres along the road reachable within ``budget`` seconds.
-
-    Whole edges whose start is reached, cut where the time runs out: each edge densified
-    at once (one vectorised pass), its points kept up to the reachable share of its length.
-    """
-    usable = np.flatnonzero(pg.usable)
-    start = usable[times[pg.u[usable]] < budget]
-    share = np.minimum((budget - times[pg.u[start]]) / pg.tt[start], 1.0)
-    xy, line = shapely.get_coordinates(shapely.segmentize(pg.geoms[start], step), return_index=True)
-    if len(xy) == 0:
-        return np.empty((0, 2))
-    seg = np.r_[0.0, np.hypot(*np.diff(xy, axis=0).T)]
-    first = np.r_[True, line[1:] != line[:-1]]
-    seg[first] = 0.0
-    along = np.cumsum(seg)
-    along -= np.repeat(along[first], np.diff(np.r_[np.flatnonzero(first), len(along)]))
-    keep = along <= share[line] * pg.length[start][line] + 1e-9
-    return np.asarray(xy[keep])
-
-
-def _cells_area(points: np.ndarray, corner: np.ndarray, cell: float) -> Any:
-    """The grid squares holding ``points`` and their neighbours, merged (metric).
-
-    Much faster than buffering thousands of lines and the same shape at this resolution;
-    the area follows the roads (no spikes across rivers).
-    """
-    ij = np.floor((points - corner) / cell).astype(np.int64) + 1
-    width = int(ij[:, 1].max()) + 3
-    keys = np.unique(ij[:, 0] * width + ij[:, 1])
-    around = np.array([di * width + dj for di in (-1, 0, 1) for dj in (-1, 0, 1)])
-    i, j = np.divmod(np.unique((keys[:, None] + around[None, :]).ravel()), width)
-    x0, y0 = corner[0] + (i - 1) * cell, corner[1] + (j - 1) * cell
-    squares = shapely.box(x0, y0, x0 + cell, y0 + cell)
-    return shapely.coverage_union_all(squares).simplify(cell / 4)
+        key = (profile, buffer_m / 2)
+        road = self._road_points.get(key)
+        if road is None:  # the profile's road as points, made at the first isochrone
+            road = self._road_points.setdefault(key, RoadPoints.along(pg, buffer_m / 2))
+        ordered = sorted(minutes)
+        areas = contour_areas(
+            pg, times, here, [m * 60.0 for m in ordered], buffer_m=buffer_m, road=road
+        )
+        return origin, [
+            (m, _to_wgs84_geom(self.graph, a)) for m, a in zip(ordered, areas, strict=True)
+        ]
 
 
 def travel_time_fields(
