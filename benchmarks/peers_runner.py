@@ -12,6 +12,7 @@ memory are measured here too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -153,10 +154,8 @@ def run_valhalla(job: dict[str, Any]) -> dict[str, Any]:
         for j in best:
             if np.isfinite(times[j]):
                 locations = [{"lon": origin[0], "lat": origin[1]}, stations[j]]
-                try:
+                with contextlib.suppress(ValhallaError):  # no path: the time was spent too
                     actor.route({"locations": locations, **costing})
-                except ValhallaError:  # counted like an answer: the time was spent
-                    pass
         return int(best[0]), float(times[best[0]])
 
     def isochrone(origin: list[float]) -> float:

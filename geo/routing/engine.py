@@ -49,6 +49,7 @@ from geo.hours import open_mask
 from geo.profiles import TravelProfile
 from geo.region import Region
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.reach import RoadPoints, contour_areas
 from geo.routing.table import TimeField, travel_time_table
 from geo.validation import validate_lon_lat
@@ -106,14 +107,24 @@ class NearestResult:
     hits: list[NearestHit]
 
 
+#: per-station fields up to this size (bytes, one profile); beyond, station labels per node
+DENSE_FIELD_BYTES = 512 * 2**20
+_NO_FIELD = np.empty((0, 0))
+
+
 @dataclass
 class _Field:
-    """Per-profile precomputed travel times to the stations (rows follow ``station_ids``)."""
+    """Per-profile precomputed travel times to the stations (rows follow ``station_ids``).
+
+    Either dense fields (``dist`` and ``next_hop``, stations x nodes) or, for many stations
+    on a large graph, ``labelled`` (:mod:`geo.routing.labels`, memory linear in nodes).
+    """
 
     station_ids: list[int]
     snaps: list[Snap]
     dist: np.ndarray
     next_hop: np.ndarray
+    labelled: LabelledStations | None = None
 
 
 class RoutingEngine:
@@ -141,8 +152,10 @@ class RoutingEngine:
         *,
         max_snap_m: float = 1000.0,
         region: Region | None = None,
+        dense_field_bytes: int = DENSE_FIELD_BYTES,
     ) -> None:
         self.graph = graph
+        self.dense_field_bytes = dense_field_bytes
         self.profiles = dict(profiles)
         self.max_snap_m = max_snap_m
         self.region = region
@@ -181,7 +194,9 @@ class RoutingEngine:
             if self._stations.pop(station_id, None) is None:
                 return
             for name, fld in list(self._fields.items()):
-                if station_id in fld.station_ids:
+                if station_id in fld.station_ids and fld.labelled is not None:
+                    self._fields[name] = self._build_field(name, list(self._stations.values()))
+                elif station_id in fld.station_ids:
                     keep = [i for i, s in enumerate(fld.station_ids) if s != station_id]
                     self._fields[name] = _Field(
                         [fld.station_ids[i] for i in keep],
@@ -200,6 +215,7 @@ class RoutingEngine:
     def _build_field(self, profile: str, stations: Sequence[StationRecord]) -> _Field:
         pg = self.graph.for_profile(self.profiles[profile])
         ids, snaps = [], []
+        self.unroutable[profile] = []
         for s in stations:
             snap = self._snap_station(pg, s)
             if snap is None:
@@ -207,6 +223,8 @@ class RoutingEngine:
                 continue
             ids.append(s.id)
             snaps.append(snap)
+        if 12 * len(snaps) * self.graph.n_nodes > self.dense_field_bytes:
+            return _Field(ids, snaps, _NO_FIELD, _NO_FIELD, LabelledStations.build(pg, snaps))
         dist, hop = travel_time_fields(pg, snaps, range(len(snaps)))
         return _Field(ids, snaps, dist, hop)
 
@@ -214,6 +232,10 @@ class RoutingEngine:
         pg = self.graph.for_profile(self.profiles[profile])
         ids, snaps = list(fld.station_ids), list(fld.snaps)
         snap = self._snap_station(pg, station)
+        if fld.labelled is not None:  # labels: unchanged unless the station moved on the road
+            if station.id in ids and snap == snaps[ids.index(station.id)]:
+                return fld
+            return self._build_field(profile, list(self._stations.values()))
         if station.id in ids:
             row = ids.index(station.id)
             if snap is None:
@@ -316,6 +338,24 @@ class RoutingEngine:
         if len(rows) == 0:
             return np.full(n_pts, np.inf), np.full(n_pts, -1, dtype=np.int64)
         node_a, cost_a, node_b, cost_b = pg.entry_arrays(snaps)
+        if fld.labelled is not None:  # one search from every allowed station at once
+            near, which = nearest_station_field(pg, fld.snaps, rows.tolist())
+            best_a, best_b = cost_a + near[node_a], cost_b + near[node_b]
+            station_row = np.where(best_a <= best_b, which[node_a], which[node_b])
+            t = np.minimum(best_a, best_b)
+            for row in rows:
+                s_snap = fld.snaps[row]
+                near_pts = np.flatnonzero(
+                    (snaps.edge == s_snap.edge) | (snaps.edge == pg.twin[s_snap.edge])
+                )
+                for i in near_pts:
+                    pt = Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
+                    direct = pg.same_edge_time(pt, s_snap)
+                    if direct < t[i]:
+                        t[i], station_row[i] = direct, row
+            all_ids = np.asarray(fld.station_ids, dtype=np.int64)
+            station = np.where(np.isfinite(t) & (station_row >= 0), all_ids[station_row], -1)
+            return t, station
         dist = fld.dist[rows]
         times = np.minimum(cost_a[None, :] + dist[:, node_a], cost_b[None, :] + dist[:, node_b])
         for k, row in enumerate(rows):
@@ -362,6 +402,13 @@ class RoutingEngine:
         """
         snaps = self.snap_points(origins, profile)
         return TimeField.search(self.profile_graph(profile), snaps, reverse=False, limit_s=limit_s)
+
+    def field_memory(self, profile: str) -> int:
+        """Bytes the profile's precomputed station times hold (fields or labels)."""
+        fld = self._fields[profile]
+        if fld.labelled is not None:
+            return fld.labelled.labels.nbytes
+        return int(fld.dist.nbytes + fld.next_hop.nbytes)
 
     def station_ids(self, profile: str) -> list[int]:
         """Ids of the stations routable for ``profile``, in field row order."""
@@ -443,6 +490,12 @@ class RoutingEngine:
             raise ValidationError(msg)
         snap, origin = self.locate(lon, lat, profile)
         fld = self._fields[profile]
+        if fld.labelled is not None:
+            return NearestResult(
+                origin,
+                profile,
+                self._nearest_labelled(fld, snap, profile, k, kinds, amenities, at, include_closed),
+            )
         ids, times, entry = self.travel_times(snap, profile)
         ok = self.eligible(
             ids, kinds=kinds, amenities=amenities, at=at, include_closed=include_closed
@@ -459,6 +512,42 @@ class RoutingEngine:
                 NearestHit(self._stations[ids[row]], Route(float(times[row]), length, coords))
             )
         return NearestResult(origin, profile, hits)
+
+    def _nearest_labelled(
+        self,
+        fld: _Field,
+        snap: Snap,
+        profile: str,
+        k: int,
+        kinds: Sequence[str],
+        amenities: Sequence[str],
+        at: datetime | None,
+        include_closed: bool,
+    ) -> list[NearestHit]:
+        """:meth:`nearest` from station labels (many stations on a large graph)."""
+        assert fld.labelled is not None
+        pg = self.graph.for_profile(self.profiles[profile])
+        ids = fld.station_ids
+
+        def allowed(rows: list[int]) -> np.ndarray:
+            return self.eligible(
+                [ids[r] for r in rows],
+                kinds=kinds,
+                amenities=amenities,
+                at=at,
+                include_closed=include_closed,
+            )
+
+        hits = []
+        for t, row, nodes in fld.labelled.nearest(pg, fld.snaps, snap, k, allowed, ids):
+            if nodes is None:
+                coords, length = pg.direct_geometry(snap, fld.snaps[row])
+            else:
+                coords, length = pg.path_geometry(snap, nodes, fld.snaps[row])
+            lon, lat = self.graph.to_wgs84.transform(coords[:, 0], coords[:, 1])
+            route = Route(t, length, np.column_stack([lon, lat]))
+            hits.append(NearestHit(self._stations[ids[row]], route))
+        return hits
 
     def _unwind(
         self, pg: ProfileGraph, fld: _Field, row: int, snap: Snap, entry: int
