@@ -43,8 +43,8 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "pedestrian": 5,
     "steps": 3,
 }
-_CACHE_VERSION = "3"
-_COMPILED_VERSION = "3"
+_CACHE_VERSION = "4"
+_COMPILED_VERSION = "4"
 
 
 def is_synthetic_file(path: Path) -> bool:
@@ -58,7 +58,8 @@ def is_synthetic_file(path: Path) -> bool:
 def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
     """Read an OSM extract (``.osm``, ``.osm.bz2``, or ``.pbf`` via ``osmium``) into a graph.
 
-    The graph keeps only ways tagged ``highway``, is simplified by osmnx, carries
+    The graph keeps only ways tagged ``highway``, is simplified by osmnx (each edge counting
+    the ``highway=traffic_signals`` nodes it passes, as ``signals``), carries
     ``speed_kph``/``travel_time`` on every edge (``maxspeed`` where tagged, else
     :data:`DEFAULT_SPEEDS_KPH`), and records ``source_file`` and ``synthetic`` in ``G.graph``.
 
@@ -92,7 +93,9 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
     if raw.number_of_edges() == 0:
         msg = f"{path.name} holds no ways tagged highway"
         raise ValidationError(msg)
-    G = ox.simplify_graph(raw)
+    for _, v, d in raw.edges(data=True):  # a signal where the edge arrives (kept when merged)
+        d["signals"] = int(raw.nodes[v].get("highway") == "traffic_signals")
+    G = ox.simplify_graph(raw, edge_attr_aggs={"length": sum, "signals": sum})
     G = ox.add_edge_speeds(G, hwy_speeds=DEFAULT_SPEEDS_KPH, fallback=30)
     G = ox.add_edge_travel_times(G)
     G.graph.update(source_file=path.name, synthetic=synthetic)

@@ -113,6 +113,8 @@ class TravelProfile:
     mode: str = "bicycle"
     #: speed on a way of a class not in the table that OSM explicitly opens to this mode
     allowed_kph: float = 10.0
+    #: mean seconds lost at a traffic signal (``highway=traffic_signals`` on the way)
+    signal_s: float = 0.0
 
     def edge_speed(self, highway: str | list[str], tagged_kph: float | None) -> float | None:
         """Speed on an edge of these classes (None: not allowed for this profile)."""
@@ -128,6 +130,10 @@ class TravelProfile:
         return float(speed)
 
 
+#: mean wait at a traffic signal: a 90 s cycle red half the time loses 45^2 / (2 x 90) = 11 s
+#: on average; rounded down (riders turn right on red, lights on main roads are coordinated)
+SIGNAL_WAIT_S = 8.0
+
 DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
     {
         "e_bike": TravelProfile(
@@ -136,6 +142,7 @@ DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
             max_speed_kph=25.0,
             description="e-bike, at most 25 km/h, no expressways",
             mode="bicycle",
+            signal_s=SIGNAL_WAIT_S,
         ),
         "walk": TravelProfile(
             "walk",
@@ -144,9 +151,15 @@ DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
             description="walking, 5 km/h",
             mode="foot",
             allowed_kph=5.0,
+            signal_s=SIGNAL_WAIT_S,
         ),
         "drive": TravelProfile(
-            "drive", DRIVE_SPEEDS_KPH, use_maxspeed=True, description="car", mode="motor"
+            "drive",
+            DRIVE_SPEEDS_KPH,
+            use_maxspeed=True,
+            description="car",
+            mode="motor",
+            signal_s=SIGNAL_WAIT_S,
         ),
     }
 )

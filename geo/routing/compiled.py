@@ -76,6 +76,7 @@ class CompiledGraph:
         synthetic: bool = False,
         access: np.ndarray | None = None,
         contraflow: np.ndarray | None = None,
+        signals: np.ndarray | None = None,
     ) -> None:
         self.node_ids, self.node_xy = node_ids, node_xy
         self.u, self.v, self.length = u, v, length
@@ -87,6 +88,8 @@ class CompiledGraph:
         )
         #: one-way edges bicycles may ride both ways
         self.contraflow = contraflow if contraflow is not None else np.zeros(m, dtype=bool)
+        #: traffic signals each edge passes (``highway=traffic_signals`` nodes, its end included)
+        self.signals = signals if signals is not None else np.zeros(m, dtype=np.int16)
         self.crs = crs
         self.synthetic = synthetic
         self._local = threading.local()  # pyproj transformers are not shared between threads
@@ -130,6 +133,7 @@ class CompiledGraph:
         u, v = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
         length, kph = np.empty(m), np.empty(m)
         oneway = np.zeros(m, dtype=bool)
+        signals = np.zeros(m, dtype=np.int16)
         highway: list[str | list[str]] = []
         coords: list[np.ndarray] = []
         tags: list[dict[str, Any]] = []
@@ -139,6 +143,7 @@ class CompiledGraph:
             length[i] = float(d.get("length", 0.0))
             kph[i] = float(d.get("speed_kph", 0.0) or 0.0)
             oneway[i] = bool(d.get("oneway", False))
+            signals[i] = int(d.get("signals", 0) or 0)
             highway.append(d.get("highway", "road"))
             geom = d.get("geometry")
             if geom is None:
@@ -168,6 +173,7 @@ class CompiledGraph:
             synthetic=bool(G.graph.get("synthetic", False)),
             access=access,
             contraflow=contraflow,
+            signals=signals,
         )
 
     def save(self, path: Path) -> Path:
@@ -194,6 +200,7 @@ class CompiledGraph:
                 geom_counts=counts,
                 access=self.access,
                 contraflow=self.contraflow,
+                signals=self.signals,
                 meta=np.array([self.crs, json.dumps({"synthetic": self.synthetic})]),
             )
         tmp.replace(path)
@@ -225,6 +232,7 @@ class CompiledGraph:
                 synthetic=bool(json.loads(meta)["synthetic"]),
                 access=z["access"],
                 contraflow=z["contraflow"],
+                signals=z["signals"],
             )
 
     def for_profile(self, profile: TravelProfile) -> ProfileGraph:
@@ -279,6 +287,7 @@ class ProfileGraph:
         usable = speed > 0
         tt = np.full(m, np.inf)
         tt[usable] = graph.length[usable] / (speed[usable] / 3.6)
+        tt[usable] += graph.signals[usable] * profile.signal_s  # the wait at traffic lights
         u, v, length, geoms = graph.u, graph.v, graph.length, graph.geoms
         base = np.arange(m)
         contraflow = graph.contraflow if profile.mode == "bicycle" else np.zeros(m, dtype=bool)
