@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityH
 from api.page_cache import PageCache
 from api.routers import (
     cases,
+    casework,
     coverage,
     health,
     maps,
@@ -37,9 +39,12 @@ from api.routers import (
     routing,
     stations,
     users,
+    workbench,
 )
 from api.state import WebState
 from api.throttle import LoginThrottle
+from geo.cases.delivery import deliver_due
+from geo.cases.notify import notify_due_soon
 from geo.cases.transitions import escalate_overdue
 from geo.errors import SetupError
 from geo.platform import start_platform
@@ -85,8 +90,20 @@ async def _escalation_loop(engine: Engine, every_s: float) -> None:
 def _escalate_once(engine: Engine) -> None:
     with engine.begin() as conn:
         done = escalate_overdue(conn)
-    if done:
-        logger.info("escalated overdue cases %s", done)
+        told = notify_due_soon(conn, datetime.now(UTC))
+    if done or told:
+        logger.info("escalated overdue cases %s; %d cases fall due soon", done, told)
+
+
+async def _delivery_loop(engine: Engine, settings: Settings) -> None:
+    """Deliver the notifications outbox to the webhooks every few seconds (never fatal)."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    while True:
+        await asyncio.sleep(settings.webhook_interval_s)
+        try:
+            await run_in_threadpool(deliver_due, engine, settings.webhook_urls, secret)
+        except Exception:  # a database outage must not end the loop
+            logger.exception("notification delivery failed; will retry")
 
 
 class CachedStaticFiles(StaticFiles):
@@ -130,11 +147,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.escalation_interval_s > 0
             else None
         )
+        delivery = (
+            asyncio.create_task(_delivery_loop(platform.db, settings))
+            if settings.webhook_urls
+            else None
+        )
         try:
             yield
         finally:
-            if escalation is not None:
-                escalation.cancel()
+            for task in (escalation, delivery):
+                if task is not None:
+                    task.cancel()
             app.state.web.lane.close()
             platform.close()
 
@@ -166,12 +189,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stations.router, dependencies=strict)
     app.include_router(coverage.router, dependencies=strict)
     app.include_router(cases.router, dependencies=strict)
+    app.include_router(casework.router, dependencies=strict)
     app.include_router(users.router, dependencies=strict)
     app.include_router(open311.router)
     app.include_router(ogc.router, dependencies=strict)
     app.include_router(processes.router, dependencies=strict)
     app.include_router(maps.router)
     app.include_router(rider.router)
+    app.include_router(workbench.router)
     app.state.web = WebState(
         page_assets=page_assets(settings.state_dir / "assets" / "leaflet"),
         page_cache=PageCache(),

@@ -11,6 +11,8 @@ after ``YIZHAN_TOKEN_MINUTES``. Failed logins are throttled per client and accou
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -41,9 +43,9 @@ class Token(BaseModel):
     expires_in: int
 
 
-def issue_token(settings: Settings, user: UserInfo) -> Token:
-    """Sign a token for ``user`` (role and scope in the claims)."""
-    ttl = timedelta(minutes=settings.token_minutes)
+def issue_token(settings: Settings, user: UserInfo, *, minutes: float | None = None) -> Token:
+    """Sign a token for ``user`` (role and scope in the claims), valid ``minutes``."""
+    ttl = timedelta(minutes=minutes or settings.token_minutes)
     now = datetime.now(UTC)
     claims = {
         "sub": user.username,
@@ -92,15 +94,45 @@ def login_throttle(request: Request) -> LoginThrottle:
     return get_web(request).login_throttle
 
 
+#: the workbench's session cookie (HttpOnly, SameSite=Strict) holding a signed token
+SESSION_COOKIE = "yizhan_session"
+#: the header a cookie-authenticated request that changes something must carry
+CSRF_HEADER = "X-CSRF-Token"
+#: methods that change nothing (no CSRF token needed)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(settings: Settings, session: str) -> str:
+    """The CSRF token of a workbench session: an HMAC of the session, readable only by its page.
+
+    A page of another site can make the browser send the cookie but cannot read this token,
+    so a request it forges lacks the header and is refused.
+    """
+    key = settings.token_secret().encode()
+    return hmac.new(key, b"csrf:" + session.encode(), hashlib.sha256).hexdigest()[:40]
+
+
 def current_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2)],
 ) -> UserInfo:
-    """The caller behind the bearer token (401 when missing, expired, forged or revoked)."""
-    if not token:
+    """The caller behind the bearer token or the workbench's session cookie.
+
+    401 when missing, expired, forged or revoked; a cookie-authenticated request that
+    changes something needs the session's CSRF token in ``X-CSRF-Token`` (403 without).
+    """
+    if token:
+        return principal_of(request, token)
+    session = request.cookies.get(SESSION_COOKIE)
+    if not session:
         msg = "this needs a bearer token: log in at POST /v1/auth/token"
         raise AuthenticationError(msg)
-    return principal_of(request, token)
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent, csrf_token(get_settings_dep(request), session)):
+            msg = "this change needs the page's CSRF token (X-CSRF-Token): reload the page"
+            raise PermissionDeniedError(msg)
+    return principal_of(request, session)
 
 
 def principal_of(request: Request, token: str) -> UserInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -52,3 +53,41 @@ def geo_response(gdf: gpd.GeoDataFrame, name: str, fmt: str, *, notice: str = ""
     if notice:
         body["data_notice"] = notice
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(header: list[str], rows: list[list[object]], name: str) -> Response:
+    """A table as an Excel workbook (``.xlsx``), the header bold and frozen.
+
+    Text that looks like a formula (``=``, ``+``, ``-``, ``@`` first) is written with a leading
+    apostrophe, so that a hostile report cannot run in the reader's spreadsheet.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_inert(v) for v in row])
+    sheet.freeze_panes = "A2"
+    for i, title in enumerate(header, start=1):
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(10, 2 * len(title) + 4)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+def _inert(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

@@ -1,4 +1,4 @@
-"""What every HTML page the app serves shares: its Content-Security-Policy.
+"""What every HTML page the app serves shares: its Content-Security-Policy, its compression.
 
 Pages run only the app's own script files and, on map pages, the inline scripts the renderer
 wrote — each allowed by its SHA-256 in the policy, so a cached page keeps a valid policy and
@@ -14,6 +14,10 @@ import base64
 import hashlib
 import re
 from collections.abc import Sequence
+
+from fastapi import Request, Response
+
+from pages.assets import accepts_gzip, gzip_bytes
 
 _INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S | re.I)
 
@@ -46,3 +50,19 @@ def with_script_hashes(page: str, frame_ancestors: str) -> str:
         digest = hashlib.sha256(found.group("body").encode()).digest()
         hashes.append("sha256-" + base64.b64encode(digest).decode())
     return content_security_policy(sorted(set(hashes)), frame_ancestors)
+
+
+def page_answer(
+    request: Request,
+    body: bytes,
+    media: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A page or its data, gzip-compressed when the browser accepts it."""
+    out = dict(headers or {})
+    if len(body) > 512 and accepts_gzip(request.headers.get("accept-encoding", "")):
+        body, out["Content-Encoding"] = gzip_bytes(body), "gzip"
+    out["Vary"] = "Accept-Encoding"
+    return Response(body, status_code=status, media_type=media, headers=out)

@@ -122,6 +122,19 @@ class Settings(BaseSettings):
     escalation_interval_s: float = Field(
         default=300.0, ge=0, description="how often overdue cases are escalated (0: never)"
     )
+    webhook_urls: tuple[str, ...] = Field(
+        default=(),
+        description="URLs the notifications are POSTed to (an SMS or WeChat Work gateway)",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="shared secret of the webhooks' HMAC-SHA256 signatures"
+    )
+    webhook_interval_s: float = Field(
+        default=5.0, gt=0, description="how often the notifications outbox is delivered"
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 14, description="how long a workbench sign-in lasts"
+    )
     cors_origins: tuple[str, ...] = Field(
         default=(), description="origins allowed to call the API from a browser (CORS)"
     )
@@ -228,6 +241,13 @@ class Settings(BaseSettings):
             if weakness:
                 msg = f"YIZHAN_ADMIN_PASSWORD is too weak for production: {weakness}"
                 raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> Settings:
+        if self.webhook_urls and not self.webhook_secret:
+            msg = "YIZHAN_WEBHOOK_URLS needs YIZHAN_WEBHOOK_SECRET (deliveries are signed)"
+            raise ValueError(msg)
         return self
 
     @model_validator(mode="after")

@@ -110,6 +110,7 @@ class CaseStatus(Vocabulary):
     ACCEPTED = "accepted", "已签收", "Accepted"
     IN_PROGRESS = "in_progress", "办理中", "In progress"
     ESCALATED = "escalated", "督办中", "Escalated"
+    RETURNED = "returned", "已退单", "Returned"
     RESOLVED = "resolved", "已办结", "Resolved"
     CLOSED = "closed", "已关闭", "Closed"
     REOPENED = "reopened", "已重启", "Reopened"
@@ -124,6 +125,7 @@ OPEN_CASE_STATUSES: tuple[CaseStatus, ...] = (
     CaseStatus.ACCEPTED,
     CaseStatus.IN_PROGRESS,
     CaseStatus.ESCALATED,
+    CaseStatus.RETURNED,
     CaseStatus.REOPENED,
 )
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from geojson_pydantic import Point
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin, CaseReaders
 from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
+from api.exports import XLSX_TYPE, xlsx_response
 from api.geojson import Location, point
 from api.handover import hand_over
 from api.params import CoordQuery
@@ -39,8 +41,10 @@ from geo.cases.access import (
 from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
+from geo.cases.lifecycle import OPEN_STATUSES
 from geo.cases.transitions import due_soon_before, escalate_overdue, transition
-from geo.vocabulary import CaseStatus, CoordSystem
+from geo.hours import local_time
+from geo.vocabulary import CaseCategory, CaseStatus, CoordSystem
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
@@ -130,6 +134,59 @@ def submit(
     return public_view(case)
 
 
+@dataclass(frozen=True)
+class CaseQuery:
+    """The case list's filters, as the workbench sets them."""
+
+    status: list[str]
+    category: list[str]
+    overdue: bool
+    due_within_hours: int | None
+    town_id: list[int]
+    grid_id: list[int]
+    member_id: list[int]
+
+
+def case_query(
+    status: Annotated[list[str], Query(description="statuses; `open` for every open one")] = [],  # noqa: B006
+    category: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006
+    overdue: Annotated[bool, Query(description="only open cases past their deadline")] = False,
+    due_within_hours: Annotated[
+        int | None, Query(ge=1, le=720, description="open cases due within this many hours")
+    ] = None,
+    town_id: Annotated[list[int], Query()] = [],  # noqa: B006
+    grid_id: Annotated[list[int], Query()] = [],  # noqa: B006
+    member_id: Annotated[list[int], Query()] = [],  # noqa: B006
+) -> CaseQuery:
+    """The filters of ``GET /v1/cases`` and its Excel export."""
+    return CaseQuery(status, category, overdue, due_within_hours, town_id, grid_id, member_id)
+
+
+Filters = Annotated[CaseQuery, Depends(case_query)]
+
+
+def find_cases(
+    conn: Any, who: Any, settings: Any, q: CaseQuery, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The cases in the caller's scope matching ``q`` (unknown statuses/categories: 422)."""
+    now = datetime.now(UTC)
+    due = [now] if q.overdue else []
+    if q.due_within_hours is not None:
+        due.append(now + timedelta(hours=q.due_within_hours))
+    return list_cases(
+        conn,
+        who.case_scope,
+        statuses=status_filter(q.status),
+        categories=category_filter(q.category, settings.case_categories),
+        due_before=max(due) if due else None,
+        town_ids=q.town_id,
+        grid_ids=q.grid_id,
+        member_ids=q.member_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
 @router.get(
     "/cases",
     summary="Cases visible to you",
@@ -140,15 +197,7 @@ def list_(
     conn: ReadConn,
     who: CaseReaders,
     settings: AppSettings,
-    status: Annotated[list[str], Query(description="statuses; `open` for every open one")] = [],  # noqa: B006
-    category: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006
-    overdue: Annotated[bool, Query(description="only open cases past their deadline")] = False,
-    due_within_hours: Annotated[
-        int | None, Query(ge=1, le=720, description="open cases due within this many hours")
-    ] = None,
-    town_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    grid_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    member_id: Annotated[list[int], Query()] = [],  # noqa: B006
+    filters: Filters,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -156,23 +205,56 @@ def list_(
 
     Unknown statuses or categories are refused (422) with the ones that exist.
     """
-    now = datetime.now(UTC)
-    due = [now] if overdue else []
-    if due_within_hours is not None:
-        due.append(now + timedelta(hours=due_within_hours))
-    rows, total = list_cases(
-        conn,
-        who.case_scope,
-        statuses=status_filter(status),
-        categories=category_filter(category, settings.case_categories),
-        due_before=max(due) if due else None,
-        town_ids=town_id,
-        grid_ids=grid_id,
-        member_ids=member_id,
-        limit=limit,
-        offset=offset,
-    )
+    rows, total = find_cases(conn, who, settings, filters, limit, offset)
     return {"cases": [staff_view(r) for r in rows], "total": total}
+
+
+#: the Excel export's columns: Chinese header, then the case field (or a computed one)
+EXPORT_COLUMNS = (
+    ("编号", "reference"),
+    ("类别", "category"),
+    ("状态", "status"),
+    ("区县", "district_name"),
+    ("镇街", "town_name"),
+    ("网格", "grid_code"),
+    ("网格员", "member_name"),
+    ("受理时间", "created_at"),
+    ("首次联系期限", "first_contact_due"),
+    ("办结期限", "resolution_due"),
+    ("超期天数", "days_late"),
+    ("渠道", "channel"),
+    ("描述", "description"),
+)
+
+
+@router.get(
+    "/cases/export.xlsx",
+    summary="The filtered case list as an Excel workbook (Chinese column names)",
+    response_class=Response,
+    responses={**errors(401, 403), 200: {"content": {XLSX_TYPE: {}}}},
+)
+def export(conn: ReadConn, who: CaseReaders, settings: AppSettings, filters: Filters) -> Response:
+    """Every matching case (at most 10,000), times in the region's zone, labels in Chinese."""
+    rows, _total = find_cases(conn, who, settings, filters, 10_000, 0)
+    now = datetime.now(UTC)
+    table = []
+    for r in rows:
+        late = (now - r["resolution_due"]).days if r["status"] in OPEN_STATUSES else None
+        words = {
+            "category": _zh(CaseCategory.of(r["category"]), r["category"]),
+            "status": _zh(CaseStatus.of(r["status"]), r["status"]),
+            "days_late": late if late is not None and late > 0 else None,
+            **{k: local_time(r[k]).strftime("%Y-%m-%d %H:%M") for k in _TIMES},
+        }
+        table.append([words.get(key, r.get(key)) for _, key in EXPORT_COLUMNS])
+    return xlsx_response([title for title, _ in EXPORT_COLUMNS], table, "cases")
+
+
+_TIMES = ("created_at", "first_contact_due", "resolution_due")
+
+
+def _zh(word: Any, code: str) -> str:
+    return str(word.zh) if word is not None else code
 
 
 @router.get(

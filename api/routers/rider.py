@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from api.deps import AppSettings, ReadConn, Routing, get_web
 from api.errors import error_body
 from api.geojson import Location
-from api.pages import content_security_policy
+from api.pages import content_security_policy, page_answer
 from geo.coords import from_wgs84
 from geo.custom_region import region_frame, region_notice
 from geo.db.areas import town_seats
@@ -26,7 +26,7 @@ from geo.errors import ValidationError, YizhanError
 from geo.hours import local_time
 from geo.vocabulary import CoordSystem, Profile
 from maps.base import shift, tiles_coord
-from pages.assets import accepts_gzip, gzip_bytes
+from pages.assets import accepts_gzip
 from pages.rider import LIST_SIZE, TEXT, chip_options, page_text, station_items
 
 router = APIRouter(include_in_schema=False)
@@ -88,22 +88,6 @@ def read_query(request: Request, settings: Any) -> RiderQuery:
         tiles="gaode" if q.get("tiles") == "gaode" else "none",
         problems=problems,
     )
-
-
-def _answer(
-    request: Request,
-    body: bytes,
-    media: str,
-    *,
-    status: int = 200,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """A compressed (when accepted) answer."""
-    out = dict(headers or {})
-    if len(body) > 512 and accepts_gzip(request.headers.get("accept-encoding", "")):
-        body, out["Content-Encoding"] = gzip_bytes(body), "gzip"
-    out["Vary"] = "Accept-Encoding"
-    return Response(body, status_code=status, media_type=media, headers=out)
 
 
 def find_stations(engine: Any, query: RiderQuery, lon: float, lat: float) -> dict[str, Any]:
@@ -197,7 +181,7 @@ def rider_page(
         js=[assets.url("leaflet.js"), assets.url("rider.js")],
     )
     csp = content_security_policy((), settings.frame_ancestors)
-    return _answer(
+    return page_answer(
         request,
         html.encode(),
         "text/html; charset=utf-8",
@@ -219,7 +203,7 @@ def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> 
     except YizhanError as exc:
         return JSONResponse(error_body(type(exc).__name__.removesuffix("Error"), str(exc)), 422)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return _answer(request, body, "application/json", headers={"Cache-Control": "no-store"})
+    return page_answer(request, body, "application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/rider/boundaries.json")
@@ -232,7 +216,7 @@ def rider_boundaries(request: Request, conn: ReadConn) -> Response:
         districts.geometry = [shift(g, coord) for g in districts.geometry]
         districts.geometry = districts.geometry.set_precision(1e-4)
         cache[coord] = districts[["name", "geometry"]].to_json(separators=(",", ":")).encode()
-    return _answer(
+    return page_answer(
         request,
         cache[coord],
         "application/geo+json",

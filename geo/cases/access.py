@@ -22,7 +22,7 @@ from geo.errors import NotFoundError, PermissionDeniedError, ValidationError
 from geo.vocabulary import CaseStatus, Role
 
 #: the statuses a grid member may move their own cases to (the rest is for managers)
-MEMBER_MAY = ("accepted", "in_progress", "resolved", "escalated")
+MEMBER_MAY = ("accepted", "in_progress", "resolved", "escalated", "returned")
 
 
 @dataclass(frozen=True)

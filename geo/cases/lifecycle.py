@@ -3,10 +3,11 @@
 ::
 
     submitted -> assigned -> accepted -> in_progress -> resolved -> closed
-        with escalated (from assigned/accepted/in_progress, or automatically past a
-        deadline), reopened (from resolved/closed), cancelled (before resolution) and
-        rejected (a manager's verdict that a report is spam or a duplicate: final, and it
-        frees the member's capacity).
+        with escalated (督办: from assigned/accepted/in_progress, or automatically past a
+        deadline), returned (退单: a member hands an assigned or accepted case back to the
+        managers' queue, with a reason), reopened (from resolved/closed), cancelled (before
+        resolution) and rejected (a manager's verdict that a report is spam or a duplicate:
+        final, and it frees the member's capacity). Closing needs the callback (回访) first.
 
 Deadlines follow the union's one-month rectification rule: resolution within 30 days by
 default; first contact within a number of hours that depends on the category (urgent ones —
@@ -23,10 +24,11 @@ from geo.vocabulary import OPEN_CASE_STATUSES, CaseStatus
 
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "submitted": ("assigned", "escalated", "cancelled", "rejected"),
-    "assigned": ("assigned", "accepted", "escalated", "cancelled", "rejected"),
-    "accepted": ("in_progress", "escalated", "cancelled", "rejected"),
+    "assigned": ("assigned", "accepted", "returned", "escalated", "cancelled", "rejected"),
+    "accepted": ("in_progress", "returned", "escalated", "cancelled", "rejected"),
     "in_progress": ("resolved", "escalated", "cancelled", "rejected"),
     "escalated": ("assigned", "in_progress", "resolved", "cancelled", "rejected"),
+    "returned": ("assigned", "escalated", "cancelled", "rejected"),
     "resolved": ("closed", "reopened"),
     "closed": ("reopened",),
     "reopened": ("assigned", "in_progress", "escalated", "rejected"),
@@ -75,7 +77,7 @@ ESCALATABLE = tuple(s for s in OPEN_STATUSES if s != "escalated")
 #: cases nobody has contacted the reporter about yet
 AWAITING_CONTACT = ("submitted", "assigned")
 #: cases waiting for a member (new, or reopened)
-AWAITING_ASSIGNMENT = ("submitted", "reopened")
+AWAITING_ASSIGNMENT = ("submitted", "returned", "reopened")
 
 #: who takes over a case escalated (督办): the grid's case goes to the town's managers, the
 #: town's to the district's

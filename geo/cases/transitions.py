@@ -14,7 +14,9 @@ from sqlalchemy import Connection
 
 from geo.access import Area, require_area
 from geo.cases.access import Scope, get_case
+from geo.cases.followup import require_callback
 from geo.cases.lifecycle import AWAITING_CONTACT, ESCALATABLE, ESCALATES_TO, check_transition
+from geo.cases.notify import notify_transition
 from geo.db import cases as db
 from geo.db.areas import member_area
 from geo.errors import ConflictError, NotFoundError, ValidationError
@@ -59,6 +61,13 @@ def transition(
     if target == CaseStatus.REJECTED and not (reason or "").strip():
         msg = "rejecting a report needs a reason (spam, or the reference it duplicates)"
         raise ValidationError(msg)
+    if target == CaseStatus.RETURNED:  # 退单: back to the managers' queue, with why
+        if not (reason or "").strip():
+            msg = "returning a case (退单) needs a reason"
+            raise ValidationError(msg)
+        values["member_id"] = None
+    if target == CaseStatus.CLOSED:
+        require_callback(conn, case_id)
     if target == CaseStatus.ACCEPTED and case["first_contact_at"] is None:
         values["first_contact_at"] = when
     if target == CaseStatus.RESOLVED:
@@ -80,16 +89,22 @@ def transition(
         frm=case["status"],
         to=target,
         reason=reason,
-        data=_event_data(values, member_id),
+        data=_event_data(values, member_id, case),
     )
-    return get_case(conn, case_id)
+    after = get_case(conn, case_id)
+    notify_transition(conn, case, after, reason)
+    return after
 
 
-def _event_data(values: dict[str, Any], member_id: int | None) -> dict[str, Any] | None:
-    """What the history keeps besides the statuses: the member assigned, the new queue."""
+def _event_data(
+    values: dict[str, Any], member_id: int | None, before: dict[str, Any]
+) -> dict[str, Any] | None:
+    """What the history keeps besides the statuses: the member assigned or returning, the queue."""
     data = {"member_id": member_id} if member_id else {}
     if values.get("escalated"):
         data["queue"] = values["queue"]
+    if values.get("status") == CaseStatus.RETURNED and before["member_id"] is not None:
+        data["returned_by"] = before["member_id"]
     return data or None
 
 

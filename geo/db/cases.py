@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, false, func, insert, select, true, update
 
 from geo.db import models as m
+from geo.vocabulary import OPEN_CASE_STATUSES
 
 #: who may see a case: everything (True), nothing (False), or cases whose column equals a value
 Visibility = bool | tuple[str, int | None]
@@ -172,6 +173,25 @@ def select_cases(
     q = _case_select().where(*where).order_by(m.Case.created_at.desc(), m.Case.id.desc())
     rows = conn.execute(q.limit(limit).offset(offset))
     return [dict(r._mapping) for r in rows], int(total)
+
+
+def due_without_notice(
+    conn: Connection, now: datetime, horizon: datetime, *, kind: str
+) -> list[dict[str, Any]]:
+    """Open cases due between ``now`` and ``horizon`` with no notification ``kind`` yet."""
+    c, n = m.Case, m.Notification
+    told = select(n.id).where(n.case_id == c.id, n.kind == kind).exists()
+    q = (
+        select(c.id, c.reference, c.status, c.queue, c.town_id, c.district_id, c.member_id)
+        .where(
+            c.status.in_([str(s) for s in OPEN_CASE_STATUSES]),
+            c.resolution_due > now,
+            c.resolution_due <= horizon,
+            ~told,
+        )
+        .order_by(c.id)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def late_cases(

@@ -340,6 +340,61 @@ class CaseEvent(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
+class CaseAttachment(Base):
+    """A photo or PDF added to a case by staff (kept in the database, never public)."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    media_type: Mapped[str] = mapped_column(String(60), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    actor: Mapped[str] = mapped_column(String(80), nullable=False)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class Notification(Base):
+    """One message of the outbox: for a member, or for the managers of an area.
+
+    Read in the workbench (``read_at``) and delivered to the union's webhooks with retries
+    (``delivered_at``, ``attempts``, ``next_attempt_at``, ``last_error``).
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("audience IN ('member', 'managers')", name="audience"),
+        Index(
+            "ix_notifications_undelivered",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(10), nullable=False)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("grid_members.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class Job(Base):
     """An analysis run as a job on the Dask cluster: who asked what, and how it went."""
 

@@ -166,6 +166,20 @@ def test_lifecycle_and_illegal_transitions(client: TestClient, staff_headers) ->
     case = client.post("/v1/cases", json=CASE).json()
     cid, version = case["id"], 2
     for target in ("accepted", "in_progress", "resolved", "closed"):
+        if target == "closed":  # closing needs the callback to the reporter (回访) first
+            early = client.post(
+                f"/v1/cases/{cid}/transitions",
+                json={"to": target, "version": version},
+                headers=staff_headers,
+            )
+            assert early.status_code == 409
+            assert "回访" in early.json()["error"]["message"]
+            done = client.post(
+                f"/v1/cases/{cid}/callback",
+                json={"reached": True, "satisfaction": 5},
+                headers=staff_headers,
+            )
+            assert done.status_code == 201, done.text
         r = client.post(
             f"/v1/cases/{cid}/transitions",
             json={"to": target, "version": version},

@@ -79,6 +79,11 @@ MATRIX = {
     ("POST", "/v1/coverage/scenarios"): (401, 200, 200, 200, 403, 403, 200),
     ("POST", "/v1/stations"): (401, 422, 422, 422, 403, 403, 403),
     ("GET", "/v1/coverage"): (200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/v1/cases/{id}/attachments"): (401, 200, 200, 404, 200, 404, 403),
+    ("POST", "/v1/cases/{id}/notes"): (401, 201, 201, 404, 201, 404, 403),
+    ("POST", "/v1/cases/{id}/callback"): (401, 409, 409, 404, 403, 403, 403),
+    ("GET", "/v1/notifications"): (401, 200, 200, 200, 200, 200, 403),
+    ("GET", "/v1/cases/export.xlsx"): (401, 200, 200, 200, 200, 200, 403),
 }
 
 
@@ -92,6 +97,10 @@ def test_permission_matrix(client: TestClient, world: dict, method: str, path: s
             kwargs["json"] = {} if "users" in path or "stations" in path else None
             if "scenarios" in path:
                 kwargs["json"] = {"minutes": 5}
+            if path.endswith("/notes"):
+                kwargs["json"] = {"text": "打过电话 <b>x</b>"}
+            if path.endswith("/callback"):  # the case is not resolved: 409 for staff in scope
+                kwargs["json"] = {"reached": True, "satisfaction": 4}
         got.append(client.request(method, url, **kwargs).status_code)
     assert tuple(got) == MATRIX[(method, path)], dict(zip(ROLES, got, strict=True))
 

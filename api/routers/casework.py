@@ -1,0 +1,190 @@
+"""The workbench's case work: notes, the callback, attachments, the roster, notifications."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, UploadFile
+from fastapi.responses import Response
+
+from api.auth import CaseReaders, Staff
+from api.deps import AppSettings, ReadConn, WriteConn
+from api.schemas.casework import (
+    Attachment,
+    Attachments,
+    CallbackIn,
+    Done,
+    MemberChange,
+    NoteIn,
+    Notifications,
+    ReadIn,
+)
+from api.schemas.common import errors
+from geo.cases import followup
+from geo.cases.followup import ATTACHMENT_MAX_BYTES
+from geo.errors import ValidationError
+
+router = APIRouter(prefix="/v1", tags=["casework"])
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.post(
+    "/cases/{case_id}/notes",
+    status_code=201,
+    summary="Add an internal note to a case",
+    response_model=Done,
+    responses=errors(401, 403, 404, 413),
+)
+def note(conn: WriteConn, case_id: CaseId, body: NoteIn, who: CaseReaders) -> dict[str, Any]:
+    """Staff and the member in scope; kept in the case's history, never shown publicly."""
+    followup.add_note(conn, case_id, body.text, actor=who.username, scope=who.case_scope)
+    return {"changed": 1}
+
+
+@router.post(
+    "/cases/{case_id}/callback",
+    status_code=201,
+    summary="Record the callback to the reporter (回访)",
+    response_model=Done,
+    responses=errors(401, 403, 404, 409, 413),
+)
+def callback(conn: WriteConn, case_id: CaseId, body: CallbackIn, who: Staff) -> dict[str, Any]:
+    """After resolution and before closing: was the reporter reached, how satisfied (1-5)."""
+    followup.record_callback(
+        conn,
+        case_id,
+        reached=body.reached,
+        satisfaction=body.satisfaction,
+        note=body.note,
+        actor=who.username,
+        scope=who.case_scope,
+    )
+    return {"changed": 1}
+
+
+def _attachment(case_id: int, row: dict[str, Any]) -> Attachment:
+    url = f"/v1/cases/{case_id}/attachments/{row['id']}"
+    return Attachment(
+        **{k: row[k] for k in ("id", "name", "media_type", "size", "actor", "at")}, url=url
+    )
+
+
+@router.get(
+    "/cases/{case_id}/attachments",
+    summary="A case's photos and documents",
+    response_model=Attachments,
+    responses=errors(401, 403, 404),
+)
+def attachments(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]:
+    """Names, types and sizes; the bytes at each ``url``."""
+    rows = followup.attachments(conn, case_id, who.case_scope)
+    return {"attachments": [_attachment(case_id, r) for r in rows]}
+
+
+@router.post(
+    "/cases/{case_id}/attachments",
+    status_code=201,
+    summary="Attach a photo (JPEG, PNG) or a PDF to a case",
+    response_model=Attachment,
+    responses=errors(401, 403, 404, 413),
+)
+async def attach(
+    conn: WriteConn, case_id: CaseId, file: UploadFile, who: CaseReaders
+) -> Attachment:
+    """At most 5 MB; the type is read from the content, not from the name."""
+    content = await file.read(ATTACHMENT_MAX_BYTES + 1)
+    if len(content) > ATTACHMENT_MAX_BYTES:
+        msg = f"an attachment may hold at most {ATTACHMENT_MAX_BYTES // 1_000_000} MB"
+        raise ValidationError(msg)
+    row = followup.add_attachment(
+        conn, case_id, file.filename or "file", content, actor=who.username, scope=who.case_scope
+    )
+    return _attachment(case_id, row)
+
+
+@router.get(
+    "/cases/{case_id}/attachments/{attachment_id}",
+    summary="One attachment's bytes",
+    response_class=Response,
+    responses=errors(401, 403, 404),
+)
+def attachment(
+    conn: ReadConn,
+    case_id: CaseId,
+    attachment_id: Annotated[int, Path(ge=1, le=2**62)],
+    who: CaseReaders,
+) -> Response:
+    """Served as a download to callers who may see the case (never cached by proxies)."""
+    found = followup.attachment(conn, case_id, attachment_id, who.case_scope)
+    ascii_name = found["name"].encode("ascii", "replace").decode().replace("?", "_")
+    return Response(
+        bytes(found["content"]),
+        media_type=found["media_type"],
+        headers={
+            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.patch(
+    "/members/{member_id}",
+    summary="Set a grid member's leave, capacity or skills",
+    response_model=Done,
+    responses=errors(401, 403, 404),
+)
+def change_member(
+    conn: WriteConn,
+    member_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: MemberChange,
+    who: Staff,
+    settings: AppSettings,
+) -> dict[str, Any]:
+    """Managers of the member's town or district, and admins."""
+    followup.update_member(
+        conn,
+        member_id,
+        scope=who.case_scope,
+        categories=settings.case_categories,
+        on_leave=body.on_leave,
+        capacity=body.capacity,
+        skills=body.skills,
+    )
+    return {"changed": int(bool(body.model_dump(exclude_none=True)))}
+
+
+@router.get(
+    "/notifications",
+    summary="Your notifications",
+    response_model=Notifications,
+    responses=errors(401, 403),
+)
+def my_notifications(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
+    """A member's own; a manager's area's (returns, escalations, cases falling due)."""
+    rows = followup.notifications(conn, who.case_scope)
+    listed = [
+        {
+            "id": r["id"],
+            "at": r["at"],
+            "kind": r["kind"],
+            "case_id": r["case_id"],
+            "reference": (r["data"] or {}).get("reference"),
+            "message": r["message"],
+            "message_en": (r["data"] or {}).get("en"),
+            "read": r["read_at"] is not None,
+        }
+        for r in rows
+    ]
+    return {"notifications": listed, "unread": sum(not n["read"] for n in listed)}
+
+
+@router.post(
+    "/notifications/read",
+    summary="Mark notifications read",
+    response_model=Done,
+    responses=errors(401, 403),
+)
+def read(conn: WriteConn, body: ReadIn, who: CaseReaders) -> dict[str, Any]:
+    """Only your own notifications change; others' ids are ignored."""
+    return {"changed": followup.mark_notifications_read(conn, body.ids, who.case_scope)}

@@ -1,0 +1,166 @@
+"""``/manager``: the grid managers' workbench, signed in with a session cookie.
+
+The page signs in with a form (user name and password, throttled like the token login) and
+keeps the session in an HttpOnly, SameSite=Strict cookie holding a signed token; the page's
+script calls the ``/v1`` API with it, sending the session's CSRF token on every change
+(:func:`api.auth.current_principal` refuses a change without it). The bearer-token API is
+unchanged. A person never sees JSON or a stack trace here: a wrong password shows the form
+again with a message.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from api.auth import (
+    SESSION_COOKIE,
+    csrf_token,
+    issue_token,
+    login_throttle,
+    principal_of,
+)
+from api.deps import AppSettings, get_platform, get_web
+from api.errors import error_body
+from api.pages import content_security_policy, page_answer
+from geo.errors import YizhanError
+from geo.users import UserInfo, authenticate
+from geo.vocabulary import Role
+from pages.workbench import TEXT, page_config
+
+router = APIRouter(include_in_schema=False)
+_templates = Environment(
+    loader=PackageLoader("pages", "templates"), autoescape=select_autoescape(["html"])
+)
+#: who may use the workbench (planners have the maps)
+WORKBENCH_ROLES = (Role.ADMIN, Role.MANAGER, Role.MEMBER)
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "zh"
+
+
+def _session_user(request: Request) -> tuple[UserInfo, str] | None:
+    """The signed-in user and their session token, or None."""
+    session = request.cookies.get(SESSION_COOKIE)
+    if not session:
+        return None
+    try:
+        user = principal_of(request, session)
+    except YizhanError:
+        return None
+    return (user, session) if user.role in WORKBENCH_ROLES else None
+
+
+def _page(request: Request, settings: Any, html: str, status: int = 200) -> Response:
+    headers = {
+        "Content-Security-Policy": content_security_policy((), settings.frame_ancestors),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "same-origin",
+    }
+    return page_answer(
+        request, html.encode(), "text/html; charset=utf-8", status=status, headers=headers
+    )
+
+
+def _sign_in(
+    request: Request, settings: Any, lang: str, message: str | None, status: int
+) -> Response:
+    assets = get_web(request).page_assets
+    html = _templates.get_template("workbench_login.html").render(
+        t=TEXT[lang],
+        lang=lang,
+        lang_html="zh-CN" if lang == "zh" else "en",
+        message=message,
+        other="en" if lang == "zh" else "zh",
+        css=[assets.url("workbench.css")],
+    )
+    return _page(request, settings, html, status)
+
+
+@router.get("/manager")
+def workbench(request: Request, settings: AppSettings) -> Response:
+    """The workbench, or its sign-in form (Chinese by default, ``?lang=en``)."""
+    lang = _lang(request)
+    found = _session_user(request)
+    if found is None:
+        return _sign_in(request, settings, lang, None, 200)
+    user, session = found
+    assets = get_web(request).page_assets
+    config = page_config(lang, user, csrf_token(settings, session), list(settings.case_categories))
+    html = _templates.get_template("workbench.html").render(
+        t=TEXT[lang],
+        lang=lang,
+        lang_html="zh-CN" if lang == "zh" else "en",
+        user=config["user"],
+        other="en" if lang == "zh" else "zh",
+        config=json.dumps(config, ensure_ascii=False, separators=(",", ":")),
+        csrf=config["csrf"],
+        css=[assets.url("leaflet.css"), assets.url("workbench.css")],
+        js=[assets.url("leaflet.js"), assets.url("workbench.js")],
+    )
+    return _page(request, settings, html)
+
+
+@router.post("/manager/login")
+def sign_in(
+    request: Request,
+    settings: AppSettings,
+    username: Annotated[str, Form(max_length=80)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Check the password, set the session cookie and go to the desk (303)."""
+    lang = _lang(request)
+    throttle = login_throttle(request)
+    client = request.client.host if request.client else "?"
+    if throttle.wait(client, username, time.monotonic()):
+        return _sign_in(request, settings, lang, TEXT[lang]["throttled"], 429)
+    with get_platform(request).db.connect() as conn:
+        user = authenticate(conn, username, password)
+    if user is None or user.role not in WORKBENCH_ROLES:
+        throttle.failed(client, username, time.monotonic())
+        return _sign_in(request, settings, lang, TEXT[lang]["wrong"], 401)
+    throttle.succeeded(client, username)
+    hours = settings.session_hours
+    token = issue_token(settings, user, minutes=hours * 60).access_token
+    answer = RedirectResponse(f"/manager?lang={lang}", status_code=303)
+    answer.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(hours * 3600),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return answer
+
+
+@router.post("/manager/logout")
+def sign_out(
+    request: Request, settings: AppSettings, csrf: Annotated[str, Form(max_length=80)] = ""
+) -> Response:
+    """Forget the session (the form carries the CSRF token) and show the sign-in form."""
+    found = _session_user(request)
+    answer = RedirectResponse(f"/manager?lang={_lang(request)}", status_code=303)
+    if found is not None and hmac.compare_digest(csrf, csrf_token(settings, found[1])):
+        answer.delete_cookie(SESSION_COOKIE, path="/")
+    return answer
+
+
+@router.get("/manager/session")
+def session(request: Request, settings: AppSettings) -> Response:
+    """The signed-in user and the session's CSRF token (401 when not signed in)."""
+    found = _session_user(request)
+    if found is None:
+        refused = error_body("Authentication", "not signed in")
+        return JSONResponse(refused, status_code=401)
+    user, token = found
+    answer = {"user": user.username, "role": user.role, "csrf": csrf_token(settings, token)}
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,187 @@
+"""What the workbench adds besides status changes: notes, callback, attachments, roster.
+
+- **Notes** are internal (staff and the member in scope), kept in the append-only history.
+- **The callback** (回访): after resolution someone calls the reporter back — reached or
+  not, how satisfied (1-5) — and only then may the case be closed.
+- **Attachments** (photos, PDFs) are checked by content, not by name, and kept in the
+  database; they are served only to callers who may see the case.
+- **The roster**: managers set their members' leave, capacity and skills.
+- **Notifications**: each person's list (:mod:`geo.cases.notify` writes them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from geo.access import Area, require_area
+from geo.cases.access import Scope, get_case
+from geo.db import cases as db
+from geo.db import workbench as wb
+from geo.db.areas import member_area
+from geo.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from geo.vocabulary import CaseStatus
+
+NOTE_MAX = 2000
+#: attachment types by their first bytes (what a file is, whatever its name says)
+ATTACHMENT_MAGIC = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "application/pdf": b"%PDF-",
+}
+ATTACHMENT_MAX_BYTES = 5_000_000
+
+
+def add_note(conn: Connection, case_id: int, text: str, *, actor: str, scope: Scope) -> None:
+    """Append an internal note to a case's history."""
+    get_case(conn, case_id, scope)
+    body = text.strip()
+    if not body or len(body) > NOTE_MAX:
+        msg = f"a note needs 1 to {NOTE_MAX} characters"
+        raise ValidationError(msg)
+    db.insert_event(conn, case_id, actor, "note", reason=body)
+
+
+def record_callback(
+    conn: Connection,
+    case_id: int,
+    *,
+    reached: bool,
+    satisfaction: int | None,
+    note: str | None,
+    actor: str,
+    scope: Scope,
+) -> None:
+    """Record the callback to the reporter (回访) of a resolved case."""
+    case = get_case(conn, case_id, scope)
+    if case["status"] != CaseStatus.RESOLVED:
+        msg = f"the callback (回访) follows resolution; this case is {case['status']}"
+        raise ConflictError(msg)
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        msg = "satisfaction is 1 (very dissatisfied) to 5 (very satisfied)"
+        raise ValidationError(msg)
+    if reached and satisfaction is None:
+        msg = "a reporter who was reached gives a satisfaction (1-5)"
+        raise ValidationError(msg)
+    data = {"reached": reached, "satisfaction": satisfaction if reached else None}
+    db.insert_event(
+        conn, case_id, actor, "callback", reason=(note or "").strip() or None, data=data
+    )
+
+
+def require_callback(conn: Connection, case_id: int) -> None:
+    """Refuse closing a case whose callback was not recorded since its resolution."""
+    if not wb.callback_since_resolution(conn, case_id):
+        msg = "record the callback to the reporter (回访) before closing the case"
+        raise ConflictError(msg)
+
+
+def media_type_of(content: bytes) -> str:
+    """The attachment type its first bytes show (refusing anything else)."""
+    for media, magic in ATTACHMENT_MAGIC.items():
+        if content.startswith(magic):
+            return media
+    msg = "attachments must be JPEG or PNG photos or PDF documents"
+    raise ValidationError(msg)
+
+
+def add_attachment(
+    conn: Connection, case_id: int, name: str, content: bytes, *, actor: str, scope: Scope
+) -> dict[str, Any]:
+    """Store a photo or PDF for a case (type read from the content, size limited)."""
+    get_case(conn, case_id, scope)
+    if not content or len(content) > ATTACHMENT_MAX_BYTES:
+        msg = f"an attachment must hold 1 byte to {ATTACHMENT_MAX_BYTES // 1_000_000} MB"
+        raise ValidationError(msg)
+    media = media_type_of(content)
+    clean = "".join(ch for ch in name if ch.isprintable() and ch not in '/\\"')[:200] or "file"
+    row = wb.insert_attachment(conn, case_id, clean, media, content, actor)
+    db.insert_event(conn, case_id, actor, "attachment", data={"id": row["id"], "name": clean})
+    return row
+
+
+def attachments(conn: Connection, case_id: int, scope: Scope) -> list[dict[str, Any]]:
+    """A case's attachments (without their bytes)."""
+    get_case(conn, case_id, scope)
+    return wb.attachment_list(conn, case_id)
+
+
+def attachment(conn: Connection, case_id: int, attachment_id: int, scope: Scope) -> dict[str, Any]:
+    """One attachment with its bytes (404 outside the scope or when unknown)."""
+    get_case(conn, case_id, scope)
+    found = wb.attachment_bytes(conn, case_id, attachment_id)
+    if found is None:
+        msg = f"attachment {attachment_id} of case {case_id} not found"
+        raise NotFoundError(msg)
+    return found
+
+
+#: the most open cases a member may be given at once
+MAX_CAPACITY = 50
+
+
+def update_member(
+    conn: Connection,
+    member_id: int,
+    *,
+    scope: Scope,
+    categories: Sequence[str],
+    on_leave: bool | None = None,
+    capacity: int | None = None,
+    skills: Sequence[str] | None = None,
+) -> None:
+    """A manager sets a member's leave, capacity or skills (members of their area only)."""
+    if scope.member_id is not None:
+        msg = "grid members cannot change the roster"
+        raise PermissionDeniedError(msg)
+    place = member_area(conn, member_id)
+    if place is None:
+        msg = f"grid member {member_id} not found"
+        raise NotFoundError(msg)
+    require_area(
+        Area(scope.district_id, scope.town_id, everything=scope.everything),
+        place,
+        f"grid member {member_id}",
+    )
+    values: dict[str, Any] = {}
+    if on_leave is not None:
+        values["on_leave"] = on_leave
+    if capacity is not None:
+        if not 0 <= capacity <= MAX_CAPACITY:
+            msg = f"capacity is 0 to {MAX_CAPACITY} open cases"
+            raise ValidationError(msg)
+        values["capacity"] = capacity
+    if skills is not None:
+        unknown = sorted(set(skills) - set(categories))
+        if unknown:
+            msg = (
+                f"unknown skills {', '.join(unknown)}; use case categories: {', '.join(categories)}"
+            )
+            raise ValidationError(msg)
+        values["skills"] = sorted(set(skills))
+    if values:
+        wb.update_member_row(conn, member_id, values)
+
+
+def notifications(conn: Connection, scope: Scope, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The caller's notifications, newest first (a member's own, or their area's managers')."""
+    return wb.notifications_for(
+        conn,
+        member_id=scope.member_id,
+        town_id=scope.town_id,
+        district_id=scope.district_id,
+        everything=scope.everything,
+        limit=limit,
+    )
+
+
+def mark_notifications_read(conn: Connection, ids: Sequence[int], scope: Scope) -> int:
+    """Mark those of ``ids`` the caller may see as read; how many that were."""
+    mine = {n["id"] for n in notifications(conn, scope, limit=10_000)}
+    chosen = [i for i in ids if i in mine]
+    if chosen:
+        wb.mark_read(conn, chosen, datetime.now(UTC))
+    return len(chosen)

@@ -1,0 +1,145 @@
+"""Queries of the workbench: callbacks, attachments and the notifications outbox.
+
+Notes and callbacks are entries of the case's append-only history (:func:`geo.db.cases.
+insert_event`); attachments and notifications have tables of their own (migration 0007).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from geo.db import models as m
+
+_n = m.Notification.__table__.c
+_a = m.CaseAttachment.__table__.c
+
+
+def callback_since_resolution(conn: Connection, case_id: int) -> bool:
+    """Whether a callback (回访) was recorded after the case was last resolved."""
+    e = m.CaseEvent
+    resolved = (
+        select(func.max(e.at))
+        .where(e.case_id == case_id, e.to_status == "resolved")
+        .scalar_subquery()
+    )
+    found = conn.scalar(
+        select(func.count())
+        .select_from(e)
+        .where(e.case_id == case_id, e.action == "callback", e.at >= func.coalesce(resolved, e.at))
+    )
+    return bool(found)
+
+
+def insert_attachment(
+    conn: Connection, case_id: int, name: str, media_type: str, content: bytes, actor: str
+) -> dict[str, Any]:
+    """Store an attachment; its id, name, type, size and time."""
+    row = conn.execute(
+        insert(m.CaseAttachment)
+        .values(
+            case_id=case_id,
+            name=name,
+            media_type=media_type,
+            size=len(content),
+            content=content,
+            actor=actor,
+        )
+        .returning(_a.id, _a.name, _a.media_type, _a.size, _a.actor, _a.at)
+    ).one()
+    return dict(row._mapping)
+
+
+def attachment_list(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """A case's attachments without their bytes, oldest first."""
+    rows = conn.execute(
+        select(_a.id, _a.name, _a.media_type, _a.size, _a.actor, _a.at)
+        .where(_a.case_id == case_id)
+        .order_by(_a.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def attachment_bytes(conn: Connection, case_id: int, attachment_id: int) -> dict[str, Any] | None:
+    """One attachment of a case with its bytes, or None."""
+    row = conn.execute(
+        select(_a.name, _a.media_type, _a.content).where(
+            _a.case_id == case_id, _a.id == attachment_id
+        )
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def insert_notification(conn: Connection, values: dict[str, Any]) -> int:
+    """Queue one notification; its id."""
+    return int(conn.execute(insert(m.Notification).values(**values).returning(_n.id)).scalar_one())
+
+
+def notifications_for(
+    conn: Connection,
+    *,
+    member_id: int | None,
+    town_id: int | None,
+    district_id: int | None,
+    everything: bool,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """A person's notifications, newest first: a member's own, or their area's managers'."""
+    mine = []
+    if member_id is not None:
+        mine.append(and_(_n.audience == "member", _n.member_id == member_id))
+    if everything:
+        mine.append(_n.audience == "managers")
+    elif town_id is not None:
+        mine.append(and_(_n.audience == "managers", _n.town_id == town_id))
+    elif district_id is not None:
+        mine.append(and_(_n.audience == "managers", _n.district_id == district_id))
+    if not mine:
+        return []
+    cols = [c for c in m.Notification.__table__.c if c.key not in ("last_error",)]
+    rows = conn.execute(select(*cols).where(or_(*mine)).order_by(_n.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in rows]
+
+
+def mark_read(conn: Connection, ids: list[int], now: datetime) -> None:
+    """Mark notifications read (ids the caller may see, checked by the caller)."""
+    conn.execute(
+        update(m.Notification).where(_n.id.in_(ids), _n.read_at.is_(None)).values(read_at=now)
+    )
+
+
+def due_deliveries(conn: Connection, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Undelivered notifications whose next attempt is due, locked for this deliverer."""
+    rows = conn.execute(
+        select(m.Notification.__table__)
+        .where(_n.delivered_at.is_(None), _n.next_attempt_at <= now)
+        .order_by(_n.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def delivery_done(conn: Connection, notification_id: int, now: datetime) -> None:
+    """Record a delivery to every webhook."""
+    conn.execute(
+        update(m.Notification)
+        .where(_n.id == notification_id)
+        .values(delivered_at=now, attempts=_n.attempts + 1, last_error=None)
+    )
+
+
+def delivery_failed(conn: Connection, notification_id: int, retry_at: datetime, error: str) -> None:
+    """Record a failed attempt and when to try again."""
+    conn.execute(
+        update(m.Notification)
+        .where(_n.id == notification_id)
+        .values(attempts=_n.attempts + 1, next_attempt_at=retry_at, last_error=error[:500])
+    )
+
+
+def update_member_row(conn: Connection, member_id: int, values: dict[str, Any]) -> None:
+    """Change a grid member's leave, capacity or skills."""
+    conn.execute(update(m.GridMember).where(m.GridMember.id == member_id).values(**values))

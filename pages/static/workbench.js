@@ -1,0 +1,401 @@
+/* The grid workbench: desk, case page, roster, notifications — over the /v1 API.
+   Every text from the data goes in with textContent (never innerHTML); every change sends
+   the session's CSRF token. Works without a map library too (the desk map is optional). */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.body.getAttribute("data-config"));
+  var t = config.text;
+  var staff = config.user.staff;
+  var state = { offset: 0, limit: 20, total: 0, roster: [], mapLayer: null, map: null, caseMap: null };
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function el(tag, attrs, kids) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; }
+      else if (k === "cls") { node.className = attrs[k]; }
+      else { node.setAttribute(k, attrs[k]); }
+    });
+    (kids || []).forEach(function (kid) { if (kid) { node.appendChild(kid); } });
+    return node;
+  }
+  function fmt(template, n) { return template.replace("{n}", String(n)); }
+  function when(iso) {
+    if (!iso) { return ""; }
+    var d = new Date(iso);
+    return d.toLocaleString(config.lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  }
+  function toast(message, bad) {
+    var box = $("[data-role=toast]");
+    box.textContent = message;
+    box.className = "toast" + (bad ? " bad" : "");
+    box.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { box.hidden = true; }, 4000);
+  }
+
+  function api(method, url, body, isForm) {
+    var headers = { "Accept": "application/json" };
+    if (method !== "GET") { headers["X-CSRF-Token"] = config.csrf; }
+    if (body && !isForm) { headers["Content-Type"] = "application/json"; }
+    return fetch(url, {
+      method: method, headers: headers, credentials: "same-origin",
+      body: body ? (isForm ? body : JSON.stringify(body)) : undefined
+    }).then(function (r) {
+      if (r.status === 401) { window.location.href = "/manager?lang=" + config.lang; }
+      return r.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!r.ok) {
+          var msg = data && data.error ? data.error.message : ("HTTP " + r.status);
+          var err = new Error(msg); err.status = r.status; throw err;
+        }
+        return data;
+      });
+    });
+  }
+  function failed(err) { toast(t.failed + err.message, true); }
+
+  /* ---- tabs ------------------------------------------------------------------------------ */
+  function show(view) {
+    document.querySelectorAll("[data-view]").forEach(function (s) {
+      s.hidden = s.getAttribute("data-view") !== view;
+    });
+    document.querySelectorAll("[data-tab]").forEach(function (b) {
+      b.classList.toggle("on", b.getAttribute("data-tab") === view || (view === "case" && b.getAttribute("data-tab") === "desk"));
+    });
+    if (view === "desk" && state.map) { setTimeout(function () { state.map.invalidateSize(); }, 0); }
+  }
+  document.querySelectorAll("[data-tab]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var tab = b.getAttribute("data-tab");
+      show(tab);
+      if (tab === "roster") { loadRoster(); }
+      if (tab === "notices") { loadNotices(); }
+      if (tab === "desk") { loadCases(); }
+    });
+  });
+
+  /* ---- filters --------------------------------------------------------------------------- */
+  var form = $("[data-role=filters]");
+  function option(select, value, label) { select.appendChild(el("option", { value: value, text: label })); }
+  (function fillFilters() {
+    var status = form.elements.status;
+    option(status, "open", t.open_group);
+    option(status, "", t.any);
+    Object.keys(config.statuses).forEach(function (code) { option(status, code, config.statuses[code]); });
+    var category = form.elements.category;
+    option(category, "", t.any);
+    Object.keys(config.categories).forEach(function (code) { option(category, code, config.categories[code]); });
+  })();
+  function query() {
+    var p = new URLSearchParams();
+    if (form.elements.status.value) { p.append("status", form.elements.status.value); }
+    if (form.elements.category.value) { p.append("category", form.elements.category.value); }
+    if (form.elements.member_id && form.elements.member_id.value) { p.append("member_id", form.elements.member_id.value); }
+    if (form.elements.overdue.checked) { p.append("overdue", "true"); }
+    if (form.elements.due_soon.checked) { p.append("due_within_hours", "72"); }
+    return p;
+  }
+  form.addEventListener("change", function () { state.offset = 0; loadCases(); });
+  $("[data-role=prev]").addEventListener("click", function () {
+    state.offset = Math.max(0, state.offset - state.limit); loadCases();
+  });
+  $("[data-role=next]").addEventListener("click", function () {
+    if (state.offset + state.limit < state.total) { state.offset += state.limit; loadCases(); }
+  });
+
+  /* ---- the desk -------------------------------------------------------------------------- */
+  var OPEN = ["submitted", "assigned", "accepted", "in_progress", "escalated", "returned", "reopened"];
+  function daysLate(c) {
+    if (OPEN.indexOf(c.status) < 0) { return 0; }
+    var late = (Date.now() - new Date(c.resolution_due).getTime()) / 86400000;
+    return late > 0 ? Math.ceil(late) : 0;
+  }
+  function caseRow(c) {
+    var late = daysLate(c);
+    var row = el("li", { cls: "case-row" + (late ? " late" : ""), "data-case-id": String(c.id), "data-status": c.status, tabindex: "0" }, [
+      el("span", { cls: "ref", text: c.reference }),
+      el("span", { cls: "status s-" + c.status, text: config.statuses[c.status] || c.status }),
+      el("span", { cls: "cat", text: config.categories[c.category] || c.category }),
+      el("span", { cls: "place", text: [c.town_name, c.grid_code].filter(Boolean).join(" · ") }),
+      el("span", { cls: "who", text: c.member ? c.member.name : "—" }),
+      el("span", { cls: "due", text: late ? fmt(t.days_late, late) : t.due + " " + when(c.resolution_due).split(" ")[0] })
+    ]);
+    row.addEventListener("click", function () { openCase(c.id); });
+    row.addEventListener("keydown", function (e) { if (e.key === "Enter") { openCase(c.id); } });
+    return row;
+  }
+  function loadCases() {
+    var p = query();
+    $("[data-role=export]").setAttribute("href", "/v1/cases/export.xlsx?" + p.toString());
+    p.append("limit", String(state.limit));
+    p.append("offset", String(state.offset));
+    return api("GET", "/v1/cases?" + p.toString()).then(function (data) {
+      state.total = data.total;
+      var list = $("[data-role=cases]");
+      list.textContent = "";
+      data.cases.forEach(function (c) { list.appendChild(caseRow(c)); });
+      if (!data.cases.length) { list.appendChild(el("li", { cls: "empty", text: t.none })); }
+      $("[data-role=count]").textContent = fmt(t.total, data.total);
+      $("[data-role=prev]").disabled = state.offset === 0;
+      $("[data-role=next]").disabled = state.offset + state.limit >= data.total;
+      drawDeskMap(data.cases);
+    }).catch(failed);
+  }
+  function colour(c) {
+    if (daysLate(c)) { return "#c62828"; }
+    return { escalated: "#ef6c00", returned: "#8e24aa", resolved: "#2e7d32", closed: "#757575" }[c.status] || "#1565c0";
+  }
+  function drawDeskMap(cases) {
+    if (!staff || typeof L === "undefined" || !$("#desk-map")) { return; }
+    if (!state.map) {
+      state.map = L.map("desk-map", { attributionControl: false });
+      state.map.setView([22.4, 112.75], 9);
+    }
+    if (state.mapLayer) { state.map.removeLayer(state.mapLayer); }
+    var points = [];
+    state.mapLayer = L.layerGroup(cases.filter(function (c) { return c.location; }).map(function (c) {
+      var ll = [c.location.coordinates[1], c.location.coordinates[0]];
+      points.push(ll);
+      var mark = L.circleMarker(ll, { radius: 7, color: colour(c), fillOpacity: 0.8 });
+      mark.on("click", function () { openCase(c.id); });
+      return mark;
+    })).addTo(state.map);
+    if (points.length) { state.map.fitBounds(points, { padding: [20, 20], maxZoom: 14 }); }
+  }
+
+  /* ---- a case ---------------------------------------------------------------------------- */
+  function section(title, kids) { return el("section", { cls: "part" }, [el("h3", { text: title })].concat(kids)); }
+  function openCase(id) {
+    show("case");
+    var box = $("[data-role=case]");
+    box.textContent = "";
+    Promise.all([
+      api("GET", "/v1/cases/" + id),
+      api("GET", "/v1/cases/" + id + "/events"),
+      api("GET", "/v1/cases/" + id + "/attachments"),
+      staff && !state.roster.length ? loadRosterData() : Promise.resolve(null)
+    ]).then(function (all) { renderCase(all[0], all[1].events, all[2].attachments); }).catch(failed);
+  }
+  function renderCase(c, events, files) {
+    var box = $("[data-role=case]");
+    box.textContent = "";
+    box.setAttribute("data-case-id", String(c.id));
+    box.setAttribute("data-status", c.status);
+    var late = daysLate(c);
+    box.appendChild(el("h2", {}, [
+      el("span", { text: c.reference + " " }),
+      el("span", { cls: "status s-" + c.status, "data-role": "status", text: config.statuses[c.status] || c.status }),
+      late ? el("span", { cls: "late-tag", text: " " + fmt(t.days_late, late) }) : null
+    ]));
+    box.appendChild(el("p", { cls: "meta", text: [config.categories[c.category] || c.category, c.district_name, c.town_name, c.grid_code, c.member ? c.member.name : ""].filter(Boolean).join(" · ") }));
+    box.appendChild(section(t.description, [el("p", { cls: "desc", text: c.description })]));
+    if (c.reporter_name || c.reporter_contact) {
+      box.appendChild(section(t.reporter, [el("p", { text: [c.reporter_name, c.reporter_contact].filter(Boolean).join(" · ") })]));
+    }
+    if (c.location) {
+      var mapBox = el("div", { cls: "case-map", id: "case-map" });
+      box.appendChild(mapBox);
+      if (typeof L !== "undefined") {
+        setTimeout(function () {
+          if (state.caseMap) { state.caseMap.remove(); }
+          var ll = [c.location.coordinates[1], c.location.coordinates[0]];
+          state.caseMap = L.map("case-map", { attributionControl: false }).setView(ll, 14);
+          L.circleMarker(ll, { radius: 9, color: colour(c), fillOpacity: 0.8 }).addTo(state.caseMap);
+        }, 0);
+      }
+    }
+    box.appendChild(section(t.actions, actionsFor(c)));
+    if (c.assignment) {
+      var why = (config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason) || c.assignment.reason || "";
+      box.appendChild(section(t.assignment, [el("p", { "data-role": "why", text: String(why) })]));
+    }
+    box.appendChild(section(t.attachments, attachmentsPart(c, files)));
+    box.appendChild(section(t.history, [historyList(events)]));
+  }
+  function reload(c) { openCase(c.id); }
+  function move(c, to, extra) {
+    var body = Object.assign({ to: to, version: c.version }, extra || {});
+    return api("POST", "/v1/cases/" + c.id + "/transitions", body).then(function () {
+      toast(t.changed); reload(c);
+    }).catch(function (err) {
+      if (err.status === 409 && /changed meanwhile/.test(err.message)) { toast(t.stale, true); reload(c); }
+      else { failed(err); }
+    });
+  }
+  function actionsFor(c) {
+    var parts = [];
+    var allowed = (config.transitions[c.status] || []).filter(function (to) {
+      return config.role_moves.indexOf(to) >= 0 && config.moves[to];
+    });
+    var reason = el("input", { name: "reason", placeholder: t.reason, maxlength: "500", "data-role": "reason" });
+    var buttons = el("p", { cls: "moves" });
+    allowed.forEach(function (to) {
+      var b = el("button", { type: "button", "data-move": to, text: config.moves[to] });
+      b.addEventListener("click", function () {
+        if (config.needs_reason.indexOf(to) >= 0 && !reason.value.trim()) { reason.focus(); toast(t.reason + "?", true); return; }
+        move(c, to, reason.value.trim() ? { reason: reason.value.trim() } : {});
+      });
+      buttons.appendChild(b);
+    });
+    if (allowed.some(function (to) { return config.needs_reason.indexOf(to) >= 0; })) { parts.push(reason); }
+    parts.push(buttons);
+    if (staff && (config.transitions[c.status] || []).indexOf("assigned") >= 0) {
+      var pick = el("select", { "data-role": "reassign" }, [el("option", { value: "", text: t.choose_member })]);
+      rosterByDistance(c).forEach(function (m) {
+        var away = m.minutes !== null ? Math.round(m.minutes) + " " + t.minutes : m.km.toFixed(1) + " " + t.km;
+        var label = m.name + " · " + m.open_cases + "/" + m.capacity + (m.on_leave ? " · " + t.on_leave : "") + " · " + away;
+        pick.appendChild(el("option", { value: String(m.id), text: label }));
+      });
+      var go = el("button", { type: "button", "data-move": "assigned", text: t.reassign });
+      go.addEventListener("click", function () {
+        if (pick.value) { move(c, "assigned", { member_id: Number(pick.value) }); }
+      });
+      parts.push(el("p", { cls: "reassign" }, [pick, go]));
+    }
+    if (staff && c.status === "resolved") { parts.push(callbackForm(c)); }
+    parts.push(noteForm(c));
+    return parts;
+  }
+  function km(a, b) {
+    var r = Math.PI / 180, dLat = (b[1] - a[1]) * r, dLon = (b[0] - a[0]) * r;
+    var h = Math.sin(dLat / 2) * Math.sin(dLat / 2) + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 12742 * Math.asin(Math.sqrt(h));
+  }
+  /* members nearest first: the travel time from their base computed when the case came in
+     (the assignment's candidates), else the straight distance */
+  function rosterByDistance(c) {
+    var at = c.location ? c.location.coordinates : null;
+    var times = {};
+    ((c.assignment && c.assignment.candidates) || []).forEach(function (k) {
+      if (k.travel_time_s !== null) { times[k.member_id] = k.travel_time_s / 60; }
+    });
+    return state.roster.map(function (m) {
+      var minutes = times[m.id] !== undefined ? times[m.id] : null;
+      return Object.assign({}, m, { km: at ? km(at, m.base.coordinates) : 0, minutes: minutes });
+    }).sort(function (a, b) {
+      var ka = a.minutes !== null ? a.minutes : a.km * 4, kb = b.minutes !== null ? b.minutes : b.km * 4;
+      return (a.on_leave - b.on_leave) || (ka - kb);
+    });
+  }
+  function callbackForm(c) {
+    var reached = el("select", { name: "reached", "data-role": "reached" }, [
+      el("option", { value: "true", text: t.reached }), el("option", { value: "false", text: t.not_reached })
+    ]);
+    var score = el("select", { name: "satisfaction", "data-role": "satisfaction" });
+    [5, 4, 3, 2, 1].forEach(function (n) { score.appendChild(el("option", { value: String(n), text: String(n) })); });
+    var note = el("input", { name: "note", maxlength: "500", placeholder: t.note });
+    var save = el("button", { type: "button", "data-role": "save-callback", text: t.save_callback });
+    save.addEventListener("click", function () {
+      var ok = reached.value === "true";
+      api("POST", "/v1/cases/" + c.id + "/callback", { reached: ok, satisfaction: ok ? Number(score.value) : null, note: note.value || null })
+        .then(function () { toast(t.changed); reload(c); }).catch(failed);
+    });
+    return el("div", { cls: "callback" }, [el("h4", { text: t.callback }), reached, el("label", { text: t.satisfaction }, [score]), note, save]);
+  }
+  function noteForm(c) {
+    var text = el("textarea", { name: "note", maxlength: "2000", rows: "2", placeholder: t.note, "data-role": "note" });
+    var add = el("button", { type: "button", "data-role": "add-note", text: t.add_note });
+    add.addEventListener("click", function () {
+      if (!text.value.trim()) { return; }
+      api("POST", "/v1/cases/" + c.id + "/notes", { text: text.value }).then(function () { toast(t.changed); reload(c); }).catch(failed);
+    });
+    return el("div", { cls: "note" }, [text, add]);
+  }
+  function attachmentsPart(c, files) {
+    var list = el("ul", { cls: "files", "data-role": "files" });
+    files.forEach(function (f) {
+      list.appendChild(el("li", {}, [el("a", { href: f.url, text: f.name }), el("span", { text: " · " + Math.ceil(f.size / 1024) + " KB · " + f.actor })]));
+    });
+    var input = el("input", { type: "file", accept: "image/jpeg,image/png,application/pdf", "data-role": "upload" });
+    input.addEventListener("change", function () {
+      if (!input.files.length) { return; }
+      var data = new FormData();
+      data.append("file", input.files[0]);
+      api("POST", "/v1/cases/" + c.id + "/attachments", data, true).then(function () { toast(t.changed); reload(c); }).catch(failed);
+    });
+    return [list, el("label", { cls: "upload", text: t.upload + " " }, [input])];
+  }
+  function historyList(events) {
+    var list = el("ol", { cls: "history", "data-role": "history" });
+    events.forEach(function (e) {
+      var what = e.to_status ? (config.statuses[e.to_status] || e.to_status) : ({ note: t.note, callback: t.callback, attachment: t.attachments }[e.action] || e.action);
+      var extra = e.reason ? "：" + e.reason : "";
+      if (e.action === "callback" && e.data) {
+        extra = "：" + (e.data.reached ? t.reached + " · " + t.satisfaction + " " + e.data.satisfaction : t.not_reached) + (e.reason ? " · " + e.reason : "");
+      }
+      if (e.action === "attachment" && e.data) { extra = "：" + e.data.name; }
+      list.appendChild(el("li", { "data-action": e.action }, [
+        el("time", { text: when(e.at) }), el("span", { cls: "actor", text: " " + e.actor + " · " }), el("b", { text: what }), el("span", { text: extra })
+      ]));
+    });
+    return list;
+  }
+  $("[data-role=back]").addEventListener("click", function () { show("desk"); loadCases(); });
+
+  /* ---- roster ---------------------------------------------------------------------------- */
+  function loadRosterData() {
+    return api("GET", "/v1/members").then(function (data) {
+      state.roster = data.members;
+      var pick = form.elements.member_id;
+      if (pick && pick.options.length === 0) {
+        option(pick, "", t.any);
+        data.members.forEach(function (m) { option(pick, String(m.id), m.name); });
+      }
+      return data.members;
+    });
+  }
+  function loadRoster() {
+    loadRosterData().then(function (members) {
+      var body = $("[data-role=roster]");
+      body.textContent = "";
+      members.forEach(function (m) {
+        var cap = el("input", { type: "number", min: "0", max: "50", value: String(m.capacity), "data-role": "capacity" });
+        var leave = el("input", { type: "checkbox", "data-role": "leave" });
+        leave.checked = m.on_leave;
+        var save = el("button", { type: "button", text: t.save });
+        save.addEventListener("click", function () {
+          api("PATCH", "/v1/members/" + m.id, { capacity: Number(cap.value), on_leave: leave.checked })
+            .then(function () { toast(t.changed); loadRoster(); }).catch(failed);
+        });
+        body.appendChild(el("tr", { "data-member-id": String(m.id) }, [
+          el("td", { text: m.name + " (" + m.code + ")" }), el("td", { text: String(m.open_cases) }),
+          el("td", {}, [cap]), el("td", {}, [leave]),
+          el("td", { text: m.skills.map(function (s) { return config.categories[s] || s; }).join("、") }),
+          el("td", {}, [save])
+        ]));
+      });
+    }).catch(failed);
+  }
+
+  /* ---- notifications --------------------------------------------------------------------- */
+  function loadNotices() {
+    return api("GET", "/v1/notifications").then(function (data) {
+      var badge = $("[data-role=unread]");
+      badge.hidden = !data.unread;
+      badge.textContent = String(data.unread);
+      var list = $("[data-role=notices]");
+      list.textContent = "";
+      data.notifications.forEach(function (n) {
+        var item = el("li", { cls: n.read ? "read" : "unread", "data-kind": n.kind }, [
+          el("time", { text: when(n.at) }),
+          el("span", { text: " " + (config.lang === "en" && n.message_en ? n.message_en : n.message) })
+        ]);
+        if (n.case_id) { item.addEventListener("click", function () { openCase(n.case_id); }); }
+        list.appendChild(item);
+      });
+      if (!data.notifications.length) { list.appendChild(el("li", { cls: "empty", text: t.no_notices })); }
+      state.notices = data.notifications;
+    }).catch(failed);
+  }
+  $("[data-role=mark-read]").addEventListener("click", function () {
+    var ids = (state.notices || []).filter(function (n) { return !n.read; }).map(function (n) { return n.id; });
+    if (!ids.length) { return; }
+    api("POST", "/v1/notifications/read", { ids: ids }).then(loadNotices).catch(failed);
+  });
+
+  if (staff) { loadRosterData().catch(failed); }
+  loadCases();
+  loadNotices();
+})();

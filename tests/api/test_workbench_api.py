@@ -1,0 +1,364 @@
+"""The workbench's case work over the API: returns, callback, notes, attachments, roster,
+notifications and their webhook delivery, the Excel export, and the session cookie's CSRF rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import Engine, text
+
+from geo.cases.delivery import deliver_due
+from tests.api.conftest import database_of_its_own
+
+own, client, engine = database_of_its_own("workbench_api")
+
+CASE = {
+    "category": "wage_arrears",
+    "description": '=HYPERLINK("http://evil") 工资拖欠',
+    "lon": 113.0801,
+    "lat": 22.5801,
+    "reporter_contact": "13900000000",
+}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PASSWORD = "long-enough-1"
+
+
+def _headers(client: TestClient, username: str) -> dict[str, str]:
+    tok = client.post("/v1/auth/token", data={"username": username, "password": PASSWORD})
+    assert tok.status_code == 200, tok.text
+    return {"Authorization": f"Bearer {tok.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def people(client: TestClient, engine: Engine) -> dict[str, dict[str, str]]:
+    """The admin, the town's manager, the case's member and another member."""
+    admin = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"}).json()
+    auth = {"Authorization": f"Bearer {admin['access_token']}"}
+    case = client.post("/v1/cases", json=CASE).json()
+    full = client.get(f"/v1/cases/{case['id']}", headers=auth).json()
+    with engine.connect() as c:
+        town = c.scalar(text("SELECT town_id FROM cases WHERE id = :i"), {"i": case["id"]})
+        other = c.scalar(
+            text("SELECT id FROM grid_members WHERE town_id = :t AND id <> :m ORDER BY id"),
+            {"t": town, "m": full["member"]["id"]},
+        )
+    specs = {
+        "manager": {"role": "manager", "town_id": town},
+        "member": {"role": "member", "member_id": full["member"]["id"]},
+        "other": {"role": "member", "member_id": other},
+    }
+    for name, spec in specs.items():
+        r = client.post(
+            "/v1/users", json={"username": f"wb_{name}", "password": PASSWORD, **spec}, headers=auth
+        )
+        assert r.status_code == 201, r.text
+    out = {name: _headers(client, f"wb_{name}") for name in specs}
+    out["admin"] = auth
+    out["ids"] = {"case": case["id"], "member": full["member"]["id"], "other": other}  # type: ignore[assignment]
+    return out
+
+
+def _case(client: TestClient, people: dict, **changes: object) -> dict:
+    """A new case, given to the fixture's member (whoever the rules first chose)."""
+    made = client.post("/v1/cases", json={**CASE, **changes}).json()
+    case = client.get(f"/v1/cases/{made['id']}", headers=people["manager"]).json()
+    if case["member_id"] == people["ids"]["member"]:
+        return case
+    return _move(client, people["manager"], case, "assigned", member_id=people["ids"]["member"])
+
+
+def _move(client: TestClient, headers: dict, case: dict, to: str, **extra: object) -> dict:
+    r = client.post(
+        f"/v1/cases/{case['id']}/transitions",
+        json={"to": to, "version": case["version"], **extra},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_member_returns_a_case_with_a_reason_and_the_managers_hear(
+    client: TestClient, people: dict
+) -> None:
+    case = _case(client, people)
+    no_reason = client.post(
+        f"/v1/cases/{case['id']}/transitions",
+        json={"to": "returned", "version": case["version"]},
+        headers=people["member"],
+    )
+    assert no_reason.status_code == 422
+    back = _move(client, people["member"], case, "returned", reason="不在我的网格")
+    assert back["status"] == "returned"
+    assert back["member"] is None
+    mine = client.get("/v1/notifications", headers=people["manager"]).json()
+    told = [n for n in mine["notifications"] if n["case_id"] == case["id"]]
+    assert told[0]["kind"] == "returned"
+    assert "不在我的网格" in told[0]["message"]
+    assert told[0]["message_en"].startswith(f"Case {case['reference']}")
+    # reassigned from the roster: the new member hears of it
+    again = _move(client, people["manager"], back, "assigned", member_id=people["ids"]["other"])
+    assert again["member"]["id"] == people["ids"]["other"]
+    theirs = client.get("/v1/notifications", headers=people["other"]).json()
+    assert any(
+        n["case_id"] == case["id"] and n["kind"] == "assigned" for n in theirs["notifications"]
+    )
+    assert theirs["unread"] >= 1
+    ids = [n["id"] for n in theirs["notifications"]]
+    assert client.post("/v1/notifications/read", json={"ids": ids}, headers=people["other"]).json()[
+        "changed"
+    ] == len(ids)
+    assert client.get("/v1/notifications", headers=people["other"]).json()["unread"] == 0
+    # another person's ids change nothing
+    assert client.post(
+        "/v1/notifications/read", json={"ids": ids}, headers=people["member"]
+    ).json() == {"changed": 0}
+
+
+def test_notes_and_callback_join_the_history_and_closing_needs_the_callback(
+    client: TestClient, people: dict
+) -> None:
+    case = _case(client, people)
+    note = client.post(
+        f"/v1/cases/{case['id']}/notes", json={"text": "已电话联系企业"}, headers=people["member"]
+    )
+    assert note.status_code == 201
+    for target in ("accepted", "in_progress", "resolved"):
+        case = _move(client, people["member"], case, target)
+    bad = client.post(
+        f"/v1/cases/{case['id']}/callback", json={"reached": True}, headers=people["manager"]
+    )
+    assert bad.status_code == 422  # reached, so a satisfaction is needed
+    assert (
+        client.post(
+            f"/v1/cases/{case['id']}/callback",
+            json={"reached": True, "satisfaction": 4, "note": "满意"},
+            headers=people["member"],
+        ).status_code
+        == 403
+    )  # the callback is the managers' step
+    ok = client.post(
+        f"/v1/cases/{case['id']}/callback",
+        json={"reached": True, "satisfaction": 4, "note": "满意"},
+        headers=people["manager"],
+    )
+    assert ok.status_code == 201
+    closed = _move(client, people["manager"], case, "closed")
+    assert closed["status"] == "closed"
+    events = client.get(f"/v1/cases/{case['id']}/events", headers=people["manager"]).json()
+    actions = [e["action"] for e in events["events"]]
+    assert "note" in actions
+    assert "callback" in actions
+    callback = next(e for e in events["events"] if e["action"] == "callback")
+    assert callback["data"] == {"reached": True, "satisfaction": 4}
+
+
+def test_attachments_are_checked_by_content_and_kept_private(
+    client: TestClient, people: dict
+) -> None:
+    cid = people["ids"]["case"]
+    url = f"/v1/cases/{cid}/attachments"
+    up = client.post(url, files={"file": ("现场.png", PNG, "image/png")}, headers=people["member"])
+    assert up.status_code == 201, up.text
+    body = up.json()
+    assert body["media_type"] == "image/png"
+    assert body["size"] == len(PNG)
+    fake = client.post(
+        url,
+        files={"file": ("photo.png", b"<script>alert(1)</script>", "image/png")},
+        headers=people["member"],
+    )
+    assert fake.status_code == 422
+    big = client.post(
+        url,
+        files={"file": ("big.pdf", b"%PDF-" + b"0" * 5_000_001, "application/pdf")},
+        headers=people["member"],
+    )
+    assert big.status_code in (413, 422)
+    got = client.get(body["url"], headers=people["manager"])
+    assert got.status_code == 200
+    assert got.content == PNG
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert "attachment" in got.headers["content-disposition"]
+    assert client.get(body["url"], headers=people["other"]).status_code == 404
+    assert client.get(body["url"]).status_code == 401
+    listed = client.get(url, headers=people["manager"]).json()["attachments"]
+    assert [a["name"] for a in listed] == ["现场.png"]
+
+
+def test_managers_set_leave_capacity_and_skills_in_their_area(
+    client: TestClient, people: dict, engine: Engine
+) -> None:
+    member = people["ids"]["other"]
+    r = client.patch(
+        f"/v1/members/{member}",
+        json={"on_leave": True, "capacity": 12, "skills": ["wage_arrears", "mediation"]},
+        headers=people["manager"],
+    )
+    assert r.status_code == 200, r.text
+    roster = client.get("/v1/members", headers=people["manager"]).json()["members"]
+    row = next(m for m in roster if m["id"] == member)
+    assert (row["on_leave"], row["capacity"], row["skills"]) == (
+        True,
+        12,
+        ["mediation", "wage_arrears"],
+    )
+    assert (
+        client.patch(
+            f"/v1/members/{member}", json={"skills": ["astrology"]}, headers=people["manager"]
+        ).status_code
+        == 422
+    )
+    assert (
+        client.patch(
+            f"/v1/members/{member}", json={"on_leave": False}, headers=people["member"]
+        ).status_code
+        == 403
+    )
+    with engine.connect() as c:
+        far = c.scalar(
+            text(
+                "SELECT m.id FROM grid_members m JOIN towns t ON t.id = m.town_id "
+                "WHERE m.town_id <> (SELECT town_id FROM grid_members WHERE id = :m) LIMIT 1"
+            ),
+            {"m": member},
+        )
+    assert (
+        client.patch(
+            f"/v1/members/{far}", json={"on_leave": True}, headers=people["manager"]
+        ).status_code
+        == 403
+    )
+    client.patch(f"/v1/members/{member}", json={"on_leave": False}, headers=people["manager"])
+
+
+def test_the_excel_export_has_chinese_columns_and_inert_text(
+    client: TestClient, people: dict
+) -> None:
+    r = client.get("/v1/cases/export.xlsx", params={"status": "open"}, headers=people["manager"])
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["编号", "类别", "状态", "区县"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows
+    assert {row[1] for row in rows} <= {"拖欠工资"}
+    described = [row[header.index("描述")] for row in rows]
+    assert all(d.startswith("'=") for d in described)  # a formula stays text
+    unknown = client.get(
+        "/v1/cases/export.xlsx", params={"status": "nonsense"}, headers=people["manager"]
+    )
+    assert unknown.status_code == 422
+    assert "open" in unknown.json()["error"]["message"]
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook receiver that fails its first request, then records every delivery."""
+
+    fail_next: ClassVar[bool] = True
+    got: ClassVar[list[tuple[dict, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if _Receiver.fail_next:
+            _Receiver.fail_next = False
+            self.send_response(503)
+        else:
+            _Receiver.got.append((dict(self.headers), body))
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_webhooks_are_signed_and_retried_until_delivered(
+    client: TestClient, people: dict, engine: Engine, receiver: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    case = _case(client, people)
+    with engine.begin() as c:  # only the return's notification is due
+        c.execute(text("UPDATE notifications SET delivered_at = now() WHERE delivered_at IS NULL"))
+    _move(client, people["member"], case, "returned", reason="地址有误")
+    secret = "s3cret-for-the-gateway"
+    now = datetime.now(UTC)
+    assert deliver_due(engine, [receiver], secret, now=now) == (0, 1)  # the receiver was down
+    with engine.connect() as c:
+        row = c.execute(
+            text(
+                "SELECT attempts, last_error, next_attempt_at FROM notifications "
+                "WHERE case_id = :i AND kind = 'returned'"
+            ),
+            {"i": case["id"]},
+        ).one()
+    assert row.attempts == 1
+    assert "503" in row.last_error
+    assert row.next_attempt_at > now
+    assert deliver_due(engine, [receiver], secret, now=now) == (0, 0)  # not due yet
+    assert deliver_due(engine, [receiver], secret, now=now + timedelta(minutes=1)) == (1, 0)
+    headers, body = _Receiver.got[-1]
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Yizhan-Signature"] == expected
+    assert headers["X-Yizhan-Event"] == "returned"
+    payload = json.loads(body)
+    assert payload["reference"] == case["reference"]
+    assert "地址有误" in payload["message"]
+
+
+def test_the_session_cookie_needs_the_csrf_token_to_change_anything(
+    client: TestClient, people: dict
+) -> None:
+    browser = TestClient(client.app)  # a browser of its own: its cookie jar keeps the session
+    page = browser.post(
+        "/manager/login",
+        data={"username": "wb_manager", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303
+    cookie = page.headers["set-cookie"].lower()
+    assert "yizhan_session=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert browser.get("/v1/cases").status_code == 200  # reading needs no token
+    cid = people["ids"]["case"]
+    forged = browser.post(f"/v1/cases/{cid}/notes", json={"text": "forged"})
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["error"]["message"]
+    wrong = browser.post(
+        f"/v1/cases/{cid}/notes", json={"text": "forged"}, headers={"X-CSRF-Token": "0" * 40}
+    )
+    assert wrong.status_code == 403
+    token = browser.get("/manager/session").json()["csrf"]
+    ok = browser.post(
+        f"/v1/cases/{cid}/notes", json={"text": "from the page"}, headers={"X-CSRF-Token": token}
+    )
+    assert ok.status_code == 201
+    bad = TestClient(client.app).post(
+        "/manager/login", data={"username": "wb_manager", "password": "wrong"}
+    )
+    assert bad.status_code == 401
+    assert "用户名或密码错误" in bad.text  # the form again, never JSON
