@@ -239,11 +239,16 @@ def export(conn: ReadConn, who: CaseReaders, settings: AppSettings, filters: Fil
     now = datetime.now(UTC)
     table = []
     for r in rows:
-        late = (now - r["resolution_due"]).days if r["status"] in OPEN_STATUSES else None
+        behind = now - r["resolution_due"]
+        late = (
+            max(behind.days, 1)
+            if r["status"] in OPEN_STATUSES and behind.total_seconds() > 0
+            else None
+        )
         words = {
             "category": _zh(CaseCategory.of(r["category"]), r["category"]),
             "status": _zh(CaseStatus.of(r["status"]), r["status"]),
-            "days_late": late if late is not None and late > 0 else None,
+            "days_late": late,
             **{k: local_time(r[k]).strftime("%Y-%m-%d %H:%M") for k in _TIMES},
         }
         table.append([words.get(key, r.get(key)) for _, key in EXPORT_COLUMNS])

@@ -110,7 +110,7 @@
   function daysLate(c) {
     if (OPEN.indexOf(c.status) < 0) { return 0; }
     var late = (Date.now() - new Date(c.resolution_due).getTime()) / 86400000;
-    return late > 0 ? Math.ceil(late) : 0;
+    return late > 0 ? Math.max(1, Math.floor(late)) : 0;  /* whole days, a late case at least 1 */
   }
   function caseRow(c) {
     var late = daysLate(c);
@@ -147,11 +147,21 @@
     if (daysLate(c)) { return "#c62828"; }
     return { escalated: "#ef6c00", returned: "#8e24aa", resolved: "#2e7d32", closed: "#757575" }[c.status] || "#1565c0";
   }
+  /* the district outlines under every map (no tiles are needed) */
+  var outlines = null;
+  function withOutlines(map) {
+    if (typeof L === "undefined") { return; }
+    (outlines = outlines || fetch("/rider/boundaries.json").then(function (r) { return r.ok ? r.json() : null; }))
+      .then(function (fc) {
+        if (fc) { L.geoJSON(fc, { style: { color: "#607d8b", weight: 1.2, fill: false }, interactive: false }).addTo(map); }
+      }).catch(function () { /* the map works without them */ });
+  }
   function drawDeskMap(cases) {
     if (!staff || typeof L === "undefined" || !$("#desk-map")) { return; }
     if (!state.map) {
       state.map = L.map("desk-map", { attributionControl: false });
       state.map.setView([22.4, 112.75], 9);
+      withOutlines(state.map);
     }
     if (state.mapLayer) { state.map.removeLayer(state.mapLayer); }
     var points = [];
@@ -201,7 +211,8 @@
         setTimeout(function () {
           if (state.caseMap) { state.caseMap.remove(); }
           var ll = [c.location.coordinates[1], c.location.coordinates[0]];
-          state.caseMap = L.map("case-map", { attributionControl: false }).setView(ll, 14);
+          state.caseMap = L.map("case-map", { attributionControl: false }).setView(ll, 13);
+          withOutlines(state.caseMap);
           L.circleMarker(ll, { radius: 9, color: colour(c), fillOpacity: 0.8 }).addTo(state.caseMap);
         }, 0);
       }
@@ -212,7 +223,7 @@
       box.appendChild(section(t.assignment, [el("p", { "data-role": "why", text: String(why) })]));
     }
     box.appendChild(section(t.attachments, attachmentsPart(c, files)));
-    box.appendChild(section(t.history, [historyList(events)]));
+    box.appendChild(section(t.history, [historyList(events, c)]));
   }
   function reload(c) { openCase(c.id); }
   function move(c, to, extra) {
@@ -317,11 +328,15 @@
     });
     return [list, el("label", { cls: "upload", text: t.upload + " " }, [input])];
   }
-  function historyList(events) {
+  function historyList(events, c) {
     var list = el("ol", { cls: "history", "data-role": "history" });
-    events.forEach(function (e) {
+    /* the intake's choice is explained in the page's language (the record keeps English) */
+    var chosen = c.assignment && (config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason);
+    events.forEach(function (e, i) {
       var what = e.to_status ? (config.statuses[e.to_status] || e.to_status) : ({ note: t.note, callback: t.callback, attachment: t.attachments }[e.action] || e.action);
-      var extra = e.reason ? "：" + e.reason : "";
+      var reason = e.reason;
+      if (chosen && e.actor === "system" && e.to_status === "assigned" && i < 3) { reason = chosen; }
+      var extra = reason ? "：" + reason : "";
       if (e.action === "callback" && e.data) {
         extra = "：" + (e.data.reached ? t.reached + " · " + t.satisfaction + " " + e.data.satisfaction : t.not_reached) + (e.reason ? " · " + e.reason : "");
       }

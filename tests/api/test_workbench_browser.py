@@ -1,0 +1,234 @@
+"""A town manager's and a grid member's day on the workbench, in a real Chromium.
+
+The manager signs in at desktop size, sees exactly the town's cases, filters the overdue ones,
+reassigns one from the roster; the member, on a phone, sees it in their notifications and on
+their desk, accepts it, adds a note and a photo, resolves it; the manager records the
+callback (回访) and closes it; the history and the Excel export show it all. Another member
+sees none of it, by page or by URL; a change without the page's CSRF token is refused; a
+hostile description stays text.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from geo.settings import PROJECT_ROOT
+from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, wait_until
+
+pytestmark = pytest.mark.browser
+
+own, client, engine = database_of_its_own("workbench_day")
+
+PASSWORD = "long-enough-1"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+HOSTILE = '<img src=x onerror="window.__pwned=1">拖欠 <script>window.__pwned=2</script>'
+#: a 1 x 1 PNG
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def day(own: OwnDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A live server, the town's manager and two members, and two cases (one overdue)."""
+    with live_server(own.settings) as url:
+        api = httpx.Client(base_url=url, timeout=30)
+        token = api.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
+        admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        made = [
+            api.post(
+                "/v1/cases",
+                json={
+                    "category": "wage_arrears",
+                    "description": HOSTILE if i == 0 else "工地拖欠工资两个月",
+                    "lon": 113.0801 + 0.001 * i,
+                    "lat": 22.5801,
+                    "reporter_contact": "13900000000",
+                },
+            ).json()
+            for i in range(2)
+        ]
+        first = api.get(f"/v1/cases/{made[0]['id']}", headers=admin).json()
+        with own.engine.begin() as c:
+            town = c.scalar(text("SELECT town_id FROM cases WHERE id = :i"), {"i": first["id"]})
+            other = c.scalar(
+                text("SELECT id FROM grid_members WHERE town_id = :t AND id <> :m ORDER BY id"),
+                {"t": town, "m": first["member"]["id"]},
+            )
+            c.execute(  # the first case is five days late
+                text("UPDATE cases SET resolution_due = now() - interval '5 days' WHERE id = :i"),
+                {"i": first["id"]},
+            )
+        specs = {
+            "manager": {"role": "manager", "town_id": town},
+            "first_member": {"role": "member", "member_id": first["member"]["id"]},
+            "new_member": {"role": "member", "member_id": other},
+        }
+        for name, spec in specs.items():
+            r = api.post(
+                "/v1/users",
+                json={"username": f"day_{name}", "password": PASSWORD, **spec},
+                headers=admin,
+            )
+            assert r.status_code == 201, r.text
+        tok = api.post("/v1/auth/token", data={"username": "day_manager", "password": PASSWORD})
+        manager = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+        yield {
+            "url": url,
+            "api": api,
+            "manager": manager,
+            "case": first,
+            "other_member": other,
+            "town": town,
+        }
+        api.close()
+
+
+def _sign_in(context: Any, url: str, username: str) -> Any:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: errors.append(f"dialog {d.message}"))
+    page.goto(f"{url}/manager")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-role=cases] li", timeout=15_000)
+    page.errors = errors
+    return page
+
+
+def _open(page: Any, case_id: int) -> None:
+    page.click(f"li[data-case-id='{case_id}']")
+    page.wait_for_selector(f"article[data-case-id='{case_id}'] h2", timeout=15_000)
+
+
+def _status_is(page: Any, status: str) -> None:
+    wait_until(page, f"document.querySelector('article.case').dataset.status === '{status}'")
+
+
+def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None:
+    url, case = day["url"], day["case"]
+    desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = _sign_in(desk, url, "day_manager")
+    # exactly the town's cases, as the API gives them to the manager
+    listed = {
+        int(x)
+        for x in page.eval_on_selector_all(
+            "li[data-case-id]", "ns => ns.map(n => n.dataset.caseId)"
+        )
+    }
+    expected = (
+        day["api"]
+        .get("/v1/cases", params={"status": "open", "limit": 20}, headers=day["manager"])
+        .json()
+    )
+    assert listed == {c["id"] for c in expected["cases"]}
+    assert all(c["town_id"] == day["town"] for c in expected["cases"])
+    page.check("input[name=overdue]")
+    wait_until(page, "document.querySelectorAll('li[data-case-id]').length === 1")
+    row = page.locator(f"li[data-case-id='{case['id']}']")
+    assert "超期 5 天" in row.inner_text()
+    page.screenshot(path=str(SHOTS / "workbench-desk.png"))
+    _open(page, case["id"])
+    # the hostile description is text, not markup
+    assert "<img" in page.inner_text("article .desc")
+    assert page.evaluate("window.__pwned") is None
+    page.select_option("[data-role=reassign]", str(day["other_member"]))
+    page.click("button[data-move=assigned]")
+    wait_until(
+        page,
+        "document.querySelector('article.case .meta') && "
+        "document.querySelector('article.case').dataset.status === 'assigned'",
+    )
+    page.wait_for_selector("[data-role=history] li[data-action=status]")
+
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    member = _sign_in(phone, url, "day_new_member")
+    member.click("[data-tab=notices]")
+    member.wait_for_selector("[data-role=notices] li[data-kind=assigned]")
+    assert case["reference"] in member.inner_text("[data-role=notices]")
+    member.click("[data-tab=desk]")
+    member.wait_for_selector(f"li[data-case-id='{case['id']}']")
+    _open(member, case["id"])
+    member.click("button[data-move=accepted]")
+    _status_is(member, "accepted")
+    member.fill("[data-role=note]", "已与企业负责人通话，约定周五前支付")
+    member.click("[data-role=add-note]")
+    member.wait_for_selector("[data-role=history] li[data-action=note]")
+    photo = PROJECT_ROOT / "artifacts" / "workbench-photo.png"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(PIXEL)
+    member.set_input_files("[data-role=upload]", str(photo))
+    member.wait_for_selector("[data-role=files] li a")
+    member.click("button[data-move=in_progress]")
+    _status_is(member, "in_progress")
+    member.click("button[data-move=resolved]")
+    _status_is(member, "resolved")
+    member.screenshot(path=str(SHOTS / "workbench-member-phone.png"))
+    assert member.errors == []
+
+    # back at the desk: the callback, then closing
+    page.click("[data-role=back]")
+    page.uncheck("input[name=overdue]")
+    page.select_option("select[name=status]", "resolved")
+    page.wait_for_selector(f"li[data-case-id='{case['id']}'][data-status=resolved]")
+    _open(page, case["id"])
+    page.select_option("[data-role=reached]", "true")
+    page.select_option("[data-role=satisfaction]", "5")
+    page.click("[data-role=save-callback]")
+    page.wait_for_selector("[data-role=history] li[data-action=callback]")
+    page.click("button[data-move=closed]")
+    _status_is(page, "closed")
+    history = page.inner_text("[data-role=history]")
+    for word in ("已派单", "已签收", "办理中", "已办结", "回访", "已关闭", "约定周五前支付"):
+        assert word in history, word
+    page.screenshot(path=str(SHOTS / "workbench-case.png"), full_page=True)
+    assert page.errors == []
+
+    # the Excel export of the desk's list, fetched with the page's own session
+    export = page.request.get(f"{url}/v1/cases/export.xlsx?status=closed")
+    assert export.ok
+    sheet = load_workbook(io.BytesIO(export.body())).active
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[case["reference"]][2] == "已关闭"
+    # no change without the page's CSRF token, even with the session cookie
+    forged = page.request.post(f"{url}/v1/cases/{case['id']}/notes", data={"text": "x"})
+    assert forged.status == 403
+    desk.close()
+
+    # the first member no longer has it: not on the desk, not by URL
+    other = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN")
+    first = other.new_page()
+    first.goto(f"{url}/manager")
+    first.fill("input[name=username]", "day_first_member")
+    first.fill("input[name=password]", PASSWORD)
+    first.click("button[type=submit]")
+    first.wait_for_selector("[data-role=count]:not(:empty)")
+    assert first.locator(f"li[data-case-id='{case['id']}']").count() == 0
+    assert first.request.get(f"{url}/v1/cases/{case['id']}").status == 404
+    other.close()
+    phone.close()
+
+
+def test_a_wrong_password_shows_the_form_again(browser: Any, day: dict[str, Any]) -> None:
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{day['url']}/manager?lang=en")
+    page.fill("input[name=username]", "day_manager")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-role=message]")
+    assert "Wrong user name or password" in page.inner_text("[data-role=message]")
+    assert page.locator("input[name=password]").count() == 1
+    context.close()
