@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from api.routers import (
 from api.state import WebState
 from api.throttle import LoginThrottle
 from geo.cases.delivery import deliver_due
+from geo.cases.followup import ATTACHMENT_MAX_BYTES
 from geo.cases.notify import notify_due_soon
 from geo.cases.transitions import escalate_overdue
 from geo.errors import SetupError
@@ -75,6 +77,10 @@ def _seed_admin(engine: Engine, settings: Settings) -> None:
             "password; run 'yizhan users reset-password NAME' (or deactivate them) first"
         )
         raise SetupError(msg)
+
+
+#: where a case's photos and documents are posted (bodies up to ATTACHMENT_MAX_BYTES)
+ATTACHMENT_PATH = re.compile(r"/v1/cases/\d+/attachments")
 
 
 async def _escalation_loop(engine: Engine, every_s: float) -> None:
@@ -253,7 +259,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         paths=("/v1/cases", "/open311/v2/requests.json"),
         methods=("POST",),
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=[(ATTACHMENT_PATH, max(settings.max_body_bytes, ATTACHMENT_MAX_BYTES))],
+    )
     app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
     app.add_middleware(SecurityHeaders, production=settings.production)
     app.add_middleware(AccessLog, decimals=settings.log_coordinate_decimals)

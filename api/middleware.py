@@ -13,7 +13,7 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from api.messages import localised, wants_chinese
@@ -206,22 +206,36 @@ class AccessLog:
 
 
 class BodyLimit:
-    """Refuses request bodies over ``max_bytes`` with 413 (declared or streamed)."""
+    """Refuses request bodies over ``max_bytes`` with 413 (declared or streamed).
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    ``larger`` names paths (regular expressions) that may carry more, and how much: a case's
+    attachments are photos.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        larger: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
+        self.app, self.default_bytes, self.larger = app, max_bytes, tuple(larger)
+
+    def _limit(self, path: str) -> int:
+        return next((n for rule, n in self.larger if rule.fullmatch(path)), self.default_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)  # no body to count
             return
+        limit = self._limit(str(scope.get("path", "")))
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _json_error(
                 send,
                 413,
                 "PayloadTooLarge",
-                f"request body over the limit of {self.max_bytes} bytes",
+                f"request body over the limit of {limit} bytes",
                 scope=scope,
             )
             return
@@ -233,7 +247,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLargeError
             return message
 
@@ -245,7 +259,7 @@ class BodyLimit:
                     send,
                     413,
                     "PayloadTooLarge",
-                    f"request body over the limit of {self.max_bytes} bytes",
+                    f"request body over the limit of {limit} bytes",
                     scope=scope,
                 )
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import unquote
 
-from fastapi import APIRouter, Path, UploadFile
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth import CaseReaders, Staff
-from api.deps import AppSettings, ReadConn, WriteConn
+from api.deps import AppSettings, ReadConn, WriteConn, get_platform
 from api.schemas.casework import (
     Attachment,
     Attachments,
@@ -21,8 +23,7 @@ from api.schemas.casework import (
 )
 from api.schemas.common import errors
 from geo.cases import followup
-from geo.cases.followup import ATTACHMENT_MAX_BYTES
-from geo.errors import ValidationError
+from geo.users import UserInfo
 
 router = APIRouter(prefix="/v1", tags=["casework"])
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
@@ -89,16 +90,26 @@ def attachments(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, 
     responses=errors(401, 403, 404, 413),
 )
 async def attach(
-    conn: WriteConn, case_id: CaseId, file: UploadFile, who: CaseReaders
+    request: Request,
+    case_id: CaseId,
+    who: CaseReaders,
+    x_filename: Annotated[
+        str, Header(max_length=600, description="the file's name, percent-encoded (UTF-8)")
+    ] = "file",
 ) -> Attachment:
-    """At most 5 MB; the type is read from the content, not from the name."""
-    content = await file.read(ATTACHMENT_MAX_BYTES + 1)
-    if len(content) > ATTACHMENT_MAX_BYTES:
-        msg = f"an attachment may hold at most {ATTACHMENT_MAX_BYTES // 1_000_000} MB"
-        raise ValidationError(msg)
-    row = followup.add_attachment(
-        conn, case_id, file.filename or "file", content, actor=who.username, scope=who.case_scope
-    )
+    """The request body is the file itself (at most 5 MB); its type is read from the content."""
+    content = await request.body()
+    name = unquote(x_filename)
+    return await run_in_threadpool(_store_attachment, request, case_id, name, content, who)
+
+
+def _store_attachment(
+    request: Request, case_id: int, name: str, content: bytes, who: UserInfo
+) -> Attachment:
+    with get_platform(request).db.begin() as conn:
+        row = followup.add_attachment(
+            conn, case_id, name, content, actor=who.username, scope=who.case_scope
+        )
     return _attachment(case_id, row)
 
 

@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from geo.access import Area, require_area
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.db import cases as db
+from geo.db.areas import member_area
 from geo.errors import NotFoundError, PermissionDeniedError, ValidationError
 from geo.vocabulary import CaseStatus, Role
 
@@ -203,3 +205,14 @@ def public_stats(conn: Connection, *, min_count: int = 5) -> list[dict[str, Any]
             }
         )
     return out
+
+
+def require_member_in_scope(conn: Connection, member_id: int, scope: Scope | None) -> None:
+    """Refuse an unknown grid member (404) or one outside ``scope``'s area (403)."""
+    place = member_area(conn, member_id)
+    if place is None:
+        msg = f"grid member {member_id} not found"
+        raise NotFoundError(msg)
+    if scope is not None:
+        area = Area(scope.district_id, scope.town_id, everything=scope.everything)
+        require_area(area, place, f"grid member {member_id}")

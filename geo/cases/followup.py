@@ -17,11 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geo.access import Area, require_area
-from geo.cases.access import Scope, get_case
+from geo.cases.access import Scope, get_case, require_member_in_scope
 from geo.db import cases as db
 from geo.db import workbench as wb
-from geo.db.areas import member_area
 from geo.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from geo.vocabulary import CaseStatus
 
@@ -137,15 +135,7 @@ def update_member(
     if scope.member_id is not None:
         msg = "grid members cannot change the roster"
         raise PermissionDeniedError(msg)
-    place = member_area(conn, member_id)
-    if place is None:
-        msg = f"grid member {member_id} not found"
-        raise NotFoundError(msg)
-    require_area(
-        Area(scope.district_id, scope.town_id, everything=scope.everything),
-        place,
-        f"grid member {member_id}",
-    )
+    require_member_in_scope(conn, member_id, scope)
     values: dict[str, Any] = {}
     if on_leave is not None:
         values["on_leave"] = on_leave

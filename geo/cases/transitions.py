@@ -12,14 +12,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geo.access import Area, require_area
-from geo.cases.access import Scope, get_case
+from geo.cases.access import Scope, get_case, require_member_in_scope
 from geo.cases.followup import require_callback
 from geo.cases.lifecycle import AWAITING_CONTACT, ESCALATABLE, ESCALATES_TO, check_transition
 from geo.cases.notify import notify_transition
 from geo.db import cases as db
-from geo.db.areas import member_area
-from geo.errors import ConflictError, NotFoundError, ValidationError
+from geo.errors import ConflictError, ValidationError
 from geo.vocabulary import CaseStatus
 
 
@@ -50,13 +48,7 @@ def transition(
         if member_id is None:
             msg = "assigning a case needs member_id"
             raise ValidationError(msg)
-        place = member_area(conn, member_id)
-        if place is None:
-            msg = f"grid member {member_id} not found"
-            raise NotFoundError(msg)
-        if scope is not None:
-            area = Area(scope.district_id, scope.town_id, everything=scope.everything)
-            require_area(area, place, f"grid member {member_id}")
+        require_member_in_scope(conn, member_id, scope)
         values |= {"member_id": member_id, "queue": "grid"}
     if target == CaseStatus.REJECTED and not (reason or "").strip():
         msg = "rejecting a report needs a reason (spam, or the reference it duplicates)"

@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -341,6 +342,29 @@ class ProfileGraph:
             (int(a), int(b)): int(e) for a, b, e in zip(self.u[idx], self.v[idx], idx, strict=True)
         }
         return matrix, best
+
+    def reversed_with_targets(self, snaps: Sequence[Snap]) -> csr_matrix:
+        """The reversed graph with each target a virtual node (``n + i`` for ``snaps[i]``).
+
+        A search from a target's virtual node gives the time from every node to it, and the
+        predecessor tree of that search the next hop on the way.
+        """
+        n, s = self.graph.n_nodes, len(snaps)
+        src, dst, cost = [], [], []
+        for i, snap in enumerate(snaps):
+            for node, c in self.exits(snap):
+                src.append(node)
+                dst.append(n + i)
+                cost.append(max(c, 1e-9))
+        base = self.matrix.tocoo()
+        aug = csr_matrix(
+            (
+                np.concatenate([base.data, cost]),
+                (np.concatenate([base.row, src]), np.concatenate([base.col, dst])),
+            ),
+            shape=(n + s, n + s),
+        )
+        return aug.T.tocsr()
 
     def snap(self, x: float, y: float, *, max_distance_m: float) -> Snap:
         """Place a metric point on the nearest edge usable by this profile.

@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError
@@ -646,26 +645,15 @@ def travel_time_fields(
     edge's end nodes; one Dijkstra per target on the reversed graph (searches stop at
     ``limit`` seconds) gives ``dist[row, node]`` and ``next_hop[row, node]``.
     """
-    n, s = pg.graph.n_nodes, len(snaps)
+    n = pg.graph.n_nodes
     rows = list(rows)
     if not rows:
         return np.empty((0, n)), np.empty((0, n), dtype=np.int32)
-    src, dst, cost = [], [], []
-    for i, snap in enumerate(snaps):
-        for node, c in pg.exits(snap):
-            src.append(node)
-            dst.append(n + i)
-            cost.append(max(c, 1e-9))
-    base = pg.matrix.tocoo()
-    aug = csr_matrix(
-        (
-            np.concatenate([base.data, cost]),
-            (np.concatenate([base.row, src]), np.concatenate([base.col, dst])),
-        ),
-        shape=(n + s, n + s),
-    )
     dist, pred = dijkstra(
-        aug.T.tocsr(), indices=[n + r for r in rows], return_predecessors=True, limit=limit
+        pg.reversed_with_targets(snaps),
+        indices=[n + r for r in rows],
+        return_predecessors=True,
+        limit=limit,
     )
     return dist[:, :n], pred[:, :n]
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo.routing.compiled import ProfileGraph, Snap
@@ -195,27 +194,13 @@ def nearest_station_field(
     n = pg.graph.n_nodes
     if not rows:
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-    src, dst, cost = [], [], []
-    for i, row in enumerate(rows):
-        for node, c in pg.exits(snaps[row]):
-            src.append(node)
-            dst.append(n + i)
-            cost.append(max(c, 1e-9))
-    base = pg.matrix.tocoo()
-    aug = csr_matrix(
-        (
-            np.concatenate([base.data, cost]),
-            (np.concatenate([base.row, src]), np.concatenate([base.col, dst])),
-        ),
-        shape=(n + len(rows), n + len(rows)),
-    )
     dist, _pred, source = dijkstra(
-        aug.T.tocsr(),
-        indices=[n + i for i in range(len(rows))],
+        pg.reversed_with_targets(snaps),
+        indices=[n + row for row in rows],
         min_only=True,
         return_predecessors=True,
     )
-    which = np.where(source[:n] >= n, np.asarray(rows)[np.maximum(source[:n] - n, 0)], -1)
+    which = np.where(source[:n] >= n, source[:n] - n, -1)
     return dist[:n], which
 
 

@@ -34,13 +34,13 @@
     toast.timer = setTimeout(function () { box.hidden = true; }, 4000);
   }
 
-  function api(method, url, body, isForm) {
+  function api(method, url, body) {
     var headers = { "Accept": "application/json" };
     if (method !== "GET") { headers["X-CSRF-Token"] = config.csrf; }
-    if (body && !isForm) { headers["Content-Type"] = "application/json"; }
+    if (body) { headers["Content-Type"] = "application/json"; }
     return fetch(url, {
       method: method, headers: headers, credentials: "same-origin",
-      body: body ? (isForm ? body : JSON.stringify(body)) : undefined
+      body: body ? JSON.stringify(body) : undefined
     }).then(function (r) {
       if (r.status === 401) { window.location.href = "/manager?lang=" + config.lang; }
       return r.text().then(function (text) {
@@ -131,7 +131,9 @@
     $("[data-role=export]").setAttribute("href", "/v1/cases/export.xlsx?" + p.toString());
     p.append("limit", String(state.limit));
     p.append("offset", String(state.offset));
+    var mine = state.seq = (state.seq || 0) + 1;  /* only the latest request may draw the list */
     return api("GET", "/v1/cases?" + p.toString()).then(function (data) {
+      if (mine !== state.seq) { return; }
       state.total = data.total;
       var list = $("[data-role=cases]");
       list.textContent = "";
@@ -181,12 +183,15 @@
     show("case");
     var box = $("[data-role=case]");
     box.textContent = "";
+    var mine = state.caseSeq = (state.caseSeq || 0) + 1;
     Promise.all([
       api("GET", "/v1/cases/" + id),
       api("GET", "/v1/cases/" + id + "/events"),
       api("GET", "/v1/cases/" + id + "/attachments"),
       staff && !state.roster.length ? loadRosterData() : Promise.resolve(null)
-    ]).then(function (all) { renderCase(all[0], all[1].events, all[2].attachments); }).catch(failed);
+    ]).then(function (all) {
+      if (mine === state.caseSeq) { renderCase(all[0], all[1].events, all[2].attachments); }
+    }).catch(failed);
   }
   function renderCase(c, events, files) {
     var box = $("[data-role=case]");
@@ -322,9 +327,15 @@
     var input = el("input", { type: "file", accept: "image/jpeg,image/png,application/pdf", "data-role": "upload" });
     input.addEventListener("change", function () {
       if (!input.files.length) { return; }
-      var data = new FormData();
-      data.append("file", input.files[0]);
-      api("POST", "/v1/cases/" + c.id + "/attachments", data, true).then(function () { toast(t.changed); reload(c); }).catch(failed);
+      var file = input.files[0];
+      fetch("/v1/cases/" + c.id + "/attachments", {
+        method: "POST", credentials: "same-origin", body: file,
+        headers: { "X-CSRF-Token": config.csrf, "Content-Type": file.type || "application/octet-stream",
+                   "X-Filename": encodeURIComponent(file.name), "Accept": "application/json" }
+      }).then(function (r) {
+        if (!r.ok) { return r.json().then(function (d) { throw new Error(d.error ? d.error.message : "HTTP " + r.status); }); }
+        toast(t.changed); reload(c);
+      }).catch(failed);
     });
     return [list, el("label", { cls: "upload", text: t.upload + " " }, [input])];
   }
