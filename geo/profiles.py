@@ -22,23 +22,26 @@ from types import MappingProxyType
 
 from geo.errors import ValidationError
 
+#: e-bike speeds by class, calibrated against Valhalla's bicycle costing at 25 km/h on real
+#: OSM (central Helsinki, with its traffic lights) and the sample: median ETA ratios within
+#: +-15% (README, "Calibration"; ``benchmarks/bench_peers.py``)
 _E_BIKE = {
     "trunk": 25,
-    "trunk_link": 20,
+    "trunk_link": 22,
     "primary": 25,
-    "primary_link": 20,
-    "secondary": 22,
-    "secondary_link": 20,
-    "tertiary": 20,
-    "tertiary_link": 18,
-    "unclassified": 20,
-    "residential": 18,
-    "living_street": 10,
-    "service": 12,
+    "primary_link": 22,
+    "secondary": 24,
+    "secondary_link": 22,
+    "tertiary": 22,
+    "tertiary_link": 20,
+    "unclassified": 22,
+    "residential": 20,
+    "living_street": 12,
+    "service": 15,
     "track": 12,
-    "cycleway": 20,
-    "path": 10,
-    "road": 18,
+    "cycleway": 22,
+    "path": 12,
+    "road": 20,
 }
 _WALK = dict.fromkeys(
     (

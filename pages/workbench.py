@@ -75,6 +75,17 @@ TEXT: dict[str, dict[str, str]] = {
         "map": "案件地图",
         "at": "时间",
         "actor": "操作人",
+        "sort": "排序",
+        "newest": "最新",
+        "by_due": "期限最近",
+        "oldest": "最早",
+        "batch": "批量派单",
+        "batch_summary": (
+            "待派 {cases} 件，可派 {assigned} 件；总路程 {total} 分钟"
+            "（逐件就近派单 {greedy} 分钟）；最多一人 {load} 件（逐件 {greedy_load} 件）"
+        ),
+        "apply": "按此派单",
+        "running": "正在计算，请稍后再试",
     },
     "en": {
         "title": "Grid workbench",
@@ -137,6 +148,17 @@ TEXT: dict[str, dict[str, str]] = {
         "map": "Map of cases",
         "at": "When",
         "actor": "By",
+        "sort": "Order",
+        "newest": "Newest",
+        "by_due": "Nearest deadline",
+        "oldest": "Oldest",
+        "batch": "Batch assignment",
+        "batch_summary": (
+            "{cases} waiting, {assigned} can be assigned; total travel {total} min (case by "
+            "case: {greedy} min); at most {load} a member (case by case: {greedy_load})"
+        ),
+        "apply": "Assign as proposed",
+        "running": "Still computing; try again shortly",
     },
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from geojson_pydantic import Point
@@ -145,6 +145,7 @@ class CaseQuery:
     town_id: list[int]
     grid_id: list[int]
     member_id: list[int]
+    sort: str = "newest"
 
 
 def case_query(
@@ -157,9 +158,13 @@ def case_query(
     town_id: Annotated[list[int], Query()] = [],  # noqa: B006
     grid_id: Annotated[list[int], Query()] = [],  # noqa: B006
     member_id: Annotated[list[int], Query()] = [],  # noqa: B006
+    sort: Annotated[
+        Literal["newest", "oldest", "due"],
+        Query(description="newest first, oldest first, or the nearest deadline first"),
+    ] = "newest",
 ) -> CaseQuery:
     """The filters of ``GET /v1/cases`` and its Excel export."""
-    return CaseQuery(status, category, overdue, due_within_hours, town_id, grid_id, member_id)
+    return CaseQuery(status, category, overdue, due_within_hours, town_id, grid_id, member_id, sort)
 
 
 Filters = Annotated[CaseQuery, Depends(case_query)]
@@ -182,6 +187,7 @@ def find_cases(
         town_ids=q.town_id,
         grid_ids=q.grid_id,
         member_ids=q.member_id,
+        sort=q.sort,
         limit=limit,
         offset=offset,
     )
@@ -345,15 +351,22 @@ def escalate(conn: WriteConn, _: Admin) -> dict[str, Any]:
         202: {"model": StatusInfo, "description": "Still running: follow the job"},
     },
 )
-async def batch(request: Request, platform: PlatformDep, who: Admin) -> Any:
+async def batch(
+    request: Request,
+    platform: PlatformDep,
+    who: Admin,
+    apply: Annotated[bool, Query(description="false: only propose (a preview)")] = True,
+) -> Any:
     """Minimum total travel time under member capacities, compared with a greedy baseline.
 
     Runs as a job on the analysis workers (the ``case-assignment`` process); answered when
-    it ends within ``job_wait_s``, else ``202`` with the job's ``Location``.
+    it ends within ``job_wait_s``, else ``202`` with the job's ``Location``. With
+    ``apply=false`` nothing is stored: the proposed member per case is listed.
     """
     wait = platform.settings.job_wait_s
+    inputs = {"apply": apply}
     return await hand_over(
-        request, platform, "case-assignment", {}, owner=who.username, demand=0, wait_s=wait
+        request, platform, "case-assignment", inputs, owner=who.username, demand=0, wait_s=wait
     )
 
 

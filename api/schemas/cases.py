@@ -115,6 +115,16 @@ class Baseline(Answer):
     seconds: float
 
 
+class Proposal(Answer):
+    """One case and the member the batch gives it to."""
+
+    case_id: int
+    reference: str
+    member_id: int
+    member_name: str
+    travel_time_s: float
+
+
 class BatchReport(Answer):
     """What a batch assignment did (or would do), against the greedy baseline."""
 
@@ -128,6 +138,7 @@ class BatchReport(Answer):
     baseline: Baseline | None = None
     capacity_respected: bool | None = None
     applied: bool | None = None
+    proposals: list[Proposal] | None = None
 
 
 class RosterMember(Answer):

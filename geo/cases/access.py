@@ -113,10 +113,11 @@ def list_cases(
     town_ids: Sequence[int] = (),
     grid_ids: Sequence[int] = (),
     member_ids: Sequence[int] = (),
+    sort: str = "newest",
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Cases visible in ``scope``, newest first, with the total count.
+    """Cases visible in ``scope`` (newest first, or ``oldest``, or ``due``), with the count.
 
     ``due_before`` keeps the open cases whose resolution falls due before it (overdue ones:
     ``due_before=now``); ``references``, ``created_from``/``created_to`` and the town, grid
@@ -135,6 +136,7 @@ def list_cases(
         town_ids=town_ids,
         grid_ids=grid_ids,
         member_ids=member_ids,
+        sort=sort,
         limit=limit,
         offset=offset,
     )

@@ -23,6 +23,7 @@ from scipy.optimize import linear_sum_assignment
 from sqlalchemy import Connection
 
 from geo.cases.lifecycle import AWAITING_ASSIGNMENT, OPEN_STATUSES
+from geo.cases.notify import notify_transition
 from geo.db import cases as db
 from geo.routing.engine import RoutingEngine
 from geo.routing.table import TimeField
@@ -137,6 +138,10 @@ def member_times(
     return MemberTimes([int(r["id"]) for r in rows], field)
 
 
+#: how many proposed pairs a report lists (the rest are counted)
+PROPOSALS_SHOWN = 500
+
+
 def assign_batch(
     conn: Connection,
     engine: RoutingEngine,
@@ -166,10 +171,21 @@ def assign_batch(
     load = np.array([r["open_cases"] for r in mem])
     best = assign_min_cost(cost, allowed, capacity, load, town)
     greedy = assign_greedy(cost, allowed, capacity, load)
+    proposals = [
+        {
+            "case_id": int(waiting[ci]["id"]),
+            "reference": waiting[ci]["reference"],
+            "member_id": int(mem[mi]["id"]),
+            "member_name": mem[mi]["name"],
+            "travel_time_s": round(float(cost[ci, mi]), 1),
+        }
+        for ci, mi in sorted(best.assignment.items())[:PROPOSALS_SHOWN]
+    ]
     if apply:
         for ci, mi in best.assignment.items():
             case, member = waiting[ci], mem[mi]
             values = {"status": CaseStatus.ASSIGNED, "member_id": member["id"], "queue": "grid"}
+            before = db.case_row(conn, case["id"])
             db.update_case(conn, case["id"], values, version=case["version"])
             db.insert_event(
                 conn,
@@ -181,6 +197,9 @@ def assign_batch(
                 reason=f"batch assignment: {cost[ci, mi] / 60:.1f} min from base",
                 data={"member_id": int(member["id"]), "rule": "batch min-cost"},
             )
+            after = db.case_row(conn, case["id"])
+            if before is not None and after is not None:
+                notify_transition(conn, before, after, None)
     return {
         "cases": len(waiting),
         "assigned": len(best.assignment),
@@ -200,4 +219,5 @@ def assign_batch(
             all(best.loads.get(i, 0) <= max(capacity[i], load[i]) for i in range(len(capacity)))
         ),
         "applied": apply,
+        "proposals": proposals,
     }

@@ -72,6 +72,10 @@ def deadlines(
     return created + timedelta(hours=hours), created + timedelta(days=days)
 
 
+#: why a case was escalated automatically (the reasons kept in its history)
+LATE_RESOLUTION = "resolution deadline passed"
+LATE_CONTACT = "first contact deadline passed"
+
 #: open cases that may still be escalated (an escalated case is not escalated again)
 ESCALATABLE = tuple(s for s in OPEN_STATUSES if s != "escalated")
 #: cases nobody has contacted the reporter about yet

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from geo.cases.lifecycle import LATE_CONTACT, LATE_RESOLUTION
 from geo.db import workbench as wb
 from geo.db.cases import due_without_notice
 from geo.vocabulary import CaseCategory, CaseStatus
@@ -79,9 +80,14 @@ def notify_transition(
         _queue(conn, "returned", after, zh, en, **_managers(after))
     elif target == CaseStatus.ESCALATED:
         q_zh, q_en = QUEUE_WORDS.get(after["queue"], (after["queue"], after["queue"]))
-        zh = f"案件 {ref}（{cat_zh}）已督办，转{q_zh}管理员"
-        en = f"Case {ref} ({cat_en}) escalated to the {q_en} managers"
-        _queue(conn, "escalated", after, zh, en, **_managers(after))
+        late = reason in (LATE_RESOLUTION, LATE_CONTACT)  # escalated because a deadline passed
+        kind = "overdue" if late else "escalated"
+        was_zh, was_en = ("已超期，", "is overdue and ") if late else ("", "")
+        zh = f"案件 {ref}（{cat_zh}）{was_zh}已督办，转{q_zh}管理员"
+        en = f"Case {ref} ({cat_en}) {was_en}escalated to the {q_en} managers"
+        _queue(conn, kind, after, zh, en, **_managers(after))
+        if late and after["member_id"] is not None:
+            _queue(conn, kind, after, zh, en, audience="member", member_id=after["member_id"])
 
 
 def notify_due_soon(conn: Connection, now: datetime) -> int:

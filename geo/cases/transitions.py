@@ -14,7 +14,14 @@ from sqlalchemy import Connection
 
 from geo.cases.access import Scope, get_case, require_member_in_scope
 from geo.cases.followup import require_callback
-from geo.cases.lifecycle import AWAITING_CONTACT, ESCALATABLE, ESCALATES_TO, check_transition
+from geo.cases.lifecycle import (
+    AWAITING_CONTACT,
+    ESCALATABLE,
+    ESCALATES_TO,
+    LATE_CONTACT,
+    LATE_RESOLUTION,
+    check_transition,
+)
 from geo.cases.notify import notify_transition
 from geo.db import cases as db
 from geo.errors import ConflictError, ValidationError
@@ -113,7 +120,7 @@ def escalate_overdue(
             CaseStatus.ESCALATED,
             actor=actor,
             expected_version=r["version"],
-            reason=r["why"],
+            reason=LATE_RESOLUTION if r["past_resolution"] else LATE_CONTACT,
             now=when,
         )
         done.append(r["id"])

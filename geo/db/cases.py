@@ -128,6 +128,14 @@ def _visible(rule: Visibility) -> ColumnElement[bool]:
     return _c[column] == value if value is not None else false()
 
 
+#: the orders a case list may take: newest first, oldest first, or the most urgent deadline
+CASE_ORDERS: dict[str, tuple[Any, ...]] = {
+    "newest": (m.Case.created_at.desc(), m.Case.id.desc()),
+    "oldest": (m.Case.created_at, m.Case.id),
+    "due": (m.Case.resolution_due, m.Case.id),
+}
+
+
 def select_cases(
     conn: Connection,
     visible: Visibility,
@@ -142,10 +150,11 @@ def select_cases(
     town_ids: Sequence[int] = (),
     grid_ids: Sequence[int] = (),
     member_ids: Sequence[int] = (),
+    sort: str = "newest",
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Visible cases, newest first, and how many match in all.
+    """Visible cases in ``sort`` order (:data:`CASE_ORDERS`), and how many match in all.
 
     ``due_before`` keeps the cases in ``open_statuses`` whose resolution falls due before it.
     """
@@ -170,7 +179,7 @@ def select_cases(
     if due_before is not None:
         where += [m.Case.status.in_(open_statuses), m.Case.resolution_due < due_before]
     total = conn.scalar(select(func.count()).select_from(m.Case).where(*where)) or 0
-    q = _case_select().where(*where).order_by(m.Case.created_at.desc(), m.Case.id.desc())
+    q = _case_select().where(*where).order_by(*CASE_ORDERS[sort])
     rows = conn.execute(q.limit(limit).offset(offset))
     return [dict(r._mapping) for r in rows], int(total)
 
@@ -199,7 +208,7 @@ def late_cases(
 ) -> list[dict[str, Any]]:
     """Cases in ``escalatable`` past resolution, or in ``awaiting`` past first contact, locked.
 
-    Each row has ``id``, ``version``, ``status`` and ``why`` (which deadline passed).
+    Each row has ``id``, ``version``, ``status`` and ``past_resolution`` (which deadline).
     """
     c = m.Case
     late_resolution = c.resolution_due < now
@@ -217,9 +226,7 @@ def late_cases(
             "id": int(r.id),
             "version": int(r.version),
             "status": r.status,
-            "why": "resolution deadline passed"
-            if r.past_resolution
-            else "first contact deadline passed",
+            "past_resolution": bool(r.past_resolution),
         }
         for r in conn.execute(q)
     ]
@@ -342,6 +349,7 @@ def waiting_cases(conn: Connection, statuses: Sequence[str], limit: int) -> list
     q = (
         select(
             c.id,
+            c.reference,
             c.version,
             c.status,
             c.category,

@@ -161,8 +161,8 @@ class RoutingEngine:
         self._lock = threading.Lock()
         self._stations: dict[int, StationRecord] = {}
         self._fields: dict[str, _Field] = {}
-        #: each profile's road as points, for isochrones (made at the first one)
-        self._road_points: dict[tuple[str, float], RoadPoints] = {}
+        #: each profile's road as points by spacing, for isochrones (made at the first one)
+        self._road_points: dict[str, dict[float, RoadPoints]] = {}
         self.unroutable: dict[str, list[int]] = {}
         self.set_stations(stations)
 
@@ -623,13 +623,10 @@ class RoutingEngine:
         dist = dijkstra(pg.matrix, indices=[node for node, _ in entries], limit=limit)
         times = np.min(np.array([cost for _, cost in entries])[:, None] + dist, axis=0)
         here = np.asarray(snap.xy, dtype=float)[None, :]
-        key = (profile, buffer_m / 2)
-        road = self._road_points.get(key)
-        if road is None:  # the profile's road as points, made at the first isochrone
-            road = self._road_points.setdefault(key, RoadPoints.along(pg, buffer_m / 2))
         ordered = sorted(minutes)
+        kept = self._road_points.setdefault(profile, {})
         areas = contour_areas(
-            pg, times, here, [m * 60.0 for m in ordered], buffer_m=buffer_m, road=road
+            pg, times, here, [m * 60.0 for m in ordered], buffer_m=buffer_m, kept=kept
         )
         return origin, [
             (m, _to_wgs84_geom(self.graph, a)) for m, a in zip(ordered, areas, strict=True)

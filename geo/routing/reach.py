@@ -90,12 +90,13 @@ def contour_areas(
     seconds: list[float],
     *,
     buffer_m: float,
-    road: RoadPoints | None,
+    kept: dict[float, RoadPoints],
 ) -> list[Any]:
     """Metric polygons reached within each of ``seconds`` (ascending) from ``here``.
 
-    ``road`` is the profile's road densified at ``buffer_m / 2`` (reused between queries);
-    for a reach so large that the grid must be coarser, the reached edges are densified here.
+    ``kept`` holds the profile's whole road densified at ``buffer_m / 2`` once made (it is
+    made here at the first isochrone of the usual size, then reused); for a reach so large
+    that the grid must be coarser, only the reached edges are densified, for this query.
     The earliest arrival in each grid cell, spread to its neighbours, is one raster for every
     contour; each contour is the raster's cells in time, outlined by marching squares
     (contourpy, matplotlib's contouring engine).
@@ -103,7 +104,9 @@ def contour_areas(
     limit = max(seconds)
     span = np.ptp(np.vstack([pg.graph.node_xy[times < limit], here]), axis=0)
     cell = max(buffer_m, float(np.sqrt(span[0] * span[1] / MAX_ISOCHRONE_CELLS)))
-    if road is None or cell / 2 != road.step:
+    if cell == buffer_m:
+        road = kept.get(cell / 2) or kept.setdefault(cell / 2, RoadPoints.along(pg, cell / 2))
+    else:
         reached_edges = np.flatnonzero(pg.usable & (times[pg.u] < limit))
         road = RoadPoints.along(pg, cell / 2, reached_edges)
     points, when = road.reached(pg, times, limit)

@@ -95,6 +95,7 @@
     if (form.elements.member_id && form.elements.member_id.value) { p.append("member_id", form.elements.member_id.value); }
     if (form.elements.overdue.checked) { p.append("overdue", "true"); }
     if (form.elements.due_soon.checked) { p.append("due_within_hours", "72"); }
+    if (form.elements.sort.value !== "newest") { p.append("sort", form.elements.sort.value); }
     return p;
   }
   form.addEventListener("change", function () { state.offset = 0; loadCases(); });
@@ -359,6 +360,39 @@
     return list;
   }
   $("[data-role=back]").addEventListener("click", function () { show("desk"); loadCases(); });
+
+  /* ---- batch assignment (admins): a preview, then apply ----------------------------------- */
+  function batchReport(data) {
+    var box = $("[data-role=batch-report]");
+    box.textContent = "";
+    box.hidden = false;
+    var words = t.batch_summary
+      .replace("{cases}", data.cases).replace("{assigned}", data.assigned)
+      .replace("{total}", Math.round((data.total_travel_time_s || 0) / 60))
+      .replace("{greedy}", Math.round(((data.baseline || {}).total_travel_time_s || 0) / 60))
+      .replace("{load}", data.max_load || 0).replace("{greedy_load}", (data.baseline || {}).max_load || 0);
+    box.appendChild(el("p", { "data-role": "batch-summary", text: words }));
+    var list = el("ol", { cls: "proposals" });
+    (data.proposals || []).slice(0, 20).forEach(function (p) {
+      list.appendChild(el("li", { "data-case-id": String(p.case_id), text: p.reference + " → " + p.member_name + " · " + Math.round(p.travel_time_s / 60) + " " + t.minutes }));
+    });
+    box.appendChild(list);
+    if (!data.applied && data.assigned) {
+      var go = el("button", { type: "button", "data-role": "batch-apply", text: t.apply });
+      go.addEventListener("click", function () { runBatch(true); });
+      box.appendChild(go);
+    }
+  }
+  function runBatch(apply) {
+    return api("POST", "/v1/cases/assign-batch?apply=" + (apply ? "true" : "false")).then(function (data) {
+      if (data && data.cases !== undefined) {
+        batchReport(data);
+        if (apply) { toast(t.changed); loadCases(); }
+      } else { toast(t.running); }
+    }).catch(failed);
+  }
+  var batchButton = $("[data-role=batch]");
+  if (batchButton) { batchButton.addEventListener("click", function () { runBatch(false); }); }
 
   /* ---- roster ---------------------------------------------------------------------------- */
   function loadRosterData() {

@@ -319,9 +319,26 @@ def test_batch_assignment_beats_or_equals_greedy(
         )
         waiting = _waiting(conn)
         assigned_before = _assigned(conn)
+    preview = client.post("/v1/cases/assign-batch?apply=false", headers=staff_headers)
+    assert preview.status_code == 200, preview.text
+    proposed = preview.json()
+    assert proposed["applied"] is False
+    assert len(proposed["proposals"]) == proposed["assigned"] > 0
+    assert {p["case_id"] for p in proposed["proposals"]} <= set(ids) | set(range(1, max(ids) + 1))
+    with engine.connect() as c:
+        assert _waiting(c) == waiting  # a preview stores nothing
     r = client.post("/v1/cases/assign-batch", headers=staff_headers)
     assert r.status_code == 200, r.text
     body = r.json()
+    assert body["proposals"] == proposed["proposals"]  # applied as previewed
+    with engine.connect() as c:
+        told = c.scalar(
+            text(
+                "SELECT count(*) FROM notifications WHERE kind = 'assigned' AND case_id = ANY(:i)"
+            ),
+            {"i": [p["case_id"] for p in body["proposals"]]},
+        )
+    assert told == body["assigned"]
     assert body["cases"] == waiting >= 12
     assert body["assigned"] + body["unassigned"] == waiting
     assert body["capacity_respected"] is True

@@ -359,3 +359,35 @@ def test_the_session_cookie_needs_the_csrf_token_to_change_anything(
     )
     assert bad.status_code == 401
     assert "用户名或密码错误" in bad.text  # the form again, never JSON
+
+
+def test_the_list_sorts_by_deadline_and_refuses_unknown_orders(
+    client: TestClient, people: dict
+) -> None:
+    due = client.get("/v1/cases", params={"sort": "due"}, headers=people["manager"]).json()
+    times = [c["resolution_due"] for c in due["cases"]]
+    assert len(times) > 1
+    assert times == sorted(times)
+    newest = client.get("/v1/cases", headers=people["manager"]).json()
+    created = [c["created_at"] for c in newest["cases"]]
+    assert created == sorted(created, reverse=True)
+    bad = client.get("/v1/cases", params={"sort": "random"}, headers=people["manager"])
+    assert bad.status_code == 422
+
+
+def test_overdue_cases_are_escalated_and_both_member_and_managers_hear(
+    client: TestClient, people: dict, engine: Engine
+) -> None:
+    case = _case(client, people)
+    with engine.begin() as c:
+        c.execute(
+            text("UPDATE cases SET resolution_due = now() - interval '1 day' WHERE id = :i"),
+            {"i": case["id"]},
+        )
+    done = client.post("/v1/cases/escalate-overdue", headers=people["admin"])
+    assert case["id"] in done.json()["escalated"]
+    for who in ("member", "manager"):
+        mine = client.get("/v1/notifications", headers=people[who]).json()["notifications"]
+        told = [n for n in mine if n["case_id"] == case["id"] and n["kind"] == "overdue"]
+        assert told, who
+        assert "已超期" in told[0]["message"]

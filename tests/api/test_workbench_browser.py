@@ -25,7 +25,7 @@ from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, wa
 
 pytestmark = pytest.mark.browser
 
-own, client, engine = database_of_its_own("workbench_day")
+own, client, engine = database_of_its_own("workbench_day", job_wait_s=180)
 
 PASSWORD = "long-enough-1"
 PHONE = {"width": 390, "height": 844}
@@ -231,4 +231,53 @@ def test_a_wrong_password_shows_the_form_again(browser: Any, day: dict[str, Any]
     page.wait_for_selector("[data-role=message]")
     assert "Wrong user name or password" in page.inner_text("[data-role=message]")
     assert page.locator("input[name=password]").count() == 1
+    context.close()
+
+
+def test_an_admin_previews_then_applies_a_batch_assignment(
+    browser: Any, day: dict[str, Any], own: OwnDatabase
+) -> None:
+    with own.engine.begin() as c:  # three cases wait for a member again
+        waiting = list(
+            c.scalars(
+                text(
+                    "UPDATE cases SET status = 'submitted', member_id = NULL WHERE id IN "
+                    "(SELECT id FROM cases WHERE status = 'assigned' ORDER BY id LIMIT 3) "
+                    "RETURNING id"
+                )
+            )
+        )
+    assert waiting
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{day['url']}/manager")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin")
+    page.click("button[type=submit]")
+    page.click("[data-role=batch]")
+    page.wait_for_selector("[data-role=batch-summary]", timeout=120_000)
+    summary = page.inner_text("[data-role=batch-summary]")
+    assert f"待派 {len(waiting)} 件" in summary
+    proposed = {
+        int(x)
+        for x in page.eval_on_selector_all(
+            ".proposals li[data-case-id]", "ns => ns.map(n => n.dataset.caseId)"
+        )
+    }
+    assert proposed <= set(waiting)
+    with own.engine.connect() as c:  # the preview stored nothing
+        assert c.scalar(
+            text("SELECT count(*) FROM cases WHERE id = ANY(:i) AND member_id IS NULL"),
+            {"i": waiting},
+        ) == len(waiting)
+    page.click("[data-role=batch-apply]")
+    wait_until(page, "!document.querySelector('[data-role=batch-apply]')", timeout_s=120)
+    with own.engine.connect() as c:
+        assigned = set(
+            c.scalars(
+                text("SELECT id FROM cases WHERE id = ANY(:i) AND status = 'assigned'"),
+                {"i": waiting},
+            )
+        )
+    assert assigned == proposed
     context.close()
