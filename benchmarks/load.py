@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -48,7 +49,7 @@ def server_cpu_s(root_pid: int) -> float:
     return total
 
 
-def run_level(wrk: str, args: list[str], server_pid: int) -> dict[str, float]:
+def run_level(wrk: str, args: list[str], server_pid: int) -> dict[str, Any]:
     """One wrk run; its figures and the server's CPU milliseconds per request."""
     cpu0 = server_cpu_s(server_pid)
     out = subprocess.run([wrk, *args], capture_output=True, text=True, check=True).stdout
@@ -60,10 +61,10 @@ def run_level(wrk: str, args: list[str], server_pid: int) -> dict[str, float]:
     return r
 
 
-def show(label: str, conns: int, r: dict[str, float]) -> None:
+def show(label: str, conns: int, r: dict[str, Any]) -> None:
     print(
         f"  {label:<34}{conns:>6}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
-        f"{r['errors']:>8.0f}{r['cpu_ms']:>9.2f}"
+        f"{r['errors']:>8.0f}{r['cpu_ms']:>9.2f}" + (f"   ({r['kinds']})" if r["errors"] else "")
     )
 
 
@@ -98,7 +99,7 @@ def ensure_wrk() -> str:
     return wrk
 
 
-def parse(out: str) -> dict[str, float]:
+def parse(out: str) -> dict[str, Any]:
     def ms(pattern: str) -> float:
         found = re.search(pattern, out)
         parsed = re.match(r"([\d.]+)(us|ms|s|m)", found.group(1)) if found else None
@@ -117,7 +118,12 @@ def parse(out: str) -> dict[str, float]:
     errors = int(non2xx.group(1)) if non2xx else 0
     if socket_err:
         errors += sum(int(g) for g in socket_err.groups())
-    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
+    kinds = f"non-2xx {non2xx.group(1) if non2xx else 0}" + (
+        f", socket {'/'.join(socket_err.groups())} (connect/read/write/timeout)"
+        if socket_err
+        else ""
+    )
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "kinds": kinds}
 
 
 def main() -> None:
@@ -165,6 +171,13 @@ def main() -> None:
             print(
                 f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
                 f"{'errors':>8}{'cpu ms':>9}"
+            )
+            # a warm-up, not measured: /health answering is no proof that every worker has
+            # loaded its graph (the first answers may all come from one)
+            subprocess.run(
+                [wrk, "-t2", "-c16", "-d5s", "-s", str(script), base],
+                capture_output=True,
+                check=True,
             )
             for conns in LEVELS:
                 args = ["-t2", f"-c{conns}", f"-d{DURATION}", "--latency", "-s", str(script), base]
