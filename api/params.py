@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from geo.errors import ValidationError
 from geo.vocabulary import CoordSystem, Profile
@@ -17,6 +17,8 @@ CoordQuery = Annotated[
 ProfileQuery = Annotated[Profile, Query(description="travel profile")]
 LatQuery = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="latitude")]
 LonQuery = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, description="longitude")]
+#: a case's id in a path
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def parse_lat_lon(text: str, name: str) -> tuple[float, float]:

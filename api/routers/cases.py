@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from geojson_pydantic import Point
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,7 @@ from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
 from api.exports import XLSX_TYPE, xlsx_response
 from api.geojson import Location, point
 from api.handover import hand_over
-from api.params import CoordQuery
+from api.params import CaseId, CoordQuery
 from api.schemas.cases import (
     BatchReport,
     CaseHistory,
@@ -47,7 +47,6 @@ from geo.hours import local_time
 from geo.vocabulary import CaseCategory, CaseStatus, CoordSystem
 
 router = APIRouter(prefix="/v1", tags=["cases"])
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class CaseCreate(BaseModel):

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from api.auth import CaseReaders, Staff
 from api.deps import AppSettings, ReadConn, WriteConn, get_platform
+from api.params import CaseId
 from api.schemas.casework import (
     Attachment,
     Attachments,
@@ -26,7 +27,6 @@ from geo.cases import followup
 from geo.users import UserInfo
 
 router = APIRouter(prefix="/v1", tags=["casework"])
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.post(
