@@ -414,15 +414,23 @@
         var cap = el("input", { type: "number", min: "0", max: "50", value: String(m.capacity), "data-role": "capacity" });
         var leave = el("input", { type: "checkbox", "data-role": "leave" });
         leave.checked = m.on_leave;
-        var save = el("button", { type: "button", text: t.save });
+        /* skills: a box per case category, in a fold so the table stays narrow on a phone */
+        var boxes = Object.keys(config.categories).map(function (code) {
+          var box = el("input", { type: "checkbox", value: code, "data-skill": code });
+          box.checked = m.skills.indexOf(code) >= 0;
+          return el("label", { cls: "skill" }, [box, el("span", { text: config.categories[code] })]);
+        });
+        var summary = m.skills.map(function (s) { return config.categories[s] || s; }).join("、") || "—";
+        var skills = el("details", { "data-role": "skills" }, [el("summary", { text: summary })].concat(boxes));
+        var save = el("button", { type: "button", "data-role": "save-member", text: t.save });
         save.addEventListener("click", function () {
-          api("PATCH", "/v1/members/" + m.id, { capacity: Number(cap.value), on_leave: leave.checked })
+          var chosen = Array.prototype.slice.call(skills.querySelectorAll("input:checked")).map(function (b) { return b.value; });
+          api("PATCH", "/v1/members/" + m.id, { capacity: Number(cap.value), on_leave: leave.checked, skills: chosen })
             .then(function () { toast(t.changed); loadRoster(); }).catch(failed);
         });
         body.appendChild(el("tr", { "data-member-id": String(m.id) }, [
           el("td", { text: m.name + " (" + m.code + ")" }), el("td", { text: String(m.open_cases) }),
-          el("td", {}, [cap]), el("td", {}, [leave]),
-          el("td", { text: m.skills.map(function (s) { return config.categories[s] || s; }).join("、") }),
+          el("td", {}, [cap]), el("td", {}, [leave]), el("td", {}, [skills]),
           el("td", {}, [save])
         ]));
       });

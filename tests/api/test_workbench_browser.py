@@ -281,3 +281,32 @@ def test_an_admin_previews_then_applies_a_batch_assignment(
         )
     assert assigned == proposed
     context.close()
+
+
+def test_a_manager_sets_a_members_leave_capacity_and_skills(
+    browser: Any, day: dict[str, Any]
+) -> None:
+    member = day["other_member"]
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN")
+    page = _sign_in(context, day["url"], "day_manager")
+    page.click("[data-tab=roster]")
+    row = page.locator(f"tr[data-member-id='{member}']")
+    row.wait_for()
+    row.locator("[data-role=capacity]").fill("7")
+    row.locator("[data-role=leave]").check()
+    row.locator("[data-role=skills] summary").click()
+    for box in row.locator("[data-skill]").all():
+        box.uncheck()
+    row.locator("[data-skill=work_injury]").check()
+    row.locator("[data-skill=mediation]").check()
+    row.locator("[data-role=save-member]").click()
+    page.wait_for_selector("[data-role=toast]:not([hidden])")
+    roster = day["api"].get("/v1/members", headers=day["manager"]).json()["members"]
+    found = next(m for m in roster if m["id"] == member)
+    assert (found["capacity"], found["on_leave"], found["skills"]) == (
+        7,
+        True,
+        ["mediation", "work_injury"],
+    )
+    assert page.errors == []
+    context.close()
