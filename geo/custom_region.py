@@ -38,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.coords import utm_crs
 from geo.errors import ValidationError
-from geo.network import load_compiled
+from geo.network import load_compiled, load_graph
 
 REGION_FILE = "region.json"
 NAME_RULE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
@@ -348,16 +348,14 @@ def create_region(
         shutil.copyfile(files.network, network)
         if files.boundary is not None:
             outline = read_outline(files.boundary)
-            lon, lat = outline.centroid.x, outline.centroid.y
-            srid = int(utm_crs(lon, lat).split(":")[1])
-            compiled, _summary = load_compiled(network, cache_dir=cache_dir, crs=f"EPSG:{srid}")
-        else:
-            compiled, _summary = load_compiled(network, cache_dir=cache_dir)
-            lon_lat = np.column_stack(compiled.to_wgs84.transform(*compiled.node_xy.T))
+        else:  # the extract's hull, from the osmnx graph (cached: compiled once, below)
+            graph = load_graph(network, cache_dir=cache_dir)
+            lon_lat = [(d["x"], d["y"]) for _, d in graph.nodes(data=True)]
             outline = shapely.MultiPoint(lon_lat).convex_hull
-            lon, lat = outline.centroid.x, outline.centroid.y
-            srid = int(utm_crs(lon, lat).split(":")[1])
-            load_compiled(network, cache_dir=cache_dir, crs=f"EPSG:{srid}")
+            del graph
+        lon, lat = outline.centroid.x, outline.centroid.y
+        srid = int(utm_crs(lon, lat).split(":")[1])
+        load_compiled(network, cache_dir=cache_dir, crs=f"EPSG:{srid}")  # the server's arrays
         gpd.GeoDataFrame({"name": [title or name]}, geometry=[outline], crs=4326).to_file(
             scratch / "boundary.geojson", driver="GeoJSON", engine="pyogrio"
         )

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, make_url
 from geo.cases.batch import MemberTimes, member_times
 from geo.coverage.analysis import CoverageModel
 from geo.coverage.layers import read_demand
-from geo.custom_region import RegionSpec, region_notice
+from geo.custom_region import RegionSpec, region_frame, region_notice
 from geo.db.connection import database_url, make_engine, prepare_database
 from geo.db.feed import follow
 from geo.db.region import service_region
@@ -133,7 +133,7 @@ class Platform:
     @cached_property
     def region_spec(self) -> RegionSpec | None:
         """The served region's spec when it is one of the user's own (None: the sample)."""
-        return RegionSpec.read(self.settings.region_dir) if self.settings.custom_region else None
+        return region_frame(self.settings.region_dir)[0] if self.settings.custom_region else None
 
     @cached_property
     def data_notice(self) -> str:

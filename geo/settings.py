@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.vocabulary import Amenity, CaseCategory, StationKind
@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="YIZHAN_", env_file=".env", extra="ignore")
+    #: whether ``region`` is one of the user's own (``region.json`` found when validated)
+    _custom: bool = PrivateAttr(default=False)
 
     mode: Literal["development", "production"] = "development"
     database_url: str | None = None
@@ -252,9 +254,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _custom_region_facts(self) -> Settings:
-        """A region of the user's own brings its CRS, time zone, network and database."""
+        """A region of the user's own brings its CRS, time zone, network and database.
+
+        (``region.json`` is read as plain JSON: settings stay light to import; its writer is
+        :class:`geo.custom_region.RegionSpec`.)
+        """
         spec_file = self.regions_root / self.region / "region.json"
-        if (self.data_dir / self.region).is_dir() or not spec_file.is_file():
+        self._custom = not (self.data_dir / self.region).is_dir() and spec_file.is_file()
+        if not self._custom:
             return self
         spec = json.loads(spec_file.read_text(encoding="utf-8"))
         told = self.model_fields_set
@@ -275,8 +282,8 @@ class Settings(BaseSettings):
 
     @property
     def custom_region(self) -> bool:
-        """Whether the region was made by a user (not a shipped sample)."""
-        return not (self.data_dir / self.region).is_dir() and self.region_dir.is_dir()
+        """Whether the region was made by a user (not a shipped sample); known at validation."""
+        return self._custom
 
     @property
     def production(self) -> bool:
@@ -285,9 +292,8 @@ class Settings(BaseSettings):
 
     @property
     def region_dir(self) -> Path:
-        """Folder of the region: the shipped sample's, else the one ``region create`` made."""
-        shipped = self.data_dir / self.region
-        return shipped if shipped.is_dir() else self.regions_root / self.region
+        """Folder of the region: the shipped sample's, or the one ``region create`` made."""
+        return (self.regions_root if self._custom else self.data_dir) / self.region
 
     @property
     def cache_dir(self) -> Path:

@@ -232,6 +232,10 @@ EXPORT_COLUMNS = (
 )
 
 
+#: the times of the export, written in the region's time zone
+_TIMES = ("created_at", "first_contact_due", "resolution_due")
+
+
 @router.get(
     "/cases/export.xlsx",
     summary="The filtered case list as an Excel workbook (Chinese column names)",
@@ -258,9 +262,6 @@ def export(conn: ReadConn, who: CaseReaders, settings: AppSettings, filters: Fil
         }
         table.append([words.get(key, r.get(key)) for _, key in EXPORT_COLUMNS])
     return xlsx_response([title for title, _ in EXPORT_COLUMNS], table, "cases")
-
-
-_TIMES = ("created_at", "first_contact_due", "resolution_due")
 
 
 def _zh(word: Any, code: str) -> str:

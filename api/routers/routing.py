@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import AppSettings, Lane, PlatformDep, Routing
+from api.deps import AppSettings, Lane, PlatformDep, Routing, get_platform
 from api.geojson import FastJSONResponse, GeoJSONResponse, Location, geometry, linestring, point
 from api.params import (
     CoordQuery,
@@ -44,8 +44,8 @@ def _origin(o: Origin, coord: CoordSystem) -> dict[str, Any]:
     responses=errors(),
 )
 async def nearest(
+    request: Request,
     engine: Routing,
-    platform: PlatformDep,
     settings: AppSettings,
     lat: LatQuery,
     lon: LonQuery,
@@ -109,7 +109,7 @@ async def nearest(
             "coord": coord,
             "open_at": local_iso(at),
             "results": results,
-            "data_notice": platform.data_notice,
+            "data_notice": get_platform(request).data_notice,
         }
     )
 

@@ -197,9 +197,8 @@ def assign_batch(
                 reason=f"batch assignment: {cost[ci, mi] / 60:.1f} min from base",
                 data={"member_id": int(member["id"]), "rule": "batch min-cost"},
             )
-            after = db.case_row(conn, case["id"])
-            if before is not None and after is not None:
-                notify_transition(conn, before, after, None)
+            if before is not None:
+                notify_transition(conn, before, {**before, **values}, None)
     return {
         "cases": len(waiting),
         "assigned": len(best.assignment),

@@ -156,22 +156,21 @@ def update_member(
         wb.update_member_row(conn, member_id, values)
 
 
+def _receiver(scope: Scope) -> dict[str, Any]:
+    """Who ``scope`` is, as the notifications see a person."""
+    return {
+        "member_id": scope.member_id,
+        "town_id": scope.town_id,
+        "district_id": scope.district_id,
+        "everything": scope.everything,
+    }
+
+
 def notifications(conn: Connection, scope: Scope, *, limit: int = 50) -> list[dict[str, Any]]:
     """The caller's notifications, newest first (a member's own, or their area's managers')."""
-    return wb.notifications_for(
-        conn,
-        member_id=scope.member_id,
-        town_id=scope.town_id,
-        district_id=scope.district_id,
-        everything=scope.everything,
-        limit=limit,
-    )
+    return wb.notifications_for(conn, limit=limit, **_receiver(scope))
 
 
 def mark_notifications_read(conn: Connection, ids: Sequence[int], scope: Scope) -> int:
-    """Mark those of ``ids`` the caller may see as read; how many that were."""
-    mine = {n["id"] for n in notifications(conn, scope, limit=10_000)}
-    chosen = [i for i in ids if i in mine]
-    if chosen:
-        wb.mark_read(conn, chosen, datetime.now(UTC))
-    return len(chosen)
+    """Mark those of ``ids`` the caller receives as read; how many that were."""
+    return wb.mark_read(conn, list(ids), datetime.now(UTC), **_receiver(scope))

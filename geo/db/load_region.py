@@ -104,13 +104,15 @@ def load_region(
                 raise ValidationError(msg)
             report.counts["stations"] = imported.inserted + imported.updated
             say(f"{report.counts['stations']} stations loaded")
+        source = f"the user's files ({spec.name}, {REGION_FILE})"
         record_datasets(
             conn,
             digest,
             report,
             name="region",
-            real=set(report.counts) - ({"towns", "districts"} if squares else set()),
-            source=f"the user's files ({spec.name}, {REGION_FILE})",
+            real=frozenset(report.counts) - ({"towns", "districts"} if squares else set()),
+            real_source=source,
+            source=source,
         )
     return report
 

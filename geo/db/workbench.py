@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, false, func, insert, or_, select, update
 
 from geo.db import models as m
 
@@ -77,6 +77,22 @@ def insert_notification(conn: Connection, values: dict[str, Any]) -> int:
     return int(conn.execute(insert(m.Notification).values(**values).returning(_n.id)).scalar_one())
 
 
+def _addressed_to(
+    member_id: int | None, town_id: int | None, district_id: int | None, everything: bool
+) -> ColumnElement[bool]:
+    """Notifications a person receives: a member's own, or their area's managers'."""
+    mine: list[ColumnElement[bool]] = []
+    if member_id is not None:
+        mine.append(and_(_n.audience == "member", _n.member_id == member_id))
+    if everything:
+        mine.append(_n.audience == "managers")
+    elif town_id is not None:
+        mine.append(and_(_n.audience == "managers", _n.town_id == town_id))
+    elif district_id is not None:
+        mine.append(and_(_n.audience == "managers", _n.district_id == district_id))
+    return or_(*mine) if mine else false()
+
+
 def notifications_for(
     conn: Connection,
     *,
@@ -87,27 +103,28 @@ def notifications_for(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """A person's notifications, newest first: a member's own, or their area's managers'."""
-    mine = []
-    if member_id is not None:
-        mine.append(and_(_n.audience == "member", _n.member_id == member_id))
-    if everything:
-        mine.append(_n.audience == "managers")
-    elif town_id is not None:
-        mine.append(and_(_n.audience == "managers", _n.town_id == town_id))
-    elif district_id is not None:
-        mine.append(and_(_n.audience == "managers", _n.district_id == district_id))
-    if not mine:
-        return []
-    cols = [c for c in m.Notification.__table__.c if c.key not in ("last_error",)]
-    rows = conn.execute(select(*cols).where(or_(*mine)).order_by(_n.id.desc()).limit(limit))
+    cols = [c for c in m.Notification.__table__.c if c.key != "last_error"]
+    mine = _addressed_to(member_id, town_id, district_id, everything)
+    rows = conn.execute(select(*cols).where(mine).order_by(_n.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]
 
 
-def mark_read(conn: Connection, ids: list[int], now: datetime) -> None:
-    """Mark notifications read (ids the caller may see, checked by the caller)."""
-    conn.execute(
-        update(m.Notification).where(_n.id.in_(ids), _n.read_at.is_(None)).values(read_at=now)
+def mark_read(
+    conn: Connection,
+    ids: list[int],
+    now: datetime,
+    *,
+    member_id: int | None,
+    town_id: int | None,
+    district_id: int | None,
+    everything: bool,
+) -> int:
+    """Mark read those of ``ids`` the person receives; how many changed."""
+    mine = _addressed_to(member_id, town_id, district_id, everything)
+    done = conn.execute(
+        update(m.Notification).where(_n.id.in_(ids), _n.read_at.is_(None), mine).values(read_at=now)
     )
+    return int(done.rowcount or 0)
 
 
 def due_deliveries(conn: Connection, now: datetime, limit: int) -> list[dict[str, Any]]:

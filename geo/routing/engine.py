@@ -342,33 +342,23 @@ class RoutingEngine:
             best_a, best_b = cost_a + near[node_a], cost_b + near[node_b]
             station_row = np.where(best_a <= best_b, which[node_a], which[node_b])
             t = np.minimum(best_a, best_b)
-            for row in rows:
-                s_snap = fld.snaps[row]
-                near_pts = np.flatnonzero(
-                    (snaps.edge == s_snap.edge) | (snaps.edge == pg.twin[s_snap.edge])
-                )
-                for i in near_pts:
-                    pt = Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
-                    direct = pg.same_edge_time(pt, s_snap)
-                    if direct < t[i]:
-                        t[i], station_row[i] = direct, row
-            all_ids = np.asarray(fld.station_ids, dtype=np.int64)
-            station = np.where(np.isfinite(t) & (station_row >= 0), all_ids[station_row], -1)
-            return t, station
-        dist = fld.dist[rows]
-        times = np.minimum(cost_a[None, :] + dist[:, node_a], cost_b[None, :] + dist[:, node_b])
-        for k, row in enumerate(rows):
+        else:
+            dist = fld.dist[rows]
+            times = np.minimum(cost_a[None, :] + dist[:, node_a], cost_b[None, :] + dist[:, node_b])
+            best = np.argmin(times, axis=0)
+            t, station_row = times[best, np.arange(n_pts)], rows[best]
+        for row in rows:  # the direct way along an edge shared with a station
             s_snap = fld.snaps[row]
-            near = np.flatnonzero(
+            near_pts = np.flatnonzero(
                 (snaps.edge == s_snap.edge) | (snaps.edge == pg.twin[s_snap.edge])
             )
-            for i in near:
+            for i in near_pts:
                 pt = Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
-                times[k, i] = min(times[k, i], pg.same_edge_time(pt, s_snap))
-        best = np.argmin(times, axis=0)
-        t = times[best, np.arange(n_pts)]
-        station = np.where(np.isfinite(t), ids[rows][best], -1)
-        return t, station
+                direct = pg.same_edge_time(pt, s_snap)
+                if direct < t[i]:
+                    t[i], station_row[i] = direct, row
+        reached = np.isfinite(t) & (station_row >= 0)
+        return t, np.where(reached, ids[np.maximum(station_row, 0)], -1)
 
     def snap_points(self, points: np.ndarray, profile: str) -> SnapArrays:
         """WGS-84 ``(n, 2)`` lon/lat points snapped for ``profile`` (edge -1: no road near)."""
@@ -506,10 +496,9 @@ class RoutingEngine:
         for row in order:
             if not np.isfinite(times[row]):
                 break
-            coords, length = self._unwind(pg, fld, int(row), snap, int(entry[row]))
-            hits.append(
-                NearestHit(self._stations[ids[row]], Route(float(times[row]), length, coords))
-            )
+            nodes = self._field_path(fld, int(row), int(entry[row]))
+            route = self._route(pg, snap, nodes, fld.snaps[row], float(times[row]))
+            hits.append(NearestHit(self._stations[ids[row]], route))
         return NearestResult(origin, profile, hits)
 
     def _nearest_labelled(
@@ -537,34 +526,34 @@ class RoutingEngine:
                 include_closed=include_closed,
             )
 
-        hits = []
-        for t, row, nodes in fld.labelled.nearest(pg, fld.snaps, snap, k, allowed, ids):
-            if nodes is None:
-                coords, length = pg.direct_geometry(snap, fld.snaps[row])
-            else:
-                coords, length = pg.path_geometry(snap, nodes, fld.snaps[row])
-            lon, lat = self.graph.to_wgs84.transform(coords[:, 0], coords[:, 1])
-            route = Route(t, length, np.column_stack([lon, lat]))
-            hits.append(NearestHit(self._stations[ids[row]], route))
-        return hits
+        return [
+            NearestHit(self._stations[ids[row]], self._route(pg, snap, nodes, fld.snaps[row], t))
+            for t, row, nodes in fld.labelled.nearest(pg, fld.snaps, snap, k, allowed, ids)
+        ]
 
-    def _unwind(
-        self, pg: ProfileGraph, fld: _Field, row: int, snap: Snap, entry: int
-    ) -> tuple[np.ndarray, float]:
-        target = fld.snaps[row]
+    def _field_path(self, fld: _Field, row: int, entry: int) -> list[int] | None:
+        """Nodes from ``entry`` towards station ``row`` (None: along the shared edge)."""
         if entry == -1:
-            coords, length = pg.direct_geometry(snap, target)
+            return None
+        n = self.graph.n_nodes
+        nodes = [entry]
+        hop = int(fld.next_hop[row, entry])
+        # a hop >= n is the station's virtual node (rows may renumber, so any such index)
+        while 0 <= hop < n and len(nodes) <= n:
+            nodes.append(hop)
+            hop = int(fld.next_hop[row, hop])
+        return nodes
+
+    def _route(
+        self, pg: ProfileGraph, start: Snap, nodes: list[int] | None, end: Snap, time_s: float
+    ) -> Route:
+        """A route from ``start`` through ``nodes`` (None: along their shared edge) to ``end``."""
+        if nodes is None:
+            coords, length = pg.direct_geometry(start, end)
         else:
-            n = self.graph.n_nodes
-            nodes = [entry]
-            hop = int(fld.next_hop[row, entry])
-            # a hop >= n is the station's virtual node (rows may renumber, so any such index)
-            while 0 <= hop < n and len(nodes) <= n:
-                nodes.append(hop)
-                hop = int(fld.next_hop[row, hop])
-            coords, length = pg.path_geometry(snap, nodes, target)
+            coords, length = pg.path_geometry(start, nodes, end)
         lon, lat = self.graph.to_wgs84.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([lon, lat]), length
+        return Route(time_s, length, np.column_stack([lon, lat]))
 
     def route(
         self,
@@ -589,15 +578,13 @@ class RoutingEngine:
         if not np.isfinite(total):
             msg = f"no {profile} route between these points"
             raise NotFoundError(msg)
-        if ends is None:
-            coords, length = pg.direct_geometry(a, b)
-        else:
+        path = None
+        if ends is not None:
             path = [ends[1]]
             while path[-1] != ends[0]:
                 path.append(int(pred[path[-1]]))
-            coords, length = pg.path_geometry(a, path[::-1], b)
-        lon, lat = self.graph.to_wgs84.transform(coords[:, 0], coords[:, 1])
-        return o_a, o_b, Route(total, length, np.column_stack([lon, lat]))
+            path.reverse()
+        return o_a, o_b, self._route(pg, a, path, b, total)
 
     def isochrones(
         self,

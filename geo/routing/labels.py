@@ -93,22 +93,22 @@ class StationLabels:
     hop: np.ndarray
 
     @classmethod
-    def search(cls, pg: ProfileGraph, snaps: Sequence[Snap], k: int = K_LABELS) -> StationLabels:
-        """Labels of every node for the stations snapped at ``snaps`` (rows in that order)."""
-        nodes, costs, rows = [], [], []
-        for row, snap in enumerate(snaps):
-            for node, cost in pg.exits(snap):
-                nodes.append(node)
-                costs.append(cost)
-                rows.append(row)
+    def search(
+        cls, pg: ProfileGraph, exit_node: np.ndarray, exit_cost: np.ndarray, k: int = K_LABELS
+    ) -> StationLabels:
+        """Labels of every node for the stations reached from ``exit_node`` at ``exit_cost``.
+
+        Both are ``(stations, ways in)`` arrays (``-1`` where a station has fewer ways in).
+        """
+        rows, cols = np.nonzero(exit_node >= 0)
         back = pg.matrix.T.tocsr()
         times, station, hop = _k_best(
             back.indptr.astype(np.int64),
             back.indices.astype(np.int64),
             back.data.astype(np.float64),
-            np.asarray(nodes, dtype=np.int64),
-            np.asarray(costs, dtype=np.float64),
-            np.asarray(rows, dtype=np.int64),
+            exit_node[rows, cols].astype(np.int64),
+            exit_cost[rows, cols].astype(np.float64),
+            rows.astype(np.int64),
             pg.graph.n_nodes,
             k,
         )
@@ -160,27 +160,23 @@ def forward_search(
     exits: np.ndarray,
     exit_cost: np.ndarray,
     limit: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact times to every station from a point's entries, within ``limit`` seconds.
 
-    ``exits``/``exit_cost`` are ``(stations, 2)`` nodes from which each station is reached
-    and the time from each (``-1``/``inf`` where fewer). Returns the station times, the exit
-    used, the node times and the predecessors (for the routes).
+    ``exits``/``exit_cost`` are ``(stations, ways in)`` nodes from which each station is
+    reached and the time from each (``-1``/``inf`` where fewer). Returns the station times,
+    the exit used and the predecessors (for the routes).
     """
     starts = [node for node, _ in entries]
     dist, pred = dijkstra(pg.matrix, indices=starts, limit=limit, return_predecessors=True)
     offset = np.array([cost for _, cost in entries])[:, None]
-    best = np.argmin(dist + offset, axis=0)
-    node_time = (dist + offset)[best, np.arange(dist.shape[1])]
+    total = dist + offset
+    best = np.argmin(total, axis=0)
+    node_time = total[best, np.arange(dist.shape[1])]
     node_pred = pred[best, np.arange(dist.shape[1])]
     at_exit = np.where(exits >= 0, node_time[np.maximum(exits, 0)] + exit_cost, np.inf)
     which = np.argmin(at_exit, axis=1)
-    return (
-        at_exit[np.arange(len(exits)), which],
-        exits[np.arange(len(exits)), which],
-        node_time,
-        node_pred,
-    )
+    return at_exit[np.arange(len(exits)), which], exits[np.arange(len(exits)), which], node_pred
 
 
 def nearest_station_field(
@@ -220,16 +216,18 @@ class LabelledStations:
     @classmethod
     def build(cls, pg: ProfileGraph, snaps: Sequence[Snap]) -> LabelledStations:
         """Labels and indexes for the stations snapped at ``snaps``."""
-        exit_node = np.full((len(snaps), 2), -1, dtype=np.int64)
-        exit_cost = np.full((len(snaps), 2), np.inf)
+        ways = [pg.exits(snap) for snap in snaps]
+        width = max((len(w) for w in ways), default=1)
+        exit_node = np.full((len(snaps), width), -1, dtype=np.int64)
+        exit_cost = np.full((len(snaps), width), np.inf)
         on_edge: dict[int, list[int]] = {}
         for row, snap in enumerate(snaps):
-            for j, (node, cost) in enumerate(pg.exits(snap)[:2]):
+            for j, (node, cost) in enumerate(ways[row]):
                 exit_node[row, j], exit_cost[row, j] = node, cost
             for edge in (snap.edge, int(pg.twin[snap.edge])):
                 if edge >= 0:
                     on_edge.setdefault(edge, []).append(row)
-        return cls(StationLabels.search(pg, snaps), exit_node, exit_cost, on_edge)
+        return cls(StationLabels.search(pg, exit_node, exit_cost), exit_node, exit_cost, on_edge)
 
     def nearest(
         self,
@@ -278,13 +276,13 @@ class LabelledStations:
     ) -> list[Found]:
         """Exact answers from forward searches, the limit growing until ``k`` are found."""
         ok = allowed(list(range(len(self.exit_node))))
+        by_edge = np.full(len(self.exit_node), np.inf)
+        for row, t in direct.items():
+            by_edge[row] = t
         while True:
-            times, exit_used, _node_time, pred = forward_search(
+            times, exit_used, pred = forward_search(
                 pg, entries, self.exit_node, self.exit_cost, limit
             )
-            by_edge = np.full(len(times), np.inf)
-            for row, t in direct.items():
-                by_edge[row] = t
             times = np.where(ok, np.minimum(times, by_edge), np.inf)
             order = np.lexsort((np.asarray(order_key), times))[:k]
             hits = [int(r) for r in order if times[r] <= limit]
