@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from geo.cases.lifecycle import TRANSITIONS
+from geo.cases.lifecycle import OPEN_STATUSES, TRANSITIONS
 from geo.vocabulary import CaseCategory, CaseStatus, Role
 
 TEXT: dict[str, dict[str, str]] = {
@@ -210,6 +210,7 @@ def page_config(lang: str, user: Any, csrf: str, categories: list[str]) -> dict[
         "needs_reason": list(NEEDS_REASON),
         "role_moves": list(ROLE_MOVES.get(user.role, ())),
         "transitions": {k: list(v) for k, v in TRANSITIONS.items()},
+        "open_statuses": [str(s) for s in OPEN_STATUSES],
         "statuses": {s.value: s.label(lang) for s in CaseStatus},
         "categories": {c: _label(CaseCategory.of(c), c, lang) for c in categories},
         "user": {

@@ -107,7 +107,7 @@
   });
 
   /* ---- the desk -------------------------------------------------------------------------- */
-  var OPEN = ["submitted", "assigned", "accepted", "in_progress", "escalated", "returned", "reopened"];
+  var OPEN = config.open_statuses;
   function daysLate(c) {
     if (OPEN.indexOf(c.status) < 0) { return 0; }
     var late = (Date.now() - new Date(c.resolution_due).getTime()) / 86400000;
