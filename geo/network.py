@@ -26,6 +26,7 @@ from geo.errors import SetupError, ValidationError
 from geo.profiles import DRIVE_SPEEDS_KPH
 from geo.routing.access import WAY_TAGS
 from geo.routing.compiled import CompiledGraph
+from geo.routing.restrictions import read_restrictions
 
 ox.settings.overpass_rate_limit = False  # offline: fail at once rather than sleep
 ox.settings.log_console = False
@@ -43,8 +44,8 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "pedestrian": 5,
     "steps": 3,
 }
-_CACHE_VERSION = "4"
-_COMPILED_VERSION = "4"
+_CACHE_VERSION = "5"
+_COMPILED_VERSION = "5"
 
 
 def is_synthetic_file(path: Path) -> bool:
@@ -61,7 +62,8 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
     The graph keeps only ways tagged ``highway``, is simplified by osmnx (each edge counting
     the ``highway=traffic_signals`` nodes it passes, as ``signals``), carries
     ``speed_kph``/``travel_time`` on every edge (``maxspeed`` where tagged, else
-    :data:`DEFAULT_SPEEDS_KPH`), and records ``source_file`` and ``synthetic`` in ``G.graph``.
+    :data:`DEFAULT_SPEEDS_KPH`), and records ``source_file``, ``synthetic`` and the file's
+    turn ``restrictions`` (:mod:`geo.routing.restrictions`) in ``G.graph``.
 
     Raises
     ------
@@ -84,6 +86,7 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
             if clipped_ways(path):  # a clipped extract: ways cut where their nodes are missing
                 source, repaired = repair_clipped(path, Path(tmp) / "repaired.osm")
             raw = ox.graph_from_xml(source, simplify=False, retain_all=True)
+            restrictions, restriction_counts = read_restrictions(source)
         except Exception as exc:  # the XML parser and osmnx raise assorted errors
             msg = f"{path.name} is not a readable OSM XML file: {exc}"
             raise ValidationError(msg) from exc
@@ -99,6 +102,12 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
     G = ox.add_edge_speeds(G, hwy_speeds=DEFAULT_SPEEDS_KPH, fallback=30)
     G = ox.add_edge_travel_times(G)
     G.graph.update(source_file=path.name, synthetic=synthetic)
+    missing = sum(r.via not in G.nodes for r in restrictions)  # e.g. on a footway only
+    restrictions = [r for r in restrictions if r.via in G.nodes]
+    restriction_counts["read"] -= missing
+    if missing:
+        restriction_counts["skipped_via_not_on_roads"] = missing
+    G.graph.update(restrictions=restrictions, restriction_counts=dict(restriction_counts))
     if repaired:
         G.graph["repaired"] = repaired
     return G
@@ -257,6 +266,7 @@ def graph_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
         "source_file": G.graph.get("source_file"),
         "synthetic": bool(G.graph.get("synthetic", False)),
         **({"repaired": G.graph["repaired"]} if "repaired" in G.graph else {}),
+        "turn_restrictions": dict(G.graph.get("restriction_counts", {})),
         "data": "synthetic roads, not OpenStreetMap"
         if G.graph.get("synthetic")
         else "OpenStreetMap contributors (ODbL)",

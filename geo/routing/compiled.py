@@ -31,6 +31,7 @@ from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
+from geo.routing.restrictions import banned_turns
 
 NODE_TOLERANCE_M = 0.5
 
@@ -78,6 +79,9 @@ class CompiledGraph:
         access: np.ndarray | None = None,
         contraflow: np.ndarray | None = None,
         signals: np.ndarray | None = None,
+        turn_bans: np.ndarray | None = None,
+        turn_ban_modes: np.ndarray | None = None,
+        restrictions_unmatched: int = 0,
     ) -> None:
         self.node_ids, self.node_xy = node_ids, node_xy
         self.u, self.v, self.length = u, v, length
@@ -91,10 +95,16 @@ class CompiledGraph:
         self.contraflow = contraflow if contraflow is not None else np.zeros(m, dtype=bool)
         #: traffic signals each edge passes (``highway=traffic_signals`` nodes, its end included)
         self.signals = signals if signals is not None else np.zeros(m, dtype=np.int16)
+        #: OSM turn restrictions as banned (arriving edge, leaving edge) pairs, and whom they bind
+        self.turn_bans = turn_bans if turn_bans is not None else np.empty((0, 2), dtype=np.int64)
+        self.turn_ban_modes = (
+            turn_ban_modes if turn_ban_modes is not None else np.empty((0, len(MODES)), dtype=bool)
+        )
+        self.restrictions_unmatched = restrictions_unmatched
         self.crs = crs
         self.synthetic = synthetic
         self._local = threading.local()  # pyproj transformers are not shared between threads
-        self._profiles: dict[str, ProfileGraph] = {}
+        self._profiles: dict[tuple[str, Any], ProfileGraph] = {}
 
     @property
     def to_wgs84(self) -> Transformer:
@@ -138,8 +148,11 @@ class CompiledGraph:
         highway: list[str | list[str]] = []
         coords: list[np.ndarray] = []
         tags: list[dict[str, Any]] = []
+        ways: list[frozenset[int]] = []
         for i, (a, b, d) in enumerate(G.edges(data=True)):
             tags.append(d)
+            osmid = d.get("osmid", ())
+            ways.append(frozenset(osmid if isinstance(osmid, list) else [osmid]))
             u[i], v[i] = index[a], index[b]
             length[i] = float(d.get("length", 0.0))
             kph[i] = float(d.get("speed_kph", 0.0) or 0.0)
@@ -160,6 +173,9 @@ class CompiledGraph:
         )
         length = np.where(length > 0, length, shapely.length(geoms))
         access, contraflow = access_arrays(tags)
+        bans, ban_modes, unmatched = banned_turns(
+            G.graph.get("restrictions", ()), index, u, v, ways
+        )
         return cls(
             node_ids,
             node_xy,
@@ -175,6 +191,9 @@ class CompiledGraph:
             access=access,
             contraflow=contraflow,
             signals=signals,
+            turn_bans=bans,
+            turn_ban_modes=ban_modes,
+            restrictions_unmatched=unmatched,
         )
 
     def save(self, path: Path) -> Path:
@@ -202,7 +221,19 @@ class CompiledGraph:
                 access=self.access,
                 contraflow=self.contraflow,
                 signals=self.signals,
-                meta=np.array([self.crs, json.dumps({"synthetic": self.synthetic})]),
+                turn_bans=self.turn_bans,
+                turn_ban_modes=self.turn_ban_modes,
+                meta=np.array(
+                    [
+                        self.crs,
+                        json.dumps(
+                            {
+                                "synthetic": self.synthetic,
+                                "restrictions_unmatched": self.restrictions_unmatched,
+                            }
+                        ),
+                    ]
+                ),
             )
         tmp.replace(path)
         return path
@@ -218,7 +249,8 @@ class CompiledGraph:
                 ),
                 dtype=object,
             )
-            crs, meta = (str(x) for x in z["meta"])
+            crs, text = (str(x) for x in z["meta"])
+            meta = json.loads(text)
             return cls(
                 z["node_ids"],
                 z["node_xy"],
@@ -230,22 +262,46 @@ class CompiledGraph:
                 z["oneway"],
                 geoms,
                 crs=crs,
-                synthetic=bool(json.loads(meta)["synthetic"]),
+                synthetic=bool(meta["synthetic"]),
                 access=z["access"],
                 contraflow=z["contraflow"],
                 signals=z["signals"],
+                turn_bans=z["turn_bans"],
+                turn_ban_modes=z["turn_ban_modes"],
+                restrictions_unmatched=int(meta["restrictions_unmatched"]),
             )
 
     def for_profile(self, profile: TravelProfile) -> ProfileGraph:
         """The travel-time view of this graph for ``profile`` (built once, then cached)."""
-        if profile.name not in self._profiles:
-            self._profiles[profile.name] = ProfileGraph(self, profile)
-        return self._profiles[profile.name]
+        key = (profile.name, profile.turns)
+        if key not in self._profiles:
+            if profile.turns is None:
+                self._profiles[key] = ProfileGraph(self, profile)
+            else:
+                from geo.routing.turns import TurnProfileGraph  # it builds on this module
+
+                self._profiles[key] = TurnProfileGraph(self, profile)
+        return self._profiles[key]
 
     def to_metric(self, lon: float, lat: float) -> tuple[float, float]:
         """Project a WGS-84 point to the graph's metric CRS."""
         x, y = self.from_wgs84.transform(lon, lat)
         return float(x), float(y)
+
+
+def pad_ways(blocks: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Side-by-side ``(points, k)`` blocks of (node, seconds), usable ways first, no empty column.
+
+    Columns where no point has a way (all ``inf``) are dropped; node ids under ``inf`` are 0.
+    """
+    nodes = np.concatenate([b[0] for b in blocks], axis=1).astype(np.int64)
+    cost = np.concatenate([b[1] for b in blocks], axis=1).astype(float)
+    usable = np.isfinite(cost)
+    order = np.argsort(~usable, axis=1, kind="stable")
+    nodes, cost = np.take_along_axis(nodes, order, 1), np.take_along_axis(cost, order, 1)
+    width = max(int(usable.sum(axis=1).max(initial=0)), 1)
+    nodes, cost = nodes[:, :width], cost[:, :width]
+    return np.where(np.isfinite(cost), nodes, 0), cost
 
 
 #: pushing a bicycle where the sign says to dismount (km/h)
@@ -307,6 +363,20 @@ class ProfileGraph:
         self._tree_edges = np.flatnonzero(self.usable)
         self.tree = shapely.STRtree(self.geoms[self._tree_edges])
 
+    @property
+    def n_search(self) -> int:
+        """Nodes of the search graph (:attr:`matrix`): the road nodes here."""
+        return self.graph.n_nodes
+
+    @property
+    def search_xy(self) -> np.ndarray:
+        """Where each search node is (metric)."""
+        return self.graph.node_xy
+
+    def start_times(self, times: np.ndarray) -> np.ndarray:
+        """Seconds at each edge's start, from the seconds at every search node."""
+        return np.asarray(times[self.u])
+
     def _twins(self) -> np.ndarray:
         """Index of the same road in the other direction (usable), or -1.
 
@@ -349,7 +419,7 @@ class ProfileGraph:
         A search from a target's virtual node gives the time from every node to it, and the
         predecessor tree of that search the next hop on the way.
         """
-        n, s = self.graph.n_nodes, len(snaps)
+        n, s = self.n_search, len(snaps)
         src, dst, cost = [], [], []
         for i, snap in enumerate(snaps):
             for node, c in self.exits(snap):
@@ -415,32 +485,25 @@ class ProfileGraph:
         fraction[ok] = np.clip(along / total, 0.0, 1.0)
         return SnapArrays(edge, fraction, distance)
 
-    def entry_arrays(
-        self, snaps: SnapArrays
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Vectorised :meth:`entries`: two (node, cost) options per point (cost inf: none)."""
+    def entry_arrays(self, snaps: SnapArrays) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised :meth:`entries`: ``(points, ways)`` nodes and times (inf: no way)."""
         e, f = np.maximum(snaps.edge, 0), snaps.fraction
         ok = snaps.edge >= 0
-        node_a = self.v[e]
         cost_a = np.where(ok, (1.0 - f) * self.tt[e], np.inf)
         twin = self.twin[e]
-        node_b = self.u[e]
         cost_b = np.where(twin >= 0, f * self.tt[np.maximum(twin, 0)], np.inf)
         cost_b = np.where(ok & (f <= 0.0), 0.0, np.where(ok, cost_b, np.inf))
-        return node_a, cost_a, node_b, cost_b
+        return np.column_stack([self.v[e], self.u[e]]), np.column_stack([cost_a, cost_b])
 
-    def exit_arrays(
-        self, snaps: SnapArrays
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Vectorised :meth:`exits`: two (node, cost) ways in per point (cost inf: none)."""
+    def exit_arrays(self, snaps: SnapArrays) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised :meth:`exits`: ``(points, ways)`` nodes and times (inf: no way)."""
         e, f = np.maximum(snaps.edge, 0), snaps.fraction
         ok = snaps.edge >= 0
-        node_a, cost_a = self.u[e], np.where(ok, f * self.tt[e], np.inf)
+        cost_a = np.where(ok, f * self.tt[e], np.inf)
         twin = self.twin[e]
-        node_b = self.v[e]
         cost_b = np.where(twin >= 0, (1.0 - f) * self.tt[np.maximum(twin, 0)], np.inf)
         cost_b = np.where(ok & (f >= 1.0), 0.0, np.where(ok, cost_b, np.inf))
-        return node_a, cost_a, node_b, cost_b
+        return np.column_stack([self.u[e], self.v[e]]), np.column_stack([cost_a, cost_b])
 
     def entries(self, snap: Snap) -> list[tuple[int, float]]:
         """Nodes reachable directly from a snapped point, with the travel time to each.

@@ -222,7 +222,7 @@ class RoutingEngine:
                 continue
             ids.append(s.id)
             snaps.append(snap)
-        if 12 * len(snaps) * self.graph.n_nodes > self.dense_field_bytes:
+        if 12 * len(snaps) * pg.n_search > self.dense_field_bytes:
             return _Field(ids, snaps, _NO_FIELD, _NO_FIELD, LabelledStations.build(pg, snaps))
         dist, hop = travel_time_fields(pg, snaps, range(len(snaps)))
         return _Field(ids, snaps, dist, hop)
@@ -256,7 +256,7 @@ class RoutingEngine:
             ids.append(station.id)
             snaps.append(snap)
             row = len(ids) - 1
-            n = self.graph.n_nodes
+            n = pg.n_search
             dist = np.vstack([fld.dist, np.full((1, n), np.inf)])
             hop = np.vstack([fld.next_hop, np.full((1, n), -9999, dtype=fld.next_hop.dtype)])
         new_dist, new_hop = travel_time_fields(pg, snaps, [row])
@@ -336,17 +336,21 @@ class RoutingEngine:
         n_pts = len(snaps.edge)
         if len(rows) == 0:
             return np.full(n_pts, np.inf), np.full(n_pts, -1, dtype=np.int64)
-        node_a, cost_a, node_b, cost_b = pg.entry_arrays(snaps)
+        nodes, costs = pg.entry_arrays(snaps)
+        every = np.arange(n_pts)
         if fld.labelled is not None:  # one search from every allowed station at once
             near, which = nearest_station_field(pg, fld.snaps, rows.tolist())
-            best_a, best_b = cost_a + near[node_a], cost_b + near[node_b]
-            station_row = np.where(best_a <= best_b, which[node_a], which[node_b])
-            t = np.minimum(best_a, best_b)
+            way = np.argmin(costs + near[nodes], axis=1)
+            t = costs[every, way] + near[nodes[every, way]]
+            station_row = which[nodes[every, way]]
         else:
             dist = fld.dist[rows]
-            times = np.minimum(cost_a[None, :] + dist[:, node_a], cost_b[None, :] + dist[:, node_b])
-            best = np.argmin(times, axis=0)
-            t, station_row = times[best, np.arange(n_pts)], rows[best]
+            t, station_row = np.full(n_pts, np.inf), np.full(n_pts, -1, dtype=np.int64)
+            for j in range(nodes.shape[1]):  # each way in: the best station through it
+                times = costs[None, :, j] + dist[:, nodes[:, j]]
+                best = np.argmin(times, axis=0)
+                better = times[best, every] < t
+                t[better], station_row[better] = times[best, every][better], rows[best][better]
         for row in rows:  # the direct way along an edge shared with a station
             s_snap = fld.snaps[row]
             near_pts = np.flatnonzero(
@@ -535,7 +539,7 @@ class RoutingEngine:
         """Nodes from ``entry`` towards station ``row`` (None: along the shared edge)."""
         if entry == -1:
             return None
-        n = self.graph.n_nodes
+        n = fld.dist.shape[1]  # search nodes
         nodes = [entry]
         hop = int(fld.next_hop[row, entry])
         # a hop >= n is the station's virtual node (rows may renumber, so any such index)
@@ -629,7 +633,7 @@ def travel_time_fields(
     edge's end nodes; one Dijkstra per target on the reversed graph (searches stop at
     ``limit`` seconds) gives ``dist[row, node]`` and ``next_hop[row, node]``.
     """
-    n = pg.graph.n_nodes
+    n = pg.n_search
     rows = list(rows)
     if not rows:
         return np.empty((0, n)), np.empty((0, n), dtype=np.int32)

@@ -109,7 +109,7 @@ class StationLabels:
             exit_node[rows, cols].astype(np.int64),
             exit_cost[rows, cols].astype(np.float64),
             rows.astype(np.int64),
-            pg.graph.n_nodes,
+            pg.n_search,
             k,
         )
         return cls(times, station, hop)
@@ -187,7 +187,7 @@ def nearest_station_field(
     One multi-source Dijkstra on the reversed graph (the stations as virtual nodes): for
     coverage over many points, whatever the filters, in one search.
     """
-    n = pg.graph.n_nodes
+    n = pg.n_search
     if not rows:
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     dist, _pred, source = dijkstra(

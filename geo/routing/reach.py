@@ -71,14 +71,15 @@ class RoadPoints:
         self, pg: ProfileGraph, times: np.ndarray, budget: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Points reached within ``budget`` seconds, and the time each is reached."""
-        start = np.flatnonzero(pg.usable & (times[pg.u] < budget))
+        at_start = pg.start_times(times)
+        start = np.flatnonzero(pg.usable & (at_start < budget))
         counts = self.offset[start + 1] - self.offset[start]
         total = int(counts.sum())
         if total == 0:
             return np.empty((0, 2)), np.empty(0)
         first = np.repeat(self.offset[start] - np.r_[0, np.cumsum(counts)[:-1]], counts)
         idx = first + np.arange(total)
-        when = np.repeat(times[pg.u[start]], counts) + self.seconds[idx]
+        when = np.repeat(at_start[start], counts) + self.seconds[idx]
         keep = when <= budget + 1e-9
         return self.xy[idx[keep]], when[keep]
 
@@ -102,12 +103,12 @@ def contour_areas(
     (contourpy, matplotlib's contouring engine).
     """
     limit = max(seconds)
-    span = np.ptp(np.vstack([pg.graph.node_xy[times < limit], here]), axis=0)
+    span = np.ptp(np.vstack([pg.search_xy[times < limit], here]), axis=0)
     cell = max(buffer_m, float(np.sqrt(span[0] * span[1] / MAX_ISOCHRONE_CELLS)))
     if cell == buffer_m:
         road = kept.get(cell / 2) or kept.setdefault(cell / 2, RoadPoints.along(pg, cell / 2))
     else:
-        reached_edges = np.flatnonzero(pg.usable & (times[pg.u] < limit))
+        reached_edges = np.flatnonzero(pg.usable & (pg.start_times(times) < limit))
         road = RoadPoints.along(pg, cell / 2, reached_edges)
     points, when = road.reached(pg, times, limit)
     points, when = np.vstack([points, here]), np.r_[when, 0.0]

@@ -43,11 +43,10 @@ class TimeField:
         cls, pg: ProfileGraph, snaps: SnapArrays, *, reverse: bool, limit_s: float = np.inf
     ) -> TimeField:
         """One bounded Dijkstra per point (in batches), forward or on the reversed graph."""
-        n, k = pg.graph.n_nodes, len(snaps.edge)
-        ways = pg.exit_arrays(snaps) if reverse else pg.entry_arrays(snaps)
-        node = np.concatenate([ways[0], ways[2]])
-        cost = np.concatenate([ways[1], ways[3]])
-        virtual = np.concatenate([np.arange(k), np.arange(k)]) + n
+        n, k = pg.n_search, len(snaps.edge)
+        nodes, costs = pg.exit_arrays(snaps) if reverse else pg.entry_arrays(snaps)
+        node, cost = nodes.ravel(), costs.ravel()
+        virtual = np.repeat(np.arange(k), nodes.shape[1]) + n
         keep = np.isfinite(cost)
         src, dst = (node, virtual) if reverse else (virtual, node)
         base = pg.matrix.tocoo()
@@ -73,9 +72,9 @@ class TimeField:
         fields the time from each other point to each field point.
         """
         pg = self.pg
-        ways = pg.entry_arrays(others) if self.reverse else pg.exit_arrays(others)
+        nodes, costs = pg.entry_arrays(others) if self.reverse else pg.exit_arrays(others)
         out = np.full((len(self.snaps.edge), len(others.edge)), np.inf)
-        for node, cost in ((ways[0], ways[1]), (ways[2], ways[3])):
+        for node, cost in zip(nodes.T, costs.T, strict=True):
             reached = self.seconds[:, node].toarray().astype(float)
             t = np.where(reached > 0, reached - 1.0 + cost[None, :], np.inf)
             out = np.minimum(out, t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import networkx as nx
@@ -58,3 +59,6 @@ def sample_nodes(G: nx.MultiDiGraph, count: int, seed: int) -> list[int]:
 
 
 PROFILES = DEFAULT_PROFILES
+#: the profiles with free turns: what a node-based reference (networkx on nodes) can check;
+#: the turn costs have their own reference (``test_turns.py``, a graph of edge states)
+FREE_TURNS = {name: dataclasses.replace(p, turns=None) for name, p in DEFAULT_PROFILES.items()}

@@ -1,4 +1,7 @@
-"""Nearest-station travel times equal an independent networkx Dijkstra on the osmnx graph."""
+"""Nearest-station travel times equal an independent networkx Dijkstra on the osmnx graph.
+
+With free turns (a node-based reference); turn costs are checked in ``test_turns.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import pytest
 
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
-from tests.routing.conftest import PROFILES, node_lonlat, reference_digraph, sample_nodes
+from tests.routing.conftest import FREE_TURNS as PROFILES
+from tests.routing.conftest import node_lonlat, reference_digraph, sample_nodes
 
 NOON = datetime(2026, 11, 25, 12)
 

@@ -93,7 +93,8 @@ def test_labels_hold_memory_linear_in_nodes(engines: tuple[RoutingEngine, Routin
     fld = labelled._fields["e_bike"]
     assert fld.labelled is not None
     assert fld.dist.size == 0
-    assert fld.labelled.labels.times.shape == (labelled.graph.n_nodes, K_LABELS)
+    pg = labelled.profile_graph("e_bike")
+    assert fld.labelled.labels.times.shape == (pg.n_search, K_LABELS)
     assert dense._fields["e_bike"].labelled is None
 
 
