@@ -97,9 +97,10 @@ class TurnCosts:
     """Seconds lost turning at an intersection, and whether OSM's turn restrictions bind.
 
     The cost grows with the turn's angle along a sigmoid (the shape OSRM's car and bicycle
-    profiles fitted to measured turns): next to nothing going straight, ``penalty_s`` for a
-    full reversal. ``bias`` above 1 makes turns across traffic (left, where traffic keeps
-    right — China, Finland) dearer than turns with it. Turning back the way one came adds
+    profiles fitted to measured turns), shifted so that going straight on costs nothing (OSRM's
+    two halves meet at a small step there) and a full reversal ``penalty_s``. ``bias`` above 1
+    makes turns across traffic (left, where traffic keeps right — China, Finland) dearer than
+    turns with it. Turning back the way one came adds
     ``u_turn_s``. Passing a node where only two roads meet costs nothing (it is a bend).
 
     Attributes
@@ -125,7 +126,9 @@ class TurnCosts:
         right = angle_deg >= 0
         steep = np.where(right, 13.0 / self.bias, 13.0 * self.bias)
         shift = np.where(right, 6.5 * self.bias, 6.5 / self.bias)
-        cost = self.penalty_s / (1.0 + np.exp(-(steep * a - shift)))
+        at = 1.0 / (1.0 + np.exp(-(steep * a - shift)))
+        flat = 1.0 / (1.0 + np.exp(shift))  # the sigmoid at 0: taken off, straight on is free
+        cost = self.penalty_s * (at - flat) / (1.0 - flat)
         return np.asarray(cost + np.where(u_turn, self.u_turn_s, 0.0), dtype=float)
 
     def __post_init__(self) -> None:
