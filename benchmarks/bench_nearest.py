@@ -39,25 +39,37 @@ K = 3
 NOON = datetime(2026, 11, 25, 12)
 
 
-def reference_graph(sample) -> tuple[nx.DiGraph, int]:
-    """The engine's travel-time graph as a networkx DiGraph, stations as virtual nodes."""
-    pg = sample.compiled.for_profile(sample.engine.profiles[PROFILE])
+def reference_graph(sample, origins: list[tuple[float, float]]) -> tuple[nx.DiGraph, int, int]:
+    """The engine's search graph as a networkx DiGraph, stations and origins as virtual nodes.
+
+    With turn costs the search graph's nodes are edge states (``geo.routing.turns``); each
+    origin joins it through the engine's own ways in, each station through its ways out.
+    Returns the graph, the first station node and the first origin node.
+    """
+    engine = sample.engine
+    pg = engine.profile_graph(PROFILE)
     coo = pg.matrix.tocoo()
     H = nx.DiGraph()
     H.add_weighted_edges_from(
         zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True)
     )
-    n = sample.compiled.n_nodes
-    fld = sample.engine._fields[PROFILE]
+    n = pg.n_search
+    fld = engine._fields[PROFILE]
     for row, snap in enumerate(fld.snaps):
         for node, cost in pg.exits(snap):
             H.add_edge(node, n + row, weight=max(cost, 1e-9))
-    return H, n
+    first_origin = n + len(fld.snaps)
+    for i, (lon, lat) in enumerate(origins):
+        snap, _ = engine.locate(lon, lat, PROFILE)
+        for node, cost in pg.entries(snap):
+            H.add_edge(first_origin + i, node, weight=max(cost, 1e-9))
+    return H, n, first_origin
 
 
-def nx_nearest(H: nx.DiGraph, n: int, origin: int) -> list[tuple[float, int]]:
-    dist, _paths = nx.single_source_dijkstra(H, origin)  # one search, with routes
-    return sorted((d, v - n) for v, d in dist.items() if v >= n)[:K]
+def nx_nearest(H: nx.DiGraph, n: int, end: int, source: int) -> list[tuple[float, int]]:
+    """The K nearest station nodes (``n`` up to ``end``) from ``source``."""
+    dist, _paths = nx.single_source_dijkstra(H, source)  # one search, with routes
+    return sorted((d, v - n) for v, d in dist.items() if n <= v < end)[:K]
 
 
 def main() -> None:
@@ -79,10 +91,15 @@ def main() -> None:
     y_ms = timings_ms(ours, len(origins))
     y50, y99 = summary("yizhan (precomputed station fields)", y_ms)
 
-    H, n = reference_graph(sample)
-    n_nx = 30
+    n_nx, n_pgr = 30, 20
+    H, n, first_origin = reference_graph(sample, lonlat[: max(n_nx, n_pgr)])
+    states = pg.n_search != compiled.n_nodes
+    kind = "edge states (turn costs and restrictions)" if states else "road nodes"
+    print(f"  search graph: {pg.n_search:,} {kind}")
     answers_nx = {}
-    nx_ms = timings_ms(lambda i: answers_nx.__setitem__(i, nx_nearest(H, n, origins[i])), n_nx)
+    nx_ms = timings_ms(
+        lambda i: answers_nx.__setitem__(i, nx_nearest(H, n, first_origin, first_origin + i)), n_nx
+    )
     x50, x99 = summary("networkx Dijkstra per query", nx_ms)
 
     pgr50 = pgr99 = float("nan")
@@ -112,11 +129,11 @@ def main() -> None:
             "'SELECT id, source, target, cost FROM edges', :start, :ends, directed => true, cap => :k) "
             "WHERE edge = -1 ORDER BY agg_cost"
         )
-        n_pgr = 20
         with db.connect() as conn:
 
             def pgr(i: int):
-                rows = conn.execute(sql, {"start": origins[i] + 1, "ends": targets, "k": K}).all()
+                start = first_origin + i + 1
+                rows = conn.execute(sql, {"start": start, "ends": targets, "k": K}).all()
                 answers_pgr[i] = [(float(c), int(e) - n - 1) for e, c in rows]
 
             pgr(0)

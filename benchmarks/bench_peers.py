@@ -220,18 +220,22 @@ def igraph_export(
     targets: np.ndarray,
     path: Path,
 ) -> Path:
-    """yizhan's e-bike graph as edge arrays, stations, origins and targets at their nearest nodes."""
+    """yizhan's e-bike search graph as arrays, stations, origins and targets at nearest nodes.
+
+    With turn costs the search graph's nodes are edge states: a point goes to the state of
+    the edge it snapped to (arrived at that edge's end), else to the end node itself.
+    """
     pg = compiled.for_profile(DEFAULT_PROFILES[PROFILE])
     coo = pg.matrix.tocoo()
 
     def nodes(points: np.ndarray) -> np.ndarray:
-        snaps = engine.snap_points(points, PROFILE)
-        return pg.v[np.maximum(snaps.edge, 0)]
+        edge = np.maximum(engine.snap_points(points, PROFILE).edge, 0)
+        return edge if pg.n_search != compiled.n_nodes else pg.v[edge]
 
     stations = np.array([[s.lon, s.lat] for s in engine.stations.values()])
     np.savez(
         path,
-        n=compiled.n_nodes,
+        n=pg.n_search,
         u=coo.row,
         v=coo.col,
         w=coo.data,
