@@ -11,7 +11,9 @@ profile's table is a road that profile may not use.
   cycleways or paths; one-way rules apply.
 
 On real OSM roads OSM's access tags for the profile's ``mode`` then close, open or slow
-single ways (:mod:`geo.routing.access`).
+single ways (:mod:`geo.routing.access`). Every profile waits at traffic signals; e-bikes and
+cars also pay for turns and obey OSM's turn restrictions (:class:`TurnCosts`,
+:mod:`geo.routing.turns`); people on foot do neither.
 """
 
 from __future__ import annotations
@@ -187,9 +189,11 @@ class TravelProfile:
 #: mean wait at a traffic signal: a 90 s cycle red half the time loses 45^2 / (2 x 90) = 11 s
 #: on average; rounded down (riders turn right on red, lights on main roads are coordinated)
 SIGNAL_WAIT_S = 8.0
-#: OSRM's bicycle and car turn models (``profiles/bicycle.lua``, ``car.lua``): the same shape,
-#: right-hand traffic
-BICYCLE_TURNS = TurnCosts(penalty_s=6.0, bias=1.4, u_turn_s=20.0)
+#: turns for e-bikes: the shape of OSRM's bicycle profile (``bicycle.lua``: bias 1.4), its
+#: size that of Valhalla's bicycle turn costs (about 2-2.5 s across traffic, 5 s to reverse);
+#: OSRM's own 6 s and 20 s made central Helsinki's ETAs 1.19x Valhalla's (README, "Calibration")
+BICYCLE_TURNS = TurnCosts(penalty_s=3.0, bias=1.4, u_turn_s=5.0)
+#: turns for cars: OSRM's car profile (``car.lua``), right-hand traffic
 CAR_TURNS = TurnCosts(penalty_s=7.5, bias=1.075, u_turn_s=20.0)
 
 DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(

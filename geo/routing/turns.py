@@ -46,7 +46,9 @@ def _gather(ptr: np.ndarray, items: np.ndarray, at: np.ndarray) -> tuple[np.ndar
     col = np.arange(width)
     valid = col[None, :] < count[:, None]
     pos = np.where(valid, start[:, None] + col[None, :], 0)
-    return np.where(valid, items[np.minimum(pos, max(len(items) - 1, 0))], 0), valid
+    if len(items) == 0:
+        return np.zeros_like(pos), valid
+    return np.where(valid, items[np.minimum(pos, len(items) - 1)], 0), valid
 
 
 class TurnProfileGraph(ProfileGraph):
@@ -216,7 +218,7 @@ class TurnProfileGraph(ProfileGraph):
         edges = np.asarray(states, dtype=np.int64)
         length += float(self.length[edges].sum())
         e, tail = end.edge, []
-        last = int(self.v[edges[-1]]) if len(edges) else self._node_of(start)
+        last = int(self.v[nodes[-1]])  # where the last state arrived, before the turn in
         if 0.0 < end.fraction < 1.0:
             if last == int(self.u[e]) and self.usable[e]:
                 tail, length = (

@@ -14,12 +14,13 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+import shapely
 
 from geo.network import graph_from_osm_file
 from geo.profiles import DEFAULT_PROFILES, TravelProfile
 from geo.routing.access import MODES
 from geo.routing.compiled import CompiledGraph
-from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.engine import Route, RoutingEngine, StationRecord
 from tests.conftest import OSM_FIXTURES
 from tests.routing.conftest import FREE_TURNS, node_lonlat, sample_nodes
 
@@ -119,12 +120,24 @@ def test_walking_turns_are_free(plain: RoutingEngine) -> None:
     assert _time(plain, FROM_WEST, LEFT, "walk") == _time(free, FROM_WEST, LEFT, "walk")
 
 
+def _drawn_length(engine: RoutingEngine, route: Route) -> float:
+    """Length of a route's line, measured in the graph's metric CRS."""
+    x, y = engine.graph.from_wgs84.transform(route.coords[:, 0], route.coords[:, 1])
+    return float(shapely.length(shapely.linestrings(np.column_stack([x, y]))))
+
+
 def test_a_no_left_turn_sends_drivers_and_riders_round_the_block(tmp_path: Path) -> None:
     banned = _engine(_grid(tmp_path / "no-left.osm", _restriction(1, "no_left_turn", WEST, NORTH)))
     free = RoutingEngine(banned.graph, FREE_TURNS)
     for profile in ("e_bike", "drive"):
         _, _, route = banned.route(FROM_WEST, LEFT, profile=profile)
         assert route.distance_m > 2.5 * free.route(FROM_WEST, LEFT, profile=profile)[2].distance_m
+        # the line drawn is the way driven: from the start, round the block, to the end (osmnx
+        # measures lengths on a sphere, the drawing on the UTM plane: they differ by ~0.2%)
+        assert _drawn_length(banned, route) == pytest.approx(route.distance_m, rel=5e-3)
+        np.testing.assert_allclose(route.coords[0], FROM_WEST, atol=1e-6)
+        np.testing.assert_allclose(route.coords[-1], LEFT, atol=1e-6)
+        assert route.coords[:, 1].max() > 22.5 + 1.9 * STEP  # by the north street
     # people on foot are not bound, and the other turns stay open
     assert _time(banned, FROM_WEST, LEFT, "walk") == _time(free, FROM_WEST, LEFT, "walk")
     assert banned.route(FROM_WEST, RIGHT, profile="drive")[2].distance_m < 250
@@ -251,6 +264,8 @@ def test_nearest_with_turns_equals_a_networkx_search_over_edge_states(
         assert [h.route.travel_time_s for h in got.hits] == pytest.approx(
             [t for t, _ in expected], abs=0.02
         )
+        for hit in got.hits:
+            assert _drawn_length(engine, hit.route) == pytest.approx(hit.route.distance_m, rel=5e-3)
         table = engine.table(
             np.array([node_lonlat(small_graph, origin)]),
             np.array([[s.lon, s.lat] for s in stations]),
