@@ -368,6 +368,11 @@ class ProfileGraph:
         """Nodes of the search graph (:attr:`matrix`): the road nodes here."""
         return self.graph.n_nodes
 
+    @functools.cached_property
+    def reversed_matrix(self) -> csr_matrix:
+        """:attr:`matrix` with every arc turned round (searches towards a point)."""
+        return self.matrix.T.tocsr()
+
     @property
     def search_xy(self) -> np.ndarray:
         """Where each search node is (metric)."""

@@ -52,6 +52,7 @@ from geo.region import Region
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
 from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.reach import RoadPoints, contour_areas
+from geo.routing.search import search
 from geo.routing.table import TimeField, travel_time_table
 from geo.validation import validate_lon_lat
 
@@ -572,22 +573,18 @@ class RoutingEngine:
         a, o_a = self.locate(*origin, profile)
         b, o_b = self.locate(*destination, profile)
         pg = self.graph.for_profile(self.profiles[profile])
-        best: tuple[float, tuple[int, int] | None, Any] = (pg.same_edge_time(a, b), None, None)
         exits = pg.exits(b)
-        for node, cost in pg.entries(a):
-            dist, pred = dijkstra(pg.matrix, indices=node, return_predecessors=True)
-            for ex, ecost in exits:
-                total = cost + float(dist[ex]) + ecost
-                if total < best[0]:
-                    best = (total, (node, ex), pred)
-        total, ends, pred = best
+        dist, pred = search(pg.matrix, pg.entries(a), targets=[node for node, _ in exits])
+        through = [float(dist[node]) + cost for node, cost in exits]
+        way = int(np.argmin(through)) if exits else -1
+        total = min(through[way] if exits else np.inf, pg.same_edge_time(a, b))
         if not np.isfinite(total):
             msg = f"no {profile} route between these points"
             raise NotFoundError(msg)
         path = None
-        if ends is not None:
-            path = [ends[1]]
-            while path[-1] != ends[0]:
+        if exits and through[way] < pg.same_edge_time(a, b):
+            path = [exits[way][0]]
+            while pred[path[-1]] >= 0:
                 path.append(int(pred[path[-1]]))
             path.reverse()
         return o_a, o_b, self._route(pg, a, path, b, total)
@@ -612,9 +609,7 @@ class RoutingEngine:
         snap, origin = self.locate(lon, lat, profile)
         pg = self.graph.for_profile(self.profiles[profile])
         limit = max(minutes) * 60.0
-        entries = pg.entries(snap)
-        dist = dijkstra(pg.matrix, indices=[node for node, _ in entries], limit=limit)
-        times = np.min(np.array([cost for _, cost in entries])[:, None] + dist, axis=0)
+        times, _ = search(pg.matrix, pg.entries(snap), limit=limit)
         here = np.asarray(snap.xy, dtype=float)[None, :]
         ordered = sorted(minutes)
         kept = self._road_points.setdefault(profile, {})

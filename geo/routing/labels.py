@@ -26,6 +26,7 @@ from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
 from geo.routing.compiled import ProfileGraph, Snap
+from geo.routing.search import search
 
 #: labels kept per node
 K_LABELS = 8
@@ -101,7 +102,7 @@ class StationLabels:
         Both are ``(stations, ways in)`` arrays (``-1`` where a station has fewer ways in).
         """
         rows, cols = np.nonzero(exit_node >= 0)
-        back = pg.matrix.T.tocsr()
+        back = pg.reversed_matrix
         times, station, hop = _k_best(
             back.indptr.astype(np.int64),
             back.indices.astype(np.int64),
@@ -167,13 +168,7 @@ def forward_search(
     reached and the time from each (``-1``/``inf`` where fewer). Returns the station times,
     the exit used and the predecessors (for the routes).
     """
-    starts = [node for node, _ in entries]
-    dist, pred = dijkstra(pg.matrix, indices=starts, limit=limit, return_predecessors=True)
-    offset = np.array([cost for _, cost in entries])[:, None]
-    total = dist + offset
-    best = np.argmin(total, axis=0)
-    node_time = total[best, np.arange(dist.shape[1])]
-    node_pred = pred[best, np.arange(dist.shape[1])]
+    node_time, node_pred = search(pg.matrix, entries, limit=limit)
     at_exit = np.where(exits >= 0, node_time[np.maximum(exits, 0)] + exit_cost, np.inf)
     which = np.argmin(at_exit, axis=1)
     return at_exit[np.arange(len(exits)), which], exits[np.arange(len(exits)), which], node_pred

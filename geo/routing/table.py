@@ -1,10 +1,11 @@
 """Travel-time tables: origins × targets in one call, the shape of OSRM's ``table``.
 
-Every point is joined to the road graph as a virtual node on its snapped edge (entering or
-leaving through the edge's end nodes at the share of the edge's time still to go), and one
-bounded Dijkstra runs per point of the smaller side: forward from the origins, or on the
-reversed graph from the targets. Pairs on one edge also get the direct way along it.
-Searches stop at ``limit_s``; beyond it, and for points that met no road, the time is ``inf``.
+Every point enters (or leaves) the road graph through its snapped edge's ways in (or out): the
+edge's end nodes — or edge states, for profiles that pay for turns — at the share of the
+edge's time still to go. One bounded search (:mod:`geo.routing.search`) runs per point of the
+smaller side: forward from the origins, or on the reversed graph from the targets. Pairs on
+one edge also get the direct way along it. Searches stop at ``limit_s``; beyond it, and for
+points that met no road, the time is ``inf``.
 
 A :class:`TimeField` keeps the searches of one side (seconds to or from every node, sparse),
 so a caller that meets the same origins again — the grid members' bases, for instance —
@@ -16,12 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix, vstack
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse import csr_matrix
 
 from geo.routing.compiled import ProfileGraph, Snap, SnapArrays
-
-BATCH = 64
+from geo.routing.search import search
 
 
 @dataclass(frozen=True)
@@ -42,28 +41,27 @@ class TimeField:
     def search(
         cls, pg: ProfileGraph, snaps: SnapArrays, *, reverse: bool, limit_s: float = np.inf
     ) -> TimeField:
-        """One bounded Dijkstra per point (in batches), forward or on the reversed graph."""
+        """One bounded search per point (from all its ways in), forward or on the reversed graph."""
         n, k = pg.n_search, len(snaps.edge)
         nodes, costs = pg.exit_arrays(snaps) if reverse else pg.entry_arrays(snaps)
-        node, cost = nodes.ravel(), costs.ravel()
-        virtual = np.repeat(np.arange(k), nodes.shape[1]) + n
-        keep = np.isfinite(cost)
-        src, dst = (node, virtual) if reverse else (virtual, node)
-        base = pg.matrix.tocoo()
-        aug = csr_matrix(
-            (
-                np.concatenate([base.data, np.maximum(cost[keep], 1e-9)]),
-                (np.concatenate([base.row, src[keep]]), np.concatenate([base.col, dst[keep]])),
-            ),
-            shape=(n + k, n + k),
-        )
-        graph = aug.T.tocsr() if reverse else aug
-        rows = [csr_matrix((0, n), dtype=np.float32)]
-        for start in range(0, k, BATCH):
-            idx = np.arange(start, min(start + BATCH, k)) + n
-            d = dijkstra(graph, indices=idx, limit=limit_s)[:, :n]
-            rows.append(csr_matrix(np.where(np.isfinite(d), d + 1.0, 0.0).astype(np.float32)))
-        return cls(pg, snaps, vstack(rows, format="csr"), reverse, limit_s)
+        graph = pg.reversed_matrix if reverse else pg.matrix
+        columns, values, counts = [], [], np.zeros(k, dtype=np.int64)
+        for i in range(k):
+            ways = [
+                (int(a), float(c)) for a, c in zip(nodes[i], costs[i], strict=True) if c < np.inf
+            ]
+            if not ways:
+                continue
+            d, _ = search(graph, ways, limit=limit_s)
+            reached = np.flatnonzero(np.isfinite(d))
+            columns.append(reached)
+            values.append((d[reached] + 1.0).astype(np.float32))
+            counts[i] = len(reached)
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        flat = np.concatenate(columns) if columns else np.empty(0, dtype=np.int64)
+        data = np.concatenate(values) if values else np.empty(0, dtype=np.float32)
+        seconds = csr_matrix((data, flat, indptr), shape=(k, n))
+        return cls(pg, snaps, seconds, reverse, limit_s)
 
     def to(self, others: SnapArrays) -> np.ndarray:
         """Times between the field's points and ``others``: ``(field points, others)``.

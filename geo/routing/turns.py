@@ -21,6 +21,8 @@ memory and search time; ``benchmarks/bench_nearest.py`` prints it).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -79,10 +81,10 @@ class TurnProfileGraph(ProfileGraph):
         """Search nodes: one state per edge."""
         return len(self.u)
 
-    @property
+    @functools.cached_property
     def search_xy(self) -> np.ndarray:
         """Where each state is: the end of its edge (metric)."""
-        return self.graph.node_xy[self.v]
+        return np.asarray(self.graph.node_xy[self.v])
 
     def start_times(self, times: np.ndarray) -> np.ndarray:
         """Seconds at which each edge's start is passed on the way into it."""
