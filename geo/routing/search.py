@@ -68,7 +68,7 @@ def search(
     ways_in: Sequence[tuple[int, float]],
     *,
     limit: float = np.inf,
-    targets: Sequence[int] = (),
+    targets: Sequence[int] | np.ndarray = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seconds to every node from the best of ``ways_in`` (node, head start), and predecessors.
 

@@ -39,9 +39,19 @@ class TimeField:
 
     @classmethod
     def search(
-        cls, pg: ProfileGraph, snaps: SnapArrays, *, reverse: bool, limit_s: float = np.inf
+        cls,
+        pg: ProfileGraph,
+        snaps: SnapArrays,
+        *,
+        reverse: bool,
+        limit_s: float = np.inf,
+        stop_at: np.ndarray | None = None,
     ) -> TimeField:
-        """One bounded search per point (from all its ways in), forward or on the reversed graph."""
+        """One bounded search per point (from all its ways in), forward or on the reversed graph.
+
+        With ``stop_at`` (search nodes) each search may end once all of them are settled: the
+        field is then exact there only — for a table whose other side is known.
+        """
         n, k = pg.n_search, len(snaps.edge)
         nodes, costs = pg.exit_arrays(snaps) if reverse else pg.entry_arrays(snaps)
         graph = pg.reversed_matrix if reverse else pg.matrix
@@ -52,7 +62,7 @@ class TimeField:
             ]
             if not ways:
                 continue
-            d, _ = search(graph, ways, limit=limit_s)
+            d, _ = search(graph, ways, limit=limit_s, targets=() if stop_at is None else stop_at)
             reached = np.flatnonzero(np.isfinite(d))
             columns.append(reached)
             values.append((d[reached] + 1.0).astype(np.float32))
@@ -109,5 +119,13 @@ def travel_time_table(
     Searches run from the smaller side; ``inf`` beyond ``limit_s`` or off the road.
     """
     if len(origins.edge) <= len(targets.edge):
-        return TimeField.search(pg, origins, reverse=False, limit_s=limit_s).to(targets)
-    return TimeField.search(pg, targets, reverse=True, limit_s=limit_s).to(origins).T
+        nodes, costs = pg.exit_arrays(targets)
+        field = TimeField.search(
+            pg, origins, reverse=False, limit_s=limit_s, stop_at=np.unique(nodes[costs < np.inf])
+        )
+        return field.to(targets)
+    nodes, costs = pg.entry_arrays(origins)
+    field = TimeField.search(
+        pg, targets, reverse=True, limit_s=limit_s, stop_at=np.unique(nodes[costs < np.inf])
+    )
+    return field.to(origins).T
