@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gzip
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import AppSettings, Lane, PlatformDep, Routing, get_platform
-from api.geojson import FastJSONResponse, GeoJSONResponse, Location, geometry, linestring, point
+from api.deps import AppSettings, Lane, PlatformDep, Routing
+from api.geojson import FastJSONResponse, GeoJSONResponse, Location, geometry, linestring
 from api.params import (
     CoordQuery,
     LatQuery,
@@ -19,22 +19,13 @@ from api.params import (
     parse_lat_lon,
     parse_minutes,
 )
+from api.rider_fast_path import NearestQuery, nearest_answer, origin_json, render
 from api.schemas.common import errors
 from api.schemas.routing import Isochrones, NearestAnswer, RouteAnswer
-from geo.hours import local_iso, local_time
 from geo.jobs.quick import isochrones as quick_isochrones
-from geo.routing.engine import Origin
 from geo.vocabulary import CoordSystem, Profile
 
 router = APIRouter(prefix="/v1", tags=["riders"])
-
-
-def _origin(o: Origin, coord: CoordSystem) -> dict[str, Any]:
-    return {
-        "point": point(o.lon, o.lat, coord),
-        "snap": point(o.snap_lon, o.snap_lat, coord),
-        "snap_distance_m": round(o.snap_distance_m, 1),
-    }
 
 
 @router.get(
@@ -44,8 +35,7 @@ def _origin(o: Origin, coord: CoordSystem) -> dict[str, Any]:
     responses=errors(),
 )
 async def nearest(
-    request: Request,
-    engine: Routing,
+    platform: PlatformDep,
     settings: AppSettings,
     lat: LatQuery,
     lon: LonQuery,
@@ -64,54 +54,15 @@ async def nearest(
     """The ``k`` stations reached fastest that are open at ``open_at`` and match the filters.
 
     ``async``: the work is well under a millisecond, so it runs on the event loop — no thread
-    hop and no contention for the GIL between worker threads.
+    hop and no contention for the GIL between worker threads. Plainly valid requests are
+    answered before they reach here (:mod:`api.rider_fast_path`), with the same answer.
     """
     check_codes(amenity, settings.amenities, "amenity")
     check_codes(kind, settings.station_kinds, "kind")
-    at = local_time(open_at)
-    res = engine.nearest(
-        *Location(lon, lat, coord).wgs84(),
-        profile=profile,
-        k=k,
-        kinds=kind,
-        amenities=amenity,
-        at=at,
-        include_closed=include_closed,
+    q = NearestQuery(
+        lat, lon, k, profile, tuple(amenity), tuple(kind), open_at, coord, include_closed
     )
-    results = []
-    for hit in res.hits:
-        s = hit.station
-        feature = {
-            "type": "Feature",
-            "id": s.id,
-            "geometry": point(s.lon, s.lat, coord),
-            "properties": {
-                "name": s.name,
-                "kind": s.kind,
-                "amenities": sorted(s.amenities),
-                "opening_hours": s.opening_hours,
-                "status": s.status,
-                **s.extra,
-            },
-        }
-        results.append(
-            {
-                "station": feature,
-                "travel_time_s": round(hit.route.travel_time_s, 1),
-                "distance_m": round(hit.route.distance_m, 1),
-                "route": linestring(hit.route.coords, coord),
-            }
-        )
-    return FastJSONResponse(
-        {
-            "origin": _origin(res.origin, coord),
-            "profile": profile,
-            "coord": coord,
-            "open_at": local_iso(at),
-            "results": results,
-            "data_notice": get_platform(request).data_notice,
-        }
-    )
+    return Response(render(nearest_answer(platform, q)), media_type="application/json")
 
 
 @router.get(
@@ -134,8 +85,8 @@ def route(
     o_a, o_b, r = engine.route(a, b, profile=profile)
     return FastJSONResponse(
         {
-            "origin": _origin(o_a, coord),
-            "destination": _origin(o_b, coord),
+            "origin": origin_json(o_a, coord),
+            "destination": origin_json(o_b, coord),
             "profile": profile,
             "coord": coord,
             "travel_time_s": round(r.travel_time_s, 1),
@@ -203,7 +154,7 @@ def isochrones_answer(
     answer = {
         "type": "FeatureCollection",
         "features": features,
-        "origin": _origin(origin, coord),
+        "origin": origin_json(origin, coord),
         "data_notice": notice,
     }
     body = bytes(GeoJSONResponse(answer).body)

@@ -31,6 +31,7 @@ from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
+from geo.routing.drawing import NO_PIECE, stitch
 from geo.routing.restrictions import banned_turns
 
 NODE_TOLERANCE_M = 0.5
@@ -304,6 +305,8 @@ def pad_ways(blocks: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     return np.where(np.isfinite(cost), nodes, 0), cost
 
 
+_NO_EDGES = np.empty(0, dtype=np.int64)
+
 #: pushing a bicycle where the sign says to dismount (km/h)
 DISMOUNT_KPH = 4.0
 
@@ -573,38 +576,17 @@ class ProfileGraph:
         along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
         return xy, offsets, along
 
-    def _piece(self, edge: int, frm: float, to: float) -> np.ndarray:
-        """The part of an edge between two fractions of its length (reversed when frm > to)."""
-        xy, off, along = self._edge_coords
-        pts, cum = xy[off[edge] : off[edge + 1]], along[off[edge] : off[edge + 1]]
-        d1, d2 = frm * cum[-1], to * cum[-1]
-
-        def at(d: float) -> np.ndarray:
-            i = min(max(int(np.searchsorted(cum, d, side="right")) - 1, 0), len(cum) - 2)
-            span = cum[i + 1] - cum[i]
-            t = (d - cum[i]) / span if span > 0 else 0.0
-            return pts[i] + t * (pts[i + 1] - pts[i])
-
-        forward = d1 <= d2
-        inner = pts[(cum > d1) & (cum < d2)] if forward else pts[(cum < d1) & (cum > d2)][::-1]
-        return np.vstack([at(d1), inner, at(d2)])
-
-    def _runs(self, edges: np.ndarray) -> np.ndarray:
-        """The coordinates of whole edges, one after another (one vector operation)."""
-        xy, off, _ = self._edge_coords
-        starts, lens = off[edges], off[edges + 1] - off[edges]
-        before = np.cumsum(lens) - lens
-        return xy[np.arange(int(lens.sum())) + np.repeat(starts - before, lens)]
-
-    def path_geometry(self, start: Snap, nodes: list[int], end: Snap) -> tuple[np.ndarray, float]:
+    def path_geometry(
+        self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap
+    ) -> tuple[np.ndarray, float]:
         """Metric coordinates and length of a route: start snap, node path, end snap."""
         first, last = nodes[0], nodes[-1]
         e = start.edge
         if int(self.v[e]) == first and self.usable[e]:
-            head = self._piece(e, start.fraction, 1.0)
+            head = (e, start.fraction, 1.0)
             length = (1 - start.fraction) * float(self.length[e])
         else:
-            head = self._piece(e, start.fraction, 0.0)
+            head = (e, start.fraction, 0.0)
             length = start.fraction * float(self.length[e])
         edges = np.fromiter(
             (self.best_edge[pair] for pair in itertools.pairwise(nodes)),
@@ -614,19 +596,18 @@ class ProfileGraph:
         length += float(self.length[edges].sum())
         e = end.edge
         if int(self.u[e]) == last and self.usable[e]:
-            tail = self._piece(e, 0.0, end.fraction)
+            tail = (e, 0.0, end.fraction)
             length += end.fraction * float(self.length[e])
         else:
-            tail = self._piece(e, 1.0, end.fraction)
+            tail = (e, 1.0, end.fraction)
             length += (1 - end.fraction) * float(self.length[e])
-        coords = np.vstack([[start.xy], head, self._runs(edges), tail, [end.xy]])
-        keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 1e-6, axis=1)
-        return coords[keep], length
+        return stitch(self._edge_coords, start.xy, head, edges, tail, end.xy), length
 
     def direct_geometry(self, start: Snap, end: Snap) -> tuple[np.ndarray, float]:
         """Coordinates and length of a route that stays on the shared edge."""
         e = start.edge
         fb = end.fraction if end.edge == e else 1.0 - end.fraction
-        coords = np.vstack([[start.xy], self._piece(e, start.fraction, fb), [end.xy]])
+        coords = stitch(
+            self._edge_coords, start.xy, (e, start.fraction, fb), _NO_EDGES, NO_PIECE, end.xy
+        )
         return coords, abs(fb - start.fraction) * float(self.length[e])

@@ -52,7 +52,7 @@ from geo.region import Region
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
 from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.reach import RoadPoints, contour_areas
-from geo.routing.search import search
+from geo.routing.search import search, unwind
 from geo.routing.table import TimeField, travel_time_table
 from geo.validation import validate_lon_lat
 
@@ -499,13 +499,16 @@ class RoutingEngine:
         times = np.where(ok, times, np.inf)
         order = np.lexsort((np.asarray(ids), times))[:k]
         pg = self.graph.for_profile(self.profiles[profile])
-        hits = []
-        for row in order:
-            if not np.isfinite(times[row]):
-                break
-            nodes = self._field_path(fld, int(row), int(entry[row]))
-            route = self._route(pg, snap, nodes, fld.snaps[row], float(times[row]))
-            hits.append(NearestHit(self._stations[ids[row]], route))
+        rows = [int(row) for row in order if np.isfinite(times[row])]
+        ways = [
+            (self._field_path(fld, row, int(entry[row])), fld.snaps[row], float(times[row]))
+            for row in rows
+        ]
+        routes = self._routes(pg, snap, ways)
+        hits = [
+            NearestHit(self._stations[ids[row]], route)
+            for row, route in zip(rows, routes, strict=True)
+        ]
         return NearestResult(origin, profile, hits)
 
     def _nearest_labelled(
@@ -533,34 +536,56 @@ class RoutingEngine:
                 include_closed=include_closed,
             )
 
+        found = fld.labelled.nearest(pg, fld.snaps, snap, k, allowed, ids)
+        routes = self._routes(pg, snap, [(nodes, fld.snaps[row], t) for t, row, nodes in found])
         return [
-            NearestHit(self._stations[ids[row]], self._route(pg, snap, nodes, fld.snaps[row], t))
-            for t, row, nodes in fld.labelled.nearest(pg, fld.snaps, snap, k, allowed, ids)
+            NearestHit(self._stations[ids[row]], route)
+            for (_, row, _), route in zip(found, routes, strict=True)
         ]
 
-    def _field_path(self, fld: _Field, row: int, entry: int) -> list[int] | None:
+    def _field_path(self, fld: _Field, row: int, entry: int) -> np.ndarray | None:
         """Nodes from ``entry`` towards station ``row`` (None: along the shared edge)."""
         if entry == -1:
             return None
-        n = fld.dist.shape[1]  # search nodes
-        nodes = [entry]
-        hop = int(fld.next_hop[row, entry])
-        # a hop >= n is the station's virtual node (rows may renumber, so any such index)
-        while 0 <= hop < n and len(nodes) <= n:
-            nodes.append(hop)
-            hop = int(fld.next_hop[row, hop])
-        return nodes
+        # a hop past the last node is the station's virtual node (rows may renumber)
+        return unwind(fld.next_hop[row], entry)
+
+    def _routes(
+        self,
+        pg: ProfileGraph,
+        start: Snap,
+        ways: Sequence[tuple[Sequence[int] | np.ndarray | None, Snap, float]],
+    ) -> list[Route]:
+        """Routes from ``start``, each through its nodes (None: along a shared edge) to its end.
+
+        The coordinates of all of them go to WGS-84 in one transformation.
+        """
+        drawn = [
+            pg.direct_geometry(start, end) if nodes is None else pg.path_geometry(start, nodes, end)
+            for nodes, end, _ in ways
+        ]
+        if not drawn:
+            return []
+        xy = np.vstack([coords for coords, _ in drawn])
+        lonlat = np.column_stack(self.graph.to_wgs84.transform(xy[:, 0], xy[:, 1]))
+        cut = np.cumsum([len(coords) for coords, _ in drawn])[:-1]
+        return [
+            Route(time_s, length, part)
+            for (_, length), part, (_, _, time_s) in zip(
+                drawn, np.split(lonlat, cut), ways, strict=True
+            )
+        ]
 
     def _route(
-        self, pg: ProfileGraph, start: Snap, nodes: list[int] | None, end: Snap, time_s: float
+        self,
+        pg: ProfileGraph,
+        start: Snap,
+        nodes: Sequence[int] | np.ndarray | None,
+        end: Snap,
+        time_s: float,
     ) -> Route:
         """A route from ``start`` through ``nodes`` (None: along their shared edge) to ``end``."""
-        if nodes is None:
-            coords, length = pg.direct_geometry(start, end)
-        else:
-            coords, length = pg.path_geometry(start, nodes, end)
-        lon, lat = self.graph.to_wgs84.transform(coords[:, 0], coords[:, 1])
-        return Route(time_s, length, np.column_stack([lon, lat]))
+        return self._routes(pg, start, [(nodes, end, time_s)])[0]
 
     def route(
         self,

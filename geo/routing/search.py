@@ -87,3 +87,26 @@ def search(
         float(limit),
         np.asarray(targets, dtype=np.int64),
     )
+
+
+@njit(cache=True)
+def _unwind(hops: np.ndarray, entry: int, n: int) -> np.ndarray:  # pragma: no cover - compiled
+    count, hop = 1, hops[entry]
+    while 0 <= hop < n and count <= n:
+        count += 1
+        hop = hops[hop]
+    out = np.empty(count, dtype=np.int64)
+    out[0], hop = entry, hops[entry]
+    for i in range(1, count):
+        out[i] = hop
+        hop = hops[hop]
+    return out
+
+
+def unwind(hops: np.ndarray, entry: int) -> np.ndarray:
+    """Nodes from ``entry`` following ``hops`` (next node of each) until a hop leaves the graph.
+
+    A hop outside ``0..len(hops)-1`` — a target's virtual node, or scipy's ``-9999`` — ends
+    the path.
+    """
+    return _unwind(hops, entry, len(hops))

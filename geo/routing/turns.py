@@ -22,6 +22,7 @@ memory and search time; ``benchmarks/bench_nearest.py`` prints it).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from scipy.sparse import csr_matrix
 from geo.profiles import TravelProfile
 from geo.routing.access import MODES
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays, pad_ways
+from geo.routing.drawing import NO_PIECE, stitch
 
 
 def _csr_index(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -200,37 +202,25 @@ class TurnProfileGraph(ProfileGraph):
 
     # -- routes ------------------------------------------------------------------------------
 
-    def path_geometry(self, start: Snap, nodes: list[int], end: Snap) -> tuple[np.ndarray, float]:
+    def path_geometry(
+        self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap
+    ) -> tuple[np.ndarray, float]:
         """Metric coordinates and length of a route: start snap, states, end snap."""
-        states = list(nodes)
-        first, e = states[0], start.edge
-        head: list[np.ndarray] = []
-        length = 0.0
-        if first == e and self.usable[e] and 0.0 < start.fraction < 1.0:
-            head, length = (
-                [self._piece(e, start.fraction, 1.0)],
-                (1 - start.fraction) * self.length[e],
-            )
+        states = np.asarray(nodes, dtype=np.int64)
+        e, f = start.edge, start.fraction
+        head, length = NO_PIECE, 0.0
+        if 0.0 < f < 1.0:  # the first state is the rest of the start's edge, or its twin
+            ahead = states[0] == e and self.usable[e]
+            head = (e, f, 1.0 if ahead else 0.0)
+            length = ((1 - f) if ahead else f) * float(self.length[e])
             states = states[1:]
-        elif first == int(self.twin[e]) and 0.0 < start.fraction < 1.0:
-            head, length = [self._piece(e, start.fraction, 0.0)], start.fraction * self.length[e]
-            states = states[1:]
-        elif self._node_of(start) is not None and int(self.v[first]) == self._node_of(start):
+        elif int(self.v[states[0]]) == self._node_of(start):
             states = states[1:]  # standing on the node it arrives at: nothing travelled yet
-        edges = np.asarray(states, dtype=np.int64)
-        length += float(self.length[edges].sum())
-        e, tail = end.edge, []
+        length += float(self.length[states].sum())
+        e, f, tail = end.edge, end.fraction, NO_PIECE
         last = int(self.v[nodes[-1]])  # where the last state arrived, before the turn in
-        if 0.0 < end.fraction < 1.0:
-            if last == int(self.u[e]) and self.usable[e]:
-                tail, length = (
-                    [self._piece(e, 0.0, end.fraction)],
-                    length + end.fraction * self.length[e],
-                )
-            else:
-                tail = [self._piece(e, 1.0, end.fraction)]
-                length += (1 - end.fraction) * float(self.length[e])
-        coords = np.vstack([[start.xy], *head, self._runs(edges), *tail, [end.xy]])
-        keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 1e-6, axis=1)
-        return coords[keep], float(length)
+        if 0.0 < f < 1.0:
+            along = last == int(self.u[e]) and self.usable[e]
+            tail = (e, 0.0 if along else 1.0, f)
+            length += (f if along else 1 - f) * float(self.length[e])
+        return stitch(self._edge_coords, start.xy, head, states, tail, end.xy), float(length)

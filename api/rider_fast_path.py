@@ -1,0 +1,198 @@
+"""The riders' nearest-station answer, and a lean way to it for the common, well-formed request.
+
+``GET /v1/stations/nearest`` is the request a city's riders send together at lunch time; the
+lookup behind it takes well under a millisecond, yet FastAPI's generic machinery around it
+(ten query parameters validated one by one, dependencies solved per request, a thread hop for
+each synchronous one) cost as much again. :class:`NearestFastPath` sits innermost, inside
+every protective middleware (rate limits, body limits, hosts, headers, logs, compression),
+and answers the request itself when its query is plainly valid — a strict reading of exactly
+the parameters the documented operation declares. Anything else (an unknown or repeated
+parameter, a value it does not read plainly, a point the engine refuses, the graph still
+loading) goes on to the FastAPI operation unchanged, which answers — or refuses, with the
+one error format — as it always has. Both build the answer with :func:`nearest_answer`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from api.geojson import Location, linestring, point
+from api.middleware import ASGIApp, Receive, Scope, Send
+from geo.errors import YizhanError
+from geo.hours import local_iso, local_time
+from geo.platform import Platform
+from geo.routing.engine import NearestResult, Origin
+from geo.vocabulary import CoordSystem, Profile
+
+NEAREST_PATH = "/v1/stations/nearest"
+_NUMBER = re.compile(r"-?\d{1,3}(\.\d{1,12})?")
+_SINGLE = frozenset({"lat", "lon", "k", "profile", "open_at", "coord", "include_closed", "lang"})
+_LISTS = frozenset({"amenity", "kind"})
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    """A nearest-station request, validated."""
+
+    lat: float
+    lon: float
+    k: int = 3
+    profile: Profile = Profile.E_BIKE
+    amenity: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    open_at: datetime | None = None
+    coord: CoordSystem = CoordSystem.WGS84
+    include_closed: bool = False
+
+
+def plain_query(raw: bytes, amenities: Sequence[str], kinds: Sequence[str]) -> NearestQuery | None:
+    """The query when every parameter is known and plainly valid; else None (ask FastAPI).
+
+    Stricter than the operation's own validation, never looser: what this accepts, the
+    operation accepts with the same meaning.
+    """
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    single: dict[str, str] = {}
+    lists: dict[str, list[str]] = {"amenity": [], "kind": []}
+    for key, value in pairs:
+        if key in _LISTS:
+            lists[key].append(value)
+        elif key in _SINGLE and key not in single:
+            single[key] = value
+        else:
+            return None  # unknown, or a single parameter given twice
+    try:
+        return _read(single, lists, amenities, kinds)
+    except (KeyError, ValueError):
+        return None
+
+
+def _read(
+    single: Mapping[str, str],
+    lists: Mapping[str, list[str]],
+    amenities: Sequence[str],
+    kinds: Sequence[str],
+) -> NearestQuery | None:
+    lat, lon = single["lat"], single["lon"]
+    if not (_NUMBER.fullmatch(lat) and _NUMBER.fullmatch(lon)):
+        return None
+    if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
+        return None
+    k = single.get("k", "3")
+    if not (k.isascii() and k.isdigit() and 1 <= int(k) <= 20):
+        return None
+    if not (set(lists["amenity"]) <= set(amenities) and set(lists["kind"]) <= set(kinds)):
+        return None
+    open_at = datetime.fromisoformat(single["open_at"]) if "open_at" in single else None
+    return NearestQuery(
+        lat=float(lat),
+        lon=float(lon),
+        k=int(k),
+        profile=Profile(single.get("profile", Profile.E_BIKE.value)),
+        amenity=tuple(lists["amenity"]),
+        kind=tuple(lists["kind"]),
+        open_at=open_at,
+        coord=CoordSystem(single.get("coord", CoordSystem.WGS84.value)),
+        include_closed=_BOOLEANS[single.get("include_closed", "false")],
+    )
+
+
+def origin_json(o: Origin, coord: CoordSystem) -> dict[str, Any]:
+    """Where a query started and where it met the road, in ``coord``."""
+    return {
+        "point": point(o.lon, o.lat, coord),
+        "snap": point(o.snap_lon, o.snap_lat, coord),
+        "snap_distance_m": round(o.snap_distance_m, 1),
+    }
+
+
+def nearest_answer(platform: Platform, q: NearestQuery) -> dict[str, Any]:
+    """The ``k`` stations reached fastest that are open at ``q.open_at`` and match the filters.
+
+    Raises the engine's errors (:class:`geo.errors.YizhanError`) for points it refuses.
+    """
+    at = local_time(q.open_at)
+    res: NearestResult = platform.require_routing().nearest(
+        *Location(q.lon, q.lat, q.coord).wgs84(),
+        profile=q.profile,
+        k=q.k,
+        kinds=q.kind,
+        amenities=q.amenity,
+        at=at,
+        include_closed=q.include_closed,
+    )
+    results = []
+    for hit in res.hits:
+        s = hit.station
+        feature = {
+            "type": "Feature",
+            "id": s.id,
+            "geometry": point(s.lon, s.lat, q.coord),
+            "properties": {
+                "name": s.name,
+                "kind": s.kind,
+                "amenities": sorted(s.amenities),
+                "opening_hours": s.opening_hours,
+                "status": s.status,
+                **s.extra,
+            },
+        }
+        results.append(
+            {
+                "station": feature,
+                "travel_time_s": round(hit.route.travel_time_s, 1),
+                "distance_m": round(hit.route.distance_m, 1),
+                "route": linestring(hit.route.coords, q.coord),
+            }
+        )
+    return {
+        "origin": origin_json(res.origin, q.coord),
+        "profile": q.profile,
+        "coord": q.coord,
+        "open_at": local_iso(at),
+        "results": results,
+        "data_notice": platform.data_notice,
+    }
+
+
+def render(answer: dict[str, Any]) -> bytes:
+    """A riders' answer as JSON bytes (orjson: many coordinates, every millisecond counts)."""
+    return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class NearestFastPath:
+    """Answers plainly valid nearest-station requests without FastAPI's per-request machinery."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] != "http" or scope["path"] != NEAREST_PATH or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        settings = state.settings
+        q = plain_query(scope["query_string"], settings.amenities, settings.station_kinds)
+        body = None
+        if q is not None:
+            try:
+                body = render(nearest_answer(state.platform, q))
+            except YizhanError:
+                body = None  # the operation answers with its error, in the one format
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
