@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.messages import localised, wants_chinese
@@ -122,6 +123,10 @@ def add_exception_handlers(app: FastAPI) -> None:
         body = error_body("DatabaseUnavailable", "the database is unavailable; try again shortly")
         return _respond(request, body, 503, {"Retry-After": "5"})
 
+    async def pool_exhausted(request: Request, exc: Exception) -> Response:
+        body = error_body("Busy", "the service is busy; try again in a few seconds")
+        return _respond(request, body, 503, {"Retry-After": "2"})
+
     async def data_refused(request: Request, exc: Exception) -> Response:
         orig = getattr(exc, "orig", None)
         diag = getattr(orig, "diag", None)
@@ -139,6 +144,7 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(IntegrityError, integrity)
     app.add_exception_handler(OperationalError, database_down)
+    app.add_exception_handler(PoolTimeoutError, pool_exhausted)  # every connection in use
     app.add_exception_handler(DataError, data_refused)
     app.add_exception_handler(e.YizhanError, domain)
     app.add_exception_handler(RequestValidationError, validation)

@@ -1,5 +1,10 @@
 """How the app is served: one uvicorn configuration for ``yizhan serve`` and the tests.
 
+Several processes (``yizhan serve --workers N``) each listen on a socket of their own on the
+same port (``SO_REUSEPORT``), so the kernel spreads connections evenly between them: with one
+shared socket, whichever process woke first took a whole burst of connections (asyncio accepts
+up to the backlog at once) and the other idled.
+
 Forwarded headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are believed only from the
 reverse proxies listed in ``YIZHAN_TRUSTED_PROXIES`` — by default from nobody, so a client
 cannot pick the address its rate limits are counted against. uvicorn's own access log is
@@ -8,14 +13,35 @@ off: :class:`api.middleware.AccessLog` writes one line a request, without exact 
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import multiprocessing
+import signal
+import socket
+import time
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from geo.settings import Settings
+
+
+class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol, sending each answer at once (``TCP_NODELAY``).
+
+    asyncio turns Nagle's algorithm off only on sockets it opened itself; with several
+    workers uvicorn opens the listening socket and asyncio leaves it on, so an answer's body
+    waited for the client's delayed acknowledgement of its headers: 40 ms a request.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # noqa: D102
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 def server_config(
@@ -54,4 +80,52 @@ def server_options(settings: Settings, log_level: str = "info") -> dict[str, Any
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
         "server_header": False,
+        # Python's own event loop, not uvloop: under load (64-256 riders at once) uvloop
+        # answered a few requests after 0.5-2 s while the rest took 40 ms — wrk counted them as
+        # timeouts; asyncio's loop serves every connection in turn (benchmarks/load.py)
+        "loop": "asyncio",
+        "http": f"{__name__}:{NoDelayHttpToolsProtocol.__name__}",
     }
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
+    config = uvicorn.Config(app, factory=True, host=host, port=port, **options)
+    uvicorn.Server(config).run(sockets=[_listen(host, port)])
+
+
+def run_workers(app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    """Serve ``app`` (an import string of an app factory) from ``workers`` processes.
+
+    Each process has its own listening socket on the port (``SO_REUSEPORT``); a process that
+    dies is started again; SIGTERM or SIGINT stops them all.
+    """
+    context = multiprocessing.get_context("spawn")
+
+    def start() -> multiprocessing.process.BaseProcess:
+        process = context.Process(target=_worker, args=(app, host, port, options), daemon=False)
+        process.start()
+        return process
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    processes = [start() for _ in range(workers)]
+    try:
+        while True:
+            time.sleep(0.5)
+            processes = [p if p.is_alive() else start() for p in processes]
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            p.join(15)

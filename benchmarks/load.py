@@ -132,23 +132,14 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "YIZHAN_RATE_LIMIT_PER_MINUTE": "0", "YIZHAN_ESCALATION_INTERVAL_S": "0"}
+    # served as ``yizhan serve --workers N`` serves (api.server.server_options)
+    serve = (
+        "from api.server import run_workers, server_options; from geo.settings import Settings; "
+        f"run_workers('api.app:create_app', '127.0.0.1', {port}, {WORKERS}, "
+        "server_options(Settings(), 'warning'))"
+    )
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        [sys.executable, "-c", serve],
         cwd=PROJECT_ROOT,
         env=env,
     )

@@ -153,9 +153,7 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
     """
     import os
 
-    import uvicorn
-
-    from api.server import server_options
+    from api.server import run_workers, server_options
     from geo.jobs.cluster import connect, ensure_platform
 
     workers = settings.job_workers + settings.analysis_workers
@@ -164,14 +162,7 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
         _say(f"analysis cluster: {len(client.scheduler_info()['workers'])} Dask workers")
         ensure_platform(client, settings)
         os.environ["YIZHAN_DASK_SCHEDULER"] = str(client.scheduler_info()["address"])
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=processes,
-            **server_options(settings),
-        )
+        run_workers("api.app:create_app", host, port, processes, server_options(settings))
     finally:
         client.close()
         if cluster is not None:

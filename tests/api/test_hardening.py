@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 
 from api.app import create_app
 
@@ -133,3 +134,21 @@ def test_unknown_query_parameters_are_refused(client: TestClient, path: str) -> 
     r = client.get(path)
     assert r.status_code == 422
     assert "unknown query parameter" in r.json()["error"]["message"]
+
+
+def test_a_request_that_finds_every_database_connection_busy_gets_503(settings, engine) -> None:
+    with TestClient(create_app(settings)) as c:
+        platform = c.app.state.platform
+        own = platform.db
+        tight = create_engine(own.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+        platform.db = tight
+        try:
+            with tight.connect():  # the only connection, held elsewhere
+                r = c.get("/v1/stations")
+        finally:
+            platform.db = own
+            tight.dispose()
+        assert r.status_code == 503
+        assert r.headers["retry-after"] == "2"
+        assert r.json()["error"]["type"] == "Busy"
+        assert c.get("/v1/stations").status_code == 200
