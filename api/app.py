@@ -27,7 +27,7 @@ from api.errors import add_exception_handlers
 from api.lane import AnalysisLane
 from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
 from api.page_cache import PageCache
-from api.rider_fast_path import NearestFastPath
+from api.rider_fast_path import GZIP_LEVEL, GZIP_MIN_BYTES, NearestFastPath
 from api.routers import (
     cases,
     casework,
@@ -244,11 +244,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/v1/cases",
         "/open311/v2/requests",
     )
-    # innermost: riders' plainly valid nearest-station requests, answered without FastAPI's
-    # per-request machinery (inside every protection below)
-    app.add_middleware(NearestFastPath)
     # JSON answers over 1 KB go out compressed (pages and assets are compressed once, ahead)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
+    # riders' plainly valid nearest-station requests, answered without FastAPI's per-request
+    # machinery (inside every protection below; it compresses its own answers)
+    app.add_middleware(NearestFastPath)
     app.add_middleware(Timeout, seconds=settings.analysis_timeout_s, prefixes=heavy)
     app.add_middleware(
         RateLimit,

@@ -3,9 +3,10 @@
 ``GET /v1/stations/nearest`` is the request a city's riders send together at lunch time; the
 lookup behind it takes well under a millisecond, yet FastAPI's generic machinery around it
 (ten query parameters validated one by one, dependencies solved per request, a thread hop for
-each synchronous one) cost as much again. :class:`NearestFastPath` sits innermost, inside
-every protective middleware (rate limits, body limits, hosts, headers, logs, compression),
-and answers the request itself when its query is plainly valid — a strict reading of exactly
+each synchronous one) cost as much again. :class:`NearestFastPath` sits just outside the
+router, inside every protective middleware (rate limits, body limits, hosts, headers, logs),
+and answers the request itself — gzipped for clients that accept it, as the rest of the API
+is — when its query is plainly valid: a strict reading of exactly
 the parameters the documented operation declares. Anything else (an unknown or repeated
 parameter, a value it does not read plainly, a point the engine refuses, the graph still
 loading) goes on to the FastAPI operation unchanged, which answers — or refuses, with the
@@ -14,6 +15,7 @@ one error format — as it always has. Both build the answer with :func:`nearest
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ from geo.routing.engine import NearestResult, Origin
 from geo.vocabulary import CoordSystem, Profile
 
 NEAREST_PATH = "/v1/stations/nearest"
+#: JSON answers this large or larger go out gzipped to clients that accept it, at this level
+GZIP_MIN_BYTES, GZIP_LEVEL = 1024, 5
 _NUMBER = re.compile(r"-?\d{1,3}(\.\d{1,12})?")
 _SINGLE = frozenset({"lat", "lon", "k", "profile", "open_at", "coord", "include_closed", "lang"})
 _LISTS = frozenset({"amenity", "kind"})
@@ -171,6 +175,10 @@ def render(answer: dict[str, Any]) -> bytes:
     return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
+def _accepts_gzip(scope: Scope) -> bool:
+    return any(name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"])
+
+
 class NearestFastPath:
     """Answers plainly valid nearest-station requests without FastAPI's per-request machinery."""
 
@@ -193,6 +201,10 @@ class NearestFastPath:
         if body is None:
             await self.app(scope, receive, send)
             return
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        headers = [(b"content-type", b"application/json")]
+        if len(body) >= GZIP_MIN_BYTES and _accepts_gzip(scope):
+            body = gzip.compress(body, GZIP_LEVEL)
+            headers += [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
+        headers.append((b"content-length", b"%d" % len(body)))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})

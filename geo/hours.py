@@ -89,11 +89,11 @@ def open_mask(
     expressions: Sequence[str], at: datetime | None = None, *, tz: str | None = None
 ) -> np.ndarray:
     """Boolean array: which of ``expressions`` are open at ``at``."""
-    when = local_time(at, tz)
-    cache: dict[str, bool] = {}
-    out = np.empty(len(expressions), dtype=bool)
-    for i, expr in enumerate(expressions):
-        if expr not in cache:
-            cache[expr] = bool(parse_opening_hours(expr).is_open(when))
-        out[i] = cache[expr]
-    return out
+    minute = local_time(at, tz).replace(second=0, microsecond=0)  # hours are to the minute
+    return np.fromiter((_open_in(expr, minute) for expr in expressions), bool, len(expressions))
+
+
+@lru_cache(maxsize=8192)
+def _open_in(expression: str, minute: datetime) -> bool:
+    """Whether ``expression`` is open in this (naive, local) minute; asked once a minute."""
+    return bool(parse_opening_hours(expression).is_open(minute))

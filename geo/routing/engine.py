@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,14 @@ class _Field:
     dist: np.ndarray
     next_hop: np.ndarray
     labelled: LabelledStations | None = None
+
+    @functools.cached_property
+    def on_edge(self) -> dict[int, list[int]]:
+        """Rows of the stations snapped to each edge."""
+        rows: dict[int, list[int]] = {}
+        for row, snap in enumerate(self.snaps):
+            rows.setdefault(snap.edge, []).append(row)
+        return rows
 
 
 class RoutingEngine:
@@ -312,11 +321,11 @@ class RoutingEngine:
             t = cost + fld.dist[:, node]
             better = t < times
             times[better], entry[better] = t[better], node
-        for i, s_snap in enumerate(fld.snaps):
-            if s_snap.edge == snap.edge or int(pg.twin[snap.edge]) == s_snap.edge:
-                direct = pg.same_edge_time(snap, s_snap)
-                if direct <= times[i]:
-                    times[i], entry[i] = direct, -1
+        twin = int(pg.twin[snap.edge])
+        for i in fld.on_edge.get(snap.edge, []) + fld.on_edge.get(twin, []) * (twin >= 0):
+            direct = pg.same_edge_time(snap, fld.snaps[i])
+            if direct <= times[i]:
+                times[i], entry[i] = direct, -1
         return fld.station_ids, times, entry
 
     def times_from_points(

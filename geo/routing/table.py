@@ -14,6 +14,7 @@ searches once and looks up afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,36 +40,20 @@ class TimeField:
 
     @classmethod
     def search(
-        cls,
-        pg: ProfileGraph,
-        snaps: SnapArrays,
-        *,
-        reverse: bool,
-        limit_s: float = np.inf,
-        stop_at: np.ndarray | None = None,
+        cls, pg: ProfileGraph, snaps: SnapArrays, *, reverse: bool, limit_s: float = np.inf
     ) -> TimeField:
-        """One bounded search per point (from all its ways in), forward or on the reversed graph.
-
-        With ``stop_at`` (search nodes) each search may end once all of them are settled: the
-        field is then exact there only — for a table whose other side is known.
-        """
+        """One bounded search per point (from all its ways in), forward or on the reversed graph."""
         n, k = pg.n_search, len(snaps.edge)
-        nodes, costs = pg.exit_arrays(snaps) if reverse else pg.entry_arrays(snaps)
-        graph = pg.reversed_matrix if reverse else pg.matrix
         columns, values, counts = [], [], np.zeros(k, dtype=np.int64)
-        for i in range(k):
-            ways = [
-                (int(a), float(c)) for a, c in zip(nodes[i], costs[i], strict=True) if c < np.inf
-            ]
-            if not ways:
+        for i, d in enumerate(_searches(pg, snaps, reverse=reverse, limit_s=limit_s)):
+            if d is None:
                 continue
-            d, _ = search(graph, ways, limit=limit_s, targets=() if stop_at is None else stop_at)
-            reached = np.flatnonzero(np.isfinite(d))
+            reached = np.flatnonzero(np.isfinite(d)).astype(np.int32)
             columns.append(reached)
             values.append((d[reached] + 1.0).astype(np.float32))
             counts[i] = len(reached)
         indptr = np.concatenate([[0], np.cumsum(counts)])
-        flat = np.concatenate(columns) if columns else np.empty(0, dtype=np.int64)
+        flat = np.concatenate(columns) if columns else np.empty(0, dtype=np.int32)
         data = np.concatenate(values) if values else np.empty(0, dtype=np.float32)
         seconds = csr_matrix((data, flat, indptr), shape=(k, n))
         return cls(pg, snaps, seconds, reverse, limit_s)
@@ -86,25 +71,48 @@ class TimeField:
             reached = self.seconds[:, node].toarray().astype(float)
             t = np.where(reached > 0, reached - 1.0 + cost[None, :], np.inf)
             out = np.minimum(out, t)
-        self._same_edge(others, out)
+        _same_edge(pg, self.snaps, others, out, reverse=self.reverse)
         out[out > self.limit_s] = np.inf
         return out
 
-    def _same_edge(self, others: SnapArrays, out: np.ndarray) -> None:
-        pg = self.pg
-        by_edge: dict[int, list[int]] = {}
-        for j, e in enumerate(others.edge):
-            if e >= 0:
-                by_edge.setdefault(int(e), []).append(j)
-        for i, e in enumerate(self.snaps.edge):
-            if e < 0:
-                continue
-            mine = _snap(self.snaps, i)
-            for edge in (int(e), int(pg.twin[e])):
-                for j in by_edge.get(edge, []) if edge >= 0 else []:
-                    other = _snap(others, j)
-                    a, b = (other, mine) if self.reverse else (mine, other)
-                    out[i, j] = min(out[i, j], pg.same_edge_time(a, b))
+
+def _searches(
+    pg: ProfileGraph,
+    snaps: SnapArrays,
+    *,
+    reverse: bool,
+    limit_s: float,
+    stop_at: np.ndarray | None = None,
+) -> Iterator[np.ndarray | None]:
+    """Seconds from each point to every search node (to each point, ``reverse``); None: no road.
+
+    With ``stop_at``, each search may end once all of those nodes are settled (exact there).
+    """
+    nodes, costs = pg.exit_arrays(snaps) if reverse else pg.entry_arrays(snaps)
+    graph = pg.reversed_matrix if reverse else pg.matrix
+    stop = () if stop_at is None else stop_at
+    for i in range(len(snaps.edge)):
+        ways = [(int(a), float(c)) for a, c in zip(nodes[i], costs[i], strict=True) if c < np.inf]
+        yield search(graph, ways, limit=limit_s, targets=stop)[0] if ways else None
+
+
+def _same_edge(
+    pg: ProfileGraph, mine: SnapArrays, others: SnapArrays, out: np.ndarray, *, reverse: bool
+) -> None:
+    """The direct way along an edge that a point of each side shares, where it is faster."""
+    by_edge: dict[int, list[int]] = {}
+    for j, e in enumerate(others.edge):
+        if e >= 0:
+            by_edge.setdefault(int(e), []).append(j)
+    for i, e in enumerate(mine.edge):
+        if e < 0:
+            continue
+        me = _snap(mine, i)
+        for edge in (int(e), int(pg.twin[e])):
+            for j in by_edge.get(edge, []) if edge >= 0 else []:
+                other = _snap(others, j)
+                a, b = (other, me) if reverse else (me, other)
+                out[i, j] = min(out[i, j], pg.same_edge_time(a, b))
 
 
 def _snap(snaps: SnapArrays, i: int) -> Snap:
@@ -116,16 +124,18 @@ def travel_time_table(
 ) -> np.ndarray:
     """Travel time (s) from each origin to each target: an ``(origins, targets)`` array.
 
-    Searches run from the smaller side; ``inf`` beyond ``limit_s`` or off the road.
+    Searches run from the smaller side, each ending once the other side is reached or at
+    ``limit_s``; ``inf`` beyond ``limit_s`` or off the road. Each search is read as it ends,
+    so memory holds the answer and one search, whatever the sizes.
     """
-    if len(origins.edge) <= len(targets.edge):
-        nodes, costs = pg.exit_arrays(targets)
-        field = TimeField.search(
-            pg, origins, reverse=False, limit_s=limit_s, stop_at=np.unique(nodes[costs < np.inf])
-        )
-        return field.to(targets)
-    nodes, costs = pg.entry_arrays(origins)
-    field = TimeField.search(
-        pg, targets, reverse=True, limit_s=limit_s, stop_at=np.unique(nodes[costs < np.inf])
-    )
-    return field.to(origins).T
+    reverse = len(origins.edge) > len(targets.edge)
+    mine, others = (targets, origins) if reverse else (origins, targets)
+    nodes, costs = pg.entry_arrays(others) if reverse else pg.exit_arrays(others)
+    stop = np.unique(nodes[np.isfinite(costs)])
+    out = np.full((len(mine.edge), len(others.edge)), np.inf)
+    for i, d in enumerate(_searches(pg, mine, reverse=reverse, limit_s=limit_s, stop_at=stop)):
+        if d is not None:
+            out[i] = np.min(d[nodes] + costs, axis=1)
+    _same_edge(pg, mine, others, out, reverse=reverse)
+    out[out > limit_s] = np.inf
+    return out.T if reverse else out
