@@ -2,7 +2,7 @@
 
 The API is pointed (``YIZHAN_DASK_SCHEDULER``) at an existing cluster of one 1 GiB worker (the
 API's own ``job_memory_limit`` says 3 GiB: the cluster's figure wins). Admission estimates a
-2,000-candidate drive selection at 0.94 GiB and lets it through; it needs more. The nanny
+60-candidate p-median at 0.86 GiB and lets it through; it needs more. The nanny
 kills the worker; the job is marked failed with a message naming the limit; the API process
 does not grow and keeps answering riders; the restarted worker runs the next job.
 """
@@ -24,8 +24,9 @@ from tests.api.conftest import OwnDatabase, own_database
 
 pytestmark = pytest.mark.slow
 SMALL = {"k": 2, "minutes": 10, "max_candidates": 30, "method": "greedy"}
-#: estimated at 0.94 GiB (admitted on a 1 GiB worker); needs more: the nanny stops it
-TOO_BIG = {"k": 50, "minutes": 120, "profile": "drive", "max_candidates": 2000, "method": "greedy"}
+#: a p-median over ~10,000 cells x 60 candidates, estimated at 0.86 GiB (admitted on a 1 GiB
+#: worker); its model needs more (1.75 GB measured at 50 candidates): the nanny stops it
+TOO_BIG = {"k": 10, "minutes": 30, "objective": "p_median", "max_candidates": 60, "method": "milp"}
 
 
 @pytest.fixture(scope="module")
