@@ -611,16 +611,12 @@ class RoutingEngine:
         dist, pred = search(pg.matrix, pg.entries(a), targets=[node for node, _ in exits])
         through = [float(dist[node]) + cost for node, cost in exits]
         way = int(np.argmin(through)) if exits else -1
-        total = min(through[way] if exits else np.inf, pg.same_edge_time(a, b))
+        direct = pg.same_edge_time(a, b)
+        total = min(through[way] if exits else np.inf, direct)
         if not np.isfinite(total):
             msg = f"no {profile} route between these points"
             raise NotFoundError(msg)
-        path = None
-        if exits and through[way] < pg.same_edge_time(a, b):
-            path = [exits[way][0]]
-            while pred[path[-1]] >= 0:
-                path.append(int(pred[path[-1]]))
-            path.reverse()
+        path = unwind(pred, exits[way][0])[::-1] if total < direct else None
         return o_a, o_b, self._route(pg, a, path, b, total)
 
     def isochrones(

@@ -26,7 +26,7 @@ from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
 from geo.routing.compiled import ProfileGraph, Snap
-from geo.routing.search import search
+from geo.routing.search import search, unwind
 
 #: labels kept per node
 K_LABELS = 8
@@ -289,8 +289,5 @@ class LabelledStations:
             if by_edge[r] <= times[r]:
                 out.append((float(times[r]), r, None))
                 continue
-            nodes = [int(exit_used[r])]
-            while pred[nodes[-1]] >= 0:
-                nodes.append(int(pred[nodes[-1]]))
-            out.append((float(times[r]), r, nodes[::-1]))
+            out.append((float(times[r]), r, unwind(pred, int(exit_used[r]))[::-1].tolist()))
         return out

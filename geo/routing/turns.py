@@ -29,9 +29,8 @@ import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 
-from geo.profiles import TravelProfile
 from geo.routing.access import MODES
-from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays, pad_ways
+from geo.routing.compiled import ProfileGraph, Snap, SnapArrays, pad_ways
 from geo.routing.drawing import NO_PIECE, stitch
 
 
@@ -58,11 +57,9 @@ def _gather(ptr: np.ndarray, items: np.ndarray, at: np.ndarray) -> tuple[np.ndar
 class TurnProfileGraph(ProfileGraph):
     """A :class:`ProfileGraph` searched over edge states, with turn costs and restrictions."""
 
-    def __init__(self, graph: CompiledGraph, profile: TravelProfile) -> None:
-        super().__init__(graph, profile)
-        turns = self.profile.turns
-        assert turns is not None
-        n, m = graph.n_nodes, len(self.u)
+    def _csr(self) -> tuple[csr_matrix, dict[tuple[int, int], int]]:
+        """The search graph over edge states (no node pairs: routes are their states)."""
+        n, m = self.graph.n_nodes, len(self.u)
         usable = np.flatnonzero(self.usable)
         self.out_ptr, self.out_edges = _csr_index(self.u[usable], usable, n)
         self.in_ptr, self.in_edges = _csr_index(self.v[usable], usable, n)
@@ -76,7 +73,7 @@ class TurnProfileGraph(ProfileGraph):
         self.into_ptr, order = _csr_index(leave, np.arange(len(leave)), m)
         self.into_from, self.into_turn = arrive[order], turn_s[order]
         cost = np.maximum(turn_s + self.tt[leave], 1e-9)
-        self.matrix = csr_matrix((cost, (arrive, leave)), shape=(m, m))
+        return csr_matrix((cost, (arrive, leave)), shape=(m, m)), {}
 
     @property
     def n_search(self) -> int:
