@@ -7,6 +7,7 @@ sees anything but WGS-84.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,9 @@ from fastapi.responses import JSONResponse
 from geo.coords import from_wgs84, geometry_from_wgs84, to_wgs84
 from geo.hours import utc_iso
 from geo.vocabulary import CoordSystem
+
+#: decimals of route lines in riders' answers (six: about 10 cm, as a phone's map can show)
+ROUTE_DECIMALS = 6
 
 
 class GeoJSONResponse(JSONResponse):
@@ -61,6 +65,23 @@ def linestring(coords: np.ndarray, coord: CoordSystem) -> dict[str, Any]:
     """A GeoJSON LineString from WGS-84 ``(n, 2)`` coordinates."""
     x, y = from_wgs84(coords[:, 0], coords[:, 1], coord)
     return {"type": "LineString", "coordinates": np.round(np.column_stack([x, y]), 7).tolist()}
+
+
+def linestrings(
+    lines: Sequence[np.ndarray], coord: CoordSystem, *, decimals: int = ROUTE_DECIMALS
+) -> list[dict[str, Any]]:
+    """GeoJSON LineStrings from WGS-84 ``(n, 2)`` arrays, converted and rounded in one go.
+
+    Their coordinates stay numpy arrays: for :func:`orjson.dumps` with ``OPT_SERIALIZE_NUMPY``
+    (riders' answers), which writes them without a Python list per point.
+    """
+    if not lines:
+        return []
+    xy = np.concatenate(lines)
+    x, y = from_wgs84(xy[:, 0], xy[:, 1], coord)
+    out = np.round(np.column_stack([x, y]), decimals)
+    cut = np.cumsum([len(line) for line in lines])[:-1]
+    return [{"type": "LineString", "coordinates": part} for part in np.split(out, cut)]
 
 
 def geometry(geom: Any, coord: CoordSystem) -> dict[str, Any]:

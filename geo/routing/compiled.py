@@ -562,9 +562,10 @@ class ProfileGraph:
 
     @functools.cached_property
     def _edge_coords(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every edge's coordinates in one array, where each run starts, and distances.
+        """Every edge's WGS-84 coordinates in one array, where each run starts, and distances.
 
-        The third array holds each coordinate's distance from the start of its edge.
+        The third array holds each coordinate's distance (metres, in the metric CRS) from the
+        start of its edge. Routes are drawn straight in WGS-84: no answer projects its lines.
         """
         xy, index = shapely.get_coordinates(self.geoms, return_index=True)
         offsets = np.zeros(len(self.geoms) + 1, dtype=np.int64)
@@ -574,12 +575,18 @@ class ProfileGraph:
         step[offsets[:-1][offsets[:-1] < len(xy)]] = 0.0  # each run starts at 0
         along = np.cumsum(step)
         along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
-        return xy, offsets, along
+        lon, lat = self.graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat]), offsets, along
+
+    def lonlat(self, xy: tuple[float, float]) -> tuple[float, float]:
+        """A metric point (a snap's) in WGS-84."""
+        lon, lat = self.graph.to_wgs84.transform(*xy)
+        return float(lon), float(lat)
 
     def path_geometry(
         self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap
     ) -> tuple[np.ndarray, float]:
-        """Metric coordinates and length of a route: start snap, node path, end snap."""
+        """WGS-84 coordinates and length (m) of a route: start snap, node path, end snap."""
         first, last = nodes[0], nodes[-1]
         e = start.edge
         if int(self.v[e]) == first and self.usable[e]:
@@ -601,13 +608,13 @@ class ProfileGraph:
         else:
             tail = (e, 1.0, end.fraction)
             length += (1 - end.fraction) * float(self.length[e])
-        return stitch(self._edge_coords, start.xy, head, edges, tail, end.xy), length
+        ends = self.lonlat(start.xy), self.lonlat(end.xy)
+        return stitch(self._edge_coords, ends[0], head, edges, tail, ends[1]), length
 
     def direct_geometry(self, start: Snap, end: Snap) -> tuple[np.ndarray, float]:
-        """Coordinates and length of a route that stays on the shared edge."""
+        """WGS-84 coordinates and length (m) of a route that stays on the shared edge."""
         e = start.edge
         fb = end.fraction if end.edge == e else 1.0 - end.fraction
-        coords = stitch(
-            self._edge_coords, start.xy, (e, start.fraction, fb), _NO_EDGES, NO_PIECE, end.xy
-        )
+        a, b = self.lonlat(start.xy), self.lonlat(end.xy)
+        coords = stitch(self._edge_coords, a, (e, start.fraction, fb), _NO_EDGES, NO_PIECE, b)
         return coords, abs(fb - start.fraction) * float(self.length[e])

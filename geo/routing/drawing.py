@@ -88,10 +88,10 @@ def _stitch(
         k = _piece(xy, off, along, tail[0], tail[1], tail[2], out, k)
     out[k] = end
     k += 1
-    keep = np.ones(k, dtype=np.bool_)  # no point twice in a row
+    keep = np.ones(k, dtype=np.bool_)  # no point twice in a row (1e-11 degrees: a micrometre)
     for i in range(1, k):
-        same_x = abs(out[i, 0] - out[i - 1, 0]) <= 1e-6
-        keep[i] = not (same_x and abs(out[i, 1] - out[i - 1, 1]) <= 1e-6)
+        same_x = abs(out[i, 0] - out[i - 1, 0]) <= 1e-11
+        keep[i] = not (same_x and abs(out[i, 1] - out[i - 1, 1]) <= 1e-11)
     if keep.sum() < 2:
         keep[k - 1] = True  # a line has two points, even one that goes nowhere
     return out[:k][keep]
@@ -105,13 +105,13 @@ def stitch(
     tail: tuple[int, float, float],
     end: tuple[float, float],
 ) -> np.ndarray:
-    """A route's metric coordinates.
+    """A route's coordinates (WGS-84), interpolated along edges by metres.
 
     Parameters
     ----------
     coords
         Every edge's coordinates in one array, where each edge's run starts (one more than
-        edges) and each point's distance from its edge's start.
+        edges) and each point's distance (m) from its edge's start.
     start, end
         The route's first and last points.
     head, tail

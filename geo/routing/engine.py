@@ -47,7 +47,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError
-from geo.hours import open_mask
+from geo.hours import local_time, open_mask
 from geo.profiles import TravelProfile
 from geo.region import Region
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
@@ -113,6 +113,8 @@ class NearestResult:
 #: per-station fields up to this size (bytes, one profile); beyond, station labels per node
 DENSE_FIELD_BYTES = 512 * 2**20
 _NO_FIELD = np.empty((0, 0))
+#: eligibility masks kept at most (filters x minutes; a busy minute asks few)
+ELIGIBLE_MEMO_SIZE = 1024
 
 
 @dataclass
@@ -173,6 +175,8 @@ class RoutingEngine:
         self._lock = threading.Lock()
         self._stations: dict[int, StationRecord] = {}
         self._fields: dict[str, _Field] = {}
+        #: eligibility masks by (stations, filters, minute); emptied when a station changes
+        self._eligible_memo: dict[tuple[Any, ...], np.ndarray] = {}
         #: each profile's road as points by spacing, for isochrones (made at the first one)
         self._road_points: dict[str, dict[float, RoadPoints]] = {}
         self.unroutable: dict[str, list[int]] = {}
@@ -191,11 +195,13 @@ class RoutingEngine:
         fields = {name: self._build_field(name, list(records.values())) for name in self.profiles}
         with self._lock:
             self._stations, self._fields = records, fields
+            self._eligible_memo = {}
 
     def upsert_station(self, station: StationRecord) -> None:
         """Add or change one station; only its own rows are recomputed."""
         with self._lock:
             self._stations[station.id] = station
+            self._eligible_memo = {}
             for name in self.profiles:
                 self._fields[name] = self._update_field(name, self._fields[name], station)
 
@@ -204,6 +210,7 @@ class RoutingEngine:
         with self._lock:
             if self._stations.pop(station_id, None) is None:
                 return
+            self._eligible_memo = {}
             for name, fld in list(self._fields.items()):
                 if station_id in fld.station_ids and fld.labelled is not None:
                     self._fields[name] = self._build_field(name, list(self._stations.values()))
@@ -434,6 +441,7 @@ class RoutingEngine:
         other._lock = threading.Lock()
         other._stations = dict(self._stations)
         other._fields = dict(self._fields)
+        other._eligible_memo = {}
         other.unroutable = {k: list(v) for k, v in self.unroutable.items()}
         for sid in close:
             if sid not in other._stations:
@@ -461,17 +469,37 @@ class RoutingEngine:
         """Mask of stations that are active, of the kinds, with the amenities, open at ``at``.
 
         With ``include_closed``, stations outside their opening hours count too (a rider
-        may want to see the nearest ones and when they open).
+        may want to see the nearest ones and when they open). Masks are kept for the minute
+        (opening hours are to the minute) until a station changes; the one returned is
+        read-only.
         """
-        recs = [self._stations[i] for i in ids]
+        minute = None if include_closed else local_time(at).replace(second=0, microsecond=0)
+        key = (tuple(ids), tuple(kinds), tuple(amenities), minute)
+        memo = self._eligible_memo
+        mask = memo.get(key)
+        if mask is None:
+            mask = self._eligible([self._stations[i] for i in ids], kinds, amenities, minute)
+            mask.flags.writeable = False
+            if len(memo) >= ELIGIBLE_MEMO_SIZE:
+                memo.clear()
+            memo[key] = mask
+        return mask
+
+    @staticmethod
+    def _eligible(
+        recs: Sequence[StationRecord],
+        kinds: Sequence[str],
+        amenities: Sequence[str],
+        minute: datetime | None,
+    ) -> np.ndarray:
         mask = np.array([r.status == "active" for r in recs], dtype=bool)
         if kinds:
             mask &= np.array([r.kind in kinds for r in recs], dtype=bool)
         if amenities:
             need = set(amenities)
             mask &= np.array([need <= r.amenities for r in recs], dtype=bool)
-        if len(recs) and not include_closed:
-            mask &= open_mask([r.opening_hours for r in recs], at)
+        if len(recs) and minute is not None:
+            mask &= open_mask([r.opening_hours for r in recs], minute)
         return mask
 
     def nearest(
@@ -508,15 +536,19 @@ class RoutingEngine:
         times = np.where(ok, times, np.inf)
         order = np.lexsort((np.asarray(ids), times))[:k]
         pg = self.graph.for_profile(self.profiles[profile])
-        rows = [int(row) for row in order if np.isfinite(times[row])]
-        ways = [
-            (self._field_path(fld, row, int(entry[row])), fld.snaps[row], float(times[row]))
-            for row in rows
-        ]
-        routes = self._routes(pg, snap, ways)
         hits = [
-            NearestHit(self._stations[ids[row]], route)
-            for row, route in zip(rows, routes, strict=True)
+            NearestHit(
+                self._stations[ids[row]],
+                self._route(
+                    pg,
+                    snap,
+                    self._field_path(fld, row, int(entry[row])),
+                    fld.snaps[row],
+                    float(times[row]),
+                ),
+            )
+            for row in order
+            if np.isfinite(times[row])
         ]
         return NearestResult(origin, profile, hits)
 
@@ -546,10 +578,9 @@ class RoutingEngine:
             )
 
         found = fld.labelled.nearest(pg, fld.snaps, snap, k, allowed, ids)
-        routes = self._routes(pg, snap, [(nodes, fld.snaps[row], t) for t, row, nodes in found])
         return [
-            NearestHit(self._stations[ids[row]], route)
-            for (_, row, _), route in zip(found, routes, strict=True)
+            NearestHit(self._stations[ids[row]], self._route(pg, snap, nodes, fld.snaps[row], t))
+            for t, row, nodes in found
         ]
 
     def _field_path(self, fld: _Field, row: int, entry: int) -> np.ndarray | None:
@@ -558,32 +589,6 @@ class RoutingEngine:
             return None
         # a hop past the last node is the station's virtual node (rows may renumber)
         return unwind(fld.next_hop[row], entry)
-
-    def _routes(
-        self,
-        pg: ProfileGraph,
-        start: Snap,
-        ways: Sequence[tuple[Sequence[int] | np.ndarray | None, Snap, float]],
-    ) -> list[Route]:
-        """Routes from ``start``, each through its nodes (None: along a shared edge) to its end.
-
-        The coordinates of all of them go to WGS-84 in one transformation.
-        """
-        drawn = [
-            pg.direct_geometry(start, end) if nodes is None else pg.path_geometry(start, nodes, end)
-            for nodes, end, _ in ways
-        ]
-        if not drawn:
-            return []
-        xy = np.vstack([coords for coords, _ in drawn])
-        lonlat = np.column_stack(self.graph.to_wgs84.transform(xy[:, 0], xy[:, 1]))
-        cut = np.cumsum([len(coords) for coords, _ in drawn])[:-1]
-        return [
-            Route(time_s, length, part)
-            for (_, length), part, (_, _, time_s) in zip(
-                drawn, np.split(lonlat, cut), ways, strict=True
-            )
-        ]
 
     def _route(
         self,
@@ -594,7 +599,11 @@ class RoutingEngine:
         time_s: float,
     ) -> Route:
         """A route from ``start`` through ``nodes`` (None: along their shared edge) to ``end``."""
-        return self._routes(pg, start, [(nodes, end, time_s)])[0]
+        if nodes is None:
+            coords, length = pg.direct_geometry(start, end)
+        else:
+            coords, length = pg.path_geometry(start, nodes, end)
+        return Route(time_s, length, coords)
 
     def route(
         self,

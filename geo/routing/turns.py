@@ -202,7 +202,7 @@ class TurnProfileGraph(ProfileGraph):
     def path_geometry(
         self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap
     ) -> tuple[np.ndarray, float]:
-        """Metric coordinates and length of a route: start snap, states, end snap."""
+        """WGS-84 coordinates and length (m) of a route: start snap, states, end snap."""
         states = np.asarray(nodes, dtype=np.int64)
         e, f = start.edge, start.fraction
         head, length = NO_PIECE, 0.0
@@ -220,4 +220,5 @@ class TurnProfileGraph(ProfileGraph):
             along = last == int(self.u[e]) and self.usable[e]
             tail = (e, 0.0 if along else 1.0, f)
             length += (f if along else 1 - f) * float(self.length[e])
-        return stitch(self._edge_coords, start.xy, head, states, tail, end.xy), float(length)
+        a, b = self.lonlat(start.xy), self.lonlat(end.xy)
+        return stitch(self._edge_coords, a, head, states, tail, b), float(length)
