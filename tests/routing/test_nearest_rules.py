@@ -97,6 +97,21 @@ def test_opening_hours_decide(tiny: CompiledGraph, hours: str, at: datetime, is_
     assert bool(hits) is is_open
 
 
+def test_one_engine_follows_the_clock_minute_by_minute(tiny: CompiledGraph) -> None:
+    """Eligibility is kept per minute: the same engine closes a station at its closing time."""
+    engine = RoutingEngine(
+        tiny, PROFILES, [_st(1, 113.0000, 22.5, opening_hours="Mo-Su 08:00-12:00")]
+    )
+    for at, is_open in [
+        (datetime(2026, 11, 25, 11, 59), True),
+        (datetime(2026, 11, 25, 12, 0), False),
+        (datetime(2026, 11, 25, 11, 59, 30), True),
+        (datetime(2026, 11, 25, 12, 0, 30), False),
+    ]:
+        assert bool(engine.nearest(113.0020, 22.5, profile="walk", k=1, at=at).hits) is is_open
+    assert engine.nearest(113.0020, 22.5, profile="walk", k=1, at=NOON, include_closed=True).hits
+
+
 def test_amenity_and_kind_filters(tiny: CompiledGraph) -> None:
     engine = RoutingEngine(
         tiny,
