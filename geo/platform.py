@@ -28,7 +28,7 @@ from geo.coverage.analysis import CoverageModel
 from geo.coverage.layers import read_demand
 from geo.custom_region import RegionSpec, region_frame, region_notice
 from geo.db.connection import database_url, make_engine, prepare_database
-from geo.db.feed import follow
+from geo.db.feed import TableVersions, follow
 from geo.db.region import service_region
 from geo.db.stations import station_row
 from geo.db.versions import data_version
@@ -129,6 +129,8 @@ class Platform:
     _jobs: Jobs | None = field(default=None, repr=False)
     _quick: QuickAnalyses | None = field(default=None, repr=False)
     _feed: threading.Event | None = field(default=None, repr=False)
+    #: which changes of map tables this process has heard of (the change feed)
+    tables: TableVersions = field(default_factory=TableVersions, repr=False)
 
     @cached_property
     def region_spec(self) -> RegionSpec | None:
@@ -194,14 +196,15 @@ class Platform:
             self.roads.routing.upsert_station(to_record(row))
 
     def follow_stations(self) -> None:
-        """Keep the engine in step with every writer (other API processes, imports, SQL)."""
+        """Keep the engine and :attr:`tables` in step with every writer (imports, SQL…)."""
         if self._feed is not None:
             return
         self._feed = threading.Event()
         thread = threading.Thread(
             target=follow,
             args=(self.db, self._stations_changed, self._feed),
-            name="station-feed",
+            kwargs={"tables": self.tables},
+            name="change-feed",
             daemon=True,
         )
         thread.start()

@@ -12,12 +12,12 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Connection
 
 from api.auth import principal_of
 from api.deps import (
     AppSettings,
     Lane,
-    ReadConn,
     Routing,
     get_platform,
     get_settings_dep,
@@ -84,9 +84,8 @@ Center = Annotated[str | None, Query(description="lat,lon")]
 
 def _cached(
     request: Request,
-    conn: Any,
     tables: tuple[str, ...],
-    build: Callable[[], folium.Map],
+    build: Callable[[Connection], folium.Map],
     *,
     title: str,
     lang: MapLang,
@@ -95,20 +94,24 @@ def _cached(
     """Serve the page ``build`` makes, from the cache while its data are unchanged.
 
     The key is the path and query, the version of the ``tables`` the page shows, which
-    stations are open now (pages show it) and ``extra`` (what the viewer may see).
+    stations are open now (pages show it) and ``extra`` (what the viewer may see). A page in
+    the cache is served without a database connection: ``build`` gets one when it renders.
     """
     settings = get_settings_dep(request)
+    db = get_platform(request).db
     key = (
         request.url.path,
         tuple(sorted(request.query_params.multi_items())),
-        data_version(conn, tables),
+        _tables_version(request, tables),
         _open_now_key(request),
         local_time(None).date(),  # "today"/"tomorrow" in the texts
         extra,
     )
 
     def render() -> CachedPage:
-        page = render_page(build(), lang=lang, title=f"{title} · 驿站 yizhan")
+        with db.connect() as conn:
+            m = build(conn)
+        page = render_page(m, lang=lang, title=f"{title} · 驿站 yizhan")
         return cached_page(page, settings.frame_ancestors)
 
     return serve_page(request, get_web(request).page_cache.get_or_render(key, render))
@@ -149,6 +152,16 @@ def _planner_form(
         fields.append(("at", t["at"], "datetime-local", stamp, []))
     hidden = [("lang", lang), ("tiles", tiles), *keep]
     return ParamForm(fields, hidden=hidden, submit=t["submit"])
+
+
+def _tables_version(request: Request, tables: tuple[str, ...]) -> Hashable:
+    """The version of ``tables``: heard from the change feed, else asked of the database."""
+    platform = get_platform(request)
+    heard = platform.tables.of(tables)
+    if heard is not None:
+        return heard
+    with platform.db.connect() as conn:
+        return data_version(conn, tables)
 
 
 def _open_now_key(request: Request) -> str:
@@ -209,7 +222,6 @@ def _viewer_area(request: Request, token: str | None) -> Area | None:
     responses=PAGE_ERRORS,
 )
 def stations_map(
-    conn: ReadConn,
     settings: AppSettings,
     request: Request,
     center: Center = None,
@@ -220,11 +232,11 @@ def stations_map(
 ) -> Response:
     """All stations, coloured by kind, with hours and whether they are open now."""
 
-    def build() -> folium.Map:
+    def build(conn: Connection) -> folium.Map:
         return _stations_map(request, conn, settings, center, zoom, tiles, lang, layers)
 
     title = TITLES[lang]["stations"]
-    return _cached(request, conn, ("stations", "districts", "towns"), build, title=title, lang=lang)
+    return _cached(request, ("stations", "districts", "towns"), build, title=title, lang=lang)
 
 
 def _stations_map(
@@ -274,7 +286,6 @@ def _stations_map(
 def route_map(
     request: Request,
     engine: Routing,
-    conn: ReadConn,
     settings: AppSettings,
     lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
     lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
@@ -287,11 +298,11 @@ def route_map(
 ) -> Response:
     """The rider's view: the ``k`` nearest open stations and the way to each."""
 
-    def build() -> folium.Map:
+    def build(conn: Connection) -> folium.Map:
         return _route_map(engine, conn, settings, lat, lon, k, profile, coord, zoom, tiles, lang)
 
     title = TITLES[lang]["route"]
-    return _cached(request, conn, ("stations", "districts"), build, title=title, lang=lang)
+    return _cached(request, ("stations", "districts"), build, title=title, lang=lang)
 
 
 def _route_map(
@@ -347,7 +358,6 @@ def _route_map(
 async def coverage_map(
     request: Request,
     engine: Routing,
-    conn: ReadConn,
     lane: Lane,
     settings: AppSettings,
     minutes: Annotated[str, Query()] = "15",
@@ -373,7 +383,7 @@ async def coverage_map(
         keep=keep,
     )
 
-    def build() -> folium.Map:
+    def build(conn: Connection) -> folium.Map:
         m = _coverage_map(
             request,
             engine,
@@ -394,7 +404,7 @@ async def coverage_map(
 
     title = TITLES[lang]["reach" if lat is not None else "coverage"]
     tables = ("stations", "districts", "towns")
-    return await lane.run(lambda: _cached(request, conn, tables, build, title=title, lang=lang))
+    return await lane.run(lambda: _cached(request, tables, build, title=title, lang=lang))
 
 
 def _coverage_map(
@@ -443,7 +453,6 @@ def _coverage_map(
 async def sites_map(
     request: Request,
     engine: Routing,
-    conn: ReadConn,
     lane: Lane,
     settings: AppSettings,
     k: Annotated[int, Query(ge=1, le=20)] = 5,
@@ -457,7 +466,7 @@ async def sites_map(
     """Gaps, existing stations and the ``k`` sites that would cover the most people."""
     form = _planner_form(lang, minutes=f"{minutes:g}", profile=profile, tiles=tiles, k=k)
 
-    def build() -> folium.Map:
+    def build(conn: Connection) -> folium.Map:
         m = _sites_map(
             request, engine, conn, settings, k, minutes, profile, center, zoom, tiles, lang
         )
@@ -466,7 +475,7 @@ async def sites_map(
 
     tables = ("stations", "districts", "towns", "workplaces")
     title = TITLES[lang]["sites"]
-    return await lane.run(lambda: _cached(request, conn, tables, build, title=title, lang=lang))
+    return await lane.run(lambda: _cached(request, tables, build, title=title, lang=lang))
 
 
 def _sites_map(
@@ -507,7 +516,6 @@ def _sites_map(
 )
 def grids_map(
     request: Request,
-    conn: ReadConn,
     settings: AppSettings,
     token: Annotated[str | None, Depends(optional_token)] = None,
     center: Center = None,
@@ -518,12 +526,12 @@ def grids_map(
     """Grids with codes and towns; member names for an admin, or a manager in their area."""
     area = _viewer_area(request, token)
 
-    def build() -> folium.Map:
+    def build(conn: Connection) -> folium.Map:
         return _grids_map(conn, settings, area, center, zoom, tiles, lang)
 
     tables = ("grids", "grid_members", "districts")
     title = TITLES[lang]["grids"]
-    return _cached(request, conn, tables, build, title=title, lang=lang, extra=area)
+    return _cached(request, tables, build, title=title, lang=lang, extra=area)
 
 
 def _grids_map(
@@ -560,7 +568,6 @@ def _grids_map(
 )
 def cases_map(
     request: Request,
-    conn: ReadConn,
     settings: AppSettings,
     center: Center = None,
     zoom: Zoom = None,
@@ -569,11 +576,11 @@ def cases_map(
 ) -> Response:
     """Cases per grid (grids with fewer than 5 are not shown); no points, no people."""
 
-    def build() -> folium.Map:
+    def build(conn: Connection) -> folium.Map:
         return _cases_map(conn, settings, center, zoom, tiles, lang)
 
     title = TITLES[lang]["cases"]
-    return _cached(request, conn, ("cases", "grids", "districts"), build, title=title, lang=lang)
+    return _cached(request, ("cases", "grids", "districts"), build, title=title, lang=lang)
 
 
 def _cases_map(

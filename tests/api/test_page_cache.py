@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+import threading
+import time
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Engine, text
+
+from api.page_cache import CachedPage, PageCache, cached_page
+from geo.db import feed
+from geo.db.feed import FOLLOWED_TABLES
 
 
 def test_same_page_same_etag_and_304(client: TestClient) -> None:
@@ -30,19 +41,77 @@ def test_pages_are_sent_compressed(client: TestClient) -> None:
     assert r.content == raw.content  # httpx decodes; the page is the same
 
 
+def _renewed(client: TestClient, path: str, etag: str, seconds: float = 5.0) -> Response:
+    """The page once it is no longer the one with ``etag`` (the change feed takes a moment)."""
+    deadline = time.monotonic() + seconds
+    while (r := client.get(path, headers={"If-None-Match": etag})).status_code == 304:
+        assert time.monotonic() < deadline, f"{path} was not renewed"
+        time.sleep(0.02)
+    return r
+
+
+def _rename_first_station(engine: Engine, name: str) -> tuple[int, str]:
+    with engine.begin() as c:
+        sid, old = c.execute(text("SELECT id, name FROM stations ORDER BY id LIMIT 1")).one()
+        c.execute(text("UPDATE stations SET name = :n WHERE id = :i"), {"n": name, "i": sid})
+    return sid, old
+
+
 def test_a_data_change_by_any_writer_renews_the_page(client: TestClient, engine: Engine) -> None:
     before = client.get("/maps/stations")
-    with engine.begin() as c:
-        sid, name = c.execute(text("SELECT id, name FROM stations ORDER BY id LIMIT 1")).one()
-        c.execute(
-            text("UPDATE stations SET name = :n WHERE id = :i"), {"n": "新名字驿站", "i": sid}
-        )
+    sid, name = _rename_first_station(engine, "新名字驿站")  # plain SQL: no API process told
     try:
-        after = client.get("/maps/stations", headers={"If-None-Match": before.headers["etag"]})
+        after = _renewed(client, "/maps/stations", before.headers["etag"])
         assert after.status_code == 200
         assert after.headers["etag"] != before.headers["etag"]
         assert "\\u65b0\\u540d\\u5b57" in after.text or "新名字" in after.text
     finally:
+        with engine.begin() as c:
+            c.execute(text("UPDATE stations SET name = :n WHERE id = :i"), {"n": name, "i": sid})
+
+
+def test_every_table_a_map_shows_announces_its_changes(client: TestClient, engine: Engine) -> None:
+    """Any statement on a followed table, even one changing nothing, moves its version."""
+    heard = client.app.state.platform.tables
+    deadline = time.monotonic() + 5
+    while heard.of(["stations"]) is None:
+        assert time.monotonic() < deadline, "the change feed is not listening"
+        time.sleep(0.02)
+    for table in sorted(FOLLOWED_TABLES):
+        before = heard.of([table])
+        with engine.begin() as c:
+            c.execute(text(f"DELETE FROM {table} WHERE false"))
+        deadline = time.monotonic() + 5
+        while heard.of([table]) == before:
+            assert time.monotonic() < deadline, f"a change of {table} was not heard"
+            time.sleep(0.02)
+    assert heard.of(["users"]) is None  # not followed: pages showing it ask the database
+
+
+def test_the_migration_announces_exactly_the_followed_tables() -> None:
+    path = Path(feed.__file__).parent / "migrations" / "versions" / "0008_table_changes_feed.py"
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.TABLES) == FOLLOWED_TABLES
+
+
+def test_without_the_feed_pages_ask_the_database(client: TestClient, engine: Engine) -> None:
+    """While the feed is not listening (its connection lost), a change renews pages at once."""
+    heard = client.app.state.platform.tables
+    before = client.get("/maps/stations?zoom=12")
+    heard.listening(False)
+    try:
+        sid, name = _rename_first_station(engine, "另一个名字")
+        after = client.get(
+            "/maps/stations?zoom=12", headers={"If-None-Match": before.headers["etag"]}
+        )
+        assert after.status_code == 200
+        assert after.headers["etag"] != before.headers["etag"]
+    finally:
+        heard.listening(True)
         with engine.begin() as c:
             c.execute(text("UPDATE stations SET name = :n WHERE id = :i"), {"n": name, "i": sid})
 
@@ -70,3 +139,43 @@ def test_the_stations_page_with_its_assets_transfers_under_150_kb(client: TestCl
     total = sent("/maps/stations?lang=zh") + sum(sent(a) for a in assets)
     print(f"\n/maps/stations with its assets: {total / 1024:.1f} KB transferred (gzip)")
     assert total <= 150 * 1024
+
+
+def test_a_page_asked_by_many_at_once_is_rendered_once() -> None:
+    """Sixteen visitors arriving together at a page not yet rendered share one rendering."""
+    cache, renders, start = PageCache(), [], threading.Barrier(16)
+
+    def render() -> CachedPage:
+        renders.append(1)
+        time.sleep(0.2)  # a folium page takes this long under load
+        return cached_page("<html><body>map</body></html>", "'self'")
+
+    pages: list[CachedPage] = []
+
+    def visit() -> None:
+        start.wait()
+        pages.append(cache.get_or_render(("/maps/stations", "v1"), render))
+
+    visitors = [threading.Thread(target=visit) for _ in range(16)]
+    for t in visitors:
+        t.start()
+    for t in visitors:
+        t.join()
+    assert len(renders) == 1
+    assert len(pages) == 16
+    assert len({p.etag for p in pages}) == 1
+    assert (cache.misses, cache.hits) == (1, 0)
+
+
+def test_a_failed_rendering_leaves_nothing_behind() -> None:
+    """A rendering that fails is not kept: the next visitor renders again."""
+    cache = PageCache()
+
+    def broken() -> CachedPage:
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_render("k", broken)
+    page = cache.get_or_render("k", lambda: cached_page("<p>ok</p>", "'self'"))
+    assert page.body == b"<p>ok</p>"
+    assert cache.misses == 2
