@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
+from api.server import server_config
 from geo.db.connection import make_engine
 from geo.settings import Settings
 from tests.conftest import copied_database
@@ -41,7 +42,7 @@ def cleanup_api_stations(client: TestClient, engine: Engine) -> Iterator[None]:
 
 @contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
-    """The app served by a real uvicorn server on loopback; its URL."""
+    """The app served by a real uvicorn server on loopback, as ``yizhan serve`` serves it."""
     import socket
     import threading
     import time
@@ -52,8 +53,9 @@ def live_server(settings: Settings) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    app = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        server_config(app, settings, host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
