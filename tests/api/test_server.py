@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from api.server import _OneWrite
+
+T = TypeVar("T")
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` on a thread of its own (a browser test's loop may hold this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 class _Recorded(asyncio.Transport):
@@ -40,7 +51,7 @@ def test_an_answer_in_pieces_goes_out_as_one_write() -> None:
         one.flush()  # the protocol's "response complete"
         return sent
 
-    sent = asyncio.run(answer())
+    sent = _run(answer)
     assert sent.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody"]
 
 
@@ -56,7 +67,7 @@ def test_large_pieces_go_at_once_and_a_stream_by_the_next_turn() -> None:
         await asyncio.sleep(0)
         return at_once, sent.writes
 
-    at_once, writes = asyncio.run(stream())
+    at_once, writes = _run(stream)
     assert at_once == [b"headers\r\n\r\n" + b"x" * _OneWrite.HOLD_BYTES]
     assert writes[-1] == b"chunk"
 
@@ -69,7 +80,7 @@ def test_closing_sends_what_is_held_first() -> None:
         one.close()
         return sent
 
-    sent = asyncio.run(close())
+    sent = _run(close)
     assert sent.writes == [b"last words"]
     assert sent.closed
 
