@@ -5,7 +5,9 @@ the same for every visitor until its data change: it is rendered once per (path,
 data version, viewer) and kept — compressed once, with an ``ETag`` — so a busy embed answers
 from memory, and a browser that has it already gets ``304 Not Modified``. The cache is
 bounded in bytes (least recently used pages go first); a change of the data changes the
-key, so nothing stale is served.
+key, so nothing stale is served. The analyses pages draw (coverage, new sites) are kept the
+same way (:class:`Kept`), by their own inputs: the page's variants — language, zoom, tiles,
+centre — share one computation.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -22,8 +25,9 @@ from fastapi.responses import Response
 from api.pages import with_script_hashes
 from pages.assets import accepts_gzip, gzip_bytes
 
-#: how long a request waits for another's rendering of the same page before rendering itself
+#: how long a request waits for another's making of the same page (or analysis) before its own
 RENDER_WAIT_S = 60.0
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -42,37 +46,37 @@ class CachedPage:
 
 
 @dataclass
-class _Flight:
-    """A page being rendered: those asking for it meanwhile wait for this one."""
+class _Flight(Generic[V]):
+    """A value being made: those asking for it meanwhile wait for this one."""
 
     done: threading.Event = field(default_factory=threading.Event)
-    page: CachedPage | None = None
+    value: V | None = None
 
 
-class PageCache:
-    """A least-recently-used store of rendered pages, at most ``max_bytes`` in all.
+class Kept(Generic[V]):
+    """A least-recently-used store, at most ``max_size`` in all (each value weighs ``size_of``).
 
-    A page missing is rendered once however many ask for it at the same moment (a popular
-    embed after a data change): the others wait for that rendering rather than each making
-    their own.
+    A value missing is made once however many ask for it at the same moment (a popular
+    embed after a data change): the others wait for that one rather than each making their
+    own.
     """
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
-        self._flights: dict[Hashable, _Flight] = {}
-        self._bytes = 0
+    def __init__(self, max_size: int, size_of: Callable[[V], int] = lambda _: 1) -> None:
+        self.max_size, self.size_of = max_size, size_of
+        self._kept: OrderedDict[Hashable, V] = OrderedDict()
+        self._flights: dict[Hashable, _Flight[V]] = {}
+        self._size = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get_or_render(self, key: Hashable, render: Callable[[], CachedPage]) -> CachedPage:
-        """The page under ``key``, rendered (outside the lock, once at a time) when missing."""
+    def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
+        """The value under ``key``, made (outside the lock, once at a time) when missing."""
         with self._lock:
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
+            value = self._kept.get(key)
+            if value is not None:
+                self._kept.move_to_end(key)
                 self.hits += 1
-                return page
+                return value
             flight = self._flights.get(key)
             leader = flight is None
             if flight is None:
@@ -80,25 +84,37 @@ class PageCache:
                 self.misses += 1
         if not leader:
             flight.done.wait(RENDER_WAIT_S)
-            # the rendering failed or is stuck: render (or fail) on this request's own account
-            return flight.page if flight.page is not None else render()
+            # the making failed or is stuck: make it (or fail) on this request's own account
+            return flight.value if flight.value is not None else make()
         try:
-            flight.page = page = render()
-            self._keep(key, page)
+            flight.value = value = make()
+            self._keep(key, value)
         finally:
             with self._lock:
                 self._flights.pop(key, None)
             flight.done.set()
-        return page
+        return value
 
-    def _keep(self, key: Hashable, page: CachedPage) -> None:
+    def _keep(self, key: Hashable, value: V) -> None:
+        size = self.size_of(value)
         with self._lock:
-            if key not in self._pages and page.size <= self.max_bytes:
-                self._pages[key] = page
-                self._bytes += page.size
-                while self._bytes > self.max_bytes:
-                    _, old = self._pages.popitem(last=False)
-                    self._bytes -= old.size
+            if key not in self._kept and size <= self.max_size:
+                self._kept[key] = value
+                self._size += size
+                while self._size > self.max_size:
+                    _, old = self._kept.popitem(last=False)
+                    self._size -= self.size_of(old)
+
+
+class PageCache(Kept[CachedPage]):
+    """Rendered pages, at most ``max_bytes`` in all."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        super().__init__(max_bytes, lambda page: page.size)
+
+    def get_or_render(self, key: Hashable, render: Callable[[], CachedPage]) -> CachedPage:
+        """The page under ``key``, rendered (once at a time) when missing."""
+        return self.get_or_make(key, render)
 
 
 def cached_page(html: str, frame_ancestors: str) -> CachedPage:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from api.lane import AnalysisLane
-from api.page_cache import PageCache
+from api.page_cache import Kept, PageCache
 from api.throttle import LoginThrottle
 from pages.assets import AssetRegistry
+
+#: analyses kept for pages (a site selection's answer is small: sites and two summaries)
+ANALYSES_KEPT = 32
 
 
 @dataclass(eq=False)
@@ -19,5 +23,7 @@ class WebState:
     login_throttle: LoginThrottle
     #: where requests that compute run (not the riders' thread pool)
     lane: AnalysisLane
+    #: analyses pages draw, by their inputs and data version (shared by a page's variants)
+    analyses: Kept[Any] = field(default_factory=lambda: Kept(ANALYSES_KEPT))
     #: the riders' map outline, compressed, by the map's coordinate system
     rider_boundaries: dict[str, bytes] = field(default_factory=dict)

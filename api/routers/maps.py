@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import folium
 import numpy as np
@@ -75,6 +75,12 @@ TITLES = {
         "cases": "Cases by grid",
     },
 }
+#: the tables the coverage and sites pages (and their analyses) read
+COVERAGE_TABLES = ("stations", "districts", "towns")
+SITES_TABLES = ("stations", "districts", "towns", "workplaces")
+#: candidate sites a sites page weighs
+SITE_CANDIDATES = 200
+T = TypeVar("T")
 optional_token = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 Tiles = Annotated[Literal["none", "osm", "gaode", "tianditu", "custom"], Query()]
 Lang = Annotated[Literal["zh", "en"], Query()]
@@ -164,14 +170,25 @@ def _tables_version(request: Request, tables: tuple[str, ...]) -> Hashable:
         return data_version(conn, tables)
 
 
-def _open_now_key(request: Request) -> str:
-    """A short fingerprint of which stations are open at this moment."""
+def _open_now_key(request: Request, at: datetime | None = None) -> str:
+    """A short fingerprint of which stations are open at ``at`` (default: now)."""
     engine = get_platform(request).routing
     if engine is None:
         return "no-graph"
     ids = sorted(engine.stations)
-    mask = engine.eligible(ids, at=local_time(None))
+    mask = engine.eligible(ids, at=local_time(at))
     return hashlib.sha1(np.asarray(ids)[mask].tobytes()).hexdigest()[:16]
+
+
+def _analysis(
+    request: Request, inputs: Hashable, tables: tuple[str, ...], at: datetime, run: Callable[[], T]
+) -> T:
+    """An analysis a page draws, computed once per inputs, data version and stations open.
+
+    The page's other variants (language, zoom, tiles, centre) take it from here.
+    """
+    key = (inputs, _tables_version(request, tables), _open_now_key(request, at))
+    return cast(T, get_web(request).analyses.get_or_make(key, run))
 
 
 def _start(
@@ -403,8 +420,7 @@ async def coverage_map(
         return m
 
     title = TITLES[lang]["reach" if lat is not None else "coverage"]
-    tables = ("stations", "districts", "towns")
-    return await lane.run(lambda: _cached(request, tables, build, title=title, lang=lang))
+    return await lane.run(lambda: _cached(request, COVERAGE_TABLES, build, title=title, lang=lang))
 
 
 def _coverage_map(
@@ -436,7 +452,13 @@ def _coverage_map(
         add_reach(m, areas, coord=coord, lang=lang)
     else:
         model = get_platform(request).coverage_model("population")
-        result = model.compute(minutes=values[-1], profile=profile, at=when)
+        result = _analysis(
+            request,
+            ("coverage", values[-1], profile),
+            COVERAGE_TABLES,
+            when,
+            lambda: model.compute(minutes=values[-1], profile=profile, at=when),
+        )
         towns = read_towns(conn)
         add_town_coverage(m, town_shares(result, towns), coord=coord, lang=lang)
         add_gaps(m, coverage_gaps(result, towns=towns), coord=coord, lang=lang)
@@ -473,9 +495,8 @@ async def sites_map(
         m.add_child(form)
         return m
 
-    tables = ("stations", "districts", "towns", "workplaces")
     title = TITLES[lang]["sites"]
-    return await lane.run(lambda: _cached(request, tables, build, title=title, lang=lang))
+    return await lane.run(lambda: _cached(request, SITES_TABLES, build, title=title, lang=lang))
 
 
 def _sites_map(
@@ -492,8 +513,15 @@ def _sites_map(
     lang: MapLang,
 ) -> folium.Map:
     model = get_platform(request).coverage_model("population")
-    plan = plan_sites(
-        model, k=k, minutes=minutes, profile=profile, at=local_time(None), max_candidates=200
+    now = local_time(None)
+    plan = _analysis(
+        request,
+        ("sites", k, minutes, profile),
+        SITES_TABLES,
+        now,
+        lambda: plan_sites(
+            model, k=k, minutes=minutes, profile=profile, at=now, max_candidates=SITE_CANDIDATES
+        ),
     )
     m, coord = _start(settings, center, zoom, tiles, lang)
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)

@@ -179,3 +179,23 @@ def test_a_failed_rendering_leaves_nothing_behind() -> None:
     page = cache.get_or_render("k", lambda: cached_page("<p>ok</p>", "'self'"))
     assert page.body == b"<p>ok</p>"
     assert cache.misses == 2
+
+
+def test_a_pages_variants_share_one_analysis(client: TestClient, engine: Engine) -> None:
+    """The sites page in Chinese, in English and zoomed: one site selection, until data change."""
+    analyses = client.app.state.web.analyses
+    misses, hits = analyses.misses, analyses.hits
+    for query in ("k=2&minutes=11", "k=2&minutes=11&lang=en", "k=2&minutes=11&zoom=12"):
+        r = client.get(f"/maps/sites?{query}")
+        assert r.status_code == 200, r.text
+    assert analyses.misses - misses == 1
+    assert analyses.hits - hits == 2
+    before = client.app.state.platform.tables.of(["stations"])
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM stations WHERE false"))  # a statement: a new version
+    deadline = time.monotonic() + 5
+    while client.app.state.platform.tables.of(["stations"]) == before:
+        assert time.monotonic() < deadline, "the change was not heard"
+        time.sleep(0.02)
+    assert client.get("/maps/sites?k=2&minutes=11&lang=en").status_code == 200
+    assert analyses.misses - misses == 2
