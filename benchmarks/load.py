@@ -7,7 +7,8 @@ request (user + system of the uvicorn processes, from /proc) per level.
 
 Run: ``.venv/bin/python -m benchmarks.load`` (installs Debian's ``wrk`` if missing; needs the
 sample loaded: ``yizhan load-sample``). ``LOAD_LEVELS`` / ``LOAD_PAGE_LEVELS`` change the
-connection counts, ``LOAD_DURATION`` the time per level.
+connection counts, ``LOAD_DURATION`` the time per level. ``LOAD_BEFORE=<commit>`` measures that
+commit first (a worktree beside this checkout, its own database) and prints both side by side.
 """
 
 from __future__ import annotations
@@ -126,24 +127,28 @@ def parse(out: str) -> dict[str, Any]:
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "kinds": kinds}
 
 
-def main() -> None:
-    wrk = ensure_wrk()
+def measure(
+    wrk: str, root: Path, env: dict[str, str], label: str
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """Serve the code in ``root`` and run every level against it; the rows it printed."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "YIZHAN_RATE_LIMIT_PER_MINUTE": "0", "YIZHAN_ESCALATION_INTERVAL_S": "0"}
     # served as ``yizhan serve --workers N`` serves (api.server.server_options)
     serve = (
         "from api.server import run_workers, server_options; from geo.settings import Settings; "
         f"run_workers('api.app:create_app', '127.0.0.1', {port}, {WORKERS}, "
         "server_options(Settings(), 'warning'))"
     )
-    server = subprocess.Popen(
-        [sys.executable, "-c", serve],
-        cwd=PROJECT_ROOT,
-        env=env,
-    )
+    server = subprocess.Popen([sys.executable, "-c", serve], cwd=root, env=env)
     base = f"http://127.0.0.1:{port}"
+    rows: list[tuple[str, int, dict[str, Any]]] = []
+
+    def level(endpoint: str, conns: int, args: list[str]) -> None:
+        r = run_level(wrk, args, server.pid)
+        show(endpoint, conns, r)
+        rows.append((endpoint, conns, r))
+
     try:
         ready = 0
         for _ in range(900):
@@ -158,7 +163,7 @@ def main() -> None:
             time.sleep(0.3)
         with tempfile.TemporaryDirectory() as tmp:
             script = nearest_script(Path(tmp))
-            print(f"\nload test, {WORKERS} uvicorn workers, wrk {DURATION} per level, loopback")
+            print(f"\n{label}: {WORKERS} uvicorn workers, wrk {DURATION} per level, loopback")
             print(
                 f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
                 f"{'errors':>8}{'cpu ms':>9}"
@@ -172,7 +177,7 @@ def main() -> None:
             )
             for conns in LEVELS:
                 args = ["-t2", f"-c{conns}", f"-d{DURATION}", "--latency", "-s", str(script), base]
-                show("GET /v1/stations/nearest", conns, run_level(wrk, args, server.pid))
+                level("GET /v1/stations/nearest", conns, args)
             page = f"{base}/maps/stations"
             with httpx.stream("GET", page, headers={"Accept-Encoding": "gzip"}) as r:
                 size = sum(len(chunk) for chunk in r.iter_raw())
@@ -185,15 +190,74 @@ def main() -> None:
             for conns in PAGE_LEVELS:
                 args = ["-t2", f"-c{conns}", f"-d{DURATION}", "--latency"]
                 args += ["-H", "Accept-Encoding: gzip", page]
-                show("GET /maps/stations (gzip)", conns, run_level(wrk, args, server.pid))
+                level("GET /maps/stations (gzip)", conns, args)
         print(f"  /maps/stations transferred: {size / 1024:.0f} KB per page (gzip accepted)")
-        print(
-            "  targets: nearest ≥ 3,000 req/s, p99 ≤ 50 ms at 64 connections, 0 errors at 256; "
-            "/maps/stations ≥ 200 pages/s warm, ≤ 150 KB"
-        )
     finally:
         server.terminate()
         server.wait(20)
+    return rows
+
+
+def before_tree(rev: str) -> tuple[Path, dict[str, str]]:
+    """A checkout of ``rev`` beside this one, on a database of its own with the sample.
+
+    It shares this checkout's state directory (embedded cluster, graph cache, assets); its
+    database ``yizhan_before`` is loaded by its own code, so older migrations never meet newer.
+    """
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=PROJECT_ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    if not sha:
+        raise SystemExit(f"LOAD_BEFORE={rev}: no such commit")
+    root = Path(tempfile.gettempdir()) / f"yizhan-load-{sha}"
+    if not root.exists():
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--force", str(root), sha],
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
+        )
+    state = root / ".yizhan"
+    if not state.exists():
+        state.symlink_to(PROJECT_ROOT / ".yizhan")
+    env = {**SERVER_ENV, "YIZHAN_DATABASE_NAME": "yizhan_before"}
+    load = "import sys; sys.argv = ['yizhan', 'load-sample']; from cli.main import main; main()"
+    subprocess.run([sys.executable, "-c", load], cwd=root, env=env, check=True)
+    return root, env
+
+
+def compare(before: list[tuple[str, int, dict[str, Any]]], after: list[Any], rev: str) -> None:
+    """Both runs side by side: requests/s and p99, before → after."""
+    print(f"\nbefore ({rev}) → after (this checkout), one run")
+    for (endpoint, conns, b), (_, _, a) in zip(before, after, strict=True):
+        print(
+            f"  {endpoint:<34}{conns:>6}  {b['rps']:>7.0f} → {a['rps']:<7.0f} req/s"
+            f"  ({a['rps'] / b['rps']:.2f}x)   p99 {b['p99']:.1f} → {a['p99']:.1f} ms"
+            f"   errors {b['errors']:.0f} → {a['errors']:.0f}"
+        )
+
+
+SERVER_ENV = {
+    **os.environ,
+    "YIZHAN_RATE_LIMIT_PER_MINUTE": "0",
+    "YIZHAN_ESCALATION_INTERVAL_S": "0",
+}
+
+
+def main() -> None:
+    wrk = ensure_wrk()
+    rev = os.environ.get("LOAD_BEFORE")
+    before = None
+    if rev:
+        root, env = before_tree(rev)
+        before = measure(wrk, root, env, f"before ({rev})")
+    after = measure(wrk, PROJECT_ROOT, SERVER_ENV, "this checkout")
+    if before is not None and rev:
+        compare(before, after, rev)
+    print(
+        "  targets: nearest ≥ 3,000 req/s, p99 ≤ 50 ms at 64 connections, 0 errors at 256; "
+        "/maps/stations ≥ 200 pages/s warm, ≤ 150 KB"
+    )
 
 
 if __name__ == "__main__":
