@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import multiprocessing
+import os
 import signal
 import socket
+import threading
 import time
 from typing import Any
 
@@ -183,7 +185,20 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     config = uvicorn.Config(app, factory=True, host=host, port=port, **options)
-    uvicorn.Server(config).run(sockets=[_listen(host, port)])
+    server = uvicorn.Server(config)
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        # a worker whose parent is gone (killed, crashed) stops too, rather than serving on
+        # the port with nobody to restart or stop it
+        while not server.should_exit:
+            if os.getppid() != parent:
+                server.should_exit = True
+                return
+            time.sleep(1.0)
+
+    threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
+    server.run(sockets=[_listen(host, port)])
 
 
 def run_workers(app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
@@ -213,3 +228,6 @@ def run_workers(app: str, host: str, port: int, workers: int, options: dict[str,
             p.terminate()
         for p in processes:
             p.join(15)
+            if p.is_alive():  # not stopped in 15 s: stopped now
+                p.kill()
+                p.join(5)

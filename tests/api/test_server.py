@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
 from api.server import _OneWrite
+from geo.settings import PROJECT_ROOT
 
 T = TypeVar("T")
 
@@ -121,3 +128,68 @@ def test_pipelined_requests_get_whole_answers_in_order(live_url: str) -> None:
     assert b'"status"' in answers[0][1]
     assert len(answers[1][1]) > _OneWrite.HOLD_BYTES
     assert answers[1][1].rstrip().endswith(b"</html>")
+
+
+async def tiny_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An app answering 200 (for the worker processes below)."""
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def tiny_app_factory() -> Any:
+    """``run_workers`` takes an app factory."""
+    return tiny_app
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_stop_when_their_parent_is_killed() -> None:
+    """``yizhan serve --workers 2`` killed outright leaves no worker serving the port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = (
+        "from api.server import run_workers, server_options; from geo.settings import Settings; "
+        f"run_workers('tests.api.test_server:tiny_app_factory', '127.0.0.1', {port}, 2, "
+        "server_options(Settings(), 'warning'))"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(parent.pid)) < 2 or not _answers(port):
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        workers = _children(parent.pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its parent"
+        time.sleep(0.2)
+    assert not _answers(port)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
