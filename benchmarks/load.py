@@ -8,7 +8,8 @@ request (user + system of the uvicorn processes, from /proc) per level.
 Run: ``.venv/bin/python -m benchmarks.load`` (installs Debian's ``wrk`` if missing; needs the
 sample loaded: ``yizhan load-sample``). ``LOAD_LEVELS`` / ``LOAD_PAGE_LEVELS`` change the
 connection counts, ``LOAD_DURATION`` the time per level. ``LOAD_BEFORE=<commit>`` measures that
-commit first (a worktree beside this checkout, its own database) and prints both side by side.
+commit too (a worktree beside this checkout, its own database), both served at once and each
+level run against one then the other, and prints both side by side.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -127,75 +129,101 @@ def parse(out: str) -> dict[str, Any]:
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "kinds": kinds}
 
 
-def measure(
-    wrk: str, root: Path, env: dict[str, str], label: str
-) -> list[tuple[str, int, dict[str, Any]]]:
-    """Serve the code in ``root`` and run every level against it; the rows it printed."""
+@dataclass
+class Served:
+    """One code version served for the load test: its label, server process and URL."""
+
+    label: str
+    server: subprocess.Popen[bytes]
+    base: str
+    rows: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+
+
+def serve(root: Path, env: dict[str, str], label: str) -> Served:
+    """Serve the code in ``root`` as ``yizhan serve --workers N`` does, once its graph is loaded."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    # served as ``yizhan serve --workers N`` serves (api.server.server_options)
-    serve = (
+    code = (
         "from api.server import run_workers, server_options; from geo.settings import Settings; "
         f"run_workers('api.app:create_app', '127.0.0.1', {port}, {WORKERS}, "
         "server_options(Settings(), 'warning'))"
     )
-    server = subprocess.Popen([sys.executable, "-c", serve], cwd=root, env=env)
-    base = f"http://127.0.0.1:{port}"
-    rows: list[tuple[str, int, dict[str, Any]]] = []
+    served = Served(
+        label,
+        subprocess.Popen([sys.executable, "-c", code], cwd=root, env=env),
+        f"http://127.0.0.1:{port}",
+    )
+    ready = 0
+    for _ in range(900):
+        try:
+            got = httpx.get(f"{served.base}/health", timeout=5).status_code == 200
+            ready = ready + 1 if got else 0
+        except httpx.TransportError:
+            ready = 0
+        if ready >= WORKERS * 4:  # each worker has loaded its graph
+            break
+        time.sleep(0.3)
+    return served
 
-    def level(endpoint: str, conns: int, args: list[str]) -> None:
-        r = run_level(wrk, args, server.pid)
+
+def measure(wrk: str, versions: list[Served]) -> int:
+    """Every level against every version in turn (so a slower minute of the machine falls on
+    all of them alike); the page's size in bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = nearest_script(Path(tmp))
+        for v in versions:
+            # warm-ups, not measured: /health answering is no proof that every worker has
+            # loaded its graph (the first answers may all come from one), nor rendered the page
+            subprocess.run(
+                [wrk, "-t2", "-c16", "-d5s", "-s", str(script), v.base],
+                capture_output=True,
+                check=True,
+            )
+            subprocess.run(
+                [
+                    wrk,
+                    "-t2",
+                    "-c8",
+                    "-d3s",
+                    "-H",
+                    "Accept-Encoding: gzip",
+                    f"{v.base}/maps/stations",
+                ],
+                capture_output=True,
+                check=True,
+            )
+        plan = [
+            ("GET /v1/stations/nearest", c, ["--latency", "-s", str(script)], "") for c in LEVELS
+        ]
+        plan += [
+            (
+                "GET /maps/stations (gzip)",
+                c,
+                ["--latency", "-H", "Accept-Encoding: gzip"],
+                "/maps/stations",
+            )
+            for c in PAGE_LEVELS
+        ]
+        for endpoint, conns, extra, path in plan:
+            for v in versions:
+                args = ["-t2", f"-c{conns}", f"-d{DURATION}", *extra, v.base + path]
+                v.rows.append((endpoint, conns, run_level(wrk, args, v.server.pid)))
+    with httpx.stream(
+        "GET", f"{versions[-1].base}/maps/stations", headers={"Accept-Encoding": "gzip"}
+    ) as r:
+        return sum(len(chunk) for chunk in r.iter_raw())
+
+
+def print_table(v: Served) -> None:
+    """One version's figures."""
+    print(f"\n{v.label}: {WORKERS} uvicorn workers, wrk {DURATION} per level, loopback")
+    print(
+        f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'cpu ms':>9}"
+    )
+    for endpoint, conns, r in v.rows:
         show(endpoint, conns, r)
-        rows.append((endpoint, conns, r))
-
-    try:
-        ready = 0
-        for _ in range(900):
-            try:
-                ready = (
-                    ready + 1 if httpx.get(f"{base}/health", timeout=5).status_code == 200 else 0
-                )
-            except httpx.TransportError:
-                ready = 0
-            if ready >= WORKERS * 4:  # each worker has loaded its graph
-                break
-            time.sleep(0.3)
-        with tempfile.TemporaryDirectory() as tmp:
-            script = nearest_script(Path(tmp))
-            print(f"\n{label}: {WORKERS} uvicorn workers, wrk {DURATION} per level, loopback")
-            print(
-                f"  {'endpoint':<34}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-                f"{'errors':>8}{'cpu ms':>9}"
-            )
-            # a warm-up, not measured: /health answering is no proof that every worker has
-            # loaded its graph (the first answers may all come from one)
-            subprocess.run(
-                [wrk, "-t2", "-c16", "-d5s", "-s", str(script), base],
-                capture_output=True,
-                check=True,
-            )
-            for conns in LEVELS:
-                args = ["-t2", f"-c{conns}", f"-d{DURATION}", "--latency", "-s", str(script), base]
-                level("GET /v1/stations/nearest", conns, args)
-            page = f"{base}/maps/stations"
-            with httpx.stream("GET", page, headers={"Accept-Encoding": "gzip"}) as r:
-                size = sum(len(chunk) for chunk in r.iter_raw())
-            # "warm": every worker has rendered the page once (not measured)
-            subprocess.run(
-                [wrk, "-t2", "-c8", "-d3s", "-H", "Accept-Encoding: gzip", page],
-                capture_output=True,
-                check=True,
-            )
-            for conns in PAGE_LEVELS:
-                args = ["-t2", f"-c{conns}", f"-d{DURATION}", "--latency"]
-                args += ["-H", "Accept-Encoding: gzip", page]
-                level("GET /maps/stations (gzip)", conns, args)
-        print(f"  /maps/stations transferred: {size / 1024:.0f} KB per page (gzip accepted)")
-    finally:
-        server.terminate()
-        server.wait(20)
-    return rows
 
 
 def before_tree(rev: str) -> tuple[Path, dict[str, str]]:
@@ -226,10 +254,10 @@ def before_tree(rev: str) -> tuple[Path, dict[str, str]]:
     return root, env
 
 
-def compare(before: list[tuple[str, int, dict[str, Any]]], after: list[Any], rev: str) -> None:
-    """Both runs side by side: requests/s and p99, before → after."""
-    print(f"\nbefore ({rev}) → after (this checkout), one run")
-    for (endpoint, conns, b), (_, _, a) in zip(before, after, strict=True):
+def compare(before: Served, after: Served) -> None:
+    """Both versions side by side: requests/s and p99, before → after."""
+    print(f"\n{before.label} → {after.label}, one run, levels alternating")
+    for (endpoint, conns, b), (_, _, a) in zip(before.rows, after.rows, strict=True):
         print(
             f"  {endpoint:<34}{conns:>6}  {b['rps']:>7.0f} → {a['rps']:<7.0f} req/s"
             f"  ({a['rps'] / b['rps']:.2f}x)   p99 {b['p99']:.1f} → {a['p99']:.1f} ms"
@@ -247,13 +275,22 @@ SERVER_ENV = {
 def main() -> None:
     wrk = ensure_wrk()
     rev = os.environ.get("LOAD_BEFORE")
-    before = None
-    if rev:
-        root, env = before_tree(rev)
-        before = measure(wrk, root, env, f"before ({rev})")
-    after = measure(wrk, PROJECT_ROOT, SERVER_ENV, "this checkout")
-    if before is not None and rev:
-        compare(before, after, rev)
+    versions = []
+    try:
+        if rev:
+            root, env = before_tree(rev)
+            versions.append(serve(root, env, f"before ({rev})"))
+        versions.append(serve(PROJECT_ROOT, SERVER_ENV, "this checkout"))
+        size = measure(wrk, versions)
+    finally:
+        for v in versions:
+            v.server.terminate()
+            v.server.wait(30)
+    for v in versions:
+        print_table(v)
+    print(f"  /maps/stations transferred: {size / 1024:.0f} KB per page (gzip accepted)")
+    if len(versions) == 2:
+        compare(*versions)
     print(
         "  targets: nearest ≥ 3,000 req/s, p99 ≤ 50 ms at 64 connections, 0 errors at 256; "
         "/maps/stations ≥ 200 pages/s warm, ≤ 150 KB"
