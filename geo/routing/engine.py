@@ -311,8 +311,7 @@ class RoutingEngine:
         pg = self.profile_graph(profile)
         x, y = self.graph.to_metric(wlon, wlat)
         snap = pg.snap(x, y, max_distance_m=self.max_snap_m)
-        slon, slat = self.graph.to_wgs84.transform(*snap.xy)
-        return snap, Origin(wlon, wlat, float(slon), float(slat), snap.distance_m)
+        return snap, Origin(wlon, wlat, *pg.lonlat(snap.xy), snap.distance_m)
 
     def travel_times(self, snap: Snap, profile: str) -> tuple[list[int], np.ndarray, np.ndarray]:
         """Time from a snapped point to every routable station, and the entry node used.

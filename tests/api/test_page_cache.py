@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, delete, false, text
 
 from api.page_cache import CachedPage, PageCache, cached_page
 from geo.db import feed
 from geo.db.feed import FOLLOWED_TABLES
+from geo.db.models import Base
 
 
 def test_same_page_same_etag_and_304(client: TestClient) -> None:
@@ -80,7 +81,7 @@ def test_every_table_a_map_shows_announces_its_changes(client: TestClient, engin
     for table in sorted(FOLLOWED_TABLES):
         before = heard.of([table])
         with engine.begin() as c:
-            c.execute(text(f"DELETE FROM {table} WHERE false"))
+            c.execute(delete(Base.metadata.tables[table]).where(false()))
         deadline = time.monotonic() + 5
         while heard.of([table]) == before:
             assert time.monotonic() < deadline, f"a change of {table} was not heard"
