@@ -3,8 +3,10 @@
 Users live in the ``users`` table (Argon2id password hashes); the initial admin comes from
 ``YIZHAN_ADMIN_USER`` / ``YIZHAN_ADMIN_PASSWORD`` (``admin`` / ``admin`` only in development
 mode) and is created at start-up. Tokens are signed JWTs (HS256) naming the user and the
-user's token version; each request reads the user's current role, scope and version, so a
-deactivated, deleted, downgraded or password-reset user's tokens stop at once. Tokens expire
+user's token version, bound to the account's id and to a server-side session
+(``user_sessions``); each request reads the user's current role, scope and version on the
+request's one connection, so a logged-out session's and a deactivated, deleted, downgraded or
+password-reset user's tokens stop at once. Tokens expire
 after ``YIZHAN_TOKEN_MINUTES``. Failed logins are throttled per client and account
 (:mod:`api.throttle`).
 """
@@ -19,16 +21,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import jwt
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
+from sqlalchemy import Connection
 
-from api.deps import get_platform, get_settings_dep, get_web
+from api.deps import RequestConn, WriteConn, get_platform, get_settings_dep, get_web
 from api.schemas.common import errors
 from api.throttle import LoginThrottle
 from geo.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from geo.settings import Settings
-from geo.users import UserInfo, authenticate, token_holder
+from geo.users import UserInfo, authenticate, end_session, open_session, token_holder
 from geo.vocabulary import Role
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -43,12 +46,16 @@ class Token(BaseModel):
     expires_in: int
 
 
-def issue_token(settings: Settings, user: UserInfo, *, minutes: float | None = None) -> Token:
-    """Sign a token for ``user`` (role and scope in the claims), valid ``minutes``."""
+def issue_token(
+    settings: Settings, user: UserInfo, session_id: str, *, minutes: float | None = None
+) -> Token:
+    """Sign a token for ``user``'s session ``session_id`` (role and scope in the claims)."""
     ttl = timedelta(minutes=minutes or settings.token_minutes)
     now = datetime.now(UTC)
     claims = {
         "sub": user.username,
+        "uid": user.id,
+        "sid": session_id,
         "role": user.role,
         "district_id": user.district_id,
         "town_id": user.town_id,
@@ -59,6 +66,12 @@ def issue_token(settings: Settings, user: UserInfo, *, minutes: float | None = N
     }
     token = jwt.encode(claims, settings.token_secret(), algorithm="HS256")
     return Token(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+def sign_in_session(conn: Connection, settings: Settings, user: UserInfo, minutes: float) -> Token:
+    """Open a server-side session for ``user`` and sign its token (valid ``minutes``)."""
+    session_id = open_session(conn, user, timedelta(minutes=minutes))
+    return issue_token(settings, user, session_id, minutes=minutes)
 
 
 @router.post(
@@ -79,14 +92,29 @@ def login(
     if wait:
         msg = f"too many failed logins from here; try again in {wait} s"
         raise RateLimitedError(msg, retry_after=wait)
-    with get_platform(request).db.connect() as conn:
+    with get_platform(request).db.begin() as conn:
         user = authenticate(conn, form.username, form.password)
+        if user is not None:
+            token = sign_in_session(conn, settings, user, settings.token_minutes)
     if user is None:
         throttle.failed(client, form.username, time.monotonic())
         msg = "wrong user name or password"
         raise AuthenticationError(msg)
     throttle.succeeded(client, form.username)
-    return issue_token(settings, user)
+    return token
+
+
+@router.post("/logout", status_code=204, summary="End this token's session", responses=errors(401))
+def logout(
+    request: Request, conn: WriteConn, token: Annotated[str | None, Depends(oauth2)]
+) -> Response:
+    """The token (and any copy of it) stops working at once."""
+    if not token:
+        msg = "this needs a bearer token: log in at POST /v1/auth/token"
+        raise AuthenticationError(msg)
+    principal_of(get_settings_dep(request), conn, token)  # a valid, open session
+    end_session(conn, str(token_claims(get_settings_dep(request), token)["sid"]))
+    return Response(status_code=204)
 
 
 def login_throttle(request: Request) -> LoginThrottle:
@@ -114,30 +142,39 @@ def csrf_token(settings: Settings, session: str) -> str:
 
 def current_principal(
     request: Request,
+    conn: RequestConn,
     token: Annotated[str | None, Depends(oauth2)],
 ) -> UserInfo:
     """The caller behind the bearer token or the workbench's session cookie.
 
-    401 when missing, expired, forged or revoked; a cookie-authenticated request that
-    changes something needs the session's CSRF token in ``X-CSRF-Token`` (403 without).
+    Resolved on the request's one connection. 401 when missing, expired, forged or revoked
+    (logged out, account changed or deleted); a cookie-authenticated request that changes
+    something needs the session's CSRF token in ``X-CSRF-Token`` (403 without).
     """
+    settings = get_settings_dep(request)
+    try:
+        return _caller(request, settings, conn, token)
+    finally:
+        conn.rollback()  # the read ends here: a handler that waits holds no open transaction
+
+
+def _caller(request: Request, settings: Settings, conn: Connection, token: str | None) -> UserInfo:
     if token:
-        return principal_of(request, token)
+        return principal_of(settings, conn, token)
     session = request.cookies.get(SESSION_COOKIE)
     if not session:
         msg = "this needs a bearer token: log in at POST /v1/auth/token"
         raise AuthenticationError(msg)
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, csrf_token(get_settings_dep(request), session)):
+        if not hmac.compare_digest(sent, csrf_token(settings, session)):
             msg = "this change needs the page's CSRF token (X-CSRF-Token): reload the page"
             raise PermissionDeniedError(msg)
-    return principal_of(request, session)
+    return principal_of(settings, conn, session)
 
 
-def principal_of(request: Request, token: str) -> UserInfo:
-    """Check ``token`` and read its user's current role and scope."""
-    settings = get_settings_dep(request)
+def token_claims(settings: Settings, token: str) -> dict[str, Any]:
+    """The claims of a token signed by this service (401 when expired or not valid)."""
     try:
         claims: dict[str, Any] = jwt.decode(token, settings.token_secret(), algorithms=["HS256"])
     except jwt.ExpiredSignatureError as exc:
@@ -146,15 +183,17 @@ def principal_of(request: Request, token: str) -> UserInfo:
     except jwt.PyJWTError as exc:
         msg = "the token is not valid"
         raise AuthenticationError(msg) from exc
-    version = claims.get("ver")
-    with get_platform(request).db.connect() as conn:
-        user = (
-            token_holder(conn, str(claims.get("sub")), version)
-            if isinstance(version, int)
-            else None
-        )
+    return claims
+
+
+def principal_of(settings: Settings, conn: Connection, token: str) -> UserInfo:
+    """Check ``token`` and read its account's current role and scope on ``conn``."""
+    claims = token_claims(settings, token)
+    uid, version, sid = claims.get("uid"), claims.get("ver"), claims.get("sid")
+    valid = isinstance(uid, int) and isinstance(version, int) and isinstance(sid, str)
+    user = token_holder(conn, uid, version, sid) if valid else None  # type: ignore[arg-type]
     if user is None:
-        msg = "the token was revoked (account changed or deactivated): log in again"
+        msg = "the token was revoked (logged out, account changed or deleted): log in again"
         raise AuthenticationError(msg)
     return user
 

@@ -47,16 +47,35 @@ def get_web(request: Request) -> WebState:
     return web
 
 
-def db_read(request: Request) -> Iterator[Connection]:
-    """A read connection."""
+def db_connection(request: Request) -> Iterator[Connection]:
+    """The request's one connection: its caller is resolved on it and its handler uses it.
+
+    One connection per request (never a second while holding the first), so requests can
+    never wait on each other for the pool; a pool with none free answers 503 with
+    ``Retry-After`` after the pool's short checkout timeout (:func:`geo.db.connection.make_engine`).
+    """
     with get_platform(request).db.connect() as conn:
         yield conn
 
 
-def db_write(request: Request) -> Iterator[Connection]:
-    """A connection in a transaction, committed when the handler returns without error."""
-    with get_platform(request).db.begin() as conn:
+# scope="function": released (and a write committed or rolled back) when the handler returns,
+# *before* the response is sent, so a 201 is only ever sent for a change that is stored.
+RequestConn = Annotated[Connection, Depends(db_connection, scope="function")]
+
+
+def db_read(conn: RequestConn) -> Connection:
+    """The request's connection, for reading."""
+    return conn
+
+
+def db_write(conn: RequestConn) -> Iterator[Connection]:
+    """The request's connection in a transaction, committed when the handler returns cleanly."""
+    try:
         yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 async def routing(request: Request) -> RoutingEngine:
@@ -64,9 +83,7 @@ async def routing(request: Request) -> RoutingEngine:
     return get_platform(request).require_routing()
 
 
-# scope="function": the transaction commits (or rolls back) *before* the response is sent,
-# so a 201 is only ever sent for a change that is stored.
-ReadConn = Annotated[Connection, Depends(db_read, scope="function")]
+ReadConn = Annotated[Connection, Depends(db_read)]
 WriteConn = Annotated[Connection, Depends(db_write, scope="function")]
 Routing = Annotated[RoutingEngine, Depends(routing)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]

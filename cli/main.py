@@ -162,6 +162,7 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
         _say(f"analysis cluster: {len(client.scheduler_info()['workers'])} Dask workers")
         ensure_platform(client, settings)
         os.environ["YIZHAN_DASK_SCHEDULER"] = str(client.scheduler_info()["address"])
+        os.environ["YIZHAN_API_PROCESSES"] = str(processes)  # each takes its share of the pool
         run_workers("api.app:create_app", host, port, processes, server_options(settings))
     finally:
         client.close()

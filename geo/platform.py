@@ -259,7 +259,9 @@ def start_platform(
 ) -> Platform:
     """A platform over an existing, migrated database; the road network starts loading."""
     use_timezone(settings.timezone)
-    db = db or make_engine(database_url(settings))
+    db = db or make_engine(
+        database_url(settings), pool_size=settings.pool_size, wait_s=settings.db_wait_s
+    )
     platform = Platform(settings, db, RoadNetwork(active_network_path(settings)))
     platform.roads.start(db, settings, background=background)
     return platform

@@ -7,6 +7,8 @@ region, the road network to load. Values come from the environment or a ``.env``
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -34,6 +36,43 @@ MIN_SECRET_KEY_BYTES = 32
 MIN_PRODUCTION_PASSWORD = 12
 
 
+#: a production secret key must hold at least this much entropy (by its letters' frequencies)
+MIN_SECRET_BITS = 96
+
+
+def secret_bits(key: bytes) -> float:
+    """An estimate of the entropy of ``key`` in bits: its length times its letters' Shannon entropy.
+
+    32 x ``a`` has none; 32 random hex digits about 118, 43 base64 letters about 190.
+    """
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_letter = -sum(c / len(key) * math.log2(c / len(key)) for c in counts.values())
+    return per_letter * len(key)
+
+
+#: words that common passwords are made of (lists of leaked passwords, reduced to their stems)
+_STEM_WORDS = """
+password passw0rd p@ssword p@ssw0rd qwerty qwertyuiop asdfgh asdfghjkl zxcvbnm qwe asd
+zxc abc abcd abcdef abcdefg admin administrator root user guest test welcome letmein
+iloveyou monkey dragon football baseball sunshine princess master shadow superman batman
+trustno1 hello hellokitty freedom whatever starwars secret changeme changethis default
+login access union yizhan jiangmen woaini aini qazwsx 1q2w3e 1qaz2wsx zaq12wsx summer
+winter spring autumn love china beijing shanghai guangdong
+"""
+COMMON_PASSWORD_STEMS = frozenset(_STEM_WORDS.split())
+
+
+def _common_stem(password: str) -> bool:
+    """Whether ``password`` is a common word or digits only, give or take digits and symbols."""
+    lowered = password.lower()
+    stem = lowered.strip("0123456789!@#$%^&*()_-+=.,?~ ")
+    if not stem:  # digits and symbols only (12345678901…)
+        return True
+    return stem in COMMON_PASSWORD_STEMS or len(set(stem)) == 1
+
+
 def password_weakness(password: str, username: str) -> str | None:
     """Why ``password`` is too weak for a production admin, or None when it is acceptable.
 
@@ -53,6 +92,8 @@ def password_weakness(password: str, username: str) -> str | None:
         return "it is a well-known default"
     if len(password) < MIN_PRODUCTION_PASSWORD:
         return f"use at least {MIN_PRODUCTION_PASSWORD} characters"
+    if _common_stem(password):
+        return "it is a common password with digits or symbols added"
     if username and username.lower() in password.lower():
         return "it contains the user name"
     if len(set(password)) < 5:
@@ -190,6 +231,21 @@ class Settings(BaseSettings):
         default=8, ge=0, description="requests that compute which may wait for a thread"
     )
     analysis_timeout_s: float = Field(default=60, gt=0, description="limit of heavy analyses")
+    db_connections: int = Field(
+        default=24,
+        ge=2,
+        le=1000,
+        description="database connections the API may hold, shared among its processes",
+    )
+    api_processes: int = Field(
+        default=1, ge=1, le=64, description="API processes sharing db_connections (serve sets it)"
+    )
+    db_wait_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="how long a request may wait for a free connection before a 503",
+    )
     login_attempts: int = Field(
         default=5, ge=1, description="failed logins per client and account before backing off"
     )
@@ -231,9 +287,10 @@ class Settings(BaseSettings):
                 msg = f"production mode needs {names}; there are no default secrets"
                 raise ValueError(msg)
             key = self.secret_key.get_secret_value().encode() if self.secret_key else b""
-            if len(key) < MIN_SECRET_KEY_BYTES:
+            if len(key) < MIN_SECRET_KEY_BYTES or secret_bits(key) < MIN_SECRET_BITS:
                 msg = (
-                    f"YIZHAN_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production"
+                    f"YIZHAN_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} random bytes in "
+                    "production (e.g. the output of: openssl rand -base64 48)"
                 )
                 raise ValueError(msg)
             weakness = password_weakness(
@@ -284,6 +341,14 @@ class Settings(BaseSettings):
     def custom_region(self) -> bool:
         """Whether the region was made by a user (not a shipped sample); known at validation."""
         return self._custom
+
+    @property
+    def pool_size(self) -> int:
+        """Connections one API process keeps open: half its share of ``db_connections``.
+
+        As many again may be opened for a moment under load (the pool's overflow).
+        """
+        return max(2, self.db_connections // self.api_processes // 2)
 
     @property
     def production(self) -> bool:

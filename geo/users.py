@@ -10,7 +10,9 @@ password; the one account a development set-up creates with ``admin`` is flagged
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -21,13 +23,12 @@ from geo.access import Area, area_of
 from geo.cases.access import Scope, scope_for
 from geo.db import users as q
 from geo.errors import ConflictError, NotFoundError, ValidationError
-from geo.settings import DEVELOPMENT_PASSWORDS
+from geo.settings import DEVELOPMENT_PASSWORDS, password_weakness
 from geo.vocabulary import Role
 
 _hasher = PasswordHasher()
 # verifying against this keeps the time of a login with an unknown user like a real one
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-MIN_PASSWORD = 8
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,11 @@ def _info(row: Row[Any]) -> UserInfo:
     )
 
 
-def hash_password(password: str) -> str:
-    """An Argon2id hash of ``password`` (refusing short and well-known ones)."""
-    if len(password) < MIN_PASSWORD:
-        msg = f"passwords need at least {MIN_PASSWORD} characters"
-        raise ValidationError(msg)
-    if password.lower() in DEVELOPMENT_PASSWORDS:
-        msg = "this password is a well-known default; choose another"
+def hash_password(password: str, username: str = "") -> str:
+    """An Argon2id hash of ``password``, refusing weak ones (see :func:`password_weakness`)."""
+    weakness = password_weakness(password, username)
+    if weakness:
+        msg = f"password refused: {weakness}"
         raise ValidationError(msg)
     return _hasher.hash(password)
 
@@ -99,12 +98,28 @@ def authenticate(conn: Connection, username: str, password: str) -> UserInfo | N
     return _info(row)
 
 
-def token_holder(conn: Connection, username: str, version: int) -> UserInfo | None:
-    """The active user a token names, if the token's version is still theirs; else None."""
-    row = q.user_row(conn, username)
+def token_holder(conn: Connection, user_id: int, version: int, session_id: str) -> UserInfo | None:
+    """The active account a token names, if its session is open and its version current.
+
+    A token is bound to the account's id (never reused: a new account of a deleted one's
+    name is another account) and to a session that logging out ends.
+    """
+    row = q.session_holder(conn, user_id, session_id)
     if row is None or not row.active or row.token_version != version:
         return None
     return _info(row)
+
+
+def open_session(conn: Connection, user: UserInfo, ttl: timedelta) -> str:
+    """Open a session for ``user`` lasting ``ttl``; returns its id (for the token)."""
+    session_id = secrets.token_urlsafe(24)
+    q.insert_session(conn, session_id, user.id, datetime.now(UTC) + ttl)
+    return session_id
+
+
+def end_session(conn: Connection, session_id: str) -> bool:
+    """End a session (logging out); False when it had already ended."""
+    return q.delete_session(conn, session_id)
 
 
 def _check_role(
@@ -138,7 +153,7 @@ def create_user(
     _check_role(conn, role, district_id, town_id, member_id)
     values = {
         "username": username,
-        "password_hash": hash_password(password),
+        "password_hash": hash_password(password, username),
         "role": role,
         "district_id": district_id,
         "town_id": town_id,
@@ -194,8 +209,9 @@ def change_user(
     if active is not None:
         values["active"] = active
     if password is not None:
-        values |= {"password_hash": hash_password(password), "default_password": False}
+        values |= {"password_hash": hash_password(password, username), "default_password": False}
     q.update_user(conn, user.username, values)
+    q.delete_sessions(conn, user.id)  # every change ends the user's sessions
     return get_user(conn, username)
 
 
@@ -215,7 +231,7 @@ def ensure_admin(conn: Connection, username: str, password: str) -> None:
     if q.user_row(conn, username) is not None:
         return
     default = password.lower() in DEVELOPMENT_PASSWORDS
-    pw_hash = _hasher.hash(password) if default else hash_password(password)
+    pw_hash = _hasher.hash(password) if default else hash_password(password, username)
     q.insert_user(
         conn,
         {

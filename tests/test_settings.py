@@ -3,6 +3,9 @@ from pydantic import ValidationError
 
 from geo.settings import Settings
 
+#: a production secret key as `openssl rand -base64` makes one
+RANDOM_KEY = "q7Rk2fX9vLp0sT4wYb1nE5mZc8HdJ3gUaW6"
+
 
 def test_environment_prefix_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YIZHAN_DATABASE_URL", "postgresql://u@db.example/yz")
@@ -27,7 +30,7 @@ def test_production_refuses_well_known_passwords() -> None:
         Settings(
             mode="production",
             database_url="postgresql://x@h/d",
-            secret_key="k" * 32,
+            secret_key=RANDOM_KEY,
             admin_password="admin",
         )
 
@@ -36,7 +39,7 @@ def test_production_with_secrets_is_accepted() -> None:
     s = Settings(
         mode="production",
         database_url="postgresql://x@h/d",
-        secret_key="k" * 32,
+        secret_key=RANDOM_KEY,
         admin_password="a-long-passphrase",
     )
     assert s.mode == "production"

@@ -8,9 +8,10 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy import Connection
 
 from api.auth import CaseReaders, Staff
-from api.deps import AppSettings, ReadConn, WriteConn, get_platform
+from api.deps import AppSettings, ReadConn, WriteConn
 from api.params import CaseId
 from api.schemas.casework import (
     Attachment,
@@ -91,6 +92,7 @@ def attachments(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, 
 )
 async def attach(
     request: Request,
+    conn: WriteConn,
     case_id: CaseId,
     who: CaseReaders,
     x_filename: Annotated[
@@ -100,16 +102,15 @@ async def attach(
     """The request body is the file itself (at most 5 MB); its type is read from the content."""
     content = await request.body()
     name = unquote(x_filename)
-    return await run_in_threadpool(_store_attachment, request, case_id, name, content, who)
+    return await run_in_threadpool(_store_attachment, conn, case_id, name, content, who)
 
 
 def _store_attachment(
-    request: Request, case_id: int, name: str, content: bytes, who: UserInfo
+    conn: Connection, case_id: int, name: str, content: bytes, who: UserInfo
 ) -> Attachment:
-    with get_platform(request).db.begin() as conn:
-        row = followup.add_attachment(
-            conn, case_id, name, content, actor=who.username, scope=who.case_scope
-        )
+    row = followup.add_attachment(
+        conn, case_id, name, content, actor=who.username, scope=who.case_scope
+    )
     return _attachment(case_id, row)
 
 

@@ -225,8 +225,10 @@ def _viewer_area(request: Request, token: str | None) -> Area | None:
     """Where the viewer manages (admins: everywhere), or None for anyone else."""
     if not token:
         return None
+    platform = get_platform(request)
     try:
-        who = principal_of(request, token)
+        with platform.db.connect() as conn:  # the page holds no other connection
+            who = principal_of(platform.settings, conn, token)
     except YizhanError:
         return None
     return who.area if who.role in ("admin", "manager") else None

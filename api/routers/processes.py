@@ -198,11 +198,10 @@ def results(conn: ReadConn, job_id: JobId, who: Planner) -> Response:
     responses=_errors(401, 403, 404, 409),
 )
 async def dismiss(
-    request: Request, platform: PlatformDep, job_id: JobId, who: Planner
+    request: Request, conn: ReadConn, platform: PlatformDep, job_id: JobId, who: Planner
 ) -> dict[str, Any]:
-    """Stops the work (its worker is restarted if it was running) and keeps the record."""
-    with platform.db.connect() as conn:
-        _own_job(conn, job_id, who)
+    """Stops the work and keeps the record."""
+    _own_job(conn, job_id, who)
+    conn.rollback()  # end the read: the job's record changes meanwhile
     await run_in_threadpool(platform.jobs.dismiss, job_id)
-    with platform.db.connect() as conn:
-        return status_info(public_base(request), _own_job(conn, job_id, who))
+    return status_info(public_base(request), _own_job(conn, job_id, who))

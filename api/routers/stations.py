@@ -228,6 +228,7 @@ def close(
 )
 async def put_photo(
     request: Request,
+    conn: WriteConn,
     station_id: StationId,
     who: Staff,
     settings: AppSettings,
@@ -235,14 +236,15 @@ async def put_photo(
 ) -> dict[str, Any]:
     """The request body is the image itself; it is checked by its content and size."""
     photo = check_photo(await request.body(), content_type, max_bytes=settings.photo_max_bytes)
-    return await run_in_threadpool(_store_photo, request, station_id, photo, who)
+    return await run_in_threadpool(_store_photo, request, conn, station_id, photo, who)
 
 
-def _store_photo(request: Request, station_id: int, photo: Photo, who: UserInfo) -> dict[str, Any]:
-    with get_platform(request).db.connect() as conn:
-        get_station(conn, station_id)
-        store_photo(conn, station_id, photo, area=who.area)
-        return _stored(request, conn, get_station(conn, station_id))
+def _store_photo(
+    request: Request, conn: Connection, station_id: int, photo: Photo, who: UserInfo
+) -> dict[str, Any]:
+    get_station(conn, station_id)
+    store_photo(conn, station_id, photo, area=who.area)
+    return _stored(request, conn, get_station(conn, station_id))
 
 
 @router.delete(

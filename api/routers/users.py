@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Admin, Anyone
+from api.auth import Admin, Anyone, login_throttle
 from api.deps import ReadConn, WriteConn
 from api.schemas.common import errors
 from api.schemas.users import Account, AccountList, Caller
-from geo.errors import AuthenticationError, ConflictError
+from geo.errors import AuthenticationError, ConflictError, RateLimitedError
 from geo.users import (
     UserInfo,
     authenticate,
@@ -31,7 +32,7 @@ class UserCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=12, max_length=200)
     role: Role
     district_id: int | None = None
     town_id: int | None = None
@@ -50,7 +51,7 @@ class UserChange(BaseModel):
     town_id: int | None = None
     member_id: int | None = None
     active: bool | None = None
-    password: str | None = Field(None, min_length=8, max_length=200)
+    password: str | None = Field(None, min_length=12, max_length=200)
 
 
 class PasswordChange(BaseModel):
@@ -58,7 +59,7 @@ class PasswordChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     current_password: str = Field(max_length=200)
-    new_password: str = Field(min_length=8, max_length=200)
+    new_password: str = Field(min_length=12, max_length=200)
 
 
 UserName = Annotated[str, Path(min_length=1, max_length=80)]
@@ -114,11 +115,25 @@ def remove_account(conn: WriteConn, username: UserName, who: Admin) -> Response:
     response_model=Account,
     responses=errors(401, 413),
 )
-def change_own_password(conn: WriteConn, body: PasswordChange, who: Anyone) -> Account:
-    """Your other sessions end; log in again with the new password."""
+def change_own_password(
+    request: Request, conn: WriteConn, body: PasswordChange, who: Anyone
+) -> Account:
+    """Your sessions end; log in again with the new password.
+
+    Wrong current passwords are throttled like failed logins (a stolen session cannot be
+    used to guess the password).
+    """
+    throttle = login_throttle(request)
+    client = request.client.host if request.client else "?"
+    wait = throttle.wait(client, who.username, time.monotonic())
+    if wait:
+        msg = f"too many wrong passwords from here; try again in {wait} s"
+        raise RateLimitedError(msg, retry_after=wait)
     if authenticate(conn, who.username, body.current_password) is None:
+        throttle.failed(client, who.username, time.monotonic())
         msg = "the current password is wrong"
         raise AuthenticationError(msg)
+    throttle.succeeded(client, who.username)
     return Account(**user_dict(change_user(conn, who.username, password=body.new_password)))
 
 

@@ -18,19 +18,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import Connection
 
 from api.auth import (
     SESSION_COOKIE,
     csrf_token,
-    issue_token,
     login_throttle,
     principal_of,
+    sign_in_session,
+    token_claims,
 )
-from api.deps import AppSettings, get_platform, get_web
+from api.deps import AppSettings, RequestConn, get_platform, get_web
 from api.errors import error_body
 from api.pages import content_security_policy, page_answer
 from geo.errors import YizhanError
-from geo.users import UserInfo, authenticate
+from geo.users import UserInfo, authenticate, end_session
 from geo.vocabulary import Role
 from pages.workbench import TEXT, page_config
 
@@ -46,13 +48,13 @@ def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
-def _session_user(request: Request) -> tuple[UserInfo, str] | None:
+def _session_user(request: Request, conn: Connection) -> tuple[UserInfo, str] | None:
     """The signed-in user and their session token, or None."""
     session = request.cookies.get(SESSION_COOKIE)
     if not session:
         return None
     try:
-        user = principal_of(request, session)
+        user = principal_of(get_platform(request).settings, conn, session)
     except YizhanError:
         return None
     return (user, session) if user.role in WORKBENCH_ROLES else None
@@ -85,10 +87,10 @@ def _sign_in(
 
 
 @router.get("/manager")
-def workbench(request: Request, settings: AppSettings) -> Response:
+def workbench(request: Request, settings: AppSettings, conn: RequestConn) -> Response:
     """The workbench, or its sign-in form (Chinese by default, ``?lang=en``)."""
     lang = _lang(request)
-    found = _session_user(request)
+    found = _session_user(request, conn)
     if found is None:
         return _sign_in(request, settings, lang, None, 200)
     user, session = found
@@ -121,14 +123,15 @@ def sign_in(
     client = request.client.host if request.client else "?"
     if throttle.wait(client, username, time.monotonic()):
         return _sign_in(request, settings, lang, TEXT[lang]["throttled"], 429)
-    with get_platform(request).db.connect() as conn:
+    hours = settings.session_hours
+    with get_platform(request).db.begin() as conn:
         user = authenticate(conn, username, password)
+        if user is not None and user.role in WORKBENCH_ROLES:
+            token = sign_in_session(conn, settings, user, hours * 60).access_token
     if user is None or user.role not in WORKBENCH_ROLES:
         throttle.failed(client, username, time.monotonic())
         return _sign_in(request, settings, lang, TEXT[lang]["wrong"], 401)
     throttle.succeeded(client, username)
-    hours = settings.session_hours
-    token = issue_token(settings, user, minutes=hours * 60).access_token
     answer = RedirectResponse(f"/manager?lang={lang}", status_code=303)
     answer.set_cookie(
         SESSION_COOKIE,
@@ -144,20 +147,28 @@ def sign_in(
 
 @router.post("/manager/logout")
 def sign_out(
-    request: Request, settings: AppSettings, csrf: Annotated[str, Form(max_length=80)] = ""
+    request: Request,
+    settings: AppSettings,
+    conn: RequestConn,
+    csrf: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
-    """Forget the session (the form carries the CSRF token) and show the sign-in form."""
-    found = _session_user(request)
+    """End the session (the form carries the CSRF token) and show the sign-in form.
+
+    The session ends on the server: its cookie, even kept by someone, no longer works.
+    """
+    found = _session_user(request, conn)
     answer = RedirectResponse(f"/manager?lang={_lang(request)}", status_code=303)
     if found is not None and hmac.compare_digest(csrf, csrf_token(settings, found[1])):
+        end_session(conn, str(token_claims(settings, found[1])["sid"]))
+        conn.commit()
         answer.delete_cookie(SESSION_COOKIE, path="/")
     return answer
 
 
 @router.get("/manager/session")
-def session(request: Request, settings: AppSettings) -> Response:
+def session(request: Request, settings: AppSettings, conn: RequestConn) -> Response:
     """The signed-in user and the session's CSRF token (401 when not signed in)."""
-    found = _session_user(request)
+    found = _session_user(request, conn)
     if found is None:
         refused = error_body("Authentication", "not signed in")
         return JSONResponse(refused, status_code=401)

@@ -36,9 +36,22 @@ def database_url(settings: Settings, database: str | None = None) -> str:
     return embedded_cluster(settings).url(database or settings.database_name)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine that checks connections before use (so a restarted server is picked up)."""
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+def make_engine(url: str, *, pool_size: int = 5, wait_s: float = 30.0) -> Engine:
+    """An engine that checks connections before use (so a restarted server is picked up).
+
+    Parameters
+    ----------
+    url
+        The database URL.
+    pool_size
+        Connections kept open; as many again may be opened for a moment under load.
+    wait_s
+        How long a checkout waits for a free connection before
+        :class:`sqlalchemy.exc.TimeoutError` (the API answers 503 with ``Retry-After``).
+    """
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, pool_timeout=wait_s
+    )
 
 
 def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:

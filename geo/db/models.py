@@ -286,6 +286,21 @@ class User(Base):
     )
 
 
+class UserSession(Base):
+    """A signed-in session: a token names it (``sid``); logging out deletes it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class Case(Timestamped, Base):
     """A workers' rights case reported at a location, routed to a grid member."""
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.db import models as m
 
 _USERS = m.User.__table__
+_SESSIONS = m.UserSession.__table__
 
 
 def user_row(conn: Connection, username: str) -> Row[Any] | None:
@@ -59,3 +61,34 @@ def clear_default_flag(conn: Connection, username: str) -> None:
 def member_exists(conn: Connection, member_id: int) -> bool:
     """Whether a grid member with this id exists."""
     return conn.scalar(select(m.GridMember.id).where(m.GridMember.id == member_id)) is not None
+
+
+def session_holder(conn: Connection, user_id: int, session_id: str) -> Row[Any] | None:
+    """The user of account ``user_id`` if session ``session_id`` is theirs and not expired."""
+    stmt = (
+        select(_USERS)
+        .join(_SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)
+        .where(
+            _USERS.c.id == user_id,
+            _SESSIONS.c.id == session_id,
+            _SESSIONS.c.expires_at > func.now(),
+        )
+    )
+    return conn.execute(stmt).first()
+
+
+def insert_session(conn: Connection, session_id: str, user_id: int, expires: datetime) -> None:
+    """Open a session (and drop the user's expired ones)."""
+    expired = (_SESSIONS.c.user_id == user_id, _SESSIONS.c.expires_at <= func.now())
+    conn.execute(delete(m.UserSession).where(*expired))
+    conn.execute(insert(m.UserSession).values(id=session_id, user_id=user_id, expires_at=expires))
+
+
+def delete_session(conn: Connection, session_id: str) -> bool:
+    """End a session; False when it had already ended."""
+    return bool(conn.execute(delete(m.UserSession).where(_SESSIONS.c.id == session_id)).rowcount)
+
+
+def delete_sessions(conn: Connection, user_id: int) -> None:
+    """End every session of an account."""
+    conn.execute(delete(m.UserSession).where(_SESSIONS.c.user_id == user_id))

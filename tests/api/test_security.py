@@ -35,6 +35,9 @@ own, client, engine = database_of_its_own("security")
 CASE = {"category": "mediation", "description": "调解", "lon": 113.0801, "lat": 22.5801}
 PASSWORD = "long-enough-1"
 
+#: a production secret key as `openssl rand -base64` makes one
+RANDOM_KEY = "q7Rk2fX9vLp0sT4wYb1nE5mZc8HdJ3gUaW6"
+
 
 def _bearer(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
     r = client.post("/v1/auth/token", data={"username": username, "password": password})
@@ -269,7 +272,7 @@ def test_production_refuses_to_start_with_the_development_admin(
         update={
             "mode": "production",
             "database_url": database_url(own.settings),
-            "secret_key": SecretStr("k" * 40),
+            "secret_key": SecretStr(RANDOM_KEY),
             "admin_password": SecretStr("a-strong-passphrase-1"),
             "escalation_interval_s": 0,
         }
@@ -287,7 +290,11 @@ def test_a_reset_password_clears_the_development_flag(conn) -> None:
 @pytest.mark.parametrize(
     ("update", "words"),
     [
-        ({"secret_key": "short-key"}, "at least 32 bytes"),
+        ({"secret_key": "short-key"}, "at least 32 random bytes"),
+        ({"secret_key": "a" * 32}, "at least 32 random bytes"),
+        ({"secret_key": "abcd" * 10}, "at least 32 random bytes"),
+        ({"admin_password": "Password1234"}, "common password"),
+        ({"admin_password": "12345678901234"}, "common password"),
         ({"admin_password": "short-1"}, "at least 12 characters"),
         ({"admin_password": "changethis"}, "well-known default"),
         ({"admin_password": "admin-is-my-name"}, "contains the user name"),
@@ -301,7 +308,7 @@ def test_production_needs_a_long_key_and_a_strong_admin_password(
     base = {
         "mode": "production",
         "database_url": "postgresql://x@h/d",
-        "secret_key": "k" * 32,
+        "secret_key": RANDOM_KEY,
         "admin_password": "a-long-passphrase",
     }
     with pytest.raises(ValidationError, match=words):
