@@ -25,7 +25,15 @@ from api import auth
 from api.deps import reject_unknown_query
 from api.errors import add_exception_handlers
 from api.lane import AnalysisLane
-from api.middleware import AccessLog, BodyLimit, HostCheck, RateLimit, SecurityHeaders, Timeout
+from api.middleware import (
+    AccessLog,
+    BodyLimit,
+    HostCheck,
+    JsonDepthLimit,
+    RateLimit,
+    SecurityHeaders,
+    Timeout,
+)
 from api.page_cache import PageCache
 from api.rider_fast_path import GZIP_LEVEL, GZIP_MIN_BYTES, NearestFastPath
 from api.routers import (
@@ -263,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         paths=("/v1/cases", "/open311/v2/requests.json"),
         methods=("POST",),
     )
+    app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)  # inside BodyLimit
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.messages import localised, wants_chinese
 from api.pages import content_security_policy
 from geo import errors as e
-from geo.validation import domain_error
+from geo.validation import data_error_message, domain_error
 from pages.errors import error_page
 
 STATUS_CODES: dict[type[e.YizhanError], int] = {
@@ -128,11 +128,8 @@ def add_exception_handlers(app: FastAPI) -> None:
         return _respond(request, body, 503, {"Retry-After": "2"})
 
     async def data_refused(request: Request, exc: Exception) -> Response:
-        orig = getattr(exc, "orig", None)
-        diag = getattr(orig, "diag", None)
-        reason = (getattr(diag, "message_primary", None) or "value not accepted").strip()
-        body = error_body("InvalidValue", f"a value was refused by the database: {reason}")
-        return _respond(request, body, 422)
+        assert isinstance(exc, DataError)
+        return _respond(request, error_body("InvalidValue", data_error_message(exc)), 422)
 
     async def integrity(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, IntegrityError)

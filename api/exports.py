@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def xlsx_response(header: list[str], rows: list[list[object]], name: str) -> Res
     """A table as an Excel workbook (``.xlsx``), the header bold and frozen.
 
     Text that looks like a formula (``=``, ``+``, ``-``, ``@`` first) is written with a leading
-    apostrophe, so that a hostile report cannot run in the reader's spreadsheet.
+    apostrophe, so that a hostile report cannot run in the reader's spreadsheet; control
+    characters (which no workbook may hold) are left out.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -87,7 +89,14 @@ def xlsx_response(header: list[str], rows: list[list[object]], name: str) -> Res
     )
 
 
+#: characters an .xlsx cell cannot hold (XML 1.0 forbids them); openpyxl refuses the workbook
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _inert(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)  # one hostile report must not break the whole export
+    if value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value

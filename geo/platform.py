@@ -25,14 +25,14 @@ from sqlalchemy import Engine, make_url
 
 from geo.cases.batch import MemberTimes, member_times
 from geo.coverage.analysis import CoverageModel
-from geo.coverage.layers import read_demand
+from geo.coverage.layers import DEMAND_LAYERS, read_demand
 from geo.custom_region import RegionSpec, region_frame, region_notice
 from geo.db.connection import database_url, make_engine, prepare_database
 from geo.db.feed import TableVersions, follow
 from geo.db.region import service_region
 from geo.db.stations import station_row
 from geo.db.versions import data_version
-from geo.errors import NotReadyError
+from geo.errors import NotReadyError, ValidationError
 from geo.hours import use_timezone
 from geo.jobs.quick import QuickAnalyses
 from geo.jobs.runner import Jobs
@@ -171,7 +171,13 @@ class Platform:
         return self.roads.routing
 
     def coverage_model(self, kind: str) -> CoverageModel:
-        """The ``kind`` demand layer snapped to the roads, built on first use and kept."""
+        """The ``kind`` demand layer snapped to the roads, built on first use and kept.
+
+        Only the layers there are (:data:`DEMAND_LAYERS`): one model each, nothing else kept.
+        """
+        if kind not in DEMAND_LAYERS:
+            msg = f"demand must be one of {', '.join(DEMAND_LAYERS)}, not {kind[:40]!r}"
+            raise ValidationError(msg)
         engine = self.require_routing()
         with self._lock:
             model = self._coverage.get(kind)

@@ -190,6 +190,9 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="bigger map layers load by bounding box instead"
     )
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="largest request body")
+    max_json_depth: int = Field(
+        default=32, ge=4, le=1000, description="deepest nesting of a JSON request body"
+    )
     photo_max_bytes: int = Field(
         default=1_500_000, ge=1024, description="largest station photo accepted"
     )

@@ -8,6 +8,7 @@ the database's refusals into the same domain errors.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -45,7 +46,7 @@ def translate_db_error() -> Iterator[None]:
         raise _domain_error(exc) from exc
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) in ("XX000", "22023"):  # PostGIS parse errors
-            msg = f"geometry rejected by the database: {_primary(exc)}"
+            msg = "the geometry is not valid (the database could not read it)"
             raise InvalidGeometryError(msg) from exc
         raise
 
@@ -63,14 +64,40 @@ def domain_error(exc: IntegrityError) -> Exception:
 def _domain_error(exc: IntegrityError) -> Exception:
     diag: Any = getattr(exc.orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None) or ""
-    message = _primary(exc)
-    if constraint == "point_in_region":
-        return OutsideRegionError(message)
+    state = getattr(exc.orig, "sqlstate", None)
+    if constraint == "point_in_region":  # our own trigger's sentence
+        return OutsideRegionError(_primary(exc))
     if constraint.endswith("_valid"):
-        return InvalidGeometryError(f"invalid geometry refused by the database ({constraint})")
-    if getattr(exc.orig, "sqlstate", None) == "23503":
-        detail = getattr(diag, "message_detail", None) or message
-        return ValidationError(f"refers to something that does not exist: {detail}")
-    if getattr(exc.orig, "sqlstate", None) == "23505":
-        return ConflictError(f"duplicate: {getattr(diag, 'message_detail', None) or message}")
-    return ValidationError(message)
+        return InvalidGeometryError("invalid geometry refused by the database")
+    field = _key_field(getattr(diag, "message_detail", None) or "")
+    if state == "23503":
+        return ValidationError(f"{field or 'a value'} refers to something that does not exist")
+    if state == "23505":
+        return ConflictError(f"{field or 'this'} is already taken")
+    if state == "23502":
+        return ValidationError(f"{getattr(diag, 'column_name', None) or 'a value'} is required")
+    return ValidationError("a value is outside what is allowed")
+
+
+def _key_field(detail: str) -> str | None:
+    """The column(s) a key violation names ("Key (town_id)=(9) …" → ``town_id``)."""
+    found = re.match(r"Key \(([\w, ]+)\)=", detail)
+    return found.group(1) if found else None
+
+
+#: what the database refused a value for, by SQLSTATE: said without quoting the database
+DATA_ERRORS = {
+    "22001": "a text is longer than allowed",
+    "22003": "a number is out of range",
+    "22007": "a date or time has the wrong form",
+    "22008": "a date or time is out of range",
+    "22P02": "a value has the wrong form",
+    "22021": "a text holds a character that cannot be stored",
+    "22P05": "a text holds a character that cannot be stored",
+}
+
+
+def data_error_message(exc: DBAPIError) -> str:
+    """A sentence for a value the database refused (never the database's own text)."""
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return DATA_ERRORS.get(state, "a value was not accepted")

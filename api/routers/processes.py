@@ -27,7 +27,7 @@ from api.schemas.processes import (
 )
 from geo.db import jobs as db
 from geo.errors import NotFoundError, PermissionDeniedError
-from geo.jobs.processes import PROCESSES, Process, process
+from geo.jobs.processes import PROCESSES, Process, checked_inputs, process
 from geo.users import UserInfo
 from geo.vocabulary import JobStatus, Role
 
@@ -125,8 +125,9 @@ async def execute(
     if who.role not in p.roles:
         msg = f"{process_id} may be run by: {', '.join(sorted(p.roles))}"
         raise PermissionDeniedError(msg)
-    inputs = body.get("inputs", {}) if isinstance(body, dict) else {}
-    kind = str(inputs.get("demand", "population"))
+    checked = checked_inputs(p, body.get("inputs", {}))  # 400 naming the field, before any work
+    inputs = checked.model_dump(mode="json", exclude_unset=True)
+    kind = getattr(checked, "demand", "population")  # a name the inputs' schema allows
     model = await run_in_threadpool(platform.coverage_model, kind)  # built once, off the loop
     demand = len(model.demand.frame)
     jobs = platform.jobs

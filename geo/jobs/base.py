@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from geo.errors import ValidationError
 from geo.vocabulary import Role
@@ -48,6 +49,24 @@ class Process:
     check: Callable[[BaseModel, Settings], None] | None = None
     #: the roles that may run it
     roles: frozenset[Role] = PLANNERS
+
+
+def checked_inputs(proc: Process, raw: object) -> BaseModel:
+    """``raw`` validated against the process's inputs, before any work.
+
+    Anything else than an object, an unknown name, a wrong type or a value out of range is
+    refused with a :class:`~geo.errors.ValidationError` naming the first offending field.
+    """
+    if not isinstance(raw, dict):
+        msg = "inputs: must be an object of the process's inputs"
+        raise ValidationError(msg)
+    try:
+        return proc.inputs.model_validate(raw)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in ("inputs", *first.get("loc", ())))
+        msg = f"{where}: {first.get('msg', 'not valid')}"
+        raise ValidationError(msg) from None
 
 
 def admit(proc: Process, inputs: BaseModel, demand: int, limit: int) -> int:

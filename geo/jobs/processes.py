@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from geo.errors import NotFoundError
-from geo.jobs.base import JobContext, Process, admit
+from geo.jobs.base import JobContext, Process, admit, checked_inputs
 from geo.jobs.case_jobs import BATCH_ASSIGNMENT
 from geo.jobs.coverage_jobs import CUSTOM_DEMAND, GAPS, ISOCHRONES, SCENARIO, SITE_SELECTION
 from geo.jobs.province_job import PROVINCE
 
-__all__ = ["PROCESSES", "JobContext", "Process", "admit", "process"]
+__all__ = ["PROCESSES", "JobContext", "Process", "admit", "checked_inputs", "process"]
 
 PROCESSES: dict[str, Process] = {
     p.id: p

@@ -109,7 +109,10 @@ class QuickAnalyses(AnalysisCluster):
             future.cancel()
             msg = "the analysis took too long; ask for less and try again"
             raise NotReadyError(msg) from exc
-        except KilledWorker as exc:
+        except (KilledWorker, MemoryError) as exc:
             msg = "the analysis needed more memory than a worker has; send less at once"
+            raise ValidationError(msg) from exc
+        except RecursionError as exc:  # a structure nested too deeply for the worker's parser
+            msg = "the input nests too deeply to be read"
             raise ValidationError(msg) from exc
         return result

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from geo.db import jobs as db
 from geo.errors import ConflictError, NotFoundError, NotReadyError, RateLimitedError, YizhanError
 from geo.jobs.cluster import AnalysisCluster, worker_platform
-from geo.jobs.processes import JobContext, admit, process
+from geo.jobs.processes import JobContext, admit, checked_inputs, process
 from geo.settings import Settings
 from geo.vocabulary import JobStatus
 
@@ -88,7 +88,7 @@ class Jobs(AnalysisCluster):
     def submit(self, process_id: str, inputs: dict[str, Any], *, owner: str, demand: int) -> str:
         """Check the inputs and the job's size, record it, and send it to the cluster."""
         proc = process(process_id)
-        checked = proc.inputs.model_validate(inputs)
+        checked = checked_inputs(proc, inputs)
         if proc.check is not None:
             proc.check(checked, self.settings)
         admit(proc, checked, demand, self.memory_limit())

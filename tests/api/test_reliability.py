@@ -4,6 +4,8 @@ sessions end when they should (logout, account deleted and its name reused).
 
 from __future__ import annotations
 
+import io
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -155,3 +157,81 @@ def test_wrong_current_passwords_are_throttled_like_logins(client: TestClient) -
     ]
     assert codes[0] == 401
     assert codes[-1] == 429, codes
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_made_up_demand_names_are_refused_before_any_work_and_memory_stays_flat(
+    client: TestClient,
+) -> None:
+    admin = _bearer(client, "admin", "admin")
+    url = "/ogc/processes/coverage-scenario/execution"
+    client.post(url, json={"inputs": {"demand": "warmup"}}, headers=admin)
+    before = _rss_bytes()
+    for i in range(300):
+        r = client.post(url, json={"inputs": {"demand": f"made-up-{i}"}}, headers=admin)
+        assert r.status_code == 400, r.text
+        assert "inputs.demand" in r.json()["error"]["message"]
+    grown = _rss_bytes() - before
+    assert grown < 60 * 2**20, f"the API grew by {grown / 2**20:.0f} MB"
+    assert set(client.app.state.platform._coverage) <= {"population", "workplaces"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"inputs": None},
+        {"inputs": []},
+        {"inputs": "k=3"},
+        {"inputs": 3},
+        {"inputs": {"k": "three"}},
+        {"inputs": {"k": None}},
+        {"inputs": {"k": 3, "minutes": -1}},
+        {"inputs": {"k": 3, "unknown": 1}},
+        {"inputs": {"k": 3, "profile": "rocket"}},
+        {"inputs": {"k": [3]}},
+        {"inputs": {"k": 10**30}},
+        {"inputs": {"k": 3, "method": {"a": 1}}},
+    ],
+)
+def test_malformed_ogc_inputs_are_a_400_naming_the_field(client: TestClient, body: dict) -> None:
+    admin = _bearer(client, "admin", "admin")
+    r = client.post("/ogc/processes/site-selection/execution", json=body, headers=admin)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["message"].startswith("inputs")
+
+
+@pytest.mark.parametrize("depth", [1_000, 50_000])
+def test_deeply_nested_json_is_refused_at_the_edge(client: TestClient, depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    body = '{"type": "FeatureCollection", "features": ' + nested + "}"
+    r = client.post(
+        "/v1/coverage/demand", content=body, headers={"Content-Type": "application/geo+json"}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["type"] == "InvalidJSON"
+    # a bracket inside a string is no nesting: the body is parsed and its field refused
+    admin = _bearer(client, "admin", "admin")
+    flat = {"inputs": {"k": 3, "profile": "[" * 5000}}
+    r = client.post("/ogc/processes/site-selection/execution", json=flat, headers=admin)
+    assert r.status_code == 400
+    assert r.json()["error"]["message"].startswith("inputs.profile")
+
+
+def test_a_control_character_in_a_report_does_not_break_the_excel_export(
+    client: TestClient,
+) -> None:
+    from openpyxl import load_workbook
+
+    hostile = {**CASE, "description": "工资\x07拖欠\x1b[31m =1+1"}
+    made = client.post("/v1/cases", json=hostile)
+    assert made.status_code == 201, made.text
+    admin = _bearer(client, "admin", "admin")
+    r = client.get("/v1/cases/export.xlsx", headers=admin)
+    assert r.status_code == 200, r.text
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert any("工资拖欠" in t for t in texts)
