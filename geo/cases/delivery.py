@@ -5,8 +5,11 @@ Each notification is POSTed as JSON to every URL with ``X-Yizhan-Signature: sha2
 (HMAC-SHA256 of the body with the secret), ``X-Yizhan-Event`` (its kind) and
 ``X-Yizhan-Delivery`` (its id, for the receiver to drop repeats). Until every URL answered
 2xx the notification stays in the outbox and is tried again after 30 s, 1, 2, 4... minutes (at
-most an hour apart); several processes deliver side by side (rows are locked, skipping those
-another holds). Nothing is lost while a gateway is down.
+most an hour apart); several processes deliver side by side. A deliverer first *claims* the
+rows it will send (their next attempt moved past the time it may take, committed at once), then
+posts them with no row locked — a slow or silent receiver never holds up the workbench — and
+records each outcome in a transaction of its own. A deliverer that stops half-way leaves its
+claims to expire: nothing is lost, a receiver may see a delivery twice (drop repeats by id).
 """
 
 from __future__ import annotations
@@ -63,34 +66,49 @@ def deliver_due(
     secret: str,
     *,
     now: datetime | None = None,
-    batch: int = 50,
+    batch: int = 20,
     timeout_s: float = 5.0,
 ) -> tuple[int, int]:
-    """Deliver the notifications that are due; how many were delivered and how many failed."""
+    """Deliver the notifications that are due; how many were delivered and how many failed.
+
+    Each POST has ``timeout_s`` to connect and as long again for each read and write.
+    """
     when = now or datetime.now(UTC)
+    # a claim outlasts the worst case of the batch: every POST to every URL timing out twice
+    lease = when + timedelta(seconds=60 + 4 * timeout_s * batch * max(len(urls), 1))
+    with engine.begin() as conn:
+        rows = wb.claim_deliveries(conn, when, batch, lease)
     delivered = failed = 0
-    with engine.begin() as conn, httpx.Client(timeout=timeout_s) as client:
-        for row in wb.due_deliveries(conn, when, batch):
-            body = payload(row)
-            headers = {
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Yizhan-Event": row["kind"],
-                "X-Yizhan-Delivery": str(row["id"]),
-                "X-Yizhan-Signature": signature(secret, body),
-            }
-            errors = []
-            for url in urls:
-                try:
-                    answer = client.post(url, content=body, headers=headers)
-                    if not answer.is_success:
-                        errors.append(f"{url}: HTTP {answer.status_code}")
-                except httpx.HTTPError as exc:
-                    errors.append(f"{url}: {type(exc).__name__}")
-            if errors:
-                retry = when + retry_delay(int(row["attempts"]) + 1)
-                wb.delivery_failed(conn, row["id"], retry, "; ".join(errors))
-                failed += 1
-            else:
-                wb.delivery_done(conn, row["id"], when)
-                delivered += 1
+    timeout = httpx.Timeout(timeout_s, connect=timeout_s)
+    with httpx.Client(timeout=timeout) as client:
+        for row in rows:
+            errors = _post(client, urls, secret, row)
+            with engine.begin() as conn:
+                if errors:
+                    retry = when + retry_delay(int(row["attempts"]) + 1)
+                    wb.delivery_failed(conn, row["id"], retry, "; ".join(errors))
+                    failed += 1
+                else:
+                    wb.delivery_done(conn, row["id"], when)
+                    delivered += 1
     return delivered, failed
+
+
+def _post(client: httpx.Client, urls: Sequence[str], secret: str, row: dict[str, Any]) -> list[str]:
+    """POST one notification to every URL; what went wrong, per URL."""
+    body = payload(row)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Yizhan-Event": row["kind"],
+        "X-Yizhan-Delivery": str(row["id"]),
+        "X-Yizhan-Signature": signature(secret, body),
+    }
+    errors = []
+    for url in urls:
+        try:
+            answer = client.post(url, content=body, headers=headers)
+            if not answer.is_success:
+                errors.append(f"{url}: HTTP {answer.status_code}")
+        except httpx.HTTPError as exc:
+            errors.append(f"{url}: {type(exc).__name__}")
+    return errors

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from geo.cases.access import get_case
 from geo.cases.assign import Choice, Placement, TravelTimes, choose_member
 from geo.cases.lifecycle import OPEN_STATUSES, deadlines
+from geo.cases.notify import notify_intake
 from geo.db import cases as db
 from geo.db.areas import area_at
 from geo.errors import ConflictError, ValidationError
@@ -154,7 +155,9 @@ def submit_case(
         placement, data.category, members, lon=data.lon, lat=data.lat, travel_times=travel_times
     )
     _apply_choice(conn, case_id, choice)
-    return get_case(conn, case_id), True
+    case = get_case(conn, case_id)
+    notify_intake(conn, case)  # in the same transaction: told if and only if it is stored
+    return case, True
 
 
 def _by_key(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | None:

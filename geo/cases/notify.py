@@ -90,6 +90,20 @@ def notify_transition(
             _queue(conn, kind, after, zh, en, audience="member", member_id=after["member_id"])
 
 
+def notify_intake(conn: Connection, case: dict[str, Any]) -> None:
+    """Queue what a new case tells: its member (when given one at once) and its area's managers."""
+    ref, (cat_zh, cat_en) = case["reference"], _category(case)
+    if case["status"] == CaseStatus.ASSIGNED and case["member_id"] is not None:
+        notify_transition(conn, {"member_id": None}, case, None)
+        zh = f"新案件 {ref}（{cat_zh}）已受理，已派给网格员"
+        en = f"New case {ref} ({cat_en}) received and assigned to a grid member"
+    else:
+        q_zh, q_en = QUEUE_WORDS.get(case["queue"], (case["queue"], case["queue"]))
+        zh = f"新案件 {ref}（{cat_zh}）已受理，待{q_zh}派单"
+        en = f"New case {ref} ({cat_en}) received, waiting in the {q_en} queue"
+    _queue(conn, "received", case, zh, en, **_managers(case))
+
+
 def notify_due_soon(conn: Connection, now: datetime) -> int:
     """Tell managers (and the member) of open cases due within a day, once each."""
     rows = due_without_notice(conn, now, now + DUE_SOON, kind="due_soon")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from geo.db import models as m
 
@@ -60,6 +61,21 @@ def open_jobs(conn: Connection, open_statuses: Sequence[str]) -> dict[str, int]:
         .group_by(m.Job.owner)
     )
     return {str(owner): int(n) for owner, n in conn.execute(q)}
+
+
+#: the advisory lock that admissions take (count the open jobs, then record one, in turn)
+_ADMISSION_LOCK = 0x79_7A_6A_6F_62  # "yzjob"
+
+
+def lock_admissions(conn: Connection) -> None:
+    """Take the job admission lock until the transaction ends (one admission at a time)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADMISSION_LOCK})
+
+
+def open_job_ids(conn: Connection, open_statuses: Sequence[str], before: datetime) -> list[str]:
+    """Jobs still open that were recorded before ``before``."""
+    q = select(m.Job.id).where(m.Job.status.in_(open_statuses), m.Job.created_at < before)
+    return [str(i) for i in conn.scalars(q)]
 
 
 def select_jobs(conn: Connection, owner: str | None, *, limit: int = 100) -> list[dict[str, Any]]:

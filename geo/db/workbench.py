@@ -127,16 +127,29 @@ def mark_read(
     return int(done.rowcount or 0)
 
 
-def due_deliveries(conn: Connection, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """Undelivered notifications whose next attempt is due, locked for this deliverer."""
-    rows = conn.execute(
-        select(m.Notification.__table__)
+def claim_deliveries(
+    conn: Connection, now: datetime, limit: int, lease_until: datetime
+) -> list[dict[str, Any]]:
+    """Claim undelivered notifications that are due: none is due again before ``lease_until``.
+
+    Locked only for this statement's transaction (another deliverer skips them meanwhile);
+    commit it before delivering, so that no row stays locked while a receiver is slow.
+    """
+    due = (
+        select(_n.id)
         .where(_n.delivered_at.is_(None), _n.next_attempt_at <= now)
         .order_by(_n.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
-    return [dict(r._mapping) for r in rows]
+    rows = conn.execute(
+        update(m.Notification)
+        .where(_n.id.in_(due))
+        .values(next_attempt_at=lease_until)
+        .returning(*m.Notification.__table__.columns)
+    )
+    return sorted((dict(r._mapping) for r in rows), key=lambda r: r["id"])
 
 
 def delivery_done(conn: Connection, notification_id: int, now: datetime) -> None:

@@ -121,7 +121,11 @@ class AnalysisCluster:
             if self._client is None:
                 self._client, self._cluster = connect(self.settings, workers=self.workers)
                 ensure_platform(self._client, self.settings)
+                self.connected(self._client)
             return self._client
+
+    def connected(self, client: Client) -> None:
+        """Called once the cluster is up (a subclass may tidy up what a crash left)."""
 
     def start(self) -> None:
         """Start the cluster and its workers' platforms in the background (for a server)."""

@@ -15,11 +15,12 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dask
-from distributed import Future
-from sqlalchemy import Engine
+from distributed import Client, Future
+from distributed.scheduler import KilledWorker
+from sqlalchemy import Connection, Engine
 
 from geo.db import jobs as db
 from geo.errors import ConflictError, NotFoundError, NotReadyError, RateLimitedError, YizhanError
@@ -28,19 +29,20 @@ from geo.jobs.processes import JobContext, admit, checked_inputs, process
 from geo.settings import Settings
 from geo.vocabulary import JobStatus
 
-if TYPE_CHECKING:
-    pass
-
 logger = logging.getLogger("yizhan.jobs")
 FINAL = (JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED)
 OPEN = (JobStatus.ACCEPTED, JobStatus.RUNNING)
 
 
 def run_job(job_id: str, process_id: str, inputs: dict[str, Any], owner: str) -> str:
-    """The task a worker runs: mark the job running, compute, store the result or the error."""
+    """The task a worker runs: mark the job running, compute, store the result or the error.
+
+    A job dismissed before its turn is not started.
+    """
     platform = worker_platform()
     proc = process(process_id)
-    _mark(platform.db, job_id, status=JobStatus.RUNNING, started_at=datetime.now(UTC))
+    if not _mark(platform.db, job_id, status=JobStatus.RUNNING, started_at=datetime.now(UTC)):
+        return job_id  # dismissed (or failed) while it waited
     platform.refresh_stations()  # the stations as stored now, not as when the worker started
 
     def progress(share: int) -> None:
@@ -56,12 +58,20 @@ def run_job(job_id: str, process_id: str, inputs: dict[str, Any], owner: str) ->
     return job_id
 
 
-def _mark(engine: Engine, job_id: str, **values: Any) -> None:
-    """Move a job on, unless it has ended meanwhile (a dismissed job stays dismissed)."""
+def _scheduler_keys(dask_scheduler: Any) -> list[str]:
+    """The keys of the tasks a scheduler holds (runs on the scheduler)."""
+    return [str(k) for k in dask_scheduler.tasks]
+
+
+def _mark(engine: Engine, job_id: str, **values: Any) -> bool:
+    """Move a job on, unless it has ended meanwhile (a dismissed job stays dismissed).
+
+    Whether it was moved.
+    """
     if values.get("status") in FINAL:
         values.setdefault("finished_at", datetime.now(UTC))
     with engine.begin() as conn:
-        db.update_job(conn, job_id, values, open_in=OPEN)
+        return db.update_job(conn, job_id, values, open_in=OPEN)
 
 
 class Jobs(AnalysisCluster):
@@ -73,6 +83,14 @@ class Jobs(AnalysisCluster):
         self._futures: dict[str, Future] = {}
         self._limit: int | None = None
         self._timers: dict[str, threading.Timer] = {}
+        #: what each open job asked (to send it again) and how often it was sent
+        self._asked: dict[str, tuple[str, dict[str, Any], str]] = {}
+        self._sent: dict[str, int] = {}
+        self._started = datetime.now(UTC)
+
+    def connected(self, client: Client) -> None:
+        """Once connected: fail the jobs a stopped process left open."""
+        self.fail_orphans(client)
 
     def memory_limit(self) -> int:
         """Bytes a job may use: the smallest worker's limit (the setting for a local cluster).
@@ -86,39 +104,52 @@ class Jobs(AnalysisCluster):
         return self._limit or int(dask.utils.parse_bytes(self.settings.job_memory_limit))
 
     def submit(self, process_id: str, inputs: dict[str, Any], *, owner: str, demand: int) -> str:
-        """Check the inputs and the job's size, record it, and send it to the cluster."""
+        """Check the inputs and the job's size, record it, and send it to the cluster.
+
+        The owner's share and the cluster's queue are counted and the job recorded in one
+        transaction, one admission at a time: two requests at once cannot both take the last
+        place.
+        """
         proc = process(process_id)
         checked = checked_inputs(proc, inputs)
         if proc.check is not None:
             proc.check(checked, self.settings)
         admit(proc, checked, demand, self.memory_limit())
-        self._check_queue(owner)
+        self.client()  # the cluster is up (and jobs left open by a crash are failed) first
         job_id = str(uuid.uuid4())
+        asked: dict[str, Any] = checked.model_dump(mode="json")
         row = {
             "id": job_id,
             "process": process_id,
             "owner": owner,
-            "inputs": checked.model_dump(mode="json"),
+            "inputs": asked,
             "status": JobStatus.ACCEPTED,
             "progress": 0,
         }
         with self.engine.begin() as conn:
+            db.lock_admissions(conn)
+            self._check_queue(conn, owner)
             db.insert_job(conn, row)
-        future = self.client().submit(
-            run_job, job_id, process_id, row["inputs"], owner, key=f"job-{job_id}", pure=False
-        )
-        self._futures[job_id] = future
+        self._send(job_id, process_id, asked, owner)
         timer = threading.Timer(self.settings.job_timeout_s, self._expire, args=(job_id,))
         timer.daemon = True
         timer.start()
         self._timers[job_id] = timer
-        future.add_done_callback(lambda f: self._finished(job_id, f))
         return job_id
 
-    def _check_queue(self, owner: str) -> None:
+    def _send(self, job_id: str, process_id: str, inputs: dict[str, Any], owner: str) -> None:
+        """Send a recorded job to the cluster (again, after its worker went away unstarted)."""
+        self._sent[job_id] = sent = self._sent.get(job_id, 0) + 1
+        future = self.client().submit(
+            run_job, job_id, process_id, inputs, owner, key=f"job-{job_id}-{sent}", pure=False
+        )
+        self._futures[job_id] = future
+        self._asked[job_id] = (process_id, inputs, owner)
+        future.add_done_callback(lambda f: self._finished(job_id, f))
+
+    def _check_queue(self, conn: Connection, owner: str) -> None:
         """Refuse a job beyond the owner's share (429) or the cluster's queue (503)."""
-        with self.engine.connect() as conn:
-            waiting = db.open_jobs(conn, OPEN)
+        waiting = db.open_jobs(conn, OPEN)
         if waiting.get(owner, 0) >= self.settings.jobs_per_user:
             msg = (
                 f"you have {waiting[owner]} analyses queued or running; wait for one to end "
@@ -146,30 +177,59 @@ class Jobs(AnalysisCluster):
             time.sleep(0.2)
 
     def _finished(self, job_id: str, future: Future) -> None:
-        """Record what the worker could not: a cancellation, or a worker that died."""
-        self._futures.pop(job_id, None)
-        timer = self._timers.pop(job_id, None)
-        if timer is not None:
-            timer.cancel()
+        """Record what the worker could not: a cancellation, a worker that died, an error.
+
+        A job whose worker went away before it started (another job's dismissal restarted
+        the worker) is sent again: only the job that was running can have been the cause.
+        """
+        if self._futures.get(job_id) is not future:
+            return  # an earlier attempt's end
         if future.status == "finished":
+            self._forget(job_id)
             return
         with self.engine.begin() as conn:
             row = db.job_row(conn, job_id)
             if row is None or row["status"] in FINAL:
+                self._forget(job_id)
                 return
-            if future.cancelled():
-                values: dict[str, Any] = {"status": JobStatus.DISMISSED, "message": "cancelled"}
+            error = None if future.cancelled() else future.exception()
+            if isinstance(error, KilledWorker) and row["status"] == JobStatus.ACCEPTED:
+                resend = True
             else:
-                limit = dask.utils.format_bytes(self.memory_limit())
-                values = {
-                    "status": JobStatus.FAILED,
-                    "message": f"the analysis stopped: it needed more than the {limit} a "
-                    "worker may use, or its worker died; lower its size and try again",
-                }
-            db.update_job(conn, job_id, {**values, "finished_at": datetime.now(UTC)})
+                resend = False
+                values = {"status": JobStatus.FAILED, "message": self._failure(future, error)}
+                if future.cancelled():
+                    values = {"status": JobStatus.DISMISSED, "message": "cancelled"}
+                db.update_job(conn, job_id, {**values, "finished_at": datetime.now(UTC)})
+        if resend and job_id in self._asked:
+            self._send(job_id, *self._asked[job_id])
+        else:
+            self._forget(job_id)
+
+    def _failure(self, future: Future, error: BaseException | None) -> str:
+        """What to tell the owner of a job that failed on its worker."""
+        if isinstance(error, KilledWorker) or error is None:
+            limit = dask.utils.format_bytes(self.memory_limit())
+            return (
+                f"the analysis stopped: it needed more than the {limit} a worker may use, or "
+                "its worker died; lower its size and try again"
+            )
+        return f"the analysis failed: {type(error).__name__}: {str(error)[:300]}"
+
+    def _forget(self, job_id: str) -> None:
+        self._futures.pop(job_id, None)
+        self._asked.pop(job_id, None)
+        self._sent.pop(job_id, None)
+        timer = self._timers.pop(job_id, None)
+        if timer is not None:
+            timer.cancel()
 
     def dismiss(self, job_id: str) -> None:
-        """Cancel a job that has not ended (its worker stops the work); ended ones stay."""
+        """Cancel a job that has not ended; ended ones stay.
+
+        A job still waiting leaves the queue; a running one is stopped by restarting its
+        worker, and the jobs waiting on that worker are sent again (none fails for it).
+        """
         with self.engine.begin() as conn:
             row = db.job_row(conn, job_id)
             if row is None:
@@ -203,6 +263,24 @@ class Jobs(AnalysisCluster):
                 client.restart_workers(busy)
             except Exception:  # the worker may drop its connection as it restarts: it is gone
                 logger.warning("restarting the worker of job %s: %s", job_id, busy, exc_info=True)
+
+    def fail_orphans(self, client: Client) -> int:
+        """Fail the jobs left open by a process that stopped (no task of theirs is known).
+
+        Jobs recorded before this process started whose task the cluster does not hold can
+        never end otherwise, and would keep their owner at the limit. Returns how many.
+        """
+        known = set(client.run_on_scheduler(_scheduler_keys))
+        with self.engine.begin() as conn:
+            open_ids = db.open_job_ids(conn, OPEN, before=self._started)
+            orphans = [i for i in open_ids if not any(k.startswith(f"job-{i}") for k in known)]
+            message = "the service stopped while this analysis was open; run it again"
+            for job_id in orphans:
+                values = {"status": JobStatus.FAILED, "message": message, "progress": 100}
+                db.update_job(conn, job_id, {**values, "finished_at": datetime.now(UTC)})
+        if orphans:
+            logger.warning("%d job(s) left open by a stopped process were failed", len(orphans))
+        return len(orphans)
 
     def close(self) -> None:
         """Forget the timers, stop the client and the local cluster."""

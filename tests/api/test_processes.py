@@ -298,3 +298,79 @@ def test_batch_assignment_is_for_admins_and_runs_as_a_job(client: TestClient, ad
     assert {"cases", "assigned", "unassigned"} <= set(r.json())
     listed = client.get("/ogc/jobs", headers=admin).json()["jobs"]
     assert "case-assignment" in {j["processID"] for j in listed}
+
+
+def _planner(client: TestClient, admin: dict, name: str) -> dict[str, str]:
+    spec = {"username": name, "password": "long-enough-1", "role": "planner"}
+    assert client.post("/v1/users", json=spec, headers=admin).status_code == 201
+    token = client.post("/v1/auth/token", data={"username": name, "password": "long-enough-1"})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_dismissing_a_running_job_fails_nobody_queued_behind_it(
+    client: TestClient, admin: dict
+) -> None:
+    """The worker restarts to stop the running job; the job waiting on it is sent again."""
+    first, second = _planner(client, admin, "dismisser"), _planner(client, admin, "bystander")
+    url = "/ogc/processes/site-selection/execution"
+    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    running = client.post(url, json={"inputs": slow}, headers={**first, "Prefer": "respond-async"})
+    assert running.status_code == 201, running.text
+    running_id = running.json()["jobID"]
+    status = _until(client, f"/ogc/jobs/{running_id}", first, {"running"}, 120)
+    assert status["status"] == "running", status
+    queued = client.post(url, json={"inputs": SMALL}, headers={**second, "Prefer": "respond-async"})
+    assert queued.status_code == 201, queued.text
+    queued_id = queued.json()["jobID"]
+    assert client.delete(f"/ogc/jobs/{running_id}", headers=first).json()["status"] == "dismissed"
+    done = _until(client, f"/ogc/jobs/{queued_id}", second, {"successful", "failed"}, 180)
+    assert done["status"] == "successful", done
+
+
+def test_jobs_left_open_by_a_stopped_process_are_failed_and_free_their_owner(
+    client: TestClient, admin: dict, engine
+) -> None:
+    from sqlalchemy import text
+
+    owner = _planner(client, admin, "crashed")
+    with engine.begin() as conn:
+        for i in range(2):  # a process stopped with two of this owner's jobs open
+            conn.execute(
+                text(
+                    "INSERT INTO jobs (id, process, owner, inputs, status, progress, created_at)"
+                    " VALUES (:id, 'coverage-gaps', 'crashed', '{}', :status, 10,"
+                    " now() - interval '1 day')"
+                ),
+                {
+                    "id": f"00000000-0000-0000-0000-00000000000{i}",
+                    "status": ("running", "accepted")[i],
+                },
+            )
+    jobs = client.app.state.platform.jobs
+    assert jobs.fail_orphans(jobs.client()) == 2
+    listed = client.get("/ogc/jobs", headers=owner).json()["jobs"]
+    assert {j["status"] for j in listed} == {"failed"}
+    assert all("stopped" in j["message"] for j in listed)
+    url = "/ogc/processes/coverage-gaps/execution"
+    r = client.post(url, json={"inputs": {"minutes": 10, "limit": 3}}, headers=owner)
+    assert r.status_code in (200, 201), r.text  # not 429: the owner is no longer at the limit
+
+
+def test_the_per_user_limit_holds_when_requests_arrive_at_once(
+    client: TestClient, admin: dict
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    racer = _planner(client, admin, "racer")
+    url = "/ogc/processes/site-selection/execution"
+    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    headers = {**racer, "Prefer": "respond-async"}
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(
+            pool.map(lambda _: client.post(url, json={"inputs": slow}, headers=headers), range(12))
+        )
+    accepted = [r for r in answers if r.status_code == 201]
+    assert len(accepted) == 2, [r.status_code for r in answers]
+    assert {r.status_code for r in answers} == {201, 429}
+    for r in accepted:
+        client.delete(f"/ogc/jobs/{r.json()['jobID']}", headers=racer)

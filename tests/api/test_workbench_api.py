@@ -326,6 +326,84 @@ def test_webhooks_are_signed_and_retried_until_delivered(
     assert "地址有误" in payload["message"]
 
 
+@pytest.fixture
+def silent_receiver() -> Iterator[str]:
+    """A webhook receiver that takes the connection and never answers."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def hold() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_a_silent_webhook_receiver_never_holds_up_the_workbench(
+    client: TestClient, people: dict, engine: Engine, silent_receiver: str
+) -> None:
+    import time
+
+    case = _case(client, people)
+    with engine.begin() as c:  # only the return's notification is due
+        c.execute(text("UPDATE notifications SET delivered_at = now() WHERE delivered_at IS NULL"))
+    _move(client, people["member"], case, "returned", reason="电话打不通")
+    mine = client.get("/v1/notifications", headers=people["manager"]).json()["notifications"]
+    ids = [n["id"] for n in mine if n["case_id"] == case["id"]]
+    assert ids
+    outcome: list[tuple[int, int]] = []
+    delivery = threading.Thread(
+        target=lambda: outcome.append(deliver_due(engine, [silent_receiver], "s", timeout_s=3.0))
+    )
+    delivery.start()
+    time.sleep(0.5)  # the deliverer is waiting for the silent receiver now
+    started = time.monotonic()
+    read = client.post("/v1/notifications/read", json={"ids": ids}, headers=people["manager"])
+    took = time.monotonic() - started
+    delivery.join(30)
+    assert read.status_code == 200, read.text
+    assert took < 1.5, f"marking a notification read waited {took:.1f} s for the delivery"
+    assert outcome == [(0, 1)]  # the silent receiver's delivery failed, to be retried
+    with engine.connect() as c:
+        error = c.scalar(text("SELECT last_error FROM notifications WHERE id = :i"), {"i": ids[0]})
+    assert "Timeout" in error
+
+
+def test_a_case_assigned_at_intake_tells_its_member_and_the_town_managers(
+    client: TestClient, people: dict, engine: Engine
+) -> None:
+    made = client.post("/v1/cases", json=CASE).json()
+    case = client.get(f"/v1/cases/{made['id']}", headers=people["admin"]).json()
+    assert case["status"] == "assigned", case
+    with engine.connect() as c:
+        told = c.execute(
+            text("SELECT audience, member_id, town_id, kind FROM notifications WHERE case_id = :i"),
+            {"i": case["id"]},
+        ).all()
+    assert ("member", case["member_id"], None, "assigned") in told
+    assert any(t.audience == "managers" and t.kind == "received" for t in told)
+    managers = client.get("/v1/notifications", headers=people["manager"]).json()["notifications"]
+    assert any(n["case_id"] == case["id"] and n["kind"] == "received" for n in managers)
+
+
 def test_the_session_cookie_needs_the_csrf_token_to_change_anything(
     client: TestClient, people: dict
 ) -> None:
