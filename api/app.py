@@ -66,8 +66,8 @@ from pages.assets import page_assets
 logger = logging.getLogger("yizhan")
 
 
-def _seed_admin(engine: Engine, settings: Settings) -> None:
-    """Create the initial admin account if it is missing (the database may be down: later).
+def _seed_admin(engine: Engine, settings: Settings) -> bool:
+    """Create the initial admin account if it is missing; False while the database is down.
 
     In production, refuse to start while an active account keeps a development default
     password (a development database reused as is).
@@ -78,7 +78,7 @@ def _seed_admin(engine: Engine, settings: Settings) -> None:
             ensure_admin(conn, user, password)
             weak = development_password_accounts(conn) if settings.production else []
     except SQLAlchemyError:
-        return
+        return False
     if weak:
         names = ", ".join(weak)
         msg = (
@@ -86,6 +86,20 @@ def _seed_admin(engine: Engine, settings: Settings) -> None:
             "password; run 'yizhan users reset-password NAME' (or deactivate them) first"
         )
         raise SetupError(msg)
+    return True
+
+
+async def _seed_when_up(engine: Engine, settings: Settings) -> None:
+    """Seed the admin once the database answers (the API started while it was down)."""
+    while True:
+        await asyncio.sleep(2.0)
+        try:
+            if await run_in_threadpool(_seed_admin, engine, settings):
+                logger.info("the database answers again: the initial admin is in place")
+                return
+        except SetupError:
+            logger.critical("development default passwords in production", exc_info=True)
+            return
 
 
 #: where a case's photos and documents are posted (bodies up to ATTACHMENT_MAX_BYTES)
@@ -148,10 +162,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = start_platform(settings)
         try:
-            _seed_admin(platform.db, settings)
+            seeded = _seed_admin(platform.db, settings)
         except BaseException:
             platform.close()
             raise
+        # started with the database down: everything waits for it (the graph, the admin)
+        seeding = None if seeded else asyncio.create_task(_seed_when_up(platform.db, settings))
         app.state.platform = platform
         platform.follow_stations()  # changes made by any other process reach this engine
         if settings.jobs_at_start:
@@ -170,7 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for task in (escalation, delivery):
+            for task in (escalation, delivery, seeding):
                 if task is not None:
                     task.cancel()
             app.state.web.lane.close()

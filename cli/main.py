@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from api.progress import progress
-from geo.errors import YizhanError
 from geo.settings import Settings, get_settings
 
 
@@ -24,7 +23,13 @@ def _say(msg: str) -> None:
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """``yizhan db up|down|status|migrate|downgrade``."""
-    from geo.db.connection import database_url, downgrade, embedded_cluster, prepare_database
+    from geo.db.connection import (
+        database_url,
+        downgrade,
+        embedded_cluster,
+        masked,
+        prepare_database,
+    )
 
     if args.action in ("up", "down", "status") and not settings.embedded:
         _say(f"using the external database YIZHAN_DATABASE_URL; nothing to {args.action}")
@@ -34,7 +39,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "up":
         _say(str(cluster.up()))
         prepare_database(settings)
-        _say(f"database ready: {database_url(settings)}")
+        _say(f"database ready: {masked(database_url(settings))}")
     elif args.action == "down":
         _say(str(cluster.down()))
     elif args.action == "status":
@@ -53,7 +58,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             print(cluster.status())
         print(health)
     elif args.action == "migrate":
-        _say(f"migrated: {prepare_database(settings)}")
+        _say(f"migrated: {masked(prepare_database(settings))}")
     elif args.action == "downgrade":
         downgrade(database_url(settings), args.revision)
         _say(f"downgraded to {args.revision}")
@@ -388,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
         release = "unknown"
     parser = argparse.ArgumentParser(prog="yizhan", description=(__doc__ or "").replace("``", ""))
     parser.add_argument("--version", action="version", version=f"yizhan {release}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    parser.add_argument(
+        "--lang", choices=["en", "zh"], help="language of messages (default: from LANG)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="the database: up | down | status | migrate | downgrade")
     db.add_argument("action", choices=["up", "down", "status", "migrate", "downgrade"])
@@ -481,7 +490,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``yizhan`` console script."""
+    """Entry point of the ``yizhan`` console script.
+
+    An expected failure is one sentence and exit code 1 (``--debug`` adds the traceback);
+    anything else is a bug and shows its traceback.
+    """
+    from cli.failures import explain, language
+
     args = build_parser().parse_args(argv)
     if args.command == "network" and args.action == "import" and not args.file:
         _say("'yizhan network import' needs a FILE")
@@ -489,9 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         return func(args, get_settings())
-    except YizhanError as exc:
-        _say(f"error: {exc}")
-        return 1
+    except (Exception, KeyboardInterrupt) as exc:
+        said = explain(exc, language(args.lang))
+        if said is None or args.debug:
+            raise
+        _say(said)
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
 if __name__ == "__main__":

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from geo.cases.batch import MemberTimes, member_times
 from geo.coverage.analysis import CoverageModel
@@ -102,11 +104,20 @@ class RoadNetwork:
             compiled, summary = load_compiled(
                 self.path, cache_dir=settings.cache_dir, crs=settings.metric_crs
             )
-            with db.connect() as conn:
-                version = data_version(conn, ["stations"])  # before reading: no change missed
-            self.routing = build_routing(compiled, db, settings)
+            wait_s = 0.5
+            while True:  # the database may be down at start: the graph waits for it, never fails
+                try:
+                    with db.connect() as conn:  # the version first: no change is missed
+                        version = data_version(conn, ["stations"])
+                    self.routing = build_routing(compiled, db, settings)
+                    break
+                except OperationalError:
+                    self.error = "waiting for the database to answer"
+                    time.sleep(wait_s)
+                    wait_s = min(wait_s * 2, 5.0)
             self.summary = summary
             self.stations_version = version
+            self.error = None
             # millions of long-lived graph objects: kept out of the collector's full passes,
             # which otherwise stall every request for hundreds of milliseconds now and then
             gc.collect()

@@ -102,3 +102,34 @@ def test_network_info_does_not_rebuild_a_cached_graph(tmp_path: Path) -> None:
     assert info.returncode == 0, info.stderr
     assert "building the graph" not in info.stderr
     assert "'synthetic': False" in info.stdout
+
+
+UNREACHABLE = {"YIZHAN_DATABASE_URL": "postgresql://owner:Sup3rSecretPw@127.0.0.1:9/yz"}
+
+
+def test_an_unreachable_database_is_one_sentence_without_the_password() -> None:
+    out = _run("db", "migrate", env=UNREACHABLE)
+    assert out.returncode == 1
+    said = out.stdout + out.stderr
+    assert "Traceback" not in said
+    assert "Sup3rSecretPw" not in said
+    assert "the database does not answer" in said
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_messages_are_chinese_with_lang_and_debug_shows_the_traceback() -> None:
+    zh = _run("--lang", "zh", "db", "migrate", env=UNREACHABLE)
+    assert "数据库无法连接" in zh.stderr
+    by_locale = _run("db", "migrate", env={**UNREACHABLE, "LANG": "zh_CN.UTF-8"})
+    assert "数据库无法连接" in by_locale.stderr
+    debug = _run("--debug", "db", "migrate", env=UNREACHABLE)
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr
+
+
+def test_a_bad_setting_is_named_without_its_value() -> None:
+    out = _run("db", "migrate", env={"YIZHAN_MODE": "production", "YIZHAN_SECRET_KEY": "aaaa"})
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "a setting is not valid" in out.stderr
+    assert "aaaa" not in out.stderr

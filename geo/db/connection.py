@@ -36,6 +36,11 @@ def database_url(settings: Settings, database: str | None = None) -> str:
     return embedded_cluster(settings).url(database or settings.database_name)
 
 
+def masked(url: str) -> str:
+    """``url`` with its password hidden, for anything printed or logged."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def make_engine(url: str, *, pool_size: int = 5, wait_s: float = 30.0) -> Engine:
     """An engine that checks connections before use (so a restarted server is picked up).
 

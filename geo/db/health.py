@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo.db.load import table_counts
+
+logger = logging.getLogger("yizhan.db")
 
 
 def database_health(engine: Engine) -> dict[str, Any]:
@@ -20,8 +23,9 @@ def database_health(engine: Engine) -> dict[str, Any]:
                 conn.scalars(text("SELECT name FROM datasets WHERE synthetic AND name <> 'sample'"))
             )
         counts = table_counts(engine)
-    except SQLAlchemyError as exc:
-        return {"status": "unavailable", "message": str(exc.__cause__ or exc).splitlines()[0]}
+    except SQLAlchemyError as exc:  # the details (a socket path, a host) go to the log only
+        logger.warning("database health: %s", str(exc.__cause__ or exc).splitlines()[0])
+        return {"status": "unavailable", "message": "the database does not answer"}
     return {
         "status": "ok",
         "postgis": postgis,

@@ -139,3 +139,31 @@ def test_acknowledged_case_survives_a_hard_kill(settings: Settings, own_cluster)
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(10)
+
+
+def test_the_api_starts_with_the_database_down_and_is_ready_when_it_returns(
+    settings: Settings, own_cluster
+) -> None:
+    cluster, url = own_cluster
+    s = settings.model_copy(update={"database_url": url, "escalation_interval_s": 0})
+    cluster.down()
+    try:
+        with TestClient(create_app(s)) as c:
+            health = c.get("/health")
+            assert health.status_code == 503
+            said = str(health.json())
+            assert ".s.PGSQL" not in said
+            assert str(cluster.root) not in said
+            assert "outage-test-pg" not in said
+            cluster.up()
+            deadline = time.monotonic() + 60
+            while c.get("/health").status_code != 200:
+                assert time.monotonic() < deadline, c.get("/health").json()
+                time.sleep(0.5)
+            near = c.get("/v1/stations/nearest", params={"lat": 22.58, "lon": 113.08})
+            assert near.status_code == 200
+            assert near.json()["results"]
+            token = c.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
+            assert token.status_code == 200
+    finally:
+        cluster.up()
