@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import secrets
 import time
 from typing import Annotated, Any
 
@@ -62,7 +63,9 @@ def _session_user(request: Request, conn: Connection) -> tuple[UserInfo, str] | 
 
 def _page(request: Request, settings: Any, html: str, status: int = 200) -> Response:
     headers = {
-        "Content-Security-Policy": content_security_policy((), settings.frame_ancestors),
+        # staff pages are never framed, whatever the public maps allow (no clickjacking)
+        "Content-Security-Policy": content_security_policy((), "'none'"),
+        "X-Frame-Options": "DENY",
         "Cache-Control": "no-store",
         "Referrer-Policy": "same-origin",
     }
@@ -71,10 +74,20 @@ def _page(request: Request, settings: Any, html: str, status: int = 200) -> Resp
     )
 
 
+#: the sign-in form's own cookie: a random value whose HMAC the form carries (login CSRF)
+LOGIN_COOKIE = "yizhan_login"
+
+
+def _login_csrf(settings: Any, nonce: str) -> str:
+    return csrf_token(settings, "login:" + nonce)
+
+
 def _sign_in(
     request: Request, settings: Any, lang: str, message: str | None, status: int
 ) -> Response:
+    """The sign-in form, with a token tying it to this browser (another site cannot post it)."""
     assets = get_web(request).page_assets
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     html = _templates.get_template("workbench_login.html").render(
         t=TEXT[lang],
         lang=lang,
@@ -82,8 +95,14 @@ def _sign_in(
         message=message,
         other="en" if lang == "zh" else "zh",
         css=[assets.url("workbench.css")],
+        csrf=_login_csrf(settings, nonce),
     )
-    return _page(request, settings, html, status)
+    answer = _page(request, settings, html, status)
+    secure = request.url.scheme == "https"
+    answer.set_cookie(
+        LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=secure, path="/manager"
+    )
+    return answer
 
 
 @router.get("/manager")
@@ -116,9 +135,17 @@ def sign_in(
     settings: AppSettings,
     username: Annotated[str, Form(max_length=80)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
-    """Check the password, set the session cookie and go to the desk (303)."""
+    """Check the form's token and the password, set the session cookie, go to the desk (303).
+
+    A sign-in posted without the token of a form this browser was given (from another site,
+    to sign the victim into the attacker's account) is refused with the form again (403).
+    """
     lang = _lang(request)
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not hmac.compare_digest(csrf, _login_csrf(settings, nonce)):
+        return _sign_in(request, settings, lang, TEXT[lang]["expired_form"], 403)
     throttle = login_throttle(request)
     client = request.client.host if request.client else "?"
     if throttle.wait(client, username, time.monotonic()):

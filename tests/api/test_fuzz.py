@@ -8,6 +8,7 @@ FastAPI's TestClient; schemathesis's lazy pytest fixture does not work with pyte
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -29,6 +30,8 @@ SCHEMA = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 #: every answer as the OpenAPI document says: a documented status, content type and schema
 CONTRACT = [status_code_conformance, content_type_conformance, response_schema_conformance]
+#: examples per operation (YIZHAN_FUZZ_EXAMPLES=200 for a long hunt by hand)
+EXAMPLES = int(os.environ.get("YIZHAN_FUZZ_EXAMPLES", "15"))
 HEAVY = {"/v1/coverage/sites", "/maps/sites", "/v1/cases/assign-batch", "/v1/coverage/scenarios"}
 
 
@@ -51,7 +54,7 @@ def fuzz_client(settings: Settings, template_url: str) -> Iterator[TestClient]:
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
 def test_no_server_errors_and_one_error_format(operation, fuzz_client: TestClient) -> None:
-    examples = 4 if operation.path in HEAVY else 15
+    examples = 4 if operation.path in HEAVY else EXAMPLES
 
     @given(case=operation.as_strategy())
     @hsettings(

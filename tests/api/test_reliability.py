@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
+from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, sign_in
 
 own, client, engine = database_of_its_own("reliability")
 
@@ -99,11 +99,7 @@ def test_logout_ends_the_session_for_every_copy_of_its_token(client: TestClient)
 def test_the_workbench_logout_ends_the_cookie_session(client: TestClient) -> None:
     with TestClient(client.app) as browser:
         browser.cookies.clear()
-        signed = browser.post(
-            "/manager/login",
-            data={"username": "admin", "password": "admin"},
-            follow_redirects=False,
-        )
+        signed = sign_in(browser, "admin", "admin")
         assert signed.status_code == 303
         cookie = browser.cookies.get("yizhan_session")
         assert cookie
@@ -235,3 +231,33 @@ def test_a_control_character_in_a_report_does_not_break_the_excel_export(
     sheet = load_workbook(io.BytesIO(r.content)).active
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
     assert any("工资拖欠" in t for t in texts)
+
+
+def test_a_sign_in_posted_from_elsewhere_is_refused(client: TestClient) -> None:
+    """Login CSRF: another site cannot sign a visitor into the attacker's account."""
+    with TestClient(client.app) as victim:
+        bare = victim.post(
+            "/manager/login",
+            data={"username": "admin", "password": "admin"},
+            follow_redirects=False,
+        )
+        assert bare.status_code == 403
+        assert "yizhan_session" not in victim.cookies
+        with TestClient(client.app) as attacker:
+            form = attacker.get("/manager").text
+        token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        victim.get("/manager")  # the victim's own form cookie, not the attacker's
+        forged = victim.post(
+            "/manager/login",
+            data={"username": "admin", "password": "admin", "csrf": token},
+            follow_redirects=False,
+        )
+        assert forged.status_code == 403
+        assert sign_in(victim, "admin", "admin").status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/manager", "/manager?lang=en"])
+def test_staff_pages_are_never_framed(client: TestClient, path: str) -> None:
+    page = client.get(path)
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 
 from geo.cases.delivery import deliver_due
-from tests.api.conftest import database_of_its_own
+from tests.api.conftest import database_of_its_own, sign_in
 
 own, client, engine = database_of_its_own("workbench_api")
 
@@ -408,11 +408,7 @@ def test_the_session_cookie_needs_the_csrf_token_to_change_anything(
     client: TestClient, people: dict
 ) -> None:
     browser = TestClient(client.app)  # a browser of its own: its cookie jar keeps the session
-    page = browser.post(
-        "/manager/login",
-        data={"username": "wb_manager", "password": PASSWORD},
-        follow_redirects=False,
-    )
+    page = sign_in(browser, "wb_manager", PASSWORD)
     assert page.status_code == 303
     cookie = page.headers["set-cookie"].lower()
     assert "yizhan_session=" in cookie
@@ -432,9 +428,7 @@ def test_the_session_cookie_needs_the_csrf_token_to_change_anything(
         f"/v1/cases/{cid}/notes", json={"text": "from the page"}, headers={"X-CSRF-Token": token}
     )
     assert ok.status_code == 201
-    bad = TestClient(client.app).post(
-        "/manager/login", data={"username": "wb_manager", "password": "wrong"}
-    )
+    bad = sign_in(TestClient(client.app), "wb_manager", "wrong")
     assert bad.status_code == 401
     assert "用户名或密码错误" in bad.text  # the form again, never JSON
 
