@@ -88,7 +88,7 @@ def attachments(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, 
     status_code=201,
     summary="Attach a photo (JPEG, PNG) or a PDF to a case",
     response_model=Attachment,
-    responses=errors(401, 403, 404, 413),
+    responses=errors(401, 403, 404, 409, 413, 429),
 )
 async def attach(
     request: Request,
@@ -138,6 +138,25 @@ def attachment(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.delete(
+    "/cases/{case_id}/attachments/{attachment_id}",
+    status_code=204,
+    summary="Remove an attachment (its uploader or a manager)",
+    responses=errors(401, 403, 404),
+)
+def remove_attachment(
+    conn: WriteConn,
+    case_id: CaseId,
+    attachment_id: Annotated[int, Path(ge=1, le=2**62)],
+    who: CaseReaders,
+) -> Response:
+    """The bytes are gone; the case's history keeps who removed what."""
+    followup.remove_attachment(
+        conn, case_id, attachment_id, actor=who.username, role=who.role, scope=who.case_scope
+    )
+    return Response(status_code=204)
 
 
 @router.patch(

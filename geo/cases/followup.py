@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,8 +20,14 @@ from sqlalchemy import Connection
 from geo.cases.access import Scope, get_case, require_member_in_scope
 from geo.db import cases as db
 from geo.db import workbench as wb
-from geo.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from geo.vocabulary import CaseStatus
+from geo.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ValidationError,
+)
+from geo.vocabulary import CaseStatus, Role
 
 NOTE_MAX = 2000
 #: attachment types by their first bytes (what a file is, whatever its name says)
@@ -31,6 +37,10 @@ ATTACHMENT_MAGIC = {
     "application/pdf": b"%PDF-",
 }
 ATTACHMENT_MAX_BYTES = 5_000_000
+#: what one case may keep, and what one account may upload in a day
+CASE_ATTACHMENTS = 20
+CASE_ATTACHMENT_BYTES = 40_000_000
+DAILY_UPLOAD_BYTES = 100_000_000
 
 
 def add_note(conn: Connection, case_id: int, text: str, *, actor: str, scope: Scope) -> None:
@@ -95,10 +105,39 @@ def add_attachment(
         msg = f"an attachment must hold 1 byte to {ATTACHMENT_MAX_BYTES // 1_000_000} MB"
         raise ValidationError(msg)
     media = media_type_of(content)
+    since = datetime.now(UTC) - timedelta(days=1)
+    count, size, daily = wb.attachment_usage(conn, case_id, actor, since)
+    if count >= CASE_ATTACHMENTS or size + len(content) > CASE_ATTACHMENT_BYTES:
+        msg = (
+            f"a case keeps at most {CASE_ATTACHMENTS} attachments and "
+            f"{CASE_ATTACHMENT_BYTES // 1_000_000} MB; remove one first"
+        )
+        raise ConflictError(msg)
+    if daily + len(content) > DAILY_UPLOAD_BYTES:
+        msg = f"you may upload {DAILY_UPLOAD_BYTES // 1_000_000} MB a day; try again tomorrow"
+        raise RateLimitedError(msg, retry_after=3600)
     clean = "".join(ch for ch in name if ch.isprintable() and ch not in '/\\"')[:200] or "file"
     row = wb.insert_attachment(conn, case_id, clean, media, content, actor)
     db.insert_event(conn, case_id, actor, "attachment", data={"id": row["id"], "name": clean})
     return row
+
+
+def remove_attachment(
+    conn: Connection, case_id: int, attachment_id: int, *, actor: str, role: str, scope: Scope
+) -> None:
+    """Remove an attachment: its uploader or a manager in scope may; the history says so."""
+    get_case(conn, case_id, scope)
+    found = wb.attachment_bytes(conn, case_id, attachment_id)
+    if found is None:
+        msg = f"attachment {attachment_id} of case {case_id} not found"
+        raise NotFoundError(msg)
+    if found["actor"] != actor and role not in (Role.ADMIN, Role.MANAGER):
+        msg = "only its uploader or a manager may remove an attachment"
+        raise PermissionDeniedError(msg)
+    gone = wb.delete_attachment(conn, case_id, attachment_id)
+    if gone is not None:
+        data = {"id": attachment_id, "name": gone["name"], "uploaded_by": gone["actor"]}
+        db.insert_event(conn, case_id, actor, "attachment_removed", data=data)
 
 
 def attachments(conn: Connection, case_id: int, scope: Scope) -> list[dict[str, Any]]:

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from geo.db import models as m
 
@@ -33,6 +44,10 @@ def callback_since_resolution(conn: Connection, case_id: int) -> bool:
     return bool(found)
 
 
+#: the advisory-lock class of attachment quotas (with the case id)
+_ATTACHMENT_LOCK = 7_001
+
+
 def insert_attachment(
     conn: Connection, case_id: int, name: str, media_type: str, content: bytes, actor: str
 ) -> dict[str, Any]:
@@ -52,6 +67,34 @@ def insert_attachment(
     return dict(row._mapping)
 
 
+def attachment_usage(
+    conn: Connection, case_id: int, actor: str, since: datetime
+) -> tuple[int, int, int]:
+    """A case's attachments (count, bytes) and the bytes ``actor`` uploaded since ``since``.
+
+    Takes the case's attachment lock until the transaction ends, so two uploads at once are
+    counted one after the other.
+    """
+    conn.execute(select(func.pg_advisory_xact_lock(_ATTACHMENT_LOCK, case_id)))
+    count, size = conn.execute(
+        select(func.count(), func.coalesce(func.sum(_a.size), 0)).where(_a.case_id == case_id)
+    ).one()
+    daily = conn.scalar(
+        select(func.coalesce(func.sum(_a.size), 0)).where(_a.actor == actor, _a.at >= since)
+    )
+    return int(count), int(size), int(daily or 0)
+
+
+def delete_attachment(conn: Connection, case_id: int, attachment_id: int) -> dict[str, Any] | None:
+    """Remove an attachment of a case; its name and uploader, or None when there is none."""
+    row = conn.execute(
+        delete(m.CaseAttachment)
+        .where(_a.case_id == case_id, _a.id == attachment_id)
+        .returning(_a.name, _a.actor)
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
 def attachment_list(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     """A case's attachments without their bytes, oldest first."""
     rows = conn.execute(
@@ -65,7 +108,7 @@ def attachment_list(conn: Connection, case_id: int) -> list[dict[str, Any]]:
 def attachment_bytes(conn: Connection, case_id: int, attachment_id: int) -> dict[str, Any] | None:
     """One attachment of a case with its bytes, or None."""
     row = conn.execute(
-        select(_a.name, _a.media_type, _a.content).where(
+        select(_a.name, _a.media_type, _a.content, _a.actor).where(
             _a.case_id == case_id, _a.id == attachment_id
         )
     ).first()

@@ -193,6 +193,42 @@ def test_attachments_are_checked_by_content_and_kept_private(
     assert [a["name"] for a in listed] == ["现场.png", "现场.png"]
 
 
+def test_attachments_have_a_quota_and_are_removed_by_their_uploader_or_a_manager(
+    client: TestClient, people: dict
+) -> None:
+    from geo.cases import followup
+
+    case = _case(client, people)
+    url = f"/v1/cases/{case['id']}/attachments"
+    named = {**people["member"], "X-Filename": "photo.png", "Content-Type": "image/png"}
+    made = [client.post(url, content=PNG, headers=named) for _ in range(followup.CASE_ATTACHMENTS)]
+    assert {r.status_code for r in made} == {201}
+    over = client.post(url, content=PNG, headers=named)
+    assert over.status_code == 409, over.text
+    first = made[0].json()
+    # another member in scope may not remove it; its uploader and a manager may
+    assert client.delete(first["url"], headers=people["other"]).status_code == 404  # not theirs
+    assert client.delete(first["url"], headers=people["member"]).status_code == 204
+    assert client.delete(made[1].json()["url"], headers=people["manager"]).status_code == 204
+    assert client.delete(first["url"], headers=people["member"]).status_code == 404
+    assert client.post(url, content=PNG, headers=named).status_code == 201  # room again
+    history = client.get(f"/v1/cases/{case['id']}/events", headers=people["manager"]).json()
+    removed = [e for e in history["events"] if e["action"] == "attachment_removed"]
+    assert [e["actor"] for e in removed] == ["wb_member", "wb_manager"]
+
+
+def test_a_daily_upload_quota_per_account(client: TestClient, people: dict, monkeypatch) -> None:
+    from geo.cases import followup
+
+    monkeypatch.setattr(followup, "DAILY_UPLOAD_BYTES", 3_000_000)
+    case = _case(client, people)
+    url = f"/v1/cases/{case['id']}/attachments"
+    named = {**people["manager"], "X-Filename": "scan.pdf", "Content-Type": "application/pdf"}
+    pdf = b"%PDF-1.4 " + b"0" * 1_400_000
+    codes = [client.post(url, content=pdf, headers=named).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+
+
 def test_managers_set_leave_capacity_and_skills_in_their_area(
     client: TestClient, people: dict, engine: Engine
 ) -> None:
