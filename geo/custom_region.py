@@ -38,10 +38,35 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.coords import utm_crs
 from geo.errors import ValidationError
-from geo.network import load_compiled, load_graph
+from geo.network import check_expansion, load_compiled, load_graph
 
 REGION_FILE = "region.json"
-NAME_RULE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+#: a region's name: its folder, its database (``yizhan_NAME``) and ``YIZHAN_REGION``
+NAME_RULE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def region_folder(regions_dir: Path, name: str) -> Path:
+    """The folder of region ``name``: the name checked, the path inside ``regions_dir``.
+
+    Raises
+    ------
+    ValidationError
+        For a name outside the rule (``..``, slashes, a trailing newline...).
+    """
+    if not NAME_RULE.fullmatch(name):
+        msg = (
+            "a region name is 1-40 lower-case letters, digits, - or _, "
+            "starting with a letter or digit"
+        )
+        raise ValidationError(msg)
+    root = Path(regions_dir).resolve()
+    target = (root / name).resolve()
+    if target.parent != root:
+        msg = f"region {name!r} is not inside the regions folder"
+        raise ValidationError(msg)
+    return target
+
+
 #: people per km² assumed where towns carry no population (an urban mean; say it when used)
 DEFAULT_PEOPLE_PER_KM2 = 1000.0
 #: squares smaller than this share of a full one (slivers along the outline) join a neighbour
@@ -331,16 +356,14 @@ def create_region(
     ValidationError
         A bad name, an existing region, or a file that cannot be used (nothing is written).
     """
-    if not NAME_RULE.match(name):
-        msg = "a region name is 2-31 lower-case letters, digits or _, starting with a letter"
-        raise ValidationError(msg)
-    target = regions_dir / name
+    target = region_folder(regions_dir, name)
     if (target / REGION_FILE).exists():
         msg = f"region {name!r} exists already ({target})"
         raise ValidationError(msg)
     if not Path(files.network).is_file():
         msg = f"no such OSM file: {files.network}"
         raise ValidationError(msg)
+    check_expansion(Path(files.network))
     regions_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=regions_dir))
     try:
@@ -392,7 +415,7 @@ def create_region(
 
 def remove_region(regions_dir: Path, name: str) -> None:
     """Delete a region's folder (its database stays until dropped)."""
-    target = regions_dir / name
+    target = region_folder(regions_dir, name)
     if not (target / REGION_FILE).exists():
         msg = f"no region named {name!r}"
         raise ValidationError(msg)

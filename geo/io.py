@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import math
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix == ".csv":
             return _read_csv(path)
         if suffix in (".xlsx", ".xls"):
+            _check_workbook(path)
             return pd.read_excel(path, dtype=str, keep_default_na=False)
         if suffix in (".geojson", ".json"):
             return gpd.read_file(path)
@@ -82,6 +84,25 @@ def read_table(path: Path) -> pd.DataFrame:
         raise ValidationError(msg) from exc
     msg = f"{path.name}: use .csv, .xlsx or .geojson"
     raise ValidationError(msg)
+
+
+#: the most a workbook's parts may expand to (a spreadsheet of stations is a few MB)
+MAX_WORKBOOK_BYTES = 200 * 2**20
+
+
+def _check_workbook(path: Path) -> None:
+    """Refuse an .xlsx whose parts would expand beyond :data:`MAX_WORKBOOK_BYTES` (a zip bomb)."""
+    if path.suffix.lower() != ".xlsx":
+        return
+    try:
+        with zipfile.ZipFile(path) as book:
+            expanded = sum(part.file_size for part in book.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        msg = f"{path.name} is not an Excel workbook (.xlsx)"
+        raise ValidationError(msg) from exc
+    if expanded > MAX_WORKBOOK_BYTES:
+        msg = f"{path.name} expands to {expanded // 2**20} MB: more than a table of records"
+        raise ValidationError(msg)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     state_dir: Path = PROJECT_ROOT / ".yizhan"
     region: str = Field(
         default="jiangmen",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
         description="the shipped sample (data/NAME) or a region made with 'yizhan region create'",
     )
     regions_dir: Path | None = Field(

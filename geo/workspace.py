@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from geo.db.load import LoadReport, load_sample
 from geo.db.load_region import load_region
 from geo.errors import ValidationError
-from geo.network import load_compiled
+from geo.network import check_expansion, load_compiled
 from geo.sample.build import read_sample_layer, write_sample_network
 from geo.settings import Settings
 
@@ -57,6 +57,7 @@ def import_network(settings: Settings, source: Path) -> Path:
     if not Path(source).is_file():
         msg = f"no such OSM file: {source}"
         raise ValidationError(msg)
+    check_expansion(Path(source))
     target = networks_dir(settings) / Path(source).name
     target.parent.mkdir(parents=True, exist_ok=True)
     copied = Path(source).resolve() != target.resolve()
