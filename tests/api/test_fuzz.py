@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from schemathesis.generation import GenerationMode
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -52,11 +53,19 @@ def fuzz_client(settings: Settings, template_url: str) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.mark.parametrize(
+    "mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["positive", "negative"]
+)
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
-def test_no_server_errors_and_one_error_format(operation, fuzz_client: TestClient) -> None:
+def test_no_server_errors_and_one_error_format(
+    operation, mode: GenerationMode, fuzz_client: TestClient
+) -> None:
+    """Valid requests (positive) and requests the schema forbids (negative) alike."""
     examples = 4 if operation.path in HEAVY else EXAMPLES
+    if mode == GenerationMode.NEGATIVE:
+        examples = max(2, examples // 2)
 
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     @hsettings(
         max_examples=examples,
         deadline=None,
