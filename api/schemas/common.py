@@ -38,7 +38,11 @@ class ErrorEnvelope(BaseModel):
 
 
 _EXAMPLES: dict[int, tuple[str, str, str]] = {
-    400: ("Bad request", "HostNotAllowed", "this host name is not served here"),
+    400: (
+        "Unreadable request: a body that is not UTF-8 JSON or nests too deeply, a host not served",
+        "InvalidJSON",
+        "the JSON body nests deeper than 32 levels",
+    ),
     401: ("Not signed in", "Authentication", "this needs a bearer token"),
     403: ("Not allowed for your role or area", "PermissionDenied", "role 'member' may not"),
     404: ("Not found (or outside your scope)", "NotFound", "case 12 not found"),
@@ -49,8 +53,9 @@ _EXAMPLES: dict[int, tuple[str, str, str]] = {
     503: ("Not ready, or the database is down (see Retry-After)", "NotReady", "try again shortly"),
 }
 
-#: statuses any operation may answer: bad input, rate limit, database or graph not ready
-COMMON = (422, 429, 503)
+#: statuses any operation may answer: unreadable or bad input, rate limit, database or graph
+#: not ready
+COMMON = (400, 422, 429, 503)
 
 
 def errors(*codes: int, common: tuple[int, ...] = COMMON) -> dict[int | str, dict[str, Any]]:
