@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from schemathesis.generation import GenerationMode
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -22,6 +21,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.generation import GenerationMode
 
 from api.app import create_app
 from geo.settings import Settings
