@@ -57,12 +57,70 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         if settings.embedded:
             print(cluster.status())
         print(health)
+    elif args.action == "check":
+        return _db_check(database_url(settings), settings)
+    elif args.action == "migrate" and args.check:
+        return _migrate_check(database_url(settings))
     elif args.action == "migrate":
         _say(f"migrated: {masked(prepare_database(settings))}")
     elif args.action == "downgrade":
         downgrade(database_url(settings), args.revision)
         _say(f"downgraded to {args.revision}")
     return 0
+
+
+def _db_check(url: str, settings: Settings) -> int:
+    """Say what the database lacks (one sentence each, with the SQL); 1 when it blocks."""
+    from geo.db.check import check_database
+
+    if settings.embedded:
+        from geo.db.connection import embedded_cluster
+
+        embedded_cluster(settings).up()
+    found = check_database(url)
+    for finding in found:
+        print(("problem: " if finding.blocking else "note: ") + finding.text)
+    if not any(f.blocking for f in found):
+        print("the database is ready for yizhan (yizhan db migrate, then yizhan serve)")
+        return 0
+    return 1
+
+
+def _migrate_check(url: str) -> int:
+    """Exit 0 when the schema is at the code's revision, 1 when an upgrade is pending."""
+    from geo.db.check import check_database
+
+    pending = [f for f in check_database(url) if "yizhan db migrate" in f.text or f.blocking]
+    for finding in pending:
+        print(finding.text)
+    if not pending:
+        print("the schema is up to date")
+    return 1 if pending else 0
+
+
+def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan data status|clear-sample``: what the database holds; remove generated rows."""
+    from geo.db.connection import database_url, make_engine
+    from geo.db.holdings import clear_sample, holdings
+
+    engine = make_engine(database_url(settings))
+    try:
+        if args.action == "status":
+            with engine.connect() as conn:
+                layers = holdings(conn)
+            print(f"{'layer':<16}{'rows':>10}{'generated':>12}")
+            for layer in layers:
+                print(f"{layer.name:<16}{layer.rows:>10}{layer.synthetic:>12}")
+            generated = sum(layer.synthetic for layer in layers)
+            if generated:
+                print(f"{generated} rows are generated (the sample): yizhan data clear-sample")
+            return 0
+        with engine.begin() as conn:
+            removed = clear_sample(conn)
+        _say(f"removed the generated rows: {removed or 'none'}; real rows are untouched")
+        return 0
+    finally:
+        engine.dispose()
 
 
 def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
@@ -184,7 +242,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     cluster = embedded_cluster(settings) if settings.embedded else None
     started_here = cluster is not None and not cluster.status().running
     try:
-        if not args.no_load:
+        if settings.production and not args.no_load:
+            from geo.db.connection import prepare_database
+
+            _say("production: the database is migrated; nothing is loaded (no sample data)")
+            prepare_database(settings)
+            _say("what it holds: yizhan data status; your own data: see the README")
+        elif not args.no_load:
             cmd_load_sample(args, settings)
         from api.app import create_app
         from api.server import server_config
@@ -398,11 +462,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=["en", "zh"], help="language of messages (default: from LANG)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    db = sub.add_parser("db", help="the database: up | down | status | migrate | downgrade")
-    db.add_argument("action", choices=["up", "down", "status", "migrate", "downgrade"])
+    db = sub.add_parser(
+        "db", help="the database: up | down | status | check | migrate [--check] | downgrade"
+    )
+    db.add_argument("action", choices=["up", "down", "status", "check", "migrate", "downgrade"])
+    db.add_argument(
+        "--check", action="store_true", help="with 'migrate': only say whether one is pending"
+    )
     db.add_argument("--revision", default="base", help="target of 'downgrade' (default base)")
     db.add_argument("--json", action="store_true", help="with 'status': machine-readable")
     db.set_defaults(func=cmd_db)
+    data = sub.add_parser(
+        "data", help="what the database holds (status) | remove the generated rows (clear-sample)"
+    )
+    data.add_argument("action", choices=["status", "clear-sample"])
+    data.set_defaults(func=cmd_data)
     load = sub.add_parser("load-sample", help="migrate, load the sample, generate its roads")
     load.set_defaults(func=cmd_load_sample)
     sample = sub.add_parser("sample", help="regenerate the synthetic sample files")

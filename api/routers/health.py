@@ -31,7 +31,20 @@ def health(platform: PlatformDep) -> JSONResponse:
         graph["message"] = holder.error
     ok = db["status"] == "ok" and holder.status == "ok"
     analysis = {"workers": platform.jobs.running_workers()}
-    body = {"status": "ok" if ok else "degraded", "database": db, "graph": graph}
+    body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": db, "graph": graph}
+    body["missing"] = missing(db, holder.status)
     body["analysis"] = analysis
     headers = None if ok else {"Retry-After": "5"}
     return JSONResponse(body, status_code=200 if ok else 503, headers=headers)
+
+
+def missing(db: dict[str, Any], graph_status: str) -> list[str]:
+    """What a service (a new production one above all) still lacks, in words."""
+    lacks = []
+    if db["status"] != "ok":
+        lacks.append("the database does not answer")
+    elif not db["counts"].get("stations"):
+        lacks.append("no stations yet")
+    if graph_status == "absent":
+        lacks.append("no road network yet")
+    return lacks

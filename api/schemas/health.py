@@ -35,3 +35,5 @@ class Health(BaseModel):
     database: DatabaseState
     graph: GraphState
     analysis: AnalysisState
+    #: what the service still lacks, in words ("no road network yet", "no stations yet")
+    missing: list[str] = []

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geo.db.cluster import EmbeddedCluster, reachable_root
 from geo.db.ddl import ddl
 from geo.errors import SetupError
 from geo.settings import Settings
 
+logger = logging.getLogger("yizhan.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 EXTENSIONS = ("postgis", "pgrouting")
 
@@ -62,31 +65,62 @@ def make_engine(url: str, *, pool_size: int = 5, wait_s: float = 30.0) -> Engine
 def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
     """Create the database of ``url`` if missing and the extensions in it.
 
-    ``postgis`` is required; other extensions (``pgrouting``) are created when available.
+    ``postgis`` is required; other extensions (``pgrouting``) are created when available and
+    allowed. Extensions already there are left alone, so an owner who is not a superuser runs
+    this (and every migration) once a DBA has run ``CREATE EXTENSION postgis;``.
+
+    Raises
+    ------
+    SetupError
+        When PostGIS is missing and cannot be created here, naming the SQL a DBA must run.
     """
     target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
-            )
-            if not exists:
+    if not _database_exists(target):
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
                 conn.execute(text(ddl("CREATE DATABASE {}", str(target.database))))
-    finally:
-        admin.dispose()
+        finally:
+            admin.dispose()
     engine = create_engine(target, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
+            installed = set(conn.scalars(text("SELECT extname FROM pg_extension")))
             available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
             for ext in extensions:
-                if ext in available:
+                if ext in installed:
+                    continue
+                if ext not in available:
+                    if ext == "postgis":
+                        msg = "PostGIS is not installed on the database server"
+                        raise SetupError(msg)
+                    continue
+                try:
                     conn.execute(text(ddl("CREATE EXTENSION IF NOT EXISTS {}", ext)))
-                elif ext == "postgis":
-                    msg = "PostGIS is not installed on the database server"
-                    raise SetupError(msg)
+                except ProgrammingError as exc:  # not allowed: a superuser's step
+                    if ext == "postgis":
+                        msg = (
+                            f"PostGIS is not enabled in {target.database!r} and this user may "
+                            f"not enable it: a DBA must run  CREATE EXTENSION postgis;  in it"
+                        )
+                        raise SetupError(msg) from exc
+                    logger.info("%s not enabled (optional): %s", ext, type(exc.orig).__name__)
     finally:
         engine.dispose()
+
+
+def _database_exists(target: URL) -> bool:
+    """Whether ``target``'s database exists (asked of itself first: 'postgres' may be closed)."""
+    engine = create_engine(target, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            return True
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    finally:
+        engine.dispose()
+    return False
 
 
 def clone_database(template_url: str, url: str) -> None:
