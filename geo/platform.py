@@ -38,7 +38,7 @@ from geo.errors import NotReadyError, ValidationError
 from geo.hours import use_timezone
 from geo.jobs.quick import QuickAnalyses
 from geo.jobs.runner import Jobs
-from geo.network import load_compiled
+from geo.network import is_synthetic_file, load_compiled
 from geo.profiles import build_profiles
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine
@@ -83,7 +83,11 @@ class RoadNetwork:
     def start(self, db: Engine, settings: Settings, *, background: bool = True) -> None:
         """Begin loading (status ``absent`` when the file is missing)."""
         if not self.path.exists():
-            self.status, self.error = "absent", f"network file not found: {self.path}"
+            self.status, self.error = "absent", "no road network yet: yizhan network import FILE"
+            return
+        if settings.production and is_synthetic_file(self.path):  # never made-up roads
+            self.status = "absent"
+            self.error = "the network is the sample's generated one: yizhan network import FILE"
             return
         self.status = "loading"
         if not background:
