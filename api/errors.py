@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.messages import localised, wants_chinese
+from api.observe import POOL_WAITS
 from api.pages import content_security_policy
 from geo import errors as e
 from geo.validation import data_error_message, domain_error
@@ -124,6 +125,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         return _respond(request, body, 503, {"Retry-After": "5"})
 
     async def pool_exhausted(request: Request, exc: Exception) -> Response:
+        POOL_WAITS.inc()
         body = error_body("Busy", "the service is busy; try again in a few seconds")
         return _respond(request, body, 503, {"Retry-After": "2"})
 

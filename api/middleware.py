@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from api.messages import localised, wants_chinese
+from api.observe import observe_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -191,11 +192,21 @@ class AccessLog:
         try:
             await self.app(scope, receive, wrapped)
         finally:
+            seconds = time.perf_counter() - start
+            route = route_template(scope)
+            observe_request(route, status, seconds)
             if access_logger.isEnabledFor(logging.INFO):
-                self._log(scope, rid, status, start)
+                self._log(scope, rid, route, status, seconds)
 
-    def _log(self, scope: Scope, rid: str, status: int, start: float) -> None:
+    def _log(self, scope: Scope, rid: str, route: str, status: int, seconds: float) -> None:
         query = coarsen_query(scope.get("query_string", b"").decode("latin-1"), self.decimals)
+        fields = {
+            "request_id": rid,
+            "method": scope.get("method"),
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+        }
         access_logger.info(
             "%s %s %s%s %d %.1fms",
             rid,
@@ -203,8 +214,26 @@ class AccessLog:
             scope.get("path"),
             f"?{query}" if query else "",
             status,
-            (time.perf_counter() - start) * 1000,
+            seconds * 1000,
+            extra=fields,
         )
+
+
+#: paths answered before routing (the riders' fast path), named as their route is
+_UNROUTED = frozenset({"/v1/stations/nearest"})
+
+
+def route_template(scope: Scope) -> str:
+    """The route template a request matched (``/v1/cases/{case_id}``), never the raw path.
+
+    Metrics keep one series a template; a request that matched none is ``unmatched``.
+    """
+    route = scope.get("route")
+    found = getattr(route, "path", None)
+    if isinstance(found, str):
+        return found
+    path = str(scope.get("path", ""))
+    return path if path in _UNROUTED else "unmatched"
 
 
 class BodyLimit:

@@ -14,7 +14,6 @@ off: :class:`api.middleware.AccessLog` writes one line a request, without exact 
 from __future__ import annotations
 
 import asyncio
-import copy
 import multiprocessing
 import os
 import signal
@@ -28,6 +27,7 @@ from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.observe import log_config
 from geo.settings import Settings
 
 
@@ -157,12 +157,10 @@ def server_config(
 def server_options(settings: Settings, log_level: str = "info") -> dict[str, Any]:
     """Uvicorn's options besides the app and the address (for one process or several)."""
     proxies = list(settings.trusted_proxies)
-    log_config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    log_config["loggers"]["yizhan"] = {"handlers": ["default"], "level": "INFO"}
     return {
         "log_level": log_level,
         "access_log": False,
-        "log_config": log_config,
+        "log_config": log_config(LOGGING_CONFIG, settings.log_format),
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
         "server_header": False,
@@ -222,7 +220,10 @@ def run_workers(app: str, host: str, port: int, workers: int, options: dict[str,
     try:
         while True:
             time.sleep(0.5)
-            processes = [p if p.is_alive() else start() for p in processes]
+            for i, p in enumerate(processes):
+                if not p.is_alive():
+                    _forget_metrics(p.pid)
+                    processes[i] = start()
     finally:
         for p in processes:
             p.terminate()
@@ -231,3 +232,11 @@ def run_workers(app: str, host: str, port: int, workers: int, options: dict[str,
             if p.is_alive():  # not stopped in 15 s: stopped now
                 p.kill()
                 p.join(5)
+
+
+def _forget_metrics(pid: int | None) -> None:
+    """Drop a dead process's live gauges from the shared metrics (``/metrics``)."""
+    if pid is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)

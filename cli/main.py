@@ -215,6 +215,7 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
     or dismiss any job.
     """
     import os
+    import shutil
 
     from api.server import run_workers, server_options
     from geo.jobs.cluster import connect, ensure_platform
@@ -226,6 +227,10 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
         ensure_platform(client, settings)
         os.environ["YIZHAN_DASK_SCHEDULER"] = str(client.scheduler_info()["address"])
         os.environ["YIZHAN_API_PROCESSES"] = str(processes)  # each takes its share of the pool
+        metrics = settings.state_dir / "metrics"  # the processes' shared metrics, fresh
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
         run_workers("api.app:create_app", host, port, processes, server_options(settings))
     finally:
         client.close()

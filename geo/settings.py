@@ -275,6 +275,15 @@ class Settings(BaseSettings):
     log_coordinate_decimals: int = Field(
         default=2, ge=-1, le=6, description="decimals of coordinates in access logs (-1: none)"
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="log lines as text with a timestamp, or one JSON object each"
+    )
+    metrics_public: bool = Field(
+        default=False, description="let anyone read /metrics (default: loopback and metrics_from)"
+    )
+    metrics_from: tuple[str, ...] = Field(
+        default=(), description="addresses or networks (CIDR) that may read /metrics"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

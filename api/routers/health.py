@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
-from api.deps import PlatformDep
+from api.deps import AppSettings, PlatformDep
+from api.observe import exposition
+from api.schemas.common import errors
 from api.schemas.health import Health
 from geo.db.health import database_health
+from geo.errors import PermissionDeniedError
 
 router = APIRouter(tags=["health"])
 
@@ -48,3 +52,49 @@ def missing(db: dict[str, Any], graph_status: str) -> list[str]:
     if graph_status == "absent":
         lacks.append("no road network yet")
     return lacks
+
+
+@router.get("/health/live", summary="Liveness: the process answers", responses={200: {}})
+def live() -> dict[str, str]:
+    """Always 200 while the process serves (for a supervisor: restart when it stops)."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: database and road graph ready",
+    responses={503: {"description": "Not ready (see /health for why)"}},
+)
+def ready(platform: PlatformDep) -> JSONResponse:
+    """200 once the database answers and the graph is loaded, else 503 (for a load balancer)."""
+    ok = platform.roads.status == "ok" and database_health(platform.db)["status"] == "ok"
+    body = {"status": "ok" if ok else "not ready"}
+    return JSONResponse(
+        body, status_code=200 if ok else 503, headers=None if ok else {"Retry-After": "5"}
+    )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (loopback and YIZHAN_METRICS_FROM, or public if configured)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}, **errors(403)},
+)
+def metrics(request: Request, platform: PlatformDep, settings: AppSettings) -> Response:
+    """Requests and latency per route, riders' answers, pool, jobs, workers, outbox, feed."""
+    client = request.client.host if request.client else ""
+    if not (settings.metrics_public or _trusted(client, settings.metrics_from)):
+        msg = "metrics are for the operator: from this machine or YIZHAN_METRICS_FROM"
+        raise PermissionDeniedError(msg)
+    body, content_type = exposition(platform)
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def _trusted(client: str, allowed: tuple[str, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return False
+    if address.is_loopback:
+        return True
+    return any(address in ipaddress.ip_network(net, strict=False) for net in allowed)

@@ -56,6 +56,11 @@ class TableVersions:
             self._listening = on
             self._epoch += 1
 
+    @property
+    def is_listening(self) -> bool:
+        """Whether the feed listens now (changes by other writers reach this process)."""
+        return self._listening
+
     def changed(self, tables: Iterable[str]) -> None:
         """These tables changed."""
         with self._lock:
