@@ -59,6 +59,8 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         print(health)
     elif args.action == "check":
         return _db_check(database_url(settings), settings)
+    elif args.action in ("backup", "restore"):
+        return _backup_or_restore(args, settings)
     elif args.action == "migrate" and args.check:
         return _migrate_check(database_url(settings))
     elif args.action == "migrate":
@@ -84,6 +86,28 @@ def _db_check(url: str, settings: Settings) -> int:
         print("the database is ready for yizhan (yizhan db migrate, then yizhan serve)")
         return 0
     return 1
+
+
+def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """``yizhan db backup FILE`` / ``yizhan db restore FILE [--replace]``."""
+    from geo.db.backup import backup, restore
+    from geo.db.connection import database_url, embedded_cluster
+
+    if not args.file:
+        _say(f"'yizhan db {args.action}' needs a FILE")
+        return 2
+    if settings.embedded:
+        embedded_cluster(settings).up()
+    url, path = database_url(settings), Path(args.file)
+    if args.action == "backup":
+        done = backup(url, settings.state_dir, path, bin_dir=settings.pg_bin_dir, say=_say)
+        _say(f"backed up to {done} ({done.stat().st_size / 2**20:.1f} MB)")
+        return 0
+    restore(
+        path, url, settings.state_dir, replace=args.replace, bin_dir=settings.pg_bin_dir, say=_say
+    )
+    _say(f"restored {path.name}; check it with: yizhan db migrate --check, then start the service")
+    return 0
 
 
 def _migrate_check(url: str) -> int:
@@ -468,9 +492,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     db = sub.add_parser(
-        "db", help="the database: up | down | status | check | migrate [--check] | downgrade"
+        "db",
+        help="the database: up | down | status | check | migrate [--check] | downgrade | "
+        "backup FILE | restore FILE",
     )
-    db.add_argument("action", choices=["up", "down", "status", "check", "migrate", "downgrade"])
+    db.add_argument(
+        "action",
+        choices=["up", "down", "status", "check", "migrate", "downgrade", "backup", "restore"],
+    )
+    db.add_argument("file", nargs="?", help="with 'backup' and 'restore': the backup file")
+    db.add_argument(
+        "--replace",
+        action="store_true",
+        help="with 'restore': replace a database that is not empty",
+    )
     db.add_argument(
         "--check", action="store_true", help="with 'migrate': only say whether one is pending"
     )
