@@ -225,13 +225,14 @@ def test_tokens_stop_when_the_account_changes(client: TestClient, managers: dict
 def test_development_default_passwords_are_refused_for_accounts(
     client: TestClient, managers: dict
 ) -> None:
-    r = client.post(
-        "/v1/users",
-        json={"username": "sec_weak", "password": "password", "role": "planner"},
-        headers=managers["admin"],
-    )
-    assert r.status_code == 422
-    assert "well-known default" in r.json()["error"]["message"]
+    for password, why in (("password", "at least 12"), ("Password1234!", "common password")):
+        r = client.post(
+            "/v1/users",
+            json={"username": "sec_weak", "password": password, "role": "planner"},
+            headers=managers["admin"],
+        )
+        assert r.status_code == 422
+        assert why in r.json()["error"]["message"]
 
 
 def test_users_command_deactivates_an_account(
