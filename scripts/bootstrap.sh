@@ -25,6 +25,9 @@ fc-list 2>/dev/null | grep -qi 'wqy\|cjk' || pkgs+=(fonts-wqy-zenhei fontconfig)
 if [ "$want_browser" = 1 ]; then
   command -v chromium >/dev/null || pkgs+=(chromium)
   fc-list 2>/dev/null | grep -qi "color emoji" || pkgs+=(fonts-noto-color-emoji)
+  # the reverse-proxy test: nginx terminating TLS (deploy/nginx-yizhan.conf), a self-signed cert
+  command -v nginx >/dev/null || pkgs+=(nginx-light)
+  command -v openssl >/dev/null || pkgs+=(openssl)
 fi
 if [ "${#pkgs[@]}" -gt 0 ]; then
   cmd="apt-get update && apt-get install -y --no-install-recommends ${pkgs[*]}"
