@@ -184,12 +184,15 @@ class Jobs(AnalysisCluster):
         """
         if self._futures.get(job_id) is not future:
             return  # an earlier attempt's end
-        if future.status == "finished":
-            self._forget(job_id)
-            return
         with self.engine.begin() as conn:
             row = db.job_row(conn, job_id)
             if row is None or row["status"] in FINAL:
+                self._forget(job_id)
+                return
+            if future.status == "finished":  # the task ended without recording the job's end
+                message = "the analysis ended on its worker without a result; run it again"
+                values = {"status": JobStatus.FAILED, "message": message, "progress": 100}
+                db.update_job(conn, job_id, {**values, "finished_at": datetime.now(UTC)})
                 self._forget(job_id)
                 return
             error = None if future.cancelled() else future.exception()

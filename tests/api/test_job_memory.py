@@ -19,6 +19,7 @@ import pytest
 from distributed import LocalCluster
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from geo.settings import Settings
 from tests.api.conftest import OwnDatabase, own_database
 
@@ -108,19 +109,11 @@ def test_a_job_over_its_memory_fails_cleanly_and_the_api_keeps_answering(
     assert done["status"] == "successful", done  # the nanny restarted the worker
 
 
-def test_a_job_past_its_time_fails_and_its_work_stops(
-    settings: Settings, template_url: str, small_worker: LocalCluster
-) -> None:
+def test_a_job_past_its_time_fails_and_its_work_stops(own: OwnDatabase) -> None:
     places = [{"lon": 113.0 + 0.0005 * i, "lat": 22.6} for i in range(500)]
-    with own_database(
-        settings,
-        template_url,
-        "jobs_timeout",
-        dask_scheduler=small_worker.scheduler_address,
-        job_timeout_s=8,
-        escalation_interval_s=0,
-    ) as own:
-        client = own.client
+    # the same database as the cluster's workers opened, an API whose jobs time out after 8 s
+    with TestClient(create_app(own.settings.model_copy(update={"job_timeout_s": 8}))) as client:
+        client.app.state.platform.roads.wait(300)
         token = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
         admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
         r = client.post(
