@@ -8,6 +8,9 @@ Tests that write through a connection run inside a transaction that is rolled ba
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -182,3 +185,18 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
+
+
+def run_yizhan(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """The ``yizhan`` command as an operator runs it: this checkout, the environment + ``env``."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "yizhan"), *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )

@@ -1,25 +1,14 @@
 """The ``yizhan`` console script, run as a user would."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from geo.settings import PROJECT_ROOT, Settings
-
-YIZHAN = Path(sys.executable).parent / "yizhan"
+from tests.conftest import run_yizhan
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(YIZHAN), *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-        check=False,
-    )
+    return run_yizhan(*args, env=env, timeout=300)
 
 
 def test_help_lists_the_commands() -> None:

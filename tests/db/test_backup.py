@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +11,15 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from geo.db.connection import database_url, drop_database, make_engine
-from geo.settings import PROJECT_ROOT, Settings
+from geo.settings import Settings
 from tests.api.conftest import own_database
+from tests.conftest import run_yizhan
 
-YIZHAN = Path(sys.executable).parent / "yizhan"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _yizhan(url: str, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "YIZHAN_DATABASE_URL": url, "YIZHAN_STATE_DIR": str(state)}
-    return subprocess.run(
-        [str(YIZHAN), *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    return run_yizhan(*args, env={"YIZHAN_DATABASE_URL": url, "YIZHAN_STATE_DIR": str(state)})
 
 
 def _fingerprint(engine: Engine) -> dict[str, tuple[int, str]]:

@@ -17,23 +17,14 @@ from sqlalchemy.engine import Engine
 from geo.db.connection import database_url, drop_database, make_engine
 from geo.db.holdings import clear_sample, holdings
 from geo.settings import PROJECT_ROOT, Settings
-from tests.conftest import copied_database
+from tests.conftest import copied_database, run_yizhan
 
 YIZHAN = Path(sys.executable).parent / "yizhan"
 OWNER = "yz_owner_test"
 
 
 def _run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "YIZHAN_DATABASE_URL": url}
-    return subprocess.run(
-        [str(YIZHAN), *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_yizhan(*args, env={"YIZHAN_DATABASE_URL": url})
 
 
 def _superuser(settings: Settings, database: str) -> Engine:

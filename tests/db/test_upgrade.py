@@ -3,11 +3,7 @@ cases with their history, accounts and jobs, migrated to the head, loses and cha
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -23,10 +19,9 @@ from geo.db.connection import (
     upgrade,
 )
 from geo.db.load import load_sample
-from geo.settings import PROJECT_ROOT, Settings
+from geo.settings import Settings
+from tests.conftest import run_yizhan
 from tests.db.test_backup import _fingerprint
-
-YIZHAN = Path(sys.executable).parent / "yizhan"
 
 
 def _previous_revision(url: str) -> str:
@@ -75,27 +70,13 @@ def test_the_previous_schema_upgrades_without_losing_or_changing_a_row(
         )
     before = _fingerprint(eng)
     eng.dispose()
-    env = {**os.environ, "YIZHAN_DATABASE_URL": previous}
-    pending = subprocess.run(
-        [str(YIZHAN), "db", "migrate", "--check"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    env = {"YIZHAN_DATABASE_URL": previous}
+    pending = run_yizhan("db", "migrate", "--check", env=env)
     assert pending.returncode == 1  # an upgrade is pending, and nothing was changed by asking
     eng = make_engine(previous)
     assert _fingerprint(eng) == before
     eng.dispose()
-    done = subprocess.run(
-        [str(YIZHAN), "db", "migrate"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_yizhan("db", "migrate", env=env)
     assert done.returncode == 0, done.stderr
     eng = make_engine(previous)
     after = _fingerprint(eng)

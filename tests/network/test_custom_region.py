@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +22,8 @@ from api.app import create_app
 from geo.db.connection import database_url, drop_database, make_engine
 from geo.hours import DEFAULT_TZ, region_timezone, use_timezone
 from geo.settings import PROJECT_ROOT, Settings
+from tests.conftest import run_yizhan
 
-YIZHAN = Path(sys.executable).parent / "yizhan"
 HELSINKI = PROJECT_ROOT / "data" / "osm_fixtures" / "Helsinki.osm.pbf"
 STATIONS = PROJECT_ROOT / "data" / "examples" / "helsinki-stations.csv"
 DB = "yizhan_test_helsinki"
@@ -35,16 +33,8 @@ ESPLANADI = {"lat": 60.1675, "lon": 24.9475}
 
 def region_cli(regions: Path, *args: str, database: str = DB) -> subprocess.CompletedProcess[str]:
     """``yizhan region ...`` with the test's regions folder and database."""
-    env = {**os.environ, "YIZHAN_REGIONS_DIR": str(regions), "YIZHAN_DATABASE_NAME": database}
-    return subprocess.run(
-        [str(YIZHAN), "region", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    env = {"YIZHAN_REGIONS_DIR": str(regions), "YIZHAN_DATABASE_NAME": database}
+    return run_yizhan("region", *args, env=env)
 
 
 @pytest.fixture(scope="module")
