@@ -86,12 +86,7 @@ def login(
     settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> Token:
     """Exchange a user name and password for a bearer token."""
-    throttle = login_throttle(request)
-    client = request.client.host if request.client else "?"
-    wait = throttle.wait(client, form.username, time.monotonic())
-    if wait:
-        msg = f"too many failed logins from here; try again in {wait} s"
-        raise RateLimitedError(msg, retry_after=wait)
+    throttle, client = refuse_while_throttled(request, form.username)
     with get_platform(request).db.begin() as conn:
         user = authenticate(conn, form.username, form.password)
         if user is not None:
@@ -115,6 +110,17 @@ def logout(
     principal_of(get_settings_dep(request), conn, token)  # a valid, open session
     end_session(conn, str(token_claims(get_settings_dep(request), token)["sid"]))
     return Response(status_code=204)
+
+
+def refuse_while_throttled(request: Request, username: str) -> tuple[LoginThrottle, str]:
+    """429 while this client and account are backing off; else the throttle and the client."""
+    throttle = login_throttle(request)
+    client = request.client.host if request.client else "?"
+    wait = throttle.wait(client, username, time.monotonic())
+    if wait:
+        msg = f"too many failed attempts from here; try again in {wait} s"
+        raise RateLimitedError(msg, retry_after=wait)
+    return throttle, client
 
 
 def login_throttle(request: Request) -> LoginThrottle:

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Admin, Anyone, login_throttle
+from api.auth import Admin, Anyone, refuse_while_throttled
 from api.deps import ReadConn, WriteConn
 from api.schemas.common import errors
 from api.schemas.users import Account, AccountList, Caller
-from geo.errors import AuthenticationError, ConflictError, RateLimitedError
+from geo.errors import AuthenticationError, ConflictError
 from geo.users import (
     UserInfo,
     authenticate,
@@ -123,12 +123,7 @@ def change_own_password(
     Wrong current passwords are throttled like failed logins (a stolen session cannot be
     used to guess the password).
     """
-    throttle = login_throttle(request)
-    client = request.client.host if request.client else "?"
-    wait = throttle.wait(client, who.username, time.monotonic())
-    if wait:
-        msg = f"too many wrong passwords from here; try again in {wait} s"
-        raise RateLimitedError(msg, retry_after=wait)
+    throttle, client = refuse_while_throttled(request, who.username)
     if authenticate(conn, who.username, body.current_password) is None:
         throttle.failed(client, who.username, time.monotonic())
         msg = "the current password is wrong"
