@@ -337,10 +337,18 @@ def cmd_region(args: argparse.Namespace, settings: Settings) -> int:
     region_settings = type(settings).model_validate(
         settings.model_dump(exclude_unset=True) | {"region": spec.name}
     )
+    from geo.db.connection import database_exists, database_url, drop_database, embedded_cluster
+
+    if region_settings.embedded:
+        embedded_cluster(region_settings).up()
+    url = database_url(region_settings)
+    existed = database_exists(url)
     try:
         cmd_load_sample(args, region_settings)
     except Exception:
         remove_region(settings.regions_root, spec.name)
+        if not existed:  # as it was: no database of the region's either
+            drop_database(url)
         _say(f"region {spec.name} not created: its data could not be loaded")
         raise
     _say(

@@ -109,6 +109,11 @@ def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> No
         engine.dispose()
 
 
+def database_exists(url: str) -> bool:
+    """Whether the database of ``url`` exists (its server must answer)."""
+    return _database_exists(make_url(url))
+
+
 def _database_exists(target: URL) -> bool:
     """Whether ``target``'s database exists (asked of itself first: 'postgres' may be closed)."""
     engine = create_engine(target, isolation_level="AUTOCOMMIT")
