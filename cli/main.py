@@ -112,14 +112,15 @@ def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 def _migrate_check(url: str) -> int:
     """Exit 0 when the schema is at the code's revision, 1 when an upgrade is pending."""
-    from geo.db.check import check_database
+    from geo.db.check import pending_upgrade
 
-    pending = [f for f in check_database(url) if "yizhan db migrate" in f.text or f.blocking]
-    for finding in pending:
-        print(finding.text)
-    if not pending:
+    pending = pending_upgrade(url)
+    if pending is None:
         print("the schema is up to date")
-    return 1 if pending else 0
+        return 0
+    current, head = pending
+    print(f"the schema is at {current or 'nothing yet'}, the code at {head}: yizhan db migrate")
+    return 1
 
 
 def cmd_data(args: argparse.Namespace, settings: Settings) -> int:

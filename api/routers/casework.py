@@ -28,6 +28,7 @@ from geo.cases import followup
 from geo.users import UserInfo
 
 router = APIRouter(prefix="/v1", tags=["casework"])
+AttachmentId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.post(
@@ -123,7 +124,7 @@ def _store_attachment(
 def attachment(
     conn: ReadConn,
     case_id: CaseId,
-    attachment_id: Annotated[int, Path(ge=1, le=2**62)],
+    attachment_id: AttachmentId,
     who: CaseReaders,
 ) -> Response:
     """Served as a download to callers who may see the case (never cached by proxies)."""
@@ -149,7 +150,7 @@ def attachment(
 def remove_attachment(
     conn: WriteConn,
     case_id: CaseId,
-    attachment_id: Annotated[int, Path(ge=1, le=2**62)],
+    attachment_id: AttachmentId,
     who: CaseReaders,
 ) -> Response:
     """The bytes are gone; the case's history keeps who removed what."""

@@ -21,10 +21,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from geo.db.connection import drop_database, ensure_database
+from geo.db.connection import drop_database, ensure_database, extensions_of, schema_revision
 from geo.errors import ConflictError, SetupError, ValidationError
 
 #: the parts of the state folder a backup keeps (the rest is made again)
@@ -107,9 +107,7 @@ def _holds_a_schema(url: str) -> bool:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return bool(
-                conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))
-            )
+            return schema_revision(conn) is not None
     finally:
         engine.dispose()
 
@@ -192,7 +190,7 @@ def _extensions(url: str) -> set[str]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return set(conn.scalars(text("SELECT extname FROM pg_extension")))
+            return extensions_of(conn)[0]
     finally:
         engine.dispose()
 

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from geo.db.connection import alembic_config
+from geo.db.connection import extensions_of, head_revision, schema_revision
 
 
 @dataclass(frozen=True)
@@ -26,16 +26,13 @@ class Finding:
 
 def check_database(url: str) -> list[Finding]:
     """Every problem of the database at ``url`` (an empty list: ready to migrate and serve)."""
-    from alembic.script import ScriptDirectory
-
     target = make_url(url)
     name = str(target.database)
     engine = create_engine(target, isolation_level="AUTOCOMMIT")
     found: list[Finding] = []
     try:
         with engine.connect() as conn:
-            installed = set(conn.scalars(text("SELECT extname FROM pg_extension")))
-            available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
+            installed, available = extensions_of(conn)
             superuser = bool(
                 conn.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
             )
@@ -43,14 +40,7 @@ def check_database(url: str) -> list[Finding]:
                 conn.scalar(text("SELECT has_schema_privilege(current_user, 'public', 'CREATE')"))
             )
             user = str(conn.scalar(text("SELECT current_user")))
-            has_version = bool(
-                conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))
-            )
-            revision = (
-                conn.scalar(text("SELECT version_num FROM alembic_version"))
-                if has_version
-                else None
-            )
+            revision = schema_revision(conn)
     except OperationalError:
         return [
             Finding(
@@ -95,7 +85,7 @@ def check_database(url: str) -> list[Finding]:
                 f"{user} the database's owner)",
             )
         )
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    head = head_revision(url)
     if revision != head:
         found.append(
             Finding(
@@ -105,3 +95,15 @@ def check_database(url: str) -> list[Finding]:
             )
         )
     return found
+
+
+def pending_upgrade(url: str) -> tuple[str | None, str] | None:
+    """``(current, head)`` when the database's schema is behind the code's, else None."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = schema_revision(conn)
+    finally:
+        engine.dispose()
+    head = head_revision(url)
+    return None if current == head else (current, head)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -85,8 +85,7 @@ def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> No
     engine = create_engine(target, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            installed = set(conn.scalars(text("SELECT extname FROM pg_extension")))
-            available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
+            installed, available = extensions_of(conn)
             for ext in extensions:
                 if ext in installed:
                     continue
@@ -107,6 +106,27 @@ def ensure_database(url: str, *, extensions: tuple[str, ...] = EXTENSIONS) -> No
                     logger.info("%s not enabled (optional): %s", ext, type(exc.orig).__name__)
     finally:
         engine.dispose()
+
+
+def extensions_of(conn: Connection) -> tuple[set[str], set[str]]:
+    """The extensions enabled in ``conn``'s database, and those its server could enable."""
+    installed = set(conn.scalars(text("SELECT extname FROM pg_extension")))
+    available = set(conn.scalars(text("SELECT name FROM pg_available_extensions")))
+    return installed, available
+
+
+def schema_revision(conn: Connection) -> str | None:
+    """The Alembic revision ``conn``'s database is at (None: no schema yet)."""
+    if not conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")):
+        return None
+    return conn.scalar(text("SELECT version_num FROM alembic_version"))
+
+
+def head_revision(url: str) -> str:
+    """The revision the code's migrations end at."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(alembic_config(url)).get_current_head())
 
 
 def database_exists(url: str) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from geo.db.connection import database_url, drop_database, make_engine
+from geo.db.ddl import ddl
 from geo.settings import Settings
 from tests.api.conftest import own_database
 from tests.conftest import run_yizhan
@@ -35,12 +36,12 @@ def _fingerprint(engine: Engine) -> dict[str, tuple[int, str]]:
         )
         found = {}
         for table in tables:
-            row = conn.execute(
-                text(
-                    f"SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text),"
-                    f" '')) FROM \"{table}\" t"
-                )
-            ).one()
+            checksum = ddl(
+                "SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), ''))"
+                " FROM {} t",
+                table,
+            )
+            row = conn.execute(text(checksum)).one()
             found[table] = (int(row[0]), str(row[1]))
     return found
 

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 
 from geo.db.connection import database_url, drop_database, make_engine
+from geo.db.ddl import ddl
 from geo.db.holdings import clear_sample, holdings
 from geo.settings import PROJECT_ROOT, Settings
 from tests.conftest import copied_database, run_yizhan
@@ -37,17 +38,17 @@ def owned(settings: Settings, db_url: str) -> Iterator[str]:
     name = "yizhan_test_owned"
     admin = _superuser(settings, "postgres")
     with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        c.execute(text(f"DROP ROLE IF EXISTS {OWNER}"))
-        c.execute(text(f"CREATE ROLE {OWNER} LOGIN NOSUPERUSER NOCREATEDB"))
-        c.execute(text(f"CREATE DATABASE {name} OWNER {OWNER}"))
+        c.execute(text(ddl("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)))
+        c.execute(text(ddl("DROP ROLE IF EXISTS {}", OWNER)))
+        c.execute(text(ddl("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB", OWNER)))
+        c.execute(text(ddl("CREATE DATABASE {} OWNER {}", name, OWNER)))
     url = make_url(database_url(settings, name)).set(username=OWNER)
     try:
         yield url.render_as_string(hide_password=False)
     finally:
         drop_database(database_url(settings, name))
         with admin.connect() as c:
-            c.execute(text(f"DROP ROLE IF EXISTS {OWNER}"))
+            c.execute(text(ddl("DROP ROLE IF EXISTS {}", OWNER)))
         admin.dispose()
 
 
