@@ -12,9 +12,11 @@ import bz2
 import hashlib
 import json
 import pickle
+import resource
 import shutil
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -66,9 +68,12 @@ def check_expansion(path: Path, *, max_bytes: int = MAX_EXTRACT_BYTES) -> None:
         Naming the file and the limit.
     """
     path = Path(path)
+    limit = min(max_bytes, max(path.stat().st_size, 2**20) * MAX_EXPANSION)
+    if path.suffix == ".pbf":
+        _check_pbf_expansion(path, limit)
+        return
     if path.suffix != ".bz2":
         return
-    limit = min(max_bytes, max(path.stat().st_size, 2**20) * MAX_EXPANSION)
     seen = 0
     try:
         with bz2.open(path, "rb") as fh:
@@ -82,6 +87,88 @@ def check_expansion(path: Path, *, max_bytes: int = MAX_EXTRACT_BYTES) -> None:
                     raise ValidationError(msg)
     except (OSError, EOFError, ValueError) as exc:
         msg = f"{path.name} is not a readable .bz2 file: {type(exc).__name__}"
+        raise ValidationError(msg) from exc
+
+
+#: the largest blob the OSM PBF format allows once unpacked (its specification's limit)
+PBF_MAX_BLOB_BYTES = 32 * 2**20
+
+
+def _varint(buf: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if at >= len(buf) or shift > 63:
+            msg = "a truncated number"
+            raise ValueError(msg)
+        byte = buf[at]
+        value |= (byte & 0x7F) << shift
+        at += 1
+        if not byte & 0x80:
+            return value, at
+        shift += 7
+
+
+def _protobuf_fields(buf: bytes) -> dict[int, int | bytes]:
+    """The top-level fields of a protobuf message: numbers for varints, bytes otherwise."""
+    fields: dict[int, int | bytes] = {}
+    at = 0
+    while at < len(buf):
+        key, at = _varint(buf, at)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            fields[number], at = _varint(buf, at)
+        elif wire == 2:
+            size, at = _varint(buf, at)
+            fields[number], at = buf[at : at + size], at + size
+        elif wire in (1, 5):
+            at += 8 if wire == 1 else 4
+        else:
+            msg = f"an unknown field kind {wire}"
+            raise ValueError(msg)
+    return fields
+
+
+def _check_pbf_expansion(path: Path, limit: int) -> None:
+    """Walk an OSM PBF file blob by blob: each unpacks to what it declares, within the limits.
+
+    A blob declares its unpacked size (``raw_size``); each is unpacked up to one byte more
+    than that (never beyond :data:`PBF_MAX_BLOB_BYTES`), so a lying blob is caught after
+    reading at most its own limit, and the sum is held to ``limit``.
+    """
+    total = 0
+    try:
+        with path.open("rb") as fh:
+            while head := fh.read(4):
+                if len(head) < 4:
+                    raise ValueError("a truncated blob header")
+                header = _protobuf_fields(fh.read(int.from_bytes(head, "big")))
+                size = header.get(3)
+                if not isinstance(size, int) or size > PBF_MAX_BLOB_BYTES:
+                    raise ValueError("a blob without a sensible size")
+                blob = _protobuf_fields(fh.read(size))
+                raw = blob.get(1)
+                if isinstance(raw, bytes):  # stored unpacked
+                    total += len(raw)
+                else:
+                    declared, packed = blob.get(2), blob.get(3)
+                    if not isinstance(declared, int) or not isinstance(packed, bytes):
+                        raise ValueError("a blob in a packing this reader does not know")
+                    if declared > PBF_MAX_BLOB_BYTES:
+                        raise ValueError("a blob larger than the format allows")
+                    unpacked = zlib.decompressobj().decompress(packed, declared + 1)
+                    if len(unpacked) != declared:
+                        raise ValueError("a blob whose content does not match its size")
+                    total += declared
+                if total > limit:
+                    msg = (
+                        f"{path.name} expands to more than {limit // 2**20} MB "
+                        f"({MAX_EXPANSION} times its size at most): not an OSM extract"
+                    )
+                    raise ValidationError(msg)
+    except (OSError, ValueError, zlib.error) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        msg = f"{path.name} is not a readable .pbf file: {exc}"
         raise ValidationError(msg) from exc
 
 
@@ -207,6 +294,11 @@ def repair_clipped(path: Path, target: Path) -> tuple[Path, dict[str, int]]:
     return target, {"ways_cut": cut, "ways_dropped": dropped}
 
 
+def _limit_written_bytes() -> None:
+    """In the child: no file it writes may grow beyond :data:`MAX_EXTRACT_BYTES`."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_EXTRACT_BYTES, MAX_EXTRACT_BYTES))
+
+
 def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
     osmium = shutil.which("osmium")
     if osmium is None:
@@ -214,7 +306,19 @@ def _graph_from_pbf(path: Path) -> nx.MultiDiGraph:
         raise SetupError(msg)
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / (path.stem + ".osm")
-        subprocess.run([osmium, "cat", str(path), "-o", str(xml)], check=True, capture_output=True)
+        check_expansion(path)
+        done = subprocess.run(
+            [osmium, "cat", str(path), "-o", str(xml)],
+            capture_output=True,
+            preexec_fn=_limit_written_bytes,
+            check=False,
+        )
+        if done.returncode != 0:
+            said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            msg = (
+                f"{path.name} is not a readable .pbf file: {said[-1] if said else 'osmium failed'}"
+            )
+            raise ValidationError(msg)
         G = graph_from_osm_file(xml)
     G.graph["source_file"] = path.name
     return G

@@ -4,13 +4,15 @@ extracts that would expand beyond reason are refused before any work."""
 from __future__ import annotations
 
 import bz2
+import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
 
 from geo.custom_region import REGION_FILE, region_folder, remove_region
 from geo.errors import ValidationError
-from geo.network import check_expansion
+from geo.network import check_expansion, graph_from_osm_file
 from geo.settings import PROJECT_ROOT
 
 WEST_OAKLAND = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
@@ -72,3 +74,59 @@ def test_a_workbook_that_expands_beyond_reason_is_refused(tmp_path: Path) -> Non
     fake.write_bytes(b"not a zip at all")
     with pytest.raises(ValidationError, match="not an Excel workbook"):
         read_table(fake)
+
+
+def _pbf_blob(kind: bytes, packed: bytes, declared: int) -> bytes:
+    """One OSM PBF blob (header and body) written by hand, as a hostile file would be."""
+
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+
+    def field(number: int, data: bytes) -> bytes:
+        return varint(number << 3 | 2) + varint(len(data)) + data
+
+    body = varint(2 << 3) + varint(declared) + field(3, packed)
+    header = field(1, kind) + varint(3 << 3) + varint(len(body))
+    return len(header).to_bytes(4, "big") + header + body
+
+
+@pytest.fixture(scope="module")
+def oakland_pbf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real West Oakland extract as .pbf, written by Debian's osmium."""
+    target = tmp_path_factory.mktemp("pbf") / "west-oakland.osm.pbf"
+    subprocess.run(["osmium", "cat", str(WEST_OAKLAND), "-o", str(target)], check=True)
+    return target
+
+
+def test_a_real_pbf_passes(oakland_pbf: Path) -> None:
+    check_expansion(oakland_pbf)
+
+
+def test_a_pbf_blob_that_lies_about_its_size_is_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "city.osm.pbf"
+    bomb.write_bytes(_pbf_blob(b"OSMData", zlib.compress(b"\0" * 30 * 2**20, 9), 1000))
+    with pytest.raises(ValidationError, match="does not match its size"):
+        check_expansion(bomb)
+
+
+def test_a_pbf_whose_blobs_add_up_beyond_reason_is_refused(tmp_path: Path) -> None:
+    blob = _pbf_blob(b"OSMData", zlib.compress(b"\0" * 16 * 2**20, 9), 16 * 2**20)
+    bomb = tmp_path / "city.osm.pbf"
+    bomb.write_bytes(blob * 8)  # 128 MB declared and true, in a few hundred kB
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(ValidationError, match="expands to more than"):
+        check_expansion(bomb)
+
+
+def test_a_broken_pbf_is_refused_in_a_sentence(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.osm.pbf"
+    broken.write_bytes(b"\0\0\0\x05hello")
+    with pytest.raises(ValidationError, match=r"not a readable \.pbf"):
+        check_expansion(broken)
+    with pytest.raises(ValidationError, match=r"not a readable \.pbf"):
+        graph_from_osm_file(broken)
