@@ -41,7 +41,7 @@ def live(own: OwnDatabase) -> Iterator[str]:
 
 
 def test_fifty_signed_in_requests_at_once_all_answer_within_seconds(live: str) -> None:
-    """Each request uses one connection (its caller resolved on it): none waits for a second.
+    """Notes, transitions, case reads: each uses one connection (its caller resolved on it).
 
     Before, a request held a connection while resolving its caller on another: ten at once
     took the whole pool and each waited 30 s for a second one (then 503).
@@ -49,15 +49,21 @@ def test_fifty_signed_in_requests_at_once_all_answer_within_seconds(live: str) -
     with httpx.Client(base_url=live, timeout=60) as http:
         admin = _bearer(http, "admin", "admin")
         cases = [http.post("/v1/cases", json=CASE).json()["id"] for _ in range(10)]
+        moved = [http.post("/v1/cases", json=CASE).json()["id"] for _ in range(13)]
+        versions = [http.get(f"/v1/cases/{c}", headers=admin).json()["version"] for c in moved]
 
     def signed_in(i: int) -> int:
         with httpx.Client(base_url=live, timeout=60) as c:
             case = cases[i % len(cases)]
-            if i % 3 == 0:
+            if i % 4 == 0:
                 note = {"text": f"note {i}"}
                 return c.post(f"/v1/cases/{case}/notes", json=note, headers=admin).status_code
-            if i % 3 == 1:
+            if i % 4 == 1:
                 return c.get(f"/v1/cases/{case}", headers=admin).status_code
+            if i % 4 == 2:
+                move = {"to": "accepted", "version": versions[i // 4]}
+                url = f"/v1/cases/{moved[i // 4]}/transitions"
+                return c.post(url, json=move, headers=admin).status_code
             return c.get("/v1/users/me", headers=admin).status_code
 
     def anonymous(i: int) -> int:
