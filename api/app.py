@@ -53,6 +53,7 @@ from api.routers import (
 )
 from api.state import WebState
 from api.throttle import LoginThrottle
+from geo.analyses.service import Analyses
 from geo.cases.delivery import deliver_due
 from geo.cases.followup import ATTACHMENT_MAX_BYTES
 from geo.cases.notify import notify_due_soon
@@ -169,10 +170,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # started with the database down: everything waits for it (the graph, the admin)
         seeding = None if seeded else asyncio.create_task(_seed_when_up(platform.db, settings))
         app.state.platform = platform
+        app.state.analyses = analyses = Analyses(platform)
         platform.follow_stations()  # changes made by any other process reach this engine
         if settings.jobs_at_start:
-            platform.jobs.start()
-            platform.quick.start()
+            analyses.start()
         escalation = (
             asyncio.create_task(_escalation_loop(platform.db, settings.escalation_interval_s))
             if settings.escalation_interval_s > 0
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if task is not None:
                     task.cancel()
             app.state.web.lane.close()
+            analyses.close()
             platform.close()
 
     app = FastAPI(

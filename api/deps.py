@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from api.lane import AnalysisLane
 from api.state import WebState
+from geo.analyses.service import Analyses
 from geo.errors import ValidationError
 from geo.platform import Platform
 from geo.routing.engine import RoutingEngine
@@ -39,6 +40,12 @@ def get_platform(request: Request) -> Platform:
     """The platform the app's lifespan started."""
     platform: Platform = request.app.state.platform
     return platform
+
+
+def get_analyses(request: Request) -> Analyses:
+    """The analyses beside the platform (both Dask clusters and the rule between them)."""
+    analyses: Analyses = request.app.state.analyses
+    return analyses
 
 
 def get_web(request: Request) -> WebState:
@@ -87,6 +94,7 @@ ReadConn = Annotated[Connection, Depends(db_read)]
 WriteConn = Annotated[Connection, Depends(db_write, scope="function")]
 Routing = Annotated[RoutingEngine, Depends(routing)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
+AnalysesDep = Annotated[Analyses, Depends(get_analyses)]
 Web = Annotated[WebState, Depends(get_web)]
 
 

@@ -5,7 +5,7 @@ thread pool. Requests that compute — coverage, gaps, custom demand, isochrones
 selections and what-ifs, map pages that draw them — run here instead: a few threads of
 their own (``analysis_threads``) and at most ``analysis_waiting`` more requests waiting.
 Beyond that the answer is at once a 503 with ``Retry-After``, never a pile-up that starves
-riders. Larger analyses are jobs on Dask (:mod:`geo.jobs`), outside this process.
+riders. Larger analyses are jobs on Dask (:mod:`geo.analyses`), outside this process.
 """
 
 from __future__ import annotations

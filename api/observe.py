@@ -103,9 +103,9 @@ def observe_request(route: str, status: int, seconds: float) -> None:
         RIDER_ANSWERS.inc()
 
 
-def exposition(platform: Any) -> tuple[bytes, str]:
+def exposition(platform: Any, analyses: Any) -> tuple[bytes, str]:
     """The metrics now, in Prometheus's text format (gauges read from the platform first)."""
-    _read_gauges(platform)
+    _read_gauges(platform, analyses)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -113,18 +113,15 @@ def exposition(platform: Any) -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def _read_gauges(platform: Any) -> None:
-    from geo.db.observed import job_counts, outbox_counts
+def _read_gauges(platform: Any, analyses: Any) -> None:
+    from geo.health import queue_counts
 
     pool = platform.db.pool
     POOL_IN_USE.set(getattr(pool, "checkedout", lambda: 0)())
-    WORKERS.set(platform.jobs.running_workers())
+    WORKERS.set(analyses.jobs.running_workers())
     FEED.set(1 if platform.tables.is_listening else 0)
-    try:
-        with platform.db.connect() as conn:
-            for status, n in job_counts(conn).items():
-                JOBS.labels(status).set(n)
-            for state, n in outbox_counts(conn).items():
-                OUTBOX.labels(state).set(n)
-    except Exception:  # the database may be down: the other metrics still answer
-        logging.getLogger("yizhan").warning("metrics: the database did not answer", exc_info=True)
+    jobs, outbox = queue_counts(platform)
+    for status, n in jobs.items():
+        JOBS.labels(status).set(n)
+    for state, n in outbox.items():
+        OUTBOX.labels(state).set(n)

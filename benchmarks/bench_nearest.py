@@ -32,6 +32,7 @@ from geo.db.connection import (
     ensure_database,
     make_engine,
 )
+from geo.routing.views import profile_view
 from geo.settings import PROJECT_ROOT, Settings
 
 PROFILE = "e_bike"
@@ -77,7 +78,7 @@ def main() -> None:
     sample = load_sample(settings)
     engine, compiled = sample.engine, sample.compiled
     rng = np.random.default_rng(1)
-    pg = compiled.for_profile(engine.profiles[PROFILE])
+    pg = profile_view(compiled, engine.profiles[PROFILE])
     start_nodes = np.unique(pg.u[pg.usable])
     origins = [int(x) for x in rng.choice(start_nodes, size=1000, replace=False)]
     lonlat = [compiled.to_wgs84.transform(*compiled.node_xy[o]) for o in origins]

@@ -43,6 +43,7 @@ from geo.network import load_compiled
 from geo.profiles import DEFAULT_PROFILES
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.views import profile_view
 from geo.sample.build import read_sample_layer
 from geo.settings import PROJECT_ROOT, Settings
 from geo.workspace import ensure_sample_network
@@ -134,7 +135,7 @@ def dataset(
     memory = resident_growth(path, cache)
     t = time.perf_counter()
     compiled, _summary = load_compiled(path, cache_dir=cache)  # what a server start does
-    pg = compiled.for_profile(DEFAULT_PROFILES[PROFILE])
+    pg = profile_view(compiled, DEFAULT_PROFILES[PROFILE])
     rng = np.random.default_rng(7)
     usable = np.unique(pg.u[pg.usable])
     lonlat = np.column_stack(compiled.to_wgs84.transform(*compiled.node_xy[usable].T))
@@ -225,7 +226,7 @@ def igraph_export(
     With turn costs the search graph's nodes are edge states: a point goes to the state of
     the edge it snapped to (arrived at that edge's end), else to the end node itself.
     """
-    pg = compiled.for_profile(DEFAULT_PROFILES[PROFILE])
+    pg = profile_view(compiled, DEFAULT_PROFILES[PROFILE])
     coo = pg.matrix.tocoo()
 
     def nodes(points: np.ndarray) -> np.ndarray:

@@ -243,7 +243,7 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
     import shutil
 
     from api.server import run_workers, server_options
-    from geo.jobs.cluster import connect, ensure_platform
+    from geo.analyses.cluster import connect, ensure_platform
 
     workers = settings.job_workers + settings.analysis_workers
     client, cluster = connect(settings, workers=workers)
@@ -437,7 +437,7 @@ def cmd_province(args: argparse.Namespace, settings: Settings) -> int:
     from distributed import as_completed
     from distributed import progress as dask_progress
 
-    from geo.jobs.cluster import connect
+    from geo.analyses.cluster import connect
     from geo.province.run import ProvinceQuestion, projected_wall_time, province_graph
     from geo.province.sample import province_cities
     from maps.assets import install

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,8 +37,6 @@ from geo.db.stations import station_row
 from geo.db.versions import data_version
 from geo.errors import NotReadyError, ValidationError
 from geo.hours import use_timezone
-from geo.jobs.quick import QuickAnalyses
-from geo.jobs.runner import Jobs
 from geo.network import is_synthetic_file, load_compiled
 from geo.profiles import build_profiles
 from geo.routing.compiled import CompiledGraph
@@ -141,8 +140,6 @@ class Platform:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _coverage: dict[str, CoverageModel] = field(default_factory=dict, repr=False)
     _members: tuple[RoutingEngine, MemberTimes] | None = field(default=None, repr=False)
-    _jobs: Jobs | None = field(default=None, repr=False)
-    _quick: QuickAnalyses | None = field(default=None, repr=False)
     _feed: threading.Event | None = field(default=None, repr=False)
     #: which changes of map tables this process has heard of (the change feed)
     tables: TableVersions = field(default_factory=TableVersions, repr=False)
@@ -157,21 +154,13 @@ class Platform:
         """What answers say of the data: the sample's generated records, or the region's."""
         return SAMPLE_NOTICE if self.region_spec is None else region_notice(self.region_spec)
 
-    @property
-    def jobs(self) -> Jobs:
-        """Analyses as jobs on Dask (the cluster starts with the first job)."""
-        with self._lock:
-            if self._jobs is None:
-                self._jobs = Jobs(self.settings, self.db)
-            return self._jobs
-
-    @property
-    def quick(self) -> QuickAnalyses:
-        """Quick analyses of public requests, on worker processes of their own."""
-        with self._lock:
-            if self._quick is None:
-                self._quick = QuickAnalyses(self.settings)
-            return self._quick
+    def tables_version(self, tables: tuple[str, ...]) -> Hashable:
+        """The version of ``tables``: heard from the change feed, else asked of the database."""
+        heard = self.tables.of(tables)
+        if heard is not None:
+            return heard
+        with self.db.connect() as conn:
+            return data_version(conn, tables)
 
     @property
     def routing(self) -> RoutingEngine | None:
@@ -265,13 +254,9 @@ class Platform:
         return True
 
     def close(self) -> None:
-        """Stop the feed, the analysis clusters (if started); release the connections."""
+        """Stop the feed; release the connections (the analysis clusters are not its own)."""
         if self._feed is not None:
             self._feed.set()
-        if self._jobs is not None:
-            self._jobs.close()
-        if self._quick is not None:
-            self._quick.close()
         self.db.dispose()
 
 

@@ -178,3 +178,7 @@ def icon(vocabulary: type[Vocabulary], code: str) -> str:
     """The icon of ``code`` in ``vocabulary`` ("" when it has none)."""
     found = vocabulary.of(code)
     return "" if found is None else found.icon
+
+
+#: the image types a station photo may be
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")

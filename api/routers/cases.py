@@ -9,12 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from geojson_pydantic import Point
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Admin, CaseReaders
-from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
+from api.deps import AnalysesDep, AppSettings, ReadConn, WriteConn, get_platform
 from api.exports import XLSX_TYPE, xlsx_response
 from api.geojson import Location, point
-from api.handover import hand_over
+from api.handover import outcome_answer
 from api.params import CaseId, CoordQuery
 from api.schemas.cases import (
     BatchReport,
@@ -353,7 +354,7 @@ def escalate(conn: WriteConn, _: Admin) -> dict[str, Any]:
 )
 async def batch(
     request: Request,
-    platform: PlatformDep,
+    analyses: AnalysesDep,
     who: Admin,
     apply: Annotated[bool, Query(description="false: only propose (a preview)")] = True,
 ) -> Any:
@@ -363,11 +364,11 @@ async def batch(
     it ends within ``job_wait_s``, else ``202`` with the job's ``Location``. With
     ``apply=false`` nothing is stored: the proposed member per case is listed.
     """
-    wait = platform.settings.job_wait_s
-    inputs = {"apply": apply}
-    return await hand_over(
-        request, platform, "case-assignment", inputs, owner=who.username, demand=0, wait_s=wait
+    wait, inputs = analyses.platform.settings.job_wait_s, {"apply": apply}
+    outcome = await run_in_threadpool(
+        lambda: analyses.execute("case-assignment", inputs, owner=who, wait_s=wait)
     )
+    return outcome_answer(request, outcome)
 
 
 @router.get(

@@ -7,13 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Planner
-from api.deps import Lane, ReadConn, Routing, get_platform
+from api.deps import AnalysesDep, Lane, Routing
 from api.exports import frame_response, geo_response
 from api.geojson import GeoJSONResponse
-from api.handover import hand_over
+from api.handover import outcome_answer
 from api.params import ProfileQuery
 from api.schemas.common import errors
 from api.schemas.coverage import (
@@ -25,13 +24,12 @@ from api.schemas.coverage import (
     file_types,
 )
 from api.schemas.processes import StatusInfo
+from geo.analyses.base import Finished
+from geo.analyses.coverage_jobs import ScenarioInputs, SiteSelectionInputs
+from geo.analyses.quick import coverage_tables, demand_coverage, ranked_gaps, site_plan, what_if
 from geo.coverage.analysis import BY_COLUMN, named_areas
-from geo.db.layers import area_names
 from geo.errors import ValidationError
 from geo.hours import local_iso, local_time
-from geo.jobs.coverage_jobs import ScenarioInputs, SiteSelectionInputs
-from geo.jobs.processes import admit, process
-from geo.jobs.quick import coverage_tables, demand_coverage, ranked_gaps, site_plan, what_if
 from geo.vocabulary import Profile
 
 router = APIRouter(prefix="/v1/coverage", tags=["planners"])
@@ -50,7 +48,7 @@ DemandKind = Annotated[Literal["population", "workplaces"], Query(description="d
 async def coverage(
     request: Request,
     engine: Routing,
-    conn: ReadConn,
+    analyses: AnalysesDep,
     lane: Lane,
     minutes: Minutes = 15,
     profile: ProfileQuery = Profile.E_BIKE,
@@ -60,10 +58,9 @@ async def coverage(
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """Coverage by stations open at ``at``: share, mean and 95th percentile travel time."""
-    quick, when = get_platform(request).quick, local_time(at)
+    when = local_time(at)
     where = (demand, minutes, profile, when, BY_COLUMN[by])
-    overall, table = await lane.run(lambda: quick.run(coverage_tables, *where))
-    names = area_names(conn)
+    overall, table, names = await lane.run(lambda: analyses.run(coverage_tables, *where))
     if format == "csv":
         return frame_response(table.assign(name=table[BY_COLUMN[by]].map(names)), "coverage", "csv")
     return {
@@ -74,7 +71,7 @@ async def coverage(
         "overall": overall,
         "by": by,
         "areas": named_areas(table, by, names),
-        "data_notice": get_platform(request).data_notice,
+        "data_notice": analyses.platform.data_notice,
     }
 
 
@@ -89,9 +86,8 @@ async def coverage(
     },
 )
 async def gaps(
-    request: Request,
     engine: Routing,
-    conn: ReadConn,
+    analyses: AnalysesDep,
     lane: Lane,
     minutes: Minutes = 15,
     profile: ProfileQuery = Profile.E_BIKE,
@@ -100,10 +96,9 @@ async def gaps(
     format: Annotated[Literal["geojson", "csv", "gpkg"], Query()] = "geojson",
 ) -> Any:
     """Uncovered population cells merged into gap polygons, largest uncovered demand first."""
-    quick = get_platform(request).quick
     where = (minutes, profile, local_time(at), limit)
-    table = await lane.run(lambda: quick.run(ranked_gaps, *where))
-    return geo_response(table, "gaps", format, notice=get_platform(request).data_notice)
+    table = await lane.run(lambda: analyses.run(ranked_gaps, *where))
+    return geo_response(table, "gaps", format, notice=analyses.platform.data_notice)
 
 
 class SitesRequest(SiteSelectionInputs):
@@ -125,32 +120,36 @@ class SitesRequest(SiteSelectionInputs):
     },
 )
 async def sites(
-    request: Request, engine: Routing, lane: Lane, body: SitesRequest, who: Planner
+    request: Request,
+    engine: Routing,
+    analyses: AnalysesDep,
+    lane: Lane,
+    body: SitesRequest,
+    who: Planner,
 ) -> Any:
     """Choose ``k`` new sites keeping the existing stations; method and optimality gap told.
 
     A request larger than a worker can hold is refused (422 naming the input to lower); a
     large one becomes a job on the cluster (202, ``Location`` of the job, results there).
     """
-    platform = get_platform(request)
-    model = await lane.run(lambda: platform.coverage_model(body.demand))
     inputs = body.model_dump(mode="json", exclude={"at", "candidates"})
     if body.candidates is not None:  # the planner's own candidates: as many as they sent
         inputs["max_candidates"] = max(1, min(len(body.candidates.get("features") or []), 2000))
-    proc = process("site-selection")
-    checked = proc.inputs.model_validate(inputs)
-    limit = await run_in_threadpool(platform.jobs.memory_limit)  # may ask the cluster
-    need = admit(proc, checked, len(model.demand.frame), limit)
-    if need > platform.settings.inline_analysis_mb * 2**20 and body.candidates is None:
-        demand = len(model.demand.frame)
-        return await hand_over(
-            request, platform, proc.id, inputs, owner=who.username, demand=demand, wait_s=0
-        )
-
     options = body.model_dump(exclude={"demand", "at", "candidates"})
     where = (body.demand, local_time(body.at), body.candidates, options)
-    answer = await lane.run(lambda: platform.quick.run(site_plan, *where))
-    return {**answer, "data_notice": get_platform(request).data_notice}
+    outcome = await lane.run(
+        lambda: analyses.execute(
+            "site-selection",
+            inputs,
+            owner=who,
+            wait_s=0,
+            inline=(site_plan, where),
+            inline_only=body.candidates is not None,  # a job's inputs cannot hold them
+        )
+    )
+    if isinstance(outcome, Finished):
+        return {**outcome.result, "data_notice": analyses.platform.data_notice}
+    return outcome_answer(request, outcome)
 
 
 class ScenarioRequest(ScenarioInputs):
@@ -166,16 +165,9 @@ class ScenarioRequest(ScenarioInputs):
     responses=errors(401, 403, 404, 413),
 )
 async def scenarios(
-    request: Request,
-    engine: Routing,
-    conn: ReadConn,
-    lane: Lane,
-    body: ScenarioRequest,
-    _: Planner,
+    engine: Routing, analyses: AnalysesDep, lane: Lane, body: ScenarioRequest, _: Planner
 ) -> Any:
     """Coverage before and after, per area; stored stations are not changed."""
-    platform = get_platform(request)
-
     change = {
         "add": [(p.lon, p.lat) for p in body.add],
         "close": body.close,
@@ -183,12 +175,12 @@ async def scenarios(
     }
     options = {"minutes": body.minutes, "profile": body.profile}
     where = (body.demand, local_time(body.at), BY_COLUMN[body.by], change, options)
-    overall, delta = await lane.run(lambda: platform.quick.run(what_if, *where))
+    overall, delta, names = await lane.run(lambda: analyses.run(what_if, *where))
     return {
         "overall": overall,
         "by": body.by,
-        "areas": named_areas(delta, body.by, area_names(conn)),
-        "data_notice": get_platform(request).data_notice,
+        "areas": named_areas(delta, body.by, names),
+        "data_notice": analyses.platform.data_notice,
     }
 
 
@@ -201,6 +193,7 @@ async def scenarios(
 async def custom_demand(
     request: Request,
     engine: Routing,
+    analyses: AnalysesDep,
     lane: Lane,
     minutes: Minutes = 15,
     profile: ProfileQuery = Profile.E_BIKE,
@@ -215,10 +208,9 @@ async def custom_demand(
         msg = "send the file with Content-Type text/csv or application/geo+json"
         raise ValidationError(msg)
 
-    quick = get_platform(request).quick
     when = local_time(at)
     # parsing and routing a whole file is work for a worker process, never for this one
     answer = await lane.run(
-        lambda: quick.run(demand_coverage, body, fmt, weight_column, minutes, profile, when)
+        lambda: analyses.run(demand_coverage, body, fmt, weight_column, minutes, profile, when)
     )
     return {**answer, "minutes": minutes, "profile": profile}

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import AppSettings, PlatformDep
+from api.deps import AnalysesDep, AppSettings, PlatformDep
 from api.observe import exposition
 from api.schemas.common import errors
 from api.schemas.health import Health
-from geo.db.health import database_health
 from geo.errors import PermissionDeniedError
+from geo.health import is_ready, service_health
 
 router = APIRouter(tags=["health"])
 
@@ -24,34 +23,11 @@ router = APIRouter(tags=["health"])
     response_model=Health,
     responses={503: {"model": Health, "description": "Not ready: the database or graph is down"}},
 )
-def health(platform: PlatformDep) -> JSONResponse:
+def health(platform: PlatformDep, analyses: AnalysesDep) -> JSONResponse:
     """200 when the database answers and the road graph is loaded, else 503 with details."""
-    db = database_health(platform.db)
-    holder = platform.roads
-    graph: dict[str, Any] = {"status": holder.status, "file": str(holder.path.name)}
-    if holder.summary is not None:
-        graph |= holder.summary
-    if holder.error:
-        graph["message"] = holder.error
-    ok = db["status"] == "ok" and holder.status == "ok"
-    analysis = {"workers": platform.jobs.running_workers()}
-    body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": db, "graph": graph}
-    body["missing"] = missing(db, holder.status)
-    body["analysis"] = analysis
+    ok, body = service_health(platform, analyses.jobs.running_workers())
     headers = None if ok else {"Retry-After": "5"}
     return JSONResponse(body, status_code=200 if ok else 503, headers=headers)
-
-
-def missing(db: dict[str, Any], graph_status: str) -> list[str]:
-    """What a service (a new production one above all) still lacks, in words."""
-    lacks = []
-    if db["status"] != "ok":
-        lacks.append("the database does not answer")
-    elif not db["counts"].get("stations"):
-        lacks.append("no stations yet")
-    if graph_status == "absent":
-        lacks.append("no road network yet")
-    return lacks
 
 
 @router.get("/health/live", summary="Liveness: the process answers", responses={200: {}})
@@ -67,7 +43,7 @@ def live() -> dict[str, str]:
 )
 def ready(platform: PlatformDep) -> JSONResponse:
     """200 once the database answers and the graph is loaded, else 503 (for a load balancer)."""
-    ok = platform.roads.status == "ok" and database_health(platform.db)["status"] == "ok"
+    ok = is_ready(platform)
     body = {"status": "ok" if ok else "not ready"}
     return JSONResponse(
         body, status_code=200 if ok else 503, headers=None if ok else {"Retry-After": "5"}
@@ -80,13 +56,15 @@ def ready(platform: PlatformDep) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}, **errors(403)},
 )
-def metrics(request: Request, platform: PlatformDep, settings: AppSettings) -> Response:
+def metrics(
+    request: Request, platform: PlatformDep, analyses: AnalysesDep, settings: AppSettings
+) -> Response:
     """Requests and latency per route, riders' answers, pool, jobs, workers, outbox, feed."""
     client = request.client.host if request.client else ""
     if not (settings.metrics_public or _trusted(client, settings.metrics_from)):
         msg = "metrics are for the operator: from this machine or YIZHAN_METRICS_FROM"
         raise PermissionDeniedError(msg)
-    body, content_type = exposition(platform)
+    body, content_type = exposition(platform, analyses)
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
 

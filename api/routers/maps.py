@@ -19,6 +19,7 @@ from api.deps import (
     AppSettings,
     Lane,
     Routing,
+    get_analyses,
     get_platform,
     get_settings_dep,
     get_web,
@@ -28,12 +29,10 @@ from api.page_cache import CachedPage, cached_page, serve_page
 from api.params import CoordQuery, ProfileQuery, parse_lat_lon, parse_minutes, parse_time
 from api.schemas.common import page_errors
 from geo.access import Area
+from geo.analyses.quick import isochrones, sites_drawing, town_coverage
+from geo.areas import read_districts, read_grids, read_towns
 from geo.cases.access import public_stats
-from geo.coverage.analysis import coverage_gaps, town_shares
-from geo.coverage.planning import plan_sites
 from geo.custom_region import region_frame, region_notice
-from geo.db.layers import read_districts, read_grids, read_towns
-from geo.db.versions import data_version
 from geo.errors import YizhanError
 from geo.hours import local_time
 from geo.stations import StationFilter, list_stations
@@ -162,12 +161,7 @@ def _planner_form(
 
 def _tables_version(request: Request, tables: tuple[str, ...]) -> Hashable:
     """The version of ``tables``: heard from the change feed, else asked of the database."""
-    platform = get_platform(request)
-    heard = platform.tables.of(tables)
-    if heard is not None:
-        return heard
-    with platform.db.connect() as conn:
-        return data_version(conn, tables)
+    return get_platform(request).tables_version(tables)
 
 
 def _open_now_key(request: Request, at: datetime | None = None) -> str:
@@ -449,21 +443,20 @@ def _coverage_map(
         12 if lat is not None else 9,
     )
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
+    analyses = get_analyses(request)
     if lat is not None and lon is not None:
-        _, areas = engine.isochrones(lon, lat, values, profile=profile)
+        _, areas = analyses.run(isochrones, lon, lat, values, profile)
         add_reach(m, areas, coord=coord, lang=lang)
     else:
-        model = get_platform(request).coverage_model("population")
-        result = _analysis(
+        shares, gaps = _analysis(
             request,
             ("coverage", values[-1], profile),
             COVERAGE_TABLES,
             when,
-            lambda: model.compute(minutes=values[-1], profile=profile, at=when),
+            lambda: analyses.run(town_coverage, values[-1], profile, when),
         )
-        towns = read_towns(conn)
-        add_town_coverage(m, town_shares(result, towns), coord=coord, lang=lang)
-        add_gaps(m, coverage_gaps(result, towns=towns), coord=coord, lang=lang)
+        add_town_coverage(m, shares, coord=coord, lang=lang)
+        add_gaps(m, gaps, coord=coord, lang=lang)
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
     return add_layer_control(m)
 
@@ -514,27 +507,21 @@ def _sites_map(
     tiles: str,
     lang: MapLang,
 ) -> folium.Map:
-    model = get_platform(request).coverage_model("population")
-    now = local_time(None)
+    analyses, now = get_analyses(request), local_time(None)
     plan = _analysis(
         request,
         ("sites", k, minutes, profile),
         SITES_TABLES,
         now,
-        lambda: plan_sites(
-            model, k=k, minutes=minutes, profile=profile, at=now, max_candidates=SITE_CANDIDATES
-        ),
+        lambda: analyses.run(sites_drawing, k, minutes, profile, now, SITE_CANDIDATES),
     )
     m, coord = _start(settings, center, zoom, tiles, lang)
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)
-    add_gaps(m, coverage_gaps(plan.before, towns=read_towns(conn)), coord=coord, lang=lang)
+    add_gaps(m, plan["gaps"], coord=coord, lang=lang)
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
-    columns = [c for c in ("rank", "lon", "lat", "added_demand") if c in plan.sites]
-    sites = cast(list[dict[str, Any]], plan.sites[columns].to_dict("records"))
-    before, after = plan.before.summary().iloc[0], plan.after.summary().iloc[0]
     word = "覆盖率" if lang == "zh" else "Covered"
-    summary = f"{word} {before['share']:.1%} → {after['share']:.1%}"
-    add_sites(m, sites, coord=coord, lang=lang, summary=summary)
+    summary = f"{word} {plan['before']:.1%} → {plan['after']:.1%}"
+    add_sites(m, plan["sites"], coord=coord, lang=lang, summary=summary)
     return add_layer_control(m)
 
 

@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Planner
-from api.deps import PlatformDep, ReadConn, public_base
+from api.deps import AnalysesDep, ReadConn, public_base
+from api.handover import outcome_answer
 from api.schemas.common import errors
 from api.schemas.processes import (
     JobList,
@@ -23,13 +24,11 @@ from api.schemas.processes import (
     ProcessList,
     StatusInfo,
     status_info,
-    status_json,
 )
-from geo.db import jobs as db
-from geo.errors import NotFoundError, PermissionDeniedError
-from geo.jobs.processes import PROCESSES, Process, checked_inputs, process
-from geo.users import UserInfo
-from geo.vocabulary import JobStatus, Role
+from geo.analyses.base import Finished
+from geo.analyses.processes import PROCESSES, Process, process
+from geo.analyses.records import job_answer, jobs_of, own_job
+from geo.vocabulary import JobStatus
 
 router = APIRouter(prefix="/ogc", tags=["processes"])
 JobId = Annotated[str, Path(max_length=36)]
@@ -114,54 +113,31 @@ def describe(request: Request, process_id: ProcessId) -> dict[str, Any]:
 )
 async def execute(
     request: Request,
-    platform: PlatformDep,
+    analyses: AnalysesDep,
     process_id: ProcessId,
     who: Planner,
     body: Annotated[dict[str, Any], Body(examples=[{"inputs": {"k": 3, "minutes": 10}}])],
     prefer: Annotated[str | None, Header(max_length=200)] = None,
-) -> Response:
+) -> Any:
     """``{"inputs": {...}}`` as the process describes them."""
-    p = process(process_id)
-    if who.role not in p.roles:
-        msg = f"{process_id} may be run by: {', '.join(sorted(p.roles))}"
-        raise PermissionDeniedError(msg)
-    checked = checked_inputs(p, body.get("inputs", {}))  # 400 naming the field, before any work
-    inputs = checked.model_dump(mode="json", exclude_unset=True)
-    kind = getattr(checked, "demand", "population")  # a name the inputs' schema allows
-    model = await run_in_threadpool(platform.coverage_model, kind)  # built once, off the loop
-    demand = len(model.demand.frame)
-    jobs = platform.jobs
-    job_id = await run_in_threadpool(jobs.submit, p.id, inputs, owner=who.username, demand=demand)
+    wait = analyses.platform.settings.job_wait_s
     asynchronous = "respond-async" in (prefer or "")
-    if not asynchronous:
-        await run_in_threadpool(jobs.wait, job_id, platform.settings.job_wait_s)
-    with platform.db.connect() as conn:
-        row = db.job_row(conn, job_id)
-        if not asynchronous and row is not None and row["status"] == JobStatus.SUCCESSFUL:
-            return JSONResponse(db.job_result(conn, job_id), status_code=200)
-    base = public_base(request)
-    return JSONResponse(
-        status_json(base, row or {}),
-        status_code=201,
-        headers={"Location": f"{base}/ogc/jobs/{job_id}", "Preference-Applied": "respond-async"},
+    outcome = await run_in_threadpool(
+        lambda: analyses.execute(
+            process_id, body.get("inputs", {}), owner=who, wait_s=wait, respond_async=asynchronous
+        )
     )
-
-
-def _own_job(conn: Any, job_id: str, who: UserInfo) -> dict[str, Any]:
-    row = db.job_row(conn, job_id)
-    if row is None or (who.role != Role.ADMIN and row["owner"] != who.username):
-        msg = f"job {job_id} not found"
-        raise NotFoundError(msg)
-    return row
+    if isinstance(outcome, Finished):
+        return JSONResponse(outcome.result, status_code=200)
+    return outcome_answer(request, outcome, status_code=201)
 
 
 @router.get("/jobs", summary="Your jobs", response_model=JobList, responses=_errors(401, 403))
 def jobs(request: Request, conn: ReadConn, who: Planner) -> dict[str, Any]:
     """Newest first; admins see everyone's."""
     base = public_base(request)
-    rows = db.select_jobs(conn, None if who.role == Role.ADMIN else who.username)
     return {
-        "jobs": [status_info(base, r) for r in rows],
+        "jobs": [status_info(base, r) for r in jobs_of(conn, who)],
         "links": [{"href": f"{base}/ogc/jobs", "rel": "self", "type": "application/json"}],
     }
 
@@ -174,7 +150,7 @@ def jobs(request: Request, conn: ReadConn, who: Planner) -> dict[str, Any]:
 )
 def job(request: Request, conn: ReadConn, job_id: JobId, who: Planner) -> dict[str, Any]:
     """Status, progress and timings."""
-    return status_info(public_base(request), _own_job(conn, job_id, who))
+    return status_info(public_base(request), own_job(conn, job_id, who))
 
 
 @router.get(
@@ -184,12 +160,12 @@ def job(request: Request, conn: ReadConn, job_id: JobId, who: Planner) -> dict[s
 )
 def results(conn: ReadConn, job_id: JobId, who: Planner) -> Response:
     """The stored result; 404 (result not ready) until the job has succeeded."""
-    row = _own_job(conn, job_id, who)
+    row, result = job_answer(conn, job_id, who)
     if row["status"] != JobStatus.SUCCESSFUL:
         message = row["message"] or f"the job is {row['status']}"
         body = {"error": {"type": RESULT_NOT_READY, "message": message}}
         return JSONResponse(body, status_code=404)
-    return JSONResponse(db.job_result(conn, job_id))
+    return JSONResponse(result)
 
 
 @router.delete(
@@ -199,10 +175,8 @@ def results(conn: ReadConn, job_id: JobId, who: Planner) -> Response:
     responses=_errors(401, 403, 404, 409),
 )
 async def dismiss(
-    request: Request, conn: ReadConn, platform: PlatformDep, job_id: JobId, who: Planner
+    request: Request, conn: ReadConn, analyses: AnalysesDep, job_id: JobId, who: Planner
 ) -> dict[str, Any]:
     """Stops the work and keeps the record."""
-    _own_job(conn, job_id, who)
-    conn.rollback()  # end the read: the job's record changes meanwhile
-    await run_in_threadpool(platform.jobs.dismiss, job_id)
-    return status_info(public_base(request), _own_job(conn, job_id, who))
+    row = await run_in_threadpool(analyses.dismiss, conn, job_id, who)
+    return status_info(public_base(request), row)

@@ -18,10 +18,9 @@ from api.deps import AppSettings, ReadConn, Routing, get_web
 from api.errors import error_body
 from api.geojson import Location
 from api.pages import content_security_policy, page_answer
+from geo.areas import read_districts, town_seats
 from geo.coords import from_wgs84
 from geo.custom_region import region_frame, region_notice
-from geo.db.areas import town_seats
-from geo.db.layers import read_districts
 from geo.errors import ValidationError, YizhanError
 from geo.hours import local_time
 from geo.vocabulary import CoordSystem, Profile

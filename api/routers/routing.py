@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import AppSettings, Lane, PlatformDep, Routing
+from api.deps import AnalysesDep, AppSettings, Lane, PlatformDep, Routing
 from api.geojson import FastJSONResponse, GeoJSONResponse, Location, geometry, linestring
 from api.params import (
     CoordQuery,
@@ -22,7 +22,7 @@ from api.params import (
 from api.rider_fast_path import NearestQuery, nearest_answer, origin_json, render
 from api.schemas.common import errors
 from api.schemas.routing import Isochrones, NearestAnswer, RouteAnswer
-from geo.jobs.quick import isochrones as quick_isochrones
+from geo.analyses.quick import isochrones as quick_isochrones
 from geo.vocabulary import CoordSystem, Profile
 
 router = APIRouter(prefix="/v1", tags=["riders"])
@@ -107,6 +107,7 @@ def route(
 async def isochrones(
     request: Request,
     platform: PlatformDep,
+    analyses: AnalysesDep,
     engine: Routing,
     lane: Lane,
     lat: LatQuery,
@@ -121,9 +122,9 @@ async def isochrones(
     values = parse_minutes(minutes, most=60, count=6)
     lon84, lat84 = Location(lon, lat, coord).wgs84()
     squeeze = "gzip" in request.headers.get("accept-encoding", "")
-    quick = platform.quick  # the search, the polygons, even the bytes: on a worker process
+    # the search, the polygons, even the bytes: on a worker process
     where = (lon84, lat84, values, profile, coord, squeeze, platform.data_notice)
-    body = await lane.run(lambda: quick.run(isochrones_answer, *where))
+    body = await lane.run(lambda: analyses.run(isochrones_answer, *where))
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if squeeze else None
     return Response(body, media_type=GeoJSONResponse.media_type, headers=headers)
 

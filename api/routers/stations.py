@@ -15,7 +15,6 @@ from api.geojson import GeoJSONResponse, Location, station_feature
 from api.params import CoordQuery, check_codes, parse_bbox
 from api.schemas.common import errors
 from api.schemas.stations import StationCollection, StationFeature
-from geo.db.models import PHOTO_TYPES
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
 from geo.stations import (
     StationFilter,
@@ -26,7 +25,7 @@ from geo.stations import (
     update_station,
 )
 from geo.users import UserInfo
-from geo.vocabulary import CoordSystem, StationStatus
+from geo.vocabulary import PHOTO_TYPES, CoordSystem, StationStatus
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"])
 StationId = Annotated[int, Path(ge=1, le=2**31 - 1)]

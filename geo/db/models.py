@@ -32,7 +32,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from geo.region import DEFAULT_TOLERANCE_M
-from geo.vocabulary import CaseStatus, JobStatus, Role, StationStatus, Vocabulary
+from geo.vocabulary import (
+    PHOTO_TYPES,
+    CaseStatus,
+    JobStatus,
+    Role,
+    StationStatus,
+    Vocabulary,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -164,9 +171,6 @@ class Station(Timestamped, Base):
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
-
-
-PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 class StationPhoto(Base):

@@ -1,11 +1,12 @@
 """The road graph compiled into arrays for fast search, one travel-time matrix per profile.
 
 ``CompiledGraph.from_graph(G)`` reads an osmnx graph once: node coordinates, and per edge its
-end nodes, length, classes, tagged speed and geometry (in the metric CRS). ``for_profile``
-then derives a :class:`ProfileGraph`: the travel time of every edge for that profile (``inf``
-where it may not go), the reverse twin of each edge (the same road the other way, when the
-profile may use it), a CSR matrix keeping the fastest edge per node pair, and an R-tree of the
-usable edges for snapping points to the nearest road.
+end nodes, length, classes, tagged speed and geometry (in the metric CRS). A
+:class:`ProfileGraph` (made by :func:`geo.routing.views.profile_view`) derives from it the
+travel time of every edge for that profile (``inf`` where it may not go), the reverse twin of
+each edge (the same road the other way, when the profile may use it), a CSR matrix keeping
+the fastest edge per node pair, and an R-tree of the usable edges for snapping points to the
+nearest road.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ class CompiledGraph:
         self.crs = crs
         self.synthetic = synthetic
         self._local = threading.local()  # pyproj transformers are not shared between threads
-        self._profiles: dict[tuple[str, Any], ProfileGraph] = {}
+        #: the travel-time views made of it, by profile (:func:`geo.routing.views.profile_view`)
+        self.views: dict[tuple[str, Any], ProfileGraph] = {}
 
     @property
     def to_wgs84(self) -> Transformer:
@@ -271,18 +273,6 @@ class CompiledGraph:
                 turn_ban_modes=z["turn_ban_modes"],
                 restrictions_unmatched=int(meta["restrictions_unmatched"]),
             )
-
-    def for_profile(self, profile: TravelProfile) -> ProfileGraph:
-        """The travel-time view of this graph for ``profile`` (built once, then cached)."""
-        key = (profile.name, profile.turns)
-        if key not in self._profiles:
-            if profile.turns is None:
-                self._profiles[key] = ProfileGraph(self, profile)
-            else:
-                from geo.routing.turns import TurnProfileGraph  # it builds on this module
-
-                self._profiles[key] = TurnProfileGraph(self, profile)
-        return self._profiles[key]
 
     def to_metric(self, lon: float, lat: float) -> tuple[float, float]:
         """Project a WGS-84 point to the graph's metric CRS."""

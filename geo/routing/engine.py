@@ -55,6 +55,7 @@ from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.reach import RoadPoints, contour_areas
 from geo.routing.search import search, unwind
 from geo.routing.table import TimeField, travel_time_table
+from geo.routing.views import profile_view
 from geo.validation import validate_lon_lat
 
 
@@ -231,7 +232,7 @@ class RoutingEngine:
             return None
 
     def _build_field(self, profile: str, stations: Sequence[StationRecord]) -> _Field:
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         ids, snaps = [], []
         self.unroutable[profile] = []
         for s in stations:
@@ -247,7 +248,7 @@ class RoutingEngine:
         return _Field(ids, snaps, dist, hop)
 
     def _update_field(self, profile: str, fld: _Field, station: StationRecord) -> _Field:
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         ids, snaps = list(fld.station_ids), list(fld.snaps)
         snap = self._snap_station(pg, station)
         if fld.labelled is not None:  # labels: unchanged unless the station moved on the road
@@ -289,7 +290,7 @@ class RoutingEngine:
         if profile not in self.profiles:
             msg = f"unknown profile {profile!r}; choose one of {', '.join(self.profiles)}"
             raise ValidationError(msg)
-        return self.graph.for_profile(self.profiles[profile])
+        return profile_view(self.graph, self.profiles[profile])
 
     def in_region(self, lon: float, lat: float) -> bool:
         """Whether a WGS-84 point lies in the service region (always, when none is set)."""
@@ -319,7 +320,7 @@ class RoutingEngine:
         Returns station ids, times (s, ``inf`` when unreachable) and the entry node per
         station (``-1`` for the direct way along a shared edge).
         """
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         fld = self._fields[profile]
         times = np.full(len(fld.station_ids), np.inf)
         entry = np.full(len(fld.station_ids), -2, dtype=np.int64)
@@ -347,7 +348,7 @@ class RoutingEngine:
         and the id of that station (-1 for none). ``mask`` selects stations by row of
         :meth:`station_ids` (default: all).
         """
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         fld = self._fields[profile]
         ids = np.asarray(fld.station_ids, dtype=np.int64)
         rows = np.flatnonzero(mask) if mask is not None else np.arange(len(ids))
@@ -534,7 +535,7 @@ class RoutingEngine:
         )
         times = np.where(ok, times, np.inf)
         order = np.lexsort((np.asarray(ids), times))[:k]
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         hits = [
             NearestHit(
                 self._stations[ids[row]],
@@ -564,7 +565,7 @@ class RoutingEngine:
     ) -> list[NearestHit]:
         """:meth:`nearest` from station labels (many stations on a large graph)."""
         assert fld.labelled is not None
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         ids = fld.station_ids
 
         def allowed(rows: list[int]) -> np.ndarray:
@@ -614,7 +615,7 @@ class RoutingEngine:
         """The fastest route between two WGS-84 points (lon, lat)."""
         a, o_a = self.locate(*origin, profile)
         b, o_b = self.locate(*destination, profile)
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         exits = pg.exits(b)
         dist, pred = search(pg.matrix, pg.entries(a), targets=[node for node, _ in exits])
         through = [float(dist[node]) + cost for node, cost in exits]
@@ -645,7 +646,7 @@ class RoutingEngine:
             msg = "minutes must be positive numbers"
             raise ValidationError(msg)
         snap, origin = self.locate(lon, lat, profile)
-        pg = self.graph.for_profile(self.profiles[profile])
+        pg = profile_view(self.graph, self.profiles[profile])
         limit = max(minutes) * 60.0
         times, _ = search(pg.matrix, pg.entries(snap), limit=limit)
         here = np.asarray(snap.xy, dtype=float)[None, :]

@@ -125,7 +125,7 @@ def test_a_job_past_its_time_fails_and_its_work_stops(own: OwnDatabase) -> None:
         status = _until_ended(client, r.json()["jobID"], admin, 120)
         assert status["status"] == "failed", status
         assert "longer than 8 s" in status["message"]
-        cluster = client.app.state.platform.jobs.client()
+        cluster = client.app.state.analyses.jobs.client()
         deadline = time.monotonic() + 60
         while any(cluster.processing().values()):
             assert time.monotonic() < deadline, "the timed-out job kept its worker busy"

@@ -58,7 +58,7 @@ def test_the_workers_start_with_the_api(client: TestClient) -> None:
         assert time.monotonic() < deadline, "no Dask worker started with the API"
         time.sleep(0.5)
     assert client.get("/health").json()["analysis"] == {"workers": 1}  # before any job
-    cluster = client.app.state.platform.jobs.client()
+    cluster = client.app.state.analyses.jobs.client()
     niceness = cluster.run(os.nice, 0)  # analyses yield the CPU to the API answering riders
     assert set(niceness.values()) == {10}
 
@@ -124,7 +124,7 @@ def test_dismiss_stops_a_job_and_keeps_the_record(client: TestClient, admin: dic
     gone = client.delete(f"/ogc/jobs/{job_id}", headers=admin)
     assert gone.status_code == 200, gone.text
     assert gone.json()["status"] == "dismissed"
-    cluster = client.app.state.platform.jobs.client()
+    cluster = client.app.state.analyses.jobs.client()
     deadline = time.monotonic() + 60
     while any(cluster.processing().values()) and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -346,7 +346,7 @@ def test_jobs_left_open_by_a_stopped_process_are_failed_and_free_their_owner(
                     "status": ("running", "accepted")[i],
                 },
             )
-    jobs = client.app.state.platform.jobs
+    jobs = client.app.state.analyses.jobs
     assert jobs.fail_orphans(jobs.client()) == 2
     listed = client.get("/ogc/jobs", headers=owner).json()["jobs"]
     assert {j["status"] for j in listed} == {"failed"}

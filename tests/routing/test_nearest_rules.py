@@ -16,6 +16,7 @@ from geo.network import graph_from_osm_file
 from geo.region import Region
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.views import profile_view
 from geo.vocabulary import CoordSystem
 from tests.routing.conftest import PROFILES, node_lonlat, reference_digraph
 
@@ -161,7 +162,7 @@ def test_one_way_streets_respected_by_bike_and_car_not_by_walkers(oakland_graph)
 
 
 def test_e_bikes_never_use_motorways(small_graph, small_compiled) -> None:
-    pg = small_compiled.for_profile(PROFILES["e_bike"])
+    pg = profile_view(small_compiled, PROFILES["e_bike"])
     classes = [small_compiled.highway[int(b)] for b in pg.base[pg.usable]]
     flat = {c for h in classes for c in (h if isinstance(h, list) else [h])}
     assert "motorway" not in flat
@@ -215,7 +216,7 @@ def test_points_far_from_roads_or_outside_the_region_are_refused(tiny: CompiledG
 
 
 def test_snap_is_the_nearest_usable_edge(small_compiled) -> None:
-    pg = small_compiled.for_profile(PROFILES["drive"])
+    pg = profile_view(small_compiled, PROFILES["drive"])
     rng = np.random.default_rng(4)
     usable = np.flatnonzero(pg.usable)
     for _ in range(30):

@@ -13,6 +13,7 @@ import pytest
 
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.views import profile_view
 from tests.routing.conftest import FREE_TURNS as PROFILES
 from tests.routing.conftest import node_lonlat, reference_digraph, sample_nodes
 
@@ -47,7 +48,7 @@ def test_off_node_points_match_networkx_with_virtual_nodes(small_graph, small_co
     station_nodes = sample_nodes(small_graph, 8, seed=5)
     stations = _stations_at(small_graph, station_nodes)
     engine = RoutingEngine(small_compiled, PROFILES, stations)
-    pg = small_compiled.for_profile(PROFILES[profile])
+    pg = profile_view(small_compiled, PROFILES[profile])
     station_snaps = [
         pg.snap(*small_compiled.to_metric(s.lon, s.lat), max_distance_m=engine.max_snap_m)
         for s in stations
@@ -106,6 +107,6 @@ def test_route_between_two_points_equals_networkx(small_graph, small_compiled) -
 
 def test_compiled_graph_keeps_the_fastest_parallel_edge(small_graph) -> None:
     compiled = CompiledGraph.from_graph(small_graph)
-    pg = compiled.for_profile(PROFILES["drive"])
+    pg = profile_view(compiled, PROFILES["drive"])
     for (a, b), e in list(pg.best_edge.items())[:500]:
         assert pg.matrix[a, b] == pytest.approx(max(pg.tt[e], 1e-9))

@@ -14,6 +14,7 @@ import pytest
 from geo.network import graph_from_osm_file
 from geo.profiles import DEFAULT_PROFILES
 from geo.routing.compiled import CompiledGraph
+from geo.routing.views import profile_view
 
 
 def _extract(path: Path) -> Path:
@@ -64,7 +65,7 @@ def test_signals_are_counted_where_an_edge_arrives_even_mid_block(graph: Compile
 @pytest.mark.parametrize("profile", ["e_bike", "walk", "drive"])
 def test_each_signal_adds_the_profiles_wait(graph: CompiledGraph, profile: str) -> None:
     travel = DEFAULT_PROFILES[profile]
-    pg = graph.for_profile(travel)
+    pg = profile_view(graph, travel)
     assert travel.signal_s > 0
     for a, b in ((1, 3), (3, 4), (4, 3), (11, 12)):
         e = _edge(graph, a, b)

@@ -14,15 +14,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dask
 from distributed import Client, LocalCluster, WorkerPlugin
 
+from geo.platform import Platform, start_platform
 from geo.settings import Settings
-
-if TYPE_CHECKING:
-    from geo.platform import Platform
 
 logger = logging.getLogger("yizhan.jobs")
 _WORKER: dict[str, Platform] = {}
@@ -39,8 +37,6 @@ class PlatformPlugin(WorkerPlugin):
         self.settings = settings
 
     def setup(self, worker: Any) -> None:  # noqa: D102
-        from geo.platform import start_platform
-
         # analyses are background work: on a shared machine the API answering riders comes first
         os.nice(max(0, self.settings.job_nice - os.nice(0)))
         _WORKER["platform"] = start_platform(self.settings, background=False)

@@ -34,6 +34,20 @@ class JobContext:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """An analysis that ended in time: its answer."""
+
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An analysis that became a job still under way: its row (status, progress...)."""
+
+    job: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Process:
     """An analysis offered as a job."""
 
@@ -49,6 +63,8 @@ class Process:
     check: Callable[[BaseModel, Settings], None] | None = None
     #: the roles that may run it
     roles: frozenset[Role] = PLANNERS
+    #: its size grows with the demand layer it reads (``inputs.demand``, else population)
+    counts_demand: bool = False
 
 
 def checked_inputs(proc: Process, raw: object) -> BaseModel:

@@ -1,6 +1,6 @@
 """Jobs on Dask distributed: submit, follow, cancel — and the task that runs on a worker.
 
-The jobs' cluster (:mod:`geo.jobs.cluster`) starts with the first job (or with the server):
+The jobs' cluster (:mod:`geo.analyses.cluster`) starts with the first job (or with the server):
 a job that outgrows its worker's memory is stopped by Dask's nanny and reported as failed.
 
 A job's row in PostGIS is the truth: the worker marks it running and stores the result or
@@ -22,10 +22,11 @@ from distributed import Client, Future
 from distributed.scheduler import KilledWorker
 from sqlalchemy import Connection, Engine
 
+from geo.analyses.base import Finished, Pending
+from geo.analyses.cluster import AnalysisCluster, worker_platform
+from geo.analyses.processes import JobContext, admit, checked_inputs, process
 from geo.db import jobs as db
 from geo.errors import ConflictError, NotFoundError, NotReadyError, RateLimitedError, YizhanError
-from geo.jobs.cluster import AnalysisCluster, worker_platform
-from geo.jobs.processes import JobContext, admit, checked_inputs, process
 from geo.settings import Settings
 from geo.vocabulary import JobStatus
 
@@ -136,6 +137,14 @@ class Jobs(AnalysisCluster):
         timer.start()
         self._timers[job_id] = timer
         return job_id
+
+    def outcome(self, job_id: str, *, pending_only: bool = False) -> Finished | Pending:
+        """The job's answer when it has succeeded, else (or always) its row as it stands."""
+        with self.engine.connect() as conn:
+            row = db.job_row(conn, job_id) or {}
+            if row.get("status") == JobStatus.SUCCESSFUL and not pending_only:
+                return Finished(db.job_result(conn, job_id))
+        return Pending(row)
 
     def _send(self, job_id: str, process_id: str, inputs: dict[str, Any], owner: str) -> None:
         """Send a recorded job to the cluster (again, after its worker went away unstarted)."""

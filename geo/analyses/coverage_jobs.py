@@ -14,12 +14,12 @@ import geopandas as gpd
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from geo.analyses.base import JobContext, Process
 from geo.coverage.analysis import BY_COLUMN, CoverageModel, coverage_gaps, named_areas, to_records
 from geo.coverage.demand import Demand, RowError, read_demand_points
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
 from geo.db.layers import area_names, read_towns
 from geo.errors import YizhanError
-from geo.jobs.base import JobContext, Process
 
 if TYPE_CHECKING:
     from geo.platform import Platform
@@ -259,6 +259,7 @@ SITE_SELECTION = Process(
     _site_selection,
     _site_selection_bytes,
     "max_candidates",
+    counts_demand=True,
 )
 SCENARIO = Process(
     "coverage-scenario",
@@ -269,6 +270,7 @@ SCENARIO = Process(
     _scenario,
     _scenario_bytes,
     "add",
+    counts_demand=True,
 )
 GAPS = Process(
     "coverage-gaps",
@@ -279,6 +281,7 @@ GAPS = Process(
     _gaps,
     _gaps_bytes,
     "limit",
+    counts_demand=True,
 )
 CUSTOM_DEMAND = Process(
     "demand-coverage",

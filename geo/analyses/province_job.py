@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
+from geo.analyses.base import JobContext, Process
 from geo.coverage.analysis import to_records
-from geo.jobs.base import JobContext, Process
 from geo.province.run import ProvinceQuestion, join_cities, province_graph
 from geo.province.sample import PROVINCE_TASK_GIB, province_cities
 

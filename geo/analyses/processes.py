@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from geo.analyses.base import JobContext, Process, admit, checked_inputs
+from geo.analyses.case_jobs import BATCH_ASSIGNMENT
+from geo.analyses.coverage_jobs import CUSTOM_DEMAND, GAPS, ISOCHRONES, SCENARIO, SITE_SELECTION
+from geo.analyses.province_job import PROVINCE
 from geo.errors import NotFoundError
-from geo.jobs.base import JobContext, Process, admit, checked_inputs
-from geo.jobs.case_jobs import BATCH_ASSIGNMENT
-from geo.jobs.coverage_jobs import CUSTOM_DEMAND, GAPS, ISOCHRONES, SCENARIO, SITE_SELECTION
-from geo.jobs.province_job import PROVINCE
 
 __all__ = ["PROCESSES", "JobContext", "Process", "admit", "checked_inputs", "process"]
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from geo.analyses.base import JobContext, Process
 from geo.cases.batch import assign_batch
-from geo.jobs.base import JobContext, Process
 from geo.vocabulary import Role
 
 if TYPE_CHECKING:

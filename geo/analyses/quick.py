@@ -18,12 +18,13 @@ import pandas as pd
 from distributed import TimeoutError
 from distributed.scheduler import KilledWorker
 
-from geo.coverage.analysis import to_records
+from geo.analyses.cluster import AnalysisCluster, worker_platform
+from geo.analyses.coverage_jobs import demand_answer, gaps_table
+from geo.coverage.analysis import coverage_gaps, to_records, town_shares
 from geo.coverage.demand import candidate_points, read_demand_points
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
+from geo.db.layers import area_names, read_towns
 from geo.errors import NotReadyError, ValidationError
-from geo.jobs.cluster import AnalysisCluster, worker_platform
-from geo.jobs.coverage_jobs import demand_answer, gaps_table
 from geo.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,15 +42,29 @@ def _platform() -> Platform:
 
 def coverage_tables(
     demand: str, minutes: float, profile: str, at: datetime | None, by: str
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Coverage overall (a record) and per area column ``by`` (runs on a worker)."""
-    result = _platform().coverage_model(demand).compute(minutes=minutes, profile=profile, at=at)
-    return to_records(result.summary())[0], result.summary(by)
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, str]]:
+    """Coverage overall (a record), per area column ``by``, and the areas' names by code.
+
+    Runs on a worker.
+    """
+    platform = _platform()
+    result = platform.coverage_model(demand).compute(minutes=minutes, profile=profile, at=at)
+    return to_records(result.summary())[0], result.summary(by), _area_names(platform)
+
+
+def _area_names(platform: Platform) -> dict[str, str]:
+    with platform.db.connect() as conn:
+        return area_names(conn)
 
 
 def ranked_gaps(minutes: float, profile: str, at: datetime | None, limit: int) -> Any:
     """The ``limit`` largest coverage gaps, a GeoDataFrame (runs on a worker)."""
     return gaps_table(_platform(), minutes=minutes, profile=profile, limit=limit, at=at)
+
+
+def demand_size(demand: str) -> int:
+    """How many demand points the ``demand`` layer holds, snapped (runs on a worker)."""
+    return len(_platform().coverage_model(demand).demand.frame)
 
 
 def site_plan(
@@ -66,10 +81,14 @@ def site_plan(
 
 def what_if(
     demand: str, at: datetime | None, by: str, change: dict[str, Any], options: dict[str, Any]
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Coverage before and after stations added, closed or moved (runs on a worker)."""
-    res = run_scenario(_platform().coverage_model(demand), at=at, by=by, **change, **options)
-    return res.overall, res.delta
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, str]]:
+    """Coverage before and after stations added, closed or moved, and the areas' names.
+
+    Runs on a worker.
+    """
+    platform = _platform()
+    res = run_scenario(platform.coverage_model(demand), at=at, by=by, **change, **options)
+    return res.overall, res.delta, _area_names(platform)
 
 
 def demand_coverage(
@@ -83,6 +102,40 @@ def demand_coverage(
     """Coverage of uploaded demand points, with every bad row (runs on a worker)."""
     demand, errors = read_demand_points(content, fmt=fmt, weight_column=weight_column)
     return demand_answer(_platform(), demand, errors, minutes=minutes, profile=profile, at=at)
+
+
+def town_coverage(
+    minutes: float, profile: str, at: datetime | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The covered share of each town's people and the gaps between (runs on a worker)."""
+    platform = _platform()
+    result = platform.coverage_model("population").compute(minutes=minutes, profile=profile, at=at)
+    with platform.db.connect() as conn:
+        towns = read_towns(conn)
+    return town_shares(result, towns), coverage_gaps(result, towns=towns)
+
+
+def sites_drawing(
+    k: int, minutes: float, profile: str, at: datetime | None, max_candidates: int
+) -> dict[str, Any]:
+    """New sites as a map draws them: the sites, the gaps before, the shares before and after.
+
+    Runs on a worker.
+    """
+    platform = _platform()
+    model = platform.coverage_model("population")
+    plan = plan_sites(
+        model, k=k, minutes=minutes, profile=profile, at=at, max_candidates=max_candidates
+    )
+    with platform.db.connect() as conn:
+        towns = read_towns(conn)
+    columns = [c for c in ("rank", "lon", "lat", "added_demand") if c in plan.sites]
+    return {
+        "sites": plan.sites[columns].to_dict("records"),
+        "gaps": coverage_gaps(plan.before, towns=towns),
+        "before": float(plan.before.summary().iloc[0]["share"]),
+        "after": float(plan.after.summary().iloc[0]["share"]),
+    }
 
 
 def isochrones(lon: float, lat: float, minutes: Sequence[float], profile: str) -> Any:
