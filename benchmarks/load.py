@@ -145,7 +145,7 @@ def serve(root: Path, env: dict[str, str], label: str) -> Served:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     code = (
-        "from api.server import run_workers, server_options; from geo.settings import Settings; "
+        "from cli.server import run_workers, server_options; from geo.settings import Settings; "
         f"run_workers('api.app:create_app', '127.0.0.1', {port}, {WORKERS}, "
         "server_options(Settings(), 'warning'))"
     )

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from api.progress import progress
+from cli.progress import progress
 from geo.settings import Settings, get_settings
 
 
@@ -242,7 +242,7 @@ def _serve_processes(settings: Settings, host: str, port: int, processes: int) -
     import os
     import shutil
 
-    from api.server import run_workers, server_options
+    from cli.server import run_workers, server_options
     from geo.analyses.cluster import connect, ensure_platform
 
     workers = settings.job_workers + settings.analysis_workers
@@ -281,7 +281,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         elif not args.no_load:
             cmd_load_sample(args, settings)
         from api.app import create_app
-        from api.server import server_config
+        from cli.server import server_config
 
         host, port = args.host or settings.host, args.port or settings.port
         _say(f"serving on http://{host}:{port}/ (docs at /docs)")

@@ -10,9 +10,9 @@ import geopandas as gpd
 from sqlalchemy import Engine
 
 from geo.db.load import LoadReport, load_sample
-from geo.db.load_region import load_region
 from geo.errors import ValidationError
 from geo.network import check_expansion, load_compiled
+from geo.region_load import load_region
 from geo.sample.build import read_sample_layer, write_sample_network
 from geo.settings import Settings
 

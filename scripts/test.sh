@@ -8,5 +8,6 @@ bash scripts/bootstrap.sh --with-browser
 export PYTHONHASHSEED=0
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy" && .venv/bin/mypy
+echo "== import contracts (the floors, pyproject.toml)" && .venv/bin/lint-imports --no-cache
 echo "== pytest"
 exec .venv/bin/pytest "$@"

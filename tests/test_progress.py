@@ -1,7 +1,7 @@
 import io
 import time
 
-from api.progress import progress
+from cli.progress import progress
 
 
 class Terminal(io.StringIO):

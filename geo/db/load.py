@@ -42,6 +42,11 @@ def ewkt(geom: BaseGeometry) -> str:
     return f"SRID=4326;{geom.wkt}"
 
 
+def dataset_checksum(conn: Connection, name: str) -> str | None:
+    """The checksum of the files dataset ``name`` was last loaded from (None: never loaded)."""
+    return conn.scalar(select(m.Dataset.checksum).where(m.Dataset.name == name))
+
+
 def _checksum(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for p in sorted(paths):
@@ -68,8 +73,7 @@ def load_sample(
     checksum = _checksum([*real_dir.glob("*"), *syn_dir.glob("*.geojson")])
     report = LoadReport()
     with engine.begin() as conn:
-        stored = conn.scalar(select(m.Dataset.checksum).where(m.Dataset.name == "sample"))
-        if stored == checksum:
+        if dataset_checksum(conn, "sample") == checksum:
             report.unchanged.append("sample")
             say("sample unchanged since the last load: nothing to do")
             return report

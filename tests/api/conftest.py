@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from api.server import server_config
+from cli.server import server_config
 from geo.db.connection import make_engine
 from geo.settings import Settings
 from tests.conftest import copied_database

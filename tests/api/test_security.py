@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from api.app import create_app
-from api.server import server_config
+from cli.server import server_config
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.db.cases import members
 from geo.db.connection import database_url

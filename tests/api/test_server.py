@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from api.server import _OneWrite
+from cli.protocol import HOOKS, _OneWrite
 from geo.settings import PROJECT_ROOT
 
 T = TypeVar("T")
@@ -167,7 +167,7 @@ def test_workers_stop_when_their_parent_is_killed() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     code = (
-        "from api.server import run_workers, server_options; from geo.settings import Settings; "
+        "from cli.server import run_workers, server_options; from geo.settings import Settings; "
         f"run_workers('tests.api.test_server:tiny_app_factory', '127.0.0.1', {port}, 2, "
         "server_options(Settings(), 'warning'))"
     )
@@ -193,3 +193,22 @@ def _answers(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_uvicorns_private_protocol_still_has_the_hooks_we_use() -> None:
+    """An uvicorn upgrade that renames or drops them fails here, not in production."""
+    from importlib.metadata import version
+
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    pinned = next(
+        line
+        for line in (PROJECT_ROOT / "pyproject.toml").read_text().splitlines()
+        if "uvicorn" in line
+    )
+    assert f">={'.'.join(version('uvicorn').split('.')[:2])}" in pinned, (
+        pinned,
+        version("uvicorn"),
+    )
+    for hook in HOOKS:
+        assert callable(getattr(HttpToolsProtocol, hook, None)), hook

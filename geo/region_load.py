@@ -14,11 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from geo.custom_region import REGION_FILE, SQUARE_PREFIX, RegionSpec
 from geo.db import models as m
-from geo.db.load import LoadReport, ewkt, record_datasets, upsert, upserted_ids
+from geo.db.load import (
+    LoadReport,
+    dataset_checksum,
+    ewkt,
+    record_datasets,
+    upsert,
+    upserted_ids,
+)
 from geo.errors import ValidationError
 from geo.io import import_file
 from geo.region import DEFAULT_TOLERANCE_M
@@ -51,7 +58,7 @@ def load_region(
     digest = hashlib.sha256(b"".join((folder / n).read_bytes() for n in names)).hexdigest()
     report = LoadReport()
     with engine.begin() as conn:
-        if conn.scalar(select(m.Dataset.checksum).where(m.Dataset.name == "region")) == digest:
+        if dataset_checksum(conn, "region") == digest:
             report.unchanged.append("region")
             say(f"region {spec.name} unchanged since the last load: nothing to do")
             return report
