@@ -16,6 +16,7 @@ import numpy as np
 
 from benchmarks.common import load_sample
 from geo.cases.batch import assign_greedy, assign_min_cost
+from geo.routing.table import point_field
 from geo.sample.build import read_sample_layer
 from geo.settings import DEFAULT_CASE_CATEGORIES, Settings
 
@@ -36,7 +37,7 @@ def main() -> None:
 
     t = time.perf_counter()
     bases = np.column_stack([members.geometry.x.to_numpy(), members.geometry.y.to_numpy()])
-    field = engine.time_field(bases, profile="e_bike", limit_s=3600)
+    field = point_field(engine, bases, profile="e_bike", limit_s=3600)
     build_s = time.perf_counter() - t
 
     t = time.perf_counter()

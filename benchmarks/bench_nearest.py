@@ -55,7 +55,7 @@ def reference_graph(sample, origins: list[tuple[float, float]]) -> tuple[nx.DiGr
         zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True)
     )
     n = pg.n_search
-    fld = engine._fields[PROFILE]
+    fld = engine.fields[PROFILE]
     for row, snap in enumerate(fld.snaps):
         for node, cost in pg.exits(snap):
             H.add_edge(node, n + row, weight=max(cost, 1e-9))
@@ -82,7 +82,7 @@ def main() -> None:
     start_nodes = np.unique(pg.u[pg.usable])
     origins = [int(x) for x in rng.choice(start_nodes, size=1000, replace=False)]
     lonlat = [compiled.to_wgs84.transform(*compiled.node_xy[o]) for o in origins]
-    fld = engine._fields[PROFILE]
+    fld = engine.fields[PROFILE]
 
     def ours(i: int):
         return engine.nearest(*lonlat[i], profile=PROFILE, k=K, at=NOON)

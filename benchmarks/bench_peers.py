@@ -43,6 +43,7 @@ from geo.network import load_compiled
 from geo.profiles import DEFAULT_PROFILES
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.table import point_table
 from geo.routing.views import profile_view
 from geo.sample.build import read_sample_layer
 from geo.settings import PROJECT_ROOT, Settings
@@ -163,9 +164,11 @@ def dataset(
     nearest(0)
     near_ms = timings_ms(nearest, len(origins))
     answers = [nearest(i) for i in range(len(origins))]
-    table_ms = timings_ms(lambda i: engine.table(origins[i : i + 1], targets, profile=PROFILE), 100)
+    table_ms = timings_ms(
+        lambda i: point_table(engine, origins[i : i + 1], targets, profile=PROFILE), 100
+    )
     t = time.perf_counter()
-    engine.times_from_points(engine.snap_points(origins, PROFILE), PROFILE)
+    engine.fields.times_from_points(engine.snap_points(origins, PROFILE), PROFILE)
     batch_s = time.perf_counter() - t
     iso_ms = timings_ms(
         lambda i: engine.isochrones(*iso_origins[i], MINUTES, profile=PROFILE), len(iso_origins)

@@ -94,7 +94,7 @@ def main() -> None:
     t = time.perf_counter()
     engine = RoutingEngine(graph, {PROFILE: DEFAULT_PROFILES[PROFILE]}, stations)
     build = time.perf_counter() - t
-    field = engine.field_memory(PROFILE)
+    field = engine.fields.memory(PROFILE)
     dense_gb = 12 * args.stations * graph.n_nodes / 1e9
     print(
         f"engine with {args.stations:,} stations: {build:.0f} s (profile graph, snapping index "

@@ -203,7 +203,7 @@ class Platform:
     def station_changed(self, row: dict[str, Any]) -> None:
         """Tell the routing engine a station was created or changed (its stored row)."""
         if self.roads.routing is not None:
-            self.roads.routing.upsert_station(to_record(row))
+            self.roads.routing.fields.upsert(to_record(row))
 
     def follow_stations(self) -> None:
         """Keep the engine and :attr:`tables` in step with every writer (imports, SQL…)."""
@@ -232,9 +232,9 @@ class Platform:
             version = data_version(conn, ["stations"])
         for station_id, row in rows.items():
             if row is None:
-                engine.remove_station(station_id)
+                engine.fields.remove(station_id)
             else:
-                engine.upsert_station(to_record(row))
+                engine.fields.upsert(to_record(row))
         self.roads.stations_version = version
 
     def refresh_stations(self) -> bool:
@@ -249,7 +249,7 @@ class Platform:
             if version == self.roads.stations_version:
                 return False
             records = station_records(conn)
-        engine.set_stations(records)
+        engine.fields.replace(records)
         self.roads.stations_version = version
         return True
 

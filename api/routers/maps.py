@@ -170,7 +170,7 @@ def _open_now_key(request: Request, at: datetime | None = None) -> str:
     if engine is None:
         return "no-graph"
     ids = sorted(engine.stations)
-    mask = engine.eligible(ids, at=local_time(at))
+    mask = engine.fields.eligible(ids, at=local_time(at))
     return hashlib.sha1(np.asarray(ids)[mask].tobytes()).hexdigest()[:16]
 
 
@@ -276,7 +276,7 @@ def _stations_map(
     open_now = None
     if routing is not None:
         ids = [r["id"] for r in rows if r["id"] in routing.stations]
-        mask = routing.eligible(ids, at=local_time(None))
+        mask = routing.fields.eligible(ids, at=local_time(None))
         open_now = dict(zip(ids, map(bool, mask), strict=True))
     add_stations(m, rows, coord=coord, lang=lang, open_now=open_now, at=local_time(None))
     if "workplaces" in extra:

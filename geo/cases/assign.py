@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from geo.routing.engine import RoutingEngine
+from geo.routing.table import point_table
 from geo.vocabulary import CaseCategory, label
 
 
@@ -223,7 +224,7 @@ def road_travel_times(
         if target.edge[0] < 0:  # the case is off the road network: estimate rather than fail
             est, _ = straight_line_times(15.0)(lon, lat, bases)
             return est, "straight-line estimate (no road near the case)"
-        times = engine.table(bases, target, profile=profile, limit_s=limit_s)
+        times = point_table(engine, bases, target, profile=profile, limit_s=limit_s)
         return times[:, 0], f"road ({profile})"
 
     return by_road

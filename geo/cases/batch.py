@@ -26,7 +26,7 @@ from geo.cases.lifecycle import AWAITING_ASSIGNMENT, OPEN_STATUSES
 from geo.cases.notify import notify_transition
 from geo.db import cases as db
 from geo.routing.engine import RoutingEngine
-from geo.routing.table import TimeField
+from geo.routing.table import TimeField, point_field
 from geo.vocabulary import CaseStatus
 
 
@@ -134,7 +134,7 @@ def member_times(
     """Search once from every member's base (keep the result for later batches)."""
     rows = db.members(conn, OPEN_STATUSES)
     bases = np.array([[r["lon"], r["lat"]] for r in rows], dtype=float).reshape(-1, 2)
-    field = engine.time_field(bases, profile=profile, limit_s=limit_s)
+    field = point_field(engine, bases, profile=profile, limit_s=limit_s)
     return MemberTimes([int(r["id"]) for r in rows], field)
 
 

@@ -23,6 +23,7 @@ from geo.coverage.demand import Demand
 from geo.errors import ValidationError
 from geo.routing.compiled import SnapArrays
 from geo.routing.engine import RoutingEngine
+from geo.routing.table import point_table
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,9 @@ class CoverageModel:
             raise ValidationError(msg)
         eng = engine or self.engine
         eng.profile_graph(profile)
-        ids = eng.station_ids(profile)
-        mask = eng.eligible(ids, kinds=kinds, amenities=amenities, at=at)
-        times, station = eng.times_from_points(self.snaps(profile), profile, mask=mask)
+        ids = eng.fields.station_ids(profile)
+        mask = eng.fields.eligible(ids, kinds=kinds, amenities=amenities, at=at)
+        times, station = eng.fields.times_from_points(self.snaps(profile), profile, mask=mask)
         return CoverageResult(self.demand, minutes, profile, times, station)
 
     def compute_to(
@@ -151,7 +152,7 @@ class CoverageModel:
         station = np.full(len(self.points), -1, dtype=np.int64)
         for start in range(0, len(stations), batch):
             part = stations[start : start + batch]
-            times = self.engine.table(snaps, part, profile=profile, limit_s=limit_s)
+            times = point_table(self.engine, snaps, part, profile=profile, limit_s=limit_s)
             if times.shape[1] == 0:
                 continue
             arg = np.argmin(times, axis=1)

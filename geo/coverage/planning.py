@@ -19,6 +19,7 @@ from geo.coverage.analysis import CoverageModel, CoverageResult, coverage_delta,
 from geo.coverage.sites import MaximalCoverage, PMedian, SiteSelection
 from geo.errors import ValidationError
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.table import point_table
 
 SCENARIO_ID_BASE = 10_000_000  # ids given to stations added in a scenario
 
@@ -43,7 +44,7 @@ def candidate_times(
     """
     engine = model.engine
     sites = engine.snap_points(candidates[["lon", "lat"]].to_numpy(dtype=float), profile)
-    times = engine.table(model.snaps(profile), sites, profile=profile, limit_s=limit_s)
+    times = point_table(engine, model.snaps(profile), sites, profile=profile, limit_s=limit_s)
     return times, sites.edge >= 0
 
 

@@ -10,6 +10,9 @@ points that met no road, the time is ``inf``.
 A :class:`TimeField` keeps the searches of one side (seconds to or from every node, sparse),
 so a caller that meets the same origins again — the grid members' bases, for instance —
 searches once and looks up afterwards.
+
+:func:`point_table` and :func:`point_field` take WGS-84 points (or points already snapped)
+and an engine: the tables coverage and case assignment ask for.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo.routing.compiled import ProfileGraph, Snap, SnapArrays
+from geo.routing.engine import RoutingEngine
 from geo.routing.search import search
 
 
@@ -139,3 +143,33 @@ def travel_time_table(
     _same_edge(pg, mine, others, out, reverse=reverse)
     out[out > limit_s] = np.inf
     return out.T if reverse else out
+
+
+def point_table(
+    engine: RoutingEngine,
+    origins: np.ndarray | SnapArrays,
+    targets: np.ndarray | SnapArrays,
+    *,
+    profile: str,
+    limit_s: float = np.inf,
+) -> np.ndarray:
+    """Travel time (s) from each origin to each target (WGS-84 ``(n, 2)`` or snapped).
+
+    An ``(origins, targets)`` array, ``inf`` beyond ``limit_s`` or off the road.
+    """
+    o = origins if isinstance(origins, SnapArrays) else engine.snap_points(origins, profile)
+    t = targets if isinstance(targets, SnapArrays) else engine.snap_points(targets, profile)
+    return travel_time_table(engine.profile_graph(profile), o, t, limit_s=limit_s)
+
+
+def point_field(
+    engine: RoutingEngine, origins: np.ndarray, *, profile: str, limit_s: float
+) -> TimeField:
+    """Bounded times from WGS-84 origins to everywhere, kept for repeated lookups.
+
+    ``field.to(engine.snap_points(targets, profile))`` is then the ``(origins, targets)``
+    table without searching again.
+    """
+    snaps = engine.snap_points(origins, profile)
+    pg = engine.profile_graph(profile)
+    return TimeField.search(pg, snaps, reverse=False, limit_s=limit_s)

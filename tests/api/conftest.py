@@ -37,7 +37,7 @@ def cleanup_api_stations(client: TestClient, engine: Engine) -> Iterator[None]:
     with engine.begin() as conn:
         ids = list(conn.scalars(text("DELETE FROM stations WHERE source = 'api' RETURNING id")))
     for i in ids:
-        client.app.state.platform.routing.remove_station(i)
+        client.app.state.platform.routing.fields.remove(i)
 
 
 @contextmanager

@@ -191,14 +191,14 @@ def test_gcj02_input_gives_the_same_answer_as_wgs84(small_graph, small_compiled)
 def test_station_changes_take_effect_at_once(tiny: CompiledGraph) -> None:
     engine = RoutingEngine(tiny, PROFILES, [_st(1, 113.0000, 22.5), _st(2, 113.0040, 22.5)])
     assert engine.nearest(113.0005, 22.5, profile="walk", k=1, at=NOON).hits[0].station.id == 1
-    engine.upsert_station(_st(1, 113.0000, 22.5, status="closed"))
+    engine.fields.upsert(_st(1, 113.0000, 22.5, status="closed"))
     assert engine.nearest(113.0005, 22.5, profile="walk", k=1, at=NOON).hits[0].station.id == 2
-    engine.upsert_station(_st(3, 113.0006, 22.5))  # a new station right next to the rider
+    engine.fields.upsert(_st(3, 113.0006, 22.5))  # a new station right next to the rider
     assert engine.nearest(113.0005, 22.5, profile="walk", k=1, at=NOON).hits[0].station.id == 3
-    engine.upsert_station(_st(3, 113.0035, 22.5))  # moved away
+    engine.fields.upsert(_st(3, 113.0035, 22.5))  # moved away
     hit = engine.nearest(113.0040, 22.5, profile="walk", k=1, at=NOON).hits[0]
     assert hit.station.id == 2
-    engine.remove_station(2)
+    engine.fields.remove(2)
     assert engine.nearest(113.0040, 22.5, profile="walk", k=1, at=NOON).hits[0].station.id == 3
 
 

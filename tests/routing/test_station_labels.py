@@ -90,12 +90,12 @@ def _same(ours: list[list[tuple]], theirs: list[list[tuple]]) -> None:
 
 def test_labels_hold_memory_linear_in_nodes(engines: tuple[RoutingEngine, RoutingEngine]) -> None:
     dense, labelled = engines
-    fld = labelled._fields["e_bike"]
+    fld = labelled.fields["e_bike"]
     assert fld.labelled is not None
     assert fld.dist.size == 0
     pg = labelled.profile_graph("e_bike")
     assert fld.labelled.labels.times.shape == (pg.n_search, K_LABELS)
-    assert dense._fields["e_bike"].labelled is None
+    assert dense.fields["e_bike"].labelled is None
 
 
 @pytest.mark.parametrize("profile", ["e_bike", "walk"])
@@ -130,8 +130,10 @@ def test_coverage_times_from_many_points_agree(
     dense, labelled = engines
     _, origins = places
     mask = np.arange(60) % 3 == 0
-    a_t, a_s = dense.times_from_points(dense.snap_points(origins, "e_bike"), "e_bike", mask=mask)
-    b_t, b_s = labelled.times_from_points(
+    a_t, a_s = dense.fields.times_from_points(
+        dense.snap_points(origins, "e_bike"), "e_bike", mask=mask
+    )
+    b_t, b_s = labelled.fields.times_from_points(
         labelled.snap_points(origins, "e_bike"), "e_bike", mask=mask
     )
     np.testing.assert_allclose(a_t, b_t, rtol=1e-5)
@@ -147,10 +149,10 @@ def test_station_changes_reach_the_labels(
     moved = dataclasses.replace(stations[1], lon=stations[30].lon, lat=stations[30].lat)
     added = StationRecord(999, "new", "outdoor_worker_station", stations[7].lon, stations[7].lat)
     for engine in (dense, labelled):
-        engine.upsert_station(moved)
-        engine.upsert_station(added)
-        engine.upsert_station(dataclasses.replace(stations[2], status="closed"))
-        engine.remove_station(stations[3].id)
+        engine.fields.upsert(moved)
+        engine.fields.upsert(added)
+        engine.fields.upsert(dataclasses.replace(stations[2], status="closed"))
+        engine.fields.remove(stations[3].id)
     ours = _answers(labelled, origins[:100], k=4)
     _same(ours, _answers(dense, origins[:100], k=4))
     assert any(999 in [i for i, _, _ in a] for a in ours)

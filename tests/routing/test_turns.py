@@ -21,6 +21,7 @@ from geo.profiles import DEFAULT_PROFILES, TravelProfile
 from geo.routing.access import MODES
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import Route, RoutingEngine, StationRecord
+from geo.routing.table import point_table
 from tests.conftest import OSM_FIXTURES
 from tests.routing.conftest import FREE_TURNS, node_lonlat, sample_nodes
 
@@ -178,7 +179,7 @@ def test_time_dependent_and_via_way_restrictions_are_left_out_and_counted(tmp_pa
 
 def test_a_station_at_a_crossing_is_reached_whichever_way_one_arrives(plain: RoutingEngine) -> None:
     lon, lat = _mid(5, 5)
-    plain.set_stations([StationRecord(1, "corner", "outdoor_worker_station", lon, lat)])
+    plain.fields.replace([StationRecord(1, "corner", "outdoor_worker_station", lon, lat)])
     for start in (FROM_WEST, LEFT, RIGHT, AHEAD):
         hit = plain.nearest(*start, profile="drive", k=1, include_closed=True).hits[0]
         direct = plain.route(start, (lon, lat), profile="drive")[2]
@@ -266,7 +267,8 @@ def test_nearest_with_turns_equals_a_networkx_search_over_edge_states(
         )
         for hit in got.hits:
             assert _drawn_length(engine, hit.route) == pytest.approx(hit.route.distance_m, rel=5e-3)
-        table = engine.table(
+        table = point_table(
+            engine,
             np.array([node_lonlat(small_graph, origin)]),
             np.array([[s.lon, s.lat] for s in stations]),
             profile=profile,

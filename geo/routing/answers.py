@@ -1,0 +1,61 @@
+"""What the routing engine answers with: stations as it knows them, origins, routes, hits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StationRecord:
+    """What the engine needs to know of a station."""
+
+    id: int
+    name: str
+    kind: str
+    lon: float
+    lat: float
+    amenities: frozenset[str] = frozenset()
+    opening_hours: str = "24/7"
+    status: str = "active"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route: travel time, length and WGS-84 coordinates (lon, lat)."""
+
+    travel_time_s: float
+    distance_m: float
+    coords: np.ndarray
+
+
+@dataclass(frozen=True)
+class NearestHit:
+    """One answer of a nearest-station query."""
+
+    station: StationRecord
+    route: Route
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a query starts: the given point and where it met the road."""
+
+    lon: float
+    lat: float
+    snap_lon: float
+    snap_lat: float
+    snap_distance_m: float
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """The answer of :meth:`geo.routing.engine.RoutingEngine.nearest`."""
+
+    origin: Origin
+    profile: str
+    hits: list[NearestHit]

@@ -1,0 +1,395 @@
+"""Travel times to every station, computed ahead, per profile — and kept in step with changes.
+
+A rider's question is asked millions of times against a few dozen to a few thousand stations
+that change rarely, so the work is done per station, ahead of time:
+
+- **Dense fields** (the usual case). Each station is snapped to its nearest usable edge and
+  becomes a virtual node joined to that edge's end nodes by the partial travel times. One
+  Dijkstra per station on the *reversed* graph (``scipy.sparse.csgraph.dijkstra``) gives
+  ``dist[s, n]``, the time from any node ``n`` to station ``s``, and ``next_hop[s, n]``, the
+  next node on the fastest way there (the reversed search's predecessor tree is the forward
+  route tree). Memory is ``2 x stations x nodes`` numbers per profile; profiles that pay for
+  turns (:mod:`geo.routing.turns`) search edge states instead of nodes, 3.6 times more on
+  the sample.
+- **Labels** (:mod:`geo.routing.labels`): beyond :data:`DENSE_FIELD_BYTES` a profile keeps
+  the k nearest stations per node instead — memory linear in nodes.
+- **Changes** (add, move, close, reopen) recompute only that station's row, under a lock, and
+  swap arrays in one assignment: readers never see a half-updated field, and the change counts
+  in the next answer without a restart.
+
+Which stations a rider may be sent to (status, kinds, amenities, opening hours at a minute)
+is a boolean mask over the same rows (:meth:`StationFields.eligible`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from geo.errors import ValidationError
+from geo.hours import local_time, open_mask
+from geo.profiles import TravelProfile
+from geo.routing.answers import StationRecord
+from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.labels import LabelledStations, nearest_station_field
+from geo.routing.search import unwind
+from geo.routing.views import profile_view
+
+#: per-station fields up to this size (bytes, one profile); beyond, station labels per node
+DENSE_FIELD_BYTES = 512 * 2**20
+_NO_FIELD = np.empty((0, 0))
+#: eligibility masks kept at most (filters x minutes; a busy minute asks few)
+ELIGIBLE_MEMO_SIZE = 1024
+
+
+@dataclass
+class Field:
+    """One profile's precomputed travel times to the stations (rows follow ``station_ids``).
+
+    Either dense fields (``dist`` and ``next_hop``, stations x nodes) or ``labelled``.
+    """
+
+    station_ids: list[int]
+    snaps: list[Snap]
+    dist: np.ndarray
+    next_hop: np.ndarray
+    labelled: LabelledStations | None = None
+
+    @functools.cached_property
+    def on_edge(self) -> dict[int, list[int]]:
+        """Rows of the stations snapped to each edge."""
+        rows: dict[int, list[int]] = {}
+        for row, snap in enumerate(self.snaps):
+            rows.setdefault(snap.edge, []).append(row)
+        return rows
+
+    def without(self, rows: Sequence[int]) -> Field:
+        """The dense field with only ``rows`` kept."""
+        keep = list(rows)
+        return Field(
+            [self.station_ids[i] for i in keep],
+            [self.snaps[i] for i in keep],
+            self.dist[keep],
+            self.next_hop[keep],
+        )
+
+    def path(self, row: int, entry: int) -> np.ndarray | None:
+        """Nodes from ``entry`` towards station ``row`` (None: along the shared edge)."""
+        if entry == -1:
+            return None
+        # a hop past the last node is the station's virtual node (rows may renumber)
+        return unwind(self.next_hop[row], entry)
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A station reached from a snapped point: its row, the time, the way (None: shared edge)."""
+
+    station: StationRecord
+    time_s: float
+    nodes: Sequence[int] | np.ndarray | None
+    snap: Snap
+
+
+class StationFields:
+    """The stations of one engine and, per profile, the travel times to them."""
+
+    def __init__(
+        self,
+        graph: CompiledGraph,
+        profiles: Mapping[str, TravelProfile],
+        *,
+        max_snap_m: float,
+        dense_field_bytes: int = DENSE_FIELD_BYTES,
+    ) -> None:
+        self.graph, self.profiles = graph, dict(profiles)
+        self.max_snap_m, self.dense_field_bytes = max_snap_m, dense_field_bytes
+        self._lock = threading.Lock()
+        self._stations: dict[int, StationRecord] = {}
+        self._fields: dict[str, Field] = {}
+        #: eligibility masks by (stations, filters, minute); emptied when a station changes
+        self._eligible_memo: dict[tuple[Any, ...], np.ndarray] = {}
+        self.unroutable: dict[str, list[int]] = {}
+
+    @property
+    def stations(self) -> dict[int, StationRecord]:
+        """The stations known, by id."""
+        return dict(self._stations)
+
+    def __getitem__(self, profile: str) -> Field:
+        """The profile's field as it stands now."""
+        return self._fields[profile]
+
+    def replace(self, stations: Iterable[StationRecord]) -> None:
+        """Replace every station and recompute all travel-time fields."""
+        records = {s.id: s for s in stations}
+        fields = {name: self._build(name, list(records.values())) for name in self.profiles}
+        with self._lock:
+            self._stations, self._fields = records, fields
+            self._eligible_memo = {}
+
+    def upsert(self, station: StationRecord) -> None:
+        """Add or change one station; only its own rows are recomputed."""
+        with self._lock:
+            self._stations[station.id] = station
+            self._eligible_memo = {}
+            for name in self.profiles:
+                self._fields[name] = self._update(name, self._fields[name], station)
+
+    def remove(self, station_id: int) -> None:
+        """Forget a station (deleted); a closed station should be upserted with its status."""
+        with self._lock:
+            if self._stations.pop(station_id, None) is None:
+                return
+            self._eligible_memo = {}
+            for name, fld in list(self._fields.items()):
+                if station_id in fld.station_ids and fld.labelled is not None:
+                    self._fields[name] = self._build(name, list(self._stations.values()))
+                elif station_id in fld.station_ids:
+                    ids = fld.station_ids
+                    self._fields[name] = fld.without(
+                        [i for i, s in enumerate(ids) if s != station_id]
+                    )
+
+    def copy(self) -> StationFields:
+        """A copy to change apart (a scenario): the arrays are shared until a row changes."""
+        other = copy.copy(self)
+        other._lock = threading.Lock()
+        other._stations = dict(self._stations)
+        other._fields = dict(self._fields)
+        other._eligible_memo = {}
+        other.unroutable = {k: list(v) for k, v in self.unroutable.items()}
+        return other
+
+    def _snap(self, pg: ProfileGraph, s: StationRecord) -> Snap | None:
+        x, y = self.graph.to_metric(s.lon, s.lat)
+        try:
+            return pg.snap(x, y, max_distance_m=self.max_snap_m)
+        except ValidationError:
+            return None
+
+    def _build(self, profile: str, stations: Sequence[StationRecord]) -> Field:
+        pg = profile_view(self.graph, self.profiles[profile])
+        ids, snaps = [], []
+        self.unroutable[profile] = []
+        for s in stations:
+            snap = self._snap(pg, s)
+            if snap is None:
+                self.unroutable.setdefault(profile, []).append(s.id)
+                continue
+            ids.append(s.id)
+            snaps.append(snap)
+        if 12 * len(snaps) * pg.n_search > self.dense_field_bytes:
+            return Field(ids, snaps, _NO_FIELD, _NO_FIELD, LabelledStations.build(pg, snaps))
+        dist, hop = travel_time_fields(pg, snaps, range(len(snaps)))
+        return Field(ids, snaps, dist, hop)
+
+    def _update(self, profile: str, fld: Field, station: StationRecord) -> Field:
+        pg = profile_view(self.graph, self.profiles[profile])
+        ids, snaps = list(fld.station_ids), list(fld.snaps)
+        snap = self._snap(pg, station)
+        if fld.labelled is not None:  # labels: unchanged unless the station moved on the road
+            if station.id in ids and snap == snaps[ids.index(station.id)]:
+                return fld
+            return self._build(profile, list(self._stations.values()))
+        if station.id in ids:
+            row = ids.index(station.id)
+            if snap is None:
+                return fld.without([i for i in range(len(ids)) if i != row])
+            if snap == snaps[row]:
+                return fld
+            snaps[row] = snap
+            dist, hop = fld.dist.copy(), fld.next_hop.copy()
+        else:
+            if snap is None:
+                self.unroutable.setdefault(profile, []).append(station.id)
+                return fld
+            ids.append(station.id)
+            snaps.append(snap)
+            row = len(ids) - 1
+            n = pg.n_search
+            dist = np.vstack([fld.dist, np.full((1, n), np.inf)])
+            hop = np.vstack([fld.next_hop, np.full((1, n), -9999, dtype=fld.next_hop.dtype)])
+        new_dist, new_hop = travel_time_fields(pg, snaps, [row])
+        dist[row], hop[row] = new_dist[0], new_hop[0]
+        return Field(ids, snaps, dist, hop)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def station_ids(self, profile: str) -> list[int]:
+        """Ids of the stations routable for ``profile``, in field row order."""
+        return list(self._fields[profile].station_ids)
+
+    def memory(self, profile: str) -> int:
+        """Bytes the profile's precomputed station times hold (fields or labels)."""
+        fld = self._fields[profile]
+        if fld.labelled is not None:
+            return fld.labelled.labels.nbytes
+        return int(fld.dist.nbytes + fld.next_hop.nbytes)
+
+    def eligible(
+        self,
+        ids: Sequence[int],
+        *,
+        kinds: Sequence[str] = (),
+        amenities: Sequence[str] = (),
+        at: datetime | None = None,
+        include_closed: bool = False,
+    ) -> np.ndarray:
+        """Mask of stations that are active, of the kinds, with the amenities, open at ``at``.
+
+        With ``include_closed``, stations outside their opening hours count too (a rider
+        may want to see the nearest ones and when they open). Masks are kept for the minute
+        (opening hours are to the minute) until a station changes; the one returned is
+        read-only.
+        """
+        minute = None if include_closed else local_time(at).replace(second=0, microsecond=0)
+        key = (tuple(ids), tuple(kinds), tuple(amenities), minute)
+        memo = self._eligible_memo
+        mask = memo.get(key)
+        if mask is None:
+            mask = _eligible([self._stations[i] for i in ids], kinds, amenities, minute)
+            mask.flags.writeable = False
+            if len(memo) >= ELIGIBLE_MEMO_SIZE:
+                memo.clear()
+            memo[key] = mask
+        return mask
+
+    def nearest(self, profile: str, snap: Snap, k: int, allowed: dict[str, Any]) -> list[Reached]:
+        """The ``k`` fastest-reached stations from ``snap`` among those ``allowed``.
+
+        ``allowed`` holds the keywords of :meth:`eligible` (kinds, amenities, at,
+        include_closed).
+        """
+        fld = self._fields[profile]
+        pg = profile_view(self.graph, self.profiles[profile])
+        ids = fld.station_ids
+        if fld.labelled is not None:
+
+            def rows_allowed(rows: list[int]) -> np.ndarray:
+                return self.eligible([ids[r] for r in rows], **allowed)
+
+            found = fld.labelled.nearest(pg, fld.snaps, snap, k, rows_allowed, ids)
+            return [
+                Reached(self._stations[ids[r]], t, nodes, fld.snaps[r]) for t, r, nodes in found
+            ]
+        times, entry = self._times_from(pg, fld, snap)
+        times = np.where(self.eligible(ids, **allowed), times, np.inf)
+        order = np.lexsort((np.asarray(ids), times))[:k]
+        return [
+            Reached(
+                self._stations[ids[r]], float(times[r]), fld.path(r, int(entry[r])), fld.snaps[r]
+            )
+            for r in order
+            if np.isfinite(times[r])
+        ]
+
+    @staticmethod
+    def _times_from(pg: ProfileGraph, fld: Field, snap: Snap) -> tuple[np.ndarray, np.ndarray]:
+        """Time from a snapped point to every station row, and the entry node used.
+
+        The entry is ``-1`` for the direct way along a shared edge.
+        """
+        times = np.full(len(fld.station_ids), np.inf)
+        entry = np.full(len(fld.station_ids), -2, dtype=np.int64)
+        for node, cost in pg.entries(snap):
+            t = cost + fld.dist[:, node]
+            better = t < times
+            times[better], entry[better] = t[better], node
+        twin = int(pg.twin[snap.edge])
+        for i in fld.on_edge.get(snap.edge, []) + fld.on_edge.get(twin, []) * (twin >= 0):
+            direct = pg.same_edge_time(snap, fld.snaps[i])
+            if direct <= times[i]:
+                times[i], entry[i] = direct, -1
+        return times, entry
+
+    def times_from_points(
+        self, snaps: SnapArrays, profile: str, *, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Travel time from many snapped points to their nearest station among ``mask``.
+
+        Returns the times (``inf`` where no station is reachable or the point met no road)
+        and the id of that station (-1 for none). ``mask`` selects stations by row of
+        :meth:`station_ids` (default: all).
+        """
+        pg = profile_view(self.graph, self.profiles[profile])
+        fld = self._fields[profile]
+        ids = np.asarray(fld.station_ids, dtype=np.int64)
+        rows = np.flatnonzero(mask) if mask is not None else np.arange(len(ids))
+        n_pts = len(snaps.edge)
+        if len(rows) == 0:
+            return np.full(n_pts, np.inf), np.full(n_pts, -1, dtype=np.int64)
+        nodes, costs = pg.entry_arrays(snaps)
+        every = np.arange(n_pts)
+        if fld.labelled is not None:  # one search from every allowed station at once
+            near, which = nearest_station_field(pg, fld.snaps, rows.tolist())
+            way = np.argmin(costs + near[nodes], axis=1)
+            t = costs[every, way] + near[nodes[every, way]]
+            station_row = which[nodes[every, way]]
+        else:
+            dist = fld.dist[rows]
+            t, station_row = np.full(n_pts, np.inf), np.full(n_pts, -1, dtype=np.int64)
+            for j in range(nodes.shape[1]):  # each way in: the best station through it
+                times = costs[None, :, j] + dist[:, nodes[:, j]]
+                best = np.argmin(times, axis=0)
+                better = times[best, every] < t
+                t[better], station_row[better] = times[best, every][better], rows[best][better]
+        for row in rows:  # the direct way along an edge shared with a station
+            s_snap = fld.snaps[row]
+            near_pts = np.flatnonzero(
+                (snaps.edge == s_snap.edge) | (snaps.edge == pg.twin[s_snap.edge])
+            )
+            for i in near_pts:
+                pt = Snap(int(snaps.edge[i]), float(snaps.fraction[i]), 0.0, (0.0, 0.0))
+                direct = pg.same_edge_time(pt, s_snap)
+                if direct < t[i]:
+                    t[i], station_row[i] = direct, row
+        reached = np.isfinite(t) & (station_row >= 0)
+        return t, np.where(reached, ids[np.maximum(station_row, 0)], -1)
+
+
+def _eligible(
+    recs: Sequence[StationRecord],
+    kinds: Sequence[str],
+    amenities: Sequence[str],
+    minute: datetime | None,
+) -> np.ndarray:
+    mask = np.array([r.status == "active" for r in recs], dtype=bool)
+    if kinds:
+        mask &= np.array([r.kind in kinds for r in recs], dtype=bool)
+    if amenities:
+        need = set(amenities)
+        mask &= np.array([need <= r.amenities for r in recs], dtype=bool)
+    if len(recs) and minute is not None:
+        mask &= open_mask([r.opening_hours for r in recs], minute)
+    return mask
+
+
+def travel_time_fields(
+    pg: ProfileGraph, snaps: Sequence[Snap], rows: Iterable[int], *, limit: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time from every node to each target in ``rows``, and the next hop on the way.
+
+    Each target (a snapped station or candidate site) becomes a virtual node joined to its
+    edge's end nodes; one Dijkstra per target on the reversed graph (searches stop at
+    ``limit`` seconds) gives ``dist[row, node]`` and ``next_hop[row, node]``.
+    """
+    n = pg.n_search
+    rows = list(rows)
+    if not rows:
+        return np.empty((0, n)), np.empty((0, n), dtype=np.int32)
+    dist, pred = dijkstra(
+        pg.reversed_with_targets(snaps),
+        indices=[n + r for r in rows],
+        return_predecessors=True,
+        limit=limit,
+    )
+    return dist[:, :n], pred[:, :n]
