@@ -6,32 +6,29 @@ lookup behind it takes well under a millisecond, yet FastAPI's generic machinery
 each synchronous one) cost as much again. :class:`NearestFastPath` sits just outside the
 router, inside every protective middleware (rate limits, body limits, hosts, headers, logs),
 and answers the request itself — gzipped for clients that accept it, as the rest of the API
-is — when its query is plainly valid: a strict reading of exactly
-the parameters the documented operation declares. Anything else (an unknown or repeated
-parameter, a value it does not read plainly, a point the engine refuses, the graph still
-loading) goes on to the FastAPI operation unchanged, which answers — or refuses, with the
-one error format — as it always has. Both build the answer with :func:`nearest_answer`.
+is — when its query is plainly valid: a strict reading of exactly the parameters the
+documented operation declares (:func:`api.nearest_query.strict`). Anything else (an unknown
+or repeated parameter, a value it does not read plainly, a point the engine refuses, the
+graph still loading) goes on to the FastAPI operation unchanged, which answers — or refuses,
+with the one error format — as it always has. Both build the answer with
+:func:`nearest_answer`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from isal import igzip
 
 from api.geojson import Location, linestrings, point
 from api.middleware import ASGIApp, Receive, Scope, Send
+from api.nearest_query import NearestQuery, strict
 from geo.errors import YizhanError
 from geo.hours import local_iso, local_time
 from geo.platform import Platform
 from geo.routing.engine import NearestResult, Origin
-from geo.vocabulary import CoordSystem, Profile
+from geo.vocabulary import CoordSystem
 
 NEAREST_PATH = "/v1/stations/nearest"
 #: JSON answers this large or larger go out gzipped to clients that accept it, at this level
@@ -39,80 +36,6 @@ NEAREST_PATH = "/v1/stations/nearest"
 GZIP_MIN_BYTES, GZIP_LEVEL = 1024, 1
 #: riders' answers are gzipped by ISA-L (``isal``) at this level: 0.02 ms, as small as zlib's 5
 RIDER_GZIP_LEVEL = 1
-_NUMBER = re.compile(r"-?\d{1,3}(\.\d{1,12})?")
-_SINGLE = frozenset({"lat", "lon", "k", "profile", "open_at", "coord", "include_closed", "lang"})
-_LISTS = frozenset({"amenity", "kind"})
-_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
-
-
-@dataclass(frozen=True)
-class NearestQuery:
-    """A nearest-station request, validated."""
-
-    lat: float
-    lon: float
-    k: int = 3
-    profile: Profile = Profile.E_BIKE
-    amenity: tuple[str, ...] = ()
-    kind: tuple[str, ...] = ()
-    open_at: datetime | None = None
-    coord: CoordSystem = CoordSystem.WGS84
-    include_closed: bool = False
-
-
-def plain_query(raw: bytes, amenities: Sequence[str], kinds: Sequence[str]) -> NearestQuery | None:
-    """The query when every parameter is known and plainly valid; else None (ask FastAPI).
-
-    Stricter than the operation's own validation, never looser: what this accepts, the
-    operation accepts with the same meaning.
-    """
-    try:
-        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, strict_parsing=True)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    single: dict[str, str] = {}
-    lists: dict[str, list[str]] = {"amenity": [], "kind": []}
-    for key, value in pairs:
-        if key in _LISTS:
-            lists[key].append(value)
-        elif key in _SINGLE and key not in single:
-            single[key] = value
-        else:
-            return None  # unknown, or a single parameter given twice
-    try:
-        return _read(single, lists, amenities, kinds)
-    except (KeyError, ValueError):
-        return None
-
-
-def _read(
-    single: Mapping[str, str],
-    lists: Mapping[str, list[str]],
-    amenities: Sequence[str],
-    kinds: Sequence[str],
-) -> NearestQuery | None:
-    lat, lon = single["lat"], single["lon"]
-    if not (_NUMBER.fullmatch(lat) and _NUMBER.fullmatch(lon)):
-        return None
-    if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
-        return None
-    k = single.get("k", "3")
-    if not (k.isascii() and k.isdigit() and 1 <= int(k) <= 20):
-        return None
-    if not (set(lists["amenity"]) <= set(amenities) and set(lists["kind"]) <= set(kinds)):
-        return None
-    open_at = datetime.fromisoformat(single["open_at"]) if "open_at" in single else None
-    return NearestQuery(
-        lat=float(lat),
-        lon=float(lon),
-        k=int(k),
-        profile=Profile(single.get("profile", Profile.E_BIKE.value)),
-        amenity=tuple(lists["amenity"]),
-        kind=tuple(lists["kind"]),
-        open_at=open_at,
-        coord=CoordSystem(single.get("coord", CoordSystem.WGS84.value)),
-        include_closed=_BOOLEANS[single.get("include_closed", "false")],
-    )
 
 
 def origin_json(o: Origin, coord: CoordSystem) -> dict[str, Any]:
@@ -195,7 +118,7 @@ class NearestFastPath:
             return
         state = scope["app"].state
         settings = state.settings
-        q = plain_query(scope["query_string"], settings.amenities, settings.station_kinds)
+        q = strict(scope["query_string"], settings.amenities, settings.station_kinds)
         body = None
         if q is not None:
             try:

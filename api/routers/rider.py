@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from api.deps import AppSettings, ReadConn, Routing, get_web
 from api.errors import error_body
 from api.geojson import Location
+from api.nearest_query import lenient
 from api.pages import content_security_policy, page_answer
 from geo.areas import read_districts, town_seats
 from geo.coords import from_wgs84
@@ -57,35 +58,28 @@ class RiderQuery:
         return tiles_coord(self.tiles)
 
 
-def _number(text: str | None, low: float, high: float) -> float | None:
-    try:
-        value = float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-    return value if value is not None and low <= value <= high else None
-
-
 def read_query(request: Request, settings: Any) -> RiderQuery:
     """The rider's query, keeping known values and noting bad ones (never raising)."""
     q = request.query_params
-    lang = str(q.get("lang")) if q.get("lang") in TEXT else "zh"
-    lat, lon = _number(q.get("lat"), -90, 90), _number(q.get("lon"), -180, 180)
-    problems = []
-    if (q.get("lat") or q.get("lon")) and (lat is None or lon is None):
-        problems.append("bad_position")
-        lat = lon = None
+    asked = lenient(
+        q,
+        {"amenity": q.getlist("amenity"), "kind": q.getlist("kind")},
+        amenities=settings.amenities,
+        kinds=settings.station_kinds,
+        profiles=PROFILES,
+    )
     return RiderQuery(
-        lang=lang,
-        lat=lat,
-        lon=lon,
-        coord=CoordSystem.of(str(q.get("coord"))) or CoordSystem.WGS84,
-        profile=str(q.get("profile")) if q.get("profile") in PROFILES else Profile.E_BIKE,
-        amenities=tuple(a for a in q.getlist("amenity") if a in settings.amenities),
-        kinds=tuple(k for k in q.getlist("kind") if k in settings.station_kinds),
-        include_closed=q.get("include_closed") in ("1", "true", "on"),
+        lang=str(q.get("lang")) if q.get("lang") in TEXT else "zh",
+        lat=asked.lat,
+        lon=asked.lon,
+        coord=asked.coord,
+        profile=asked.profile,
+        amenities=asked.amenity,
+        kinds=asked.kind,
+        include_closed=asked.include_closed,
         embed=q.get("embed") in ("1", "true"),
         tiles="gaode" if q.get("tiles") == "gaode" else "none",
-        problems=problems,
+        problems=asked.problems,
     )
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import AnalysesDep, AppSettings, Lane, PlatformDep, Routing
 from api.geojson import FastJSONResponse, GeoJSONResponse, Location, geometry, linestring
+from api.nearest_query import K_MAX, K_MIN, NearestQuery
 from api.params import (
     CoordQuery,
     LatQuery,
@@ -19,7 +20,7 @@ from api.params import (
     parse_lat_lon,
     parse_minutes,
 )
-from api.rider_fast_path import NearestQuery, nearest_answer, origin_json, render
+from api.rider_fast_path import nearest_answer, origin_json, render
 from api.schemas.common import errors
 from api.schemas.routing import Isochrones, NearestAnswer, RouteAnswer
 from geo.analyses.quick import isochrones as quick_isochrones
@@ -39,17 +40,17 @@ async def nearest(
     settings: AppSettings,
     lat: LatQuery,
     lon: LonQuery,
-    k: Annotated[int, Query(ge=1, le=20)] = 3,
-    profile: ProfileQuery = Profile.E_BIKE,
+    k: Annotated[int, Query(ge=K_MIN, le=K_MAX)] = NearestQuery.k,
+    profile: ProfileQuery = NearestQuery.profile,
     amenity: Annotated[list[str], Query(description="required amenities (all of them)")] = [],  # noqa: B006
     kind: Annotated[list[str], Query(description="station kinds (any of them)")] = [],  # noqa: B006
     open_at: Annotated[
         datetime | None, Query(description="ISO time; default now (the region's time zone)")
-    ] = None,
-    coord: CoordQuery = CoordSystem.WGS84,
+    ] = NearestQuery.open_at,
+    coord: CoordQuery = NearestQuery.coord,
     include_closed: Annotated[
         bool, Query(description="also stations outside their opening hours at open_at")
-    ] = False,
+    ] = NearestQuery.include_closed,
 ) -> Response:
     """The ``k`` stations reached fastest that are open at ``open_at`` and match the filters.
 

@@ -14,7 +14,8 @@ import gzip
 import pytest
 from fastapi.testclient import TestClient
 
-from api.rider_fast_path import NearestFastPath, NearestQuery, plain_query
+from api.nearest_query import NearestQuery, strict
+from api.rider_fast_path import NearestFastPath
 from geo.settings import DEFAULT_AMENITIES, DEFAULT_STATION_KINDS
 from geo.vocabulary import CoordSystem, Profile
 
@@ -23,7 +24,7 @@ AT_QUERY = AT.replace("+", "%2B")
 
 
 def _plain(query: str) -> NearestQuery | None:
-    return plain_query(query.encode(), DEFAULT_AMENITIES, DEFAULT_STATION_KINDS)
+    return strict(query.encode(), DEFAULT_AMENITIES, DEFAULT_STATION_KINDS)
 
 
 def test_a_riders_usual_query_is_read_plainly() -> None:
