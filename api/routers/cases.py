@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -31,13 +31,13 @@ from api.schemas.cases import (
 from api.schemas.common import errors
 from api.schemas.processes import StatusInfo
 from geo.cases.access import (
-    category_filter,
+    CaseFilter,
     check_member_move,
     get_case,
     list_cases,
     public_stats,
     roster,
-    status_filter,
+    workbench_filter,
 )
 from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
@@ -134,21 +134,8 @@ def submit(
     return public_view(case)
 
 
-@dataclass(frozen=True)
-class CaseQuery:
-    """The case list's filters, as the workbench sets them."""
-
-    status: list[str]
-    category: list[str]
-    overdue: bool
-    due_within_hours: int | None
-    town_id: list[int]
-    grid_id: list[int]
-    member_id: list[int]
-    sort: str = "newest"
-
-
-def case_query(
+def case_filter(
+    settings: AppSettings,
     status: Annotated[list[str], Query(description="statuses; `open` for every open one")] = [],  # noqa: B006
     category: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006
     overdue: Annotated[bool, Query(description="only open cases past their deadline")] = False,
@@ -162,35 +149,22 @@ def case_query(
         Literal["newest", "oldest", "due"],
         Query(description="newest first, oldest first, or the nearest deadline first"),
     ] = "newest",
-) -> CaseQuery:
-    """The filters of ``GET /v1/cases`` and its Excel export."""
-    return CaseQuery(status, category, overdue, due_within_hours, town_id, grid_id, member_id, sort)
-
-
-Filters = Annotated[CaseQuery, Depends(case_query)]
-
-
-def find_cases(
-    conn: Any, who: Any, settings: Any, q: CaseQuery, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
-    """The cases in the caller's scope matching ``q`` (unknown statuses/categories: 422)."""
-    now = datetime.now(UTC)
-    due = [now] if q.overdue else []
-    if q.due_within_hours is not None:
-        due.append(now + timedelta(hours=q.due_within_hours))
-    return list_cases(
-        conn,
-        who.case_scope,
-        statuses=status_filter(q.status),
-        categories=category_filter(q.category, settings.case_categories),
-        due_before=max(due) if due else None,
-        town_ids=q.town_id,
-        grid_ids=q.grid_id,
-        member_ids=q.member_id,
-        sort=q.sort,
-        limit=limit,
-        offset=offset,
+) -> CaseFilter:
+    """The filters of ``GET /v1/cases`` and its Excel export (unknown codes: 422)."""
+    return workbench_filter(
+        statuses=status,
+        categories=category,
+        known_categories=settings.case_categories,
+        overdue=overdue,
+        due_within_hours=due_within_hours,
+        town_ids=town_id,
+        grid_ids=grid_id,
+        member_ids=member_id,
+        sort=sort,
     )
+
+
+Filters = Annotated[CaseFilter, Depends(case_filter)]
 
 
 @router.get(
@@ -202,7 +176,6 @@ def find_cases(
 def list_(
     conn: ReadConn,
     who: CaseReaders,
-    settings: AppSettings,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -211,7 +184,7 @@ def list_(
 
     Unknown statuses or categories are refused (422) with the ones that exist.
     """
-    rows, total = find_cases(conn, who, settings, filters, limit, offset)
+    rows, total = list_cases(conn, who.case_scope, replace(filters, limit=limit, offset=offset))
     return {"cases": [staff_view(r) for r in rows], "total": total}
 
 
@@ -245,7 +218,7 @@ _TIMES = ("created_at", "first_contact_due", "resolution_due")
 )
 def export(conn: ReadConn, who: CaseReaders, settings: AppSettings, filters: Filters) -> Response:
     """Every matching case (at most 10,000), times in the region's zone, labels in Chinese."""
-    rows, _total = find_cases(conn, who, settings, filters, 10_000, 0)
+    rows, _total = list_cases(conn, who.case_scope, replace(filters, limit=10_000))
     now = datetime.now(UTC)
     table = []
     for r in rows:
@@ -301,7 +274,8 @@ def members(
 )
 def overdue(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
     """Open cases whose resolution deadline has passed, in your scope."""
-    rows, total = list_cases(conn, who.case_scope, due_before=datetime.now(UTC), limit=500)
+    overdue = CaseFilter(due_before=datetime.now(UTC), limit=500)
+    rows, total = list_cases(conn, who.case_scope, overdue)
     return {"cases": [staff_view(r) for r in rows], "total": total}
 
 
@@ -315,9 +289,8 @@ def due_soon(
     conn: ReadConn, who: CaseReaders, hours: Annotated[float, Query(gt=0, le=24 * 60)] = 72
 ) -> dict[str, Any]:
     """Open cases whose resolution deadline falls within ``hours`` (overdue ones included)."""
-    rows, total = list_cases(
-        conn, who.case_scope, due_before=due_soon_before(None, hours), limit=500
-    )
+    soon = CaseFilter(due_before=due_soon_before(None, hours), limit=500)
+    rows, total = list_cases(conn, who.case_scope, soon)
     return {"cases": [staff_view(r) for r in rows], "total": total}
 
 

@@ -26,7 +26,7 @@ from api.schemas.open311 import (
     ServiceRequest,
     georeport_errors,
 )
-from geo.cases.access import Scope, case_by_reference, list_cases
+from geo.cases.access import CaseFilter, Scope, case_by_reference, list_cases
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
 from geo.hours import utc_iso
@@ -201,9 +201,7 @@ def _list(
     end_date: datetime | None,
 ) -> list[dict[str, Any]]:
     closed = status == "closed"
-    rows, _ = list_cases(
-        conn,
-        Scope(everything=True),
+    asked = CaseFilter(
         statuses=[c for c in CaseStatus if (c in OPEN_CASE_STATUSES) != closed] if status else [],
         categories=[service_code] if service_code else [],
         references=service_request_id.split(",") if service_request_id else [],
@@ -211,6 +209,7 @@ def _list(
         created_to=end_date,
         limit=1000,
     )
+    rows, _ = list_cases(conn, Scope(everything=True), asked)
     return [_request_view(r) for r in rows]
 
 

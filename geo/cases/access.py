@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,6 +20,7 @@ from geo.access import Area, require_area
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.db import cases as db
 from geo.db.areas import member_area
+from geo.db.cases import CaseFilter as CaseFilter
 from geo.errors import NotFoundError, PermissionDeniedError, ValidationError
 from geo.vocabulary import CaseStatus, Role
 
@@ -100,45 +101,47 @@ def case_by_reference(conn: Connection, reference: str) -> dict[str, Any]:
     return get_case(conn, case_id)
 
 
-def list_cases(
-    conn: Connection,
-    scope: Scope,
-    *,
-    statuses: Sequence[str] = (),
-    categories: Sequence[str] = (),
-    due_before: datetime | None = None,
-    references: Sequence[str] = (),
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    town_ids: Sequence[int] = (),
-    grid_ids: Sequence[int] = (),
-    member_ids: Sequence[int] = (),
-    sort: str = "newest",
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """Cases visible in ``scope`` (newest first, or ``oldest``, or ``due``), with the count.
+#: no filter: the newest cases in scope
+EVERY_CASE = CaseFilter()
 
-    ``due_before`` keeps the open cases whose resolution falls due before it (overdue ones:
-    ``due_before=now``); ``references``, ``created_from``/``created_to`` and the town, grid
-    and member ids narrow further.
+
+def list_cases(
+    conn: Connection, scope: Scope, f: CaseFilter = EVERY_CASE
+) -> tuple[list[dict[str, Any]], int]:
+    """Cases visible in ``scope`` matching ``f`` (newest first by default), with the count."""
+    return db.select_cases(conn, scope.rule(), f, open_statuses=OPEN_STATUSES)
+
+
+def workbench_filter(
+    *,
+    statuses: Sequence[str],
+    categories: Sequence[str],
+    known_categories: Sequence[str],
+    overdue: bool,
+    due_within_hours: int | None,
+    town_ids: Sequence[int],
+    grid_ids: Sequence[int],
+    member_ids: Sequence[int],
+    sort: str,
+) -> CaseFilter:
+    """The filter of the workbench's case list (and its export) from what its URL says.
+
+    ``open`` stands for every open status; unknown statuses or categories are refused
+    (:class:`~geo.errors.ValidationError`); ``overdue`` and ``due_within_hours`` both ask
+    for open cases due before a time — the later of the two.
     """
-    return db.select_cases(
-        conn,
-        scope.rule(),
-        statuses=statuses,
-        categories=categories,
-        open_statuses=OPEN_STATUSES,
-        due_before=due_before,
-        references=references,
-        created_from=created_from,
-        created_to=created_to,
+    now = datetime.now(UTC)
+    due = [now] if overdue else []
+    if due_within_hours is not None:
+        due.append(now + timedelta(hours=due_within_hours))
+    return CaseFilter(
+        statuses=status_filter(statuses),
+        categories=category_filter(categories, known_categories),
+        due_before=max(due) if due else None,
         town_ids=town_ids,
         grid_ids=grid_ids,
         member_ids=member_ids,
         sort=sort,
-        limit=limit,
-        offset=offset,
     )
 
 

@@ -7,6 +7,7 @@ Every query of the cases room lives here, in SQLAlchemy Core with bound paramete
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -136,51 +137,55 @@ CASE_ORDERS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def select_cases(
-    conn: Connection,
-    visible: Visibility,
-    *,
-    statuses: Sequence[str] = (),
-    categories: Sequence[str] = (),
-    open_statuses: Sequence[str] = (),
-    due_before: datetime | None = None,
-    references: Sequence[str] = (),
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    town_ids: Sequence[int] = (),
-    grid_ids: Sequence[int] = (),
-    member_ids: Sequence[int] = (),
-    sort: str = "newest",
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """Visible cases in ``sort`` order (:data:`CASE_ORDERS`), and how many match in all.
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases a list asks for, declared once, from any way in to the ``WHERE``.
 
-    ``due_before`` keeps the cases in ``open_statuses`` whose resolution falls due before it.
+    The workbench's URL, the Excel export, Open311 and the overdue and due-soon lists each
+    build one; :func:`select_cases` turns it into the one ``WHERE``.
+
+    ``due_before`` keeps the open cases whose resolution falls due before it (overdue ones:
+    ``due_before=now``); ``sort`` is one of :data:`CASE_ORDERS`.
     """
+
+    statuses: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    due_before: datetime | None = None
+    references: Sequence[str] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    town_ids: Sequence[int] = ()
+    grid_ids: Sequence[int] = ()
+    member_ids: Sequence[int] = ()
+    sort: str = "newest"
+    limit: int = 100
+    offset: int = 0
+
+
+def select_cases(
+    conn: Connection, visible: Visibility, f: CaseFilter, *, open_statuses: Sequence[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """Visible cases matching ``f`` in its order, and how many match in all."""
     where = [_visible(visible)]
     for column, wanted in (
-        (m.Case.town_id, town_ids),
-        (m.Case.grid_id, grid_ids),
-        (m.Case.member_id, member_ids),
+        (m.Case.town_id, f.town_ids),
+        (m.Case.grid_id, f.grid_ids),
+        (m.Case.member_id, f.member_ids),
+        (m.Case.reference, f.references),
+        (m.Case.status, f.statuses),
+        (m.Case.category, f.categories),
     ):
         if wanted:
             where.append(column.in_(wanted))
-    if references:
-        where.append(m.Case.reference.in_(references))
-    if created_from is not None:
-        where.append(m.Case.created_at >= created_from)
-    if created_to is not None:
-        where.append(m.Case.created_at <= created_to)
-    if statuses:
-        where.append(m.Case.status.in_(statuses))
-    if categories:
-        where.append(m.Case.category.in_(categories))
-    if due_before is not None:
-        where += [m.Case.status.in_(open_statuses), m.Case.resolution_due < due_before]
+    if f.created_from is not None:
+        where.append(m.Case.created_at >= f.created_from)
+    if f.created_to is not None:
+        where.append(m.Case.created_at <= f.created_to)
+    if f.due_before is not None:
+        where += [m.Case.status.in_(open_statuses), m.Case.resolution_due < f.due_before]
     total = conn.scalar(select(func.count()).select_from(m.Case).where(*where)) or 0
-    q = _case_select().where(*where).order_by(*CASE_ORDERS[sort])
-    rows = conn.execute(q.limit(limit).offset(offset))
+    q = _case_select().where(*where).order_by(*CASE_ORDERS[f.sort])
+    rows = conn.execute(q.limit(f.limit).offset(f.offset))
     return [dict(r._mapping) for r in rows], int(total)
 
 
