@@ -17,7 +17,7 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -28,6 +28,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if TYPE_CHECKING:  # the log formatter is loaded before anything else: it stays light
+    from geo.analyses.service import Analyses
+    from geo.platform import Platform
 
 #: the fields a request's log line adds (see :class:`api.middleware.AccessLog`)
 REQUEST_FIELDS = ("request_id", "method", "route", "status", "duration_ms")
@@ -103,7 +107,7 @@ def observe_request(route: str, status: int, seconds: float) -> None:
         RIDER_ANSWERS.inc()
 
 
-def exposition(platform: Any, analyses: Any) -> tuple[bytes, str]:
+def exposition(platform: Platform, analyses: Analyses) -> tuple[bytes, str]:
     """The metrics now, in Prometheus's text format (gauges read from the platform first)."""
     _read_gauges(platform, analyses)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -113,7 +117,7 @@ def exposition(platform: Any, analyses: Any) -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def _read_gauges(platform: Any, analyses: Any) -> None:
+def _read_gauges(platform: Platform, analyses: Analyses) -> None:
     from geo.health import queue_counts
 
     pool = platform.db.pool

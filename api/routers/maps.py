@@ -35,6 +35,8 @@ from geo.cases.access import public_stats
 from geo.custom_region import region_frame, region_notice
 from geo.errors import YizhanError
 from geo.hours import local_time
+from geo.routing.engine import RoutingEngine
+from geo.settings import Settings
 from geo.stations import StationFilter, list_stations
 from geo.vocabulary import CoordSystem, Profile, label
 from maps.base import BboxLayer, ParamForm, base_map, render_page
@@ -186,7 +188,7 @@ def _analysis(
 
 
 def _start(
-    settings: Any,
+    settings: Settings,
     center: str | None,
     zoom: int | None,
     tiles: str,
@@ -210,7 +212,7 @@ def _start(
     return base_map(**kwargs)
 
 
-def _active_stations(conn: Any) -> list[dict[str, Any]]:
+def _active_stations(conn: Connection) -> list[dict[str, Any]]:
     rows, _ = list_stations(conn, StationFilter(statuses=("active",), limit=100_000))
     return rows
 
@@ -254,8 +256,8 @@ def stations_map(
 
 def _stations_map(
     request: Request,
-    conn: Any,
-    settings: Any,
+    conn: Connection,
+    settings: Settings,
     center: str | None,
     zoom: int | None,
     tiles: str,
@@ -319,9 +321,9 @@ def route_map(
 
 
 def _route_map(
-    engine: Any,
-    conn: Any,
-    settings: Any,
+    engine: RoutingEngine,
+    conn: Connection,
+    settings: Settings,
     lat: float,
     lon: float,
     k: int,
@@ -421,9 +423,9 @@ async def coverage_map(
 
 def _coverage_map(
     request: Request,
-    engine: Any,
-    conn: Any,
-    settings: Any,
+    engine: RoutingEngine,
+    conn: Connection,
+    settings: Settings,
     values: list[float],
     profile: str,
     lat: float | None,
@@ -496,9 +498,9 @@ async def sites_map(
 
 def _sites_map(
     request: Request,
-    engine: Any,
-    conn: Any,
-    settings: Any,
+    engine: RoutingEngine,
+    conn: Connection,
+    settings: Settings,
     k: int,
     minutes: float,
     profile: str,
@@ -552,8 +554,8 @@ def grids_map(
 
 
 def _grids_map(
-    conn: Any,
-    settings: Any,
+    conn: Connection,
+    settings: Settings,
     area: Area | None,
     center: str | None,
     zoom: int | None,
@@ -601,7 +603,12 @@ def cases_map(
 
 
 def _cases_map(
-    conn: Any, settings: Any, center: str | None, zoom: int | None, tiles: str, lang: MapLang
+    conn: Connection,
+    settings: Settings,
+    center: str | None,
+    zoom: int | None,
+    tiles: str,
+    lang: MapLang,
 ) -> folium.Map:
     m, coord = _start(settings, center, zoom, tiles, lang, 10)
     add_boundaries(m, read_districts(conn), coord=coord, lang=lang)

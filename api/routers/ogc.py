@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy import Connection
 
 from api.deps import ReadConn, public_base
 from api.geojson import GeoJSONResponse
@@ -40,7 +41,7 @@ def _base(request: Request) -> str:
     return public_base(request)
 
 
-def _collection_doc(request: Request, conn: Any, c: ogc.Collection) -> dict[str, Any]:
+def _collection_doc(request: Request, conn: Connection, c: ogc.Collection) -> dict[str, Any]:
     base = _base(request)
     bbox = ogc.extent(conn, c)
     return {

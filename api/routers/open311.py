@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
+from sqlalchemy import Connection
 
 from api.deps import AppSettings, ReadConn, WriteConn, get_platform
 from api.schemas.open311 import (
@@ -30,6 +31,7 @@ from geo.cases.access import CaseFilter, Scope, case_by_reference, list_cases
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
 from geo.hours import utc_iso
+from geo.settings import Settings
 from geo.vocabulary import OPEN_CASE_STATUSES, CaseCategory, CaseStatus
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -94,7 +96,7 @@ def services_xml(settings: AppSettings) -> Response:
     return xml_response(_services(settings), "services", "service")
 
 
-def _services(settings: Any) -> list[dict[str, Any]]:
+def _services(settings: Settings) -> list[dict[str, Any]]:
     return [
         {
             "service_code": c,
@@ -193,7 +195,7 @@ def list_xml(conn: ReadConn, f: Filters) -> Response:
 
 
 def _list(
-    conn: Any,
+    conn: Connection,
     service_request_id: str | None,
     service_code: str | None,
     status: str | None,

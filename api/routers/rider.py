@@ -24,6 +24,8 @@ from geo.coords import from_wgs84
 from geo.custom_region import region_frame, region_notice
 from geo.errors import ValidationError, YizhanError
 from geo.hours import local_time
+from geo.routing.engine import RoutingEngine
+from geo.settings import Settings
 from geo.vocabulary import CoordSystem, Profile
 from maps.base import shift, tiles_coord
 from pages.assets import accepts_gzip
@@ -58,7 +60,7 @@ class RiderQuery:
         return tiles_coord(self.tiles)
 
 
-def read_query(request: Request, settings: Any) -> RiderQuery:
+def read_query(request: Request, settings: Settings) -> RiderQuery:
     """The rider's query, keeping known values and noting bad ones (never raising)."""
     q = request.query_params
     asked = lenient(
@@ -83,7 +85,9 @@ def read_query(request: Request, settings: Any) -> RiderQuery:
     )
 
 
-def find_stations(engine: Any, query: RiderQuery, lon: float, lat: float) -> dict[str, Any]:
+def find_stations(
+    engine: RoutingEngine, query: RiderQuery, lon: float, lat: float
+) -> dict[str, Any]:
     """The listed stations from a WGS-84 point, as page data.
 
     From outside the service region the answer says so and lists the stations from the

@@ -14,7 +14,7 @@ import hmac
 import json
 import secrets
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -33,6 +33,7 @@ from api.deps import AppSettings, RequestConn, get_platform, get_web
 from api.errors import error_body
 from api.pages import content_security_policy, page_answer
 from geo.errors import YizhanError
+from geo.settings import Settings
 from geo.users import UserInfo, authenticate, end_session
 from geo.vocabulary import Role
 from pages.workbench import TEXT, page_config
@@ -61,7 +62,7 @@ def _session_user(request: Request, conn: Connection) -> tuple[UserInfo, str] | 
     return (user, session) if user.role in WORKBENCH_ROLES else None
 
 
-def _page(request: Request, settings: Any, html: str, status: int = 200) -> Response:
+def _page(request: Request, settings: Settings, html: str, status: int = 200) -> Response:
     headers = {
         # staff pages are never framed, whatever the public maps allow (no clickjacking)
         "Content-Security-Policy": content_security_policy((), "'none'"),
@@ -78,12 +79,12 @@ def _page(request: Request, settings: Any, html: str, status: int = 200) -> Resp
 LOGIN_COOKIE = "yizhan_login"
 
 
-def _login_csrf(settings: Any, nonce: str) -> str:
+def _login_csrf(settings: Settings, nonce: str) -> str:
     return csrf_token(settings, "login:" + nonce)
 
 
 def _sign_in(
-    request: Request, settings: Any, lang: str, message: str | None, status: int
+    request: Request, settings: Settings, lang: str, message: str | None, status: int
 ) -> Response:
     """The sign-in form, with a token tying it to this browser (another site cannot post it)."""
     assets = get_web(request).page_assets
