@@ -385,6 +385,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         _say(f"nothing imported: {len(report.errors)} of {report.rows} rows have errors")
         return 1
     _say(f"{args.kind}: {report.inserted} added, {report.updated} updated from {args.file}")
+    if report.unplaced:
+        _say(
+            f"{report.unplaced} stations have an address but no coordinates: they wait for a "
+            "position (GET /v1/stations/unplaced; place each with POST "
+            "/v1/stations/unplaced/{id}/place)"
+        )
     _say("restart 'yizhan serve' (or change stations through the API) for routing to use them")
     return 0
 

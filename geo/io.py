@@ -10,9 +10,12 @@ and grids — so importing the same file twice changes nothing.
 
 Columns (``*`` required):
 
-* **stations** — ``name``\\*, ``kind``\\*, ``lon``\\*, ``lat``\\* (or Point geometry),
-  ``external_id``, ``address``, ``amenities`` (separated by ``;``), ``opening_hours`` (OSM
-  syntax, default ``24/7``), ``status`` (``active``/``closed``/``planned``), ``phone``.
+* **stations** (rest stations and service centres alike: ``kind`` tells them apart) —
+  ``name``\\*, ``kind``\\*, ``lon``\\*, ``lat``\\* (or Point geometry), ``external_id``,
+  ``address``, ``amenities`` (separated by ``;``), ``opening_hours`` (OSM syntax, default
+  ``24/7``), ``status`` (``active``/``closed``/``planned``), ``phone``. A row with an
+  ``address`` but no coordinates at all is no error: it is kept as a station that *needs a
+  position* (counted in ``unplaced``) until staff place it on the map.
 * **members** — ``code``\\*, ``name``\\*, ``town_code``\\* (12 digits), ``lon``\\*, ``lat``\\*
   (the base), ``grid_code``, ``skills`` (case categories, ``;``), ``capacity`` (default 10),
   ``on_leave`` (``true``/``false``), ``phone``.
@@ -60,6 +63,8 @@ class ImportReport:
     rows: int
     inserted: int = 0
     updated: int = 0
+    #: stations kept without a position (an address, no coordinates): staff place them
+    unplaced: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -175,6 +180,7 @@ def import_file(
     towns, grids = db.codes(conn)
     report = ImportReport(kind, len(table))
     values: list[dict[str, Any]] = []
+    unplaced: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = [
         {str(k): v for k, v in r.items()} for r in table.to_dict("records")
     ]
@@ -191,26 +197,39 @@ def import_file(
             continue
         if value is not None:
             seen[value] = i
+        placed = kind != "stations" or not needs_position(row)
         try:
-            values.append(
-                _row(
-                    kind,
-                    row,
-                    coord=coord,
-                    area=area,
-                    towns=towns,
-                    grids=grids,
-                    station_kinds=station_kinds,
-                    amenities=amenities,
-                    categories=categories,
-                )
+            checked = _row(
+                kind,
+                row,
+                coord=coord,
+                area=area,
+                towns=towns,
+                grids=grids,
+                station_kinds=station_kinds,
+                amenities=amenities,
+                categories=categories,
+                locate=placed,
             )
         except (ValueError, ValidationError) as exc:
             report.errors.append(RowError(i, str(exc)))
-    if report.errors or not values:
+            continue
+        (values if placed else unplaced).append(checked)
+    if report.errors or not (values or unplaced):
         return report
     _write(conn, kind, values, report)
+    if unplaced:
+        db.keep_unplaced(conn, unplaced)
+        report.unplaced = len(unplaced)
     return report
+
+
+def needs_position(row: dict[str, Any]) -> bool:
+    """A station row with an address and no coordinates at all (no lon, lat or geometry)."""
+    geom = row.get("geometry")
+    no_geometry = geom is None or (isinstance(geom, float) and math.isnan(geom))
+    no_lon_lat = _text(row, "lon") is None and _text(row, "lat") is None
+    return no_geometry and no_lon_lat and _text(row, "address") is not None
 
 
 class _Problems:
@@ -245,6 +264,7 @@ def _row(
     station_kinds: Sequence[str],
     amenities: Sequence[str],
     categories: Sequence[str],
+    locate: bool = True,
 ) -> dict[str, Any]:
     p = _Problems()
 
@@ -286,19 +306,19 @@ def _row(
         status = _text(row, "status") or "active"
         if status not in StationStatus.codes():
             p.add(f"status must be one of {', '.join(StationStatus.codes())}")
-        with p.check():
-            out["geom"] = located()
+        if locate:
+            with p.check():
+                out["geom"] = located()
         p.done()
-        return out | {
+        common = {
             "external_id": _text(row, "external_id"),
             "address": _text(row, "address"),
             "amenities": amen,
             "status": status,
             "phone": _text(row, "phone"),
-            "synthetic": False,
             "source": "import",
-            "version": 1,
         }
+        return out | common | ({"synthetic": False, "version": 1} if locate else {})
     town = need("town_code")
     if town and town not in towns:
         p.add(f"unknown town_code {town!r}")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from geo.access import Area, require_area
+from geo.db import imports
 from geo.db import stations as db
 from geo.db.areas import area_at, station_area
 from geo.errors import ConflictError, NotFoundError, ValidationError
@@ -101,10 +102,13 @@ def create_station(
     kinds: Sequence[str],
     amenities: Sequence[str],
     area: Area,
+    external_id: str | None = None,
+    source: str = "api",
 ) -> dict[str, Any]:
     """Insert a station (its town found from its location) and return it.
 
     ``area`` is where the caller acts: a location outside it is refused (403).
+    ``external_id`` is the union's own key for it (a later import updates the station).
     """
     if data.name is None or data.kind is None or data.lon is None or data.lat is None:
         msg = "a new station needs name, kind and a location"
@@ -121,7 +125,8 @@ def create_station(
         "status": data.status or "active",
         "phone": data.phone,
         "synthetic": False,
-        "source": "api",
+        "source": source,
+        "external_id": external_id,
         "version": 1,
         "town_id": db.town_at(conn, lon, lat),
         "geom": f"SRID=4326;POINT({lon} {lat})",
@@ -129,6 +134,53 @@ def create_station(
     with translate_db_error(), conn.begin_nested():
         new_id = db.insert_station(conn, values)
     return get_station(conn, new_id)
+
+
+def unplaced_stations(conn: Connection) -> list[dict[str, Any]]:
+    """Stations imported with an address but no coordinates, waiting to be placed (oldest first)."""
+    return imports.unplaced(conn)
+
+
+def place_station(
+    conn: Connection,
+    unplaced_id: int,
+    lon: float,
+    lat: float,
+    *,
+    kinds: Sequence[str],
+    amenities: Sequence[str],
+    area: Area,
+) -> dict[str, Any]:
+    """Put a waiting station on the map at (``lon``, ``lat``): it becomes a station.
+
+    Everything the import said of it is kept (its ``external_id`` too). Refused like a new
+    station (outside the caller's area: 403; outside the service region: 422), and then the
+    station keeps waiting: the caller's transaction is rolled back whole.
+    """
+    row = imports.take_unplaced(conn, unplaced_id)
+    if row is None:
+        msg = f"no station {unplaced_id} is waiting for a position"
+        raise NotFoundError(msg)
+    data = StationInput(
+        name=row["name"],
+        kind=row["kind"],
+        lon=lon,
+        lat=lat,
+        address=row["address"],
+        amenities=row["amenities"],
+        opening_hours=row["opening_hours"],
+        status=row["status"],
+        phone=row["phone"],
+    )
+    return create_station(
+        conn,
+        data,
+        kinds=kinds,
+        amenities=amenities,
+        area=area,
+        external_id=row["external_id"],
+        source=row["source"],
+    )
 
 
 def update_station(

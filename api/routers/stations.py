@@ -1,4 +1,4 @@
-"""Stations: list, read, and (for staff) create, change, close."""
+"""Stations: list, read, and (for staff) create, change, close, and place those waiting."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from api.deps import AppSettings, PlatformDep, ReadConn, WriteConn, get_platform
 from api.geojson import GeoJSONResponse, Location, station_feature
 from api.params import CoordQuery, check_codes, parse_bbox
 from api.schemas.common import errors
-from api.schemas.stations import StationCollection, StationFeature
+from api.schemas.stations import (
+    Placing,
+    StationCollection,
+    StationFeature,
+    UnplacedList,
+)
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
 from geo.stations import (
     StationFilter,
@@ -22,6 +27,8 @@ from geo.stations import (
     create_station,
     get_station,
     list_stations,
+    place_station,
+    unplaced_stations,
     update_station,
 )
 from geo.users import UserInfo
@@ -125,6 +132,48 @@ def list_(
         "numberReturned": len(rows),
         "data_notice": platform.data_notice,
     }
+
+
+@router.get(
+    "/unplaced",
+    summary="Stations waiting for a position (staff)",
+    response_model=UnplacedList,
+    responses=errors(401, 403),
+)
+def unplaced(conn: ReadConn, _: Staff) -> dict[str, Any]:
+    """Imported with an address but no coordinates: place each on the map to make it a station."""
+    rows = unplaced_stations(conn)
+    return {"stations": rows, "total": len(rows)}
+
+
+@router.post(
+    "/unplaced/{unplaced_id}/place",
+    status_code=201,
+    summary="Place a waiting station on the map (staff)",
+    response_class=GeoJSONResponse,
+    response_model=StationFeature,
+    responses=errors(401, 403, 404, 409, 413),
+)
+def place(
+    request: Request,
+    conn: WriteConn,
+    unplaced_id: StationId,
+    body: Placing,
+    who: Staff,
+    settings: AppSettings,
+) -> dict[str, Any]:
+    """It becomes a station there (routing answers count it at once); managers: in their area."""
+    lon, lat = Location(body.lon, body.lat, body.coord).wgs84()
+    row = place_station(
+        conn,
+        unplaced_id,
+        lon,
+        lat,
+        kinds=settings.station_kinds,
+        amenities=settings.amenities,
+        area=who.area,
+    )
+    return _stored(request, conn, row)
 
 
 @router.get(

@@ -1,11 +1,12 @@
-"""Stations as GeoJSON: one station, a filtered collection, and a station with its route."""
+"""Stations as GeoJSON (one, a filtered collection, with a route), and those awaiting a place."""
 
 from __future__ import annotations
 
 from geojson_pydantic import Feature, FeatureCollection, Point
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import DATA_NOTICE, UtcTime
+from geo.vocabulary import CoordSystem
 
 
 class StationProperties(BaseModel):
@@ -36,3 +37,36 @@ class StationCollection(FeatureCollection[StationFeature]):
     numberMatched: int  # noqa: N815 (OGC's name)
     numberReturned: int  # noqa: N815
     data_notice: str = DATA_NOTICE
+
+
+class UnplacedStation(BaseModel):
+    """A station imported with an address but no coordinates: it waits for staff to place it."""
+
+    id: int
+    external_id: str | None = None
+    name: str
+    kind: str
+    address: str
+    amenities: list[str]
+    opening_hours: str
+    status: str
+    phone: str | None = None
+    source: str
+    created_at: UtcTime
+
+
+class UnplacedList(BaseModel):
+    """Every station waiting for a position, oldest first."""
+
+    stations: list[UnplacedStation]
+    total: int
+
+
+class Placing(BaseModel):
+    """Where a waiting station stands (``coord``: the datum of ``lon``/``lat``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
+    coord: CoordSystem = CoordSystem.WGS84

@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[type[m.Base], Any], ...] = (
     (m.District, None),
     (m.Town, None),
     (m.Station, m.Station.synthetic),
+    (m.UnplacedStation, None),  # imported with an address only: staff place them
     (m.Grid, m.Grid.synthetic),
     (m.GridMember, m.GridMember.synthetic),
     (m.Workplace, m.Workplace.synthetic),

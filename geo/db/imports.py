@@ -1,10 +1,14 @@
-"""Writes of a file import: code look-ups and keyed upserts of stations, members and grids."""
+"""Writes of a file import: code look-ups, keyed upserts, stations waiting for a position.
+
+Stations, members and grids are upserted by their key; a station imported with an address
+but no coordinates waits in ``unplaced_stations`` until staff place it on the map.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.db import models as m
@@ -37,4 +41,35 @@ def upsert(conn: Connection, kind: str, key: str, rows: list[dict[str, Any]]) ->
                     index_elements=[key], set_={c: stmt.excluded[c] for c in r if c != key}
                 )
             conn.execute(stmt)
+    if table is m.Station.__table__ and keyed:  # placed now: no longer waiting for a position
+        u: Any = m.UnplacedStation.__table__
+        conn.execute(delete(u).where(u.c.external_id.in_(keyed)))
     return sum(1 for k in keyed if k in existing)
+
+
+def keep_unplaced(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Keep station rows that have no position yet (updated by ``external_id`` when given)."""
+    table: Any = m.UnplacedStation.__table__
+    with conn.begin_nested():
+        for r in rows:
+            stmt = insert(table).values(**r)
+            if r.get("external_id"):
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["external_id"],
+                    set_={c: stmt.excluded[c] for c in r if c != "external_id"},
+                )
+            conn.execute(stmt)
+
+
+def unplaced(conn: Connection) -> list[dict[str, Any]]:
+    """The stations waiting for a position, oldest first."""
+    u = m.UnplacedStation
+    rows = conn.execute(select(u.__table__).order_by(u.created_at, u.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def take_unplaced(conn: Connection, unplaced_id: int) -> dict[str, Any] | None:
+    """Remove one waiting station and return what it held (None: there is none)."""
+    u: Any = m.UnplacedStation.__table__
+    row = conn.execute(delete(u).where(u.c.id == unplaced_id).returning(*u.c)).first()
+    return dict(row._mapping) if row is not None else None

@@ -173,6 +173,28 @@ class Station(Timestamped, Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
 
 
+class UnplacedStation(Base):
+    """A station imported with an address but no coordinates: staff place it on the map."""
+
+    __tablename__ = "unplaced_stations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    address: Mapped[str] = mapped_column(Text, nullable=False)
+    amenities: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), nullable=False, server_default="{}"
+    )
+    opening_hours: Mapped[str] = mapped_column(String(255), nullable=False, server_default="24/7")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="active")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(100), nullable=False, server_default="import")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
 class StationPhoto(Base):
     """A station's photo (one per station), shown to riders."""
 

@@ -160,3 +160,41 @@ def test_csv_saved_by_chinese_excel_is_read(
     assert _run(conn, settings, "stations", f).ok
     name = conn.scalar(select(m.Station.name).where(m.Station.external_id == "gbk1"))
     assert name == "蓬江驿站"
+
+
+def test_a_station_with_an_address_but_no_coordinates_waits_for_a_position(
+    conn: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    """Kept, not refused, and not a station yet; importing it later with a place moves it over."""
+    sheet = tmp_path / "stations.csv"
+    sheet.write_text(
+        "external_id,name,kind,lon,lat,address,amenities\n"
+        "JM-A,placed,outdoor_worker_station,113.08,22.58,,water\n"
+        "JM-B,by address,outdoor_worker_station,,,蓬江区建设路 1 号,water;toilet\n"
+        "JM-C,nothing to go by,outdoor_worker_station,,,,water\n",
+        encoding="utf-8",
+    )
+    refused = _run(conn, settings, "stations", sheet)
+    assert [e.row for e in refused.errors] == [4]  # no coordinates and no address: an error
+    assert conn.scalar(select(func.count()).select_from(m.UnplacedStation)) == 0
+    sheet.write_text("\n".join(sheet.read_text(encoding="utf-8").splitlines()[:3]) + "\n")
+    report = _run(conn, settings, "stations", sheet)
+    assert report.ok, report.errors
+    assert (report.inserted, report.unplaced) == (1, 1)
+    waiting = conn.execute(select(m.UnplacedStation.__table__)).mappings().one()
+    assert waiting["address"] == "蓬江区建设路 1 号"
+    assert sorted(waiting["amenities"]) == ["toilet", "water"]
+    ids = set(conn.scalars(select(m.Station.external_id).where(m.Station.external_id.isnot(None))))
+    assert "JM-B" not in ids
+    again = _run(conn, settings, "stations", sheet)  # the same sheet: still one waiting
+    assert again.unplaced == 1
+    assert conn.scalar(select(func.count()).select_from(m.UnplacedStation)) == 1
+    sheet.write_text(
+        "external_id,name,kind,lon,lat,address\n"
+        "JM-B,by address,outdoor_worker_station,113.09,22.59,蓬江区建设路 1 号\n",
+        encoding="utf-8",
+    )
+    placed = _run(conn, settings, "stations", sheet)  # the union found its coordinates
+    assert placed.ok, placed.errors
+    assert placed.inserted == 1
+    assert conn.scalar(select(func.count()).select_from(m.UnplacedStation)) == 0
