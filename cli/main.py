@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cli.progress import progress
 from geo.settings import Settings, get_settings
+from geo.vocabulary import IMPORT_KINDS
 
 
 def _say(msg: str) -> None:
@@ -361,7 +362,7 @@ def cmd_region(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    """``yizhan import stations|members|grids FILE [--coord gcj02]``."""
+    """``yizhan import stations|members|grids|workplaces FILE [--coord gcj02]``."""
     from geo.db.connection import make_engine, prepare_database
     from geo.io import import_file
 
@@ -544,8 +545,10 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("action", choices=["info", "build-sample", "download", "import"])
     net.add_argument("file", nargs="?", help="with 'import': an .osm, .osm.bz2 or .pbf extract")
     net.set_defaults(func=cmd_network)
-    imp = sub.add_parser("import", help="import your own stations, members or grids")
-    imp.add_argument("kind", choices=["stations", "members", "grids"])
+    imp = sub.add_parser(
+        "import", help="import your own stations (and service centres), members, grids, workplaces"
+    )
+    imp.add_argument("kind", choices=list(IMPORT_KINDS))
     imp.add_argument("file", help=".csv, .xlsx or .geojson (columns: see README)")
     imp.add_argument("--coord", choices=["wgs84", "gcj02", "bd09"], default="wgs84")
     imp.set_defaults(func=cmd_import)

@@ -21,6 +21,11 @@ Columns (``*`` required):
   ``on_leave`` (``true``/``false``), ``phone``.
 * **grids** — ``code``\\*, ``town_code``\\*, and a Polygon/MultiPolygon geometry (GeoJSON) or
   a ``wkt`` column (CSV/Excel).
+* **workplaces** (where union members work: a demand layer for coverage) — ``code``\\*,
+  ``name``\\*, ``members``\\* (a whole number ≥ 0), ``lon``\\*, ``lat``\\* (or Point
+  geometry), ``sector``.
+
+Stations and workplaces are counted in the town their location falls in.
 """
 
 from __future__ import annotations
@@ -50,9 +55,9 @@ from geo.hours_words import opening_hours_from_text
 from geo.region import Region
 from geo.sample.partition import as_multipolygon
 from geo.validation import validate_lon_lat
-from geo.vocabulary import CoordSystem, StationStatus
+from geo.vocabulary import IMPORT_KINDS, CoordSystem, StationStatus
 
-KINDS = ("stations", "members", "grids")
+KINDS = IMPORT_KINDS
 
 
 @dataclass
@@ -319,6 +324,17 @@ def _row(
             "source": "import",
         }
         return out | common | ({"synthetic": False, "version": 1} if locate else {})
+    if kind == "workplaces":
+        out = {"code": need("code"), "name": need("name"), "sector": _text(row, "sector")}
+        members = _text(row, "members")
+        if members is None:
+            p.add("members is required")
+        elif not (members.isascii() and members.isdigit()):
+            p.add("members must be a whole number ≥ 0")
+        with p.check():
+            out["geom"] = located()
+        p.done()
+        return out | {"members": int(members or 0), "synthetic": False}
     town = need("town_code")
     if town and town not in towns:
         p.add(f"unknown town_code {town!r}")

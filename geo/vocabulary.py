@@ -182,3 +182,6 @@ def icon(vocabulary: type[Vocabulary], code: str) -> str:
 
 #: the image types a station photo may be
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+#: what ``yizhan import`` reads from a union's own files (service centres are stations by kind)
+IMPORT_KINDS = ("stations", "members", "grids", "workplaces")

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.db import models as m
 
-_TABLES: dict[str, Any] = {"stations": m.Station, "members": m.GridMember, "grids": m.Grid}
+_TABLES: dict[str, Any] = {
+    "stations": m.Station,
+    "members": m.GridMember,
+    "grids": m.Grid,
+    "workplaces": m.Workplace,
+}
 
 
 def codes(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
@@ -44,6 +49,14 @@ def upsert(conn: Connection, kind: str, key: str, rows: list[dict[str, Any]]) ->
     if table is m.Station.__table__ and keyed:  # placed now: no longer waiting for a position
         u: Any = m.UnplacedStation.__table__
         conn.execute(delete(u).where(u.c.external_id.in_(keyed)))
+    if "town_id" in table.c and "geom" in table.c:  # counted in the town they stand in
+        town = (
+            select(m.Town.id)
+            .where(func.ST_Covers(m.Town.area, table.c.geom))
+            .limit(1)
+            .scalar_subquery()
+        )
+        conn.execute(update(table).where(table.c.town_id.is_(None)).values(town_id=town))
     return sum(1 for k in keyed if k in existing)
 
 

@@ -34,6 +34,7 @@ def _run(conn: Connection, settings: Settings, kind: str, path: Path, **kw):
         ("stations", "stations.csv", m.Station, 3),
         ("members", "members.xlsx", m.GridMember, 2),
         ("grids", "grids.geojson", m.Grid, 1),
+        ("workplaces", "workplaces.csv", m.Workplace, 3),
     ],
 )
 def test_examples_import_and_reimport_changes_nothing(
@@ -198,3 +199,30 @@ def test_a_station_with_an_address_but_no_coordinates_waits_for_a_position(
     assert placed.ok, placed.errors
     assert placed.inserted == 1
     assert conn.scalar(select(func.count()).select_from(m.UnplacedStation)) == 0
+
+
+def test_workplaces_are_checked_and_counted_in_their_town(
+    conn: Connection, settings: Settings, tmp_path: Path
+) -> None:
+    bad = tmp_path / "workplaces.csv"
+    bad.write_text(
+        "code,name,members,lon,lat\n"
+        "w1,ok,10,113.08,22.58\n"
+        "w2,no members,,113.08,22.58\n"
+        "w3,negative,-4,113.08,22.58\n"
+        ",far,3,116.40,39.90\n",
+        encoding="utf-8",
+    )
+    refused = _run(conn, settings, "workplaces", bad)
+    assert [e.row for e in refused.errors] == [3, 4, 5]
+    assert "members is required" in refused.errors[0].message
+    assert "code is required" in refused.errors[2].message
+    assert "outside the service region" in refused.errors[2].message
+    good = _run(conn, settings, "workplaces", EXAMPLES / "workplaces.csv")
+    assert good.ok, good.errors
+    towns = conn.execute(
+        select(m.Workplace.code, m.Town.name)
+        .join(m.Town, m.Town.id == m.Workplace.town_id)
+        .where(m.Workplace.code.like("wp-%"))
+    ).all()
+    assert len(towns) == 3  # each counted in the town its location falls in
