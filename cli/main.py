@@ -125,21 +125,33 @@ def _migrate_check(url: str) -> int:
 
 
 def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
-    """``yizhan data status|clear-sample``: what the database holds; remove generated rows."""
+    """``yizhan data status|load-areas|clear-sample``.
+
+    What the database holds; the region's outline, districts and towns alone (a production
+    service then imports its own stations, grids, members, workplaces); remove generated rows.
+    """
     from geo.db.connection import database_url, make_engine
     from geo.db.holdings import clear_sample, holdings
+    from geo.db.load import load_areas
 
     engine = make_engine(database_url(settings))
     try:
         if args.action == "status":
             with engine.connect() as conn:
                 layers = holdings(conn)
-            print(f"{'layer':<16}{'rows':>10}{'generated':>12}")
+            print(f"{'layer':<20}{'rows':>10}{'generated':>12}")
             for layer in layers:
-                print(f"{layer.name:<16}{layer.rows:>10}{layer.synthetic:>12}")
+                print(f"{layer.name:<20}{layer.rows:>10}{layer.synthetic:>12}")
             generated = sum(layer.synthetic for layer in layers)
             if generated:
                 print(f"{generated} rows are generated (the sample): yizhan data clear-sample")
+            return 0
+        if args.action == "load-areas":
+            if settings.custom_region:
+                _say(f"the region {settings.region}'s areas came with 'yizhan region create'")
+                return 0
+            report = load_areas(engine, settings.region_dir, progress=_say)
+            _say(f"rows written: {report.counts or 'none (unchanged)'}")
             return 0
         with engine.begin() as conn:
             removed = clear_sample(conn)
@@ -529,9 +541,11 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--json", action="store_true", help="with 'status': machine-readable")
     db.set_defaults(func=cmd_db)
     data = sub.add_parser(
-        "data", help="what the database holds (status) | remove the generated rows (clear-sample)"
+        "data",
+        help="what the database holds (status) | the region's areas only (load-areas) | "
+        "remove the generated rows (clear-sample)",
     )
-    data.add_argument("action", choices=["status", "clear-sample"])
+    data.add_argument("action", choices=["status", "load-areas", "clear-sample"])
     data.set_defaults(func=cmd_data)
     load = sub.add_parser("load-sample", help="migrate, load the sample, generate its roads")
     load.set_defaults(func=cmd_load_sample)

@@ -54,6 +54,74 @@ def _checksum(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+def load_areas(
+    engine: Engine, region_dir: Path, *, progress: Callable[[str], None] | None = None
+) -> LoadReport:
+    """Load only the region's areas: its outline, districts and towns.
+
+    No stations, members, grids or workplaces: a production service starting on the union's
+    own data. The outline and districts are real; the towns' list and codes are real, their outlines
+    generated (recorded so in ``datasets``).
+    """
+    say = progress or (lambda _msg: None)
+    real_dir, syn_dir = region_dir / "real", region_dir / "synthetic"
+    checksum = _checksum([*real_dir.glob("*"), syn_dir / "towns.geojson"])
+    report = LoadReport()
+    with engine.begin() as conn:
+        if dataset_checksum(conn, "areas") == checksum:
+            report.unchanged.append("areas")
+            say("areas unchanged since the last load: nothing to do")
+            return report
+        _load_areas(conn, region_dir, report, say)
+        record_datasets(conn, checksum, report, name="areas")
+    return report
+
+
+def _load_areas(
+    conn: Connection, region_dir: Path, report: LoadReport, say: Callable[[str], None]
+) -> dict[str, int]:
+    """The service region, districts and towns of ``region_dir``; town ids by code."""
+    real_dir, syn_dir = region_dir / "real", region_dir / "synthetic"
+    boundary = real.read_city_boundary(real_dir)
+    upsert(
+        conn,
+        m.ServiceRegion,
+        [
+            {
+                "id": 1,
+                "name": region_dir.name,
+                "tolerance_m": DEFAULT_TOLERANCE_M,
+                "geom": ewkt(as_multipolygon(boundary.geometry.iloc[0])),
+            }
+        ],
+        "id",
+        report,
+    )
+    say("service region loaded")
+    districts = real.read_districts(real_dir)
+    upsert(
+        conn,
+        m.District,
+        [
+            {
+                "adcode": r.adcode,
+                "name": r.name,
+                "name_en": r.name_en,
+                "area_km2": float(r.area_km2),
+                "geom": ewkt(as_multipolygon(r.geometry)),
+            }
+            for r in districts.itertuples()
+        ],
+        "adcode",
+        report,
+    )
+    district_id = upserted_ids(conn, m.District, "adcode")
+    towns = read_sample_layer(syn_dir, "towns")
+    upsert(conn, m.Town, [_town_row(r, district_id) for r in towns.itertuples()], "code", report)
+    say(f"{len(districts)} districts and {len(towns)} towns loaded")
+    return upserted_ids(conn, m.Town, "code")
+
+
 def load_sample(
     engine: Engine, region_dir: Path, *, progress: Callable[[str], None] | None = None
 ) -> LoadReport:
@@ -77,46 +145,7 @@ def load_sample(
             report.unchanged.append("sample")
             say("sample unchanged since the last load: nothing to do")
             return report
-        boundary = real.read_city_boundary(real_dir)
-        upsert(
-            conn,
-            m.ServiceRegion,
-            [
-                {
-                    "id": 1,
-                    "name": region_dir.name,
-                    "tolerance_m": DEFAULT_TOLERANCE_M,
-                    "geom": ewkt(as_multipolygon(boundary.geometry.iloc[0])),
-                }
-            ],
-            "id",
-            report,
-        )
-        say("service region loaded")
-        districts = real.read_districts(real_dir)
-        upsert(
-            conn,
-            m.District,
-            [
-                {
-                    "adcode": r.adcode,
-                    "name": r.name,
-                    "name_en": r.name_en,
-                    "area_km2": float(r.area_km2),
-                    "geom": ewkt(as_multipolygon(r.geometry)),
-                }
-                for r in districts.itertuples()
-            ],
-            "adcode",
-            report,
-        )
-        district_id = upserted_ids(conn, m.District, "adcode")
-        towns = read_sample_layer(syn_dir, "towns")
-        upsert(
-            conn, m.Town, [_town_row(r, district_id) for r in towns.itertuples()], "code", report
-        )
-        town_id = upserted_ids(conn, m.Town, "code")
-        say(f"{len(districts)} districts and {len(towns)} towns loaded")
+        town_id = _load_areas(conn, region_dir, report, say)
         stations = read_sample_layer(syn_dir, "stations")
         upsert(
             conn,

@@ -74,6 +74,31 @@ def test_an_owner_without_superuser_migrates_once_the_dba_enabled_postgis(
     status = _run(owned, "data", "status")
     assert status.returncode == 0, status.stderr
     assert "stations" in status.stdout
+    # the README's "From the sample to your own data", as the owner (no superuser) runs it
+    areas = _run(owned, "data", "load-areas")
+    assert areas.returncode == 0, areas.stderr
+    examples = PROJECT_ROOT / "data" / "examples"
+    for kind, name in (
+        ("stations", "stations-some-by-address.csv"),
+        ("grids", "grids.geojson"),
+        ("members", "members.xlsx"),
+        ("workplaces", "workplaces.csv"),
+    ):
+        done = _run(owned, "import", kind, str(examples / name))
+        assert done.returncode == 0, (kind, done.stdout, done.stderr)
+        if kind == "stations":
+            assert "1 stations have an address but no coordinates" in done.stderr
+    rows = {}
+    for line in _run(owned, "data", "status").stdout.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit():
+            rows[parts[0]] = (int(parts[1]), int(parts[2]))
+    assert rows["stations"] == (1, 0)  # the union's own, none generated
+    assert rows["unplaced_stations"] == (1, 0)  # known by address: waits for staff
+    assert rows["grids"] == (1, 0)
+    assert rows["grid_members"] == (2, 0)
+    assert rows["workplaces"] == (3, 0)
+    assert rows["districts"][0] == 7
 
 
 def test_clear_sample_removes_generated_rows_and_keeps_real_ones(
