@@ -32,3 +32,8 @@ def read_grids(conn: Connection, *, members_in: Area | None = None) -> gpd.GeoDa
 def town_seats(conn: Connection) -> list[dict[str, object]]:
     """Every town's code, name, district name and seat (WGS-84), by district and name."""
     return area_rows.town_seats(conn)
+
+
+def area_names(conn: Connection) -> dict[str, str]:
+    """Names of towns and districts by code."""
+    return layers.area_names(conn)
