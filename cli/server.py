@@ -81,10 +81,11 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
+def _worker(app: str, host: str, port: int, options: dict[str, Any], parent: int) -> None:
     config = uvicorn.Config(app, factory=True, host=host, port=port, **options)
     server = uvicorn.Server(config)
-    parent = os.getppid()
+    # ``parent`` is the pid that started this worker, told by the parent itself: a worker still
+    # starting when its parent died would otherwise take its new parent (init) for the one
 
     def watch_parent() -> None:
         # a worker whose parent is gone (killed, crashed) stops too, rather than serving on
@@ -108,7 +109,9 @@ def run_workers(app: str, host: str, port: int, workers: int, options: dict[str,
     context = multiprocessing.get_context("spawn")
 
     def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_worker, args=(app, host, port, options), daemon=False)
+        process = context.Process(
+            target=_worker, args=(app, host, port, options, os.getpid()), daemon=False
+        )
         process.start()
         return process
 

@@ -200,3 +200,14 @@ def run_yizhan(
         timeout=timeout,
         check=False,
     )
+
+
+#: markers whose tests take the slow lane (``pytest -m "not slow"`` leaves them out)
+SLOW_KINDS = ("browser", "dask", "notebook", "fuzz", "server")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser, Dask, notebook, fuzz or server test is a slow one too."""
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)

@@ -17,6 +17,8 @@ from geo.db.connection import database_url, drop_database
 from geo.platform import SCRATCH_SUFFIX, scratch_settings
 from geo.settings import PROJECT_ROOT, Settings
 
+pytestmark = pytest.mark.notebook
+
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 NB_DB = "yizhan_notebooks"
 

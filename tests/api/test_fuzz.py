@@ -27,6 +27,8 @@ from api.app import create_app
 from geo.settings import Settings
 from tests.api.conftest import own_database
 
+pytestmark = pytest.mark.fuzz
+
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 #: every answer as the OpenAPI document says: a documented status, content type and schema

@@ -23,7 +23,7 @@ from api.app import create_app
 from geo.settings import Settings
 from tests.api.conftest import OwnDatabase, own_database
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.dask
 SMALL = {"k": 2, "minutes": 10, "max_candidates": 30, "method": "greedy"}
 #: a p-median over ~10,000 cells x 60 candidates, estimated at 0.86 GiB (admitted on a 1 GiB
 #: worker); its model needs more (1.75 GB measured at 50 candidates): the nanny stops it

@@ -22,6 +22,8 @@ from sqlalchemy import Engine, text
 from geo.settings import PROJECT_ROOT
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
 
+pytestmark = pytest.mark.browser
+
 own, client, engine = database_of_its_own("maps")
 
 

@@ -21,6 +21,8 @@ from geo.db.connection import ensure_database, make_engine, upgrade
 from geo.db.load import load_sample
 from geo.settings import PROJECT_ROOT, Settings
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def own_cluster(settings: Settings) -> Iterator[tuple[EmbeddedCluster, str]]:

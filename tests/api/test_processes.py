@@ -18,7 +18,7 @@ from owslib.ogcapi.processes import Processes
 from api.app import create_app
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.dask
 
 own, client, engine = database_of_its_own(
     "jobs",

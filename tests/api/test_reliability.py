@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, sign_in
 
+pytestmark = pytest.mark.server
+
 own, client, engine = database_of_its_own("reliability")
 
 CASE = {

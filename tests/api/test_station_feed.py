@@ -16,6 +16,8 @@ from sqlalchemy import text
 
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
 
+pytestmark = pytest.mark.server
+
 own, client, engine = database_of_its_own("feed", escalation_interval_s=0)
 SPOT = {"lat": 22.585, "lon": 113.08, "k": 1}
 

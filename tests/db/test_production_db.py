@@ -20,6 +20,8 @@ from geo.db.holdings import clear_sample, holdings
 from geo.settings import PROJECT_ROOT, Settings
 from tests.conftest import copied_database, run_yizhan
 
+pytestmark = pytest.mark.server
+
 YIZHAN = Path(sys.executable).parent / "yizhan"
 OWNER = "yz_owner_test"
 

@@ -117,7 +117,7 @@ def _copy_rows(source: Engine, target: Engine) -> None:
             batch = [dict(r._mapping) for r in rows]
             if batch:
                 write.execute(table.insert(), batch)
-            if "id" in table.c and batch:
+            if "id" in table.c and batch and isinstance(batch[0]["id"], int):  # a serial
                 write.execute(
                     text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
                     {"t": table.name, "n": max(int(r["id"]) for r in batch)},

@@ -23,6 +23,8 @@ from geo.hours import DEFAULT_TZ, region_timezone, use_timezone
 from geo.settings import PROJECT_ROOT, Settings
 from tests.conftest import run_yizhan
 
+pytestmark = pytest.mark.slow
+
 HELSINKI = PROJECT_ROOT / "data" / "osm_fixtures" / "Helsinki.osm.pbf"
 STATIONS = PROJECT_ROOT / "data" / "examples" / "helsinki-stations.csv"
 DB = "yizhan_test_helsinki"

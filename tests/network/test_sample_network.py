@@ -7,6 +7,8 @@ from geo.network import graph_from_osm_file
 from geo.settings import Settings
 from geo.workspace import ensure_sample_network
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def jiangmen_graph(settings: Settings) -> nx.MultiDiGraph:
