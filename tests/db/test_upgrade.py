@@ -141,6 +141,7 @@ def _columns_fingerprint(
     return found
 
 
+@pytest.mark.slow
 def test_every_earlier_schema_upgrades_to_the_head_keeping_every_row(
     settings: Settings, db_url: str
 ) -> None:
