@@ -284,6 +284,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     cluster = embedded_cluster(settings) if settings.embedded else None
     started_here = cluster is not None and not cluster.status().running
+    _stop_on_signals()  # SIGTERM (systemd, docker, kill) ends like Ctrl-C: what started, stops
     try:
         if settings.production and not args.no_load:
             from geo.db.connection import prepare_database
@@ -308,6 +309,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if cluster is not None and started_here and not args.keep_db:
             _say(f"stopping the embedded database this command started: {cluster.down()}")
     return 0
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP raise ``SystemExit``, so ``finally`` blocks run and say so.
+
+    (uvicorn hands the signal it caught back when it has stopped; it then lands here too,
+    and the embedded database this command started is stopped rather than left running.)
+    """
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        _say(f"stopping on {signal.Signals(signum).name}")
+        raise SystemExit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
 
 
 def cmd_region(args: argparse.Namespace, settings: Settings) -> int:
