@@ -149,12 +149,18 @@ class HostCheck:
 _NUMBER = re.compile(r"-?\d+\.\d+")
 
 
+#: query parameters whose values never reach the logs (a search may be a reporter's phone)
+_SECRET_PARAMS = re.compile(r"(^|&)(q)=[^&]*")
+
+
 def coarsen_query(query: str, decimals: int) -> str:
     """A query string with every decimal number rounded to ``decimals`` (``-1``: hidden).
 
     Riders' positions (``lat``, ``lon``, ``from``, ``to``, ``center``, ``bbox``) never reach
-    the logs at full precision; two decimals is about a kilometre.
+    the logs at full precision; two decimals is about a kilometre. A search (``q``: a case
+    number, a reporter's phone, words of a case) is logged as ``q=~``.
     """
+    query = _SECRET_PARAMS.sub(lambda mt: f"{mt.group(1)}{mt.group(2)}=~", query)
     if decimals < 0:
         return _NUMBER.sub("~", query)
     return _NUMBER.sub(lambda mt: f"{float(mt.group()):.{decimals}f}", query)

@@ -149,6 +149,14 @@ def case_filter(
         Literal["newest", "oldest", "due"],
         Query(description="newest first, oldest first, or the nearest deadline first"),
     ] = "newest",
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="search: the case number, a reporter's phone, or words of the "
+            "description or notes (never logged)",
+        ),
+    ] = None,
 ) -> CaseFilter:
     """The filters of ``GET /v1/cases`` and its Excel export (unknown codes: 422)."""
     return workbench_filter(
@@ -161,6 +169,7 @@ def case_filter(
         grid_ids=grid_id,
         member_ids=member_id,
         sort=sort,
+        q=q,
     )
 
 

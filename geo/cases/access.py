@@ -123,12 +123,14 @@ def workbench_filter(
     grid_ids: Sequence[int],
     member_ids: Sequence[int],
     sort: str,
+    q: str | None = None,
 ) -> CaseFilter:
     """The filter of the workbench's case list (and its export) from what its URL says.
 
     ``open`` stands for every open status; unknown statuses or categories are refused
     (:class:`~geo.errors.ValidationError`); ``overdue`` and ``due_within_hours`` both ask
-    for open cases due before a time — the later of the two.
+    for open cases due before a time — the later of the two; ``q`` searches (the case
+    number, a reporter's phone, words of the description or notes) within the caller's scope.
     """
     now = datetime.now(UTC)
     due = [now] if overdue else []
@@ -142,6 +144,7 @@ def workbench_filter(
         grid_ids=grid_ids,
         member_ids=member_ids,
         sort=sort,
+        q=(q or "").strip() or None,
     )
 
 

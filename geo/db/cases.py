@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, false, func, insert, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from geo.db import models as m
 from geo.vocabulary import OPEN_CASE_STATUSES
@@ -157,9 +168,32 @@ class CaseFilter:
     town_ids: Sequence[int] = ()
     grid_ids: Sequence[int] = ()
     member_ids: Sequence[int] = ()
+    #: a search: the case number exactly, a reporter's phone exactly, or words in the
+    #: description or the notes (substring: Chinese is written without spaces)
+    q: str | None = None
     sort: str = "newest"
     limit: int = 100
     offset: int = 0
+
+
+def _search(q: str) -> ColumnElement[bool]:
+    """Cases the search ``q`` finds (see :attr:`CaseFilter.q`)."""
+    words = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    noted = (
+        select(m.CaseEvent.id)
+        .where(
+            m.CaseEvent.case_id == m.Case.id,
+            m.CaseEvent.action == "note",
+            m.CaseEvent.reason.ilike(words, escape="\\"),
+        )
+        .exists()
+    )
+    return or_(
+        func.upper(m.Case.reference) == q.upper(),
+        m.Case.reporter_contact == q,
+        m.Case.description.ilike(words, escape="\\"),
+        noted,
+    )
 
 
 def select_cases(
@@ -183,6 +217,8 @@ def select_cases(
         where.append(m.Case.created_at <= f.created_to)
     if f.due_before is not None:
         where += [m.Case.status.in_(open_statuses), m.Case.resolution_due < f.due_before]
+    if f.q:
+        where.append(_search(f.q))
     total = conn.scalar(select(func.count()).select_from(m.Case).where(*where)) or 0
     q = _case_select().where(*where).order_by(*CASE_ORDERS[f.sort])
     rows = conn.execute(q.limit(f.limit).offset(f.offset))

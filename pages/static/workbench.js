@@ -90,6 +90,8 @@
   })();
   function query() {
     var p = new URLSearchParams();
+    var words = form.elements.q.value.trim();
+    if (words) { p.append("q", words); }
     if (form.elements.status.value) { p.append("status", form.elements.status.value); }
     if (form.elements.category.value) { p.append("category", form.elements.category.value); }
     if (form.elements.member_id && form.elements.member_id.value) { p.append("member_id", form.elements.member_id.value); }
@@ -99,6 +101,7 @@
     return p;
   }
   form.addEventListener("change", function () { state.offset = 0; loadCases(); });
+  form.addEventListener("submit", function (e) { e.preventDefault(); state.offset = 0; loadCases(); });
   $("[data-role=prev]").addEventListener("click", function () {
     state.offset = Math.max(0, state.offset - state.limit); loadCases();
   });

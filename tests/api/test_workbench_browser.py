@@ -139,6 +139,13 @@ def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None
     wait_until(page, "document.querySelectorAll('li[data-case-id]').length === 1")
     row = page.locator(f"li[data-case-id='{case['id']}']")
     assert "超期 5 天" in row.inner_text()
+    # the desk's search: the case number as read out over the phone finds that case alone
+    page.uncheck("input[name=overdue]")
+    wait_until(page, "document.querySelectorAll('li[data-case-id]').length > 1")
+    page.fill("input[name=q]", case["reference"].lower())
+    page.press("input[name=q]", "Enter")
+    wait_until(page, "document.querySelectorAll('li[data-case-id]').length === 1")
+    assert page.locator(f"li[data-case-id='{case['id']}']").count() == 1
     page.screenshot(path=str(SHOTS / "workbench-desk.png"))
     _open(page, case["id"])
     # the hostile description is text, not markup
