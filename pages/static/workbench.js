@@ -197,6 +197,19 @@
       if (mine === state.caseSeq) { renderCase(all[0], all[1].events, all[2].attachments); }
     }).catch(failed);
   }
+  /* a phone number is a tap to call (only digits and + reach the link); anything else is text */
+  var PHONE_LIKE = /^[0-9+()\-\s]{5,25}$/;
+  function reporterLine(c) {
+    var line = el("p", { cls: "reporter" });
+    if (c.reporter_name) { line.appendChild(el("span", { text: c.reporter_name + " " })); }
+    var contact = c.reporter_contact || "";
+    if (PHONE_LIKE.test(contact)) {
+      line.appendChild(el("a", { cls: "call", href: "tel:" + contact.replace(/[^0-9+]/g, ""), text: contact }));
+    } else if (contact) {
+      line.appendChild(el("span", { text: contact }));
+    }
+    return line;
+  }
   function renderCase(c, events, files) {
     var box = $("[data-role=case]");
     box.textContent = "";
@@ -211,7 +224,7 @@
     box.appendChild(el("p", { cls: "meta", text: [config.categories[c.category] || c.category, c.district_name, c.town_name, c.grid_code, c.member ? c.member.name : ""].filter(Boolean).join(" · ") }));
     box.appendChild(section(t.description, [el("p", { cls: "desc", text: c.description })]));
     if (c.reporter_name || c.reporter_contact) {
-      box.appendChild(section(t.reporter, [el("p", { text: [c.reporter_name, c.reporter_contact].filter(Boolean).join(" · ") })]));
+      box.appendChild(section(t.reporter, [reporterLine(c)]));
     }
     if (c.location) {
       var mapBox = el("div", { cls: "case-map", id: "case-map" });

@@ -168,6 +168,8 @@ def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None
     member.click("[data-tab=desk]")
     member.wait_for_selector(f"li[data-case-id='{case['id']}']")
     _open(member, case["id"])
+    # the reporter is a tap away: a tel: link carrying only the number's digits
+    assert member.get_attribute("article a.call", "href") == "tel:13900000000"
     member.click("button[data-move=accepted]")
     _status_is(member, "accepted")
     member.fill("[data-role=note]", "已与企业负责人通话，约定周五前支付")
