@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
+from psycopg import sql
 from sqlalchemy import Engine, MetaData, select, text
 
 from api.app import create_app
@@ -19,7 +20,6 @@ from geo.db.connection import (
     make_engine,
     upgrade,
 )
-from geo.db.ddl import ddl
 from geo.db.load import load_sample
 from geo.settings import Settings
 from tests.conftest import run_yizhan
@@ -131,10 +131,13 @@ def _columns_fingerprint(
     found = {}
     with engine.connect() as conn:
         for table, columns in tables.items():
-            row_text = "ROW(" + ", ".join(ddl("t.{}", c) for c in columns) + ")::text"
             query = (
-                f"SELECT count(*), md5(coalesce(string_agg({row_text}, chr(10)"
-                f" ORDER BY {row_text}), '')) FROM " + ddl("{}", table) + " t"
+                sql.SQL(
+                    "SELECT count(*), md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text),"
+                    " '')) FROM (SELECT {} FROM {}) t"
+                )
+                .format(sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table))
+                .as_string(None)
             )
             row = conn.execute(text(query)).one()
             found[table] = (int(row[0]), str(row[1]))
