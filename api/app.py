@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ from api.routers import (
     rider,
     routing,
     stations,
+    tiles,
     users,
     workbench,
 )
@@ -172,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.platform = platform
         app.state.analyses = analyses = Analyses(platform)
         platform.follow_stations()  # changes made by any other process reach this engine
+        threading.Thread(target=platform.draw_basemap, name="basemap", daemon=True).start()
         if settings.jobs_at_start:
             analyses.start()
         escalation = (
@@ -226,6 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router, dependencies=strict)
     app.include_router(open311.router)
     app.include_router(ogc.router, dependencies=strict)
+    app.include_router(tiles.router, dependencies=strict)
     app.include_router(processes.router, dependencies=strict)
     app.include_router(maps.router)
     app.include_router(rider.router)

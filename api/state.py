@@ -25,5 +25,9 @@ class WebState:
     lane: AnalysisLane
     #: analyses pages draw, by their inputs and data version (shared by a page's variants)
     analyses: Kept[Any] = field(default_factory=lambda: Kept(ANALYSES_KEPT))
+    #: basemap tiles, by address and the version of their tables (64 MB at most)
+    tiles: Kept[Any] = field(
+        default_factory=lambda: Kept(64 * 1024 * 1024, lambda tile: int(tile.size))
+    )
     #: the riders' map outline, compressed, by the map's coordinate system
     rider_boundaries: dict[str, bytes] = field(default_factory=dict)

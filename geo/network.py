@@ -372,8 +372,13 @@ def load_compiled(
     return compiled, summary
 
 
+def network_digest(path: Path) -> str:
+    """A short fingerprint of a network file's content (names its cached artefacts)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:20]
+
+
 def _cache_path(path: Path, cache_dir: Path) -> Path:
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:20]
+    digest = network_digest(path)
     return Path(cache_dir) / f"graph-{digest}-ox{ox.__version__}-v{_CACHE_VERSION}.pickle"
 
 

@@ -15,6 +15,7 @@ what-if stations — never reaches the database the service answers riders from.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from collections.abc import Hashable
@@ -26,6 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
+from geo.basemap import ensure_basemap
 from geo.cases.batch import MemberTimes, member_times
 from geo.coverage.analysis import CoverageModel
 from geo.coverage.layers import DEMAND_LAYERS, read_demand
@@ -49,6 +51,8 @@ from geo.workspace import active_network_path, load_region_data
 NetworkStatus = Literal["absent", "loading", "ok", "error"]
 #: more stations changed at once than this: reload them all (cheaper than one by one)
 MANY_CHANGES = 20
+
+logger = logging.getLogger("yizhan.platform")
 
 
 def build_routing(compiled: CompiledGraph, db: Engine, settings: Settings) -> RoutingEngine:
@@ -143,6 +147,8 @@ class Platform:
     _feed: threading.Event | None = field(default=None, repr=False)
     #: which changes of map tables this process has heard of (the change feed)
     tables: TableVersions = field(default_factory=TableVersions, repr=False)
+    #: the basemap's layers: absent, loading, ok or error (see :meth:`draw_basemap`)
+    basemap_status: str = "absent"
 
     @cached_property
     def region_spec(self) -> RegionSpec | None:
@@ -252,6 +258,24 @@ class Platform:
         engine.fields.replace(records)
         self.roads.stations_version = version
         return True
+
+    def draw_basemap(self) -> None:
+        """Once the road network has loaded, load its basemap layers unless already there.
+
+        Run by the API on a thread of its own: the layers are drawn in a child process the
+        first time a network is served (seconds), and the tiles are empty until then.
+        """
+        self.roads.wait()
+        if self.roads.status != "ok" or not self.settings.basemap:
+            self.basemap_status = "absent"
+            return
+        self.basemap_status = "loading"
+        try:
+            ensure_basemap(self.db, self.roads.path, self.settings.cache_dir)
+            self.basemap_status = "ok"
+        except Exception as exc:  # reported by /health, never raised into a request
+            logger.warning("the basemap could not be drawn: %s", exc)
+            self.basemap_status = "error"
 
     def close(self) -> None:
         """Stop the feed; release the connections (the analysis clusters are not its own)."""

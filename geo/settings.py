@@ -213,6 +213,11 @@ class Settings(BaseSettings):
         description="start the Dask workers with the API (yizhan serve does) instead of at the "
         "first job",
     )
+    basemap: bool = Field(
+        default=True,
+        description="draw the own basemap (vector tiles) from the served network when it "
+        "changes; off: maps show no streets",
+    )
     job_memory_limit: str = Field(default="3GiB", description="memory per local worker")
     inline_analysis_mb: float = Field(
         default=512, ge=0, description="analyses estimated above this run as jobs on Dask"

@@ -14,6 +14,7 @@ from api.params import parse_bbox
 from api.schemas.common import errors
 from api.schemas.ogc import CollectionDoc, Collections, Conformance, Item, Items, Landing
 from geo import ogc
+from geo.tiles import CONFORMANCE as TILES_CONFORMANCE
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 # ``f`` (output format) is the OGC common parameter; JSON/GeoJSON is the only encoding here.
@@ -27,6 +28,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
+    *TILES_CONFORMANCE,
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #: OGC answers bad parameters with 400 (Part 1, 7.6), not 422
@@ -93,6 +95,17 @@ def landing(request: Request, f: Format = None) -> dict[str, Any]:
             },
             {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
             {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
+            {
+                "href": f"{base}/ogc/tiles",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                "type": "application/json",
+                "title": "the basemap's vector tiles",
+            },
+            {
+                "href": f"{base}/ogc/tileMatrixSets",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                "type": "application/json",
+            },
         ],
     }
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 STATIONS_CHANNEL = "yizhan_stations"
 TABLES_CHANNEL = "yizhan_tables"
-#: the tables whose changes are announced on :data:`TABLES_CHANNEL` (migration 0008)
+#: the tables whose changes are announced on :data:`TABLES_CHANNEL` (migrations 0008, 0011)
 FOLLOWED_TABLES = frozenset(
     {
         "service_region",
@@ -31,6 +31,7 @@ FOLLOWED_TABLES = frozenset(
         "grid_members",
         "workplaces",
         "cases",
+        "basemap_source",
     }
 )
 logger = logging.getLogger("yizhan.feed")

@@ -19,10 +19,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     func,
@@ -275,6 +277,52 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value = mapped_column(JSONB, nullable=False)
+
+
+class BasemapSource(Base):
+    """Which road network file the basemap's layers were drawn from (one row)."""
+
+    __tablename__ = "basemap_source"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    network_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    source_file: Mapped[str] = mapped_column(String(255), nullable=False)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class BasemapRoad(Base):
+    """A road of the served network as the basemap draws it (Web Mercator, one per way piece)."""
+
+    __tablename__ = "basemap_roads"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    road_class: Mapped[str] = mapped_column("class", String(30), nullable=False)
+    rank: Mapped[int] = mapped_column(SmallInteger, nullable=False, index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    oneway: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    bridge: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    tunnel: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    geom = mapped_column(Geometry("LINESTRING", srid=3857, spatial_index=True), nullable=False)
+
+
+class BasemapFeature(Base):
+    """Water, a waterway, a park, a railway or a place name from the network's OSM extract."""
+
+    __tablename__ = "basemap_features"
+    __table_args__ = (
+        CheckConstraint("layer IN ('water', 'waterway', 'park', 'rail', 'place')", name="layer"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    geom = mapped_column(Geometry("GEOMETRY", srid=3857, spatial_index=True), nullable=False)
 
 
 #: Tables whose point column must lie in the service region: table -> column.
