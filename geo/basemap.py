@@ -44,7 +44,7 @@ from geo.network import (
 logger = logging.getLogger("yizhan.basemap")
 
 #: bump when the layers' content or columns change: the kept GeoPackage is made anew
-BASEMAP_VERSION = 1
+BASEMAP_VERSION = 2
 #: road class -> rank (1 the most important): the lower the zoom, the fewer ranks drawn
 ROAD_RANKS = {
     "motorway": 1,
@@ -236,9 +236,14 @@ def read_features(path: Path) -> gpd.GeoDataFrame:
     return feature_layer(raw.reset_index(drop=True))
 
 
+def layers_key(path: Path) -> str:
+    """Names the layers of network file ``path`` as this version draws them."""
+    return f"{network_digest(path)}-b{BASEMAP_VERSION}"
+
+
 def basemap_path(path: Path, cache_dir: Path) -> Path:
     """Where the layers of network file ``path`` are kept."""
-    return Path(cache_dir) / f"basemap-{network_digest(path)}-b{BASEMAP_VERSION}.gpkg"
+    return Path(cache_dir) / f"basemap-{layers_key(path)}.gpkg"
 
 
 def build_layers(path: Path, cache_dir: Path) -> Path:
@@ -274,7 +279,7 @@ def read_layers(path: Path, cache_dir: Path) -> BasemapLayers:
     return BasemapLayers(
         roads=roads,
         features=features,
-        digest=network_digest(path),
+        digest=layers_key(path),
         source_file=Path(path).name,
         synthetic=is_synthetic_file(path),
     )
@@ -287,7 +292,7 @@ def ensure_basemap(db: Engine, path: Path, cache_dir: Path) -> bool:
     turns (an advisory lock) and the later one finds the work done.
     """
     with db.connect() as conn:
-        if loaded_digest(conn) == network_digest(path):
+        if loaded_digest(conn) == layers_key(path):
             return False
     layers = read_layers(path, cache_dir)
     with db.begin() as conn:

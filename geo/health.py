@@ -33,6 +33,7 @@ def service_health(platform: Platform, workers: int) -> tuple[bool, dict[str, An
     body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": db, "graph": graph}
     body["missing"] = missing(db, holder.status)
     body["analysis"] = {"workers": workers}
+    body["basemap"] = {"status": platform.basemap_status}
     return ok, body
 
 

@@ -225,3 +225,13 @@ def tilejson(
             {"id": name, "description": LAYER_TITLES[name], "fields": {}} for name in TILE_LAYERS
         ],
     }
+
+
+def basemap_config(conn: Connection, lang: str) -> dict[str, Any]:
+    """What a page's script needs to draw the own basemap (see ``pages/static/basemap.js``)."""
+    return {
+        "url": f"/ogc/tiles/{TMS_ID}/{{z}}/{{y}}/{{x}}",
+        "attribution": attribution(conn),
+        "lang": lang,
+        "maxDataZoom": MAX_ZOOM,
+    }

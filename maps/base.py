@@ -23,7 +23,7 @@ from geo.coords import from_wgs84, geometry_from_wgs84
 from geo.vocabulary import CoordSystem
 
 Lang = Literal["zh", "en"]
-TileChoice = Literal["none", "osm", "gaode", "tianditu", "custom"]
+TileChoice = Literal["own", "none", "osm", "gaode", "tianditu", "custom"]
 ASSETS_URL = "/maps/assets"
 JIANGMEN_CENTRE = (22.40, 112.75)
 SYNTHETIC_NOTE = {
@@ -113,7 +113,9 @@ def base_map(
 ) -> tuple[folium.Map, CoordSystem]:
     """A map with the chosen base layer, and the coordinate system overlays must use.
 
-    ``none`` (the offline default) draws no tiles — boundaries on a plain background.
+    ``own`` draws the platform's own basemap (its vector tiles under ``/ogc/tiles``, so only
+    where the app serves the page); ``none`` (the default here, for notebooks) draws no tiles
+    — boundaries on a plain background.
     ``note`` is what the first legend says of the data (default: the sample's note).
     """
     coord = tiles_coord(tiles)
@@ -156,6 +158,8 @@ def base_map(
         ).add_to(m)
     elif tiles == "custom" and tile_url:
         folium.TileLayer(tile_url, attr="custom tiles", name="custom").add_to(m)
+    elif tiles == "own":
+        m.add_child(OwnBasemap(lang))
     else:
         root.header.add_child(
             folium.Element("<style>.leaflet-container{background:#eef2f5}</style>")
@@ -367,6 +371,38 @@ _TEXT_HELPER = """
 <script>function yizhanText(s) { var d = document.createElement("div"); d.textContent = String(s); return d; }</script>
 {% endmacro %}
 """
+
+
+#: the own basemap's style (the pages' script, so every map draws the same streets)
+BASEMAP_JS = Path(__file__).resolve().parent.parent / "pages" / "static" / "basemap.js"
+
+
+class OwnBasemap(MacroElement):
+    """The platform's own basemap under the map: vector tiles from ``/ogc/tiles``.
+
+    Its attribution (generated roads, or OpenStreetMap's credit) is read from the tileset's
+    TileJSON, so a map page needs no database to say what its streets are.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this.style_js }}\n"
+        "yizhanBasemap({{ this._parent.get_name() }}, {{ this.options_js }});"
+        "{% endmacro %}"
+    )
+    default_js = [("protomaps", f"{ASSETS_URL}/protomaps/protomaps-leaflet.js")]  # noqa: RUF012
+
+    def __init__(self, lang: Lang) -> None:
+        super().__init__()
+        self._name = "OwnBasemap"
+        self.style_js = BASEMAP_JS.read_text(encoding="utf-8")
+        self.options_js = json.dumps(
+            {
+                "url": "/ogc/tiles/WebMercatorQuad/{z}/{y}/{x}",
+                "tilejson": "/ogc/tiles/WebMercatorQuad?f=tilejson",
+                "lang": lang,
+            }
+        )
 
 
 class TextHelper(MacroElement):

@@ -56,10 +56,11 @@ class AssetRegistry:
 
 
 def page_assets(leaflet_dir: Path) -> AssetRegistry:
-    """The pages' files: ours from ``pages/static``, Leaflet's from the installed assets."""
+    """The pages' files: ours from ``pages/static``; Leaflet's and protomaps-leaflet's installed."""
     files = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()}
     files["leaflet.js"] = leaflet_dir / "leaflet.js"
     files["leaflet.css"] = leaflet_dir / "leaflet.css"
+    files["protomaps-leaflet.js"] = leaflet_dir.parent / "protomaps" / "protomaps-leaflet.js"
     return AssetRegistry(files)
 
 

@@ -83,7 +83,10 @@ SITES_TABLES = ("stations", "districts", "towns", "workplaces")
 SITE_CANDIDATES = 200
 T = TypeVar("T")
 optional_token = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
-Tiles = Annotated[Literal["none", "osm", "gaode", "tianditu", "custom"], Query()]
+Tiles = Annotated[
+    Literal["own", "none", "osm", "gaode", "tianditu", "custom"],
+    Query(description="base map: own (the platform's vector tiles), none, or an online one"),
+]
 Lang = Annotated[Literal["zh", "en"], Query()]
 Zoom = Annotated[int | None, Query(ge=3, le=19)]
 Center = Annotated[str | None, Query(description="lat,lon")]
@@ -241,7 +244,7 @@ def stations_map(
     request: Request,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "none",
+    tiles: Tiles = "own",
     lang: Lang = "zh",
     layers: Annotated[str, Query(description="extra layers: towns, workplaces")] = "",
 ) -> Response:
@@ -308,7 +311,7 @@ def route_map(
     profile: ProfileQuery = Profile.E_BIKE,
     coord: CoordQuery = CoordSystem.WGS84,
     zoom: Zoom = None,
-    tiles: Tiles = "none",
+    tiles: Tiles = "own",
     lang: Lang = "zh",
 ) -> Response:
     """The rider's view: the ``k`` nearest open stations and the way to each."""
@@ -382,7 +385,7 @@ async def coverage_map(
     at: Annotated[str | None, Query(description="ISO time (empty: now)")] = None,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "none",
+    tiles: Tiles = "own",
     lang: Lang = "zh",
 ) -> Response:
     """With ``lat``/``lon``: isochrones from there; without: the city's coverage gaps."""
@@ -479,7 +482,7 @@ async def sites_map(
     profile: ProfileQuery = Profile.E_BIKE,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "none",
+    tiles: Tiles = "own",
     lang: Lang = "zh",
 ) -> Response:
     """Gaps, existing stations and the ``k`` sites that would cover the most people."""
@@ -539,7 +542,7 @@ def grids_map(
     token: Annotated[str | None, Depends(optional_token)] = None,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "none",
+    tiles: Tiles = "own",
     lang: Lang = "zh",
 ) -> Response:
     """Grids with codes and towns; member names for an admin, or a manager in their area."""
@@ -590,7 +593,7 @@ def cases_map(
     settings: AppSettings,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "none",
+    tiles: Tiles = "own",
     lang: Lang = "zh",
 ) -> Response:
     """Cases per grid (grids with fewer than 5 are not shown); no points, no people."""

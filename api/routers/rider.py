@@ -26,6 +26,7 @@ from geo.errors import ValidationError, YizhanError
 from geo.hours import local_time
 from geo.routing.engine import RoutingEngine
 from geo.settings import Settings
+from geo.tiles import basemap_config
 from geo.vocabulary import CoordSystem, Profile
 from maps.base import shift, tiles_coord
 from pages.assets import accepts_gzip
@@ -51,7 +52,7 @@ class RiderQuery:
     kinds: tuple[str, ...] = ()
     include_closed: bool = False
     embed: bool = False
-    tiles: str = "none"
+    tiles: str = "own"
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -80,7 +81,7 @@ def read_query(request: Request, settings: Settings) -> RiderQuery:
         kinds=asked.kind,
         include_closed=asked.include_closed,
         embed=q.get("embed") in ("1", "true"),
-        tiles="gaode" if q.get("tiles") == "gaode" else "none",
+        tiles=str(q.get("tiles")) if q.get("tiles") in ("gaode", "none") else "own",
         problems=asked.problems,
     )
 
@@ -159,6 +160,7 @@ def rider_page(
         "view": view,
         "tile_url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
         "&style=8&x={x}&y={y}&z={z}",
+        "basemap": basemap_config(conn, query.lang) if query.tiles == "own" else None,
         "towns": [
             {"name": r["name"], "district": r["district"], "lat": r["lat"], "lon": r["lon"]}
             for r in town_seats(conn)
@@ -175,7 +177,14 @@ def rider_page(
         chips=chip_options(settings.amenities, settings.station_kinds, query.lang),
         config=json.dumps(config, ensure_ascii=False, separators=(",", ":")),
         css=[assets.url("leaflet.css"), assets.url("rider.css")],
-        js=[assets.url("leaflet.js"), assets.url("rider.js")],
+        js=[
+            assets.url("leaflet.js"),
+            *(
+                [assets.url("protomaps-leaflet.js"), assets.url("basemap.js")]
+                * (query.tiles == "own")
+            ),
+            assets.url("rider.js"),
+        ],
     )
     csp = content_security_policy((), settings.frame_ancestors)
     return page_answer(

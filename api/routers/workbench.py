@@ -34,6 +34,7 @@ from api.errors import error_body
 from api.pages import content_security_policy, page_answer
 from geo.errors import YizhanError
 from geo.settings import Settings
+from geo.tiles import basemap_config
 from geo.users import UserInfo, authenticate, end_session
 from geo.vocabulary import Role
 from pages.workbench import TEXT, page_config
@@ -116,6 +117,7 @@ def workbench(request: Request, settings: AppSettings, conn: RequestConn) -> Res
     user, session = found
     assets = get_web(request).page_assets
     config = page_config(lang, user, csrf_token(settings, session), list(settings.case_categories))
+    config["basemap"] = basemap_config(conn, lang)
     html = _templates.get_template("workbench.html").render(
         t=TEXT[lang],
         lang=lang,
@@ -125,7 +127,12 @@ def workbench(request: Request, settings: AppSettings, conn: RequestConn) -> Res
         config=json.dumps(config, ensure_ascii=False, separators=(",", ":")),
         csrf=config["csrf"],
         css=[assets.url("leaflet.css"), assets.url("workbench.css")],
-        js=[assets.url("leaflet.js"), assets.url("workbench.js")],
+        js=[
+            assets.url("leaflet.js"),
+            assets.url("protomaps-leaflet.js"),
+            assets.url("basemap.js"),
+            assets.url("workbench.js"),
+        ],
     )
     return _page(request, settings, html)
 

@@ -28,6 +28,12 @@ class AnalysisState(BaseModel):
     workers: int
 
 
+class BasemapState(BaseModel):
+    """The own basemap's layers: absent, loading (drawn after the graph), ok or error."""
+
+    status: str
+
+
 class Health(BaseModel):
     """``ok`` when the database and graph are ready, else ``degraded`` (with status 503)."""
 
@@ -35,5 +41,6 @@ class Health(BaseModel):
     database: DatabaseState
     graph: GraphState
     analysis: AnalysisState
+    basemap: BasemapState
     #: what the service still lacks, in words ("no road network yet", "no stations yet")
     missing: list[str] = []

@@ -43,13 +43,13 @@ class ZoomRules:
 
 def zoom_rules(z: int) -> ZoomRules:
     """The generalisation of zoom ``z``: a z10 tile of the whole city stays small."""
-    ranks = {8: 1, 9: 2, 10: 3, 11: 4, 12: 5, 13: 5, 14: 6}
+    ranks = {8: 1, 9: 2, 10: 3, 11: 3, 12: 4, 13: 5, 14: 6}
     unit = WORLD_M / (2**z) / EXTENT  # metres per tile unit
     return ZoomRules(
         max_rank=ranks.get(z, 1 if z < 8 else 7),
         tolerance_m=unit * 2 if z < 15 else 0.0,
         min_area_m2=(unit * 16) ** 2,
-        road_names=z >= 12,
+        road_names=z >= 13,
         parks=z >= 10,
         rails=z >= 9,
         small_waterways=z >= 13,
@@ -107,7 +107,7 @@ def replace_basemap(
                 (
                     road_class,
                     int(rank),
-                    name or None,
+                    _text(name),
                     bool(oneway),
                     bool(bridge),
                     bool(tunnel),

@@ -113,20 +113,25 @@
 
   function ensureMap() {
     if (map || typeof L === "undefined") { return map; }
-    map = L.map("map", { zoomControl: true, attributionControl: config.tiles === "gaode", maxZoom: 18 });
+    var own = config.basemap && window.yizhanBasemap;
+    map = L.map("map", { zoomControl: true, attributionControl: config.tiles === "gaode" || !!own, maxZoom: 18 });
     if (config.tiles === "gaode") {
       L.tileLayer(config.tile_url, { subdomains: "1234", maxZoom: 18, attribution: "© 高德 AutoNavi" }).addTo(map);
+    } else if (own) {
+      window.yizhanBasemap(map, config.basemap);
     }
     if (config.view) { map.setView([config.view[0], config.view[1]], config.view[2]); }
     else { map.setView([22.4, 112.75], 9); }
-    fetch("/rider/boundaries.json" + (config.tiles === "gaode" ? "?tiles=gaode" : ""))
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (fc) {
-        if (fc) {
-          L.geoJSON(fc, { style: { color: "#555", weight: 1.5, fill: false }, interactive: false }).addTo(map);
-        }
-      })
-      .catch(function () { /* the outline is decoration */ });
+    if (!own) { /* the own basemap draws the districts itself */
+      fetch("/rider/boundaries.json" + (config.tiles === "gaode" ? "?tiles=gaode" : ""))
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (fc) {
+          if (fc) {
+            L.geoJSON(fc, { style: { color: "#555", weight: 1.5, fill: false }, interactive: false }).addTo(map);
+          }
+        })
+        .catch(function () { /* the outline is decoration */ });
+    }
     map.on("click", function (e) {
       locateAt(e.latlng.lat, e.latlng.lng, config.tiles === "gaode" ? "gcj02" : "wgs84");
     });

@@ -153,10 +153,13 @@
     if (daysLate(c)) { return "#c62828"; }
     return { escalated: "#ef6c00", returned: "#8e24aa", resolved: "#2e7d32", closed: "#757575" }[c.status] || "#1565c0";
   }
-  /* the district outlines under every map (no tiles are needed) */
+  /* under every map: the own basemap (streets, water, outlines and names from this server's
+     tiles); without it, the district outlines alone */
   var outlines = null;
+  var ownBasemap = !!(config.basemap && window.yizhanBasemap);
   function withOutlines(map) {
     if (typeof L === "undefined") { return; }
+    if (ownBasemap) { window.yizhanBasemap(map, config.basemap); return; }
     (outlines = outlines || fetch("/rider/boundaries.json").then(function (r) { return r.ok ? r.json() : null; }))
       .then(function (fc) {
         if (fc) { L.geoJSON(fc, { style: { color: "#607d8b", weight: 1.2, fill: false }, interactive: false }).addTo(map); }
@@ -165,7 +168,7 @@
   function drawDeskMap(cases) {
     if (!staff || typeof L === "undefined" || !$("#desk-map")) { return; }
     if (!state.map) {
-      state.map = L.map("desk-map", { attributionControl: false });
+      state.map = L.map("desk-map", { attributionControl: ownBasemap });
       state.map.setView([22.4, 112.75], 9);
       withOutlines(state.map);
     }
@@ -233,7 +236,7 @@
         setTimeout(function () {
           if (state.caseMap) { state.caseMap.remove(); }
           var ll = [c.location.coordinates[1], c.location.coordinates[0]];
-          state.caseMap = L.map("case-map", { attributionControl: false }).setView(ll, 13);
+          state.caseMap = L.map("case-map", { attributionControl: ownBasemap }).setView(ll, 15);
           withOutlines(state.caseMap);
           L.circleMarker(ll, { radius: 9, color: colour(c), fillOpacity: 0.8 }).addTo(state.caseMap);
         }, 0);

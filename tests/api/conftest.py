@@ -62,8 +62,10 @@ def live_server(settings: Settings) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
+            health = httpx.get(f"{url}/health", timeout=2)
+            drawn = health.json().get("basemap", {}).get("status") in ("ok", "error")
+            if health.status_code == 200 and (drawn or not settings.basemap):
+                break  # ready, with its basemap (pages show streets from the first tile)
         except httpx.TransportError:
             pass
         time.sleep(0.1)
