@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 
 import folium
 from branca.element import Figure, MacroElement, Template
+from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 
 from geo.coords import from_wgs84, geometry_from_wgs84
@@ -377,7 +378,7 @@ _TEXT_HELPER = """
 BASEMAP_JS = Path(__file__).resolve().parent.parent / "pages" / "static" / "basemap.js"
 
 
-class OwnBasemap(MacroElement):
+class OwnBasemap(JSCSSMixin, MacroElement):
     """The platform's own basemap under the map: vector tiles from ``/ogc/tiles``.
 
     Its attribution (generated roads, or OpenStreetMap's credit) is read from the tileset's

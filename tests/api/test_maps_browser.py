@@ -143,6 +143,7 @@ def test_map_renders_offline_in_chromium(
     assert "leaflet-container" in dom
     assert not external(requested, live_url), external(requested, live_url)
     assert any("/maps/assets/leaflet/leaflet.js" in u for u in requested)
+    assert any("/ogc/tiles/WebMercatorQuad/" in u for u in requested)  # the own basemap
     assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
 
 
