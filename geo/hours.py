@@ -69,6 +69,17 @@ def local_time(at: datetime | None, tz: str | None = None) -> datetime:
     return at
 
 
+#: the hour a coverage map is computed for unless asked otherwise: a working day's noon, when
+#: riders are on the road and stations open (coverage differs by hour: opening hours)
+TYPICAL_HOUR = 12
+
+
+def typical_hour(tz: str | None = None) -> datetime:
+    """Today at :data:`TYPICAL_HOUR`, local time (naive)."""
+    today = local_time(None, tz)
+    return today.replace(hour=TYPICAL_HOUR, minute=0, second=0, microsecond=0)
+
+
 def local_iso(at: datetime, tz: str | None = None) -> str:
     """A naive local time as ISO 8601 with the region's offset (``...+08:00``)."""
     return at.replace(tzinfo=ZoneInfo(tz or region_timezone())).isoformat()

@@ -64,6 +64,7 @@ LABELS = {
         "people": "人",
         "sites_item": "建议新址（编号为优先顺序）",
         "before_after": "覆盖率",
+        "at_time": "（{when}，按当时开放的驿站）",
     },
     "en": {
         "stations": "Stations",
@@ -94,6 +95,7 @@ LABELS = {
         "people": "people",
         "sites_item": "proposed site (numbered by priority)",
         "before_after": "Coverage",
+        "at_time": " at {when} (stations open then)",
     },
 }
 REACH_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
@@ -319,10 +321,16 @@ def add_town_coverage(
     coord: CoordSystem,
     lang: Lang,
     unit: Literal["town", "city"] = "town",
+    when: datetime | None = None,
 ) -> folium.Map:
-    """Towns (or cities) coloured by the share of people covered (``share``, ``uncovered``)."""
+    """Towns (or cities) coloured by the share of people covered (``share``, ``uncovered``).
+
+    ``when``: the time the coverage is for (opening hours matter), said in the legend's title.
+    """
     t = LABELS[lang]
     title, area = t[f"{unit}_coverage"], t["cities" if unit == "city" else "towns"]
+    if when is not None:
+        title += t["at_time"].format(when=when.strftime("%Y-%m-%d %H:%M"))
     data = towns[["name", "share", "uncovered", "geometry"]].copy()
     data["cls"] = [sum(v >= e for e in SHARE_EDGES) for v in data["share"].fillna(0)]
     data["covered_text"] = [f"{v:.0%}" for v in data["share"].fillna(0)]

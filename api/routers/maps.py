@@ -34,7 +34,7 @@ from geo.areas import read_districts, read_grids, read_towns
 from geo.cases.access import public_stats
 from geo.custom_region import region_frame, region_notice
 from geo.errors import YizhanError
-from geo.hours import local_time
+from geo.hours import local_time, typical_hour
 from geo.routing.engine import RoutingEngine
 from geo.settings import Settings
 from geo.stations import StationFilter, list_stations
@@ -53,6 +53,7 @@ from maps.layers import (
     add_stations,
     add_town_coverage,
 )
+from maps.planning import add_area_table, add_share_labels
 
 PAGE_ERRORS = page_errors(401, 403)
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -390,14 +391,14 @@ async def coverage_map(
 ) -> Response:
     """With ``lat``/``lon``: isochrones from there; without: the city's coverage gaps."""
     values = parse_minutes(minutes, most=60, count=4)
-    when = local_time(parse_time(at))
+    when = local_time(parse_time(at) or typical_hour())
     keep = (("lat", str(lat)), ("lon", str(lon))) if lat is not None and lon is not None else ()
     form = _planner_form(
         lang,
         minutes=minutes,
         profile=profile,
         tiles=tiles,
-        at=when if parse_time(at) else None,
+        at=when,
         keep=keep,
     )
 
@@ -460,7 +461,9 @@ def _coverage_map(
             when,
             lambda: analyses.run(town_coverage, values[-1], profile, when),
         )
-        add_town_coverage(m, shares, coord=coord, lang=lang)
+        add_town_coverage(m, shares, coord=coord, lang=lang, when=when)
+        add_share_labels(m, shares, coord=coord, lang=lang)
+        add_area_table(m, shares, lang=lang)
         add_gaps(m, gaps, coord=coord, lang=lang)
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
     return add_layer_control(m)

@@ -229,11 +229,18 @@ def coverage_gaps(
 
 
 def town_shares(result: CoverageResult, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Towns (polygons, ``code``, ``name``) with ``share`` covered and ``uncovered`` people."""
+    """Towns (polygons, ``code``, ``name``) with ``share`` covered and ``uncovered`` people.
+
+    Also ``people`` and ``covered`` (the demand and its covered part) and ``p95_min``, the
+    minutes within which 95% of the town's people who reach a station reach one.
+    """
     table = result.summary(by="town_code").set_index("town_code")
     out = towns[["code", "name", "geometry"]].copy()
     out["share"] = out["code"].map(table["share"])
     out["uncovered"] = out["code"].map(table["demand"] - table["covered"]).fillna(0.0)
+    out["people"] = out["code"].map(table["demand"]).fillna(0.0)
+    out["covered"] = out["code"].map(table["covered"]).fillna(0.0)
+    out["p95_min"] = out["code"].map(table["p95_time_s"]) / 60.0
     return out
 
 

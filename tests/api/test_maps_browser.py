@@ -126,7 +126,11 @@ MAPS = [
         "/maps/coverage?lat=22.58&lon=113.08&minutes=5,10&lang=en",
         ["Reachable", "≤ 5 min", "≤ 10 min"],
     ),
-    ("gaps", "/maps/coverage?minutes=10&lang=en", ["Coverage gaps", "uncovered people"]),
+    (
+        "gaps",
+        "/maps/coverage?minutes=10&lang=en",
+        ["Coverage gaps", "uncovered people", "yizhan-share", "yizhan-area-table", "12:00"],
+    ),
     ("sites", "/maps/sites?k=3&minutes=10&lang=en", ["yizhan-site", "Coverage gaps"]),
     ("grids", "/maps/grids?lang=en", ["leaflet-interactive", "Sample data"]),
     ("cases", "/maps/cases?lang=en", ["Cases", "fewer than 5 (hidden)"]),
