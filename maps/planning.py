@@ -145,3 +145,29 @@ def add_area_table(m: folium.Map, areas: gpd.GeoDataFrame, *, lang: Lang) -> fol
         )
     m.add_child(AreaTable(w["table"], headings, rows))
     return m
+
+
+def add_site_table(
+    m: folium.Map, sites: list[dict[str, Any]], *, summary: str, lang: Lang
+) -> folium.Map:
+    """The proposed sites beside the map: number, people each adds, where; the share's change."""
+    zh = lang == "zh"
+    headings = [
+        ("#", True),
+        ("新增覆盖人口" if zh else "People added", True),
+        ("位置" if zh else "Where (lat, lon)", False),
+    ]
+    rows = []
+    for s in sorted(sites, key=lambda s: int(s["rank"])):
+        added = _number(s.get("added_demand"))
+        where = f"{float(s['lat']):.5f}, {float(s['lon']):.5f}"
+        rows.append(
+            [
+                (str(int(s["rank"])), str(int(s["rank"]))),
+                (f"+{added:,.0f}" if not math.isnan(added) else "–", f"{added:.0f}"),
+                (where, where),
+            ]
+        )
+    caption = ("建议新址 · " if zh else "Proposed sites · ") + html.escape(summary)
+    m.add_child(AreaTable(caption, headings, rows))
+    return m

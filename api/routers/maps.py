@@ -53,7 +53,7 @@ from maps.layers import (
     add_stations,
     add_town_coverage,
 )
-from maps.planning import add_area_table, add_share_labels
+from maps.planning import add_area_table, add_share_labels, add_site_table
 
 PAGE_ERRORS = page_errors(401, 403)
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -515,7 +515,7 @@ def _sites_map(
     tiles: str,
     lang: MapLang,
 ) -> folium.Map:
-    analyses, now = get_analyses(request), local_time(None)
+    analyses, now = get_analyses(request), typical_hour()
     plan = _analysis(
         request,
         ("sites", k, minutes, profile),
@@ -530,6 +530,8 @@ def _sites_map(
     word = "覆盖率" if lang == "zh" else "Covered"
     summary = f"{word} {plan['before']:.1%} → {plan['after']:.1%}"
     add_sites(m, plan["sites"], coord=coord, lang=lang, summary=summary)
+    at = f"{now:%Y-%m-%d %H:%M}"
+    add_site_table(m, plan["sites"], summary=f"{summary} ({at})", lang=lang)
     return add_layer_control(m)
 
 

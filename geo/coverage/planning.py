@@ -94,7 +94,12 @@ def plan_sites(
     else:
         problem = PMedian.from_cost_matrix(times, w, existing=before.times)
     selection = problem.solve(min(k, len(cands)), method=method)  # type: ignore[arg-type]
-    chosen = cands.iloc[list(selection.selected)].reset_index(drop=True)
+    picked = list(selection.selected)
+    gains: list[float] | None = None
+    if isinstance(problem, MaximalCoverage):  # numbered by priority, each with people it adds
+        ordered = problem.by_priority(picked)
+        picked, gains = [j for j, _ in ordered], [g for _, g in ordered]
+    chosen = cands.iloc[picked].reset_index(drop=True)
     added = [
         StationRecord(
             SCENARIO_ID_BASE + i,
@@ -110,9 +115,9 @@ def plan_sites(
     after = model.compute(
         minutes=minutes, profile=profile, at=at, engine=model.engine.scenario(add=added)
     )
-    sites = chosen.assign(rank=np.arange(1, len(chosen) + 1), snapped=ok[list(selection.selected)])
-    if selection.gains:
-        sites = sites.assign(added_demand=list(selection.gains))
+    sites = chosen.assign(rank=np.arange(1, len(chosen) + 1), snapped=ok[picked])
+    if gains is not None:
+        sites = sites.assign(added_demand=gains)
     return SitePlan(selection, cands.assign(on_road=ok), sites, before, after)
 
 

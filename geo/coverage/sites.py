@@ -119,6 +119,28 @@ class MaximalCoverage:
         hit = np.asarray(self.cover[:, list(selected)].sum(axis=1)).ravel() > 0
         return float(self.weights[hit].sum())
 
+    def by_priority(self, selected: list[int] | tuple[int, ...]) -> list[tuple[int, float]]:
+        """The chosen sites, the one adding the most demand first, each with what it adds.
+
+        Whatever the method chose, a planner builds one site at a time: each site's figure
+        is the demand it covers that no existing station and no earlier site covers.
+        """
+        columns = self.cover.tocsc()
+        covered = np.zeros(self.cover.shape[0], dtype=bool)
+        left, order = list(selected), []
+        while left:
+            best, best_gain, best_rows = left[0], -1.0, np.empty(0, dtype=int)
+            for j in left:
+                rows = columns[:, j].indices
+                rows = rows[~covered[rows]]
+                gain = float(self.weights[rows].sum())
+                if gain > best_gain:
+                    best, best_gain, best_rows = j, gain, rows
+            covered[best_rows] = True
+            left.remove(best)
+            order.append((best, best_gain))
+        return order
+
     def solve(self, k: int, *, method: Method = "auto", time_limit: float = 30.0) -> SiteSelection:
         """Choose ``k`` sites (``auto``: MILP when under ~2 million matrix entries)."""
         _check_k(k, self.n_candidates)

@@ -131,7 +131,11 @@ MAPS = [
         "/maps/coverage?minutes=10&lang=en",
         ["Coverage gaps", "uncovered people", "yizhan-share", "yizhan-area-table", "12:00"],
     ),
-    ("sites", "/maps/sites?k=3&minutes=10&lang=en", ["yizhan-site", "Coverage gaps"]),
+    (
+        "sites",
+        "/maps/sites?k=3&minutes=10&lang=en",
+        ["yizhan-site", "Coverage gaps", "Proposed sites · Covered", "People added"],
+    ),
     ("grids", "/maps/grids?lang=en", ["leaflet-interactive", "Sample data"]),
     ("cases", "/maps/cases?lang=en", ["Cases", "fewer than 5 (hidden)"]),
 ]

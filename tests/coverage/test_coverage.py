@@ -115,6 +115,7 @@ def test_new_site_goes_where_it_covers_most(model: CoverageModel, line: Compiled
     # B adds nothing new (A covers it), C covers C and D (70), D covers C and D too: tie -> C or D
     assert plan.selection.value == pytest.approx(70)
     assert plan.after.summary().iloc[0]["covered"] == pytest.approx(100)
+    assert list(plan.sites["added_demand"]) == pytest.approx([70])  # shown on the sites map
     assert plan.selection.gap == pytest.approx(0.0, abs=1e-9)
 
 

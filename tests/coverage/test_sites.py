@@ -62,6 +62,26 @@ def test_already_covered_demand_is_worth_nothing() -> None:
     assert sel.value == 20.0
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_chosen_sites_are_numbered_by_the_people_each_adds(seed: int) -> None:
+    cost, w = _instance(seed)
+    model = MaximalCoverage.from_cost_matrix(cost, w, max_cost=3.0)
+    sel = model.solve(3, method="milp")
+    order = model.by_priority(sel.selected)
+    assert sorted(j for j, _ in order) == sorted(sel.selected)
+    gains = [g for _, g in order]
+    assert sum(gains) == pytest.approx(sel.value)  # each person counted once
+    assert gains == sorted(gains, reverse=True)
+    first = order[0][0]
+    assert gains[0] == pytest.approx(model.value_of([first]))  # the first adds all it covers
+
+
+def test_overlapping_sites_share_their_people_once() -> None:
+    cost = np.array([[1.0, 1.0], [1.0, 9.0], [9.0, 1.0]])
+    model = MaximalCoverage.from_cost_matrix(cost, np.array([50.0, 30.0, 20.0]), max_cost=2.0)
+    assert model.by_priority((1, 0)) == [(0, 80.0), (1, 20.0)]
+
+
 def test_hand_checked_example() -> None:
     # three villages on a line; site B (middle) reaches all within 5, A and C only their ends
     cost = np.array([[0.0, 4.0, 8.0], [4.0, 0.0, 4.0], [8.0, 4.0, 0.0]])
