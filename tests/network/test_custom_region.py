@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import morecantile
+import pyogrio
 import pytest
 import shapely.geometry
 from fastapi.testclient import TestClient
@@ -190,3 +193,24 @@ def test_the_riders_page_speaks_of_the_region(helsinki: TestClient) -> None:
     assert '"view":[60.17' in html.unescape(page.text)  # the map opens over Helsinki
     outside = helsinki.get("/rider", params={"lang": "en", "lat": 60.3, "lon": 24.9})
     assert "outside the Helsinki service area" in outside.text
+
+
+def test_the_basemap_draws_helsinki_water_and_credits_openstreetmap(
+    helsinki: TestClient, tmp_path: Path
+) -> None:
+    platform = helsinki.app.state.platform
+    deadline = time.monotonic() + 300
+    while platform.basemap_status in ("absent", "loading") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert platform.basemap_status == "ok"
+    tilesets = helsinki.get("/ogc/tiles").json()["tilesets"]
+    assert "OpenStreetMap" in tilesets[0]["description"]
+    tile = morecantile.tms.get("WebMercatorQuad").tile(ESPLANADI["lon"], ESPLANADI["lat"], 14)
+    body = helsinki.get(f"/ogc/tiles/WebMercatorQuad/14/{tile.y}/{tile.x}").content
+    path = tmp_path / "14" / str(tile.x) / f"{tile.y}.pbf"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(body)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"roads", "water", "parks", "rails"} <= layers  # the harbour, the Esplanadi park
+    roads = pyogrio.read_dataframe(path, layer="roads")
+    assert "Pohjoisesplanadi" in set(roads["name"].dropna())
