@@ -55,6 +55,7 @@ from api.routers import (
 )
 from api.state import WebState
 from api.throttle import LoginThrottle
+from api.tile_fast_path import KeptTileFastPath
 from geo.analyses.service import Analyses
 from geo.cases.delivery import deliver_due
 from geo.cases.followup import ATTACHMENT_MAX_BYTES
@@ -279,6 +280,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # riders' plainly valid nearest-station requests, answered without FastAPI's per-request
     # machinery (inside every protection below; it compresses its own answers)
     app.add_middleware(NearestFastPath)
+    app.add_middleware(KeptTileFastPath)  # kept basemap tiles, likewise
     app.add_middleware(Timeout, seconds=settings.analysis_timeout_s, prefixes=heavy)
     app.add_middleware(
         RateLimit,

@@ -69,6 +69,15 @@ class Kept(Generic[V]):
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
+    def peek(self, key: Hashable) -> V | None:
+        """The value under ``key`` if kept (never made here)."""
+        with self._lock:
+            value = self._kept.get(key)
+            if value is not None:
+                self._kept.move_to_end(key)
+                self.hits += 1
+            return value
+
     def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
         """The value under ``key``, made (outside the lock, once at a time) when missing."""
         with self._lock:

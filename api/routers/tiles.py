@@ -8,6 +8,7 @@ that has a tile gets ``304``, and a change of the network or the areas renews ev
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from api.deps import PlatformDep, ReadConn, Web, public_base
 from api.schemas.common import errors
 from api.schemas.tiles import TileMatrixSets, Tileset, Tilesets
 from geo import tiles
+from geo.platform import Platform
 from pages.assets import accepts_gzip, gzip_bytes
 
 router = APIRouter(prefix="/ogc", tags=["tiles"])
@@ -121,18 +123,33 @@ def tile(
 ) -> Response:
     """One tile: roads, water, parks, railways, outlines and names at this zoom."""
     address = tiles.check_tile(tms_id, z, row, col)
-    version = platform.tables_version(tiles.TILE_TABLES)
     kept = web.tiles.get_or_make(
-        (address, version), lambda: _cached_tile(tiles.read_tile(platform.db, address))
+        tile_key(platform, address), lambda: _cached_tile(tiles.read_tile(platform.db, address))
     )
+    status, headers, body = tile_answer(
+        kept, request.headers.get("if-none-match", ""), request.headers.get("accept-encoding", "")
+    )
+    return Response(body, status_code=status, headers=headers)
+
+
+def tile_key(platform: Platform, address: tiles.TileAddress) -> Hashable:
+    """Where a tile is kept: its address and the version of the tables it is drawn from."""
+    return (address, platform.tables_version(tiles.TILE_TABLES))
+
+
+def tile_answer(
+    kept: CachedTile, if_none_match: str, accept_encoding: str
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body for a kept tile: 304 when the browser has it, gzip if accepted."""
     headers = {
         "ETag": kept.etag,
         "Cache-Control": f"public, max-age={TILE_MAX_AGE_S}",
         "Vary": "Accept-Encoding",
     }
-    if kept.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    if accepts_gzip(request.headers.get("accept-encoding", "")):
+    if kept.etag in if_none_match:
+        return 304, headers, b""
+    headers["Content-Type"] = tiles.MVT
+    if accepts_gzip(accept_encoding):
         headers["Content-Encoding"] = "gzip"
-        return Response(kept.gzipped, media_type=tiles.MVT, headers=headers)
-    return Response(kept.body, media_type=tiles.MVT, headers=headers)
+        return 200, headers, kept.gzipped
+    return 200, headers, kept.body

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from geo.tiles import MVT, TMS_ID
+from geo.tiles import MVT, TILE_TABLES, TMS_ID, TileAddress
 
 WMQ = morecantile.tms.get(TMS_ID)
 #: central Jiangmen (蓬江区), where the test network's streets are densest
@@ -166,3 +166,20 @@ def test_bad_tile_addresses_are_clear_errors(drawn: TestClient, path: str, statu
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/json")
     assert answer.json()["error"]["message"]
+
+
+def test_kept_tiles_answer_the_same_on_the_fast_path(drawn: TestClient) -> None:
+    url, t = _tile_url(13, 113.05, 22.6)
+    web = drawn.app.state.web
+    made = drawn.get(url, headers={"Accept-Encoding": "gzip"})  # by the operation
+    key = (TileAddress(t.z, t.y, t.x), drawn.app.state.platform.tables_version(TILE_TABLES))
+    assert web.tiles.peek(key) is not None  # now kept: the next answers come from memory
+    for encoding in ("gzip", "identity"):
+        kept = drawn.get(url, headers={"Accept-Encoding": encoding})
+        assert kept.status_code == 200
+        assert kept.content == made.content
+        for header in ("etag", "cache-control", "vary", "content-type"):
+            assert kept.headers[header] == made.headers[header]
+        assert kept.headers.get("content-encoding") == ("gzip" if encoding == "gzip" else None)
+    again = drawn.get(url, headers={"If-None-Match": made.headers["etag"]})
+    assert again.status_code == 304
