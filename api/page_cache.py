@@ -69,22 +69,24 @@ class Kept(Generic[V]):
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
+    def _hit(self, key: Hashable) -> V | None:
+        """The value kept under ``key``, marked as recently used (call with the lock held)."""
+        value = self._kept.get(key)
+        if value is not None:
+            self._kept.move_to_end(key)
+            self.hits += 1
+        return value
+
     def peek(self, key: Hashable) -> V | None:
         """The value under ``key`` if kept (never made here)."""
         with self._lock:
-            value = self._kept.get(key)
-            if value is not None:
-                self._kept.move_to_end(key)
-                self.hits += 1
-            return value
+            return self._hit(key)
 
     def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
         """The value under ``key``, made (outside the lock, once at a time) when missing."""
         with self._lock:
-            value = self._kept.get(key)
+            value = self._hit(key)
             if value is not None:
-                self._kept.move_to_end(key)
-                self.hits += 1
                 return value
             flight = self._flights.get(key)
             leader = flight is None

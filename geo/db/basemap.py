@@ -135,8 +135,7 @@ def _text(value: object) -> str | None:
     return value[:200] if isinstance(value, str) and value else None
 
 
-_TILE = text(
-    """
+_TILE_SQL = """
     WITH env AS (
         SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
                ST_TileEnvelope(:z, :x, :y, margin => :margin) AS wide
@@ -207,25 +206,21 @@ _TILE = text(
         FROM basemap_features f, env
         WHERE :place_names AND f.layer = 'place' AND f.geom && env.tile
     )
-    SELECT
-        COALESCE((SELECT ST_AsMVT(q, 'water', :extent, 'geom') FROM water q
-                  WHERE geom IS NOT NULL), ''::bytea)
-     || COALESCE((SELECT ST_AsMVT(q, 'parks', :extent, 'geom') FROM parks q
-                  WHERE geom IS NOT NULL), ''::bytea)
-     || COALESCE((SELECT ST_AsMVT(q, 'waterways', :extent, 'geom') FROM waterways q
-                  WHERE geom IS NOT NULL), ''::bytea)
-     || COALESCE((SELECT ST_AsMVT(q, 'rails', :extent, 'geom') FROM rails q
-                  WHERE geom IS NOT NULL), ''::bytea)
-     || COALESCE((SELECT ST_AsMVT(q, 'roads', :extent, 'geom') FROM roads q
-                  WHERE geom IS NOT NULL), ''::bytea)
-     || COALESCE((SELECT ST_AsMVT(q, 'boundaries', :extent, 'geom') FROM boundaries q
-                  WHERE geom IS NOT NULL), ''::bytea)
-     || COALESCE((SELECT ST_AsMVT(q, 'places', :extent, 'geom') FROM places q
-                  WHERE geom IS NOT NULL AND name IS NOT NULL), ''::bytea)
-    """
-)
-#: the tile's layers, in the order they are drawn
+    SELECT {layers}
+"""
+#: the tile's layers, in the order they are drawn (each a query of the statement above)
 TILE_LAYERS = ("water", "parks", "waterways", "rails", "roads", "boundaries", "places")
+#: one MVT layer per query, concatenated (an empty layer adds nothing; a label needs its name)
+_TILE = text(
+    _TILE_SQL.format(
+        layers="\n     || ".join(
+            f"COALESCE((SELECT ST_AsMVT(q, '{name}', :extent, 'geom') FROM {name} q"
+            f" WHERE geom IS NOT NULL{' AND name IS NOT NULL' if name == 'places' else ''}),"
+            " ''::bytea)"
+            for name in TILE_LAYERS
+        )
+    )
+)
 
 
 def basemap_tile(conn: Connection, z: int, x: int, y: int) -> bytes:
