@@ -185,6 +185,11 @@ class Settings(BaseSettings):
     frame_ancestors: str = Field(
         default="*", description="who may embed the maps in an iframe (CSP frame-ancestors)"
     )
+    map_tiles: Literal["own", "none", "osm", "gaode", "tianditu", "custom"] = Field(
+        default="own",
+        description="the maps' base layer unless a link asks for another (?tiles=): own (the "
+        "platform's vector tiles, nothing fetched from outside), none, or an online one",
+    )
     tile_url: str | None = Field(default=None, description="a custom tile URL template")
     tianditu_key: str | None = None
     inline_feature_limit: int = Field(

@@ -145,7 +145,7 @@ def _planner_form(
     *,
     minutes: str,
     profile: str,
-    tiles: str,
+    tiles: str | None,
     at: datetime | None = None,
     k: int | None = None,
     keep: tuple[tuple[str, str], ...] = (),
@@ -161,7 +161,7 @@ def _planner_form(
     if k is None:
         stamp = at.strftime("%Y-%m-%dT%H:%M") if at is not None else ""
         fields.append(("at", t["at"], "datetime-local", stamp, []))
-    hidden = [("lang", lang), ("tiles", tiles), *keep]
+    hidden = [("lang", lang), *([("tiles", tiles)] if tiles else []), *keep]
     return ParamForm(fields, hidden=hidden, submit=t["submit"])
 
 
@@ -195,13 +195,13 @@ def _start(
     settings: Settings,
     center: str | None,
     zoom: int | None,
-    tiles: str,
+    tiles: str | None,
     lang: MapLang,
     default_zoom: int = 9,
 ) -> tuple[folium.Map, Any]:
     kwargs: dict[str, Any] = {
         "zoom": zoom or default_zoom,
-        "tiles": tiles,
+        "tiles": tiles or settings.map_tiles,
         "lang": lang,
         "tile_url": settings.tile_url,
         "tianditu_key": settings.tianditu_key,
@@ -245,7 +245,7 @@ def stations_map(
     request: Request,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "own",
+    tiles: Tiles | None = None,
     lang: Lang = "zh",
     layers: Annotated[str, Query(description="extra layers: towns, workplaces")] = "",
 ) -> Response:
@@ -264,7 +264,7 @@ def _stations_map(
     settings: Settings,
     center: str | None,
     zoom: int | None,
-    tiles: str,
+    tiles: str | None,
     lang: MapLang,
     layers: str,
 ) -> folium.Map:
@@ -312,7 +312,7 @@ def route_map(
     profile: ProfileQuery = Profile.E_BIKE,
     coord: CoordQuery = CoordSystem.WGS84,
     zoom: Zoom = None,
-    tiles: Tiles = "own",
+    tiles: Tiles | None = None,
     lang: Lang = "zh",
 ) -> Response:
     """The rider's view: the ``k`` nearest open stations and the way to each."""
@@ -334,7 +334,7 @@ def _route_map(
     profile: str,
     coord: CoordSystem,
     zoom: int | None,
-    tiles: str,
+    tiles: str | None,
     lang: MapLang,
 ) -> folium.Map:
     origin = Location(lon, lat, coord).wgs84()
@@ -386,7 +386,7 @@ async def coverage_map(
     at: Annotated[str | None, Query(description="ISO time (empty: now)")] = None,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "own",
+    tiles: Tiles | None = None,
     lang: Lang = "zh",
 ) -> Response:
     """With ``lat``/``lon``: isochrones from there; without: the city's coverage gaps."""
@@ -437,7 +437,7 @@ def _coverage_map(
     when: Any,
     center: str | None,
     zoom: int | None,
-    tiles: str,
+    tiles: str | None,
     lang: MapLang,
 ) -> folium.Map:
     m, coord = _start(
@@ -485,7 +485,7 @@ async def sites_map(
     profile: ProfileQuery = Profile.E_BIKE,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "own",
+    tiles: Tiles | None = None,
     lang: Lang = "zh",
 ) -> Response:
     """Gaps, existing stations and the ``k`` sites that would cover the most people."""
@@ -512,7 +512,7 @@ def _sites_map(
     profile: str,
     center: str | None,
     zoom: int | None,
-    tiles: str,
+    tiles: str | None,
     lang: MapLang,
 ) -> folium.Map:
     analyses, now = get_analyses(request), typical_hour()
@@ -547,7 +547,7 @@ def grids_map(
     token: Annotated[str | None, Depends(optional_token)] = None,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "own",
+    tiles: Tiles | None = None,
     lang: Lang = "zh",
 ) -> Response:
     """Grids with codes and towns; member names for an admin, or a manager in their area."""
@@ -567,7 +567,7 @@ def _grids_map(
     area: Area | None,
     center: str | None,
     zoom: int | None,
-    tiles: str,
+    tiles: str | None,
     lang: MapLang,
 ) -> folium.Map:
     m, coord = _start(settings, center, zoom, tiles, lang, 11)
@@ -598,7 +598,7 @@ def cases_map(
     settings: AppSettings,
     center: Center = None,
     zoom: Zoom = None,
-    tiles: Tiles = "own",
+    tiles: Tiles | None = None,
     lang: Lang = "zh",
 ) -> Response:
     """Cases per grid (grids with fewer than 5 are not shown); no points, no people."""
@@ -615,7 +615,7 @@ def _cases_map(
     settings: Settings,
     center: str | None,
     zoom: int | None,
-    tiles: str,
+    tiles: str | None,
     lang: MapLang,
 ) -> folium.Map:
     m, coord = _start(settings, center, zoom, tiles, lang, 10)

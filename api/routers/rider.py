@@ -81,9 +81,21 @@ def read_query(request: Request, settings: Settings) -> RiderQuery:
         kinds=asked.kind,
         include_closed=asked.include_closed,
         embed=q.get("embed") in ("1", "true"),
-        tiles=str(q.get("tiles")) if q.get("tiles") in ("gaode", "none") else "own",
+        tiles=_tiles(q.get("tiles"), settings.map_tiles),
         problems=asked.problems,
     )
+
+
+#: the base layers the riders' page draws (others are for planners' maps)
+RIDER_TILES = ("own", "gaode", "none")
+
+
+def _tiles(asked: str | None, configured: str) -> str:
+    """The page's base layer: the link's choice, else the deployment's, else the own basemap."""
+    for choice in (asked, configured):
+        if choice in RIDER_TILES:
+            return str(choice)
+    return "own"
 
 
 def find_stations(

@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from api.app import create_app
+from geo.settings import Settings
 from geo.tiles import MVT, TILE_TABLES, TMS_ID, TileAddress
 
 WMQ = morecantile.tms.get(TMS_ID)
@@ -183,3 +185,15 @@ def test_kept_tiles_answer_the_same_on_the_fast_path(drawn: TestClient) -> None:
         assert kept.headers.get("content-encoding") == ("gzip" if encoding == "gzip" else None)
     again = drawn.get(url, headers={"If-None-Match": made.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_a_deployment_may_choose_an_online_base_layer(settings: Settings) -> None:
+    """``YIZHAN_MAP_TILES=gaode``: pages start on AutoNavi; a link may still ask for the own."""
+    online = settings.model_copy(update={"map_tiles": "gaode"})
+    with TestClient(create_app(online)) as client:
+        page = client.get("/maps/stations").text
+        assert "autonavi.com" in page
+        assert "yizhanBasemap(" not in page
+        own = client.get("/maps/stations", params={"tiles": "own"}).text
+        assert "yizhanBasemap(" in own
+        assert "autonavi.com" not in own
