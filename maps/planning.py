@@ -17,7 +17,7 @@ import geopandas as gpd
 from branca.element import MacroElement, Template
 
 from geo.vocabulary import CoordSystem
-from maps.base import Lang, point
+from maps.base import Lang, add_legend, point, shift
 
 WORDS = {
     "zh": {
@@ -171,3 +171,35 @@ def add_site_table(
     caption = ("建议新址 · " if zh else "Proposed sites · ") + html.escape(summary)
     m.add_child(AreaTable(caption, headings, rows))
     return m
+
+
+ROADLESS_COLOUR = "#8da9c4"
+
+
+def add_roadless(
+    m: folium.Map, area: gpd.GeoDataFrame, *, coord: CoordSystem, lang: Lang
+) -> folium.Map:
+    """Where demand lies that no road reaches, in its own colour (not a gap), with a legend."""
+    if len(area) == 0:
+        return m
+    zh = lang == "zh"
+    title = "无道路可达（水面、无路地带）" if zh else "No road reaches (water, roadless land)"
+    people = float(area["people"].sum())
+    note = f"{people:,.0f} " + ("人，不计为缺口" if zh else "people, not counted as gaps")
+    folium.GeoJson(
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": shift(area.geometry.iloc[0], coord).__geo_interface__,
+        },
+        name=title,
+        style_function=lambda _: {
+            "color": ROADLESS_COLOUR,
+            "weight": 0.5,
+            "fillColor": ROADLESS_COLOUR,
+            "fillOpacity": 0.45,
+            "dashArray": "3 3",
+        },
+        interactive=False,
+    ).add_to(m)
+    return add_legend(m, title, [(ROADLESS_COLOUR, note)], lang=lang)

@@ -53,7 +53,7 @@ from maps.layers import (
     add_stations,
     add_town_coverage,
 )
-from maps.planning import add_area_table, add_share_labels, add_site_table
+from maps.planning import add_area_table, add_roadless, add_share_labels, add_site_table
 
 PAGE_ERRORS = page_errors(401, 403)
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -454,7 +454,7 @@ def _coverage_map(
         _, areas = analyses.run(isochrones, lon, lat, values, profile)
         add_reach(m, areas, coord=coord, lang=lang)
     else:
-        shares, gaps = _analysis(
+        shares, gaps, roadless = _analysis(
             request,
             ("coverage", values[-1], profile),
             COVERAGE_TABLES,
@@ -465,6 +465,7 @@ def _coverage_map(
         add_share_labels(m, shares, coord=coord, lang=lang)
         add_area_table(m, shares, lang=lang)
         add_gaps(m, gaps, coord=coord, lang=lang)
+        add_roadless(m, roadless, coord=coord, lang=lang)
     add_stations(m, _active_stations(conn), coord=coord, lang=lang)
     return add_layer_control(m)
 

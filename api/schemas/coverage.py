@@ -19,6 +19,8 @@ class Figures(Answer):
     mean_time_s: float | None
     p95_time_s: float | None
     unreachable: float
+    #: the part of ``unreachable`` no road reaches (water, land without roads): not a gap
+    no_road: float = 0.0
 
 
 class Overall(Figures):

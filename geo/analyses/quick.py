@@ -20,7 +20,7 @@ from distributed.scheduler import KilledWorker
 
 from geo.analyses.cluster import AnalysisCluster, worker_platform
 from geo.analyses.coverage_jobs import demand_answer, gaps_table
-from geo.coverage.analysis import coverage_gaps, to_records, town_shares
+from geo.coverage.analysis import coverage_gaps, roadless_area, to_records, town_shares
 from geo.coverage.demand import candidate_points, read_demand_points
 from geo.coverage.planning import plan_answer, plan_sites, run_scenario
 from geo.db.layers import area_names, read_towns
@@ -106,13 +106,13 @@ def demand_coverage(
 
 def town_coverage(
     minutes: float, profile: str, at: datetime | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The covered share of each town's people and the gaps between (runs on a worker)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Each town's covered share, the gaps between, and where no road reaches (on a worker)."""
     platform = _platform()
     result = platform.coverage_model("population").compute(minutes=minutes, profile=profile, at=at)
     with platform.db.connect() as conn:
         towns = read_towns(conn)
-    return town_shares(result, towns), coverage_gaps(result, towns=towns)
+    return town_shares(result, towns), coverage_gaps(result, towns=towns), roadless_area(result)
 
 
 def sites_drawing(

@@ -31,7 +31,9 @@ class CoverageResult:
     """Travel time from each demand point to its nearest eligible station, and coverage.
 
     ``times`` are seconds (``inf``: no station reachable, or no road near the point);
-    ``covered`` is ``times <= minutes * 60``.
+    ``covered`` is ``times <= minutes * 60``; ``no_road`` marks the points no road reaches
+    within the snapping distance (water, land without roads): unreachable by any station,
+    new ones included, so never a gap to fill.
     """
 
     demand: Demand
@@ -39,6 +41,20 @@ class CoverageResult:
     profile: str
     times: np.ndarray
     station: np.ndarray
+    no_road: np.ndarray | None = None
+
+    @property
+    def roadless(self) -> np.ndarray:
+        """``no_road``, or all False when it was not recorded."""
+        if self.no_road is None:
+            return np.zeros(len(self.times), dtype=bool)
+        return self.no_road
+
+    @property
+    def gap(self) -> np.ndarray:
+        """Demand a station could cover but none does: not covered, weighted, a road near."""
+        weight = self.demand.frame["weight"].to_numpy()
+        return ~self.covered & (weight > 0) & ~self.roadless
 
     @property
     def covered(self) -> np.ndarray:
@@ -50,10 +66,12 @@ class CoverageResult:
 
         Columns: ``demand``, ``covered``, ``share``, ``mean_time_s`` and ``p95_time_s``
         (demand-weighted, over points that reach a station), ``unreachable`` (demand
-        reaching no station at all).
+        reaching no station at all) and ``no_road`` (the part of it no road reaches).
         """
         frame = self.demand.frame.assign(
-            _t=self.times, _c=self.covered.astype(float) * self.demand.frame["weight"]
+            _t=self.times,
+            _c=self.covered.astype(float) * self.demand.frame["weight"],
+            _n=self.roadless.astype(float) * self.demand.frame["weight"],
         )
         groups = [("all", frame)] if by is None else list(frame.groupby(by, sort=True))
         rows = []
@@ -69,6 +87,7 @@ class CoverageResult:
                     "mean_time_s": _weighted_mean(t[finite], w[finite]),
                     "p95_time_s": weighted_quantile(t[finite], w[finite], 0.95),
                     "unreachable": float(w[~finite].sum()),
+                    "no_road": float(g["_n"].sum()),
                 }
             )
         return pd.DataFrame(rows)
@@ -125,8 +144,9 @@ class CoverageModel:
         eng.profile_graph(profile)
         ids = eng.fields.station_ids(profile)
         mask = eng.fields.eligible(ids, kinds=kinds, amenities=amenities, at=at)
-        times, station = eng.fields.times_from_points(self.snaps(profile), profile, mask=mask)
-        return CoverageResult(self.demand, minutes, profile, times, station)
+        snaps = self.snaps(profile)
+        times, station = eng.fields.times_from_points(snaps, profile, mask=mask)
+        return CoverageResult(self.demand, minutes, profile, times, station, snaps.edge < 0)
 
     def compute_to(
         self,
@@ -160,7 +180,24 @@ class CoverageModel:
             better = t < best
             best[better] = t[better]
             station[better] = station_ids[start + arg[better]]
-        return CoverageResult(self.demand, minutes, profile, best, station)
+        return CoverageResult(self.demand, minutes, profile, best, station, snaps.edge < 0)
+
+
+def roadless_area(result: CoverageResult) -> gpd.GeoDataFrame:
+    """Where demand lies that no road reaches (water, land without roads), as one area.
+
+    One row (none when every point has a road near): the cells' outline and their
+    ``people``. Shown as "no road reaches" in its own colour, never as a gap.
+    """
+    cells = result.demand.cells
+    weight = result.demand.frame["weight"].to_numpy()
+    mask = result.roadless & (weight > 0)
+    if cells is None or not mask.any():
+        return gpd.GeoDataFrame({"people": []}, geometry=[], crs="EPSG:4326")
+    outline = shapely.union_all(cells.geometry.to_numpy()[mask])
+    return gpd.GeoDataFrame(
+        {"people": [float(weight[mask].sum())]}, geometry=[outline], crs=cells.crs
+    ).to_crs("EPSG:4326")
 
 
 def coverage_gaps(
@@ -182,7 +219,7 @@ def coverage_gaps(
         msg = "gaps need a demand layer of cells (population hexagons)"
         raise ValidationError(msg)
     frame = result.demand.frame
-    out = ~result.covered & (frame["weight"].to_numpy() > 0)
+    out = result.gap  # demand no road reaches is no gap: no station could reach it
     if not out.any():
         return gpd.GeoDataFrame(
             {"rank": [], "uncovered_demand": [], "cells": [], "town": [], "towns": []},

@@ -27,7 +27,7 @@ SCENARIO_ID_BASE = 10_000_000  # ids given to stations added in a scenario
 def default_candidates(result: CoverageResult, *, max_candidates: int = 300) -> pd.DataFrame:
     """Candidate sites in the gaps: centres of the uncovered cells with the most demand."""
     frame = result.demand.frame
-    out = frame[~result.covered & (frame["weight"] > 0)]
+    out = frame[result.gap]  # never in the water or where no road reaches
     top = out.sort_values("weight", ascending=False).head(max_candidates)
     return pd.DataFrame(
         {"id": top["id"].astype(str), "lon": top["lon"], "lat": top["lat"], "source": "gap cell"}

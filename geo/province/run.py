@@ -89,6 +89,7 @@ def city_coverage(city: City, question: ProvinceQuestion, cache_dir: Path) -> di
         "share": float(summary["share"]),
         "mean_time_s": float(summary["mean_time_s"]),
         "p95_time_s": float(summary["p95_time_s"]),
+        "no_road": float(summary["no_road"]),  # people no road reaches: not a gap
         "sample_s": round(built - start, 2),
         "coverage_s": round(time.perf_counter() - built, 2),
         "seconds": round(time.perf_counter() - start, 2),

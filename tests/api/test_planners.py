@@ -195,7 +195,11 @@ def test_gaps_name_one_town_each_and_stay_small(client: TestClient) -> None:
     body = client.get(
         "/v1/coverage/gaps", params={"minutes": 15, "at": AT, "format": "geojson", "limit": 500}
     ).json()
-    assert len(body["features"]) > 73  # more gaps than towns: no city-wide polygon
+    # the test network covers central Jiangmen only: demand elsewhere no road reaches, so it
+    # is no gap (shown apart); the central towns' gaps are many, none city-wide
+    assert len(body["features"]) > 20
+    covered = client.get("/v1/coverage", params={"minutes": 15, "at": AT}).json()
+    assert covered["overall"]["no_road"] > 0
     for f in body["features"]:
         props = f["properties"]
         assert len(props["towns"]) == 1

@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely.geometry
 
-from geo.coverage.analysis import CoverageModel, weighted_quantile
+from geo.coverage.analysis import (
+    CoverageModel,
+    coverage_gaps,
+    roadless_area,
+    weighted_quantile,
+)
 from geo.coverage.demand import Demand
-from geo.coverage.planning import plan_sites, run_scenario
+from geo.coverage.planning import default_candidates, plan_sites, run_scenario
 from geo.network import graph_from_osm_file
 from geo.profiles import DEFAULT_PROFILES
 from geo.routing.compiled import CompiledGraph
@@ -170,3 +177,40 @@ def test_searching_from_many_stations_agrees_with_the_fields(
     )
     assert np.isinf(near.times[1:]).all()  # beyond the search: not reached
     assert near.times[0] == pytest.approx(0, abs=0.01)
+
+
+def test_demand_no_road_reaches_is_no_gap_and_no_candidate(line: CompiledGraph) -> None:
+    engine = RoutingEngine(
+        line,
+        DEFAULT_PROFILES,
+        [StationRecord(1, "A", "outdoor_worker_station", LONS[0], 22.5)],
+        max_snap_m=200,
+    )
+    lons = [*LONS, 113.003]
+    lats = [22.5] * 4 + [22.53]  # the last point 3 km off the street: in the water, say
+    cells = gpd.GeoSeries(
+        [shapely.geometry.Point(x, y).buffer(0.0005) for x, y in zip(lons, lats, strict=True)],
+        crs="EPSG:4326",
+    )
+    frame = pd.DataFrame(
+        {
+            "id": ["0_0", "0_1", "0_2", "0_3", "5_5"],
+            "lon": lons,
+            "lat": lats,
+            "weight": [10.0, 20.0, 30.0, 40.0, 500.0],
+            "town_code": ["t1"] * 5,
+        }
+    )
+    result = CoverageModel(engine, Demand("test", frame, cells)).compute(
+        minutes=(_segment_s(line) * 1.2) / 60, profile="walk", at=NOON
+    )
+    assert list(result.roadless) == [False, False, False, False, True]
+    overall = result.summary().iloc[0]
+    assert overall["no_road"] == 500
+    assert overall["unreachable"] >= 500
+    gaps = coverage_gaps(result)
+    assert gaps["uncovered_demand"].sum() == pytest.approx(70)  # C and D, never the water
+    assert "5_5" not in set(default_candidates(result)["id"])
+    roadless = roadless_area(result)
+    assert list(roadless["people"]) == [500]
+    assert roadless.geometry.iloc[0].contains(shapely.geometry.Point(113.003, 22.53))
