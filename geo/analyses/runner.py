@@ -75,6 +75,12 @@ def _mark(engine: Engine, job_id: str, **values: Any) -> bool:
         return db.update_job(conn, job_id, values, open_in=OPEN)
 
 
+#: how long after a dismissal restarts a worker its deaths are taken for that restart
+RESTART_GRACE_S = 30.0
+#: how many times a job is sent at most (the first time and resends after others' restarts)
+MAX_SENDS = 4
+
+
 class Jobs(AnalysisCluster):
     """Submits analyses to the Dask cluster and keeps their rows in step."""
 
@@ -87,6 +93,8 @@ class Jobs(AnalysisCluster):
         #: what each open job asked (to send it again) and how often it was sent
         self._asked: dict[str, tuple[str, dict[str, Any], str]] = {}
         self._sent: dict[str, int] = {}
+        #: until when a worker death may be a dismissal's restart (monotonic seconds)
+        self._restarting_until = 0.0
         self._started = datetime.now(UTC)
 
     def connected(self, client: Client) -> None:
@@ -205,7 +213,14 @@ class Jobs(AnalysisCluster):
                 self._forget(job_id)
                 return
             error = None if future.cancelled() else future.exception()
-            if isinstance(error, KilledWorker) and row["status"] == JobStatus.ACCEPTED:
+            # a job whose worker died before it started, or while a dismissal was restarting
+            # the worker (a job just begun there), was not the cause: it is sent again
+            restarting = time.monotonic() < self._restarting_until
+            if (
+                isinstance(error, KilledWorker)
+                and (row["status"] == JobStatus.ACCEPTED or restarting)
+                and self._sent.get(job_id, 0) < MAX_SENDS
+            ):
                 resend = True
             else:
                 resend = False
@@ -271,6 +286,7 @@ class Jobs(AnalysisCluster):
         busy = [w for w, keys in client.processing().items() if future.key in keys]
         future.cancel(force=True)
         if busy:
+            self._restarting_until = time.monotonic() + RESTART_GRACE_S
             try:
                 client.restart_workers(busy)
             except Exception:  # the worker may drop its connection as it restarts: it is gone
