@@ -77,6 +77,8 @@ def _mark(engine: Engine, job_id: str, **values: Any) -> bool:
 
 #: how long after a dismissal restarts a worker its deaths are taken for that restart
 RESTART_GRACE_S = 30.0
+#: how long a restarted worker may take to come back before new workers replace it
+RESTART_WAIT_S = 60.0
 #: how many times a job is sent at most (the first time and resends after others' restarts)
 MAX_SENDS = 4
 
@@ -278,7 +280,11 @@ class Jobs(AnalysisCluster):
         self._stop(job_id)
 
     def _stop(self, job_id: str) -> None:
-        """Cancel a job's task; a running task cannot be interrupted: its worker restarts."""
+        """Cancel a job's task; a running task cannot be interrupted: its worker restarts.
+
+        The restart runs on a thread of its own: whoever dismissed the job has their answer at
+        once, and the jobs waiting run as soon as the worker is back.
+        """
         future = self._futures.get(job_id)
         if future is None or future.done():
             return
@@ -287,10 +293,41 @@ class Jobs(AnalysisCluster):
         future.cancel(force=True)
         if busy:
             self._restarting_until = time.monotonic() + RESTART_GRACE_S
-            try:
-                client.restart_workers(busy)
-            except Exception:  # the worker may drop its connection as it restarts: it is gone
-                logger.warning("restarting the worker of job %s: %s", job_id, busy, exc_info=True)
+            threading.Thread(
+                target=self._restart, args=(job_id, busy), name="jobs-restart", daemon=True
+            ).start()
+
+    def _restart(self, job_id: str, busy: list[str]) -> None:
+        """Restart the workers of a stopped job; renew the local workers if they stay away."""
+        logger.info("restarting the worker of job %s", job_id)
+        try:
+            client = self.client()
+            expected = len(client.scheduler_info()["workers"])
+            client.restart_workers(busy, timeout=RESTART_WAIT_S, raise_for_error=False)
+            if len(client.scheduler_info()["workers"]) < expected:
+                self.renew_workers(expected)
+        except Exception as exc:  # the service is closing, or the cluster went away
+            logger.warning("restarting the worker of job %s: %s", job_id, exc)
+
+    def renew_workers(self, count: int) -> None:
+        """Replace a local cluster's workers by ``count`` new ones (a worker did not come back).
+
+        The jobs waiting stay queued on the scheduler and run on the new workers; a job that
+        was running on one of them is sent again (a restart, not the job, ended it). An
+        existing cluster (``YIZHAN_DASK_SCHEDULER``) is its operator's: it is only reported.
+        """
+        if self._cluster is None:
+            logger.error("a worker of the analysis cluster did not come back after a restart")
+            return
+        logger.warning("a worker did not come back after a restart: starting %d new ones", count)
+        self._restarting_until = time.monotonic() + RESTART_GRACE_S + RESTART_WAIT_S
+        cluster = self._cluster
+        cluster.scale(0)  # the old ones are closed before new ones are asked for (names repeat)
+        deadline = time.monotonic() + RESTART_WAIT_S
+        while cluster.workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cluster.scale(count)
+        self.client().wait_for_workers(count, timeout=RESTART_WAIT_S)
 
     def fail_orphans(self, client: Client) -> int:
         """Fail the jobs left open by a process that stopped (no task of theirs is known).

@@ -29,6 +29,8 @@ own, client, engine = database_of_its_own(
     jobs_at_start=True,
 )
 SMALL = {"k": 2, "minutes": 10, "max_candidates": 30, "method": "greedy"}
+#: a site selection that runs for minutes on the test network, whatever ran before it
+SLOW = {"k": 50, "minutes": 20, "max_candidates": 1500, "method": "milp"}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +115,7 @@ def test_a_request_too_large_for_a_worker_is_refused_before_any_work(
 
 
 def test_dismiss_stops_a_job_and_keeps_the_record(client: TestClient, admin: dict) -> None:
-    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    slow = SLOW
     r = client.post(
         "/ogc/processes/site-selection/execution",
         json={"inputs": slow},
@@ -163,7 +165,7 @@ def test_a_large_site_request_becomes_a_job(client: TestClient, admin: dict) -> 
 
 
 def test_a_user_may_have_two_jobs_open_and_the_third_waits(client: TestClient, admin: dict) -> None:
-    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    slow = SLOW
     async_ = {**admin, "Prefer": "respond-async"}
     url = "/ogc/processes/site-selection/execution"
     started = [client.post(url, json={"inputs": slow}, headers=async_) for _ in range(2)]
@@ -313,7 +315,7 @@ def test_dismissing_a_running_job_fails_nobody_queued_behind_it(
     """The worker restarts to stop the running job; the job waiting on it is sent again."""
     first, second = _planner(client, admin, "dismisser"), _planner(client, admin, "bystander")
     url = "/ogc/processes/site-selection/execution"
-    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    slow = SLOW
     running = client.post(url, json={"inputs": slow}, headers={**first, "Prefer": "respond-async"})
     assert running.status_code == 201, running.text
     running_id = running.json()["jobID"]
@@ -325,6 +327,30 @@ def test_dismissing_a_running_job_fails_nobody_queued_behind_it(
     assert client.delete(f"/ogc/jobs/{running_id}", headers=first).json()["status"] == "dismissed"
     done = _until(client, f"/ogc/jobs/{queued_id}", second, {"successful", "failed"}, 180)
     assert done["status"] == "successful", done
+
+
+def test_a_worker_that_never_comes_back_is_replaced_and_the_queue_runs(
+    client: TestClient, admin: dict
+) -> None:
+    """A local worker gone for good (its nanny closed): new workers take the waiting job."""
+    jobs = client.app.state.analyses.jobs
+    cluster = jobs.client()
+    nannies = list(jobs._cluster.workers.values())
+    for nanny in nannies:
+        jobs._cluster.sync(nanny.close)
+    deadline = time.monotonic() + 60
+    while cluster.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not cluster.scheduler_info()["workers"]
+    owner = _planner(client, admin, "waiting")
+    url = "/ogc/processes/site-selection/execution"
+    queued = client.post(url, json={"inputs": SMALL}, headers={**owner, "Prefer": "respond-async"})
+    assert queued.status_code == 201, queued.text
+    job_url = f"/ogc/jobs/{queued.json()['jobID']}"
+    assert _until(client, job_url, owner, {"successful"}, 3)["status"] == "accepted"  # no worker
+    jobs.renew_workers(1)
+    assert _until(client, job_url, owner, {"successful", "failed"}, 180)["status"] == "successful"
+    assert len(cluster.scheduler_info()["workers"]) == 1
 
 
 def test_jobs_left_open_by_a_stopped_process_are_failed_and_free_their_owner(
@@ -363,7 +389,7 @@ def test_the_per_user_limit_holds_when_requests_arrive_at_once(
 
     racer = _planner(client, admin, "racer")
     url = "/ogc/processes/site-selection/execution"
-    slow = {"k": 50, "minutes": 60, "max_candidates": 1500, "method": "milp"}
+    slow = SLOW
     headers = {**racer, "Prefer": "respond-async"}
     with ThreadPoolExecutor(12) as pool:
         answers = list(
