@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.vocabulary import Amenity, CaseCategory, StationKind
+from geo.vocabulary import Amenity, CaseCategory, Profile, StationKind
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: the sample city's metric CRS (UTM zone 49N, EPSG:32649); a region may set its own
@@ -28,6 +28,8 @@ DEFAULT_STATION_KINDS = StationKind.codes()
 DEFAULT_AMENITIES = Amenity.codes()
 #: Case categories the grid team handles; extend with ``YIZHAN_CASE_CATEGORIES``.
 DEFAULT_CASE_CATEGORIES = CaseCategory.codes()
+#: the riders' page lists stations within these minutes of travel (per profile)
+DEFAULT_RIDER_CUTOFF_MIN = {"e_bike": 30, "walk": 20, "drive": 45}
 
 
 #: Passwords that ship in documentation and development set-ups; never accepted in production.
@@ -158,6 +160,16 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     max_snap_m: float = Field(
         default=1000.0, gt=0, description="farthest a point may be from a road"
+    )
+    rider_cutoff_min: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_RIDER_CUTOFF_MIN),
+        description='the riders\' page lists stations within these minutes, e.g. {"walk": 15}',
+    )
+    union_hotline: str = Field(
+        default="12351",
+        max_length=32,
+        description="the hotline the riders' page offers when no station is near "
+        "(12351: the trade unions' national workers' hotline)",
     )
     profile_speeds: dict[str, dict[str, float]] = Field(
         default_factory=dict, description='speed overrides, e.g. {"e_bike": {"primary": 22}}'
@@ -324,6 +336,23 @@ class Settings(BaseSettings):
                 msg = f"YIZHAN_ADMIN_PASSWORD is too weak for production: {weakness}"
                 raise ValueError(msg)
         return self
+
+    @model_validator(mode="after")
+    def _cutoffs_are_minutes(self) -> Settings:
+        known = {p.value for p in Profile}
+        for profile, minutes in self.rider_cutoff_min.items():
+            if profile not in known or not 1 <= minutes <= 600:
+                msg = (
+                    f"YIZHAN_RIDER_CUTOFF_MIN: {profile!r}: {minutes} — profiles are "
+                    f"{', '.join(sorted(known))}, minutes 1 to 600"
+                )
+                raise ValueError(msg)
+        return self
+
+    def rider_cutoff_s(self, profile: str) -> float:
+        """Seconds of travel within which the riders' page lists stations for ``profile``."""
+        minutes = self.rider_cutoff_min.get(profile, DEFAULT_RIDER_CUTOFF_MIN.get(profile, 30))
+        return 60.0 * minutes
 
     @model_validator(mode="after")
     def _webhooks_are_signed(self) -> Settings:

@@ -17,7 +17,7 @@ from geo.coords import from_wgs84
 from geo.hours import is_open
 from geo.hours_words import describe_hours, describe_next_opening, next_opening
 from geo.navigation import navigation_links
-from geo.routing.engine import NearestResult
+from geo.routing.answers import NearestHit, NearestResult
 from geo.vocabulary import Amenity, CoordSystem, Profile, StationKind, icon, label
 
 #: distinct colours of the listed routes (1st, 2nd, ...), readable on a light map
@@ -61,6 +61,11 @@ TEXT: dict[str, dict[str, str]] = {
         "map": "地图",
         "list": "列表",
         "retry": "重新定位",
+        "beyond": "{minutes} 分钟内没有符合条件的驿站。下面是最近的一个；也可以拨打工会热线。",
+        "far": "较远",
+        "hotline": "工会热线",
+        "snapped": "您的位置不在道路上，已从最近的道路（约 {metres} 米外）查询。",
+        "drive_subtitle": "按驾车时间排序",
     },
     "en": {
         "title": "Find a station",
@@ -97,6 +102,13 @@ TEXT: dict[str, dict[str, str]] = {
         "map": "Map",
         "list": "List",
         "retry": "Locate me again",
+        "beyond": "No matching station within {minutes} min. The nearest one is below; "
+        "or call the union hotline.",
+        "far": "Far",
+        "hotline": "Union hotline",
+        "snapped": "Your position is off the road network; searched from the nearest road, "
+        "about {metres} m away.",
+        "drive_subtitle": "by driving time",
     },
 }
 
@@ -122,6 +134,27 @@ def distance_text(metres: float, lang: str) -> str:
     return f"{metres / 1000:.1f} {t['km']}"
 
 
+def whole_minutes(seconds: float) -> int:
+    """Minutes as riders read them: whole, and at least 1 (the API keeps the seconds)."""
+    return max(1, round(seconds / 60))
+
+
+#: a rider is told the search started from a road when their position is farther from it
+SNAP_NOTE_M = 150.0
+
+
+def listed_hits(result: NearestResult, cutoff_s: float) -> tuple[list[NearestHit], bool]:
+    """The hits the page lists, and whether none was within ``cutoff_s``.
+
+    Stations beyond the cut-off are not listed as if near: when none is within it, only the
+    nearest one is offered (marked far), beside the hotline.
+    """
+    near = [h for h in result.hits if h.route.travel_time_s <= cutoff_s]
+    if near or not result.hits:
+        return near, False
+    return result.hits[:1], True
+
+
 def _line(coords: np.ndarray, coord: CoordSystem) -> list[list[float]]:
     """Route coordinates as Leaflet's ``[lat, lon]`` in ``coord``, 6 decimals."""
     x, y = from_wgs84(coords[:, 0], coords[:, 1], coord)
@@ -129,7 +162,12 @@ def _line(coords: np.ndarray, coord: CoordSystem) -> list[list[float]]:
 
 
 def station_items(
-    result: NearestResult, *, at: datetime, lang: str, map_coord: CoordSystem = CoordSystem.WGS84
+    result: NearestResult,
+    *,
+    at: datetime,
+    lang: str,
+    map_coord: CoordSystem = CoordSystem.WGS84,
+    hits: Sequence[NearestHit] | None = None,
 ) -> list[dict[str, Any]]:
     """The listed stations, nearest first, ready to show.
 
@@ -143,10 +181,12 @@ def station_items(
         ``zh`` or ``en``.
     map_coord
         Coordinate system of the map's positions (``gcj02`` on AutoNavi tiles).
+    hits
+        The hits to show (default: all of the answer's).
     """
     t = TEXT[lang]
     items = []
-    for rank, hit in enumerate(result.hits, start=1):
+    for rank, hit in enumerate(result.hits if hits is None else hits, start=1):
         s, route = hit.station, hit.route
         open_now = is_open(s.opening_hours, at)
         nxt = None if open_now else next_opening(s.opening_hours, at)
@@ -159,7 +199,7 @@ def station_items(
                 "name": s.name,
                 "kind": s.kind,
                 "kind_label": label(StationKind, s.kind, lang),
-                "minutes": round(route.travel_time_s / 60, 1),
+                "minutes": whole_minutes(route.travel_time_s),
                 "travel_time_s": round(route.travel_time_s, 1),
                 "distance_m": round(route.distance_m, 1),
                 "distance_text": distance_text(route.distance_m, lang),
@@ -195,7 +235,10 @@ def _amenity_order(code: str) -> tuple[int, str]:
 
 
 def chip_options(
-    amenities: Sequence[str], kinds: Sequence[str], lang: str
+    amenities: Sequence[str],
+    kinds: Sequence[str],
+    lang: str,
+    profiles: Sequence[Profile] = (Profile.E_BIKE, Profile.WALK),
 ) -> dict[str, list[dict[str, str]]]:
     """The filter chips: amenities, station kinds and travel profiles, labelled."""
     return {
@@ -204,8 +247,5 @@ def chip_options(
             for a in sorted(amenities, key=_amenity_order)
         ],
         "kinds": [{"code": k, "label": label(StationKind, k, lang)} for k in kinds],
-        "profiles": [
-            {"code": p.value, "label": p.label(lang), "icon": p.icon}
-            for p in (Profile.E_BIKE, Profile.WALK)
-        ],
+        "profiles": [{"code": p.value, "label": p.label(lang), "icon": p.icon} for p in profiles],
     }

@@ -43,3 +43,13 @@ def test_production_with_secrets_is_accepted() -> None:
         admin_password="a-long-passphrase",
     )
     assert s.mode == "production"
+
+
+def test_the_riders_cut_offs_are_minutes_per_known_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YIZHAN_RIDER_CUTOFF_MIN", '{"walk": 15}')
+    settings = Settings()
+    assert settings.rider_cutoff_s("walk") == 15 * 60
+    assert settings.rider_cutoff_s("e_bike") == 30 * 60  # the default for a profile not named
+    for bad in ({"boat": 10}, {"walk": 0}, {"drive": 601}):
+        with pytest.raises(ValueError, match="YIZHAN_RIDER_CUTOFF_MIN"):
+            Settings(rider_cutoff_min=bad)

@@ -7,6 +7,7 @@ when a link is shared), and a bad value shows the page with a message — never 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,13 +31,22 @@ from geo.tiles import basemap_config
 from geo.vocabulary import CoordSystem, Profile
 from maps.base import shift, tiles_coord
 from pages.assets import accepts_gzip
-from pages.rider import LIST_SIZE, TEXT, chip_options, page_text, station_items
+from pages.rider import (
+    LIST_SIZE,
+    SNAP_NOTE_M,
+    TEXT,
+    chip_options,
+    listed_hits,
+    page_text,
+    station_items,
+)
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
     loader=PackageLoader("pages", "templates"), autoescape=select_autoescape(["html"])
 )
-PROFILES = (Profile.E_BIKE, Profile.WALK)
+#: the travel profiles the page offers (driving for drivers' homes, when the network has it)
+PROFILES = (Profile.E_BIKE, Profile.WALK, Profile.DRIVE)
 
 
 @dataclass(frozen=True)
@@ -61,15 +71,26 @@ class RiderQuery:
         return tiles_coord(self.tiles)
 
 
-def read_query(request: Request, settings: Settings) -> RiderQuery:
-    """The rider's query, keeping known values and noting bad ones (never raising)."""
+def offered_profiles(engine: RoutingEngine) -> tuple[Profile, ...]:
+    """The page's travel profiles the road network has."""
+    return tuple(p for p in PROFILES if p.value in engine.profiles)
+
+
+def read_query(
+    request: Request, settings: Settings, profiles: Sequence[Profile] = PROFILES
+) -> RiderQuery:
+    """The rider's query, keeping known values and noting bad ones (never raising).
+
+    ``mode=drive`` (a drivers' link) asks for driving times like ``profile=drive``.
+    """
     q = request.query_params
+    single = {**q, "profile": q.get("profile") or q.get("mode") or ""}
     asked = lenient(
-        q,
+        single,
         {"amenity": q.getlist("amenity"), "kind": q.getlist("kind")},
         amenities=settings.amenities,
         kinds=settings.station_kinds,
-        profiles=PROFILES,
+        profiles=profiles,
     )
     return RiderQuery(
         lang=str(q.get("lang")) if q.get("lang") in TEXT else "zh",
@@ -99,12 +120,14 @@ def _tiles(asked: str | None, configured: str) -> str:
 
 
 def find_stations(
-    engine: RoutingEngine, query: RiderQuery, lon: float, lat: float
+    engine: RoutingEngine, query: RiderQuery, lon: float, lat: float, settings: Settings
 ) -> dict[str, Any]:
     """The listed stations from a WGS-84 point, as page data.
 
     From outside the service region the answer says so and lists the stations from the
-    region's nearest point instead (``outside`` and ``suggested``).
+    region's nearest point instead (``outside`` and ``suggested``). Stations beyond the
+    profile's cut-off are not listed as if near: with none within it, the nearest one is
+    offered alone (``beyond``) beside the union's hotline.
     """
     at = local_time(None)
     outside: dict[str, Any] = {}
@@ -128,12 +151,19 @@ def find_stations(
         return {**outside, "items": []}
     origin = result.origin
     olon, olat = (float(v) for v in from_wgs84(origin.lon, origin.lat, query.map_coord))
+    cutoff_s = settings.rider_cutoff_s(query.profile)
+    hits, beyond = listed_hits(result, cutoff_s)
+    items = station_items(result, at=at, lang=query.lang, map_coord=query.map_coord, hits=hits)
+    snapped = origin.snap_distance_m if origin.snap_distance_m > SNAP_NOTE_M else None
     return {
         **outside,
         "origin": {"lat": round(olat, 6), "lon": round(olon, 6)},
         "wgs84": {"lat": round(origin.lat, 6), "lon": round(origin.lon, 6)},
         "profile": query.profile,
-        "items": station_items(result, at=at, lang=query.lang, map_coord=query.map_coord),
+        "cutoff_min": round(cutoff_s / 60),
+        "beyond": beyond,
+        "snapped_m": None if snapped is None else round(snapped / 10) * 10,
+        "items": items,
     }
 
 
@@ -142,7 +172,8 @@ def rider_page(
     request: Request, engine: Routing, conn: ReadConn, settings: AppSettings
 ) -> Response:
     """The riders' station finder (Chinese by default, ``?lang=en``)."""
-    query = read_query(request, settings)
+    profiles = offered_profiles(engine)
+    query = read_query(request, settings, profiles)
     view = None
     if settings.custom_region:  # a region of the user's own: its name, note and map view
         spec, view = region_frame(settings.region_dir)
@@ -154,7 +185,7 @@ def rider_page(
     if query.lat is not None and query.lon is not None:
         wlon, wlat = Location(query.lon, query.lat, query.coord).wgs84()
         try:
-            initial = find_stations(engine, query, wlon, wlat)
+            initial = find_stations(engine, query, wlon, wlat, settings)
         except ValidationError:
             message = t["no_road"]
     assets = get_web(request).page_assets
@@ -169,6 +200,7 @@ def rider_page(
         "kinds": list(query.kinds),
         "include_closed": query.include_closed,
         "tiles": query.tiles,
+        "hotline": settings.union_hotline,
         "view": view,
         "tile_url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
         "&style=8&x={x}&y={y}&z={z}",
@@ -186,7 +218,9 @@ def rider_page(
         items=(initial or {}).get("items", []),
         outside=bool((initial or {}).get("outside")),
         message=message,
-        chips=chip_options(settings.amenities, settings.station_kinds, query.lang),
+        chips=chip_options(settings.amenities, settings.station_kinds, query.lang, profiles),
+        hotline=settings.union_hotline,
+        initial=initial or {},
         config=json.dumps(config, ensure_ascii=False, separators=(",", ":")),
         css=[assets.url("leaflet.css"), assets.url("rider.css")],
         js=[
@@ -211,13 +245,13 @@ def rider_page(
 @router.get("/rider/stations")
 def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> Response:
     """The page's data: the listed stations from ``lat``/``lon`` with the chosen filters."""
-    query = read_query(request, settings)
+    query = read_query(request, settings, offered_profiles(engine))
     if query.lat is None or query.lon is None:
         problem = error_body("RequestValidation", "lat and lon are needed (numbers)")
         return JSONResponse(problem, status_code=422)
     wlon, wlat = Location(query.lon, query.lat, query.coord).wgs84()
     try:
-        data = find_stations(engine, query, wlon, wlat)
+        data = find_stations(engine, query, wlon, wlat, settings)
     except YizhanError as exc:
         return JSONResponse(error_body(type(exc).__name__.removesuffix("Error"), str(exc)), 422)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

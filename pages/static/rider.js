@@ -10,6 +10,7 @@
   var statusBox = document.getElementById("status");
   var fallback = document.getElementById("fallback");
   var townSelect = document.getElementById("town");
+  var hotline = document.getElementById("hotline");
   var state = {
     profile: config.profile,
     amenities: config.amenities.slice(),
@@ -36,9 +37,11 @@
     return el("a", { "data-app": app, href: href, target: "_blank", rel: "noopener noreferrer" }, label);
   }
 
-  function stationItem(s) {
+  function fill(text, key, value) { return text.replace("{" + key + "}", String(value)); }
+
+  function stationItem(s, far) {
     var li = el("li", {
-      "class": "station",
+      "class": far ? "station far" : "station",
       "data-station-id": s.id,
       "data-minutes": s.minutes,
       "data-open": s.open ? "true" : "false",
@@ -58,7 +61,13 @@
       meta.appendChild(el("span", { "class": "next" }, s.next_open));
     }
     main.appendChild(meta);
-    main.appendChild(el("p", { "class": "kind" }, s.kind_label));
+    var kind = el("p", { "class": "kind" }, s.kind_label);
+    if (far) {
+      kind.appendChild(document.createTextNode(" · "));
+      kind.appendChild(el("span", { "class": "far-label" }, t.far));
+    }
+    main.appendChild(kind);
+    if (s.address) { main.appendChild(el("p", { "class": "address-line" }, s.address)); }
     var am = el("ul", { "class": "amenities" });
     s.amenities.forEach(function (a) {
       var item = el("li", { "data-amenity": a.code });
@@ -104,9 +113,9 @@
     return li;
   }
 
-  function showList(items) {
+  function showList(items, far) {
     while (list.firstChild) { list.removeChild(list.firstChild); }
-    items.forEach(function (s) { list.appendChild(stationItem(s)); });
+    items.forEach(function (s) { list.appendChild(stationItem(s, far)); });
   }
 
   /* ---- the map --------------------------------------------------------------------------- */
@@ -185,13 +194,20 @@
 
   function show(answer, started) {
     var items = answer.items || [];
-    showList(items);
+    showList(items, answer.beyond);
     if (answer.outside) {
       say(items.length ? t.outside : t.outside + " " + t.no_road);
       state.position = { lat: answer.suggested.lat, lon: answer.suggested.lon, coord: "wgs84" };
+    } else if (answer.beyond) {
+      say(fill(t.beyond, "minutes", answer.cutoff_min));
+    } else if (!items.length) {
+      say(t.none);
     } else {
-      say(items.length ? "" : t.none);
+      say(answer.snapped_m ? fill(t.snapped, "metres", answer.snapped_m) : "");
     }
+    hotline.hidden = !answer.beyond;
+    /* far from any station, out of the region or off the roads: the town picker stays offered */
+    fallback.hidden = !(answer.outside || answer.beyond || !items.length);
     if (started !== undefined) { list.setAttribute("data-list-ms", String(Math.round(performance.now() - started))); }
     list.setAttribute("data-ready", "true");
     drawMap(answer);
@@ -213,6 +229,7 @@
         if (seq !== state.seq) { return; }
         say(e.message === "no_road" ? t.no_road : t.error);
         showList([]);
+        fallback.hidden = false;
         list.setAttribute("data-ready", "true");
       });
   }
@@ -249,18 +266,41 @@
       var on = chip.getAttribute("aria-pressed") !== "true";
       if (kind === "profile") {
         if (!on) { return; }
-        state.profile = code;
-        document.querySelectorAll('[data-chip="profile"]').forEach(function (c) { c.setAttribute("aria-pressed", "false"); });
+        pickProfile(code);
       } else if (kind === "open") {
         state.includeClosed = !on;
       } else if (kind === "amenity") {
         toggle("amenities", code, on);
       } else if (kind === "kind") {
         toggle("kinds", code, on);
+        if (code === "driver_home") { offerDriving(on); }
       }
       chip.setAttribute("aria-pressed", on ? "true" : "false");
       if (state.position) { locateAt(state.position.lat, state.position.lon, state.position.coord); }
     });
+  });
+
+  function pickProfile(code) {
+    state.profile = code;
+    document.querySelectorAll('[data-chip="profile"]').forEach(function (c) {
+      c.setAttribute("aria-pressed", c.getAttribute("data-code") === code ? "true" : "false");
+    });
+  }
+
+  /* drivers' homes are for drivers: their chip offers (and picks) driving times */
+  function offerDriving(on) {
+    var drive = document.querySelector('[data-chip="profile"][data-code="drive"]');
+    if (!drive) { return; }
+    drive.hidden = !on;
+    if (on) { pickProfile("drive"); } else if (state.profile === "drive") { pickProfile("e_bike"); }
+  }
+
+  /* a row of chips wider than the screen shows that more follow (until scrolled to its end) */
+  document.querySelectorAll(".chips").forEach(function (row) {
+    function mark() { row.setAttribute("data-more", row.scrollLeft + row.clientWidth < row.scrollWidth - 4 ? "true" : "false"); }
+    row.addEventListener("scroll", mark, { passive: true });
+    window.addEventListener("resize", mark);
+    mark();
   });
 
   config.towns.forEach(function (town, i) {

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from geo.coords import from_wgs84
-from geo.settings import PROJECT_ROOT
+from geo.settings import PROJECT_ROOT, Settings
 from tests.api.conftest import wait_until
 
 pytestmark = pytest.mark.browser
@@ -65,19 +65,21 @@ def _listed(page: Any) -> list[tuple[int, float]]:
 
 
 def _api(live_url: str, **params: Any) -> list[tuple[int, float]]:
+    """What the page should list: the API's nearest 5 within the profile's cut-off (else the
+    nearest one alone), in minutes."""
     query = {"lat": HERE["latitude"], "lon": HERE["longitude"], "k": 5, **params}
     body = httpx.get(f"{live_url}/v1/stations/nearest", params=query).json()
-    return [(r["station"]["id"], round(r["travel_time_s"] / 60, 1)) for r in body["results"]]
+    cutoff_s = Settings().rider_cutoff_s(str(params.get("profile", "e_bike")))
+    found = [(r["station"]["id"], r["travel_time_s"] / 60) for r in body["results"]]
+    near = [(i, m) for i, m in found if m * 60 <= cutoff_s]
+    return near or found[:1]
 
 
 def _same_list(page_list: list[tuple[int, float]], api_list: list[tuple[int, float]]) -> None:
-    """The same stations in the same order; minutes equal up to the last digit's rounding.
-
-    (The page rounds the engine's seconds, the API's seconds are rounded to 0.1 s first.)
-    """
+    """The same stations in the same order; the page's minutes are the API's, whole."""
     assert [i for i, _ in page_list] == [i for i, _ in api_list]
     for (_, a), (_, b) in zip(page_list, api_list, strict=True):
-        assert abs(a - b) <= 0.1 + 1e-9
+        assert a == max(1, round(b)), (a, b)
 
 
 def test_the_list_is_the_apis_answer_and_the_charging_chip_narrows_it(
@@ -126,6 +128,82 @@ def test_open_now_and_walk_chips_follow_the_api(phone: Any, live_url: str) -> No
     )
     page.wait_for_selector("#list[data-ready='true']")
     _same_list(_listed(page), _api(live_url, include_closed="true", profile="walk"))
+
+
+def test_walking_far_from_any_station_offers_the_nearest_and_the_hotline(
+    phone: Any, live_url: str
+) -> None:
+    """On foot no station is within 20 minutes of HERE: the nearest is offered, marked far."""
+    page = phone.new_page()
+    seen = _watch(page)
+    page.goto(f"{live_url}/rider")
+    _listed(page)
+    assert not page.is_visible("#hotline")
+    page.click("[data-chip='profile'][data-code='walk']")
+    wait_until(page, "!document.querySelector('#hotline').hidden")
+    listed = _listed(page)
+    expected = _api(live_url, profile="walk")
+    assert len(listed) == 1
+    assert expected[0][1] > 20
+    _same_list(listed, expected)
+    assert page.query_selector("#list > li.station.far .far-label")
+    assert "20 分钟内没有符合条件的驿站" in page.inner_text("#status")
+    assert page.get_attribute("#hotline", "href") == "tel:12351"
+    assert page.is_visible("#fallback")  # the town picker stays offered
+    assert page.is_visible("#town")
+    page.screenshot(path=str(_artifact("rider-phone-beyond.png")))
+    assert seen["errors"] == []
+    # the server draws the same when the link asks for walking
+    page.goto(f"{live_url}/rider?profile=walk&lat={HERE['latitude']}&lon={HERE['longitude']}")
+    assert page.is_visible("#hotline")
+    assert page.query_selector("#list > li.station.far")
+
+
+def test_the_drivers_chip_switches_to_driving_times(phone: Any, live_url: str) -> None:
+    page = phone.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/rider/stations" in r.url else None)
+    page.goto(f"{live_url}/rider")
+    _listed(page)
+    drive = "[data-chip='profile'][data-code='drive']"
+    assert not page.is_visible(drive)  # offered to drivers only
+    page.click("[data-chip='kind'][data-code='driver_home']")
+    wait_until(page, f"document.querySelector(\"{drive}\").getAttribute('aria-pressed') === 'true'")
+    _listed(page)
+    assert page.is_visible(drive)
+    query = parse_qs(urlparse(asked[-1]).query)
+    assert query["profile"] == ["drive"]
+    assert query["kind"] == ["driver_home"]
+    page.click("[data-chip='kind'][data-code='driver_home']")  # off again: back to the e-bike
+    wait_until(page, f'!document.querySelector("{drive}").checkVisibility()')
+    assert page.get_attribute("[data-code='e_bike']", "aria-pressed") == "true"
+    page.goto(f"{live_url}/rider?mode=drive")  # a drivers' link
+    assert page.is_visible(drive)
+    _same_list(_listed(page), _api(live_url, profile="drive"))
+
+
+def test_at_phone_size_the_list_leads_and_cards_show_the_address(phone: Any, live_url: str) -> None:
+    page = phone.new_page()
+    page.goto(f"{live_url}/rider")
+    _listed(page)
+    first = page.query_selector("#list > li.station")
+    assert first is not None
+    card, mapbox = first.bounding_box(), page.query_selector("#map").bounding_box()
+    assert card is not None
+    assert mapbox is not None
+    assert card["y"] < mapbox["y"]  # the nearest station before the map
+    assert card["y"] < PHONE["height"] / 2
+    addressed = [s for s in _page_items(live_url) if s["address"]]
+    assert addressed, "the sample's stations have addresses"
+    shown = page.inner_text(f"[data-station-id='{addressed[0]['id']}'] .address-line")
+    assert shown == addressed[0]["address"]
+    chips = page.query_selector_all(".chips[data-more='true']")
+    assert chips  # a row wider than the phone shows that more chips follow
+
+
+def _page_items(live_url: str, **params: Any) -> list[dict[str, Any]]:
+    query = {"lat": HERE["latitude"], "lon": HERE["longitude"], **params}
+    return httpx.get(f"{live_url}/rider/stations", params=query).json()["items"]
 
 
 def test_navigation_links_carry_gcj02_and_bd09(phone: Any, live_url: str) -> None:
@@ -221,7 +299,7 @@ def test_no_request_leaves_the_app_and_the_first_load_is_light(browser: Any, liv
     assert transferred <= 250 * 1024  # page, scripts, styles and the first view's tiles
     # readable and tappable at phone size
     assert page.eval_on_selector("body", "b => getComputedStyle(b).fontSize") == "16px"
-    for chip in page.query_selector_all("[data-chip]")[:6]:
+    for chip in page.query_selector_all("[data-chip]:visible")[:6]:
         box = chip.bounding_box()
         assert box is not None
         assert box["height"] >= 44
@@ -239,7 +317,9 @@ def test_a_host_app_passes_a_gcj02_position(browser: Any, live_url: str) -> None
         f"{live_url}/v1/stations/nearest",
         params={"lat": f"{glat:.7f}", "lon": f"{glon:.7f}", "coord": "gcj02", "k": 5},
     ).json()
-    assert [i for i, _ in listed] == [r["station"]["id"] for r in api["results"]]
+    cutoff_s = Settings().rider_cutoff_s("e_bike")
+    near = [r["station"]["id"] for r in api["results"] if r["travel_time_s"] <= cutoff_s]
+    assert [i for i, _ in listed] == near
     context.close()
 
 

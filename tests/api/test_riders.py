@@ -149,3 +149,45 @@ def test_isochrones_bad_minutes(client: TestClient, minutes: str) -> None:
     )
     assert r.status_code == 422
     assert "minutes" in r.json()["error"]["message"]
+
+
+def test_the_page_lists_stations_within_the_cut_off_in_whole_minutes(client: TestClient) -> None:
+    """Beyond the cut-off nothing is listed as if near: with none within it, the nearest alone."""
+    from api.routers.rider import RiderQuery, find_stations
+    from geo.settings import Settings
+
+    engine = client.app.state.platform.routing
+    lat, lon = JIANGMEN
+    roomy = find_stations(
+        engine, RiderQuery(), lon, lat, Settings(rider_cutoff_min={"e_bike": 600})
+    )
+    assert len(roomy["items"]) == 5
+    assert roomy["beyond"] is False
+    seconds = [i["travel_time_s"] for i in roomy["items"]]
+    assert [i["minutes"] for i in roomy["items"]] == [max(1, round(s / 60)) for s in seconds]
+    assert all(isinstance(i["minutes"], int) for i in roomy["items"])
+    # a cut-off between two listed stations' times lists those before it
+    i = next(i for i in range(1, 5) if seconds[i - 1] // 60 < seconds[i] // 60)
+    cutoff_min = int(seconds[i] // 60)
+    narrow = Settings(rider_cutoff_min={"e_bike": cutoff_min})
+    some = find_stations(engine, RiderQuery(), lon, lat, narrow)
+    assert [s["id"] for s in some["items"]] == [s["id"] for s in roomy["items"][:i]]
+    assert some["beyond"] is False
+    assert some["cutoff_min"] == cutoff_min
+    assert seconds[0] > 60  # the premise of the last case: no station within a minute
+    none = find_stations(engine, RiderQuery(), lon, lat, Settings(rider_cutoff_min={"e_bike": 1}))
+    assert none["beyond"] is True
+    assert [s["id"] for s in none["items"]] == [roomy["items"][0]["id"]]
+
+
+def test_a_drivers_link_gets_driving_times(client: TestClient) -> None:
+    lat, lon = JIANGMEN
+    asked = client.get("/rider/stations", params={"lat": lat, "lon": lon, "mode": "drive"}).json()
+    api = _nearest(client, k=5, profile="drive")
+    assert asked["profile"] == "drive"
+    assert [i["id"] for i in asked["items"]] == [
+        r["station"]["id"] for r in api["results"] if r["travel_time_s"] <= 45 * 60
+    ]
+    page = client.get("/rider", params={"mode": "drive"})
+    assert 'data-code="drive" aria-pressed="true"' in page.text
+    assert 'data-code="drive" aria-pressed="false" hidden' in client.get("/rider").text
