@@ -48,11 +48,13 @@ from api.routers import (
     processes,
     rider,
     routing,
+    station_feedback,
     stations,
     tiles,
     users,
     workbench,
 )
+from api.routers.station_feedback import FEEDBACK_PATHS
 from api.state import WebState
 from api.throttle import LoginThrottle
 from api.tile_fast_path import KeptTileFastPath
@@ -223,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(routing.router, dependencies=strict)
+    app.include_router(station_feedback.router, dependencies=strict)  # before {station_id}
     app.include_router(stations.router, dependencies=strict)
     app.include_router(coverage.router, dependencies=strict)
     app.include_router(cases.router, dependencies=strict)
@@ -293,6 +296,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_minute=settings.intake_per_hour / 60,
         burst=min(5, settings.intake_per_hour),
         paths=("/v1/cases", "/open311/v2/requests.json"),
+        methods=("POST",),
+    )
+    app.add_middleware(
+        RateLimit,
+        per_minute=settings.feedback_per_hour / 60,
+        burst=min(5, settings.feedback_per_hour),
+        pattern=FEEDBACK_PATHS,
         methods=("POST",),
     )
     app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)  # inside BodyLimit

@@ -116,7 +116,10 @@ def station_feature(row: dict[str, Any], coord: CoordSystem) -> dict[str, Any]:
             "version",
         )
     }
-    for k in ("created_at", "updated_at"):
+    for k in ("problem_reports_7d", "confirmations_7d"):  # riders' word, where it was read
+        if k in row:
+            props[k] = int(row[k] or 0)
+    for k in ("created_at", "updated_at", "last_confirmed_at"):
         if row.get(k) is not None:
             props[k] = utc_iso(row[k])
     return {

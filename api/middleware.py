@@ -373,7 +373,8 @@ class RateLimit:
     """Token buckets per client address for the public, costly paths; 429 with Retry-After.
 
     ``per_minute`` requests a minute on average, bursts up to ``burst``, on paths starting
-    with one of ``prefixes`` or equal to one of ``paths`` (with ``methods``, only for those).
+    with one of ``prefixes``, equal to one of ``paths`` or matching ``pattern`` (with
+    ``methods``, only for those).
     One process keeps its own buckets (with several workers the limit is per worker).
     """
 
@@ -385,17 +386,24 @@ class RateLimit:
         burst: int,
         prefixes: tuple[str, ...] = (),
         paths: tuple[str, ...] = (),
+        pattern: str | None = None,
         methods: tuple[str, ...] = (),
     ) -> None:
         self.app, self.rate, self.burst, self.prefixes = app, per_minute / 60.0, burst, prefixes
         self.paths, self.methods = paths, methods
+        self.pattern = re.compile(pattern) if pattern else None
         self.buckets: dict[str, tuple[float, float]] = {}
 
     def _limited(self, scope: Scope) -> bool:
+        path = scope.get("path", "")
         return (
             scope["type"] == "http"
             and self.rate > 0
-            and (scope.get("path", "").startswith(self.prefixes) or scope.get("path") in self.paths)
+            and (
+                path.startswith(self.prefixes)
+                or path in self.paths
+                or (self.pattern is not None and self.pattern.match(path) is not None)
+            )
             and (not self.methods or scope.get("method") in self.methods)
         )
 

@@ -16,7 +16,13 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.vocabulary import Amenity, CaseCategory, Profile, StationKind
+from geo.vocabulary import (
+    REPORTED_CASE_CATEGORIES,
+    Amenity,
+    CaseCategory,
+    Profile,
+    StationKind,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: the sample city's metric CRS (UTM zone 49N, EPSG:32649); a region may set its own
@@ -27,7 +33,7 @@ DEFAULT_STATION_KINDS = StationKind.codes()
 #: Amenities a station may offer; extend with ``YIZHAN_AMENITIES``.
 DEFAULT_AMENITIES = Amenity.codes()
 #: Case categories the grid team handles; extend with ``YIZHAN_CASE_CATEGORIES``.
-DEFAULT_CASE_CATEGORIES = CaseCategory.codes()
+DEFAULT_CASE_CATEGORIES = REPORTED_CASE_CATEGORIES
 #: the riders' page lists stations within these minutes of travel (per profile)
 DEFAULT_RIDER_CUTOFF_MIN = {"e_bike": 30, "walk": 20, "drive": 45}
 
@@ -281,6 +287,11 @@ class Settings(BaseSettings):
     intake_per_hour: int = Field(
         default=20, ge=0, description="anonymous case reports per client an hour (0: no limit)"
     )
+    feedback_per_hour: int = Field(
+        default=10,
+        ge=0,
+        description="riders' station reports and confirmations per client an hour (0: no limit)",
+    )
     trusted_proxies: tuple[str, ...] = Field(
         default=(),
         description="reverse proxies whose X-Forwarded-For is believed (default: none)",
@@ -348,6 +359,12 @@ class Settings(BaseSettings):
                 )
                 raise ValueError(msg)
         return self
+
+    @property
+    def known_case_categories(self) -> tuple[str, ...]:
+        """Every category a case may have: those reported through intake and station problems."""
+        extra = (CaseCategory.STATION_PROBLEM.value,)
+        return self.case_categories + tuple(c for c in extra if c not in self.case_categories)
 
     def rider_cutoff_s(self, profile: str) -> float:
         """Seconds of travel within which the riders' page lists stations for ``profile``."""

@@ -100,6 +100,29 @@ class CaseCategory(Vocabulary):
     OCCUPATIONAL_SAFETY = "occupational_safety", "职业安全", "Occupational safety"
     MEDIATION = "mediation", "劳动争议调解", "Mediation"
     OTHER = "other", "其他", "Other"
+    STATION_PROBLEM = "station_problem", "驿站问题", "Station problem"
+
+
+#: what workers report through the case intake (a station problem comes from the station card)
+REPORTED_CASE_CATEGORIES: tuple[str, ...] = tuple(
+    c.value for c in CaseCategory if c is not CaseCategory.STATION_PROBLEM
+)
+
+
+class StationProblem(Vocabulary):
+    """What a rider found wrong at a station (a report from the station card)."""
+
+    CLOSED_WHEN_OPEN = "closed_when_open", "应开放时关门", "Closed when it should be open"
+    AMENITY_BROKEN = "amenity_broken", "设施不能用", "An amenity is not working"
+    MOVED = "moved", "位置不对或已搬迁", "Moved, or not where the map says"
+    OTHER = "other", "其他问题", "Something else"
+
+
+class StationFeedbackKind(Vocabulary):
+    """A rider's word on a station: a problem, or that it is open and fine."""
+
+    REPORT = "report", "问题报告", "Problem report"
+    CONFIRMATION = "confirmation", "确认正常", "Confirmed open and fine"
 
 
 class CaseStatus(Vocabulary):

@@ -87,7 +87,7 @@ def load_region_data(
             settings.region_dir,
             station_kinds=settings.station_kinds,
             amenities=settings.amenities,
-            categories=settings.case_categories,
+            categories=settings.known_case_categories,
             progress=progress,
         )
     report = load_sample(engine, settings.region_dir, progress=progress)

@@ -7,7 +7,7 @@ page's script fetches when a chip changes. No SQL, no HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,15 @@ from geo.hours import is_open
 from geo.hours_words import describe_hours, describe_next_opening, next_opening
 from geo.navigation import navigation_links
 from geo.routing.answers import NearestHit, NearestResult
-from geo.vocabulary import Amenity, CoordSystem, Profile, StationKind, icon, label
+from geo.vocabulary import (
+    Amenity,
+    CoordSystem,
+    Profile,
+    StationKind,
+    StationProblem,
+    icon,
+    label,
+)
 
 #: distinct colours of the listed routes (1st, 2nd, ...), readable on a light map
 ROUTE_COLOURS = ("#0b63ce", "#e4572e", "#2e7d32", "#8e24aa", "#f2a541")
@@ -66,6 +74,23 @@ TEXT: dict[str, dict[str, str]] = {
         "hotline": "工会热线",
         "snapped": "您的位置不在道路上，已从最近的道路（约 {metres} 米外）查询。",
         "drive_subtitle": "按驾车时间排序",
+        "report": "报告问题",
+        "confirm": "开放正常 👍",
+        "confirmed": "已确认，谢谢！",
+        "report_what": "遇到了什么问题？",
+        "report_amenity": "哪项设施？",
+        "report_text": "补充说明（选填）",
+        "report_send": "提交",
+        "report_sent": "已收到，谢谢！工会会尽快处理。编号 {reference}",
+        "report_failed": "没能提交，请稍后再试。",
+        "report_busy": "提交太频繁了，请稍后再试。",
+        "confirmed_ago": "{ago}有骑手确认开放",
+        "reports_week": "本周 {n} 条问题反馈",
+        "checked": "资料更新于 {date}",
+        "just_now": "刚刚",
+        "minutes_ago": "{n} 分钟前",
+        "hours_ago": "{n} 小时前",
+        "days_ago": "{n} 天前",
     },
     "en": {
         "title": "Find a station",
@@ -109,6 +134,23 @@ TEXT: dict[str, dict[str, str]] = {
         "snapped": "Your position is off the road network; searched from the nearest road, "
         "about {metres} m away.",
         "drive_subtitle": "by driving time",
+        "report": "Report a problem",
+        "confirm": "Open and fine 👍",
+        "confirmed": "Thank you for confirming!",
+        "report_what": "What was wrong?",
+        "report_amenity": "Which amenity?",
+        "report_text": "Anything to add (optional)",
+        "report_send": "Send",
+        "report_sent": "Received, thank you! The union will see to it. Reference {reference}",
+        "report_failed": "Could not send; please try again later.",
+        "report_busy": "Too many reports from here; please try again later.",
+        "confirmed_ago": "confirmed open {ago}",
+        "reports_week": "{n} problem reports this week",
+        "checked": "details checked {date}",
+        "just_now": "just now",
+        "minutes_ago": "{n} min ago",
+        "hours_ago": "{n} h ago",
+        "days_ago": "{n} days ago",
     },
 }
 
@@ -223,6 +265,43 @@ def station_items(
             }
         )
     return items
+
+
+def ago_text(then: datetime, now: datetime, lang: str) -> str:
+    """How long ago, in words riders read: 刚刚 / 5 分钟前 / 3 小时前 / 2 天前."""
+    t = TEXT[lang]
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 1:
+        return t["just_now"]
+    if minutes < 60:
+        return t["minutes_ago"].format(n=minutes)
+    if minutes < 24 * 60:
+        return t["hours_ago"].format(n=minutes // 60)
+    return t["days_ago"].format(n=minutes // (24 * 60))
+
+
+def riders_word(counts: Mapping[str, Any], now: datetime, lang: str) -> dict[str, Any]:
+    """What the card says of riders' reports and confirmations and of the data's last check.
+
+    ``counts`` as :func:`geo.station_feedback.station_counts` gives them; ``now`` aware (UTC).
+    """
+    t = TEXT[lang]
+    confirmed = counts.get("last_confirmed_at")
+    checked = counts.get("checked_at")
+    reports = int(counts.get("problem_reports_7d") or 0)
+    return {
+        "confirmed": t["confirmed_ago"].format(ago=ago_text(confirmed, now, lang))
+        if confirmed
+        else None,
+        "reports": t["reports_week"].format(n=reports) if reports else None,
+        "reports_7d": reports,
+        "checked": t["checked"].format(date=f"{checked:%Y-%m-%d}") if checked else None,
+    }
+
+
+def problem_options(lang: str) -> list[dict[str, str]]:
+    """The problems a rider may report, labelled."""
+    return [{"code": p.value, "label": p.label(lang)} for p in StationProblem]
 
 
 def _icon(code: str) -> str:

@@ -116,6 +116,7 @@ def settings(city_network_file: Path) -> Settings:
         network_file=city_network_file,
         rate_limit_per_minute=0,
         intake_per_hour=0,
+        feedback_per_hour=0,
     )
 
 

@@ -76,7 +76,7 @@ class Transition(BaseModel):
 
 def public_view(case: dict[str, Any]) -> PublicCase:
     """What a reporter (or anyone) sees: no people, no exact location."""
-    return PublicCase(**{k: case[k] for k in PublicCase.model_fields})
+    return PublicCase(**{k: case[k] for k in PublicCase.model_fields if k in case})
 
 
 def staff_view(case: dict[str, Any]) -> StaffCase:
@@ -162,7 +162,7 @@ def case_filter(
     return workbench_filter(
         statuses=status,
         categories=category,
-        known_categories=settings.case_categories,
+        known_categories=settings.known_case_categories,
         overdue=overdue,
         due_within_hours=due_within_hours,
         town_ids=town_id,

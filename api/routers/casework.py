@@ -178,7 +178,7 @@ def change_member(
         conn,
         member_id,
         scope=who.case_scope,
-        categories=settings.case_categories,
+        categories=settings.known_case_categories,
         on_leave=body.on_leave,
         capacity=body.capacity,
         skills=body.skills,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import Connection
 
 from api.deps import AppSettings, ReadConn, Routing, get_web
 from api.errors import error_body
@@ -27,6 +29,7 @@ from geo.errors import ValidationError, YizhanError
 from geo.hours import local_time
 from geo.routing.engine import RoutingEngine
 from geo.settings import Settings
+from geo.station_feedback import station_counts
 from geo.tiles import basemap_config
 from geo.vocabulary import CoordSystem, Profile
 from maps.base import shift, tiles_coord
@@ -38,6 +41,8 @@ from pages.rider import (
     chip_options,
     listed_hits,
     page_text,
+    problem_options,
+    riders_word,
     station_items,
 )
 
@@ -167,6 +172,16 @@ def find_stations(
     }
 
 
+def with_riders_word(conn: Connection, data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The listed stations with what riders said of them this week (``word``)."""
+    items = data.get("items") or []
+    counts = station_counts(conn, [i["id"] for i in items])
+    now = datetime.now(UTC)
+    for item in items:
+        item["word"] = riders_word(counts.get(item["id"], {}), now, lang)
+    return data
+
+
 @router.get("/rider")
 def rider_page(
     request: Request, engine: Routing, conn: ReadConn, settings: AppSettings
@@ -185,7 +200,9 @@ def rider_page(
     if query.lat is not None and query.lon is not None:
         wlon, wlat = Location(query.lon, query.lat, query.coord).wgs84()
         try:
-            initial = find_stations(engine, query, wlon, wlat, settings)
+            initial = with_riders_word(
+                conn, find_stations(engine, query, wlon, wlat, settings), query.lang
+            )
         except ValidationError:
             message = t["no_road"]
     assets = get_web(request).page_assets
@@ -201,6 +218,7 @@ def rider_page(
         "include_closed": query.include_closed,
         "tiles": query.tiles,
         "hotline": settings.union_hotline,
+        "problems": problem_options(query.lang),
         "view": view,
         "tile_url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
         "&style=8&x={x}&y={y}&z={z}",
@@ -243,7 +261,9 @@ def rider_page(
 
 
 @router.get("/rider/stations")
-def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> Response:
+def rider_stations(
+    request: Request, engine: Routing, conn: ReadConn, settings: AppSettings
+) -> Response:
     """The page's data: the listed stations from ``lat``/``lon`` with the chosen filters."""
     query = read_query(request, settings, offered_profiles(engine))
     if query.lat is None or query.lon is None:
@@ -251,7 +271,9 @@ def rider_stations(request: Request, engine: Routing, settings: AppSettings) -> 
         return JSONResponse(problem, status_code=422)
     wlon, wlat = Location(query.lon, query.lat, query.coord).wgs84()
     try:
-        data = find_stations(engine, query, wlon, wlat, settings)
+        data = with_riders_word(
+            conn, find_stations(engine, query, wlon, wlat, settings), query.lang
+        )
     except YizhanError as exc:
         return JSONResponse(error_body(type(exc).__name__.removesuffix("Error"), str(exc)), 422)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

@@ -24,6 +24,7 @@ class PublicCase(Answer):
     resolution_due: UtcTime
     created_at: UtcTime
     updated_at: UtcTime
+    station_id: int | None = None  # the station a station-problem case was reported at
 
 
 class MemberRef(Answer):

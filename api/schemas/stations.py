@@ -5,8 +5,9 @@ from __future__ import annotations
 from geojson_pydantic import Feature, FeatureCollection, Point
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import DATA_NOTICE, UtcTime
-from geo.vocabulary import CoordSystem
+from api.schemas.cases import PublicCase
+from api.schemas.common import DATA_NOTICE, Answer, UtcTime
+from geo.vocabulary import CoordSystem, StationProblem
 
 
 class StationProperties(BaseModel):
@@ -26,6 +27,9 @@ class StationProperties(BaseModel):
     version: int
     created_at: UtcTime | None = None
     updated_at: UtcTime | None = None
+    problem_reports_7d: int = 0
+    confirmations_7d: int = 0
+    last_confirmed_at: UtcTime | None = None
 
 
 StationFeature = Feature[Point, StationProperties]
@@ -70,3 +74,44 @@ class Placing(BaseModel):
     lon: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
     lat: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
     coord: CoordSystem = CoordSystem.WGS84
+
+
+class StationReport(BaseModel):
+    """A rider's report of a problem at a station (no account; the text is optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem: StationProblem
+    amenity: str | None = Field(None, max_length=40)
+    text: str | None = Field(None, max_length=1000)
+
+
+class FeedbackCounts(Answer):
+    """A station's riders' word of the last 7 days."""
+
+    problem_reports_7d: int
+    confirmations_7d: int
+    last_confirmed_at: UtcTime | None = None
+
+
+class ReportAnswer(Answer):
+    """A recorded report: the case it made or joined (as the public sees cases)."""
+
+    case: PublicCase
+    joined: bool = Field(description="the report joined an open case of the same problem")
+    reports: int = Field(description="reports the case gathers")
+
+
+class StationFeedbackRow(FeedbackCounts):
+    """One station's counts, for planners."""
+
+    station_id: int
+    name: str
+    kind: str
+    town_name: str | None = None
+
+
+class StationFeedbackTable(Answer):
+    """Every station's riders' word of the last 7 days, most reported first."""
+
+    stations: list[StationFeedbackRow]

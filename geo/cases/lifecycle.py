@@ -48,6 +48,7 @@ DEFAULT_DEADLINES: Mapping[str, tuple[float, float]] = {
     "occupational_safety": (12, 30),
     "mediation": (48, 30),
     "other": (72, 30),
+    "station_problem": (24, 3),  # riders find the station unusable: fix it within days
 }
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from geo.db import models as m
+from geo.db.feedback import station_of_case
 from geo.vocabulary import OPEN_CASE_STATUSES
 
 #: who may see a case: everything (True), nothing (False), or cases whose column equals a value
@@ -50,6 +51,7 @@ def _case_select() -> Select[Any]:
             d.name.label("district_name"),
             gm.name.label("member_name"),
             gm.code.label("member_code"),
+            station_of_case(m.Case.id).label("station_id"),
         )
         .select_from(m.Case)
         .outerjoin(g, g.id == m.Case.grid_id)

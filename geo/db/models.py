@@ -39,6 +39,7 @@ from geo.vocabulary import (
     CaseStatus,
     JobStatus,
     Role,
+    StationFeedbackKind,
     StationStatus,
     Vocabulary,
 )
@@ -409,6 +410,37 @@ class Case(Timestamped, Base):
     request_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class StationFeedback(Base):
+    """A rider's word on a station from its card: a problem report, or "open and fine".
+
+    A report is also a ``station_problem`` case (``case_id``; reports of the same problem at
+    the same station within a day share one case). ``client`` is a keyed hash of the sender's
+    address, kept only to throttle and to count one sender once.
+    """
+
+    __tablename__ = "station_feedback"
+    __table_args__ = (
+        _one_of("kind", StationFeedbackKind),
+        Index("ix_station_feedback_station_at", "station_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    problem: Mapped[str | None] = mapped_column(String(40))
+    amenity: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    client: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 class CaseEvent(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from geo.db import models as m
+from geo.db.feedback import feedback_columns
 
 _COLUMNS = (
     m.Station.id,
@@ -33,6 +34,7 @@ _COLUMNS = (
     .where(m.StationPhoto.station_id == m.Station.id)
     .scalar_subquery()
     .label("photo"),
+    *feedback_columns(m.Station.id),
 )
 
 

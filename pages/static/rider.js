@@ -17,7 +17,8 @@
     kinds: config.kinds.slice(),
     includeClosed: config.include_closed,
     position: null, // {lat, lon, coord}
-    seq: 0
+    seq: 0,
+    items: {}
   };
   var map = null;
   var layer = null;
@@ -76,6 +77,10 @@
       am.appendChild(item);
     });
     main.appendChild(am);
+    var word = el("p", { "class": "word" });
+    if (s.word && s.word.confirmed) { word.appendChild(el("span", { "class": "confirmed" }, s.word.confirmed)); }
+    if (s.word && s.word.reports) { word.appendChild(el("span", { "class": "reports" }, s.word.reports)); }
+    main.appendChild(word);
 
     var actions = el("div", { "class": "actions" });
     var nav = el("details", { "class": "nav" });
@@ -105,9 +110,15 @@
       ph.appendChild(el("img", { "class": "photo", loading: "lazy", src: s.photo_url, alt: t.photo }));
       dl.appendChild(ph);
     }
+    if (s.word && s.word.checked) { dl.appendChild(el("dd", { "class": "checked" }, s.word.checked)); }
     if (s.synthetic) { dl.appendChild(el("dd", { "class": "synthetic" }, t.synthetic)); }
     more.appendChild(dl);
     actions.appendChild(more);
+    var report = el("details", { "class": "report" });
+    report.appendChild(el("summary", { "data-action": "report", "data-station": s.id }, t.report));
+    report.appendChild(el("div", { "class": "sheet", "data-report": s.id }));
+    actions.appendChild(report);
+    actions.appendChild(el("button", { type: "button", "class": "confirm", "data-action": "confirm", "data-station": s.id }, t.confirm));
     main.appendChild(actions);
     li.appendChild(main);
     return li;
@@ -115,8 +126,94 @@
 
   function showList(items, far) {
     while (list.firstChild) { list.removeChild(list.firstChild); }
-    items.forEach(function (s) { list.appendChild(stationItem(s, far)); });
+    state.items = {};
+    items.forEach(function (s) { state.items[s.id] = s; list.appendChild(stationItem(s, far)); });
   }
+
+  /* ---- riders' word: report a problem, confirm "open and fine" ---------------------------- */
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body || {})
+    });
+  }
+
+  function reportForm(sheet, s) {
+    var form = el("form", { "class": "report-form", novalidate: "novalidate" });
+    var field = el("fieldset");
+    field.appendChild(el("legend", {}, t.report_what));
+    config.problems.forEach(function (p, i) {
+      var label = el("label", { "class": "choice" });
+      var radio = el("input", { type: "radio", name: "problem", value: p.code });
+      if (i === 0) { radio.checked = true; }
+      label.appendChild(radio);
+      label.appendChild(document.createTextNode(p.label));
+      field.appendChild(label);
+    });
+    form.appendChild(field);
+    var which = el("label", { "class": "amenity-pick", hidden: "hidden" }, t.report_amenity);
+    var select = el("select", { name: "amenity" });
+    (s.amenities || []).forEach(function (a) { select.appendChild(el("option", { value: a.code }, a.label)); });
+    which.appendChild(select);
+    form.appendChild(which);
+    var words = el("label", { "class": "words" }, t.report_text);
+    words.appendChild(el("textarea", { name: "text", maxlength: "1000", rows: "3" }));
+    form.appendChild(words);
+    form.appendChild(el("button", { type: "submit", "class": "send" }, t.report_send));
+    var answer = el("p", { "class": "answer", role: "status" });
+    form.appendChild(answer);
+    form.addEventListener("change", function () {
+      which.hidden = form.elements.problem.value !== "amenity_broken" || !select.options.length;
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var body = { problem: form.elements.problem.value };
+      if (!which.hidden) { body.amenity = select.value; }
+      var text = form.elements.text.value.trim();
+      if (text) { body.text = text; }
+      form.querySelector(".send").disabled = true;
+      post("/v1/stations/" + s.id + "/reports", body)
+        .then(function (r) {
+          if (r.status === 429) { throw new Error("busy"); }
+          if (r.status !== 201) { throw new Error("failed"); }
+          return r.json();
+        })
+        .then(function (made) {
+          answer.textContent = fill(t.report_sent, "reference", made.case.reference);
+          form.setAttribute("data-sent", made.case.reference);
+          var count = ((s.word && s.word.reports_7d) || 0) + 1;
+          s.word = s.word || {};
+          s.word.reports_7d = count;
+          var card = list.querySelector('[data-station-id="' + s.id + '"] .word');
+          var shown = card && card.querySelector(".reports");
+          if (card && !shown) { shown = el("span", { "class": "reports" }); card.appendChild(shown); }
+          if (shown) { shown.textContent = fill(t.reports_week, "n", count); }
+        })
+        .catch(function (err) {
+          answer.textContent = err.message === "busy" ? t.report_busy : t.report_failed;
+          form.querySelector(".send").disabled = false;
+        });
+    });
+    sheet.appendChild(form);
+  }
+
+  list.addEventListener("click", function (e) {
+    var target = e.target.closest ? e.target.closest("[data-action]") : null;
+    if (!target) { return; }
+    var s = state.items[target.getAttribute("data-station")];
+    if (!s) { return; }
+    if (target.getAttribute("data-action") === "report") {
+      var sheet = list.querySelector('[data-report="' + s.id + '"]');
+      if (sheet && !sheet.firstChild) { reportForm(sheet, s); }
+    } else if (target.getAttribute("data-action") === "confirm") {
+      target.disabled = true;
+      post("/v1/stations/" + s.id + "/confirmations")
+        .then(function (r) { target.textContent = r.status === 201 ? t.confirmed : t.report_failed; })
+        .catch(function () { target.textContent = t.report_failed; });
+    }
+  });
 
   /* ---- the map --------------------------------------------------------------------------- */
 
@@ -315,6 +412,7 @@
   /* ---- start ---------------------------------------------------------------------------- */
 
   if (config.initial) {
+    (config.initial.items || []).forEach(function (s) { state.items[s.id] = s; });
     if (config.initial.wgs84) {
       state.position = { lat: config.initial.wgs84.lat, lon: config.initial.wgs84.lon, coord: "wgs84" };
     }

@@ -520,3 +520,14 @@ def test_an_unhandled_error_keeps_the_envelope_and_headers(own: OwnDatabase) -> 
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "default-src 'none'" in r.headers["content-security-policy"]
     assert "a bug" not in r.text
+
+
+def test_riders_station_feedback_is_limited_per_client(own: OwnDatabase) -> None:
+    s = own.settings.model_copy(update={"feedback_per_hour": 3, "escalation_interval_s": 0})
+    with TestClient(create_app(s)) as c:
+        flood = [c.post("/v1/stations/1/confirmations") for _ in range(5)]
+        assert [r.status_code for r in flood] == [201, 201, 201, 429, 429]
+        assert "an hour" in flood[-1].json()["error"]["message"]
+        other = TestClient(c.app, client=("203.0.113.9", 1))
+        assert other.post("/v1/stations/1/reports", json={"problem": "moved"}).status_code == 201
+        assert c.get("/v1/stations/1").status_code == 200  # reading is not limited
