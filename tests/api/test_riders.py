@@ -191,3 +191,33 @@ def test_a_drivers_link_gets_driving_times(client: TestClient) -> None:
     page = client.get("/rider", params={"mode": "drive"})
     assert 'data-code="drive" aria-pressed="true"' in page.text
     assert 'data-code="drive" aria-pressed="false" hidden' in client.get("/rider").text
+
+
+def test_a_position_off_the_roads_is_searched_from_the_nearest_road_and_the_page_says_so(
+    client: TestClient,
+) -> None:
+    from geo.errors import YizhanError
+
+    engine = client.app.state.platform.routing
+    lat0, lon0 = JIANGMEN
+    off_road = None
+    for i in range(-20, 21):  # a grid of points ~250 m apart around central Jiangmen
+        for j in range(-20, 21):
+            lat, lon = lat0 + i * 0.00225, lon0 + j * 0.0025
+            try:
+                _, origin = engine.locate(lon, lat, "e_bike")
+            except YizhanError:
+                continue
+            if 300 < origin.snap_distance_m < 900:
+                off_road = (lat, lon, origin.snap_distance_m)
+                break
+        if off_road:
+            break
+    assert off_road, "the test network has a place 300–900 m from any road"
+    lat, lon, metres = off_road
+    data = client.get("/rider/stations", params={"lat": lat, "lon": lon}).json()
+    assert data["snapped_m"] == round(metres / 10) * 10
+    on_road = client.get("/rider/stations", params={"lat": lat0, "lon": lon0}).json()
+    assert on_road["snapped_m"] is None
+    page = client.get("/rider", params={"lat": lat, "lon": lon}).text
+    assert f"约 {data['snapped_m']} 米外" in page
