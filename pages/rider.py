@@ -91,6 +91,8 @@ TEXT: dict[str, dict[str, str]] = {
         "minutes_ago": "{n} 分钟前",
         "hours_ago": "{n} 小时前",
         "days_ago": "{n} 天前",
+        "last_list": "显示的是上次（{time}）的结果，正在更新…",
+        "offline": "网络不佳，显示的是上次（{time}）的结果。",
     },
     "en": {
         "title": "Find a station",
@@ -151,6 +153,8 @@ TEXT: dict[str, dict[str, str]] = {
         "minutes_ago": "{n} min ago",
         "hours_ago": "{n} h ago",
         "days_ago": "{n} days ago",
+        "last_list": "Showing your last list (from {time}) while a new one loads…",
+        "offline": "Weak or no signal: showing your last list, from {time}.",
     },
 }
 

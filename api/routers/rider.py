@@ -6,6 +6,7 @@ when a link is shared), and a bad value shows the page with a message — never 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -241,6 +242,7 @@ def rider_page(
         initial=initial or {},
         config=json.dumps(config, ensure_ascii=False, separators=(",", ":")),
         css=[assets.url("leaflet.css"), assets.url("rider.css")],
+        icon=assets.url("icon-192.png"),
         js=[
             assets.url("leaflet.js"),
             *(
@@ -278,6 +280,68 @@ def rider_stations(
         return JSONResponse(error_body(type(exc).__name__.removesuffix("Error"), str(exc)), 422)
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     return page_answer(request, body, "application/json", headers={"Cache-Control": "no-store"})
+
+
+#: the files the riders' page needs, kept by its service worker for a weak signal
+SHELL_FILES = (
+    "leaflet.css",
+    "rider.css",
+    "leaflet.js",
+    "protomaps-leaflet.js",
+    "basemap.js",
+    "rider.js",
+    "icon-192.png",
+)
+
+
+@router.get("/rider-sw.js")
+def rider_service_worker(request: Request) -> Response:
+    """The riders' page's service worker (served from the root, so its scope holds ``/rider``).
+
+    Its version is the hash of the files it keeps: a new release replaces the kept copies.
+    """
+    assets = get_web(request).page_assets
+    files = [assets.url(name) for name in SHELL_FILES]
+    body = _templates.get_template("rider-sw.js").render(
+        version=hashlib.sha256("".join(files).encode()).hexdigest()[:12],
+        files=files,
+        pages=["/rider?lang=zh", "/rider?lang=en"],
+    )
+    headers = {
+        "Cache-Control": "no-cache",
+        "Service-Worker-Allowed": "/rider",
+        # a worker runs under its own script's policy: it fetches (and keeps) this site's files
+        "Content-Security-Policy": "default-src 'self'; connect-src 'self'",
+    }
+    return page_answer(request, body.encode(), "text/javascript; charset=utf-8", headers=headers)
+
+
+@router.get("/rider/manifest.webmanifest")
+def rider_manifest(request: Request, settings: AppSettings) -> Response:
+    """The web app manifest: a rider adds the page to the home screen."""
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    assets = get_web(request).page_assets
+    title = page_text(lang)["title"]
+    if settings.custom_region:
+        spec, _ = region_frame(settings.region_dir)
+        title = f"{title} · {spec.title}"
+    manifest = {
+        "name": f"{title} · 驿站" if lang == "zh" else f"{title} · yizhan",
+        "short_name": page_text(lang)["title"],
+        "lang": "zh-CN" if lang == "zh" else "en",
+        "start_url": f"/rider?lang={lang}",
+        "scope": "/rider",
+        "display": "standalone",
+        "background_color": "#f4f6f8",
+        "theme_color": "#c62828",
+        "icons": [
+            {"src": assets.url(f"icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png"}
+            for n in (192, 512)
+        ],
+    }
+    body = json.dumps(manifest, ensure_ascii=False).encode()
+    headers = {"Cache-Control": "public, max-age=3600"}
+    return page_answer(request, body, "application/manifest+json", headers=headers)
 
 
 @router.get("/rider/boundaries.json")

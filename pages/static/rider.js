@@ -289,8 +289,45 @@
     return p.toString();
   }
 
+  /* ---- the last list, kept for a weak signal ---------------------------------------------- */
+
+  var LAST = "yizhan.rider.last";
+
+  function remember(answer) {
+    try {
+      localStorage.setItem(LAST, JSON.stringify({ at: Date.now(), lang: config.lang, answer: answer }));
+    } catch (e) { /* private mode or full: the page works without it */ }
+  }
+
+  function recall() {
+    try {
+      var kept = JSON.parse(localStorage.getItem(LAST) || "null");
+      return kept && kept.answer && kept.lang === config.lang ? kept : null;
+    } catch (e) { return null; }
+  }
+
+  function clock(ms) {
+    var d = new Date(ms);
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    var today = new Date().toDateString() === d.toDateString();
+    return (today ? "" : (d.getMonth() + 1) + "/" + d.getDate() + " ") + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  /* the last list, marked with its time; whether there was one */
+  function showLast(text) {
+    var kept = recall();
+    if (!kept) { return false; }
+    showList(kept.answer.items || [], kept.answer.beyond);
+    say(fill(text, "time", clock(kept.at)));
+    list.setAttribute("data-stale", String(kept.at));
+    drawMap(kept.answer);
+    return true;
+  }
+
   function show(answer, started) {
     var items = answer.items || [];
+    list.removeAttribute("data-stale");
+    remember(answer);
     showList(items, answer.beyond);
     if (answer.outside) {
       say(items.length ? t.outside : t.outside + " " + t.no_road);
@@ -324,6 +361,11 @@
       .then(function (answer) { if (seq === state.seq) { show(answer, started); } })
       .catch(function (e) {
         if (seq !== state.seq) { return; }
+        if (e.message !== "no_road" && showLast(t.offline)) {
+          fallback.hidden = false;
+          list.setAttribute("data-ready", "true");
+          return;
+        }
         say(e.message === "no_road" ? t.no_road : t.error);
         showList([]);
         fallback.hidden = false;
@@ -426,5 +468,11 @@
   } else {
     ensureMap();
     askBrowser();
+    showLast(t.last_list); /* the last list at once, while the position and a new list come */
+  }
+
+  /* installable, and the page opens with a weak signal (not inside another site's frame) */
+  if ("serviceWorker" in navigator && !body.classList.contains("embed")) {
+    navigator.serviceWorker.register("/rider-sw.js", { scope: "/rider" }).catch(function () { /* optional */ });
   }
 })();

@@ -17,7 +17,7 @@ import pytest
 
 from geo.coords import from_wgs84
 from geo.settings import PROJECT_ROOT, Settings
-from tests.api.conftest import wait_until
+from tests.api.conftest import live_server, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -356,7 +356,9 @@ def test_assets_are_hashed_compressed_and_cached(live_url: str) -> None:
     assert page.headers["content-encoding"] == "gzip"
     assert "script-src 'self'" in page.headers["content-security-policy"]
     scripts = [s for s in page.text.split('"') if s.startswith("/static/")]
-    assert len(scripts) == 6  # Leaflet, protomaps-leaflet, the basemap style and the page
+    # Leaflet, protomaps-leaflet, the basemap style and the page (scripts and styles), and the
+    # home-screen icon
+    assert len(scripts) == 7
     for src in scripts:
         r = httpx.get(f"{live_url}{src}", headers={"Accept-Encoding": "gzip"})
         assert r.status_code == 200
@@ -379,3 +381,43 @@ def test_on_autonavi_tiles_the_map_data_is_in_gcj02(client) -> None:
     glon, glat = (round(float(v), 6) for v in from_wgs84(s["lon"], s["lat"], "gcj02"))
     assert (gaode["items"][0]["lon"], gaode["items"][0]["lat"]) == pytest.approx((glon, glat))
     assert gaode["origin"] != plain["origin"]
+
+
+def test_installable_and_with_the_server_gone_the_page_opens_with_the_last_list(
+    browser: Any, settings: Any, engine: Any
+) -> None:
+    """A service worker keeps the page and its files; the page keeps its last list and time."""
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        geolocation=HERE,
+        permissions=["geolocation"],
+        locale="zh-CN",
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    with live_server(settings) as url:
+        manifest = httpx.get(f"{url}/rider/manifest.webmanifest").json()
+        assert manifest["start_url"] == "/rider?lang=zh"
+        assert manifest["display"] == "standalone"
+        for icon in manifest["icons"]:
+            got = httpx.get(url + icon["src"])
+            assert got.status_code == 200
+            assert got.headers["content-type"].startswith("image/png")
+        page.goto(f"{url}/rider")
+        listed = _listed(page)
+        assert page.get_attribute("link[rel='manifest']", "href").startswith("/rider/manifest")
+        wait_until(page, "navigator.serviceWorker.controller !== null", 30)
+    # the server is gone (no signal): the page still opens, with the last list and its time
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.reload()
+    page.wait_for_selector("#list[data-ready='true'][data-stale]", timeout=20_000)
+    stale = [
+        int(li.get_attribute("data-station-id")) for li in page.query_selector_all("#list > li")
+    ]
+    assert stale == [i for i, _ in listed]
+    assert "网络不佳，显示的是上次（" in page.inner_text("#status")
+    assert page.is_visible("#fallback")
+    assert errors == []
+    context.close()
