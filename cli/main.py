@@ -362,6 +362,8 @@ def cmd_region(args: argparse.Namespace, settings: Settings) -> int:
             cache_dir=settings.cache_dir,
             title=args.title,
             timezone=args.timezone,
+            language=args.language,
+            navigation=args.navigation.split(",") if args.navigation else None,
             people_per_km2=args.people_per_km2,
             cell_km=args.cell_km,
         )
@@ -594,6 +596,14 @@ def build_parser() -> argparse.ArgumentParser:
     region.add_argument("--stations", help="stations (.csv/.xlsx/.geojson, as 'yizhan import')")
     region.add_argument("--title", help="the name shown on pages (default NAME)")
     region.add_argument("--timezone", help="IANA zone (default: where the centroid lies)")
+    region.add_argument(
+        "--language", help="the pages' language, zh or en (default: zh in China, else en)"
+    )
+    region.add_argument(
+        "--navigation",
+        help="the riders' navigation apps, comma-separated: amap,baidu,tencent,google,apple,osm "
+        "(default: amap,baidu,tencent in China, else google,apple,osm)",
+    )
     region.add_argument(
         "--people-per-km2",
         type=float,

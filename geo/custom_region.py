@@ -24,6 +24,7 @@ import re
 import shutil
 import string
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -39,6 +40,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.network import check_expansion, load_compiled, load_graph
+from geo.settings import MAINLAND_CHINA_ZONES
+from geo.vocabulary import CHINA_NAVIGATION, PAGE_LANGUAGES, WORLD_NAVIGATION, NavigationApp
 
 REGION_FILE = "region.json"
 #: a region's name: its folder, its database (``yizhan_NAME``) and ``YIZHAN_REGION``
@@ -99,6 +102,12 @@ class RegionSpec:
         File name of the stations file, or None.
     created
         When the region was made (ISO 8601, UTC).
+    language
+        The pages' language (``zh`` or ``en``): Chinese in China, else English.
+    navigation
+        The navigation apps the riders' page offers, in order.
+    in_china
+        Whether the region lies in mainland China (GCJ-02 and the Chinese apps apply).
     """
 
     name: str
@@ -110,17 +119,60 @@ class RegionSpec:
     population_source: str
     stations: str | None
     created: str
+    language: str = "en"
+    navigation: tuple[str, ...] = WORLD_NAVIGATION
+    in_china: bool = False
 
     @classmethod
     def read(cls, folder: Path) -> RegionSpec:
-        """The spec in ``folder/region.json``."""
+        """The spec in ``folder/region.json`` (a region made before languages: its zone's)."""
         data: dict[str, Any] = json.loads((folder / REGION_FILE).read_text(encoding="utf-8"))
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        if "language" not in data:
+            data.update(asdict(local_defaults(str(data["timezone"]))))
+        found = {k: data[k] for k in cls.__dataclass_fields__}
+        return cls(**{**found, "navigation": tuple(found["navigation"])})
 
     def write(self, folder: Path) -> None:
         """Write ``folder/region.json``."""
         text = json.dumps(asdict(self), ensure_ascii=False, indent=2)
         (folder / REGION_FILE).write_text(text, encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class LocalDefaults:
+    """What a region's pages speak and offer, by where it lies."""
+
+    language: str
+    navigation: tuple[str, ...]
+    in_china: bool
+
+
+def local_defaults(timezone: str) -> LocalDefaults:
+    """A region's language and navigation apps from its time zone.
+
+    Mainland China (its zones) → Chinese with AutoNavi, Baidu and Tencent (GCJ-02/BD-09);
+    elsewhere → English (the pages' other language) with Google, Apple and a ``geo:`` URI.
+    """
+    if timezone in MAINLAND_CHINA_ZONES:
+        return LocalDefaults("zh", CHINA_NAVIGATION, True)
+    return LocalDefaults("en", WORLD_NAVIGATION, False)
+
+
+def checked_locale(
+    language: str | None, navigation: Sequence[str] | None, timezone: str
+) -> LocalDefaults:
+    """The region's language and apps: as told (checked), else by where it lies."""
+    found = local_defaults(timezone)
+    if language is not None and language not in PAGE_LANGUAGES:
+        msg = f"--language: the pages are written in {', '.join(PAGE_LANGUAGES)}"
+        raise ValidationError(msg)
+    apps = tuple(navigation) if navigation else found.navigation
+    unknown = [a for a in apps if a not in NavigationApp.codes()]
+    if unknown:
+        choices = ", ".join(NavigationApp.codes())
+        msg = f"--navigation: unknown {', '.join(unknown)}; choose among {choices}"
+        raise ValidationError(msg)
+    return LocalDefaults(language or found.language, apps, found.in_china)
 
 
 def zone_at(lon: float, lat: float) -> str:
@@ -330,6 +382,8 @@ def create_region(
     timezone: str | None = None,
     people_per_km2: float = DEFAULT_PEOPLE_PER_KM2,
     cell_km: float | None = None,
+    language: str | None = None,
+    navigation: Sequence[str] | None = None,
 ) -> RegionSpec:
     """Build a region in a scratch folder and move it into place only when all of it works.
 
@@ -350,6 +404,9 @@ def create_region(
         Shown name and IANA zone (default: the name, the zone of the centroid).
     people_per_km2, cell_km
         Used when towns are left out or carry no population (squares: about 25 by default).
+    language, navigation
+        The pages' language and the riders' navigation apps (default: by the time zone,
+        see :func:`local_defaults`).
 
     Raises
     ------
@@ -393,16 +450,18 @@ def create_region(
                 raise ValidationError(msg)
             stations = "stations" + "".join(Path(files.stations).suffixes)
             shutil.copyfile(files.stations, scratch / stations)
+        zone = checked_zone(timezone) if timezone else zone_at(lon, lat)
         spec = RegionSpec(
             name=name,
             title=title or name,
             metric_srid=srid,
-            timezone=checked_zone(timezone) if timezone else zone_at(lon, lat),
+            timezone=zone,
             network=network.name,
             towns_source=towns_source,
             population_source=population_source,
             stations=stations,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
+            **asdict(checked_locale(language, navigation, zone)),
         )
         spec.write(scratch)
         if target.exists():

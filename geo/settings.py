@@ -17,9 +17,13 @@ from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.vocabulary import (
+    CHINA_NAVIGATION,
+    PAGE_LANGUAGES,
     REPORTED_CASE_CATEGORIES,
+    WORLD_NAVIGATION,
     Amenity,
     CaseCategory,
+    NavigationApp,
     Profile,
     StationKind,
 )
@@ -34,6 +38,8 @@ DEFAULT_STATION_KINDS = StationKind.codes()
 DEFAULT_AMENITIES = Amenity.codes()
 #: Case categories the grid team handles; extend with ``YIZHAN_CASE_CATEGORIES``.
 DEFAULT_CASE_CATEGORIES = REPORTED_CASE_CATEGORIES
+#: IANA zones of mainland China (where GCJ-02 and the Chinese navigation apps apply)
+MAINLAND_CHINA_ZONES = frozenset({"Asia/Shanghai", "Asia/Urumqi", "Asia/Chongqing", "Asia/Harbin"})
 #: the riders' page lists stations within these minutes of travel (per profile)
 DEFAULT_RIDER_CUTOFF_MIN = {"e_bike": 30, "walk": 20, "drive": 45}
 
@@ -170,6 +176,17 @@ class Settings(BaseSettings):
     rider_cutoff_min: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_RIDER_CUTOFF_MIN),
         description='the riders\' page lists stations within these minutes, e.g. {"walk": 15}',
+    )
+    language: str = Field(
+        default="zh", description="the pages' language unless a link asks (?lang=): zh or en"
+    )
+    navigation: tuple[str, ...] = Field(
+        default=CHINA_NAVIGATION,
+        description="the navigation apps the riders' page hands off to, in order",
+    )
+    chinese_coordinates: bool = Field(
+        default=True,
+        description="whether GCJ-02/BD-09 apply (mainland China): AutoNavi tiles are offered",
     )
     union_hotline: str = Field(
         default="12351",
@@ -399,6 +416,26 @@ class Settings(BaseSettings):
             self.network_file = spec_file.parent / str(spec["network"])
         if "database_name" not in told:
             self.database_name = f"yizhan_{self.region}"
+        # a region made before it said its language and apps: China's if it lies in China
+        in_china = bool(spec.get("in_china", str(spec["timezone"]) in MAINLAND_CHINA_ZONES))
+        if "language" not in told:
+            self.language = str(spec.get("language", "zh" if in_china else "en"))
+        if "navigation" not in told:
+            default = CHINA_NAVIGATION if in_china else WORLD_NAVIGATION
+            self.navigation = tuple(spec.get("navigation", default))
+        if "chinese_coordinates" not in told:
+            self.chinese_coordinates = in_china
+        return self
+
+    @model_validator(mode="after")
+    def _pages_speak_a_known_language(self) -> Settings:
+        if self.language not in PAGE_LANGUAGES:
+            msg = f"YIZHAN_LANGUAGE: the pages are written in {', '.join(PAGE_LANGUAGES)}"
+            raise ValueError(msg)
+        unknown = [a for a in self.navigation if a not in NavigationApp.codes()]
+        if unknown or not self.navigation:
+            msg = f"YIZHAN_NAVIGATION: choose among {', '.join(NavigationApp.codes())}"
+            raise ValueError(msg)
         return self
 
     @property

@@ -153,6 +153,25 @@ OPEN_CASE_STATUSES: tuple[CaseStatus, ...] = (
 )
 
 
+class NavigationApp(Vocabulary):
+    """The apps a rider's page hands navigation to (web URIs that open the app)."""
+
+    AMAP = "amap", "高德地图", "AutoNavi (Amap)"
+    BAIDU = "baidu", "百度地图", "Baidu Maps"
+    TENCENT = "tencent", "腾讯地图", "Tencent Maps"
+    GOOGLE = "google", "Google 地图", "Google Maps"
+    APPLE = "apple", "Apple 地图", "Apple Maps"
+    OSM = "osm", "其他地图应用", "Another map app"
+
+
+#: the hand-offs of a region in mainland China, where these apps read GCJ-02 / BD-09
+CHINA_NAVIGATION: tuple[str, ...] = ("amap", "baidu", "tencent")
+#: the hand-offs elsewhere (WGS-84): Google, Apple and any map app through a ``geo:`` URI
+WORLD_NAVIGATION: tuple[str, ...] = ("google", "apple", "osm")
+#: the languages the pages are written in (the first is the default)
+PAGE_LANGUAGES: tuple[str, ...] = ("zh", "en")
+
+
 class Channel(Vocabulary):
     """How a case reached the union."""
 

@@ -16,9 +16,10 @@ import numpy as np
 from geo.coords import from_wgs84
 from geo.hours import is_open
 from geo.hours_words import describe_hours, describe_next_opening, next_opening
-from geo.navigation import navigation_links
+from geo.navigation import hand_offs
 from geo.routing.answers import NearestHit, NearestResult
 from geo.vocabulary import (
+    CHINA_NAVIGATION,
     Amenity,
     CoordSystem,
     Profile,
@@ -54,9 +55,6 @@ TEXT: dict[str, dict[str, str]] = {
         "m": "米",
         "navigate": "导航",
         "details": "详情",
-        "amap": "高德地图",
-        "baidu": "百度地图",
-        "tencent": "腾讯地图",
         "call": "拨打电话",
         "address": "地址",
         "hours": "开放时间",
@@ -114,9 +112,6 @@ TEXT: dict[str, dict[str, str]] = {
         "m": "m",
         "navigate": "Navigate",
         "details": "Details",
-        "amap": "AutoNavi (Amap)",
-        "baidu": "Baidu Maps",
-        "tencent": "Tencent Maps",
         "call": "Call",
         "address": "Address",
         "hours": "Hours",
@@ -214,6 +209,7 @@ def station_items(
     lang: str,
     map_coord: CoordSystem = CoordSystem.WGS84,
     hits: Sequence[NearestHit] | None = None,
+    apps: Sequence[str] = CHINA_NAVIGATION,
 ) -> list[dict[str, Any]]:
     """The listed stations, nearest first, ready to show.
 
@@ -229,6 +225,8 @@ def station_items(
         Coordinate system of the map's positions (``gcj02`` on AutoNavi tiles).
     hits
         The hits to show (default: all of the answer's).
+    apps
+        The navigation apps to hand off to, in order (the region's).
     """
     t = TEXT[lang]
     items = []
@@ -265,7 +263,9 @@ def station_items(
                 "lon": mlon,
                 "colour": ROUTE_COLOURS[(rank - 1) % len(ROUTE_COLOURS)],
                 "route": _line(route.coords, map_coord),
-                "nav": navigation_links(s.lon, s.lat, s.name, profile=result.profile),
+                "nav": hand_offs(
+                    s.lon, s.lat, s.name, profile=result.profile, apps=apps, lang=lang
+                ),
             }
         )
     return items

@@ -88,7 +88,16 @@ Tiles = Annotated[
     Literal["own", "none", "osm", "gaode", "tianditu", "custom"],
     Query(description="base map: own (the platform's vector tiles), none, or an online one"),
 ]
-Lang = Annotated[Literal["zh", "en"], Query()]
+Lang = Annotated[
+    Literal["zh", "en"], Query(description="the page's language (default: the region's)")
+]
+
+
+def page_lang(asked: str | None, settings: Settings) -> MapLang:
+    """The language a link asks for, else the region's."""
+    return cast("MapLang", asked or settings.language)
+
+
 Zoom = Annotated[int | None, Query(ge=3, le=19)]
 Center = Annotated[str | None, Query(description="lat,lon")]
 
@@ -246,10 +255,11 @@ def stations_map(
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles | None = None,
-    lang: Lang = "zh",
+    lang: Lang | None = None,
     layers: Annotated[str, Query(description="extra layers: towns, workplaces")] = "",
 ) -> Response:
     """All stations, coloured by kind, with hours and whether they are open now."""
+    lang = page_lang(lang, settings)
 
     def build(conn: Connection) -> folium.Map:
         return _stations_map(request, conn, settings, center, zoom, tiles, lang, layers)
@@ -313,9 +323,10 @@ def route_map(
     coord: CoordQuery = CoordSystem.WGS84,
     zoom: Zoom = None,
     tiles: Tiles | None = None,
-    lang: Lang = "zh",
+    lang: Lang | None = None,
 ) -> Response:
     """The rider's view: the ``k`` nearest open stations and the way to each."""
+    lang = page_lang(lang, settings)
 
     def build(conn: Connection) -> folium.Map:
         return _route_map(engine, conn, settings, lat, lon, k, profile, coord, zoom, tiles, lang)
@@ -387,9 +398,10 @@ async def coverage_map(
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles | None = None,
-    lang: Lang = "zh",
+    lang: Lang | None = None,
 ) -> Response:
     """With ``lat``/``lon``: isochrones from there; without: the city's coverage gaps."""
+    lang = page_lang(lang, settings)
     values = parse_minutes(minutes, most=60, count=4)
     when = local_time(parse_time(at) or typical_hour())
     keep = (("lat", str(lat)), ("lon", str(lon))) if lat is not None and lon is not None else ()
@@ -487,9 +499,10 @@ async def sites_map(
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles | None = None,
-    lang: Lang = "zh",
+    lang: Lang | None = None,
 ) -> Response:
     """Gaps, existing stations and the ``k`` sites that would cover the most people."""
+    lang = page_lang(lang, settings)
     form = _planner_form(lang, minutes=f"{minutes:g}", profile=profile, tiles=tiles, k=k)
 
     def build(conn: Connection) -> folium.Map:
@@ -549,9 +562,10 @@ def grids_map(
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles | None = None,
-    lang: Lang = "zh",
+    lang: Lang | None = None,
 ) -> Response:
     """Grids with codes and towns; member names for an admin, or a manager in their area."""
+    lang = page_lang(lang, settings)
     area = _viewer_area(request, token)
 
     def build(conn: Connection) -> folium.Map:
@@ -600,9 +614,10 @@ def cases_map(
     center: Center = None,
     zoom: Zoom = None,
     tiles: Tiles | None = None,
-    lang: Lang = "zh",
+    lang: Lang | None = None,
 ) -> Response:
     """Cases per grid (grids with fewer than 5 are not shown); no points, no people."""
+    lang = page_lang(lang, settings)
 
     def build(conn: Connection) -> folium.Map:
         return _cases_map(conn, settings, center, zoom, tiles, lang)

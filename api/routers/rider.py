@@ -99,7 +99,7 @@ def read_query(
         profiles=profiles,
     )
     return RiderQuery(
-        lang=str(q.get("lang")) if q.get("lang") in TEXT else "zh",
+        lang=str(q.get("lang")) if q.get("lang") in TEXT else settings.language,
         lat=asked.lat,
         lon=asked.lon,
         coord=asked.coord,
@@ -108,19 +108,27 @@ def read_query(
         kinds=asked.kind,
         include_closed=asked.include_closed,
         embed=q.get("embed") in ("1", "true"),
-        tiles=_tiles(q.get("tiles"), settings.map_tiles),
+        tiles=_tiles(q.get("tiles"), settings.map_tiles, china=settings.chinese_coordinates),
         problems=asked.problems,
     )
 
 
+#: AutoNavi's tiles (GCJ-02), for ``?tiles=gaode`` where Chinese coordinates apply
+AUTONAVI_TILES = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+    "&style=8&x={x}&y={y}&z={z}"
+)
 #: the base layers the riders' page draws (others are for planners' maps)
 RIDER_TILES = ("own", "gaode", "none")
 
 
-def _tiles(asked: str | None, configured: str) -> str:
-    """The page's base layer: the link's choice, else the deployment's, else the own basemap."""
+def _tiles(asked: str | None, configured: str, *, china: bool = True) -> str:
+    """The page's base layer: the link's choice, else the deployment's, else the own basemap.
+
+    AutoNavi's tiles (GCJ-02) only where Chinese coordinates apply.
+    """
     for choice in (asked, configured):
-        if choice in RIDER_TILES:
+        if choice in RIDER_TILES and (china or choice != "gaode"):
             return str(choice)
     return "own"
 
@@ -159,7 +167,14 @@ def find_stations(
     olon, olat = (float(v) for v in from_wgs84(origin.lon, origin.lat, query.map_coord))
     cutoff_s = settings.rider_cutoff_s(query.profile)
     hits, beyond = listed_hits(result, cutoff_s)
-    items = station_items(result, at=at, lang=query.lang, map_coord=query.map_coord, hits=hits)
+    items = station_items(
+        result,
+        at=at,
+        lang=query.lang,
+        map_coord=query.map_coord,
+        hits=hits,
+        apps=settings.navigation,
+    )
     snapped = origin.snap_distance_m if origin.snap_distance_m > SNAP_NOTE_M else None
     return {
         **outside,
@@ -221,8 +236,7 @@ def rider_page(
         "hotline": settings.union_hotline,
         "problems": problem_options(query.lang),
         "view": view,
-        "tile_url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
-        "&style=8&x={x}&y={y}&z={z}",
+        "tile_url": AUTONAVI_TILES if query.tiles == "gaode" else None,
         "basemap": basemap_config(conn, query.lang) if query.tiles == "own" else None,
         "towns": [
             {"name": r["name"], "district": r["district"], "lat": r["lat"], "lon": r["lon"]}

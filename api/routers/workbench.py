@@ -29,7 +29,7 @@ from api.auth import (
     sign_in_session,
     token_claims,
 )
-from api.deps import AppSettings, RequestConn, get_platform, get_web
+from api.deps import AppSettings, RequestConn, get_platform, get_settings_dep, get_web
 from api.errors import error_body
 from api.pages import content_security_policy, page_answer
 from geo.errors import YizhanError
@@ -48,7 +48,9 @@ WORKBENCH_ROLES = (Role.ADMIN, Role.MANAGER, Role.MEMBER)
 
 
 def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "zh"
+    """The language a link asks for (``?lang=``), else the region's."""
+    asked = request.query_params.get("lang")
+    return str(asked) if asked in ("zh", "en") else get_settings_dep(request).language
 
 
 def _session_user(request: Request, conn: Connection) -> tuple[UserInfo, str] | None:

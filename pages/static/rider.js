@@ -86,9 +86,7 @@
     var nav = el("details", { "class": "nav" });
     nav.appendChild(el("summary", { "data-action": "navigate" }, t.navigate));
     var sheet = el("div", { "class": "sheet" });
-    sheet.appendChild(link("amap", s.nav.amap, t.amap));
-    sheet.appendChild(link("baidu", s.nav.baidu, t.baidu));
-    sheet.appendChild(link("tencent", s.nav.tencent, t.tencent));
+    s.nav.forEach(function (n) { sheet.appendChild(link(n.app, n.href, n.label)); });
     if (s.phone) { sheet.appendChild(el("a", { "data-app": "tel", href: "tel:" + s.phone }, t.call + " " + s.phone)); }
     nav.appendChild(sheet);
     actions.appendChild(nav);

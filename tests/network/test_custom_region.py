@@ -145,7 +145,7 @@ def test_isochrones_coverage_and_maps(helsinki: TestClient) -> None:
     body = cov.json()
     assert 0.5 < body["overall"]["share"] <= 1  # six stations in 1.7 km2: most within 5 min
     assert {a["name"][0] for a in body["areas"]} <= set("ABCDEFGHIJ")  # squares A1, B2...
-    page = helsinki.get("/maps/stations")
+    page = helsinki.get("/maps/stations", params={"lang": "zh"})
     assert page.status_code == 200
     assert "Example station 4 (synthetic)" in page.text
     assert "道路来自 OpenStreetMap" in page.text  # the region's note, not the sample's
@@ -214,3 +214,31 @@ def test_the_basemap_draws_helsinki_water_and_credits_openstreetmap(
     assert {"roads", "water", "parks", "rails"} <= layers  # the harbour, the Esplanadi park
     roads = pyogrio.read_dataframe(path, layer="roads")
     assert "Pohjoisesplanadi" in set(roads["name"].dropna())
+
+
+def test_helsinki_speaks_english_and_hands_off_to_world_apps_in_wgs84(
+    helsinki: TestClient, regions: Path
+) -> None:
+    spec = json.loads((regions / "helsinki" / "region.json").read_text())
+    assert spec["language"] == "en"
+    assert spec["navigation"] == ["google", "apple", "osm"]
+    assert spec["in_china"] is False
+    page = helsinki.get("/rider", params={**ESPLANADI, "tiles": "gaode"})  # no ?lang=
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert '<html lang="en">' in text
+    assert "Stations near you" in text
+    for app in ("google", "apple", "osm"):
+        assert f'data-app="{app}"' in text
+    assert 'data-app="amap"' not in text
+    assert "autonavi" not in text.lower()  # no AutoNavi tiles (GCJ-02) offered here
+    assert '"tiles":"own"' in text
+    data = helsinki.get("/rider/stations", params=ESPLANADI).json()
+    station = data["items"][0]
+    google = next(n["href"] for n in station["nav"] if n["app"] == "google")
+    assert f"{station['lat']:.6f}%2C{station['lon']:.6f}" in google  # WGS-84, as shown
+    assert helsinki.get("/rider", params={"lang": "zh"}).text.count('lang="zh-CN"') == 1
+    stations_map = helsinki.get("/maps/stations")  # the region's language by default
+    assert '<html lang="en">' in stations_map.text
+    assert "roads from OpenStreetMap" in stations_map.text
+    assert 'lang="en"' in helsinki.get("/manager").text
