@@ -8,10 +8,11 @@ cookie and its CSRF token. Status, category and role words come from the vocabul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from geo.cases.lifecycle import OPEN_STATUSES, TRANSITIONS
-from geo.vocabulary import CaseCategory, CaseStatus, Role
+from geo.vocabulary import Amenity, CaseCategory, CaseStatus, Role, label
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -55,6 +56,12 @@ TEXT: dict[str, dict[str, str]] = {
         "note": "内部备注",
         "add_note": "添加备注",
         "attachments": "附件",
+        "station": "驿站",
+        "station_hours": "开放时间（如 Mo-Su 08:00-20:00 或 24/7）",
+        "station_amenities": "设施",
+        "station_save": "保存驿站信息",
+        "station_saved": "驿站信息已更新，骑手马上能看到",
+        "station_word": "本周问题反馈 {n} 条",
         "upload": "上传照片或 PDF",
         "callback": "回访",
         "reached": "已联系到反映人",
@@ -131,6 +138,12 @@ TEXT: dict[str, dict[str, str]] = {
         "note": "Internal note",
         "add_note": "Add note",
         "attachments": "Attachments",
+        "station": "Station",
+        "station_hours": "Opening hours (e.g. Mo-Su 08:00-20:00 or 24/7)",
+        "station_amenities": "Amenities",
+        "station_save": "Save the station",
+        "station_saved": "Station updated; riders see it at once",
+        "station_word": "{n} problem reports this week",
         "upload": "Upload a photo or PDF",
         "callback": "Callback",
         "reached": "Reporter reached",
@@ -207,7 +220,13 @@ def _label(word: CaseCategory | None, code: str, lang: str) -> str:
     return word.label(lang) if word is not None else code
 
 
-def page_config(lang: str, user: Any, csrf: str, categories: list[str]) -> dict[str, Any]:
+def page_config(
+    lang: str,
+    user: Any,
+    csrf: str,
+    categories: list[str],
+    amenities: Sequence[str] = Amenity.codes(),
+) -> dict[str, Any]:
     """What the page's script needs: words, vocabularies, the caller, the CSRF token."""
     return {
         "lang": lang,
@@ -219,6 +238,7 @@ def page_config(lang: str, user: Any, csrf: str, categories: list[str]) -> dict[
         "open_statuses": [str(s) for s in OPEN_STATUSES],
         "statuses": {s.value: s.label(lang) for s in CaseStatus},
         "categories": {c: _label(CaseCategory.of(c), c, lang) for c in categories},
+        "amenities": {a: label(Amenity, a, lang) for a in amenities},
         "user": {
             "name": user.username,
             "role": user.role,

@@ -118,9 +118,9 @@ def workbench(request: Request, settings: AppSettings, conn: RequestConn) -> Res
         return _sign_in(request, settings, lang, None, 200)
     user, session = found
     assets = get_web(request).page_assets
-    config = page_config(
-        lang, user, csrf_token(settings, session), list(settings.known_case_categories)
-    )
+    categories = list(settings.known_case_categories)
+    csrf = csrf_token(settings, session)
+    config = page_config(lang, user, csrf, categories, settings.amenities)
     config["basemap"] = basemap_config(conn, lang)
     html = _templates.get_template("workbench.html").render(
         t=TEXT[lang],

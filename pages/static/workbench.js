@@ -226,6 +226,7 @@
     ]));
     box.appendChild(el("p", { cls: "meta", text: [config.categories[c.category] || c.category, c.district_name, c.town_name, c.grid_code, c.member ? c.member.name : ""].filter(Boolean).join(" · ") }));
     box.appendChild(section(t.description, [el("p", { cls: "desc", text: c.description })]));
+    if (c.station_id && staff) { box.appendChild(section(t.station, [stationFix(c.station_id)])); }
     if (c.reporter_name || c.reporter_contact) {
       box.appendChild(section(t.reporter, [reporterLine(c)]));
     }
@@ -249,6 +250,34 @@
     }
     box.appendChild(section(t.attachments, attachmentsPart(c, files)));
     box.appendChild(section(t.history, [historyList(events, c)]));
+  }
+  /* a station-problem case: fix the station's hours and amenities right here */
+  function stationFix(id) {
+    var part = el("div", { cls: "station-fix", "data-station-id": String(id) });
+    api("GET", "/v1/stations/" + id).then(function (f) {
+      var p = f.properties;
+      part.appendChild(el("p", { cls: "station-name", text: p.name + (p.address ? " · " + p.address : "") }));
+      if (p.problem_reports_7d) { part.appendChild(el("p", { cls: "meta", text: fmt(t.station_word, p.problem_reports_7d) })); }
+      var hours = el("input", { type: "text", name: "opening_hours", maxlength: "255" });
+      hours.value = p.opening_hours;
+      part.appendChild(el("label", { cls: "field" }, [el("span", { text: t.station_hours }), hours]));
+      var boxes = Object.keys(config.amenities).map(function (code) {
+        var box = el("input", { type: "checkbox", name: "amenity", value: code });
+        box.checked = p.amenities.indexOf(code) >= 0;
+        return el("label", { cls: "skill" }, [box, el("span", { text: config.amenities[code] })]);
+      });
+      part.appendChild(el("fieldset", { cls: "amenities" }, [el("legend", { text: t.station_amenities })].concat(boxes)));
+      var save = el("button", { type: "button", "data-action": "save-station", text: t.station_save });
+      save.addEventListener("click", function () {
+        var chosen = Array.prototype.filter.call(part.querySelectorAll("input[name=amenity]"), function (b) { return b.checked; })
+          .map(function (b) { return b.value; });
+        api("PATCH", "/v1/stations/" + id, { opening_hours: hours.value.trim(), amenities: chosen, version: p.version })
+          .then(function (g) { p.version = g.properties.version; toast(t.station_saved); })
+          .catch(failed);
+      });
+      part.appendChild(save);
+    }).catch(failed);
+    return part;
   }
   function reload(c) { openCase(c.id); }
   function move(c, to, extra) {

@@ -205,3 +205,39 @@ def test_a_rider_reports_from_the_card_and_the_card_then_counts_it(
     assert errors == []
     page.screenshot(path=str(PROJECT_ROOT / "artifacts" / "rider" / "rider-phone-report.png"))
     context.close()
+
+
+@pytest.mark.browser
+def test_the_area_manager_fixes_the_station_from_the_case(
+    browser: Any, live_url: str, client: TestClient, admin: dict, station: dict
+) -> None:
+    sid = station["id"]
+    made = client.post(f"/v1/stations/{sid}/reports", json={"problem": "closed_when_open"})
+    case = made.json()["case"]
+    district = client.get(f"/v1/cases/{case['id']}", headers=admin).json()["district_id"]
+    _manager(client, admin, "fb_desk", district)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_url}/manager")
+    page.fill("input[name=username]", "fb_desk")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"li[data-case-id='{case['id']}']", timeout=15_000)
+    page.click(f"li[data-case-id='{case['id']}']")
+    fix = f".station-fix[data-station-id='{sid}']"
+    page.wait_for_selector(f"{fix} input[name=opening_hours]", timeout=15_000)
+    before = client.get(f"/v1/stations/{sid}").json()["properties"]
+    assert page.input_value(f"{fix} input[name=opening_hours]") == before["opening_hours"]
+    page.fill(f"{fix} input[name=opening_hours]", "Mo-Su 06:00-22:00")
+    dropped = before["amenities"][0]
+    page.uncheck(f"{fix} input[name=amenity][value='{dropped}']")
+    page.click(f"{fix} [data-action=save-station]")
+    wait_until(page, "document.body.innerText.includes('驿站信息已更新')")
+    after = client.get(f"/v1/stations/{sid}").json()["properties"]
+    assert after["opening_hours"] == "Mo-Su 06:00-22:00"
+    assert dropped not in after["amenities"]
+    assert set(after["amenities"]) == set(before["amenities"]) - {dropped}
+    assert errors == []
+    context.close()
