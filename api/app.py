@@ -56,7 +56,7 @@ from api.routers import (
 )
 from api.routers.station_feedback import FEEDBACK_PATHS
 from api.state import WebState
-from api.throttle import LoginThrottle
+from api.throttle import AccountQuota, LoginThrottle
 from api.tile_fast_path import KeptTileFastPath
 from geo.analyses.service import Analyses
 from geo.cases.delivery import deliver_due
@@ -245,6 +245,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         login_throttle=LoginThrottle(
             attempts=settings.login_attempts, client_attempts=settings.login_client_attempts
         ),
+        staff_intake=AccountQuota(settings.staff_intake_per_hour),
     )
     app.mount(
         "/maps/assets",

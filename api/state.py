@@ -7,7 +7,7 @@ from typing import Any
 
 from api.lane import AnalysisLane
 from api.page_cache import Kept, PageCache
-from api.throttle import LoginThrottle
+from api.throttle import AccountQuota, LoginThrottle
 from pages.assets import AssetRegistry
 
 #: analyses kept for pages (a site selection's answer is small: sites and two summaries)
@@ -29,5 +29,7 @@ class WebState:
     tiles: Kept[Any] = field(
         default_factory=lambda: Kept(64 * 1024 * 1024, lambda tile: int(tile.size))
     )
+    #: calls registered by each staff account this hour (受理登记)
+    staff_intake: AccountQuota = field(default_factory=lambda: AccountQuota(600))
     #: the riders' map outline, compressed, by the map's coordinate system
     rider_boundaries: dict[str, bytes] = field(default_factory=dict)

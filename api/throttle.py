@@ -70,3 +70,28 @@ class LoginThrottle:
     def _forget(self, now: float) -> None:
         self._pairs = {k: v for k, v in self._pairs.items() if v and now - v[-1] <= WINDOW_S}
         self._clients = {k: v for k, v in self._clients.items() if v and now - v[-1] <= WINDOW_S}
+
+
+@dataclass
+class AccountQuota:
+    """At most ``per_hour`` actions an hour per account (staff intake: generous, per person).
+
+    0 means no limit. One process keeps its own counts.
+    """
+
+    per_hour: int
+    _done: dict[str, deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, account: str, now: float) -> int:
+        """Count one action of ``account``; 0 when allowed, else the seconds to wait."""
+        if self.per_hour <= 0:
+            return 0
+        with self._lock:
+            times = self._done.setdefault(account, deque())
+            while times and now - times[0] > 3600:
+                times.popleft()
+            if len(times) >= self.per_hour:
+                return max(1, math.ceil(times[0] + 3600 - now))
+            times.append(now)
+            return 0

@@ -304,6 +304,9 @@ class Settings(BaseSettings):
     intake_per_hour: int = Field(
         default=20, ge=0, description="anonymous case reports per client an hour (0: no limit)"
     )
+    staff_intake_per_hour: int = Field(
+        default=600, ge=0, description="calls one staff account may register an hour (0: no limit)"
+    )
     feedback_per_hour: int = Field(
         default=10,
         ge=0,

@@ -181,6 +181,12 @@ class Channel(Vocabulary):
     WECHAT = "wechat", "微信", "WeChat"
     WALK_IN = "walk_in", "来访", "Walk-in"
     HOTLINE = "hotline", "热线", "Hotline"
+    LETTER = "letter", "来信", "Letter"
+    OTHER = "other", "其他", "Other"
+
+
+#: how staff may say a call reached them (受理登记)
+STAFF_CHANNELS: tuple[str, ...] = ("hotline", "walk_in", "wechat", "letter", "other")
 
 
 class Role(Vocabulary):

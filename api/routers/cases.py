@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -11,8 +12,8 @@ from geojson_pydantic import Point
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Admin, CaseReaders
-from api.deps import AnalysesDep, AppSettings, ReadConn, WriteConn, get_platform
+from api.auth import Admin, CaseReaders, Staff
+from api.deps import AnalysesDep, AppSettings, ReadConn, WriteConn, get_platform, get_web
 from api.exports import XLSX_TYPE, xlsx_response
 from api.geojson import Location, point
 from api.handover import outcome_answer
@@ -43,7 +44,9 @@ from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
 from geo.cases.lifecycle import OPEN_STATUSES
+from geo.cases.staff_intake import StaffCall, register_call
 from geo.cases.transitions import due_soon_before, escalate_overdue, transition
+from geo.errors import RateLimitedError
 from geo.hours import local_time
 from geo.vocabulary import CaseCategory, CaseStatus, CoordSystem
 
@@ -132,6 +135,71 @@ def submit(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return public_view(case)
+
+
+class StaffIntake(BaseModel):
+    """A call staff register (受理登记): who called, how, about what, and where.
+
+    The place is a point picked on the map (``lon``/``lat``) or the caller's town (``town_id``);
+    the address as said may be kept beside it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    reporter_name: str = Field(min_length=1, max_length=100)
+    reporter_contact: str = Field(min_length=1, max_length=200)
+    channel: str = Field("hotline", max_length=20)
+    category: str = Field(max_length=40)
+    description: str = Field(min_length=1, max_length=5000)
+    employer: str | None = Field(None, max_length=200)
+    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    coord: CoordSystem = CoordSystem.WGS84
+    town_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    address: str | None = Field(None, max_length=500)
+
+
+@router.post(
+    "/cases/intake",
+    status_code=201,
+    summary="Register a call as a case (staff: 受理登记)",
+    response_model=StaffCase,
+    responses=errors(401, 403),
+)
+def staff_intake(
+    request: Request, conn: WriteConn, body: StaffIntake, who: Staff, settings: AppSettings
+) -> StaffCase:
+    """Record, place and assign a call as a case, keeping the employer and the address said.
+
+    Limited per account (``YIZHAN_STAFF_INTAKE_PER_HOUR``), never by the anonymous intake's
+    per-address limit.
+    """
+    wait = get_web(request).staff_intake.take(who.username, time.monotonic())
+    if wait:
+        msg = f"{settings.staff_intake_per_hour} calls an hour from one account; retry in {wait} s"
+        raise RateLimitedError(msg, retry_after=wait)
+    lon = lat = None
+    if body.lon is not None and body.lat is not None:
+        lon, lat = Location(body.lon, body.lat, body.coord).wgs84()
+    call = StaffCall(
+        reporter_name=body.reporter_name,
+        reporter_contact=body.reporter_contact,
+        channel=body.channel,
+        category=body.category,
+        description=body.description,
+        employer=body.employer,
+        lon=lon,
+        lat=lat,
+        town_id=body.town_id,
+        address=body.address,
+    )
+    case = register_call(
+        conn,
+        call,
+        taken_by=who.username,
+        categories=settings.case_categories,
+        travel_times=road_travel_times(get_platform(request).routing),
+    )
+    return staff_view(case)
 
 
 def case_filter(

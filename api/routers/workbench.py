@@ -32,11 +32,12 @@ from api.auth import (
 from api.deps import AppSettings, RequestConn, get_platform, get_settings_dep, get_web
 from api.errors import error_body
 from api.pages import content_security_policy, page_answer
+from geo.areas import town_seats
 from geo.errors import YizhanError
 from geo.settings import Settings
 from geo.tiles import basemap_config
 from geo.users import UserInfo, authenticate, end_session
-from geo.vocabulary import Role
+from geo.vocabulary import STAFF_CHANNELS, Channel, Role, label
 from pages.workbench import TEXT, page_config
 
 router = APIRouter(include_in_schema=False)
@@ -112,6 +113,16 @@ def _sign_in(
 @router.get("/manager")
 def workbench(request: Request, settings: AppSettings, conn: RequestConn) -> Response:
     """The workbench, or its sign-in form (Chinese by default, ``?lang=en``)."""
+    return _workbench(request, settings, conn, "desk")
+
+
+@router.get("/manager/intake")
+def intake(request: Request, settings: AppSettings, conn: RequestConn) -> Response:
+    """The workbench open at its intake form (受理登记: staff register a call)."""
+    return _workbench(request, settings, conn, "intake")
+
+
+def _workbench(request: Request, settings: Settings, conn: Connection, view: str) -> Response:
     lang = _lang(request)
     found = _session_user(request, conn)
     if found is None:
@@ -122,6 +133,11 @@ def workbench(request: Request, settings: AppSettings, conn: RequestConn) -> Res
     csrf = csrf_token(settings, session)
     config = page_config(lang, user, csrf, categories, settings.amenities)
     config["basemap"] = basemap_config(conn, lang)
+    config["view"] = view if config["user"]["staff"] else "desk"
+    config["towns"] = [
+        {"id": r["id"], "name": r["name"], "district": r["district"]} for r in town_seats(conn)
+    ]
+    config["channels"] = {c: label(Channel, c, lang) for c in STAFF_CHANNELS}
     html = _templates.get_template("workbench.html").render(
         t=TEXT[lang],
         lang=lang,

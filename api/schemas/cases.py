@@ -55,6 +55,8 @@ class StaffCase(PublicCase):
     escalated: bool
     version: int
     location: Point
+    employer: str | None = None  # what staff wrote down with a call (受理登记)
+    address: str | None = None
 
 
 class CaseList(Answer):

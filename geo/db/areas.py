@@ -35,9 +35,10 @@ def station_area(conn: Connection, station_id: int) -> tuple[int | None, int | N
 
 
 def town_seats(conn: Connection) -> list[dict[str, object]]:
-    """Every town's code, name, district name and seat (WGS-84), by district and name."""
+    """Every town's id, code, name, district name and seat (WGS-84), by district and name."""
     stmt = (
         select(
+            m.Town.id,
             m.Town.code,
             m.Town.name,
             m.District.name.label("district"),

@@ -52,8 +52,11 @@ def _case_select() -> Select[Any]:
             gm.name.label("member_name"),
             gm.code.label("member_code"),
             station_of_case(m.Case.id).label("station_id"),
+            m.CaseIntake.employer,
+            m.CaseIntake.address,
         )
         .select_from(m.Case)
+        .outerjoin(m.CaseIntake, m.CaseIntake.case_id == m.Case.id)
         .outerjoin(g, g.id == m.Case.grid_id)
         .outerjoin(t, t.id == m.Case.town_id)
         .outerjoin(d, d.id == m.Case.district_id)
@@ -405,3 +408,8 @@ def waiting_cases(conn: Connection, statuses: Sequence[str], limit: int) -> list
         .limit(limit)
     )
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def insert_intake(conn: Connection, values: dict[str, Any]) -> None:
+    """Keep what staff wrote down with a call (employer, address text, who took it)."""
+    conn.execute(insert(m.CaseIntake).values(**values))

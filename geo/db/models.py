@@ -443,6 +443,22 @@ class StationFeedback(Base):
     )
 
 
+class CaseIntake(Base):
+    """What staff wrote down when registering a call (受理登记) beyond the case itself."""
+
+    __tablename__ = "case_intake"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    employer: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    taken_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
 class CaseEvent(Base):
     """One entry of a case's append-only history (who, when, what, why)."""
 

@@ -511,7 +511,68 @@
     api("POST", "/v1/notifications/read", { ids: ids }).then(loadNotices).catch(failed);
   });
 
+  /* ---- intake (受理登记): staff register a call ---------------------------------------- */
+  var intake = $("[data-role=intake]");
+  function fillIntake() {
+    Object.keys(config.channels).forEach(function (code) { option(intake.elements.channel, code, config.channels[code]); });
+    Object.keys(config.categories).filter(function (code) { return code !== "station_problem"; })
+      .forEach(function (code) { option(intake.elements.category, code, config.categories[code]); });
+    config.towns.forEach(function (town) { option(intake.elements.town_id, String(town.id), town.district + " · " + town.name); });
+  }
+  function intakeMap() {
+    if (state.intakeMap || typeof L === "undefined") { return; }
+    state.intakeMap = L.map("intake-map", { attributionControl: ownBasemap }).setView([22.4, 112.75], 9);
+    withOutlines(state.intakeMap);
+    state.intakeMap.on("click", function (e) {
+      intake.elements.lat.value = e.latlng.lat.toFixed(6);
+      intake.elements.lon.value = e.latlng.lng.toFixed(6);
+      if (state.intakePin) { state.intakePin.remove(); }
+      state.intakePin = L.marker(e.latlng).addTo(state.intakeMap);
+      $("[data-role=picked]").textContent = t.picked + " " + e.latlng.lat.toFixed(5) + ", " + e.latlng.lng.toFixed(5);
+    });
+  }
+  function registered(c) {
+    var box = $("[data-role=registered]");
+    box.textContent = "";
+    var who = c.member ? fmt(t.assigned_to.replace("{who}", "{n}"), c.member.name) : fmt(t.queued_to.replace("{queue}", "{n}"), c.queue);
+    box.appendChild(el("p", { cls: "done", "data-reference": c.reference, text: t.registered.replace("{ref}", c.reference) + " · " + who }));
+    var why = c.assignment ? ((config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason) || c.assignment.reason || "") : "";
+    if (why) { box.appendChild(el("p", { cls: "meta", text: String(why) })); }
+    var go = el("button", { type: "button", "data-action": "open-registered", text: t.open_case });
+    go.addEventListener("click", function () { openCase(c.id); });
+    box.appendChild(go);
+  }
+  if (intake) {
+    fillIntake();
+    intake.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var f = intake.elements;
+      var body = {
+        reporter_name: f.reporter_name.value.trim(), reporter_contact: f.reporter_contact.value.trim(),
+        channel: f.channel.value, category: f.category.value, description: f.description.value.trim()
+      };
+      if (f.employer.value.trim()) { body.employer = f.employer.value.trim(); }
+      if (f.address.value.trim()) { body.address = f.address.value.trim(); }
+      if (f.lat.value && f.lon.value) { body.lat = Number(f.lat.value); body.lon = Number(f.lon.value); }
+      if (f.town_id.value) { body.town_id = Number(f.town_id.value); }
+      var send = intake.querySelector("[data-action=register]");
+      send.disabled = true;
+      api("POST", "/v1/cases/intake", body).then(function (c) {
+        registered(c);
+        toast(t.registered.replace("{ref}", c.reference));
+        intake.reset();
+        fillIntakeReset();
+      }).catch(failed).then(function () { send.disabled = false; });
+    });
+  }
+  function fillIntakeReset() {
+    if (state.intakePin) { state.intakePin.remove(); state.intakePin = null; }
+    $("[data-role=picked]").textContent = "";
+  }
+  document.querySelectorAll("[data-tab=intake]").forEach(function (b) { b.addEventListener("click", intakeMap); });
+
   if (staff) { loadRosterData().catch(failed); }
   loadCases();
   loadNotices();
+  if (config.view === "intake" && intake) { show("intake"); intakeMap(); }
 })();

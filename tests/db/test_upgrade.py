@@ -87,7 +87,7 @@ def test_the_previous_schema_upgrades_without_losing_or_changing_a_row(
         if table == "alembic_version":
             continue
         assert after[table] == value, table
-    assert set(after) - set(before) == {"station_feedback"}
+    assert set(after) - set(before) == {"case_intake"}
     upgraded = settings.model_copy(update={"database_url": previous, "escalation_interval_s": 0})
     with TestClient(create_app(upgraded)) as client:
         client.app.state.platform.roads.wait(300)

@@ -1,0 +1,185 @@
+"""Staff intake (受理登记): an operator registers a call; it is placed, assigned and explained.
+
+Its own database (intake writes cases); the browser test drives the workbench's form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from api.app import create_app
+from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
+
+own, client, engine = database_of_its_own("staff_intake", escalation_interval_s=0)
+PASSWORD = "long-enough-1"
+CALL = {
+    "reporter_name": "李先生",
+    "reporter_contact": "13800138000",
+    "channel": "hotline",
+    "category": "wage_arrears",
+    "description": "工地拖欠三个月工资",
+    "employer": "某某建筑公司",
+}
+
+
+def _bearer(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    token = client.post("/v1/auth/token", data={"username": username, "password": password})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def admin(client: TestClient) -> dict[str, str]:
+    return _bearer(client, "admin", "admin")
+
+
+@pytest.fixture(scope="module")
+def town(engine: Engine) -> dict[str, Any]:
+    """A town inside the test network with grid members (外海街道 or the first with members)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT t.id, t.name, t.district_id FROM towns t"
+                " JOIN grid_members g ON g.town_id = t.id"
+                " GROUP BY t.id ORDER BY (t.name = '外海街道') DESC, t.id LIMIT 1"
+            )
+        ).one()
+    return dict(row._mapping)
+
+
+def test_a_call_placed_by_its_town_is_assigned_there_and_keeps_what_was_said(
+    client: TestClient, admin: dict, town: dict
+) -> None:
+    r = client.post(
+        "/v1/cases/intake",
+        json={**CALL, "town_id": town["id"], "address": "外海大道 12 号工地"},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert case["reference"].startswith("JM-")
+    assert case["channel"] == "hotline"
+    assert case["town_id"] == town["id"]
+    assert case["employer"] == "某某建筑公司"
+    assert case["address"] == "外海大道 12 号工地"
+    assert case["reporter_contact"] == "13800138000"
+    assert case["assignment"] is not None  # explained as public intake explains it
+    events = client.get(f"/v1/cases/{case['id']}/events", headers=admin).json()["events"]
+    assert events[0]["actor"] == "staff:admin"
+
+
+def test_a_call_picked_on_the_map_in_gcj02_is_placed_at_that_point(
+    client: TestClient, admin: dict
+) -> None:
+    from geo.coords import from_wgs84
+
+    glon, glat = (float(v) for v in from_wgs84(113.08, 22.58, "gcj02"))
+    body = {**CALL, "lon": glon, "lat": glat, "coord": "gcj02", "channel": "walk_in"}
+    case = client.post("/v1/cases/intake", json=body, headers=admin).json()
+    assert case["location"]["coordinates"] == pytest.approx([113.08, 22.58], abs=1e-5)
+    assert case["channel"] == "walk_in"
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({}, 422),  # no place
+        ({"town_id": 999999}, 422),
+        ({"town_id": 1, "channel": "open311"}, 422),  # not a channel staff take calls by
+        ({"town_id": 1, "category": "station_problem"}, 422),  # riders report those
+        ({"town_id": 1, "reporter_contact": ""}, 422),
+        ({"town_id": 1, "extra": 1}, 422),
+    ],
+)
+def test_bad_calls_are_refused_and_write_nothing(
+    client: TestClient, admin: dict, engine: Engine, change: dict, status: int
+) -> None:
+    with engine.connect() as conn:
+        before = conn.scalar(text("SELECT count(*) FROM cases"))
+    r = client.post("/v1/cases/intake", json={**CALL, **change}, headers=admin)
+    assert r.status_code == status, r.text
+    assert "error" in r.json()
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM cases")) == before
+
+
+def test_only_staff_register_calls_and_per_account_not_per_address(
+    client: TestClient, admin: dict, own: OwnDatabase, town: dict
+) -> None:
+    assert client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}).status_code == 401
+    member = client.post(
+        "/v1/users",
+        json={"username": "in_member", "password": PASSWORD, "role": "planner"},
+        headers=admin,
+    )
+    assert member.status_code == 201
+    planner = _bearer(client, "in_member")
+    refused = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=planner)
+    assert refused.status_code == 403
+    tight = own.settings.model_copy(
+        update={"staff_intake_per_hour": 2, "intake_per_hour": 1, "escalation_interval_s": 0}
+    )
+    with TestClient(create_app(tight)) as c:
+        headers = _bearer(c, "admin", "admin")
+        codes = [
+            c.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=headers)
+            for _ in range(3)
+        ]
+        # two calls pass although anonymous intake allows this address one an hour
+        assert [r.status_code for r in codes] == [201, 201, 429]
+        assert "an hour from one account" in codes[-1].json()["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def live_url(own: OwnDatabase) -> Iterator[str]:
+    with live_server(own.settings) as url:
+        yield url
+
+
+@pytest.mark.browser
+def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
+    browser: Any, live_url: str, client: TestClient, admin: dict, town: dict
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_url}/manager")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-tab=intake]", timeout=15_000)
+    page.goto(f"{live_url}/manager/intake")
+    form = "form[data-role=intake]"
+    page.wait_for_selector(
+        f"{form} select[name=town_id] option[value='{town['id']}']", state="attached"
+    )
+    page.fill(f"{form} [name=reporter_name]", "王女士 <b>")
+    page.fill(f"{form} [name=reporter_contact]", "13900139000")
+    page.select_option(f"{form} [name=channel]", "hotline")
+    page.select_option(f"{form} [name=category]", "work_injury")
+    page.fill(f"{form} [name=description]", "搬运时受伤，单位不报工伤")
+    page.fill(f"{form} [name=employer]", "某物流公司")
+    page.select_option(f"{form} [name=town_id]", str(town["id"]))
+    page.click(f"{form} [data-action=register]")
+    page.wait_for_selector("[data-role=registered] .done", timeout=15_000)
+    reference = page.get_attribute("[data-role=registered] .done", "data-reference")
+    assert reference.startswith("JM-")
+    shown = page.inner_text("[data-role=registered]")
+    assert "已受理" in shown
+    found = client.get("/v1/cases", params={"q": reference}, headers=admin).json()["cases"]
+    assert len(found) == 1
+    case = found[0]
+    assert case["employer"] == "某物流公司"
+    assert case["reporter_name"] == "王女士 <b>"
+    assert case["town_id"] == town["id"]
+    if case["member"]:
+        assert case["member"]["name"] in shown  # the page says who has it
+    page.click("[data-action=open-registered]")
+    page.wait_for_selector(f"article[data-case-id='{case['id']}'] h2", timeout=15_000)
+    assert errors == []
+    context.close()
