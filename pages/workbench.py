@@ -63,7 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
         "history": "办理记录",
         "assignment": "派单依据",
         "actions": "办理",
-        "reason": "原因",
+        "reason": "原因 / 办理结果",
         "reassign": "改派",
         "choose_member": "选择网格员",
         "note": "内部备注",
@@ -158,7 +158,7 @@ TEXT: dict[str, dict[str, str]] = {
         "history": "History",
         "assignment": "Why this member",
         "actions": "Actions",
-        "reason": "Reason",
+        "reason": "Reason / result",
         "reassign": "Reassign",
         "choose_member": "Choose a member",
         "note": "Internal note",
@@ -233,7 +233,7 @@ MOVES = {
     },
 }
 #: the moves that need a reason typed in
-NEEDS_REASON = ("returned", "rejected", "escalated", "cancelled")
+NEEDS_REASON = ("returned", "rejected", "escalated", "cancelled", "resolved")
 #: what each role may press (the API checks again)
 ROLE_MOVES = {
     Role.MEMBER: ("accepted", "in_progress", "resolved", "returned", "escalated"),

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from geo.cases.notify import REPORTER_UPDATE
 from geo.db import workbench as wb
 from geo.hours import utc_iso
 
@@ -57,6 +58,8 @@ def payload(row: dict[str, Any]) -> bytes:
         "message": row["message"],
         "message_en": data.get("en"),
     }
+    if row["kind"] == REPORTER_UPDATE:  # the reporter's contact: only in the signed body
+        body["reporter_contact"] = data.get("reporter_contact")
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 

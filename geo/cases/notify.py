@@ -18,10 +18,13 @@ from sqlalchemy import Connection
 from geo.cases.lifecycle import LATE_CONTACT, LATE_RESOLUTION
 from geo.db import workbench as wb
 from geo.db.cases import due_without_notice
+from geo.hours import local_time
 from geo.vocabulary import CaseCategory, CaseStatus
 
 #: how long before the resolution deadline the managers hear that a case falls due
 DUE_SOON = timedelta(hours=24)
+#: the webhook event of an update for the reporter (SMS or WeChat through the union's gateway)
+REPORTER_UPDATE = "reporter.update"
 QUEUE_WORDS = {"grid": ("网格", "grid"), "town": ("镇街", "town"), "district": ("区县", "district")}
 
 
@@ -74,6 +77,8 @@ def notify_transition(
                 audience="member",
                 member_id=previous,
             )
+    elif target == CaseStatus.RESOLVED:
+        tell_reporter_resolved(conn, after, (reason or "").strip())
     elif target == CaseStatus.RETURNED:
         why = reason or ""
         zh, en = f"网格员退单 {ref}（{cat_zh}）：{why}", f"Case {ref} ({cat_en}) returned: {why}"
@@ -90,6 +95,64 @@ def notify_transition(
             _queue(conn, kind, after, zh, en, audience="member", member_id=after["member_id"])
 
 
+def notify_reporter(conn: Connection, case: dict[str, Any], zh: str, en: str) -> None:
+    """Queue an update for the reporter (``reporter.update``), when they left a contact.
+
+    The contact goes only into the signed webhook body (the gateway's SMS or WeChat message);
+    the workbench never lists these.
+    """
+    contact = (case.get("reporter_contact") or "").strip()
+    if not contact:
+        return
+    data = {
+        "en": en,
+        "reference": case["reference"],
+        "status": case["status"],
+        "reporter_contact": contact,
+    }
+    wb.insert_notification(
+        conn,
+        {
+            "kind": REPORTER_UPDATE,
+            "case_id": case["id"],
+            "audience": "reporter",
+            "message": zh,
+            "data": data,
+        },
+    )
+
+
+def _who_handles(case: dict[str, Any]) -> tuple[str, str]:
+    if case.get("member_name"):
+        return f"网格员{case['member_name']}", f"grid member {case['member_name']}"
+    q_zh, q_en = QUEUE_WORDS.get(case["queue"], (case["queue"], case["queue"]))
+    return f"{q_zh}工作人员", f"the {q_en} staff"
+
+
+def tell_reporter_received(conn: Connection, case: dict[str, Any]) -> None:
+    """受理: the case number, who handles it and by when."""
+    ref, (cat_zh, cat_en) = case["reference"], _category(case)
+    due = local_time(case["resolution_due"])
+    who_zh, who_en = _who_handles(case)
+    zh = (
+        f"【职工服务】您反映的{cat_zh}问题已受理，编号 {ref}，由{who_zh}办理，"
+        f"预计 {due:%m月%d日} 前办结。"
+    )
+    en = (
+        f"Your report ({cat_en}) was received as {ref}; {who_en} handles it, "
+        f"to be resolved by {due:%d %b}."
+    )
+    notify_reporter(conn, case, zh, en)
+
+
+def tell_reporter_resolved(conn: Connection, case: dict[str, Any], result: str) -> None:
+    """办结: the result."""
+    ref = case["reference"]
+    zh = f"【职工服务】您反映的问题（编号 {ref}）已办结：{result}"
+    en = f"Your report {ref} was resolved: {result}"
+    notify_reporter(conn, case, zh, en)
+
+
 def notify_intake(conn: Connection, case: dict[str, Any]) -> None:
     """Queue what a new case tells: its member (when given one at once) and its area's managers."""
     ref, (cat_zh, cat_en) = case["reference"], _category(case)
@@ -102,6 +165,7 @@ def notify_intake(conn: Connection, case: dict[str, Any]) -> None:
         zh = f"新案件 {ref}（{cat_zh}）已受理，待{q_zh}派单"
         en = f"New case {ref} ({cat_en}) received, waiting in the {q_en} queue"
     _queue(conn, "received", case, zh, en, **_managers(case))
+    tell_reporter_received(conn, case)
 
 
 def notify_due_soon(conn: Connection, now: datetime) -> int:

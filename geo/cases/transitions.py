@@ -57,6 +57,9 @@ def transition(
             raise ValidationError(msg)
         require_member_in_scope(conn, member_id, scope)
         values |= {"member_id": member_id, "queue": "grid"}
+    if target == CaseStatus.RESOLVED and not (reason or "").strip():
+        msg = "resolving a case (办结) needs its result (办理结果): what was done"
+        raise ValidationError(msg)
     if target == CaseStatus.REJECTED and not (reason or "").strip():
         msg = "rejecting a report needs a reason (spam, or the reference it duplicates)"
         raise ValidationError(msg)

@@ -503,7 +503,7 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        CheckConstraint("audience IN ('member', 'managers')", name="audience"),
+        CheckConstraint("audience IN ('member', 'managers', 'reporter')", name="audience"),
         Index(
             "ix_notifications_undelivered",
             "next_attempt_at",

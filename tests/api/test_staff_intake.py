@@ -183,3 +183,64 @@ def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
     page.wait_for_selector(f"article[data-case-id='{case['id']}'] h2", timeout=15_000)
     assert errors == []
     context.close()
+
+
+def test_the_reporter_hears_at_intake_and_at_resolution_through_the_signed_outbox(
+    client: TestClient, admin: dict, engine: Engine, town: dict
+) -> None:
+    import json
+
+    from geo.cases.delivery import payload
+
+    case = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
+    case = case.json()
+
+    def updates() -> list[dict]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT * FROM notifications WHERE case_id = :c AND kind = 'reporter.update'"
+                    " ORDER BY id"
+                ),
+                {"c": case["id"]},
+            )
+            return [dict(r._mapping) for r in rows]
+
+    first = updates()
+    assert len(first) == 1
+    assert first[0]["audience"] == "reporter"
+    assert case["reference"] in first[0]["message"]
+    assert "已受理" in first[0]["message"]
+    assert "前办结" in first[0]["message"]
+    body = json.loads(payload(first[0]))
+    assert body["reporter_contact"] == "13800138000"  # only in the signed body
+    assert "13800138000" not in first[0]["message"]
+    # 办结 needs the result, and the reporter hears it
+    version = case["version"]
+    for to in ("accepted", "in_progress"):
+        r = client.post(
+            f"/v1/cases/{case['id']}/transitions",
+            json={"to": to, "version": version},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        version = r.json()["version"]
+    bare = client.post(
+        f"/v1/cases/{case['id']}/transitions",
+        json={"to": "resolved", "version": version},
+        headers=admin,
+    )
+    assert bare.status_code == 422
+    assert "办理结果" in bare.json()["error"]["message"]
+    done = client.post(
+        f"/v1/cases/{case['id']}/transitions",
+        json={"to": "resolved", "version": version, "reason": "企业已补发工资 8,000 元"},
+        headers=admin,
+    )
+    assert done.status_code == 200, done.text
+    second = updates()
+    assert len(second) == 2
+    assert "已办结：企业已补发工资 8,000 元" in second[1]["message"]
+    # the workbench never lists the reporter's updates
+    listed = client.get("/v1/notifications", headers=admin).json()["notifications"]
+    assert all(n.get("kind") != "reporter.update" for n in listed)

@@ -135,7 +135,8 @@ def test_notes_and_callback_join_the_history_and_closing_needs_the_callback(
     )
     assert note.status_code == 201
     for target in ("accepted", "in_progress", "resolved"):
-        case = _move(client, people["member"], case, target)
+        result = {"reason": "已协调企业补发工资"} if target == "resolved" else {}
+        case = _move(client, people["member"], case, target, **result)
     bad = client.post(
         f"/v1/cases/{case['id']}/callback", json={"reached": True}, headers=people["manager"]
     )

@@ -182,6 +182,7 @@ def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None
     member.wait_for_selector("[data-role=files] li a")
     member.click("button[data-move=in_progress]")
     _status_is(member, "in_progress")
+    member.fill("[data-role=reason]", "已协调企业补发工资")  # 办结 needs the result
     member.click("button[data-move=resolved]")
     _status_is(member, "resolved")
     member.screenshot(path=str(SHOTS / "workbench-member-phone.png"))

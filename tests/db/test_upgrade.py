@@ -87,7 +87,7 @@ def test_the_previous_schema_upgrades_without_losing_or_changing_a_row(
         if table == "alembic_version":
             continue
         assert after[table] == value, table
-    assert set(after) - set(before) == {"case_intake"}
+    assert set(after) - set(before) == set()  # the head widens a constraint, adds no table
     upgraded = settings.model_copy(update={"database_url": previous, "escalation_interval_s": 0})
     with TestClient(create_app(upgraded)) as client:
         client.app.state.platform.roads.wait(300)
