@@ -116,6 +116,15 @@
     var late = (Date.now() - new Date(c.resolution_due).getTime()) / 86400000;
     return late > 0 ? Math.max(1, Math.floor(late)) : 0;  /* whole days, a late case at least 1 */
   }
+  /* the deadline clock: time left to resolve, green, amber in the last quarter, red when late */
+  function clock(c) {
+    if (OPEN.indexOf(c.status) < 0) { return null; }
+    var now = Date.now(), due = new Date(c.resolution_due).getTime(), start = new Date(c.created_at).getTime();
+    var left = due - now, hours = Math.abs(left) / 3600000;
+    var span = hours >= 48 ? fmt(t.clock_days, Math.floor(hours / 24)) : fmt(t.clock_hours, Math.max(1, Math.floor(hours)));
+    var tone = left < 0 ? "red" : (left < (due - start) / 4 ? "amber" : "green");
+    return el("span", { cls: "clock " + tone, "data-clock": tone, title: t.due + " " + when(c.resolution_due), text: (left < 0 ? t.clock_late : t.clock_left).replace("{span}", span) });
+  }
   function caseRow(c) {
     var late = daysLate(c);
     var row = el("li", { cls: "case-row" + (late ? " late" : ""), "data-case-id": String(c.id), "data-status": c.status, tabindex: "0" }, [
@@ -124,7 +133,8 @@
       el("span", { cls: "cat", text: config.categories[c.category] || c.category }),
       el("span", { cls: "place", text: [c.town_name, c.grid_code].filter(Boolean).join(" · ") }),
       el("span", { cls: "who", text: c.member ? c.member.name : "—" }),
-      el("span", { cls: "due", text: late ? fmt(t.days_late, late) : t.due + " " + when(c.resolution_due).split(" ")[0] })
+      el("span", { cls: "due", text: late ? fmt(t.days_late, late) : t.due + " " + when(c.resolution_due).split(" ")[0] }),
+      clock(c)
     ]);
     row.addEventListener("click", function () { openCase(c.id); });
     row.addEventListener("keydown", function (e) { if (e.key === "Enter") { openCase(c.id); } });
@@ -198,7 +208,10 @@
       staff && !state.roster.length ? loadRosterData() : Promise.resolve(null)
     ]).then(function (all) {
       if (mine === state.caseSeq) { renderCase(all[0], all[1].events, all[2].attachments); }
-    }).catch(failed);
+    }).catch(function (err) {
+      /* a case that left your scope (a member's 退单 went through): back to the desk */
+      if (err.status === 404) { show("desk"); loadCases(); } else { failed(err); }
+    });
   }
   /* a phone number is a tap to call (only digits and + reach the link); anything else is text */
   var PHONE_LIKE = /^[0-9+()\-\s]{5,25}$/;
@@ -222,7 +235,8 @@
     box.appendChild(el("h2", {}, [
       el("span", { text: c.reference + " " }),
       el("span", { cls: "status s-" + c.status, "data-role": "status", text: config.statuses[c.status] || c.status }),
-      late ? el("span", { cls: "late-tag", text: " " + fmt(t.days_late, late) }) : null
+      late ? el("span", { cls: "late-tag", text: " " + fmt(t.days_late, late) }) : null,
+      clock(c)
     ]));
     box.appendChild(el("p", { cls: "meta", text: [config.categories[c.category] || c.category, c.district_name, c.town_name, c.grid_code, c.member ? c.member.name : ""].filter(Boolean).join(" · ") }));
     box.appendChild(section(t.description, [el("p", { cls: "desc", text: c.description })]));

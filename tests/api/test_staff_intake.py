@@ -181,6 +181,9 @@ def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
         assert case["member"]["name"] in shown  # the page says who has it
     page.click("[data-action=open-registered]")
     page.wait_for_selector(f"article[data-case-id='{case['id']}'] h2", timeout=15_000)
+    # just registered: the clock is green, with the days left
+    assert page.locator("article.case h2 [data-clock=green]").count() == 1
+    assert "剩" in page.inner_text("article.case h2 .clock")
     assert errors == []
     context.close()
 

@@ -139,6 +139,8 @@ def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None
     wait_until(page, "document.querySelectorAll('li[data-case-id]').length === 1")
     row = page.locator(f"li[data-case-id='{case['id']}']")
     assert "超期 5 天" in row.inner_text()
+    assert row.locator("[data-clock=red]").count() == 1  # the deadline clock: red when late
+    assert "已超 5 天" in row.locator(".clock").inner_text()
     # the desk's search: the case number as read out over the phone finds that case alone
     page.uncheck("input[name=overdue]")
     wait_until(page, "document.querySelectorAll('li[data-case-id]').length > 1")
