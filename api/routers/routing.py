@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -22,8 +22,15 @@ from api.params import (
 )
 from api.rider_fast_path import nearest_answer, origin_json, render
 from api.schemas.common import errors
-from api.schemas.routing import Isochrones, NearestAnswer, RouteAnswer
+from api.schemas.routing import (
+    Isochrones,
+    Navigation,
+    NavigationLink,
+    NearestAnswer,
+    RouteAnswer,
+)
 from geo.analyses.quick import isochrones as quick_isochrones
+from geo.navigation import hand_offs
 from geo.vocabulary import CoordSystem, Profile
 
 router = APIRouter(prefix="/v1", tags=["riders"])
@@ -64,6 +71,33 @@ async def nearest(
         lat, lon, k, profile, tuple(amenity), tuple(kind), open_at, coord, include_closed
     )
     return Response(render(nearest_answer(platform, q)), media_type="application/json")
+
+
+@router.get(
+    "/navigation",
+    summary="Links that hand navigation to a place over to the region's map apps",
+    response_model=Navigation,
+    responses=errors(),
+)
+def navigation(
+    settings: AppSettings,
+    lat: LatQuery,
+    lon: LonQuery,
+    name: Annotated[str, Query(min_length=1, max_length=100)] = "目的地",
+    profile: ProfileQuery = Profile.E_BIKE,
+    coord: CoordQuery = CoordSystem.WGS84,
+    lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
+) -> Navigation:
+    """The apps the region's riders' page offers, for any place (a case's, say).
+
+    AutoNavi, Baidu and Tencent in China (GCJ-02/BD-09 inside); Google, Apple and a ``geo:``
+    link elsewhere.
+    """
+    wlon, wlat = Location(lon, lat, coord).wgs84()
+    links = hand_offs(
+        wlon, wlat, name, profile=profile, apps=settings.navigation, lang=lang or settings.language
+    )
+    return Navigation(links=[NavigationLink(**link) for link in links])
 
 
 @router.get(

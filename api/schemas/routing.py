@@ -76,3 +76,17 @@ class Isochrones(FeatureCollection[Feature[Polygon | MultiPolygon, Reach]]):
 
     origin: Origin
     data_notice: str = DATA_NOTICE
+
+
+class NavigationLink(Answer):
+    """One navigation app's link to a place (a web URI that opens the app)."""
+
+    app: str
+    label: str
+    href: str
+
+
+class Navigation(Answer):
+    """The region's navigation hand-offs to a place, in its order."""
+
+    links: list[NavigationLink]

@@ -257,6 +257,7 @@
         }, 0);
       }
     }
+    if (c.location) { box.appendChild(section(t.navigate, [navigateTo(c)])); }
     box.appendChild(section(t.actions, actionsFor(c)));
     if (c.assignment) {
       var why = (config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason) || c.assignment.reason || "";
@@ -292,6 +293,17 @@
       part.appendChild(save);
     }).catch(failed);
     return part;
+  }
+  /* hand-off to the region's map apps, to the case's place (the member on a phone) */
+  function navigateTo(c) {
+    var links = el("p", { cls: "nav-links", "data-role": "navigate" });
+    var q = new URLSearchParams({ lat: String(c.location.coordinates[1]), lon: String(c.location.coordinates[0]), name: c.reference, lang: config.lang });
+    api("GET", "/v1/navigation?" + q.toString()).then(function (answer) {
+      answer.links.forEach(function (n) {
+        links.appendChild(el("a", { "data-app": n.app, href: n.href, target: "_blank", rel: "noopener noreferrer", text: n.label }));
+      });
+    }).catch(function () { /* the case works without it */ });
+    return links;
   }
   function reload(c) { openCase(c.id); }
   function move(c, to, extra) {

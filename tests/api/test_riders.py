@@ -221,3 +221,15 @@ def test_a_position_off_the_roads_is_searched_from_the_nearest_road_and_the_page
     assert on_road["snapped_m"] is None
     page = client.get("/rider", params={"lat": lat, "lon": lon}).text
     assert f"约 {data['snapped_m']} 米外" in page
+
+
+def test_navigation_links_to_any_place_in_the_regions_apps(client: TestClient) -> None:
+    lat, lon = JIANGMEN
+    links = client.get("/v1/navigation", params={"lat": lat, "lon": lon, "name": "JM-1"}).json()
+    assert [n["app"] for n in links["links"]] == ["amap", "baidu", "tencent"]
+    glon, glat = (float(v) for v in from_wgs84(lon, lat, "gcj02"))
+    assert f"to={glon:.6f}%2C{glat:.6f}%2CJM-1" in links["links"][0]["href"]
+    assert links["links"][0]["label"] == "高德地图"
+    english = client.get("/v1/navigation", params={"lat": lat, "lon": lon, "lang": "en"}).json()
+    assert english["links"][0]["label"] == "AutoNavi (Amap)"
+    assert client.get("/v1/navigation", params={"lat": 91, "lon": lon}).status_code == 422

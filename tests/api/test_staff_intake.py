@@ -184,6 +184,9 @@ def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
     # just registered: the clock is green, with the days left
     assert page.locator("article.case h2 [data-clock=green]").count() == 1
     assert "剩" in page.inner_text("article.case h2 .clock")
+    # the member (or the desk) hands navigation to the case's place to the map apps
+    page.wait_for_selector("[data-role=navigate] a[data-app=amap]")
+    assert "uri.amap.com" in page.get_attribute("[data-role=navigate] a[data-app=amap]", "href")
     assert errors == []
     context.close()
 
