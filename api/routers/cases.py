@@ -44,7 +44,7 @@ from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
 from geo.cases.lifecycle import OPEN_STATUSES
-from geo.cases.staff_intake import StaffCall, register_call
+from geo.cases.staff_intake import StaffCall, mark_duplicate, register_call, similar_to_call
 from geo.cases.transitions import due_soon_before, escalate_overdue, transition
 from geo.errors import RateLimitedError
 from geo.hours import local_time
@@ -198,6 +198,59 @@ def staff_intake(
         taken_by=who.username,
         categories=settings.case_categories,
         travel_times=road_travel_times(get_platform(request).routing),
+    )
+    return staff_view(case)
+
+
+@router.get(
+    "/cases/similar",
+    summary="Cases a call may repeat: the same phone, or the same employer nearby (30 days)",
+    response_model=CaseList,
+    responses=errors(401, 403),
+)
+def similar(
+    conn: ReadConn,
+    who: Staff,
+    phone: Annotated[str | None, Query(max_length=200)] = None,
+    employer: Annotated[str | None, Query(max_length=200)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
+    coord: CoordQuery = CoordSystem.WGS84,
+) -> CaseList:
+    """Suggested at intake before a new case is made (staff, in their scope)."""
+    wlon = wlat = None
+    if lat is not None and lon is not None:
+        wlon, wlat = Location(lon, lat, coord).wgs84()
+    rows = similar_to_call(conn, who.case_scope, phone=phone, employer=employer, lon=wlon, lat=wlat)
+    return CaseList(cases=[staff_view(r) for r in rows], total=len(rows))
+
+
+class DuplicateOf(BaseModel):
+    """The case this one repeats; ``version`` is the version of this one you read."""
+
+    model_config = ConfigDict(extra="forbid")
+    of: int = Field(ge=1, le=2**63 - 1)
+    version: int = Field(ge=1)
+
+
+@router.post(
+    "/cases/{case_id}/duplicate",
+    summary="Close a case as a duplicate of another (linked, in both histories)",
+    response_model=StaffCase,
+    responses=errors(401, 403, 404, 409),
+)
+def duplicate(conn: WriteConn, case_id: CaseId, body: DuplicateOf, who: Staff) -> StaffCase:
+    """The duplicate is refused (不予受理) with the original's number.
+
+    The original's history records the link.
+    """
+    case = mark_duplicate(
+        conn,
+        case_id,
+        body.of,
+        actor=who.username,
+        expected_version=body.version,
+        scope=who.case_scope,
     )
     return staff_view(case)
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
-from geo.cases.access import get_case
+from geo.cases.access import Scope, get_case
 from geo.cases.assign import TravelTimes
 from geo.cases.intake import CaseInput, submit_case
+from geo.cases.transitions import transition
 from geo.db import cases as db
 from geo.db.areas import town_seats
 from geo.errors import ValidationError
-from geo.vocabulary import STAFF_CHANNELS
+from geo.vocabulary import STAFF_CHANNELS, CaseStatus
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,83 @@ def register_call(
     values = {"case_id": case["id"], "employer": employer, "address": address, "taken_by": taken_by}
     db.insert_intake(conn, values)
     return get_case(conn, int(case["id"]))
+
+
+#: how far back, and how near, an earlier case counts as possibly the same
+SIMILAR_DAYS = 30
+SIMILAR_RADIUS_M = 2000.0
+
+
+def similar_to_call(
+    conn: Connection,
+    scope: Scope,
+    *,
+    phone: str | None = None,
+    employer: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Cases in ``scope`` a call may repeat, suggested before a new case is made.
+
+    The same phone in 30 days, or the same employer within 2 km in 30 days.
+    """
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit()) or None
+    if digits is not None and len(digits) < 5:
+        digits = None  # too short to tell one caller from another
+    since = (now or datetime.now(UTC)) - timedelta(days=SIMILAR_DAYS)
+    return db.similar_cases(
+        conn,
+        scope.rule(),
+        since=since,
+        phone_digits=digits,
+        employer=(employer or "").strip() or None,
+        lon=lon,
+        lat=lat,
+        radius_m=SIMILAR_RADIUS_M,
+    )
+
+
+def mark_duplicate(
+    conn: Connection,
+    case_id: int,
+    original_id: int,
+    *,
+    actor: str,
+    expected_version: int,
+    scope: Scope,
+) -> dict[str, Any]:
+    """Close a case as a duplicate of another (不予受理, linked), with the link in both histories.
+
+    Raises
+    ------
+    ValidationError
+        A case marked a duplicate of itself.
+    NotFoundError
+        Either case outside ``scope``.
+    ConflictError
+        A stale version, or a case whose status cannot be closed so.
+    """
+    if case_id == original_id:
+        msg = "a case cannot duplicate itself"
+        raise ValidationError(msg)
+    original = get_case(conn, original_id, scope)
+    reason = f"重复：与 {original['reference']} 为同一诉求 (duplicate of {original['reference']})"
+    closed = transition(
+        conn,
+        case_id,
+        CaseStatus.REJECTED,
+        actor=actor,
+        expected_version=expected_version,
+        reason=reason,
+        scope=scope,
+    )
+    db.insert_event(
+        conn,
+        original_id,
+        actor,
+        "duplicate_linked",
+        reason=f"{closed['reference']} 为本案重复诉求",
+        data={"duplicate": closed["reference"], "duplicate_id": case_id},
+    )
+    return closed

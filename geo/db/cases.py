@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    and_,
     false,
     func,
     insert,
@@ -413,3 +414,50 @@ def waiting_cases(conn: Connection, statuses: Sequence[str], limit: int) -> list
 def insert_intake(conn: Connection, values: dict[str, Any]) -> None:
     """Keep what staff wrote down with a call (employer, address text, who took it)."""
     conn.execute(insert(m.CaseIntake).values(**values))
+
+
+#: digits of a phone number that tell one caller from another (without country or area code)
+PHONE_TAIL = 8
+
+
+def similar_cases(
+    conn: Connection,
+    visible: Visibility,
+    *,
+    since: datetime,
+    phone_digits: str | None,
+    employer: str | None,
+    lon: float | None,
+    lat: float | None,
+    radius_m: float,
+    limit: int = 10,
+) -> list[dict[str, Any]]:
+    """Visible cases since ``since`` from the same phone, or about the same employer nearby.
+
+    The phone is compared by its last 8 digits (a country or area code written or not); the
+    employer case-insensitively, and only within ``radius_m`` of the point when there is one.
+    """
+    matches = []
+    if phone_digits:
+        digits = func.regexp_replace(func.coalesce(m.Case.reporter_contact, ""), "[^0-9]", "", "g")
+        if len(phone_digits) >= PHONE_TAIL:
+            matches.append(func.right(digits, PHONE_TAIL) == phone_digits[-PHONE_TAIL:])
+        else:
+            matches.append(digits == phone_digits)
+    if employer:
+        same = func.lower(func.btrim(m.CaseIntake.employer)) == employer.strip().lower()
+        if lon is not None and lat is not None:
+            near = func.ST_DWithin(
+                func.Geography(m.Case.geom), func.Geography(_point(lon, lat)), radius_m
+            )
+            same = and_(same, near)
+        matches.append(same)
+    if not matches:
+        return []
+    q = (
+        _case_select()
+        .where(_visible(visible), m.Case.created_at >= since, or_(*matches))
+        .order_by(m.Case.created_at.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]

@@ -557,6 +557,28 @@
       $("[data-role=picked]").textContent = t.picked + " " + e.latlng.lat.toFixed(5) + ", " + e.latlng.lng.toFixed(5);
     });
   }
+  /* earlier cases the call may repeat: the same phone, or the same employer nearby */
+  function findSimilar() {
+    var f = intake.elements, q = new URLSearchParams();
+    if (f.reporter_contact.value.trim()) { q.set("phone", f.reporter_contact.value.trim()); }
+    if (f.employer.value.trim()) { q.set("employer", f.employer.value.trim()); }
+    if (f.lat.value && f.lon.value) { q.set("lat", f.lat.value); q.set("lon", f.lon.value); }
+    var box = $("[data-role=similar]"), list = box.querySelector("ul");
+    if (!q.has("phone") && !q.has("employer")) { box.hidden = true; state.similar = []; return Promise.resolve(); }
+    return api("GET", "/v1/cases/similar?" + q.toString()).then(function (answer) {
+      state.similar = answer.cases;
+      list.textContent = "";
+      answer.cases.forEach(function (c) {
+        var item = el("li", { "data-similar-id": String(c.id) }, [
+          el("a", { href: "#", text: c.reference }),
+          el("span", { text: " " + [config.statuses[c.status] || c.status, config.categories[c.category] || c.category, c.employer, when(c.created_at)].filter(Boolean).join(" · ") })
+        ]);
+        item.querySelector("a").addEventListener("click", function (e) { e.preventDefault(); openCase(c.id); });
+        list.appendChild(item);
+      });
+      box.hidden = !answer.cases.length;
+    }).catch(failed);
+  }
   function registered(c) {
     var box = $("[data-role=registered]");
     box.textContent = "";
@@ -567,9 +589,21 @@
     var go = el("button", { type: "button", "data-action": "open-registered", text: t.open_case });
     go.addEventListener("click", function () { openCase(c.id); });
     box.appendChild(go);
+    (state.similar || []).filter(function (o) { return o.id !== c.id; }).forEach(function (o) {
+      var dup = el("button", { type: "button", "data-action": "mark-duplicate", "data-of": String(o.id), text: t.mark_duplicate.replace("{ref}", o.reference) });
+      dup.addEventListener("click", function () {
+        api("POST", "/v1/cases/" + c.id + "/duplicate", { of: o.id, version: c.version }).then(function (closed) {
+          toast(t.marked_duplicate.replace("{ref}", o.reference));
+          box.appendChild(el("p", { cls: "meta", "data-role": "duplicate-done", text: closed.reference + " · " + (config.statuses[closed.status] || closed.status) }));
+          dup.disabled = true;
+        }).catch(failed);
+      });
+      box.appendChild(dup);
+    });
   }
   if (intake) {
     fillIntake();
+    ["reporter_contact", "employer"].forEach(function (name) { intake.elements[name].addEventListener("change", findSimilar); });
     intake.addEventListener("submit", function (e) {
       e.preventDefault();
       var f = intake.elements;
@@ -585,6 +619,7 @@
       send.disabled = true;
       api("POST", "/v1/cases/intake", body).then(function (c) {
         registered(c);
+        $("[data-role=similar]").hidden = true;
         toast(t.registered.replace("{ref}", c.reference));
         intake.reset();
         fillIntakeReset();

@@ -187,6 +187,20 @@ def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
     # the member (or the desk) hands navigation to the case's place to the map apps
     page.wait_for_selector("[data-role=navigate] a[data-app=amap]")
     assert "uri.amap.com" in page.get_attribute("[data-role=navigate] a[data-app=amap]", "href")
+    # the same caller again: the earlier case is suggested, and the new one closed as its repeat
+    page.click("[data-tab=intake]")
+    page.fill(f"{form} [name=reporter_contact]", "139 0013 9000")
+    page.fill(f"{form} [name=reporter_name]", "王女士")  # (leaving the phone field: suggestions)
+    page.wait_for_selector(f"[data-role=similar] li[data-similar-id='{case['id']}']")
+    page.select_option(f"{form} [name=category]", "work_injury")
+    page.fill(f"{form} [name=description]", "再次来电催办")
+    page.select_option(f"{form} [name=town_id]", str(town["id"]))
+    page.click(f"{form} [data-action=register]")
+    repeat = f"[data-action=mark-duplicate][data-of='{case['id']}']"
+    page.wait_for_selector(repeat, timeout=15_000)
+    page.click(repeat)
+    page.wait_for_selector("[data-role=duplicate-done]", timeout=15_000)
+    assert "不予受理" in page.inner_text("[data-role=duplicate-done]")
     assert errors == []
     context.close()
 
@@ -250,3 +264,56 @@ def test_the_reporter_hears_at_intake_and_at_resolution_through_the_signed_outbo
     # the workbench never lists the reporter's updates
     listed = client.get("/v1/notifications", headers=admin).json()["notifications"]
     assert all(n.get("kind") != "reporter.update" for n in listed)
+
+
+def test_earlier_calls_are_suggested_and_a_duplicate_is_closed_linked(
+    client: TestClient, admin: dict, town: dict
+) -> None:
+    phone = "+86 139-0000-7777"
+    first = client.post(
+        "/v1/cases/intake",
+        json={**CALL, "reporter_contact": phone, "employer": "江门某电子厂", "town_id": town["id"]},
+        headers=admin,
+    ).json()
+    by_phone = client.get("/v1/cases/similar", params={"phone": "13900007777"}, headers=admin)
+    assert by_phone.status_code == 200, by_phone.text
+    assert first["id"] in [c["id"] for c in by_phone.json()["cases"]]
+    lon, lat = first["location"]["coordinates"]
+    near = client.get(
+        "/v1/cases/similar",
+        params={"employer": " 江门某电子厂 ", "lat": lat + 0.005, "lon": lon},  # ~550 m
+        headers=admin,
+    ).json()["cases"]
+    assert first["id"] in [c["id"] for c in near]
+    far = client.get(
+        "/v1/cases/similar",
+        params={"employer": "江门某电子厂", "lat": lat + 0.1, "lon": lon},  # ~11 km
+        headers=admin,
+    ).json()["cases"]
+    assert first["id"] not in [c["id"] for c in far]
+    assert client.get("/v1/cases/similar", params={"phone": "13900007777"}).status_code == 401
+    # the second call repeats the first: closed as its duplicate, linked both ways
+    second = client.post(
+        "/v1/cases/intake",
+        json={**CALL, "reporter_contact": phone, "town_id": town["id"]},
+        headers=admin,
+    ).json()
+    url = f"/v1/cases/{second['id']}/duplicate"
+    assert (
+        client.post(
+            url, json={"of": second["id"], "version": second["version"]}, headers=admin
+        ).status_code
+        == 422
+    )
+    stale = client.post(url, json={"of": first["id"], "version": 999}, headers=admin)
+    assert stale.status_code == 409
+    done = client.post(url, json={"of": first["id"], "version": second["version"]}, headers=admin)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "rejected"
+    events = client.get(f"/v1/cases/{second['id']}/events", headers=admin).json()["events"]
+    assert any(first["reference"] in (e["reason"] or "") for e in events)
+    linked = client.get(f"/v1/cases/{first['id']}/events", headers=admin).json()["events"]
+    assert any(
+        e["action"] == "duplicate_linked" and e["data"]["duplicate"] == second["reference"]
+        for e in linked
+    )
