@@ -85,6 +85,12 @@ def local_iso(at: datetime, tz: str | None = None) -> str:
     return at.replace(tzinfo=ZoneInfo(tz or region_timezone())).isoformat()
 
 
+def aware(at: datetime, tz: str | None = None) -> datetime:
+    """A time with its zone: a naive one is read in the region's zone (years checked)."""
+    local = local_time(at, tz)
+    return local.replace(tzinfo=ZoneInfo(tz or region_timezone()))
+
+
 def utc_iso(at: datetime) -> str:
     """A stored (aware) time as ISO 8601 in UTC (``...+00:00``); naive ones are taken as UTC."""
     aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -24,6 +24,8 @@ from api.schemas.cases import (
     CaseList,
     CaseStats,
     Escalated,
+    KpiRow,
+    KpiTable,
     MemberRef,
     PublicCase,
     Roster,
@@ -43,11 +45,12 @@ from geo.cases.access import (
 from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
 from geo.cases.intake import CaseInput, submit_case
+from geo.cases.kpis import kpis
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.cases.staff_intake import StaffCall, mark_duplicate, register_call, similar_to_call
 from geo.cases.transitions import due_soon_before, escalate_overdue, transition
 from geo.errors import RateLimitedError
-from geo.hours import local_time
+from geo.hours import aware, local_time
 from geo.vocabulary import CaseCategory, CaseStatus, CoordSystem
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -200,6 +203,31 @@ def staff_intake(
         travel_times=road_travel_times(get_platform(request).routing),
     )
     return staff_view(case)
+
+
+@router.get(
+    "/cases/kpis",
+    summary="The desk's figures: received, on time, satisfaction, backlog (staff, your scope)",
+    response_model=KpiTable,
+    responses=errors(401, 403),
+)
+def case_kpis(
+    conn: ReadConn,
+    who: Staff,
+    by: Annotated[Literal["town", "grid", "member", "category", "week"] | None, Query()] = None,
+    from_: Annotated[datetime | None, Query(alias="from", description="created from")] = None,
+    to: Annotated[datetime | None, Query(description="created before")] = None,
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+) -> KpiTable:
+    """On-time acceptance and resolution, satisfaction, callbacks, backlog, median time.
+
+    Rates count the cases whose deadline has come (done, or past due); refused or withdrawn
+    reports are left out of them. Times without a zone are read in the region's.
+    """
+    start = None if from_ is None else aware(from_)
+    end = None if to is None else aware(to)
+    rows, total = kpis(conn, who.case_scope, by=by, start=start, end=end, lang=lang)
+    return KpiTable(by=by, rows=[KpiRow(**r) for r in rows], total=KpiRow(**total))
 
 
 @router.get(

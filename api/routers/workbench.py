@@ -122,6 +122,12 @@ def intake(request: Request, settings: AppSettings, conn: RequestConn) -> Respon
     return _workbench(request, settings, conn, "intake")
 
 
+@router.get("/manager/kpis")
+def kpi_page(request: Request, settings: AppSettings, conn: RequestConn) -> Response:
+    """The workbench open at the desk's figures (KPIs) for the cases in one's scope."""
+    return _workbench(request, settings, conn, "kpis")
+
+
 def _workbench(request: Request, settings: Settings, conn: Connection, view: str) -> Response:
     lang = _lang(request)
     found = _session_user(request, conn)

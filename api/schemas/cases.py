@@ -164,3 +164,27 @@ class Roster(Answer):
 
     members: list[RosterMember]
     total: int
+
+
+class KpiRow(Answer):
+    """One group's figures (rates 0–1; ``None`` when no case's deadline has come yet)."""
+
+    key: str | None
+    label: str | None
+    received: int
+    on_time_acceptance: float | None
+    on_time_resolution: float | None
+    satisfaction: float | None
+    callbacks: int
+    callback_reach: float | None
+    open_now: int
+    overdue_now: int
+    median_hours_to_resolve: float | None
+
+
+class KpiTable(Answer):
+    """The desk's figures per group and in all, for the cases in your scope."""
+
+    by: str | None
+    rows: list[KpiRow]
+    total: KpiRow

@@ -139,7 +139,8 @@ def events(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def _visible(rule: Visibility) -> ColumnElement[bool]:
+def visible_where(rule: Visibility) -> ColumnElement[bool]:
+    """The ``WHERE`` of the cases a visibility rule lets one see."""
     if isinstance(rule, bool):
         return true() if rule else false()
     column, value = rule
@@ -206,7 +207,7 @@ def select_cases(
     conn: Connection, visible: Visibility, f: CaseFilter, *, open_statuses: Sequence[str]
 ) -> tuple[list[dict[str, Any]], int]:
     """Visible cases matching ``f`` in its order, and how many match in all."""
-    where = [_visible(visible)]
+    where = [visible_where(visible)]
     for column, wanted in (
         (m.Case.town_id, f.town_ids),
         (m.Case.grid_id, f.grid_ids),
@@ -456,7 +457,7 @@ def similar_cases(
         return []
     q = (
         _case_select()
-        .where(_visible(visible), m.Case.created_at >= since, or_(*matches))
+        .where(visible_where(visible), m.Case.created_at >= since, or_(*matches))
         .order_by(m.Case.created_at.desc())
         .limit(limit)
     )

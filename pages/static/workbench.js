@@ -632,8 +632,44 @@
   }
   document.querySelectorAll("[data-tab=intake]").forEach(function (b) { b.addEventListener("click", intakeMap); });
 
+  /* ---- the desk's figures (KPIs) --------------------------------------------------------- */
+  function pct(x) { return x === null || x === undefined ? "—" : Math.round(x * 100) + "%"; }
+  function num(x) { return x === null || x === undefined ? "—" : String(x); }
+  function kpiCells(r, label) {
+    return [label, num(r.received), pct(r.on_time_acceptance), pct(r.on_time_resolution), num(r.satisfaction),
+      pct(r.callback_reach), num(r.open_now), num(r.overdue_now), num(r.median_hours_to_resolve)]
+      .map(function (text) { return el("td", { text: text }); });
+  }
+  function loadKpis() {
+    var table = $("[data-role=kpis]"), by = $("[data-role=kpi-filters]").elements.by.value;
+    return Promise.all([
+      api("GET", "/v1/cases/kpis?by=" + by + "&lang=" + config.lang),
+      api("GET", "/v1/cases/kpis?by=week&lang=" + config.lang)
+    ]).then(function (all) {
+      var body = table.querySelector("tbody"), foot = table.querySelector("tfoot");
+      body.textContent = ""; foot.textContent = "";
+      all[0].rows.forEach(function (r) { body.appendChild(el("tr", { "data-key": String(r.key) }, kpiCells(r, r.label || "—"))); });
+      foot.appendChild(el("tr", { "data-role": "kpi-total" }, kpiCells(all[0].total, t.kpi_total)));
+      var trend = $("[data-role=trend]"), weeks = all[1].rows;
+      trend.textContent = "";
+      var top = Math.max.apply(null, weeks.map(function (w) { return w.received; }).concat([1]));
+      weeks.forEach(function (w) {
+        var bar = el("div", { cls: "week-bar", title: w.label + ": " + w.received, "data-week": w.label }, [
+          el("span", { cls: "fill", style: "height:" + Math.max(2, Math.round(110 * w.received / top)) + "px" }),
+          el("span", { cls: "n", text: String(w.received) }),
+          el("span", { cls: "w", text: w.label.slice(5) })
+        ]);
+        trend.appendChild(bar);
+      });
+    }).catch(failed);
+  }
+  var kpiForm = $("[data-role=kpi-filters]");
+  if (kpiForm) { kpiForm.addEventListener("change", loadKpis); }
+  document.querySelectorAll("[data-tab=kpis]").forEach(function (b) { b.addEventListener("click", loadKpis); });
+
   if (staff) { loadRosterData().catch(failed); }
   loadCases();
   loadNotices();
+  if (config.view === "kpis" && kpiForm) { show("kpis"); loadKpis(); }
   if (config.view === "intake" && intake) { show("intake"); intakeMap(); }
 })();

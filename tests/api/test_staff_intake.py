@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api.app import create_app
+from geo.settings import PROJECT_ROOT
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
 
 own, client, engine = database_of_its_own("staff_intake", escalation_interval_s=0)
@@ -317,3 +318,84 @@ def test_earlier_calls_are_suggested_and_a_duplicate_is_closed_linked(
         e["action"] == "duplicate_linked" and e["data"]["duplicate"] == second["reference"]
         for e in linked
     )
+
+
+def test_the_kpis_agree_with_the_case_lists_for_the_same_scope(
+    client: TestClient, admin: dict, town: dict
+) -> None:
+    case = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
+    case = case.json()
+    for to in ("accepted", "in_progress", "resolved"):  # resolved at once: on time
+        body = {"to": to, "version": case["version"], "reason": "已处理"}
+        case = client.post(f"/v1/cases/{case['id']}/transitions", json=body, headers=admin).json()
+    manager_spec = {
+        "username": "kpi_manager",
+        "password": PASSWORD,
+        "role": "manager",
+        "district_id": town["district_id"],
+    }
+    assert client.post("/v1/users", json=manager_spec, headers=admin).status_code == 201
+    for headers in (admin, _bearer(client, "kpi_manager")):
+        table = client.get("/v1/cases/kpis", params={"by": "town"}, headers=headers)
+        assert table.status_code == 200, table.text
+        figures = table.json()
+        total = figures["total"]
+
+        def listed(headers: dict = headers, **params: str) -> int:
+            answer = client.get("/v1/cases", params={"limit": 1, **params}, headers=headers)
+            return answer.json()["total"]
+
+        assert total["received"] == listed() > 0
+        assert total["open_now"] == listed(status="open")
+        assert total["overdue_now"] == listed(overdue="true")
+        assert sum(r["received"] for r in figures["rows"]) == total["received"]
+        assert sum(r["open_now"] for r in figures["rows"]) == total["open_now"]
+    by_category = client.get("/v1/cases/kpis", params={"by": "category"}, headers=admin).json()
+    assert "拖欠工资" in [r["label"] for r in by_category["rows"]]
+    resolved = [r for r in by_category["rows"] if r["on_time_resolution"] is not None]
+    assert resolved  # the case resolved at once counts as on time
+    assert all(0 <= r["on_time_resolution"] <= 1 for r in resolved)
+    weekly = client.get("/v1/cases/kpis", params={"by": "week"}, headers=admin).json()["rows"]
+    assert sum(r["received"] for r in weekly) == total_received(client, admin)
+    bad = client.get("/v1/cases/kpis", params={"by": "planet"}, headers=admin)
+    assert bad.status_code == 422
+    backwards = {"from": "2026-12-01T00:00:00", "to": "2026-11-01T00:00:00"}
+    assert client.get("/v1/cases/kpis", params=backwards, headers=admin).status_code == 422
+    assert client.get("/v1/cases/kpis").status_code == 401
+
+
+def total_received(client: TestClient, admin: dict) -> int:
+    return client.get("/v1/cases", params={"limit": 1}, headers=admin).json()["total"]
+
+
+@pytest.mark.browser
+def test_the_figures_page_shows_the_apis_kpis(
+    browser: Any, live_url: str, client: TestClient, admin: dict, town: dict
+) -> None:
+    made = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
+    assert made.status_code == 201
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_url}/manager")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-tab=kpis]", timeout=15_000)
+    page.goto(f"{live_url}/manager/kpis")
+    page.wait_for_selector("[data-role=kpi-total] td", timeout=15_000)
+    cells = page.eval_on_selector_all(
+        "[data-role=kpi-total] td", "tds => tds.map(t => t.textContent)"
+    )
+    api = client.get("/v1/cases/kpis", params={"by": "town"}, headers=admin).json()["total"]
+    assert cells[0] == "合计"
+    assert int(cells[1]) == api["received"]
+    assert int(cells[6]) == api["open_now"]
+    assert int(cells[7]) == api["overdue_now"]
+    page.select_option("[data-role=kpi-filters] select[name=by]", "category")
+    page.wait_for_selector("[data-role=kpis] tbody tr[data-key=wage_arrears]")
+    assert page.locator("[data-role=trend] .week-bar").count() >= 1
+    page.screenshot(path=str(PROJECT_ROOT / "docs" / "screenshots" / "workbench-kpis.png"))
+    assert errors == []
+    context.close()
