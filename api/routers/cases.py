@@ -38,6 +38,7 @@ from geo.cases.access import (
     check_member_move,
     get_case,
     list_cases,
+    outcomes,
     public_stats,
     roster,
     workbench_filter,
@@ -359,7 +360,12 @@ EXPORT_COLUMNS = (
     ("首次联系期限", "first_contact_due"),
     ("办结期限", "resolution_due"),
     ("超期天数", "days_late"),
+    ("办结时间", "resolved_at"),
+    ("用时（天）", "days_taken"),
+    ("办理结果", "result"),
+    ("满意度", "satisfaction"),
     ("渠道", "channel"),
+    ("涉及单位", "employer"),
     ("描述", "description"),
 )
 
@@ -377,9 +383,17 @@ _TIMES = ("created_at", "first_contact_due", "resolution_due")
 def export(conn: ReadConn, who: CaseReaders, settings: AppSettings, filters: Filters) -> Response:
     """Every matching case (at most 10,000), times in the region's zone, labels in Chinese."""
     rows, _total = list_cases(conn, who.case_scope, replace(filters, limit=10_000))
+    done = outcomes(conn, [int(r["id"]) for r in rows])
     now = datetime.now(UTC)
     table = []
     for r in rows:
+        r = {**r, **done.get(int(r["id"]), {})}
+        resolved = r.get("resolved_at")
+        taken = (
+            None
+            if resolved is None
+            else round((resolved - r["created_at"]).total_seconds() / 86400, 1)
+        )
         behind = now - r["resolution_due"]
         late = (
             max(behind.days, 1)
@@ -390,6 +404,8 @@ def export(conn: ReadConn, who: CaseReaders, settings: AppSettings, filters: Fil
             "category": _zh(CaseCategory.of(r["category"]), r["category"]),
             "status": _zh(CaseStatus.of(r["status"]), r["status"]),
             "days_late": late,
+            "days_taken": taken,
+            "resolved_at": None if resolved is None else f"{local_time(resolved):%Y-%m-%d %H:%M}",
             **{k: local_time(r[k]).strftime("%Y-%m-%d %H:%M") for k in _TIMES},
         }
         table.append([words.get(key, r.get(key)) for _, key in EXPORT_COLUMNS])

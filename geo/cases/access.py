@@ -224,3 +224,8 @@ def require_member_in_scope(conn: Connection, member_id: int, scope: Scope | Non
     if scope is not None:
         area = Area(scope.district_id, scope.town_id, everything=scope.everything)
         require_area(area, place, f"grid member {member_id}")
+
+
+def outcomes(conn: Connection, case_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each case's result (办理结果) and satisfaction (满意度), for exports."""
+    return db.case_outcomes(conn, case_ids)

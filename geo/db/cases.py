@@ -462,3 +462,34 @@ def similar_cases(
         .limit(limit)
     )
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def case_outcomes(conn: Connection, case_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each case's result (the reason of its last 办结) and its last callback's satisfaction."""
+    if not case_ids:
+        return {}
+    e = m.CaseEvent
+    last = (
+        select(
+            e.case_id,
+            e.action,
+            e.reason,
+            e.data,
+            func.row_number()
+            .over(partition_by=(e.case_id, e.action), order_by=(e.at.desc(), e.id.desc()))
+            .label("n"),
+        )
+        .where(
+            e.case_id.in_(list(case_ids)),
+            or_(and_(e.action == "status", e.to_status == "resolved"), e.action == "callback"),
+        )
+        .subquery()
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for r in conn.execute(select(last).where(last.c.n == 1)):
+        got = out.setdefault(int(r.case_id), {"result": None, "satisfaction": None})
+        if r.action == "callback":
+            got["satisfaction"] = (r.data or {}).get("satisfaction")
+        else:
+            got["result"] = r.reason
+    return out

@@ -399,3 +399,32 @@ def test_the_figures_page_shows_the_apis_kpis(
     page.screenshot(path=str(PROJECT_ROOT / "docs" / "screenshots" / "workbench-kpis.png"))
     assert errors == []
     context.close()
+
+
+def test_the_excel_export_carries_the_result_satisfaction_and_time_taken(
+    client: TestClient, admin: dict, town: dict
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    case = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
+    case = case.json()
+    for to in ("accepted", "in_progress", "resolved"):
+        body = {"to": to, "version": case["version"], "reason": "=已补发工资"}
+        case = client.post(f"/v1/cases/{case['id']}/transitions", json=body, headers=admin).json()
+    called = client.post(
+        f"/v1/cases/{case['id']}/callback", json={"reached": True, "satisfaction": 4}, headers=admin
+    )
+    assert called.status_code == 201, called.text
+    r = client.get("/v1/cases/export.xlsx", params={"q": case["reference"]}, headers=admin)
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert row["编号"] == case["reference"]
+    assert row["办结时间"]
+    assert row["用时（天）"] == 0
+    assert row["办理结果"] == "'=已补发工资"  # a formula stays text
+    assert row["满意度"] == 4
+    assert row["涉及单位"] == "某某建筑公司"
