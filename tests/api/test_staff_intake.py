@@ -141,10 +141,8 @@ def live_url(own: OwnDatabase) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.browser
-def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
-    browser: Any, live_url: str, client: TestClient, admin: dict, town: dict
-) -> None:
+def _admin_at(browser: Any, live_url: str, view: str) -> tuple[Any, Any, list[str]]:
+    """A desktop browser signed in to the workbench as admin, at ``/manager/{view}``."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
@@ -153,8 +151,16 @@ def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", "admin")
     page.click("button[type=submit]")
-    page.wait_for_selector("[data-tab=intake]", timeout=15_000)
-    page.goto(f"{live_url}/manager/intake")
+    page.wait_for_selector(f"[data-tab={view}]", timeout=15_000)
+    page.goto(f"{live_url}/manager/{view}")
+    return context, page, errors
+
+
+@pytest.mark.browser
+def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
+    browser: Any, live_url: str, client: TestClient, admin: dict, town: dict
+) -> None:
+    context, page, errors = _admin_at(browser, live_url, "intake")
     form = "form[data-role=intake]"
     page.wait_for_selector(
         f"{form} select[name=town_id] option[value='{town['id']}']", state="attached"
@@ -374,16 +380,7 @@ def test_the_figures_page_shows_the_apis_kpis(
 ) -> None:
     made = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
     assert made.status_code == 201
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{live_url}/manager")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin")
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-tab=kpis]", timeout=15_000)
-    page.goto(f"{live_url}/manager/kpis")
+    context, page, errors = _admin_at(browser, live_url, "kpis")
     page.wait_for_selector("[data-role=kpi-total] td", timeout=15_000)
     cells = page.eval_on_selector_all(
         "[data-role=kpi-total] td", "tds => tds.map(t => t.textContent)"
