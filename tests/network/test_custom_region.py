@@ -242,3 +242,34 @@ def test_helsinki_speaks_english_and_hands_off_to_world_apps_in_wgs84(
     assert '<html lang="en">' in stations_map.text
     assert "roads from OpenStreetMap" in stations_map.text
     assert 'lang="en"' in helsinki.get("/manager").text
+
+
+OAKLAND = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
+OAKLAND_DB = "yizhan_test_oakland"
+
+
+def test_an_american_city_speaks_english_with_world_apps(regions: Path, settings: Settings) -> None:
+    """West Oakland (a real OSM extract; no Baltimore extract is at hand here): by its zone."""
+    out = region_cli(regions, "create", "oakland", "--network", str(OAKLAND), database=OAKLAND_DB)
+    assert out.returncode == 0, out.stderr
+    spec = json.loads((regions / "oakland" / "region.json").read_text())
+    assert spec["timezone"] == "America/Los_Angeles"
+    assert (spec["language"], spec["navigation"], spec["in_china"]) == (
+        "en",
+        ["google", "apple", "osm"],
+        False,
+    )
+    own = Settings(
+        region="oakland", regions_dir=regions, database_name=OAKLAND_DB, rate_limit_per_minute=0
+    )
+    try:
+        with TestClient(create_app(own)) as client:
+            client.app.state.platform.roads.wait(300)
+            page = client.get("/rider", params={"lat": 37.8065, "lon": -122.2955})
+            assert page.status_code == 200
+            assert '<html lang="en">' in page.text
+            assert "autonavi" not in page.text.lower()
+            assert "高德" not in page.text
+    finally:
+        use_timezone(DEFAULT_TZ)
+        drop_database(database_url(settings, OAKLAND_DB))
