@@ -30,7 +30,7 @@ def content_security_policy(script_hashes: Sequence[str], frame_ancestors: str) 
             "default-src 'self'",
             scripts,
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: https:",
+            "img-src 'self' data: blob: https:",  # blob: a photo shrunk before it is sent
             "connect-src 'self'",
             "font-src 'self' data:",
             "object-src 'none'",

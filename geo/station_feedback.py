@@ -11,6 +11,8 @@ last 7 days and the last confirmation are shown beside the station.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,20 +20,30 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geo.cases.access import get_case
+from geo.cases.access import Scope, get_case
 from geo.cases.assign import TravelTimes
+from geo.cases.followup import add_attachment, media_type_of
 from geo.cases.intake import CaseInput, submit_case
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.db import cases as case_db
 from geo.db import feedback as db
-from geo.errors import ValidationError
+from geo.errors import NotFoundError, ValidationError
 from geo.stations import get_station
-from geo.vocabulary import Amenity, CaseCategory, Channel, StationFeedbackKind, StationProblem
+from geo.vocabulary import (
+    PHOTO_TYPES,
+    Amenity,
+    CaseCategory,
+    Channel,
+    StationFeedbackKind,
+    StationProblem,
+)
 
 #: reports of one problem at one station within this time share one open case
 SAME_PROBLEM_WINDOW = timedelta(days=1)
 #: the longest text a report may carry
 MAX_TEXT = 1000
+#: the largest photo a report may bring
+PHOTO_MAX_BYTES = 1_500_000
 
 
 @dataclass(frozen=True)
@@ -45,11 +57,20 @@ class ProblemReport:
 
 @dataclass(frozen=True)
 class ReportOutcome:
-    """A recorded report: its case, whether it joined an earlier one, the case's report count."""
+    """A recorded report: its case, whether it joined an earlier one, the case's report count.
+
+    ``report_id`` and ``photo_key`` (shown once) let the reporter add one photo.
+    """
 
     case: dict[str, Any]
     joined: bool
     reports: int
+    report_id: int = 0
+    photo_key: str = ""
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _checked(report: ProblemReport, amenities: Sequence[str]) -> ProblemReport:
@@ -136,9 +157,11 @@ def report_problem(
     else:
         event = {"problem": report.problem, "amenity": report.amenity, "text": report.text}
         case_db.insert_event(conn, case_id, "rider", "reported_again", data=event)
-    db.insert_feedback(
+    photo_key = secrets.token_urlsafe(24)
+    report_id = db.insert_feedback(
         conn,
         {
+            "photo_key": _key_hash(photo_key),
             "station_id": station_id,
             "kind": StationFeedbackKind.REPORT,
             "problem": report.problem,
@@ -149,7 +172,41 @@ def report_problem(
             "created_at": now,
         },
     )
-    return ReportOutcome(get_case(conn, case_id), joined, db.reports_of_case(conn, case_id))
+    case = get_case(conn, case_id)
+    return ReportOutcome(case, joined, db.reports_of_case(conn, case_id), report_id, photo_key)
+
+
+def add_report_photo(
+    conn: Connection, station_id: int, report_id: int, key: str, content: bytes
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Add the reporter's photo to their report's case, once, with the key the report gave.
+
+    Returns the case and the stored attachment.
+
+    Raises
+    ------
+    NotFoundError
+        No such report at this station, or the key is wrong or already used.
+    ValidationError
+        Not a photo (read from its content) or too large.
+    """
+    photo = f"a report's photo is a JPEG or PNG image of at most {PHOTO_MAX_BYTES // 1000} KB"
+    if not content or len(content) > PHOTO_MAX_BYTES:
+        raise ValidationError(photo)
+    try:
+        media = media_type_of(content)
+    except ValidationError:
+        raise ValidationError(photo) from None
+    if media not in PHOTO_TYPES:
+        raise ValidationError(photo)
+    case_id = db.spend_photo_key(conn, station_id, report_id, _key_hash(key))
+    if case_id is None:
+        msg = "no report of this station takes a photo with this key (it is used once)"
+        raise NotFoundError(msg)
+    stored = add_attachment(
+        conn, case_id, f"report-{report_id}", content, actor="rider", scope=Scope(everything=True)
+    )
+    return get_case(conn, case_id), stored
 
 
 def confirm_open(conn: Connection, station_id: int, *, client: str) -> dict[str, Any]:

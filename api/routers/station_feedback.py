@@ -12,8 +12,9 @@ import hmac
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Planner
 from api.deps import AppSettings, ReadConn, WriteConn, get_platform
@@ -24,17 +25,24 @@ from api.schemas.common import errors
 from api.schemas.stations import (
     FeedbackCounts,
     ReportAnswer,
+    ReportPhoto,
     StationFeedbackRow,
     StationFeedbackTable,
     StationReport,
 )
 from geo.cases.assign import road_travel_times
 from geo.settings import Settings
-from geo.station_feedback import ProblemReport, confirm_open, feedback_table, report_problem
+from geo.station_feedback import (
+    ProblemReport,
+    add_report_photo,
+    confirm_open,
+    feedback_table,
+    report_problem,
+)
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"])
 #: the paths a client's feedback is throttled on
-FEEDBACK_PATHS = r"^/v1/stations/\d+/(reports|confirmations)$"
+FEEDBACK_PATHS = r"^/v1/stations/\d+/(reports|confirmations|reports/\d+/photo)$"
 
 
 def client_key(request: Request, settings: Settings) -> str:
@@ -90,7 +98,38 @@ def report(
         travel_times=road_travel_times(get_platform(request).routing),
     )
     return ReportAnswer(
-        case=public_view(outcome.case), joined=outcome.joined, reports=outcome.reports
+        case=public_view(outcome.case),
+        joined=outcome.joined,
+        reports=outcome.reports,
+        report_id=outcome.report_id,
+        photo_key=outcome.photo_key,
+    )
+
+
+@router.put(
+    "/{station_id}/reports/{report_id}/photo",
+    status_code=201,
+    summary="Add a photo to your report (riders: with the report's one-time key)",
+    response_model=ReportPhoto,
+    responses=errors(404, 413, 429),
+)
+async def report_photo(
+    request: Request,
+    conn: WriteConn,
+    station_id: StationId,
+    report_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    x_report_key: Annotated[str, Header(min_length=8, max_length=100)],
+) -> ReportPhoto:
+    """The body is the image (JPEG or PNG, at most 1.5 MB), checked by its content.
+
+    It joins the report's case as an attachment the managers see; the key works once.
+    """
+    content = await request.body()
+    case, stored = await run_in_threadpool(
+        add_report_photo, conn, station_id, report_id, x_report_key, content
+    )
+    return ReportPhoto(
+        case_reference=case["reference"], media_type=stored["media_type"], size=stored["size"]
     )
 
 

@@ -100,6 +100,11 @@ class ReportAnswer(Answer):
     case: PublicCase
     joined: bool = Field(description="the report joined an open case of the same problem")
     reports: int = Field(description="reports the case gathers")
+    report_id: int
+    photo_key: str = Field(
+        description="shown once: with it (header X-Report-Key) PUT one photo to "
+        "/v1/stations/{id}/reports/{report_id}/photo"
+    )
 
 
 class StationFeedbackRow(FeedbackCounts):
@@ -115,3 +120,11 @@ class StationFeedbackTable(Answer):
     """Every station's riders' word of the last 7 days, most reported first."""
 
     stations: list[StationFeedbackRow]
+
+
+class ReportPhoto(Answer):
+    """The photo added to a report's case."""
+
+    case_reference: str
+    media_type: str
+    size: int

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, literal, select
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, literal, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from geo.db import models as m
@@ -130,3 +130,19 @@ def feedback_by_station(conn: Connection) -> list[dict[str, Any]]:
         )
     )
     return [dict(r._mapping) for r in rows]
+
+
+def spend_photo_key(conn: Connection, station_id: int, report_id: int, key_hash: str) -> int | None:
+    """The case of a report whose photo key this is, the key spent at once; None otherwise."""
+    found = conn.scalar(
+        update(_f)
+        .where(
+            _f.id == report_id,
+            _f.station_id == station_id,
+            _f.kind == StationFeedbackKind.REPORT,
+            _f.photo_key == key_hash,
+        )
+        .values(photo_key=None)
+        .returning(_f.case_id)
+    )
+    return None if found is None else int(found)

@@ -441,6 +441,8 @@ class StationFeedback(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    #: SHA-256 of the one-time key with which the reporter adds a photo (spent: NULL)
+    photo_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class CaseIntake(Base):

@@ -159,6 +159,9 @@
     var words = el("label", { "class": "words" }, t.report_text);
     words.appendChild(el("textarea", { name: "text", maxlength: "1000", rows: "3" }));
     form.appendChild(words);
+    var snap = el("label", { "class": "words" }, t.report_photo);
+    snap.appendChild(el("input", { type: "file", name: "photo", accept: "image/*", capture: "environment" }));
+    form.appendChild(snap);
     form.appendChild(el("button", { type: "submit", "class": "send" }, t.report_send));
     var answer = el("p", { "class": "answer", role: "status" });
     form.appendChild(answer);
@@ -181,6 +184,17 @@
         .then(function (made) {
           answer.textContent = fill(t.report_sent, "reference", made.case.reference);
           form.setAttribute("data-sent", made.case.reference);
+          var file = form.elements.photo.files && form.elements.photo.files[0];
+          if (file) {
+            shrink(file).then(function (blob) {
+              return fetch("/v1/stations/" + s.id + "/reports/" + made.report_id + "/photo", {
+                method: "PUT", headers: { "Content-Type": blob.type, "X-Report-Key": made.photo_key }, body: blob
+              });
+            }).then(function (r) {
+              form.setAttribute("data-photo", r.status === 201 ? "sent" : "failed");
+              if (r.status === 201) { answer.textContent += " " + t.photo_sent; }
+            }).catch(function () { form.setAttribute("data-photo", "failed"); });
+          }
           var count = ((s.word && s.word.reports_7d) || 0) + 1;
           s.word = s.word || {};
           s.word.reports_7d = count;
@@ -195,6 +209,24 @@
         });
     });
     sheet.appendChild(form);
+  }
+
+  /* a phone's photo made small enough to send on a weak signal (JPEG, 1280 px at most) */
+  function shrink(file) {
+    return new Promise(function (resolve, reject) {
+      var img = new Image();
+      img.onload = function () {
+        var scale = Math.min(1, 1280 / Math.max(img.width, img.height));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(img.width * scale);
+        canvas.height = Math.round(img.height * scale);
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        URL.revokeObjectURL(img.src);
+        canvas.toBlob(function (blob) { if (blob) { resolve(blob); } else { reject(new Error("photo")); } }, "image/jpeg", 0.8);
+      };
+      img.onerror = function () { reject(new Error("photo")); };
+      img.src = URL.createObjectURL(file);
+    });
   }
 
   list.addEventListener("click", function (e) {

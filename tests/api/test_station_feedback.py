@@ -5,6 +5,7 @@ Its own database (reports write cases); a real PostGIS, the real intake and plac
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -179,8 +180,13 @@ def test_a_rider_reports_from_the_card_and_the_card_then_counts_it(
     assert card.query_selector("label.amenity-pick").is_visible()
     card.query_selector("select[name='amenity']").select_option(amenities[-1])
     card.query_selector("textarea[name='text']").fill(HOSTILE)
+    photo = PROJECT_ROOT / "artifacts" / "rider" / "report-photo.png"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(PIXEL)
+    card.query_selector("input[name='photo']").set_input_files(str(photo))
     card.query_selector("form.report-form .send").click()
     card.wait_for_selector("form.report-form[data-sent]")
+    card.wait_for_selector("form.report-form[data-photo='sent']")
     reference = card.query_selector("form.report-form").get_attribute("data-sent")
     assert reference.startswith("JM-")
     assert reference in card.inner_text()
@@ -195,6 +201,8 @@ def test_a_rider_reports_from_the_card_and_the_card_then_counts_it(
     case = next(c for c in found if c["reference"] == reference)
     assert case["station_id"] == sid
     assert HOSTILE in case["description"]
+    files = client.get(f"/v1/cases/{case['id']}/attachments", headers=admin).json()["attachments"]
+    assert [f["media_type"] for f in files] == ["image/jpeg"]  # shrunk to a JPEG on the phone
     # a new visit shows the counts from the server
     page.reload()
     page.wait_for_selector(f"[data-station-id='{sid}'] .word .reports")
@@ -241,3 +249,28 @@ def test_the_area_manager_fixes_the_station_from_the_case(
     assert set(after["amenities"]) == set(before["amenities"]) - {dropped}
     assert errors == []
     context.close()
+
+
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def test_a_report_takes_one_photo_with_its_key_onto_the_case(
+    client: TestClient, admin: dict, station: dict
+) -> None:
+    sid = station["id"]
+    made = client.post(f"/v1/stations/{sid}/reports", json={"problem": "moved"}).json()
+    url = f"/v1/stations/{sid}/reports/{made['report_id']}/photo"
+    png = {"Content-Type": "image/png"}
+    wrong = client.put(url, content=PIXEL, headers={**png, "X-Report-Key": "not-the-key"})
+    assert wrong.status_code == 404
+    text = client.put(url, content=b"hello", headers={**png, "X-Report-Key": made["photo_key"]})
+    assert text.status_code == 422  # not a photo (and the key is not spent by it)
+    done = client.put(url, content=PIXEL, headers={**png, "X-Report-Key": made["photo_key"]})
+    assert done.status_code == 201, done.text
+    assert done.json()["case_reference"] == made["case"]["reference"]
+    again = client.put(url, content=PIXEL, headers={**png, "X-Report-Key": made["photo_key"]})
+    assert again.status_code == 404  # a key works once
+    files = client.get(f"/v1/cases/{made['case']['id']}/attachments", headers=admin).json()
+    assert [f["media_type"] for f in files["attachments"]] == ["image/png"]
