@@ -45,6 +45,7 @@ from geo.cases.access import (
 )
 from geo.cases.access import events as case_events
 from geo.cases.assign import road_travel_times
+from geo.cases.extensions import decide_extension, request_extension
 from geo.cases.intake import CaseInput, submit_case
 from geo.cases.kpis import kpis
 from geo.cases.lifecycle import OPEN_STATUSES
@@ -202,6 +203,60 @@ def staff_intake(
         taken_by=who.username,
         categories=settings.case_categories,
         travel_times=road_travel_times(get_platform(request).routing),
+    )
+    return staff_view(case)
+
+
+class ExtensionRequest(BaseModel):
+    """延期申请: how many more days, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(ge=1, le=30)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ExtensionDecision(BaseModel):
+    """A manager's decision on the waiting request; ``version`` is the case's you read."""
+
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    version: int = Field(ge=1)
+    note: str | None = Field(None, max_length=1000)
+
+
+@router.post(
+    "/cases/{case_id}/extensions",
+    status_code=201,
+    summary="Ask for more time to resolve a case (延期申请)",
+    response_model=StaffCase,
+    responses=errors(401, 403, 404, 409),
+)
+def ask_extension(
+    conn: WriteConn, case_id: CaseId, body: ExtensionRequest, who: CaseReaders
+) -> StaffCase:
+    """The member of the case (or staff); one request waits at a time; the managers hear."""
+    case = request_extension(
+        conn, case_id, body.days, body.reason, actor=who.username, scope=who.case_scope
+    )
+    return staff_view(case)
+
+
+@router.post(
+    "/cases/{case_id}/extensions/decision",
+    summary="Approve or refuse the waiting extension request (staff)",
+    response_model=StaffCase,
+    responses=errors(401, 403, 404, 409),
+)
+def decide(conn: WriteConn, case_id: CaseId, body: ExtensionDecision, who: Staff) -> StaffCase:
+    """Approved, the resolution deadline moves by the days asked; the member hears either way."""
+    case = decide_extension(
+        conn,
+        case_id,
+        body.approve,
+        actor=who.username,
+        scope=who.case_scope,
+        expected_version=body.version,
+        note=body.note,
     )
     return staff_view(case)
 

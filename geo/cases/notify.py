@@ -178,3 +178,26 @@ def notify_due_soon(conn: Connection, now: datetime) -> int:
         if case["member_id"] is not None:
             _queue(conn, "due_soon", case, zh, en, audience="member", member_id=case["member_id"])
     return len(rows)
+
+
+def notify_extension(
+    conn: Connection, case: dict[str, Any], action: str, days: int, why: str
+) -> None:
+    """A request for more time tells the managers; the decision tells the member."""
+    ref = case["reference"]
+    if action == "extension_requested":
+        zh = f"网格员申请延期 {ref}：{days} 天（{why}）"
+        en = f"Extension of {days} days asked for {ref}: {why}"
+        _queue(conn, action, case, zh, en, **_managers(case))
+        return
+    if case["member_id"] is None:
+        return
+    if action == "extension_approved":
+        zh, en = (
+            f"案件 {ref} 延期 {days} 天已批准",
+            f"The {days}-day extension of {ref} was approved",
+        )
+    else:
+        zh = f"案件 {ref} 延期申请未获批准：{why}"
+        en = f"The extension of {ref} was refused: {why}"
+    _queue(conn, action, case, zh, en, audience="member", member_id=case["member_id"])

@@ -259,6 +259,7 @@
     }
     if (c.location) { box.appendChild(section(t.navigate, [navigateTo(c)])); }
     box.appendChild(section(t.actions, actionsFor(c)));
+    if (OPEN.indexOf(c.status) >= 0) { box.appendChild(section(t.extension, [extensionPart(c, events)])); }
     if (c.assignment) {
       var why = (config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason) || c.assignment.reason || "";
       box.appendChild(section(t.assignment, [el("p", { "data-role": "why", text: String(why) })]));
@@ -292,6 +293,42 @@
       });
       part.appendChild(save);
     }).catch(failed);
+    return part;
+  }
+  /* 延期申请: the member asks for more time; a manager approves or refuses */
+  function extensionPart(c, events) {
+    var waiting = null;
+    events.forEach(function (e) {
+      if (e.action === "extension_requested") { waiting = e; }
+      if (e.action === "extension_approved" || e.action === "extension_refused") { waiting = null; }
+    });
+    var part = el("div", { cls: "extension", "data-role": "extension" });
+    if (waiting) {
+      part.appendChild(el("p", { "data-role": "extension-waiting", text: fmt(t.ext_waiting, waiting.data.days) + (waiting.reason ? "：" + waiting.reason : "") }));
+      if (staff) {
+        var note = el("input", { name: "extension_note", maxlength: "1000", placeholder: t.reason });
+        var yes = el("button", { type: "button", "data-action": "approve-extension", text: t.ext_approve });
+        var no = el("button", { type: "button", "data-action": "refuse-extension", text: t.ext_refuse });
+        [[yes, true], [no, false]].forEach(function (pair) {
+          pair[0].addEventListener("click", function () {
+            api("POST", "/v1/cases/" + c.id + "/extensions/decision", { approve: pair[1], version: c.version, note: note.value.trim() || null })
+              .then(function () { toast(t.changed); reload(c); }).catch(failed);
+          });
+        });
+        part.appendChild(note); part.appendChild(yes); part.appendChild(no);
+      }
+      return part;
+    }
+    var days = el("select", { name: "extension_days" });
+    [1, 2, 3, 5, 7, 10, 14, 30].forEach(function (n) { days.appendChild(el("option", { value: String(n), text: fmt(t.ext_days, n) })); });
+    var why = el("input", { name: "extension_reason", maxlength: "1000", placeholder: t.reason });
+    var ask = el("button", { type: "button", "data-action": "ask-extension", text: t.ext_ask });
+    ask.addEventListener("click", function () {
+      if (!why.value.trim()) { why.focus(); toast(t.reason + "?", true); return; }
+      api("POST", "/v1/cases/" + c.id + "/extensions", { days: Number(days.value), reason: why.value.trim() })
+        .then(function () { toast(t.changed); reload(c); }).catch(failed);
+    });
+    part.appendChild(days); part.appendChild(why); part.appendChild(ask);
     return part;
   }
   /* hand-off to the region's map apps, to the case's place (the member on a phone) */
@@ -419,7 +456,9 @@
     /* the intake's choice is explained in the page's language (the record keeps English) */
     var chosen = c.assignment && (config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason);
     events.forEach(function (e, i) {
-      var what = e.to_status ? (config.statuses[e.to_status] || e.to_status) : ({ note: t.note, callback: t.callback, attachment: t.attachments }[e.action] || e.action);
+      var words = { note: t.note, callback: t.callback, attachment: t.attachments, extension_requested: t.ext_requested,
+        extension_approved: t.ext_approved, extension_refused: t.ext_refused, duplicate_linked: t.duplicate_linked };
+      var what = e.to_status ? (config.statuses[e.to_status] || e.to_status) : (words[e.action] || e.action);
       var reason = e.reason;
       if (chosen && e.actor === "system" && e.to_status === "assigned" && i < 3) { reason = chosen; }
       var extra = reason ? "：" + reason : "";
@@ -427,6 +466,7 @@
         extra = "：" + (e.data.reached ? t.reached + " · " + t.satisfaction + " " + e.data.satisfaction : t.not_reached) + (e.reason ? " · " + e.reason : "");
       }
       if (e.action === "attachment" && e.data) { extra = "：" + e.data.name; }
+      if (e.action.indexOf("extension_") === 0 && e.data) { extra = "：" + fmt(t.ext_days, e.data.days) + (e.reason ? " · " + e.reason : ""); }
       list.appendChild(el("li", { "data-action": e.action }, [
         el("time", { text: when(e.at) }), el("span", { cls: "actor", text: " " + e.actor + " · " }), el("b", { text: what }), el("span", { text: extra })
       ]));

@@ -191,6 +191,14 @@ def test_an_operator_registers_a_call_on_the_workbench_and_sees_it_assigned(
     # just registered: the clock is green, with the days left
     assert page.locator("article.case h2 [data-clock=green]").count() == 1
     assert "剩" in page.inner_text("article.case h2 .clock")
+    # 延期申请, then its approval: the history says so
+    page.fill("[data-role=extension] input[name=extension_reason]", "企业负责人出差")
+    page.select_option("[data-role=extension] select[name=extension_days]", "3")
+    page.click("[data-action=ask-extension]")
+    page.wait_for_selector("[data-role=extension-waiting]", timeout=15_000)
+    page.click("[data-action=approve-extension]")
+    page.wait_for_selector("[data-role=history] li[data-action=extension_approved]", timeout=15_000)
+    assert "3 天" in page.inner_text("[data-role=history] li[data-action=extension_approved]")
     # the member (or the desk) hands navigation to the case's place to the map apps
     page.wait_for_selector("[data-role=navigate] a[data-app=amap]")
     assert "uri.amap.com" in page.get_attribute("[data-role=navigate] a[data-app=amap]", "href")
@@ -425,3 +433,46 @@ def test_the_excel_export_carries_the_result_satisfaction_and_time_taken(
     assert row["办理结果"] == "'=已补发工资"  # a formula stays text
     assert row["满意度"] == 4
     assert row["涉及单位"] == "某某建筑公司"
+
+
+def test_an_extension_is_asked_for_then_approved_or_refused_and_the_deadline_moves(
+    client: TestClient, admin: dict, town: dict
+) -> None:
+    from datetime import datetime, timedelta
+
+    case = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
+    case = case.json()
+    url = f"/v1/cases/{case['id']}/extensions"
+    assert client.post(url, json={"days": 0, "reason": "x"}, headers=admin).status_code == 422
+    assert client.post(url, json={"days": 3, "reason": ""}, headers=admin).status_code == 422
+    none_waiting = {"approve": True, "version": case["version"]}
+    assert client.post(f"{url}/decision", json=none_waiting, headers=admin).status_code == 409
+    asked = client.post(url, json={"days": 3, "reason": "企业负责人出差"}, headers=admin)
+    assert asked.status_code == 201, asked.text
+    again = client.post(url, json={"days": 2, "reason": "再等等"}, headers=admin)
+    assert again.status_code == 409  # one request waits at a time
+    stale = client.post(f"{url}/decision", json={"approve": True, "version": 999}, headers=admin)
+    assert stale.status_code == 409
+    version = asked.json()["version"]
+    done = client.post(f"{url}/decision", json={"approve": True, "version": version}, headers=admin)
+    assert done.status_code == 200, done.text
+    before = datetime.fromisoformat(case["resolution_due"])
+    after = datetime.fromisoformat(done.json()["resolution_due"])
+    assert after - before == timedelta(days=3)
+    # a second request, refused: the deadline stays
+    client.post(url, json={"days": 5, "reason": "还需协调"}, headers=admin)
+    version = done.json()["version"]
+    refused = client.post(
+        f"{url}/decision",
+        json={"approve": False, "version": version, "note": "期限内办结"},
+        headers=admin,
+    )
+    assert refused.status_code == 200
+    assert refused.json()["resolution_due"] == done.json()["resolution_due"]
+    actions = [
+        e["action"]
+        for e in client.get(f"/v1/cases/{case['id']}/events", headers=admin).json()["events"]
+    ]
+    assert actions.count("extension_requested") == 2
+    assert "extension_approved" in actions
+    assert "extension_refused" in actions
