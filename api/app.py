@@ -42,6 +42,7 @@ from api.routers import (
     casework,
     coverage,
     health,
+    live,
     maps,
     ogc,
     open311,
@@ -229,6 +230,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stations.router, dependencies=strict)
     app.include_router(coverage.router, dependencies=strict)
     app.include_router(cases.router, dependencies=strict)
+    app.include_router(live.router, dependencies=strict)
     app.include_router(casework.router, dependencies=strict)
     app.include_router(users.router, dependencies=strict)
     app.include_router(open311.router)

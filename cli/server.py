@@ -29,6 +29,9 @@ from api.observe import log_config
 from cli.protocol import NoDelayHttpToolsProtocol
 from geo.settings import Settings
 
+#: seconds a stopping server gives open answers (live streams) before ending them
+GRACEFUL_S = 5
+
 
 def server_config(
     app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str = "info"
@@ -64,6 +67,9 @@ def server_options(settings: Settings, log_level: str = "info") -> dict[str, Any
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
         "server_header": False,
+        # a stopping server waits this long for open answers, then ends them: the workbench's
+        # live streams (/v1/live) stay open until then, and reconnect to the next server
+        "timeout_graceful_shutdown": GRACEFUL_S,
         # Python's own event loop, not uvloop: under load (64-256 riders at once) uvloop
         # answered a few requests after 0.5-2 s while the rest took 40 ms — wrk counted them as
         # timeouts; asyncio's loop serves every connection in turn (benchmarks/load.py)

@@ -230,6 +230,7 @@
     var box = $("[data-role=case]");
     box.textContent = "";
     box.setAttribute("data-case-id", String(c.id));
+    state.caseVersion = c.version;
     box.setAttribute("data-status", c.status);
     var late = daysLate(c);
     box.appendChild(el("h2", {}, [
@@ -706,6 +707,29 @@
   var kpiForm = $("[data-role=kpi-filters]");
   if (kpiForm) { kpiForm.addEventListener("change", loadKpis); }
   document.querySelectorAll("[data-tab=kpis]").forEach(function (b) { b.addEventListener("click", loadKpis); });
+
+  /* ---- live: a case changed somewhere; ask again (the API answers within your scope) ------ */
+  function refreshLive() {
+    clearTimeout(state.liveTimer);
+    state.liveTimer = setTimeout(function () {
+      if (!$("[data-view=desk]").hidden) { loadCases(); }
+      loadNotices();
+      var open = $("[data-role=case]").getAttribute("data-case-id");
+      if (!$("[data-view=case]").hidden && open) {
+        api("GET", "/v1/cases/" + open).then(function (c) {
+          if (c.version !== state.caseVersion) { openCase(c.id); } /* only when it changed */
+        }).catch(function () { /* it may have left your scope: the desk says so on return */ });
+      }
+    }, 300);
+  }
+  if (window.EventSource) {
+    var live = new EventSource("/v1/live");
+    live.addEventListener("open", function () { document.body.setAttribute("data-live", "open"); });
+    live.addEventListener("error", function () { document.body.setAttribute("data-live", "retrying"); });
+    live.addEventListener("cases", refreshLive);
+    /* a resumed stream: whatever changed meanwhile is asked for again */
+    live.addEventListener("hello", function () { if (state.liveBefore) { refreshLive(); } state.liveBefore = true; });
+  }
 
   if (staff) { loadRosterData().catch(failed); }
   loadCases();

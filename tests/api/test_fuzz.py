@@ -30,7 +30,10 @@ from tests.api.conftest import own_database
 pytestmark = pytest.mark.fuzz
 
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
-OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+#: the workbench's live stream never ends by design: it is tested as a stream (a real server,
+#: a real change) in tests/api/test_staff_intake.py, not by examples that wait for an end
+STREAMS = {"/v1/live"}
+OPERATIONS = [op for op in (r.ok() for r in SCHEMA.get_all_operations()) if op.path not in STREAMS]
 #: every answer as the OpenAPI document says: a documented status, content type and schema
 CONTRACT = [status_code_conformance, content_type_conformance, response_schema_conformance]
 #: examples per operation (YIZHAN_FUZZ_EXAMPLES=200 for a long hunt by hand)

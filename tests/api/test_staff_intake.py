@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from geo.settings import PROJECT_ROOT
-from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
+from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, wait_until
 
 own, client, engine = database_of_its_own("staff_intake", escalation_interval_s=0)
 PASSWORD = "long-enough-1"
@@ -476,3 +476,49 @@ def test_an_extension_is_asked_for_then_approved_or_refused_and_the_deadline_mov
     assert actions.count("extension_requested") == 2
     assert "extension_approved" in actions
     assert "extension_refused" in actions
+
+
+def test_the_live_stream_says_hello_then_tells_of_a_case_change(
+    live_url: str, client: TestClient, admin: dict, town: dict
+) -> None:
+    import threading
+
+    import httpx
+
+    assert httpx.get(f"{live_url}/v1/live", timeout=5).status_code == 401
+    heard: list[str] = []
+    hello = threading.Event()
+    changed = threading.Event()
+
+    def listen() -> None:
+        with httpx.stream("GET", f"{live_url}/v1/live", headers=admin, timeout=20) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                heard.append(line)
+                if line == "event: hello":
+                    hello.set()
+                if line == "event: cases":
+                    changed.set()
+                    return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    assert hello.wait(10), heard
+    made = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
+    assert made.status_code == 201
+    assert changed.wait(10), heard  # the change feed told the stream
+    assert not any(CALL["reporter_contact"] in line for line in heard)  # no case data in events
+
+
+@pytest.mark.browser
+def test_the_desk_shows_a_new_case_without_a_reload(
+    browser: Any, live_url: str, client: TestClient, admin: dict, town: dict
+) -> None:
+    context, page, errors = _admin_at(browser, live_url, "intake")
+    page.click("[data-tab=desk]")
+    wait_until(page, "document.body.dataset.live === 'open'")
+    made = client.post("/v1/cases/intake", json={**CALL, "town_id": town["id"]}, headers=admin)
+    case_id = made.json()["id"]
+    page.wait_for_selector(f"li[data-case-id='{case_id}']", timeout=15_000)  # no reload
+    assert errors == []
+    context.close()
