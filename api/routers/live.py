@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import CaseReaders
 from api.deps import get_platform
-from geo.db.versions import data_version
+from geo.cases.access import cases_version
 from geo.platform import Platform
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -57,7 +57,7 @@ class _CaseVersion:
 
     def _read(self) -> str:
         with self.platform.db.connect() as conn:
-            return data_version(conn, CASE_TABLES)
+            return cases_version(conn)
 
 
 async def _stream(request: Request, platform: Platform) -> AsyncIterator[bytes]:

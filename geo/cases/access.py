@@ -21,6 +21,7 @@ from geo.cases.lifecycle import OPEN_STATUSES
 from geo.db import cases as db
 from geo.db.areas import member_area
 from geo.db.cases import CaseFilter as CaseFilter
+from geo.db.versions import data_version
 from geo.errors import NotFoundError, PermissionDeniedError, ValidationError
 from geo.vocabulary import CaseStatus, Role
 
@@ -229,3 +230,8 @@ def require_member_in_scope(conn: Connection, member_id: int, scope: Scope | Non
 def outcomes(conn: Connection, case_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Each case's result (办理结果) and satisfaction (满意度), for exports."""
     return db.case_outcomes(conn, case_ids)
+
+
+def cases_version(conn: Connection) -> str:
+    """A fingerprint of the cases table: it differs once any case has changed."""
+    return data_version(conn, ("cases",))

@@ -437,8 +437,7 @@
     files.forEach(function (f) {
       list.appendChild(el("li", {}, [el("a", { href: f.url, text: f.name }), el("span", { text: " · " + Math.ceil(f.size / 1024) + " KB · " + f.actor })]));
     });
-    var input = el("input", { type: "file", accept: "image/jpeg,image/png,application/pdf", "data-role": "upload" });
-    input.addEventListener("change", function () {
+    function send(input) {
       if (!input.files.length) { return; }
       var file = input.files[0];
       fetch("/v1/cases/" + c.id + "/attachments", {
@@ -449,8 +448,13 @@
         if (!r.ok) { return r.json().then(function (d) { throw new Error(d.error ? d.error.message : "HTTP " + r.status); }); }
         toast(t.changed); reload(c);
       }).catch(failed);
-    });
-    return [list, el("label", { cls: "upload", text: t.upload + " " }, [input])];
+    }
+    var input = el("input", { type: "file", accept: "image/jpeg,image/png,application/pdf", "data-role": "upload" });
+    input.addEventListener("change", function () { send(input); });
+    /* on a phone: straight from the camera */
+    var camera = el("input", { type: "file", accept: "image/jpeg,image/png", capture: "environment", "data-role": "camera" });
+    camera.addEventListener("change", function () { send(camera); });
+    return [list, el("label", { cls: "upload", text: t.upload + " " }, [input]), el("label", { cls: "upload camera", text: t.camera + " " }, [camera])];
   }
   function historyList(events, c) {
     var list = el("ol", { cls: "history", "data-role": "history" });

@@ -180,8 +180,15 @@ def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None
     photo = PROJECT_ROOT / "artifacts" / "workbench-photo.png"
     photo.parent.mkdir(parents=True, exist_ok=True)
     photo.write_bytes(PIXEL)
-    member.set_input_files("[data-role=upload]", str(photo))
+    # on a phone: straight from the camera, and big buttons for the moves
+    assert member.get_attribute("[data-role=camera]", "capture") == "environment"
+    member.set_input_files("[data-role=camera]", str(photo))
     member.wait_for_selector("[data-role=files] li a")
+    move = member.query_selector("button[data-move=in_progress]")
+    assert move is not None
+    box = move.bounding_box()
+    assert box is not None
+    assert box["height"] >= 48
     member.click("button[data-move=in_progress]")
     _status_is(member, "in_progress")
     member.fill("[data-role=reason]", "已协调企业补发工资")  # 办结 needs the result
