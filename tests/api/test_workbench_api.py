@@ -363,6 +363,41 @@ def test_webhooks_are_signed_and_retried_until_delivered(
     assert "地址有误" in payload["message"]
 
 
+def test_the_reporter_update_reaches_the_gateway_signed_at_intake_and_resolution(
+    client: TestClient, people: dict, engine: Engine, receiver: str
+) -> None:
+    _Receiver.fail_next = False
+    with engine.begin() as c:  # only this case's notices are due
+        c.execute(text("UPDATE notifications SET delivered_at = now() WHERE delivered_at IS NULL"))
+    case = _case(client, people)
+    secret = "s3cret-for-the-gateway"
+
+    def updates() -> list[dict]:
+        found = []
+        for headers, body in _Receiver.got:
+            if headers["X-Yizhan-Event"] != "reporter.update":
+                continue
+            signed = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            assert headers["X-Yizhan-Signature"] == signed
+            payload = json.loads(body)
+            if payload["reference"] == case["reference"]:
+                found.append(payload)
+        return found
+
+    deliver_due(engine, [receiver], secret)
+    received = updates()
+    assert len(received) == 1
+    assert received[0]["reporter_contact"] == "13900000000"  # only in the signed body
+    assert "已受理" in received[0]["message"]
+    for to in ("accepted", "in_progress"):
+        case = _move(client, people["member"], case, to)
+    _move(client, people["member"], case, "resolved", reason="企业已补发工资")
+    deliver_due(engine, [receiver], secret)
+    both = updates()
+    assert len(both) == 2
+    assert "已办结：企业已补发工资" in both[1]["message"]
+
+
 @pytest.fixture
 def silent_receiver() -> Iterator[str]:
     """A webhook receiver that takes the connection and never answers."""
