@@ -170,3 +170,23 @@ def sign_in(browser: TestClient, username: str, password: str, **params: str) ->
         data={"username": username, "password": password, "csrf": found.group(1)},
         follow_redirects=False,
     )
+
+
+def workbench_page(
+    context: Any, url: str, username: str, password: str, *, ready: str = "[data-role=cases] li"
+) -> Any:
+    """A page of ``context`` signed in to the workbench through its form, once ``ready`` shows.
+
+    The page's script errors and dialogs are gathered in ``page.errors``.
+    """
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: errors.append(f"dialog {d.message}"))
+    page.goto(f"{url}/manager")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector(ready, timeout=15_000)
+    page.errors = errors
+    return page

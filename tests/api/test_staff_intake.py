@@ -14,7 +14,13 @@ from sqlalchemy import Engine, text
 
 from api.app import create_app
 from geo.settings import PROJECT_ROOT
-from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, wait_until
+from tests.api.conftest import (
+    OwnDatabase,
+    database_of_its_own,
+    live_server,
+    wait_until,
+    workbench_page,
+)
 
 own, client, engine = database_of_its_own("staff_intake", escalation_interval_s=0)
 PASSWORD = "long-enough-1"
@@ -144,16 +150,9 @@ def live_url(own: OwnDatabase) -> Iterator[str]:
 def _admin_at(browser: Any, live_url: str, view: str) -> tuple[Any, Any, list[str]]:
     """A desktop browser signed in to the workbench as admin, at ``/manager/{view}``."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{live_url}/manager")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin")
-    page.click("button[type=submit]")
-    page.wait_for_selector(f"[data-tab={view}]", timeout=15_000)
+    page = workbench_page(context, live_url, "admin", "admin", ready=f"[data-tab={view}]")
     page.goto(f"{live_url}/manager/{view}")
-    return context, page, errors
+    return context, page, page.errors
 
 
 @pytest.mark.browser

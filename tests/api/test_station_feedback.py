@@ -14,7 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo.settings import PROJECT_ROOT
-from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, wait_until
+from tests.api.conftest import (
+    OwnDatabase,
+    database_of_its_own,
+    live_server,
+    wait_until,
+    workbench_page,
+)
 
 own, client, engine = database_of_its_own("feedback", escalation_interval_s=0)
 PASSWORD = "long-enough-1"
@@ -225,14 +231,9 @@ def test_the_area_manager_fixes_the_station_from_the_case(
     district = client.get(f"/v1/cases/{case['id']}", headers=admin).json()["district_id"]
     _manager(client, admin, "fb_desk", district)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{live_url}/manager")
-    page.fill("input[name=username]", "fb_desk")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector(f"li[data-case-id='{case['id']}']", timeout=15_000)
+    ready = f"li[data-case-id='{case['id']}']"
+    page = workbench_page(context, live_url, "fb_desk", PASSWORD, ready=ready)
+    errors = page.errors
     page.click(f"li[data-case-id='{case['id']}']")
     fix = f".station-fix[data-station-id='{sid}']"
     page.wait_for_selector(f"{fix} input[name=opening_hours]", timeout=15_000)

@@ -21,7 +21,13 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from geo.settings import PROJECT_ROOT
-from tests.api.conftest import OwnDatabase, database_of_its_own, live_server, wait_until
+from tests.api.conftest import (
+    OwnDatabase,
+    database_of_its_own,
+    live_server,
+    wait_until,
+    workbench_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -95,17 +101,7 @@ def day(own: OwnDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 def _sign_in(context: Any, url: str, username: str) -> Any:
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: errors.append(f"dialog {d.message}"))
-    page.goto(f"{url}/manager")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-role=cases] li", timeout=15_000)
-    page.errors = errors
-    return page
+    return workbench_page(context, url, username, PASSWORD)
 
 
 def _open(page: Any, case_id: int) -> None:
