@@ -55,6 +55,7 @@ from api.routers import (
     users,
     workbench,
 )
+from api.routers.routing import isochrones_answer
 from api.routers.station_feedback import FEEDBACK_PATHS
 from api.state import WebState
 from api.throttle import AccountQuota, LoginThrottle
@@ -65,9 +66,10 @@ from geo.cases.followup import ATTACHMENT_MAX_BYTES
 from geo.cases.notify import notify_due_soon
 from geo.cases.transitions import escalate_overdue
 from geo.errors import SetupError
-from geo.platform import start_platform
+from geo.platform import Platform, start_platform
 from geo.settings import Settings, get_settings
 from geo.users import development_password_accounts, ensure_admin
+from geo.vocabulary import CoordSystem
 from pages.assets import page_assets
 
 logger = logging.getLogger("yizhan")
@@ -157,6 +159,28 @@ def allowed_hosts(settings: Settings) -> tuple[str, ...]:
     return tuple(h for h in (*settings.allowed_hosts, *extra) if h)
 
 
+def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
+    """Start the analysis workers once the road graph has loaded (a job may start them sooner).
+
+    Then one isochrone per profile goes the way a person's does (the quick worker loads what
+    it draws with), so that the first person's isochrone is as quick as the next.
+    """
+    platform.roads.wait()
+    analyses.start()
+    routing = platform.routing
+    if routing is None:
+        return
+    for profile in routing.profiles:
+        place = routing.station_place(profile)
+        if place is None:
+            continue
+        try:
+            analyses.run(isochrones_answer, *place, [5.0], profile, CoordSystem.WGS84, True, "")
+        except Exception as exc:  # e.g. the workers did not start: /health says so
+            logger.warning("warming the %s isochrones failed: %s", profile, exc)
+            return
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API for ``settings`` (default: from the environment).
 
@@ -179,8 +203,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.analyses = analyses = Analyses(platform)
         platform.follow_stations()  # changes made by any other process reach this engine
         threading.Thread(target=platform.draw_basemap, name="basemap", daemon=True).start()
-        if settings.jobs_at_start:
-            analyses.start()
+        if settings.jobs_at_start:  # once the graph is in: they would slow its load down
+            threading.Thread(
+                target=_start_after_graph, args=(platform, analyses), name="analyses", daemon=True
+            ).start()
         escalation = (
             asyncio.create_task(_escalation_loop(platform.db, settings.escalation_interval_s))
             if settings.escalation_interval_s > 0

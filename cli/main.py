@@ -164,7 +164,7 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
     """``yizhan load-sample``: migrate, load the sample, generate and build its road graph."""
     from geo.db.connection import make_engine, prepare_database
-    from geo.network import load_compiled
+    from geo.network import compiled_summary, load_compiled
     from geo.workspace import active_network_path, load_region_data
 
     _say(f"preparing the database {settings.database_name}")
@@ -177,10 +177,12 @@ def cmd_load_sample(_: argparse.Namespace, settings: Settings) -> int:
     _say(f"rows written: {report.counts or 'none (unchanged)'}")
     active = active_network_path(settings)
     _say(f"road network file: {active}")
-    with progress(f"road graph from {active.name} (built once, then kept as arrays)"):
-        _compiled, summary = load_compiled(
-            active, cache_dir=settings.cache_dir, crs=settings.metric_crs
-        )
+    summary = compiled_summary(active, cache_dir=settings.cache_dir, crs=settings.metric_crs)
+    if summary is None:  # built once, then read by every process from its arrays
+        with progress(f"road graph from {active.name} (built once, then kept as arrays)"):
+            _compiled, summary = load_compiled(
+                active, cache_dir=settings.cache_dir, crs=settings.metric_crs
+            )
     _say(f"road graph: {summary}")
     return 0
 

@@ -25,7 +25,6 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
 import pandas as pd
 from shapely.geometry import LineString
 from sqlalchemy import Engine
@@ -38,6 +37,7 @@ from geo.network import (
     is_synthetic_file,
     load_graph,
     network_digest,
+    osmnx,
     repair_clipped,
 )
 
@@ -229,6 +229,7 @@ def read_features(path: Path) -> gpd.GeoDataFrame:
     if is_synthetic_file(path):
         return feature_layer(gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"))
     with _osm_xml(path) as xml:
+        ox = osmnx()
         try:
             raw = ox.features_from_xml(xml, tags=FEATURE_TAGS)
         except ox._errors.InsufficientResponseError:  # nothing of the kind in the extract

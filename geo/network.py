@@ -9,6 +9,7 @@ generated roads are never presented as OpenStreetMap.
 from __future__ import annotations
 
 import bz2
+import functools
 import hashlib
 import json
 import pickle
@@ -17,12 +18,12 @@ import shutil
 import subprocess
 import tempfile
 import zlib
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 import networkx as nx
-import osmnx as ox
 
 from geo.errors import SetupError, ValidationError
 from geo.profiles import DRIVE_SPEEDS_KPH
@@ -30,10 +31,24 @@ from geo.routing.access import WAY_TAGS
 from geo.routing.compiled import CompiledGraph
 from geo.routing.restrictions import read_restrictions
 
-ox.settings.overpass_rate_limit = False  # offline: fail at once rather than sleep
-ox.settings.log_console = False
-# keep the tags that say who may use a way (see geo.routing.access)
-ox.settings.useful_tags_way = list(dict.fromkeys([*ox.settings.useful_tags_way, *WAY_TAGS]))
+if TYPE_CHECKING:
+    from types import ModuleType
+
+
+@functools.cache
+def osmnx() -> ModuleType:
+    """osmnx, set for offline work: imported when a file is first read (a second saved at start).
+
+    Failing at once rather than sleeping on the Overpass API, quiet, and keeping the tags that
+    say who may use a way (see :mod:`geo.routing.access`).
+    """
+    import osmnx as ox  # a heavy import (scikit-learn, matplotlib): only where graphs are built
+
+    ox.settings.overpass_rate_limit = False
+    ox.settings.log_console = False
+    ox.settings.useful_tags_way = list(dict.fromkeys([*ox.settings.useful_tags_way, *WAY_TAGS]))
+    return ox
+
 
 SYNTHETIC_MARKERS = ("yizhan synthetic", "NOT OpenStreetMap")
 
@@ -209,7 +224,7 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
             source = path
             if clipped_ways(path):  # a clipped extract: ways cut where their nodes are missing
                 source, repaired = repair_clipped(path, Path(tmp) / "repaired.osm")
-            raw = ox.graph_from_xml(source, simplify=False, retain_all=True)
+            raw = osmnx().graph_from_xml(source, simplify=False, retain_all=True)
             restrictions, restriction_counts = read_restrictions(source)
         except Exception as exc:  # the XML parser and osmnx raise assorted errors
             msg = f"{path.name} is not a readable OSM XML file: {exc}"
@@ -222,6 +237,7 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
         raise ValidationError(msg)
     for _, v, d in raw.edges(data=True):  # a signal where the edge arrives (kept when merged)
         d["signals"] = int(raw.nodes[v].get("highway") == "traffic_signals")
+    ox = osmnx()
     G = ox.simplify_graph(raw, edge_attr_aggs={"length": sum, "signals": sum})
     G = ox.add_edge_speeds(G, hwy_speeds=DEFAULT_SPEEDS_KPH, fallback=30)
     G = ox.add_edge_travel_times(G)
@@ -356,20 +372,38 @@ def load_compiled(
     arrays are kept next to the graph's cache, so later starts read numpy arrays (seconds)
     and never hold the NetworkX graph in memory.
     """
-    digest = _cache_path(path, cache_dir).stem
-    name = f"{digest}-{(crs or 'utm').replace(':', '')}-c{_COMPILED_VERSION}.npz"
-    target = Path(cache_dir) / name
+    target = _compiled_path(path, cache_dir, crs)
     summary_path = target.with_suffix(".json")
     if target.exists() and summary_path.exists():
         summary: dict[str, Any] = json.loads(summary_path.read_text())
-        return CompiledGraph.load(target), summary
+        loaded = CompiledGraph.load(target)
+        loaded.fingerprint = target.stem
+        return loaded, summary
     G = load_graph(path, cache_dir=cache_dir)
     compiled = CompiledGraph.from_graph(G, crs=crs)
     summary = graph_summary(G)
     del G
     compiled.save(target)
     summary_path.write_text(json.dumps(summary))
+    compiled.fingerprint = target.stem
     return compiled, summary
+
+
+def compiled_summary(
+    path: Path, *, cache_dir: Path, crs: str | None = None
+) -> dict[str, Any] | None:
+    """The summary of a graph already compiled for ``crs`` (None: not yet), without reading it."""
+    target = _compiled_path(path, cache_dir, crs)
+    summary_path = target.with_suffix(".json")
+    if target.exists() and summary_path.exists():
+        found: dict[str, Any] = json.loads(summary_path.read_text())
+        return found
+    return None
+
+
+def _compiled_path(path: Path, cache_dir: Path, crs: str | None) -> Path:
+    digest = _cache_path(path, cache_dir).stem
+    return Path(cache_dir) / f"{digest}-{(crs or 'utm').replace(':', '')}-c{_COMPILED_VERSION}.npz"
 
 
 def network_digest(path: Path) -> str:
@@ -379,7 +413,7 @@ def network_digest(path: Path) -> str:
 
 def _cache_path(path: Path, cache_dir: Path) -> Path:
     digest = network_digest(path)
-    return Path(cache_dir) / f"graph-{digest}-ox{ox.__version__}-v{_CACHE_VERSION}.pickle"
+    return Path(cache_dir) / f"graph-{digest}-ox{version('osmnx')}-v{_CACHE_VERSION}.pickle"
 
 
 def cached_summary(path: Path, *, cache_dir: Path) -> dict[str, Any] | None:
@@ -398,6 +432,7 @@ def download_osm(polygon: Any, path: Path) -> Path:
     Needs internet access to the Overpass API. The saved file is then loaded like any other
     extract, so the rest of the platform does not care where roads came from.
     """
+    ox = osmnx()
     G = ox.graph_from_polygon(polygon, network_type="all", simplify=False, retain_all=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     ox.io.save_graph_xml(G, filepath=path)

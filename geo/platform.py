@@ -14,6 +14,8 @@ what-if stations — never reaches the database the service answers riders from.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import logging
 import threading
@@ -55,8 +57,14 @@ MANY_CHANGES = 20
 logger = logging.getLogger("yizhan.platform")
 
 
-def build_routing(compiled: CompiledGraph, db: Engine, settings: Settings) -> RoutingEngine:
-    """The engine on ``compiled``, with the stations and the service region from the database."""
+def build_routing(
+    compiled: CompiledGraph, db: Engine, settings: Settings, *, lazy_profiles: bool = False
+) -> RoutingEngine:
+    """The engine on ``compiled``, with the stations and the service region from the database.
+
+    Dense station fields are kept under the cache folder and mapped (``YIZHAN_KEEP_FIELDS``);
+    with ``lazy_profiles`` only the first profile's are built now.
+    """
     with db.connect() as conn:
         stations = station_records(conn)
         region = service_region(conn, settings.metric_crs)
@@ -66,6 +74,8 @@ def build_routing(compiled: CompiledGraph, db: Engine, settings: Settings) -> Ro
         stations,
         max_snap_m=settings.max_snap_m,
         region=region,
+        field_dir=settings.cache_dir / "fields" if settings.keep_fields else None,
+        lazy_profiles=lazy_profiles,
     )
 
 
@@ -97,7 +107,7 @@ class RoadNetwork:
             self._load(db, settings)
             return
         self._thread = threading.Thread(
-            target=self._load, args=(db, settings), name="graph-loader", daemon=True
+            target=self._load, args=(db, settings, True), name="graph-loader", daemon=True
         )
         self._thread.start()
 
@@ -106,7 +116,14 @@ class RoadNetwork:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _load(self, db: Engine, settings: Settings) -> None:
+    def _load(self, db: Engine, settings: Settings, serving: bool = False) -> None:
+        """Load the graph and build the engine; a server's engine is warmed (see below).
+
+        A server (``serving``) builds the first profile's fields and answers one question with
+        it before it says ready (the first rider's answer is as quick as the next); the other
+        profiles' fields follow on this thread while it answers. A worker or a script builds
+        what it asks for, when it asks.
+        """
         try:
             compiled, summary = load_compiled(
                 self.path, cache_dir=settings.cache_dir, crs=settings.metric_crs
@@ -116,22 +133,42 @@ class RoadNetwork:
                 try:
                     with db.connect() as conn:  # the version first: no change is missed
                         version = data_version(conn, ["stations"])
-                    self.routing = build_routing(compiled, db, settings)
+                    routing = build_routing(compiled, db, settings, lazy_profiles=serving)
                     break
                 except OperationalError:
                     self.error = "waiting for the database to answer"
                     time.sleep(wait_s)
                     wait_s = min(wait_s * 2, 5.0)
+            if serving:
+                routing.warm(list(routing.profiles)[:1], isochrones=False)
+            self.routing = routing
             self.summary = summary
             self.stations_version = version
             self.error = None
-            # millions of long-lived graph objects: kept out of the collector's full passes,
-            # which otherwise stall every request for hundreds of milliseconds now and then
-            gc.collect()
-            gc.freeze()
+            _freeze_collected()
             self.status = "ok"
         except Exception as exc:  # reported by /health, never raised into a request
             self.status, self.error = "error", f"{type(exc).__name__}: {exc}"
+            return
+        if serving:
+            try:
+                routing.warm(isochrones=False)  # isochrones are drawn on the analysis workers
+                _freeze_collected()
+            except Exception:  # the engine answers all the same, each first answer slower
+                logger.exception("warming the routing engine failed")
+
+
+def _freeze_collected() -> None:
+    """Keep the graph's millions of long-lived objects out of the collector's full passes.
+
+    (Those passes otherwise stall every request for hundreds of milliseconds now and then.)
+    The memory that building freed goes back to the system (glibc keeps it otherwise: some
+    200 MB after the isochrone roads are made).
+    """
+    gc.collect()
+    gc.freeze()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only (not musl, not macOS)
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @dataclass(eq=False)

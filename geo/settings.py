@@ -253,6 +253,12 @@ class Settings(BaseSettings):
         description="start the Dask workers with the API (yizhan serve does) instead of at the "
         "first job",
     )
+    keep_fields: bool = Field(
+        default=True,
+        description="keep the stations' travel-time fields on disk (cache/fields) and map them "
+        "into every process: starts in seconds, one copy in memory for the API and its workers; "
+        "off: each process computes and holds its own",
+    )
     basemap: bool = Field(
         default=True,
         description="draw the own basemap (vector tiles) from the served network when it "

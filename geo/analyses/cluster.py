@@ -5,7 +5,9 @@ memory limit per worker (``YIZHAN_JOB_MEMORY_LIMIT``): work that outgrows it is 
 Dask's nanny, and the API process never grows with an analysis. ``YIZHAN_DASK_SCHEDULER``
 (``tcp://host:8786``) uses an existing cluster instead. Each worker opens its own
 :class:`~geo.platform.Platform` once (a worker plugin: database, road graph from the cache,
-routing engine), at a lower OS priority than the API answering riders.
+routing engine) when its first task asks for it — an idle worker holds no graph — at a lower
+OS priority than the API answering riders. Station fields are mapped from the files the API
+wrote (:mod:`geo.routing.field_store`), so a worker's first task starts in about a second.
 """
 
 from __future__ import annotations
@@ -14,22 +16,27 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask
 from distributed import Client, LocalCluster, WorkerPlugin
 
-from geo.platform import Platform, start_platform
 from geo.settings import Settings
+
+if TYPE_CHECKING:
+    from geo.platform import Platform
 
 logger = logging.getLogger("yizhan.jobs")
 _WORKER: dict[str, Platform] = {}
+#: the settings a worker opens its platform with (set by the plugin)
+_WORKER_SETTINGS: dict[str, Settings] = {}
+_OPENING = threading.Lock()
 #: clusters start one at a time (two at once race in distributed's lazy imports)
 _STARTING = threading.Lock()
 
 
 class PlatformPlugin(WorkerPlugin):
-    """Opens the platform on each worker once (graph from the cache, engine, database)."""
+    """Readies each worker to open the platform once, at its first task (see the module)."""
 
     name = "yizhan-platform"
 
@@ -39,20 +46,26 @@ class PlatformPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:  # noqa: D102
         # analyses are background work: on a shared machine the API answering riders comes first
         os.nice(max(0, self.settings.job_nice - os.nice(0)))
-        _WORKER["platform"] = start_platform(self.settings, background=False)
+        _WORKER_SETTINGS["settings"] = self.settings
 
     def teardown(self, worker: Any) -> None:  # noqa: D102
+        _WORKER_SETTINGS.pop("settings", None)
         found = _WORKER.pop("platform", None)
         if found is not None:
             found.close()
 
 
 def _has_platform() -> bool:
+    return "settings" in _WORKER_SETTINGS
+
+
+def holds_platform() -> bool:
+    """Whether this worker has opened its platform (loaded a graph): after its first task."""
     return "platform" in _WORKER
 
 
 def ensure_platform(client: Client, settings: Settings) -> None:
-    """Open the platform on every worker of ``client``'s cluster, unless all have it open.
+    """Ready every worker of ``client``'s cluster to open the platform, unless all are ready.
 
     (Registering again would make every worker reopen it: several API processes share one
     cluster under ``yizhan serve --workers N``.)
@@ -63,8 +76,17 @@ def ensure_platform(client: Client, settings: Settings) -> None:
 
 
 def worker_platform() -> Platform:
-    """The platform this worker opened (for tasks running on a worker)."""
-    return _WORKER["platform"]
+    """The platform of this worker (for tasks running on one), opened at the first call."""
+    # imported here: a worker that never runs a task never loads the platform's libraries
+    from geo.platform import start_platform
+
+    with _OPENING:
+        found = _WORKER.get("platform")
+        if found is None:
+            found = _WORKER["platform"] = start_platform(
+                _WORKER_SETTINGS["settings"], background=False
+            )
+        return found
 
 
 def connect(
@@ -90,16 +112,29 @@ def connect(
         return Client(cluster), cluster
 
 
-def start_in_background(client: Callable[[], Client], name: str) -> None:
-    """Start a cluster (``client()``) and wait for its workers' set-up, on a thread of its own."""
+def warm_worker() -> None:
+    """Open this worker's platform and answer one question per profile, isochrones included."""
+    worker_platform().require_routing().warm()
 
-    def warm() -> None:
+
+def start_in_background(
+    client: Callable[[], Client], name: str, warm: Callable[[], None] | None = None
+) -> None:
+    """Start a cluster (``client()``) on a thread of its own, then run ``warm`` on each worker."""
+
+    def start() -> None:
         try:
-            client().run(lambda: None)  # returns once every worker has set up its platform
+            started = client()
+            started.run(lambda: None)  # returns once every worker has set up its plugin
+            if warm is not None:
+                workers = list(started.scheduler_info()["workers"])
+                started.gather(
+                    [started.submit(warm, workers=[w], pure=False, priority=-10) for w in workers]
+                )
         except Exception:  # the first request will report it; nothing to raise into here
             logger.exception("the %s cluster did not start", name)
 
-    threading.Thread(target=warm, name=f"{name}-start", daemon=True).start()
+    threading.Thread(target=start, name=f"{name}-start", daemon=True).start()
 
 
 class AnalysisCluster:
@@ -123,9 +158,12 @@ class AnalysisCluster:
     def connected(self, client: Client) -> None:
         """Called once the cluster is up (a subclass may tidy up what a crash left)."""
 
+    #: what each worker does once the cluster has started (None: nothing until a task)
+    warm: Callable[[], None] | None = None
+
     def start(self) -> None:
-        """Start the cluster and its workers' platforms in the background (for a server)."""
-        start_in_background(self.client, self.name)
+        """Start the cluster in the background (for a server), then warm its workers."""
+        start_in_background(self.client, self.name, self.warm)
 
     def running_workers(self) -> int:
         """Workers of the cluster, 0 before it has started (asking does not start it)."""

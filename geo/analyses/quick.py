@@ -18,7 +18,7 @@ import pandas as pd
 from distributed import TimeoutError
 from distributed.scheduler import KilledWorker
 
-from geo.analyses.cluster import AnalysisCluster, worker_platform
+from geo.analyses.cluster import AnalysisCluster, warm_worker, worker_platform
 from geo.analyses.coverage_jobs import demand_answer, gaps_table
 from geo.coverage.analysis import coverage_gaps, roadless_area, to_records, town_shares
 from geo.coverage.demand import candidate_points, read_demand_points
@@ -144,10 +144,16 @@ def isochrones(lon: float, lat: float, minutes: Sequence[float], profile: str) -
 
 
 class QuickAnalyses(AnalysisCluster):
-    """The quick analyses' own cluster (started on first use) and a blocking call into it."""
+    """The quick analyses' own cluster (started on first use) and a blocking call into it.
+
+    Its workers answer people waiting (isochrones, a town's coverage): once started by a
+    server, each opens its platform and warms every profile, isochrones included, so that
+    the first answer is as quick as the next. (The jobs' workers open theirs at their first job.)
+    """
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, workers=settings.analysis_workers, name="quick analyses")
+        self.warm = warm_worker
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on a worker; waits up to ``analysis_timeout_s`` (blocks the caller).

@@ -108,6 +108,8 @@ class CompiledGraph:
         self._local = threading.local()  # pyproj transformers are not shared between threads
         #: the travel-time views made of it, by profile (:func:`geo.routing.views.profile_view`)
         self.views: dict[tuple[str, Any], ProfileGraph] = {}
+        #: names the compiled file this graph was read from (None: built here, not kept)
+        self.fingerprint: str | None = None
 
     @property
     def to_wgs84(self) -> Transformer:

@@ -19,16 +19,18 @@ import copy
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 
-from geo.errors import NotFoundError, OutsideRegionError, ValidationError
+from geo.errors import NotFoundError, OutsideRegionError, ValidationError, YizhanError
 from geo.profiles import TravelProfile
 from geo.region import Region
 from geo.routing.answers import NearestHit, NearestResult, Origin, Route, StationRecord
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.field_store import FieldStore
 from geo.routing.reach import RoadPoints, contour_areas
 from geo.routing.search import search, unwind
 from geo.routing.station_fields import DENSE_FIELD_BYTES, StationFields
@@ -55,6 +57,12 @@ class RoutingEngine:
         Optional service region; points it does not cover are refused.
     dense_field_bytes
         Per-station fields up to this size per profile; beyond, station labels per node.
+    field_dir
+        Keep dense fields in this folder and map them from there (:mod:`geo.routing.field_store`);
+        only for a graph read from the compiled cache (one with a ``fingerprint``).
+    lazy_profiles
+        Build only the first profile's fields now, the others at first use or
+        ``fields.warm()`` (a server is ready sooner).
     """
 
     def __init__(
@@ -66,17 +74,27 @@ class RoutingEngine:
         max_snap_m: float = 1000.0,
         region: Region | None = None,
         dense_field_bytes: int = DENSE_FIELD_BYTES,
+        field_dir: Path | None = None,
+        lazy_profiles: bool = False,
     ) -> None:
         self.graph = graph
         self.profiles = dict(profiles)
         self.max_snap_m = max_snap_m
         self.region = region
         #: the stations and the travel times to them, per profile
+        store = None
+        if field_dir is not None and graph.fingerprint is not None:
+            store = FieldStore(field_dir, graph.fingerprint)
         self.fields = StationFields(
-            graph, profiles, max_snap_m=max_snap_m, dense_field_bytes=dense_field_bytes
+            graph,
+            profiles,
+            max_snap_m=max_snap_m,
+            dense_field_bytes=dense_field_bytes,
+            store=store,
+            lazy=lazy_profiles,
         )
-        #: each profile's road as points by spacing, for isochrones (made at the first one)
-        self._road_points: dict[str, dict[float, RoadPoints]] = {}
+        #: the road as points by spacing, for every profile's isochrones (made at the first)
+        self._road_points: dict[float, RoadPoints] = {}
         self.fields.replace(stations)
 
     @property
@@ -109,6 +127,33 @@ class RoutingEngine:
         for rec in add:
             fields.upsert(rec)
         return other
+
+    def warm(self, profiles: Sequence[str] | None = None, *, isochrones: bool = True) -> None:
+        """Ask one question per profile so that the first real answers find everything ready.
+
+        Builds the profile's fields if they wait (lazy profiles), loads the compiled search and
+        drawing functions from numba's cache, and (with ``isochrones``) densifies the profile's
+        roads for isochrones. Asked at a station's own place; a profile with no routable
+        station is skipped.
+        """
+        for name in profiles if profiles is not None else list(self.profiles):
+            place = self.station_place(name)
+            if place is None:
+                continue
+            lon, lat = place
+            try:
+                self.nearest(lon, lat, profile=name, k=1, include_closed=True)
+                if isochrones:
+                    self.isochrones(lon, lat, [5.0], profile=name)
+            except YizhanError:  # e.g. a station outside the service region: nothing to warm
+                continue
+
+    def station_place(self, profile: str) -> tuple[float, float] | None:
+        """Where a station routable for ``profile`` meets the road (WGS-84), None if none is."""
+        fld = self.fields[profile]
+        if not fld.snaps:
+            return None
+        return profile_view(self.graph, self.profiles[profile]).lonlat(fld.snaps[0].xy)
 
     def profile_graph(self, profile: str) -> ProfileGraph:
         """The profile's graph, refusing unknown profile names."""
@@ -234,9 +279,8 @@ class RoutingEngine:
         times, _ = search(pg.matrix, pg.entries(snap), limit=limit)
         here = np.asarray(snap.xy, dtype=float)[None, :]
         ordered = sorted(minutes)
-        kept = self._road_points.setdefault(profile, {})
         areas = contour_areas(
-            pg, times, here, [m * 60.0 for m in ordered], buffer_m=buffer_m, kept=kept
+            pg, times, here, [m * 60.0 for m in ordered], buffer_m=buffer_m, kept=self._road_points
         )
         return origin, [
             (m, _to_wgs84_geom(self.graph, a)) for m, a in zip(ordered, areas, strict=True)

@@ -39,6 +39,7 @@ from geo.hours import local_time, open_mask
 from geo.profiles import TravelProfile
 from geo.routing.answers import StationRecord
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.search import unwind
 from geo.routing.views import profile_view
@@ -109,9 +110,16 @@ class StationFields:
         *,
         max_snap_m: float,
         dense_field_bytes: int = DENSE_FIELD_BYTES,
+        store: FieldStore | None = None,
+        lazy: bool = False,
     ) -> None:
         self.graph, self.profiles = graph, dict(profiles)
         self.max_snap_m, self.dense_field_bytes = max_snap_m, dense_field_bytes
+        #: where dense fields are kept on disk and mapped from (None: in memory only)
+        self.store = store
+        #: only the first profile's field is built with the stations; the others at first use
+        #: or :meth:`warm` (a server is ready sooner and loads the rest behind its first answers)
+        self.lazy = lazy
         self._lock = threading.Lock()
         self._stations: dict[int, StationRecord] = {}
         self._fields: dict[str, Field] = {}
@@ -126,12 +134,35 @@ class StationFields:
 
     def __getitem__(self, profile: str) -> Field:
         """The profile's field as it stands now."""
-        return self._fields[profile]
+        return self._field(profile)
+
+    def _field(self, profile: str) -> Field:
+        """The profile's field, built now if it still waits (see :attr:`lazy`)."""
+        fld = self._fields.get(profile)
+        if fld is None:
+            if profile not in self.profiles:
+                raise KeyError(profile)
+            with self._lock:  # built once, against the stations as they are now
+                fld = self._fields.get(profile)
+                if fld is None:
+                    fld = self._build(profile, list(self._stations.values()))
+                    self._fields[profile] = fld
+        return fld
+
+    def pending(self) -> list[str]:
+        """Profiles whose fields are not built yet."""
+        return [name for name in self.profiles if name not in self._fields]
+
+    def warm(self) -> None:
+        """Build every profile's field that still waits (a server does it after its start)."""
+        for name in self.pending():
+            self._field(name)
 
     def replace(self, stations: Iterable[StationRecord]) -> None:
-        """Replace every station and recompute all travel-time fields."""
+        """Replace every station and recompute the travel-time fields (the first, if lazy)."""
         records = {s.id: s for s in stations}
-        fields = {name: self._build(name, list(records.values())) for name in self.profiles}
+        names = list(self.profiles)[:1] if self.lazy else list(self.profiles)
+        fields = {name: self._build(name, list(records.values())) for name in names}
         with self._lock:
             self._stations, self._fields = records, fields
             self._eligible_memo = {}
@@ -141,8 +172,8 @@ class StationFields:
         with self._lock:
             self._stations[station.id] = station
             self._eligible_memo = {}
-            for name in self.profiles:
-                self._fields[name] = self._update(name, self._fields[name], station)
+            for name, fld in list(self._fields.items()):  # fields still waiting read it later
+                self._fields[name] = self._update(name, fld, station)
 
     def remove(self, station_id: int) -> None:
         """Forget a station (deleted); a closed station should be upserted with its status."""
@@ -189,7 +220,12 @@ class StationFields:
             snaps.append(snap)
         if 12 * len(snaps) * pg.n_search > self.dense_field_bytes:
             return Field(ids, snaps, _NO_FIELD, _NO_FIELD, LabelledStations.build(pg, snaps))
+        kept = self.store.load(pg.profile, snaps) if self.store is not None else None
+        if kept is not None:
+            return Field(ids, snaps, *kept)
         dist, hop = travel_time_fields(pg, snaps, range(len(snaps)))
+        if self.store is not None:
+            dist, hop = self.store.save(pg.profile, snaps, dist, hop)
         return Field(ids, snaps, dist, hop)
 
     def _update(self, profile: str, fld: Field, station: StationRecord) -> Field:
@@ -207,7 +243,7 @@ class StationFields:
             if snap == snaps[row]:
                 return fld
             snaps[row] = snap
-            dist, hop = fld.dist.copy(), fld.next_hop.copy()
+            dist, hop = np.array(fld.dist), np.array(fld.next_hop)  # a kept field is read-only
         else:
             if snap is None:
                 self.unroutable.setdefault(profile, []).append(station.id)
@@ -226,11 +262,11 @@ class StationFields:
 
     def station_ids(self, profile: str) -> list[int]:
         """Ids of the stations routable for ``profile``, in field row order."""
-        return list(self._fields[profile].station_ids)
+        return list(self._field(profile).station_ids)
 
     def memory(self, profile: str) -> int:
         """Bytes the profile's precomputed station times hold (fields or labels)."""
-        fld = self._fields[profile]
+        fld = self._field(profile)
         if fld.labelled is not None:
             return fld.labelled.labels.nbytes
         return int(fld.dist.nbytes + fld.next_hop.nbytes)
@@ -269,7 +305,7 @@ class StationFields:
         ``allowed`` holds the keywords of :meth:`eligible` (kinds, amenities, at,
         include_closed).
         """
-        fld = self._fields[profile]
+        fld = self._field(profile)
         pg = profile_view(self.graph, self.profiles[profile])
         ids = fld.station_ids
         if fld.labelled is not None:
@@ -321,7 +357,7 @@ class StationFields:
         :meth:`station_ids` (default: all).
         """
         pg = profile_view(self.graph, self.profiles[profile])
-        fld = self._fields[profile]
+        fld = self._field(profile)
         ids = np.asarray(fld.station_ids, dtype=np.int64)
         rows = np.flatnonzero(mask) if mask is not None else np.arange(len(ids))
         n_pts = len(snaps.edge)

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from owslib.ogcapi.processes import Processes
 
 from api.app import create_app
+from geo.analyses.cluster import holds_platform
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
 
 pytestmark = pytest.mark.dask
@@ -63,6 +64,18 @@ def test_the_workers_start_with_the_api(client: TestClient) -> None:
     cluster = client.app.state.analyses.jobs.client()
     niceness = cluster.run(os.nice, 0)  # analyses yield the CPU to the API answering riders
     assert set(niceness.values()) == {10}
+    assert set(cluster.run(holds_platform).values()) == {False}  # no graph until a task needs one
+
+
+def test_a_worker_opens_its_platform_at_its_first_job(client: TestClient, admin: dict) -> None:
+    owner = _planner(client, admin, "first-job")
+    url = "/ogc/processes/site-selection/execution"
+    job = client.post(url, json={"inputs": SMALL}, headers={**owner, "Prefer": "respond-async"})
+    assert job.status_code == 201, job.text
+    done = _until(client, f"/ogc/jobs/{job.json()['jobID']}", owner, {"successful", "failed"}, 180)
+    assert done["status"] == "successful", done
+    cluster = client.app.state.analyses.jobs.client()
+    assert set(cluster.run(holds_platform).values()) == {True}
 
 
 def test_owslib_lists_describes_and_runs_a_site_selection(live_url: str, admin: dict) -> None:
