@@ -65,7 +65,7 @@ from geo.cases.delivery import deliver_due
 from geo.cases.followup import ATTACHMENT_MAX_BYTES
 from geo.cases.notify import notify_due_soon
 from geo.cases.transitions import escalate_overdue
-from geo.errors import SetupError
+from geo.errors import NotReadyError, SetupError
 from geo.platform import Platform, start_platform
 from geo.settings import Settings, get_settings
 from geo.users import development_password_accounts, ensure_admin
@@ -166,7 +166,10 @@ def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
     it draws with), so that the first person's isochrone is as quick as the next.
     """
     platform.roads.wait()
-    analyses.start()
+    try:
+        analyses.start()
+    except NotReadyError:  # the app stopped while its graph loaded: nothing to start
+        return
     routing = platform.routing
     if routing is None:
         return

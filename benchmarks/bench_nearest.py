@@ -24,7 +24,7 @@ import networkx as nx
 import numpy as np
 from sqlalchemy import text
 
-from benchmarks.common import load_sample, summary, timings_ms
+from benchmarks.common import headline, load_sample, summary, timings_ms
 from geo.db.connection import (
     database_url,
     drop_database,
@@ -168,6 +168,12 @@ def main() -> None:
     print(f"  speed-up vs networkx  p50: {x50 / y50:8.0f}×   p99: {x99 / y99:8.0f}×")
     print(f"  speed-up vs pgRouting p50: {pgr50 / y50:8.0f}×   p99: {pgr99 / y99:8.0f}×")
     print(f"  HTTP end-to-end p50 {h50:.2f} ms, p99 {h99:.2f} ms")
+    headline(
+        f"e-bike with turn costs: compute p50 {y50:.2f} ms, p99 {y99:.2f} ms; "
+        f"{x50 / y50:,.0f}x networkx and {pgr50 / y50:,.0f}x pgRouting (`pgr_dijkstraNear`) on "
+        f"the same search graph, same times (max Δ {worst:.0e} s); HTTP p50 {h50:.1f} ms, "
+        f"p99 {h99:.1f} ms"
+    )
 
 
 def http_latency(settings: Settings, points: list[tuple[float, float]]) -> tuple[float, float]:

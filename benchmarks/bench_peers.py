@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import summary, timings_ms
+from benchmarks.common import headline, summary, timings_ms
 from geo.network import load_compiled
 from geo.profiles import DEFAULT_PROFILES
 from geo.routing.compiled import CompiledGraph
@@ -288,6 +288,16 @@ def report(data: dict[str, Any], peers: dict[str, Any]) -> None:
     row("yizhan", ours)
     for name, r in peers.items():
         row(name, r)
+    against = [
+        f"{name} {r['nearest_ms']['p50'] / ours['nearest_ms']['p50']:.0f}x slower"
+        + (f" (ETA ratio {agreement(ours, r)[1]:.2f})" if name == "valhalla" else "")
+        for name, r in peers.items()
+        if "error" not in r
+    ]
+    headline(
+        f"{data['name']} ({data['nodes']:,} nodes, {data['stations']} stations): yizhan "
+        f"nearest-3 with routes p50 {ours['nearest_ms']['p50']:.2f} ms; " + ", ".join(against)
+    )
 
 
 def main() -> None:

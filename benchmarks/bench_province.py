@@ -17,6 +17,7 @@ import time
 
 from distributed import Client, LocalCluster
 
+from benchmarks.common import headline
 from geo.province.run import ProvinceQuestion, ProvinceResult, projected_wall_time, province_graph
 from geo.province.sample import generate_city, province_cities
 from geo.settings import Settings
@@ -69,6 +70,13 @@ def main() -> None:
         f"{settings.job_memory_limit}"
     )
     assert two.cities["share"].round(9).tolist() == table["share"].round(9).tolist()
+    headline(
+        f"{len(cities)} cities, {sum(c.stations for c in cities):,} stations, "
+        f"{one.overall['population'] / 1e6:,.0f} M synthetic people: {one_s:.1f} s on 1 worker, "
+        f"{two_s:.1f} s on 2 ({one_s / two_s:.2f}x); projected "
+        f"{projected_wall_time(seconds, 8):.0f} s on 8 workers; largest city task "
+        f"{table['worker_rss_mb'].max():,.0f} MB a worker"
+    )
 
 
 if __name__ == "__main__":

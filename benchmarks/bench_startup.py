@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from benchmarks.common import headline
 from benchmarks.load import SERVER_ENV, before_tree
 from geo.settings import PROJECT_ROOT
 
@@ -218,6 +219,20 @@ def main() -> None:
     )
     for label, s in runs:
         show(label, s)
+    (_, now) = runs[-1]
+    firsts = ", ".join(
+        f"{name} {first:.0f} / {later:.0f} ms" for name, (first, later) in now.answers_ms.items()
+    )
+    headline(
+        f"second start ready in {now.ready_s:.1f} s, tree {now.rss_ready_mb:,.0f} MB RSS when "
+        f"ready, {now.rss_end_mb:,.0f} MB ({now.pss_end_mb:,.0f} MB PSS) once the quick worker "
+        f"has warmed; first / next answer: {firsts}"
+        + (
+            f" (before, {runs[0][0]}: {runs[0][1].ready_s:.1f} s, {runs[0][1].rss_end_mb:,.0f} MB)"
+            if len(runs) == 2
+            else ""
+        )
+    )
     if len(runs) == 2:
         (_, b), (_, a) = runs
         print(

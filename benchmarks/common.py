@@ -67,6 +67,11 @@ def timings_ms(fn: Callable[[int], object], n: int) -> np.ndarray:
     return out
 
 
+def headline(text: str) -> None:
+    """Print the benchmark's figures for the README's table (``benchmarks/report.py``)."""
+    print(f"README: {text}", flush=True)
+
+
 def summary(name: str, ms: np.ndarray) -> tuple[float, float]:
     """Print and return p50/p99 of a timing array."""
     p50, p99 = float(np.percentile(ms, 50)), float(np.percentile(ms, 99))

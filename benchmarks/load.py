@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from benchmarks.common import headline
 from geo.settings import PROJECT_ROOT
 
 WORKERS = int(os.environ.get("LOAD_WORKERS", "2"))
@@ -291,6 +292,17 @@ def main() -> None:
     print(f"  /maps/stations transferred: {size / 1024:.0f} KB per page (gzip accepted)")
     if len(versions) == 2:
         compare(*versions)
+    now = {(e, c): r for e, c, r in versions[-1].rows}
+    nearest = [now[e, c] for e, c in now if e.startswith("GET /v1") and c == 64]
+    pages = [now[e, c] for e, c in now if e.startswith("GET /maps") and c == 16]
+    worst = max(r["errors"] for e, c, r in versions[-1].rows if e.startswith("GET /v1"))
+    headline(
+        f"{WORKERS} uvicorn workers, wrk: nearest-station at 64 connections "
+        + (f"{nearest[0]['rps']:,.0f} req/s, p99 {nearest[0]['p99']:.1f} ms" if nearest else "—")
+        + f"; errors at most {worst:.0f} up to {max(LEVELS)} connections; /maps/stations at 16 "
+        + (f"{pages[0]['rps']:,.0f} pages/s" if pages else "—")
+        + f", {size / 1024:.0f} KB a page"
+    )
     print(
         "  targets: nearest ≥ 3,000 req/s, p99 ≤ 50 ms at 64 connections, 0 errors at 256; "
         "/maps/stations ≥ 200 pages/s warm, ≤ 150 KB"

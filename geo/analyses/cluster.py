@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import dask
 from distributed import Client, LocalCluster, WorkerPlugin
 
+from geo.errors import NotReadyError
 from geo.settings import Settings
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ def start_in_background(
                 started.gather(
                     [started.submit(warm, workers=[w], pure=False, priority=-10) for w in workers]
                 )
+        except NotReadyError:  # stopped before it started: nothing to start
+            return
         except Exception:  # the first request will report it; nothing to raise into here
             logger.exception("the %s cluster did not start", name)
 
@@ -145,10 +148,14 @@ class AnalysisCluster:
         self._lock = threading.Lock()
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
+        self._closed = False
 
     def client(self) -> Client:
-        """The Dask client (a local cluster starts on first use)."""
+        """The Dask client (a local cluster starts on first use; never again once closed)."""
         with self._lock:
+            if self._closed:
+                msg = f"the {self.name} cluster has stopped (the service is shutting down)"
+                raise NotReadyError(msg)
             if self._client is None:
                 self._client, self._cluster = connect(self.settings, workers=self.workers)
                 ensure_platform(self._client, self.settings)
@@ -172,8 +179,9 @@ class AnalysisCluster:
         return 0 if client is None else len(client.scheduler_info()["workers"])
 
     def close(self) -> None:
-        """Stop the client and the local cluster."""
+        """Stop the client and the local cluster, for good (a late start starts nothing)."""
         with self._lock:
+            self._closed = True
             if self._client is not None:
                 self._client.close()
             if self._cluster is not None:

@@ -24,7 +24,7 @@ from geo.analyses.processes import admit, checked_inputs, process
 from geo.analyses.quick import QuickAnalyses, demand_size
 from geo.analyses.records import own_job
 from geo.analyses.runner import Jobs
-from geo.errors import PermissionDeniedError
+from geo.errors import NotReadyError, PermissionDeniedError
 from geo.platform import Platform
 from geo.users import UserInfo
 
@@ -39,11 +39,13 @@ class Analyses:
         self._lock = threading.Lock()
         self._jobs: Jobs | None = None
         self._quick: QuickAnalyses | None = None
+        self._closed = False
 
     @property
     def jobs(self) -> Jobs:
         """Analyses as jobs on Dask (the cluster starts with the first job)."""
         with self._lock:
+            self._refuse_when_closed()
             if self._jobs is None:
                 self._jobs = Jobs(self.platform.settings, self.platform.db)
             return self._jobs
@@ -52,9 +54,15 @@ class Analyses:
     def quick(self) -> QuickAnalyses:
         """Quick analyses of public requests, on worker processes of their own."""
         with self._lock:
+            self._refuse_when_closed()
             if self._quick is None:
                 self._quick = QuickAnalyses(self.platform.settings)
             return self._quick
+
+    def _refuse_when_closed(self) -> None:
+        if self._closed:  # a thread left over from a stopped app must not start a cluster
+            msg = "the analysis clusters have stopped (the service is shutting down)"
+            raise NotReadyError(msg)
 
     def start(self) -> None:
         """Start both clusters now rather than with their first analysis."""
@@ -134,6 +142,7 @@ class Analyses:
     def close(self) -> None:
         """Stop the clusters that were started."""
         with self._lock:
+            self._closed = True
             jobs, quick, self._jobs, self._quick = self._jobs, self._quick, None, None
         if jobs is not None:
             jobs.close()

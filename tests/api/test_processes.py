@@ -8,6 +8,7 @@ dismissed, and a request too large for a worker is refused before any work.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ from owslib.ogcapi.processes import Processes
 
 from api.app import create_app
 from geo.analyses.cluster import holds_platform
+from geo.errors import NotReadyError
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
 
 pytestmark = pytest.mark.dask
@@ -413,3 +415,17 @@ def test_the_per_user_limit_holds_when_requests_arrive_at_once(
     assert {r.status_code for r in answers} == {201, 429}
     for r in accepted:
         client.delete(f"/ogc/jobs/{r.json()['jobID']}", headers=racer)
+
+
+def test_an_app_stopped_while_its_graph_loads_starts_no_cluster_later(own: OwnDatabase) -> None:
+    """The workers start after the graph: an app already stopped by then must start none."""
+    app = create_app(own.settings)
+    with TestClient(app):
+        platform, analyses = app.state.platform, app.state.analyses
+    platform.roads.wait(120)
+    for thread in [t for t in threading.enumerate() if t.name == "analyses"]:
+        thread.join(60)
+    assert analyses._jobs is None
+    assert analyses._quick is None
+    with pytest.raises(NotReadyError):
+        analyses.start()
