@@ -37,10 +37,19 @@ STATUS_CODES: dict[type[e.YizhanError], int] = {
 }
 
 
-def _respond(request: Request, body: dict[str, Any], status: int, headers: Any = None) -> Response:
+def _respond(
+    request: Request,
+    body: dict[str, Any],
+    status: int,
+    headers: Any = None,
+    *,
+    zh: str | None = None,
+) -> Response:
     """The one error format, except on Open311 paths (GeoReport's own) and for people.
 
     A browser asking for a map page (``Accept: text/html``) gets a friendly page instead.
+    A Chinese caller reads ``zh`` (the domain's own words) when the error has them, the
+    English message then kept as ``detail``; otherwise a Chinese lead before the English.
 
     OGC API Features answers an unknown or invalid parameter with 400 (Part 1, 7.6), where
     the rest of the API says 422.
@@ -51,14 +60,20 @@ def _respond(request: Request, body: dict[str, Any], status: int, headers: Any =
         english = "lang=en" in request.url.query  # the maps speak Chinese unless asked
         error = body["error"]
         text = localised(error["type"], error["message"], chinese=not english)
+        text = zh if zh is not None and not english else text
         page = error_page(status, text, lang="en" if english else "zh")
         policy = {"Content-Security-Policy": content_security_policy((), "'self'")}
         return HTMLResponse(page, status_code=status, headers={**(headers or {}), **policy})
     chinese = wants_chinese(request.url.query, request.headers.get("accept-language", ""))
     if chinese:
         error = body["error"]
+        said = {"message": zh, "detail": error["message"]} if zh is not None else {}
         body = {
-            "error": {**error, "message": localised(error["type"], error["message"], chinese=True)}
+            "error": {
+                **error,
+                "message": localised(error["type"], error["message"], chinese=True),
+                **said,
+            }
         }
     if request.url.path.startswith("/open311/"):
         errors = [{"code": status, "description": body["error"]["message"]}]
@@ -102,7 +117,10 @@ def add_exception_handlers(app: FastAPI) -> None:
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         name = type(exc).__name__.removesuffix("Error")
-        return _respond(request, error_body(name, str(exc)), status, headers)
+        body = error_body(name, str(exc))
+        if exc.code is not None:
+            body["error"]["code"] = exc.code
+        return _respond(request, body, status, headers, zh=exc.zh)
 
     async def validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -228,7 +228,7 @@ def main() -> None:
         f"ready, {now.rss_end_mb:,.0f} MB ({now.pss_end_mb:,.0f} MB PSS) once the quick worker "
         f"has warmed; first / next answer: {firsts}"
         + (
-            f" (before, {runs[0][0]}: {runs[0][1].ready_s:.1f} s, {runs[0][1].rss_end_mb:,.0f} MB)"
+            f" ({runs[0][0]}: {runs[0][1].ready_s:.1f} s, {runs[0][1].rss_end_mb:,.0f} MB)"
             if len(runs) == 2
             else ""
         )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 
 class YizhanError(Exception):
-    """Base class of every error the domain raises on purpose."""
+    """Base class of every error the domain raises on purpose.
+
+    The message is English (logs, API callers, IT staff). ``zh`` says the same to a person in
+    Chinese (the workbench shows it instead of a generic lead), and ``code`` names the case
+    for a program that must tell one conflict from another (e.g. ``stale``: reload and retry).
+    """
+
+    def __init__(self, message: str = "", *, zh: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.zh, self.code = zh, code
 
 
 class NotFoundError(YizhanError):
@@ -46,8 +55,8 @@ class AuthenticationError(YizhanError):
 class RateLimitedError(YizhanError):
     """Too many attempts in a short time; ``retry_after`` says how long to wait (seconds)."""
 
-    def __init__(self, message: str, *, retry_after: int = 5) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int = 5, zh: str | None = None) -> None:
+        super().__init__(message, zh=zh)
         self.retry_after = retry_after
 
 

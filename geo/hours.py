@@ -43,7 +43,8 @@ def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
     except (opening_hours.ParserError, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
         first = str(exc).splitlines()[0] if str(exc) else "syntax error"
         msg = f"opening_hours {expression!r} is not valid OSM opening_hours syntax ({first})"
-        raise ValidationError(msg) from exc
+        zh = f"开放时间「{expression[:60]}」的写法无效（OSM 格式，例如 Mo-Fr 08:00-18:00）"
+        raise ValidationError(msg, zh=zh) from exc
 
 
 #: Years a time asked about may fall in (opening hours make no sense far outside them).
@@ -63,7 +64,7 @@ def local_time(at: datetime | None, tz: str | None = None) -> datetime:
         return datetime.now(zone).replace(tzinfo=None)
     if not YEARS[0] <= at.year <= YEARS[1]:
         msg = f"the time must fall in the years {YEARS[0]} to {YEARS[1]}, got {at.isoformat()}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh=f"时间须在 {YEARS[0]} 至 {YEARS[1]} 年之间")
     if at.tzinfo is not None:
         return at.astimezone(zone).replace(tzinfo=None)
     return at

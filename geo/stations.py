@@ -72,27 +72,27 @@ def get_station(conn: Connection, station_id: int) -> dict[str, Any]:
     row = db.station_row(conn, station_id)
     if row is None:
         msg = f"station {station_id} not found"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg, zh=f"找不到驿站 {station_id}")
     return row
 
 
 def _validate(data: StationInput, *, kinds: Sequence[str], amenities: Sequence[str]) -> None:
     if data.kind is not None and data.kind not in kinds:
         msg = f"unknown station kind {data.kind!r}; known kinds: {', '.join(kinds)}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="未知的驿站类型")
     if data.amenities is not None:
         unknown = sorted(set(data.amenities) - set(amenities))
         if unknown:
             msg = f"unknown amenities {unknown}; known: {', '.join(amenities)}"
-            raise ValidationError(msg)
+            raise ValidationError(msg, zh=f"未知的设施：{'、'.join(map(str, unknown))}")
     if data.opening_hours is not None:
         parse_opening_hours(data.opening_hours)
     if data.status is not None and data.status not in StationStatus.codes():
         msg = f"status must be one of {', '.join(StationStatus.codes())}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="驿站状态无效")
     if data.name is not None and not data.name.strip():
         msg = "name must not be empty"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="请填写驿站名称")
 
 
 def create_station(
@@ -112,7 +112,7 @@ def create_station(
     """
     if data.name is None or data.kind is None or data.lon is None or data.lat is None:
         msg = "a new station needs name, kind and a location"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="新建驿站需要名称、类型和位置")
     _validate(data, kinds=kinds, amenities=amenities)
     lon, lat = validate_lon_lat(data.lon, data.lat)
     require_area(area, area_at(conn, lon, lat), "the station's location")
@@ -160,7 +160,7 @@ def place_station(
     row = imports.take_unplaced(conn, unplaced_id)
     if row is None:
         msg = f"no station {unplaced_id} is waiting for a position"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg, zh=f"没有等待定位的驿站 {unplaced_id}")
     data = StationInput(
         name=row["name"],
         kind=row["kind"],
@@ -209,7 +209,7 @@ def update_station(
         values["amenities"] = sorted(set(data.amenities))
     if (data.lon is None) != (data.lat is None):
         msg = "give both lon and lat to move a station"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="移动驿站需同时给出经度和纬度")
     if data.lon is not None and data.lat is not None:
         lon, lat = validate_lon_lat(data.lon, data.lat)
         require_area(area, area_at(conn, lon, lat), "the new location")
@@ -225,7 +225,7 @@ def update_station(
             f"station {station_id} was changed by someone else (version {current['version']}, "
             f"you sent {version}); reload it and try again"
         )
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh="驿站刚被他人修改，请刷新后重试", code="stale")
     return get_station(conn, station_id)
 
 

@@ -29,6 +29,12 @@ class ErrorBody(BaseModel):
     type: str = Field(examples=["Validation"])
     message: str = Field(examples=["minutes must be above 0 and at most 120"])
     details: Any = None
+    code: str | None = Field(
+        default=None, description="names a conflict a program acts on (stale: reload, retry)"
+    )
+    detail: str | None = Field(
+        default=None, description="the English message, when ``message`` is in Chinese words"
+    )
 
 
 class ErrorEnvelope(BaseModel):

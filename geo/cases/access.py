@@ -23,7 +23,7 @@ from geo.db.areas import member_area
 from geo.db.cases import CaseFilter as CaseFilter
 from geo.db.versions import data_version
 from geo.errors import NotFoundError, PermissionDeniedError, ValidationError
-from geo.vocabulary import CaseStatus, Role
+from geo.vocabulary import CaseStatus, Role, label
 
 #: the statuses a grid member may move their own cases to (the rest is for managers)
 MEMBER_MAY = ("accepted", "in_progress", "resolved", "escalated", "returned")
@@ -81,7 +81,8 @@ def check_member_move(role: str, target: str) -> None:
     """Refuse a grid member a status change that is for managers (403)."""
     if role == Role.MEMBER and target not in MEMBER_MAY:
         msg = f"a grid member may only move a case to {', '.join(MEMBER_MAY)}"
-        raise PermissionDeniedError(msg)
+        may = "、".join(label(CaseStatus, s, "zh") for s in MEMBER_MAY)
+        raise PermissionDeniedError(msg, zh=f"网格员只能将案件改为：{may}")
 
 
 def get_case(conn: Connection, case_id: int, scope: Scope | None = None) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def get_case(conn: Connection, case_id: int, scope: Scope | None = None) -> dict
     row = db.case_row(conn, case_id)
     if row is None or (scope is not None and not in_scope(row, scope)):
         msg = f"case {case_id} not found"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg, zh=f"找不到案件 {case_id}（或已不在您的范围内）")
     return row
 
 
@@ -98,7 +99,7 @@ def case_by_reference(conn: Connection, reference: str) -> dict[str, Any]:
     case_id = db.case_id_by_reference(conn, reference)
     if case_id is None:
         msg = f"request {reference} not found"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg, zh=f"找不到编号为 {reference} 的诉求")
     return get_case(conn, case_id)
 
 
@@ -171,7 +172,7 @@ def status_filter(asked: Sequence[str]) -> list[str]:
     if unknown:
         allowed = ", ".join([OPEN_GROUP, *CaseStatus.codes()])
         msg = f"unknown status {', '.join(map(repr, unknown))}; use one of: {allowed}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh=f"未知的案件状态：{'、'.join(map(str, unknown))}")
     out = [s for s in asked if s != OPEN_GROUP]
     if OPEN_GROUP in asked:
         out += [s for s in OPEN_STATUSES if s not in out]
@@ -183,7 +184,7 @@ def category_filter(asked: Sequence[str], known: Sequence[str]) -> list[str]:
     unknown = [c for c in asked if c not in known]
     if unknown:
         msg = f"unknown category {', '.join(map(repr, unknown))}; use one of: {', '.join(known)}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh=f"未知的诉求类别：{'、'.join(map(str, unknown))}")
     return list(asked)
 
 
@@ -221,7 +222,7 @@ def require_member_in_scope(conn: Connection, member_id: int, scope: Scope | Non
     place = member_area(conn, member_id)
     if place is None:
         msg = f"grid member {member_id} not found"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg, zh=f"找不到网格员 {member_id}（或不在您的范围内）")
     if scope is not None:
         area = Area(scope.district_id, scope.town_id, everything=scope.everything)
         require_area(area, place, f"grid member {member_id}")

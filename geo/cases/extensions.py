@@ -42,16 +42,16 @@ def request_extension(
     case = get_case(conn, case_id, scope)
     if case["status"] not in OPEN_STATUSES:
         msg = f"case {case['reference']} is not open ({case['status']}): no time to extend"
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh=f"案件 {case['reference']} 已不在办理中，无需延期")
     if not 1 <= days <= MAX_DAYS:
         msg = f"an extension is 1 to {MAX_DAYS} days"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh=f"延期天数为 1 至 {MAX_DAYS} 天")
     if not reason.strip():
         msg = "an extension request (延期申请) needs a reason"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="延期申请需要填写理由")
     if pending_extension(conn, case_id) is not None:
         msg = "an extension request already waits for a manager's decision"
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh="已有一条延期申请在等待审批")
     db.insert_event(conn, case_id, actor, REQUESTED, reason=reason.strip(), data={"days": days})
     notify_extension(conn, case, REQUESTED, days, reason.strip())
     return get_case(conn, case_id)
@@ -72,7 +72,7 @@ def decide_extension(
     waiting = pending_extension(conn, case_id)
     if waiting is None:
         msg = "no extension request waits on this case"
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh="该案件没有待审批的延期申请")
     days = int((waiting["data"] or {}).get("days", 0))
     action = APPROVED if approve else REFUSED
     data: dict[str, Any] = {"days": days}
@@ -80,7 +80,7 @@ def decide_extension(
         due = case["resolution_due"] + timedelta(days=days)
         if not db.update_case(conn, case_id, {"resolution_due": due}, version=expected_version):
             msg = f"case {case_id} was changed meanwhile; reload it and try again"
-            raise ConflictError(msg)
+            raise ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
         data |= {"from": case["resolution_due"].isoformat(), "to": due.isoformat()}
     db.insert_event(conn, case_id, actor, action, reason=(note or "").strip() or None, data=data)
     after = get_case(conn, case_id)

@@ -27,7 +27,7 @@ from geo.errors import (
     RateLimitedError,
     ValidationError,
 )
-from geo.vocabulary import CaseStatus, Role
+from geo.vocabulary import CaseStatus, Role, label
 
 NOTE_MAX = 2000
 #: attachment types by their first bytes (what a file is, whatever its name says)
@@ -49,7 +49,7 @@ def add_note(conn: Connection, case_id: int, text: str, *, actor: str, scope: Sc
     body = text.strip()
     if not body or len(body) > NOTE_MAX:
         msg = f"a note needs 1 to {NOTE_MAX} characters"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh=f"备注需 1 至 {NOTE_MAX} 个字")
     db.insert_event(conn, case_id, actor, "note", reason=body)
 
 
@@ -67,13 +67,14 @@ def record_callback(
     case = get_case(conn, case_id, scope)
     if case["status"] != CaseStatus.RESOLVED:
         msg = f"the callback (回访) follows resolution; this case is {case['status']}"
-        raise ConflictError(msg)
+        now = label(CaseStatus, case["status"], "zh")
+        raise ConflictError(msg, zh=f"办结后才能回访；该案件当前为「{now}」")
     if satisfaction is not None and not 1 <= satisfaction <= 5:
         msg = "satisfaction is 1 (very dissatisfied) to 5 (very satisfied)"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="满意度为 1（很不满意）至 5（很满意）")
     if reached and satisfaction is None:
         msg = "a reporter who was reached gives a satisfaction (1-5)"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="已联系上诉求人时请选择满意度（1–5）")
     data = {"reached": reached, "satisfaction": satisfaction if reached else None}
     db.insert_event(
         conn, case_id, actor, "callback", reason=(note or "").strip() or None, data=data
@@ -84,7 +85,7 @@ def require_callback(conn: Connection, case_id: int) -> None:
     """Refuse closing a case whose callback was not recorded since its resolution."""
     if not wb.callback_since_resolution(conn, case_id):
         msg = "record the callback to the reporter (回访) before closing the case"
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh="关闭案件前请先完成对诉求人的回访")
 
 
 def media_type_of(content: bytes) -> str:
@@ -93,7 +94,7 @@ def media_type_of(content: bytes) -> str:
         if content.startswith(magic):
             return media
     msg = "attachments must be JPEG or PNG photos or PDF documents"
-    raise ValidationError(msg)
+    raise ValidationError(msg, zh="附件须为 JPEG 或 PNG 照片、PDF 文件")
 
 
 def add_attachment(
@@ -103,7 +104,8 @@ def add_attachment(
     get_case(conn, case_id, scope)
     if not content or len(content) > ATTACHMENT_MAX_BYTES:
         msg = f"an attachment must hold 1 byte to {ATTACHMENT_MAX_BYTES // 1_000_000} MB"
-        raise ValidationError(msg)
+        zh = f"附件大小须在 {ATTACHMENT_MAX_BYTES // 1_000_000} MB 以内且不为空"
+        raise ValidationError(msg, zh=zh)
     media = media_type_of(content)
     since = datetime.now(UTC) - timedelta(days=1)
     count, size, daily = wb.attachment_usage(conn, case_id, actor, since)
@@ -112,10 +114,13 @@ def add_attachment(
             f"a case keeps at most {CASE_ATTACHMENTS} attachments and "
             f"{CASE_ATTACHMENT_BYTES // 1_000_000} MB; remove one first"
         )
-        raise ConflictError(msg)
+        most = CASE_ATTACHMENT_BYTES // 1_000_000
+        zh = f"每个案件最多 {CASE_ATTACHMENTS} 个附件、共 {most} MB；请先删除一个"
+        raise ConflictError(msg, zh=zh)
     if daily + len(content) > DAILY_UPLOAD_BYTES:
         msg = f"you may upload {DAILY_UPLOAD_BYTES // 1_000_000} MB a day; try again tomorrow"
-        raise RateLimitedError(msg, retry_after=3600)
+        zh = f"每天最多上传 {DAILY_UPLOAD_BYTES // 1_000_000} MB，请明天再试"
+        raise RateLimitedError(msg, retry_after=3600, zh=zh)
     clean = "".join(ch for ch in name if ch.isprintable() and ch not in '/\\"')[:200] or "file"
     row = wb.insert_attachment(conn, case_id, clean, media, content, actor)
     db.insert_event(conn, case_id, actor, "attachment", data={"id": row["id"], "name": clean})
@@ -130,10 +135,10 @@ def remove_attachment(
     found = wb.attachment_bytes(conn, case_id, attachment_id)
     if found is None:
         msg = f"attachment {attachment_id} of case {case_id} not found"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg, zh="找不到该附件")
     if found["actor"] != actor and role not in (Role.ADMIN, Role.MANAGER):
         msg = "only its uploader or a manager may remove an attachment"
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(msg, zh="只有上传者或管理人员可以删除附件")
     gone = wb.delete_attachment(conn, case_id, attachment_id)
     if gone is not None:
         data = {"id": attachment_id, "name": gone["name"], "uploaded_by": gone["actor"]}
@@ -152,7 +157,7 @@ def attachment(conn: Connection, case_id: int, attachment_id: int, scope: Scope)
     found = wb.attachment_bytes(conn, case_id, attachment_id)
     if found is None:
         msg = f"attachment {attachment_id} of case {case_id} not found"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg, zh="找不到该附件")
     return found
 
 
@@ -173,7 +178,7 @@ def update_member(
     """A manager sets a member's leave, capacity or skills (members of their area only)."""
     if scope.member_id is not None:
         msg = "grid members cannot change the roster"
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(msg, zh="网格员不能修改人员名册")
     require_member_in_scope(conn, member_id, scope)
     values: dict[str, Any] = {}
     if on_leave is not None:
@@ -181,7 +186,7 @@ def update_member(
     if capacity is not None:
         if not 0 <= capacity <= MAX_CAPACITY:
             msg = f"capacity is 0 to {MAX_CAPACITY} open cases"
-            raise ValidationError(msg)
+            raise ValidationError(msg, zh=f"承办上限为 0 至 {MAX_CAPACITY} 件")
         values["capacity"] = capacity
     if skills is not None:
         unknown = sorted(set(skills) - set(categories))
@@ -189,7 +194,7 @@ def update_member(
             msg = (
                 f"unknown skills {', '.join(unknown)}; use case categories: {', '.join(categories)}"
             )
-            raise ValidationError(msg)
+            raise ValidationError(msg, zh=f"未知的专长：{'、'.join(unknown)}")
         values["skills"] = sorted(set(skills))
     if values:
         wb.update_member_row(conn, member_id, values)

@@ -52,13 +52,13 @@ class CaseInput:
 def _validate(data: CaseInput, categories: Sequence[str]) -> None:
     if data.category not in categories:
         msg = f"unknown category {data.category!r}; choose one of {', '.join(categories)}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="未知的诉求类别")
     if not data.description.strip():
         msg = "description must not be empty"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="请填写诉求内容")
     if data.channel not in Channel.codes():
         msg = f"channel must be one of {', '.join(Channel.codes())}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="受理渠道无效")
     validate_lon_lat(data.lon, data.lat)
 
 
@@ -167,7 +167,7 @@ def _by_key(conn: Connection, key: str, fingerprint: str) -> dict[str, Any] | No
     case_id, request_hash = found
     if request_hash != fingerprint:
         msg = "this Idempotency-Key was already used for a different request"
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh="该 Idempotency-Key 已用于另一请求")
     return get_case(conn, case_id)
 
 

@@ -70,10 +70,10 @@ def kpis(
     """The figures per group (``by``: town, grid, member, category or week) and in all."""
     if by is not None and by not in KPI_GROUPS:
         msg = f"by must be one of {', '.join(KPI_GROUPS)}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="统计维度无效")
     if start is not None and end is not None and end <= start:
         msg = "to must come after from"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="结束日期须晚于开始日期")
     now = now or datetime.now(UTC)
     rule = scope.rule()
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from geo.errors import ConflictError
-from geo.vocabulary import OPEN_CASE_STATUSES, CaseStatus
+from geo.vocabulary import OPEN_CASE_STATUSES, CaseStatus, label
 
 TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "submitted": ("assigned", "escalated", "cancelled", "rejected"),
@@ -62,7 +62,8 @@ def check_transition(current: str, target: str) -> None:
     if target not in allowed:
         choices = ", ".join(allowed) if allowed else "none (the case is final)"
         msg = f"a {current} case cannot become {target}; allowed next: {choices}"
-        raise IllegalTransitionError(msg)
+        was, asked = label(CaseStatus, current, "zh"), label(CaseStatus, target, "zh")
+        raise IllegalTransitionError(msg, zh=f"「{was}」的案件不能改为「{asked}」")
 
 
 def deadlines(

@@ -51,9 +51,9 @@ def _place(conn: Connection, call: StaffCall) -> tuple[float, float]:
             if town["id"] == call.town_id:
                 return float(town["lon"]), float(town["lat"])  # type: ignore[arg-type]
         msg = f"no town {call.town_id}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh=f"没有编号为 {call.town_id} 的镇街")
     msg = "say where: pick the place on the map, or choose the town"
-    raise ValidationError(msg)
+    raise ValidationError(msg, zh="请在地图上选点，或选择镇街")
 
 
 def register_call(
@@ -73,7 +73,7 @@ def register_call(
     """
     if call.channel not in STAFF_CHANNELS:
         msg = f"channel must be one of {', '.join(STAFF_CHANNELS)}"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="受理渠道无效")
     lon, lat = _place(conn, call)
     data = CaseInput(
         call.category,
@@ -151,7 +151,7 @@ def mark_duplicate(
     """
     if case_id == original_id:
         msg = "a case cannot duplicate itself"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="案件不能标记为与自身重复")
     original = get_case(conn, original_id, scope)
     reason = f"重复：与 {original['reference']} 为同一诉求 (duplicate of {original['reference']})"
     closed = transition(

@@ -48,25 +48,25 @@ def transition(
             f"case {case_id} was changed meanwhile (now version {case['version']}, you sent "
             f"{expected_version}); reload it and try again"
         )
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
     when = now or datetime.now(UTC)
     values: dict[str, Any] = {"status": target, "updated_at": when}
     if target == CaseStatus.ASSIGNED:
         if member_id is None:
             msg = "assigning a case needs member_id"
-            raise ValidationError(msg)
+            raise ValidationError(msg, zh="派单需要选择网格员")
         require_member_in_scope(conn, member_id, scope)
         values |= {"member_id": member_id, "queue": "grid"}
     if target == CaseStatus.RESOLVED and not (reason or "").strip():
         msg = "resolving a case (办结) needs its result (办理结果): what was done"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="办结需要填写办理结果：做了什么")
     if target == CaseStatus.REJECTED and not (reason or "").strip():
         msg = "rejecting a report needs a reason (spam, or the reference it duplicates)"
-        raise ValidationError(msg)
+        raise ValidationError(msg, zh="不予受理需要填写理由（如骚扰信息，或重复的诉求编号）")
     if target == CaseStatus.RETURNED:  # 退单: back to the managers' queue, with why
         if not (reason or "").strip():
             msg = "returning a case (退单) needs a reason"
-            raise ValidationError(msg)
+            raise ValidationError(msg, zh="退单需要填写理由")
         values["member_id"] = None
     if target == CaseStatus.CLOSED:
         require_callback(conn, case_id)
@@ -82,7 +82,7 @@ def transition(
         values |= {"resolved_at": None, "closed_at": None}
     if not db.update_case(conn, case_id, values, version=expected_version):
         msg = f"case {case_id} was changed meanwhile; reload it and try again"
-        raise ConflictError(msg)
+        raise ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
     db.insert_event(
         conn,
         case_id,

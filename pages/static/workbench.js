@@ -35,7 +35,8 @@
   }
 
   function api(method, url, body) {
-    var headers = { "Accept": "application/json" };
+    // errors in the page's language, whatever the browser's (the domain's own Chinese words)
+    var headers = { "Accept": "application/json", "Accept-Language": speaks() };
     if (method !== "GET") { headers["X-CSRF-Token"] = config.csrf; }
     if (body) { headers["Content-Type"] = "application/json"; }
     return fetch(url, {
@@ -48,13 +49,16 @@
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         if (!r.ok) {
           var msg = data && data.error ? data.error.message : ("HTTP " + r.status);
-          var err = new Error(msg); err.status = r.status; throw err;
+          var err = new Error(msg); err.status = r.status;
+          err.code = data && data.error ? data.error.code : null;
+          throw err;
         }
         return data;
       });
     });
   }
   function failed(err) { toast(t.failed + err.message, true); }
+  function speaks() { return config.lang === "en" ? "en" : "zh-CN"; }
 
   /* ---- tabs ------------------------------------------------------------------------------ */
   function show(view) {
@@ -349,7 +353,7 @@
     return api("POST", "/v1/cases/" + c.id + "/transitions", body).then(function () {
       toast(t.changed); reload(c);
     }).catch(function (err) {
-      if (err.status === 409 && /changed meanwhile/.test(err.message)) { toast(t.stale, true); reload(c); }
+      if (err.status === 409 && err.code === "stale") { toast(t.stale, true); reload(c); }
       else { failed(err); }
     });
   }
@@ -443,7 +447,8 @@
       fetch("/v1/cases/" + c.id + "/attachments", {
         method: "POST", credentials: "same-origin", body: file,
         headers: { "X-CSRF-Token": config.csrf, "Content-Type": file.type || "application/octet-stream",
-                   "X-Filename": encodeURIComponent(file.name), "Accept": "application/json" }
+                   "X-Filename": encodeURIComponent(file.name), "Accept": "application/json",
+                   "Accept-Language": speaks() }
       }).then(function (r) {
         if (!r.ok) { return r.json().then(function (d) { throw new Error(d.error ? d.error.message : "HTTP " + r.status); }); }
         toast(t.changed); reload(c);

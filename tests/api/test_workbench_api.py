@@ -165,6 +165,51 @@ def test_notes_and_callback_join_the_history_and_closing_needs_the_callback(
     assert callback["data"] == {"reached": True, "satisfaction": 4}
 
 
+def test_the_desk_hears_why_in_its_own_words_and_a_stale_change_is_named(
+    client: TestClient, people: dict
+) -> None:
+    """A refusal says its real reason in Chinese (not a generic lead before English words)."""
+    case = _case(client, people)
+    for target in ("accepted", "in_progress", "resolved"):
+        result = {"reason": "已协调企业补发工资"} if target == "resolved" else {}
+        case = _move(client, people["member"], case, target, **result)
+    url = f"/v1/cases/{case['id']}/transitions"
+    body = {"to": "closed", "version": case["version"]}
+    zh = {**people["manager"], "Accept-Language": "zh-CN"}
+    refused = client.post(url, json=body, headers=zh)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["message"] == "关闭案件前请先完成对诉求人的回访"
+    assert "callback" in error["detail"]  # the English stays for the IT staff
+    english = client.post(url, json=body, headers=people["manager"]).json()["error"]
+    assert "callback" in english["message"]
+    assert "detail" not in english
+    stale = client.post(url, json={**body, "version": case["version"] - 1}, headers=zh)
+    assert stale.status_code == 409
+    assert stale.json()["error"]["code"] == "stale"
+    assert stale.json()["error"]["message"] == "案件刚被他人修改，请刷新后重试"
+    illegal = client.post(url, json={"to": "assigned", "version": case["version"]}, headers=zh)
+    assert illegal.json()["error"]["message"] == "「已办结」的案件不能改为「已派单」"
+
+
+def test_every_refusal_the_desk_can_meet_has_chinese_words() -> None:
+    """Each domain error of case work and station fixes says its reason in Chinese (``zh=``)."""
+    import ast
+
+    from geo.settings import PROJECT_ROOT
+
+    geo = PROJECT_ROOT / "geo"
+    missing = []
+    for path in [*sorted((geo / "cases").glob("*.py")), geo / "stations.py", geo / "hours.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                name = getattr(node.exc.func, "id", "")
+                if name.endswith("Error") and not any(k.arg == "zh" for k in node.exc.keywords):
+                    missing.append(f"{path.name}:{node.lineno} {name}")
+    assert not missing, missing
+    assert len(list((PROJECT_ROOT / "geo" / "cases").glob("*.py"))) > 5
+
+
 def test_attachments_are_checked_by_content_and_kept_private(
     client: TestClient, people: dict
 ) -> None:
