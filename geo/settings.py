@@ -169,6 +169,11 @@ class Settings(BaseSettings):
     station_kinds: tuple[str, ...] = DEFAULT_STATION_KINDS
     amenities: tuple[str, ...] = DEFAULT_AMENITIES
     case_categories: tuple[str, ...] = DEFAULT_CASE_CATEGORIES
+    return_review: tuple[str, ...] = Field(
+        default=(),
+        description="categories whose returns (退单) by a grid member wait for a manager's "
+        'approval, e.g. ["wage_arrears"], or ["*"] for all; none: returns go straight back',
+    )
     timezone: str = "Asia/Shanghai"
     max_snap_m: float = Field(
         default=1000.0, gt=0, description="farthest a point may be from a road"

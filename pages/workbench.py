@@ -67,6 +67,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ext_requested": "申请延期",
         "ext_approved": "延期已批准",
         "ext_refused": "延期未批准",
+        "return_review": "退单审核",
+        "return_waiting": "退单申请待审核",
+        "return_approve": "同意退单",
+        "return_refuse": "不同意，继续办理",
+        "return_asked": "退单申请已提交，等待管理员审核",
+        "return_requested": "申请退单",
+        "return_approved": "退单已批准",
+        "return_refused": "退单未批准",
         "duplicate_linked": "重复诉求关联",
         "kpis": "统计",
         "kpi_by": "分组",
@@ -195,6 +203,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ext_requested": "Extension asked",
         "ext_approved": "Extension approved",
         "ext_refused": "Extension refused",
+        "return_review": "Return review",
+        "return_waiting": "Return waiting for approval",
+        "return_approve": "Approve the return",
+        "return_refuse": "Refuse: keep working on it",
+        "return_asked": "Return asked for; a manager will decide",
+        "return_requested": "Return asked for",
+        "return_approved": "Return approved",
+        "return_refused": "Return refused",
         "duplicate_linked": "Duplicate linked",
         "kpis": "Figures",
         "kpi_by": "Group by",
@@ -318,13 +334,18 @@ def page_config(
     csrf: str,
     categories: list[str],
     amenities: Sequence[str] = Amenity.codes(),
+    return_review: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """What the page's script needs: words, vocabularies, the caller, the CSRF token."""
+    """What the page's script needs: words, vocabularies, the caller, the CSRF token.
+
+    ``return_review``: the categories whose returns by a member wait for a manager.
+    """
     return {
         "lang": lang,
         "text": TEXT[lang],
         "moves": MOVES[lang],
         "needs_reason": list(NEEDS_REASON),
+        "return_review": list(return_review),
         "role_moves": list(ROLE_MOVES.get(user.role, ())),
         "transitions": {k: list(v) for k, v in TRANSITIONS.items()},
         "open_statuses": [str(s) for s in OPEN_STATUSES],

@@ -49,11 +49,12 @@ from geo.cases.extensions import decide_extension, request_extension
 from geo.cases.intake import CaseInput, submit_case
 from geo.cases.kpis import kpis
 from geo.cases.lifecycle import OPEN_STATUSES
+from geo.cases.return_review import decide_return, request_return
 from geo.cases.staff_intake import StaffCall, mark_duplicate, register_call, similar_to_call
 from geo.cases.transitions import due_soon_before, escalate_overdue, transition
 from geo.errors import RateLimitedError
 from geo.hours import aware, local_time
-from geo.vocabulary import CaseCategory, CaseStatus, CoordSystem
+from geo.vocabulary import CaseCategory, CaseStatus, CoordSystem, Role
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -215,6 +216,13 @@ class ExtensionRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class ReturnRequest(BaseModel):
+    """退单申请: why the case should go back to the managers."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class ExtensionDecision(BaseModel):
     """A manager's decision on the waiting request; ``version`` is the case's you read."""
 
@@ -250,6 +258,43 @@ def ask_extension(
 def decide(conn: WriteConn, case_id: CaseId, body: ExtensionDecision, who: Staff) -> StaffCase:
     """Approved, the resolution deadline moves by the days asked; the member hears either way."""
     case = decide_extension(
+        conn,
+        case_id,
+        body.approve,
+        actor=who.username,
+        scope=who.case_scope,
+        expected_version=body.version,
+        note=body.note,
+    )
+    return staff_view(case)
+
+
+@router.post(
+    "/cases/{case_id}/returns",
+    status_code=201,
+    summary="Ask to return a case to the managers (退单申请, where returns are reviewed)",
+    response_model=StaffCase,
+    responses=errors(401, 403, 404, 409),
+)
+def ask_return(
+    conn: WriteConn, case_id: CaseId, body: ReturnRequest, who: CaseReaders
+) -> StaffCase:
+    """The case stays with its member until a manager decides; the managers hear."""
+    case = request_return(conn, case_id, body.reason, actor=who.username, scope=who.case_scope)
+    return staff_view(case)
+
+
+@router.post(
+    "/cases/{case_id}/returns/decision",
+    summary="Approve or refuse the waiting return request (退单审核, staff)",
+    response_model=StaffCase,
+    responses=errors(401, 403, 404, 409),
+)
+def decide_a_return(
+    conn: WriteConn, case_id: CaseId, body: ExtensionDecision, who: Staff
+) -> StaffCase:
+    """Approved, the case is returned with the member's reason; refused, it stays theirs."""
+    case = decide_return(
         conn,
         case_id,
         body.approve,
@@ -601,8 +646,14 @@ def history(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]
     response_model=StaffCase,
     responses=errors(401, 403, 404, 409, 413),
 )
-def change(conn: WriteConn, case_id: CaseId, body: Transition, who: CaseReaders) -> StaffCase:
-    """409 with the allowed next statuses when the change is not allowed, or the version stale."""
+def change(
+    conn: WriteConn, case_id: CaseId, body: Transition, who: CaseReaders, settings: AppSettings
+) -> StaffCase:
+    """409 with the allowed next statuses when the change is not allowed, or the version stale.
+
+    A grid member's return (退单) of a category under review is 409 ``return_review``: it is
+    asked for at ``POST /v1/cases/{id}/returns`` instead.
+    """
     check_member_move(who.role, body.to)
     case = transition(
         conn,
@@ -613,5 +664,6 @@ def change(conn: WriteConn, case_id: CaseId, body: Transition, who: CaseReaders)
         reason=body.reason,
         member_id=body.member_id,
         scope=who.case_scope,
+        reviewed_returns=settings.return_review if who.role == Role.MEMBER else (),
     )
     return staff_view(case)

@@ -137,7 +137,9 @@ def _workbench(request: Request, settings: Settings, conn: Connection, view: str
     assets = get_web(request).page_assets
     categories = list(settings.known_case_categories)
     csrf = csrf_token(settings, session)
-    config = page_config(lang, user, csrf, categories, settings.amenities)
+    config = page_config(
+        lang, user, csrf, categories, settings.amenities, return_review=settings.return_review
+    )
     config["basemap"] = basemap_config(conn, lang)
     config["view"] = view if config["user"]["staff"] else "desk"
     config["towns"] = [

@@ -24,15 +24,22 @@ MAX_DAYS = 30
 REQUESTED, APPROVED, REFUSED = "extension_requested", "extension_approved", "extension_refused"
 
 
-def pending_extension(conn: Connection, case_id: int) -> dict[str, Any] | None:
-    """The request waiting for a decision (its history entry), or None."""
+def waiting_request(
+    conn: Connection, case_id: int, asked: str, decided: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The last ``asked`` history entry no ``decided`` entry followed (a request waiting)."""
     waiting = None
     for event in db.events(conn, case_id):
-        if event["action"] == REQUESTED:
+        if event["action"] == asked:
             waiting = event
-        elif event["action"] in (APPROVED, REFUSED):
+        elif event["action"] in decided:
             waiting = None
     return waiting
+
+
+def pending_extension(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    """The extension request waiting for a decision (its history entry), or None."""
+    return waiting_request(conn, case_id, REQUESTED, (APPROVED, REFUSED))
 
 
 def request_extension(

@@ -16,7 +16,7 @@ work injury, wage arrears — sooner). Both are configurable per category.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from geo.errors import ConflictError
@@ -50,6 +50,15 @@ DEFAULT_DEADLINES: Mapping[str, tuple[float, float]] = {
     "other": (72, 30),
     "station_problem": (24, 3),  # riders find the station unusable: fix it within days
 }
+
+
+#: in ``YIZHAN_RETURN_REVIEW``: every category's returns wait for a manager
+EVERY_CATEGORY = "*"
+
+
+def return_needs_review(category: str, reviewed: Sequence[str]) -> bool:
+    """Whether a member's return (退单) of a case of ``category`` waits for a manager."""
+    return EVERY_CATEGORY in reviewed or category in reviewed
 
 
 class IllegalTransitionError(ConflictError):

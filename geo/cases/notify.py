@@ -180,6 +180,23 @@ def notify_due_soon(conn: Connection, now: datetime) -> int:
     return len(rows)
 
 
+def notify_return(conn: Connection, case: dict[str, Any], action: str, why: str) -> None:
+    """A return request (退单申请) tells the managers; the decision tells the member."""
+    ref = case["reference"]
+    if action == "return_requested":
+        zh, en = f"网格员申请退单 {ref}：{why}", f"Return of {ref} asked for: {why}"
+        _queue(conn, action, case, zh, en, **_managers(case))
+        return
+    if case["member_id"] is None:
+        return
+    if action == "return_approved":
+        zh, en = f"案件 {ref} 退单已批准", f"The return of {ref} was approved"
+    else:
+        zh = f"案件 {ref} 退单未获批准，请继续办理" + (f"：{why}" if why else "")
+        en = f"The return of {ref} was refused; the case stays yours" + (f": {why}" if why else "")
+    _queue(conn, action, case, zh, en, audience="member", member_id=case["member_id"])
+
+
 def notify_extension(
     conn: Connection, case: dict[str, Any], action: str, days: int, why: str
 ) -> None:

@@ -7,6 +7,7 @@ change appends to the case's history in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from geo.cases.lifecycle import (
     LATE_CONTACT,
     LATE_RESOLUTION,
     check_transition,
+    return_needs_review,
 )
 from geo.cases.notify import notify_transition
 from geo.db import cases as db
@@ -39,10 +41,18 @@ def transition(
     member_id: int | None = None,
     scope: Scope | None = None,
     now: datetime | None = None,
+    reviewed_returns: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Move a case to ``target`` if the lifecycle allows it and nobody changed it meanwhile."""
+    """Move a case to ``target`` if the lifecycle allows it and nobody changed it meanwhile.
+
+    ``reviewed_returns``: the categories whose return waits for a manager (退单审核, given for
+    a grid member's move): returning such a case here is refused — it is asked for instead.
+    """
     case = get_case(conn, case_id, scope)
     check_transition(case["status"], target)
+    if target == CaseStatus.RETURNED and return_needs_review(case["category"], reviewed_returns):
+        msg = "a return of this category waits for a manager: ask for it (POST …/returns)"
+        raise ConflictError(msg, zh="此类案件退单需经审核：请提交退单申请", code="return_review")
     if case["version"] != expected_version:
         msg = (
             f"case {case_id} was changed meanwhile (now version {case['version']}, you sent "

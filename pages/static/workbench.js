@@ -264,6 +264,8 @@
     }
     if (c.location) { box.appendChild(section(t.navigate, [navigateTo(c)])); }
     box.appendChild(section(t.actions, actionsFor(c)));
+    var returning = OPEN.indexOf(c.status) >= 0 ? returnPart(c, events) : null;
+    if (returning) { box.appendChild(section(t.return_review, [returning])); }
     if (OPEN.indexOf(c.status) >= 0) { box.appendChild(section(t.extension, [extensionPart(c, events)])); }
     if (c.assignment) {
       var why = (config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason) || c.assignment.reason || "";
@@ -300,30 +302,46 @@
     }).catch(failed);
     return part;
   }
-  /* 延期申请: the member asks for more time; a manager approves or refuses */
-  function extensionPart(c, events) {
+  /* the request of kind ("extension" or "return") still waiting for a decision, or null */
+  function waitingRequest(events, kind) {
     var waiting = null;
     events.forEach(function (e) {
-      if (e.action === "extension_requested") { waiting = e; }
-      if (e.action === "extension_approved" || e.action === "extension_refused") { waiting = null; }
+      if (e.action === kind + "_requested") { waiting = e; }
+      if (e.action === kind + "_approved" || e.action === kind + "_refused") { waiting = null; }
     });
-    var part = el("div", { cls: "extension", "data-role": "extension" });
+    return waiting;
+  }
+  /* a waiting request in words; staff approve or refuse it with a note */
+  function decisionPart(c, kind, said, words) {
+    var part = el("div", { cls: kind, "data-role": kind });
+    part.appendChild(el("p", { "data-role": kind + "-waiting", text: said }));
+    if (!staff) { return part; }
+    var note = el("input", { name: kind + "_note", maxlength: "1000", placeholder: t.reason });
+    var yes = el("button", { type: "button", "data-action": "approve-" + kind, text: words[0] });
+    var no = el("button", { type: "button", "data-action": "refuse-" + kind, text: words[1] });
+    [[yes, true], [no, false]].forEach(function (pair) {
+      pair[0].addEventListener("click", function () {
+        api("POST", "/v1/cases/" + c.id + "/" + kind + "s/decision", { approve: pair[1], version: c.version, note: note.value.trim() || null })
+          .then(function () { toast(t.changed); reload(c); }).catch(failed);
+      });
+    });
+    part.appendChild(note); part.appendChild(yes); part.appendChild(no);
+    return part;
+  }
+  /* 退单审核: a member's return waits for a manager */
+  function returnPart(c, events) {
+    var waiting = waitingRequest(events, "return");
+    if (!waiting) { return null; }
+    return decisionPart(c, "return", t.return_waiting + (waiting.reason ? "：" + waiting.reason : ""), [t.return_approve, t.return_refuse]);
+  }
+  /* 延期申请: the member asks for more time; a manager approves or refuses */
+  function extensionPart(c, events) {
+    var waiting = waitingRequest(events, "extension");
     if (waiting) {
-      part.appendChild(el("p", { "data-role": "extension-waiting", text: fmt(t.ext_waiting, waiting.data.days) + (waiting.reason ? "：" + waiting.reason : "") }));
-      if (staff) {
-        var note = el("input", { name: "extension_note", maxlength: "1000", placeholder: t.reason });
-        var yes = el("button", { type: "button", "data-action": "approve-extension", text: t.ext_approve });
-        var no = el("button", { type: "button", "data-action": "refuse-extension", text: t.ext_refuse });
-        [[yes, true], [no, false]].forEach(function (pair) {
-          pair[0].addEventListener("click", function () {
-            api("POST", "/v1/cases/" + c.id + "/extensions/decision", { approve: pair[1], version: c.version, note: note.value.trim() || null })
-              .then(function () { toast(t.changed); reload(c); }).catch(failed);
-          });
-        });
-        part.appendChild(note); part.appendChild(yes); part.appendChild(no);
-      }
-      return part;
+      var said = fmt(t.ext_waiting, waiting.data.days) + (waiting.reason ? "：" + waiting.reason : "");
+      return decisionPart(c, "extension", said, [t.ext_approve, t.ext_refuse]);
     }
+    var part = el("div", { cls: "extension", "data-role": "extension" });
     var days = el("select", { name: "extension_days" });
     [1, 2, 3, 5, 7, 10, 14, 30].forEach(function (n) { days.appendChild(el("option", { value: String(n), text: fmt(t.ext_days, n) })); });
     var why = el("input", { name: "extension_reason", maxlength: "1000", placeholder: t.reason });
@@ -357,6 +375,12 @@
       else { failed(err); }
     });
   }
+  /* whether this case's return (退单) by a member waits for a manager (退单审核) */
+  function reviewed(c) { return config.return_review.indexOf("*") >= 0 || config.return_review.indexOf(c.category) >= 0; }
+  function askReturn(c, why) {
+    api("POST", "/v1/cases/" + c.id + "/returns", { reason: why })
+      .then(function () { toast(t.return_asked); reload(c); }).catch(failed);
+  }
   function actionsFor(c) {
     var parts = [];
     var allowed = (config.transitions[c.status] || []).filter(function (to) {
@@ -368,6 +392,7 @@
       var b = el("button", { type: "button", "data-move": to, text: config.moves[to] });
       b.addEventListener("click", function () {
         if (config.needs_reason.indexOf(to) >= 0 && !reason.value.trim()) { reason.focus(); toast(t.reason + "?", true); return; }
+        if (to === "returned" && !staff && reviewed(c)) { askReturn(c, reason.value.trim()); return; }
         move(c, to, reason.value.trim() ? { reason: reason.value.trim() } : {});
       });
       buttons.appendChild(b);
@@ -467,7 +492,8 @@
     var chosen = c.assignment && (config.lang === "zh" ? c.assignment.reason_zh : c.assignment.reason);
     events.forEach(function (e, i) {
       var words = { note: t.note, callback: t.callback, attachment: t.attachments, extension_requested: t.ext_requested,
-        extension_approved: t.ext_approved, extension_refused: t.ext_refused, duplicate_linked: t.duplicate_linked };
+        extension_approved: t.ext_approved, extension_refused: t.ext_refused, duplicate_linked: t.duplicate_linked,
+        return_requested: t.return_requested, return_approved: t.return_approved, return_refused: t.return_refused };
       var what = e.to_status ? (config.statuses[e.to_status] || e.to_status) : (words[e.action] || e.action);
       var reason = e.reason;
       if (chosen && e.actor === "system" && e.to_status === "assigned" && i < 3) { reason = chosen; }

@@ -126,6 +126,68 @@ def test_a_member_returns_a_case_with_a_reason_and_the_managers_hear(
     ).json() == {"changed": 0}
 
 
+@pytest.fixture
+def returns_reviewed(client: TestClient) -> Iterator[None]:
+    """The app's settings for one test: wage-arrears returns wait for a manager."""
+    before = client.app.state.settings
+    client.app.state.settings = before.model_copy(update={"return_review": ("wage_arrears",)})
+    yield
+    client.app.state.settings = before
+
+
+@pytest.mark.usefixtures("returns_reviewed")
+def test_a_return_under_review_waits_for_a_manager_who_refuses_or_approves(
+    client: TestClient, people: dict
+) -> None:
+    """退单审核: the member asks; the case stays theirs until a manager decides."""
+    member, manager = people["member"], people["manager"]
+    case = _case(client, people)
+    url = f"/v1/cases/{case['id']}"
+    move = {"to": "returned", "version": case["version"], "reason": "不在我的网格"}
+    direct = client.post(f"{url}/transitions", json=move, headers=member)
+    assert direct.status_code == 409
+    assert direct.json()["error"]["code"] == "return_review"
+    asked = client.post(f"{url}/returns", json={"reason": "不在我的网格"}, headers=member)
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["status"] == case["status"]
+    assert asked.json()["member"]["id"] == people["ids"]["member"]  # still the member's
+    twice = client.post(f"{url}/returns", json={"reason": "再问一次"}, headers=member)
+    assert twice.status_code == 409
+    heard = client.get("/v1/notifications", headers=manager).json()["notifications"]
+    assert any(n["case_id"] == case["id"] and n["kind"] == "return_requested" for n in heard)
+    decision = {"approve": False, "version": asked.json()["version"], "note": "请先联系企业"}
+    assert client.post(f"{url}/returns/decision", json=decision, headers=member).status_code == 403
+    refused = client.post(f"{url}/returns/decision", json=decision, headers=manager)
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["status"] == case["status"]
+    told = client.get("/v1/notifications", headers=member).json()["notifications"]
+    mine = [n for n in told if n["case_id"] == case["id"] and n["kind"] == "return_refused"]
+    assert "请先联系企业" in mine[0]["message"]
+    again = client.post(f"{url}/returns", json={"reason": "企业已搬离本镇"}, headers=member)
+    assert again.status_code == 201
+    stale = {"approve": True, "version": again.json()["version"] - 1}
+    assert client.post(f"{url}/returns/decision", json=stale, headers=manager).status_code == 409
+    approve = {"approve": True, "version": again.json()["version"]}
+    approved = client.post(f"{url}/returns/decision", json=approve, headers=manager)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "returned"
+    assert approved.json()["member"] is None
+    history = client.get(f"{url}/events", headers=manager).json()["events"]
+    actions = [e["action"] for e in history]
+    assert actions.count("return_requested") == 2
+    assert "return_refused" in actions
+    assert "return_approved" in actions
+    status = [e for e in history if e.get("to_status") == "returned"]
+    assert status[-1]["reason"] == "企业已搬离本镇"  # the member's reason stays the return's
+    assert client.post(f"{url}/returns/decision", json=approve, headers=manager).status_code == 409
+    # a category not under review is returned at once, as before
+    settings = client.app.state.settings
+    client.app.state.settings = settings.model_copy(update={"return_review": ("work_injury",)})
+    other = _case(client, people)
+    back = _move(client, member, other, "returned", reason="不在我的网格")
+    assert back["status"] == "returned"
+
+
 def test_notes_and_callback_join_the_history_and_closing_needs_the_callback(
     client: TestClient, people: dict
 ) -> None:

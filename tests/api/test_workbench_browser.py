@@ -46,8 +46,12 @@ SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 
 @pytest.fixture(scope="module")
 def day(own: OwnDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A live server, the town's manager and two members, and two cases (one overdue)."""
-    with live_server(own.settings) as url:
+    """A live server, the town's manager and two members, and two cases (one overdue).
+
+    Returns of wage-arrears cases wait for a manager there (退单审核).
+    """
+    reviewed = own.settings.model_copy(update={"return_review": ("wage_arrears",)})
+    with live_server(reviewed) as url:
         api = httpx.Client(base_url=url, timeout=30)
         token = api.post("/v1/auth/token", data={"username": "admin", "password": "admin"})
         admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
@@ -95,6 +99,7 @@ def day(own: OwnDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "manager": manager,
             "case": first,
             "other_member": other,
+            "first_member": first["member"]["id"],
             "town": town,
         }
         api.close()
@@ -325,3 +330,50 @@ def test_a_manager_sets_a_members_leave_capacity_and_skills(
     )
     assert page.errors == []
     context.close()
+
+
+def test_a_members_return_waits_for_the_manager_who_approves_it(
+    browser: Any, day: dict[str, Any]
+) -> None:
+    """退单审核 on a phone and at the desk: asked with a reason, approved, back in the pool."""
+    url, api = day["url"], day["api"]
+    made = api.post(
+        "/v1/cases",
+        json={
+            "category": "wage_arrears",
+            "description": "老板失联，工资未付",
+            "lon": 113.0811,
+            "lat": 22.5811,
+            "reporter_contact": "13900000001",
+        },
+    ).json()
+    case = api.get(f"/v1/cases/{made['id']}", headers=day["manager"]).json()
+    if case["member"] is None or case["member"]["id"] != day["first_member"]:
+        body = {"to": "assigned", "version": case["version"], "member_id": day["first_member"]}
+        moved = api.post(f"/v1/cases/{case['id']}/transitions", json=body, headers=day["manager"])
+        assert moved.status_code == 200, moved.text
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    member = _sign_in(phone, url, "day_first_member")
+    member.wait_for_selector(f"li[data-case-id='{case['id']}']")
+    _open(member, case["id"])
+    member.fill("[data-role=reason]", "企业不在本网格 <b>")
+    member.click("button[data-move=returned]")
+    member.wait_for_selector("[data-role=return-waiting]", timeout=15_000)
+    assert "退单申请已提交" in member.inner_text("[data-role=toast]")
+    assert "企业不在本网格 <b>" in member.inner_text("[data-role=return-waiting]")
+    assert member.locator("[data-action=approve-return]").count() == 0  # the manager's step
+    _status_is(member, "assigned")  # still the member's until approved
+    assert member.errors == []
+
+    desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = _sign_in(desk, url, "day_manager")
+    page.wait_for_selector(f"li[data-case-id='{case['id']}']")
+    _open(page, case["id"])
+    page.wait_for_selector("[data-action=approve-return]")
+    page.click("[data-action=approve-return]")
+    _status_is(page, "returned")
+    page.wait_for_selector("[data-role=history] li[data-action=return_approved]")
+    assert "退单已批准" in page.inner_text("[data-role=history] li[data-action=return_approved]")
+    assert page.errors == []
+    phone.close()
+    desk.close()
