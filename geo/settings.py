@@ -169,6 +169,11 @@ class Settings(BaseSettings):
     station_kinds: tuple[str, ...] = DEFAULT_STATION_KINDS
     amenities: tuple[str, ...] = DEFAULT_AMENITIES
     case_categories: tuple[str, ...] = DEFAULT_CASE_CATEGORIES
+    case_deadlines: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="per category, over the built-in ones: [hours to accept (签收时限), days to "
+        'resolve (办结时限)], e.g. {"wage_arrears": [12, 15]}',
+    )
     return_review: tuple[str, ...] = Field(
         default=(),
         description="categories whose returns (退单) by a grid member wait for a manager's "
@@ -376,6 +381,19 @@ class Settings(BaseSettings):
             )
             if weakness:
                 msg = f"YIZHAN_ADMIN_PASSWORD is too weak for production: {weakness}"
+                raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _deadlines_are_sensible(self) -> Settings:
+        for category, (hours, days) in self.case_deadlines.items():
+            if category not in self.known_case_categories or not (
+                0 < hours <= 720 and 0 < days <= 365
+            ):
+                msg = (
+                    f"YIZHAN_CASE_DEADLINES: {category!r}: [{hours}, {days}] — categories are "
+                    f"{', '.join(self.known_case_categories)}; hours 0-720, days 0-365 (above 0)"
+                )
                 raise ValueError(msg)
         return self
 

@@ -53,3 +53,11 @@ def test_the_riders_cut_offs_are_minutes_per_known_profile(monkeypatch: pytest.M
     for bad in ({"boat": 10}, {"walk": 0}, {"drive": 601}):
         with pytest.raises(ValueError, match="YIZHAN_RIDER_CUTOFF_MIN"):
             Settings(rider_cutoff_min=bad)
+
+
+def test_the_unions_own_deadlines_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YIZHAN_CASE_DEADLINES", '{"wage_arrears": [12, 15]}')
+    assert Settings().case_deadlines == {"wage_arrears": (12.0, 15.0)}
+    for bad in ({"no_such_category": (12, 15)}, {"wage_arrears": (0, 15)}, {"other": (12, 0)}):
+        with pytest.raises(ValidationError, match="YIZHAN_CASE_DEADLINES"):
+            Settings(case_deadlines=bad)

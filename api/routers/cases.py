@@ -136,6 +136,7 @@ def submit(
         categories=settings.case_categories,
         travel_times=road_travel_times(get_platform(request).routing),
         idempotency_key=idempotency_key,
+        deadline_table=settings.case_deadlines,
     )
     if not created:
         response.status_code = 200
@@ -204,6 +205,7 @@ def staff_intake(
         taken_by=who.username,
         categories=settings.case_categories,
         travel_times=road_travel_times(get_platform(request).routing),
+        deadline_table=settings.case_deadlines,
     )
     return staff_view(case)
 

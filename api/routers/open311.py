@@ -150,6 +150,7 @@ def create(
         categories=settings.case_categories,
         travel_times=road_travel_times(get_platform(request).routing),
         idempotency_key=idempotency_key,
+        deadline_table=settings.case_deadlines,
     )
     if not created:
         response.status_code = 200

@@ -96,6 +96,7 @@ def report(
         client=client_key(request, settings),
         amenities=settings.amenities,
         travel_times=road_travel_times(get_platform(request).routing),
+        deadline_table=settings.case_deadlines,
     )
     return ReportAnswer(
         case=public_view(outcome.case),

@@ -78,8 +78,13 @@ def check_transition(current: str, target: str) -> None:
 def deadlines(
     category: str, created: datetime, table: Mapping[str, tuple[float, float]] | None = None
 ) -> tuple[datetime, datetime]:
-    """First-contact and resolution due times of a case created at ``created``."""
-    hours, days = (table or DEFAULT_DEADLINES).get(category, DEFAULT_DEADLINES["other"])
+    """First-contact and resolution due times of a case created at ``created``.
+
+    ``table`` (a union's own, ``YIZHAN_CASE_DEADLINES``) wins over :data:`DEFAULT_DEADLINES`
+    for the categories it names.
+    """
+    fallback = DEFAULT_DEADLINES.get(category, DEFAULT_DEADLINES["other"])
+    hours, days = (table or {}).get(category, fallback)
     return created + timedelta(hours=hours), created + timedelta(days=days)
 
 

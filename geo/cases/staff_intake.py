@@ -9,7 +9,7 @@ took the call are kept with it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +63,7 @@ def register_call(
     taken_by: str,
     categories: Sequence[str],
     travel_times: TravelTimes,
+    deadline_table: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     """Record a call as a placed, assigned case; the case as staff see it.
 
@@ -85,7 +86,12 @@ def register_call(
         call.reporter_contact.strip() or None,
     )
     case, _ = submit_case(
-        conn, data, actor=f"staff:{taken_by}", categories=categories, travel_times=travel_times
+        conn,
+        data,
+        actor=f"staff:{taken_by}",
+        categories=categories,
+        travel_times=travel_times,
+        deadline_table=deadline_table,
     )
     employer = (call.employer or "").strip() or None
     address = (call.address or "").strip() or None

@@ -10,6 +10,7 @@ import io
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 from urllib.parse import quote
@@ -133,6 +134,24 @@ def returns_reviewed(client: TestClient) -> Iterator[None]:
     client.app.state.settings = before.model_copy(update={"return_review": ("wage_arrears",)})
     yield
     client.app.state.settings = before
+
+
+def test_the_unions_own_deadlines_set_a_new_cases_clocks(client: TestClient, people: dict) -> None:
+    """YIZHAN_CASE_DEADLINES: 6 hours to accept, 10 days to resolve wage arrears here."""
+    before = client.app.state.settings
+    client.app.state.settings = before.model_copy(
+        update={"case_deadlines": {"wage_arrears": (6.0, 10.0)}}
+    )
+    try:
+        case = _case(client, people)
+    finally:
+        client.app.state.settings = before
+    created = datetime.fromisoformat(case["created_at"])
+    assert datetime.fromisoformat(case["first_contact_due"]) - created == timedelta(hours=6)
+    assert datetime.fromisoformat(case["resolution_due"]) - created == timedelta(days=10)
+    usual = _case(client, people)  # the built-in table again: 24 hours, 30 days
+    created = datetime.fromisoformat(usual["created_at"])
+    assert datetime.fromisoformat(usual["first_contact_due"]) - created == timedelta(hours=24)
 
 
 @pytest.mark.usefixtures("returns_reviewed")
