@@ -225,8 +225,8 @@ class ReturnRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class ExtensionDecision(BaseModel):
-    """A manager's decision on the waiting request; ``version`` is the case's you read."""
+class RequestDecision(BaseModel):
+    """A manager's decision on a waiting request (延期, 退单); ``version``: the case's read."""
 
     model_config = ConfigDict(extra="forbid")
     approve: bool
@@ -257,7 +257,7 @@ def ask_extension(
     response_model=StaffCase,
     responses=errors(401, 403, 404, 409),
 )
-def decide(conn: WriteConn, case_id: CaseId, body: ExtensionDecision, who: Staff) -> StaffCase:
+def decide(conn: WriteConn, case_id: CaseId, body: RequestDecision, who: Staff) -> StaffCase:
     """Approved, the resolution deadline moves by the days asked; the member hears either way."""
     case = decide_extension(
         conn,
@@ -293,7 +293,7 @@ def ask_return(
     responses=errors(401, 403, 404, 409),
 )
 def decide_a_return(
-    conn: WriteConn, case_id: CaseId, body: ExtensionDecision, who: Staff
+    conn: WriteConn, case_id: CaseId, body: RequestDecision, who: Staff
 ) -> StaffCase:
     """Approved, the case is returned with the member's reason; refused, it stays theirs."""
     case = decide_return(
