@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.messages import localised, wants_chinese
+from api.messages import localised, request_error_zh, wants_chinese
 from api.observe import POOL_WAITS
 from api.pages import content_security_policy
 from geo import errors as e
@@ -130,8 +130,13 @@ def add_exception_handlers(app: FastAPI) -> None:
         ]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
+        ctx = exc.errors()[0].get("ctx") if details else None
+        zh = request_error_zh(first["loc"], str(first.get("type")), ctx)
         return _respond(
-            request, error_body("RequestValidation", f"{where}: {first['msg']}", details), 422
+            request,
+            error_body("RequestValidation", f"{where}: {first['msg']}", details),
+            422,
+            zh=zh,
         )
 
     async def http(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,8 @@ English detail after it, for the union's IT staff; English callers get the detai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qs
 
 ZH_LEADS = {
@@ -31,6 +33,56 @@ ZH_LEADS = {
     "Internal": "服务器内部错误",
     "HTTP": "请求无法处理",
 }
+
+
+#: the fields people fill in on the pages (workbench forms, the riders' report), in their words
+FIELD_WORDS = {
+    "reason": "理由",
+    "note": "备注",
+    "text": "内容",
+    "description": "诉求内容",
+    "reporter_name": "来电人",
+    "reporter_contact": "联系电话",
+    "employer": "涉及单位",
+    "address": "地址",
+    "days": "延期天数",
+    "satisfaction": "满意度",
+    "category": "类别",
+    "channel": "来源",
+    "opening_hours": "开放时间",
+    "name": "名称",
+    "capacity": "承办上限",
+    "username": "用户名",
+    "password": "密码",
+}
+
+
+def request_error_zh(loc: Sequence[Any], kind: str, ctx: dict[str, Any] | None) -> str | None:
+    """A person's words for a form field the request body got wrong (None: not a body field).
+
+    Query parameters keep the generic lead before the English (they are a program's, not a
+    person's); a field of a page's form is named and the fault said in Chinese.
+    """
+    if len(loc) < 2 or loc[0] != "body":
+        return None
+    field = FIELD_WORDS.get(str(loc[-1]), str(loc[-1]))
+    ctx = ctx or {}
+    faults = {
+        "missing": "必须填写",
+        "string_too_short": "不能为空" if ctx.get("min_length") == 1 else "太短",
+        "string_too_long": f"不能超过 {ctx.get('max_length')} 个字",
+        "greater_than_equal": f"不能小于 {ctx.get('ge')}",
+        "less_than_equal": f"不能大于 {ctx.get('le')}",
+        "greater_than": f"须大于 {ctx.get('gt')}",
+        "less_than": f"须小于 {ctx.get('lt')}",
+        "int_parsing": "须为整数",
+        "float_parsing": "须为数字",
+        "bool_parsing": "须为是或否",
+        "literal_error": "取值无效",
+        "enum": "取值无效",
+        "extra_forbidden": "是多余的字段",
+    }
+    return f"{field}{faults.get(kind, '填写有误')}"
 
 
 def wants_chinese(query_string: str, accept_language: str) -> bool:

@@ -273,6 +273,23 @@ def test_the_desk_hears_why_in_its_own_words_and_a_stale_change_is_named(
     assert illegal.json()["error"]["message"] == "「已办结」的案件不能改为「已派单」"
 
 
+def test_a_form_field_the_request_got_wrong_is_named_in_chinese(
+    client: TestClient, people: dict
+) -> None:
+    case = _case(client, people)
+    zh = {**people["member"], "Accept-Language": "zh-CN"}
+    url = f"/v1/cases/{case['id']}/extensions"
+    long = client.post(url, json={"days": 3, "reason": "长" * 1001}, headers=zh).json()["error"]
+    assert long["message"] == "理由不能超过 1000 个字"
+    assert "reason" in long["detail"]
+    days = client.post(url, json={"days": 99, "reason": "出差"}, headers=zh).json()["error"]
+    assert days["message"] == "延期天数不能大于 30"
+    missing = client.post(url, json={"days": 3}, headers=zh).json()["error"]
+    assert missing["message"] == "理由必须填写"
+    english = client.post(url, json={"days": 3}, headers=people["member"]).json()["error"]
+    assert english["message"].startswith("body.reason")  # a program's words, unchanged
+
+
 def test_every_refusal_the_desk_can_meet_has_chinese_words() -> None:
     """Each domain error of case work and station fixes says its reason in Chinese (``zh=``)."""
     import ast
