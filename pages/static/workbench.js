@@ -752,7 +752,9 @@
       var open = $("[data-role=case]").getAttribute("data-case-id");
       if (!$("[data-view=case]").hidden && open) {
         api("GET", "/v1/cases/" + open).then(function (c) {
-          if (c.version !== state.caseVersion) { openCase(c.id); } /* only when it changed */
+          /* only when it changed, and only if the person is still looking at it (not gone back) */
+          var still = !$("[data-view=case]").hidden && $("[data-role=case]").getAttribute("data-case-id") === open;
+          if (still && c.version !== state.caseVersion) { openCase(c.id); }
         }).catch(function () { /* it may have left your scope: the desk says so on return */ });
       }
     }, 300);
