@@ -152,7 +152,8 @@ class RoadNetwork:
             return
         if serving:
             try:
-                routing.warm(isochrones=False)  # isochrones are drawn on the analysis workers
+                # the other profiles (isochrones are drawn on the analysis workers)
+                routing.warm(list(routing.profiles)[1:], isochrones=False)
                 _freeze_collected()
             except Exception:  # the engine answers all the same, each first answer slower
                 logger.exception("warming the routing engine failed")

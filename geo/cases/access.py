@@ -22,7 +22,7 @@ from geo.db import cases as db
 from geo.db.areas import member_area
 from geo.db.cases import CaseFilter as CaseFilter
 from geo.db.versions import data_version
-from geo.errors import NotFoundError, PermissionDeniedError, ValidationError
+from geo.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from geo.vocabulary import CaseStatus, Role, label
 
 #: the statuses a grid member may move their own cases to (the rest is for managers)
@@ -83,6 +83,12 @@ def check_member_move(role: str, target: str) -> None:
         msg = f"a grid member may only move a case to {', '.join(MEMBER_MAY)}"
         may = "、".join(label(CaseStatus, s, "zh") for s in MEMBER_MAY)
         raise PermissionDeniedError(msg, zh=f"网格员只能将案件改为：{may}")
+
+
+def changed_meanwhile(case_id: int, detail: str = "") -> ConflictError:
+    """The refusal of a change to a case someone changed since it was read (``code`` stale)."""
+    msg = f"case {case_id} was changed meanwhile{detail}; reload it and try again"
+    return ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
 
 
 def get_case(conn: Connection, case_id: int, scope: Scope | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geo.cases.access import Scope, get_case
+from geo.cases.access import Scope, changed_meanwhile, get_case
 from geo.cases.lifecycle import OPEN_STATUSES
 from geo.cases.notify import notify_extension
 from geo.db import cases as db
@@ -86,8 +86,7 @@ def decide_extension(
     if approve:
         due = case["resolution_due"] + timedelta(days=days)
         if not db.update_case(conn, case_id, {"resolution_due": due}, version=expected_version):
-            msg = f"case {case_id} was changed meanwhile; reload it and try again"
-            raise ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
+            raise changed_meanwhile(case_id)
         data |= {"from": case["resolution_due"].isoformat(), "to": due.isoformat()}
     db.insert_event(conn, case_id, actor, action, reason=(note or "").strip() or None, data=data)
     after = get_case(conn, case_id)

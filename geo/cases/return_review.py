@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geo.cases.access import Scope, get_case
+from geo.cases.access import Scope, changed_meanwhile, get_case
 from geo.cases.extensions import waiting_request
 from geo.cases.lifecycle import check_transition
 from geo.cases.notify import notify_return
@@ -77,8 +77,7 @@ def decide_return(
             scope=scope,
         )
     elif case["version"] != expected_version:
-        msg = f"case {case_id} was changed meanwhile; reload it and try again"
-        raise ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
+        raise changed_meanwhile(case_id)
     action = APPROVED if approve else REFUSED
     db.insert_event(
         conn, case_id, actor, action, reason=said or None, data={"asked_by": waiting["actor"]}

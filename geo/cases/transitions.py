@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geo.cases.access import Scope, get_case, require_member_in_scope
+from geo.cases.access import Scope, changed_meanwhile, get_case, require_member_in_scope
 from geo.cases.followup import require_callback
 from geo.cases.lifecycle import (
     AWAITING_CONTACT,
@@ -54,11 +54,8 @@ def transition(
         msg = "a return of this category waits for a manager: ask for it (POST …/returns)"
         raise ConflictError(msg, zh="此类案件退单需经审核：请提交退单申请", code="return_review")
     if case["version"] != expected_version:
-        msg = (
-            f"case {case_id} was changed meanwhile (now version {case['version']}, you sent "
-            f"{expected_version}); reload it and try again"
-        )
-        raise ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
+        seen = f" (now version {case['version']}, you sent {expected_version})"
+        raise changed_meanwhile(case_id, seen)
     when = now or datetime.now(UTC)
     values: dict[str, Any] = {"status": target, "updated_at": when}
     if target == CaseStatus.ASSIGNED:
@@ -91,8 +88,7 @@ def transition(
     if target == CaseStatus.REOPENED:
         values |= {"resolved_at": None, "closed_at": None}
     if not db.update_case(conn, case_id, values, version=expected_version):
-        msg = f"case {case_id} was changed meanwhile; reload it and try again"
-        raise ConflictError(msg, zh="案件刚被他人修改，请刷新后重试", code="stale")
+        raise changed_meanwhile(case_id)
     db.insert_event(
         conn,
         case_id,

@@ -61,8 +61,8 @@ class RoutingEngine:
         Keep dense fields in this folder and map them from there (:mod:`geo.routing.field_store`);
         only for a graph read from the compiled cache (one with a ``fingerprint``).
     lazy_profiles
-        Build only the first profile's fields now, the others at first use or
-        ``fields.warm()`` (a server is ready sooner).
+        Build only the first profile's fields now, the others at first use or :meth:`warm`
+        (a server is ready sooner).
     """
 
     def __init__(

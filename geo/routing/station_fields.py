@@ -118,7 +118,7 @@ class StationFields:
         #: where dense fields are kept on disk and mapped from (None: in memory only)
         self.store = store
         #: only the first profile's field is built with the stations; the others at first use
-        #: or :meth:`warm` (a server is ready sooner and loads the rest behind its first answers)
+        #: (a server is ready sooner and asks for the rest behind its first answers)
         self.lazy = lazy
         self._lock = threading.Lock()
         self._stations: dict[int, StationRecord] = {}
@@ -152,11 +152,6 @@ class StationFields:
     def pending(self) -> list[str]:
         """Profiles whose fields are not built yet."""
         return [name for name in self.profiles if name not in self._fields]
-
-    def warm(self) -> None:
-        """Build every profile's field that still waits (a server does it after its start)."""
-        for name in self.pending():
-            self._field(name)
 
     def replace(self, stations: Iterable[StationRecord]) -> None:
         """Replace every station and recompute the travel-time fields (the first, if lazy)."""
