@@ -477,8 +477,9 @@ def cmd_province(args: argparse.Namespace, settings: Settings) -> int:
     from distributed import as_completed
     from distributed import progress as dask_progress
 
+    from cli.failures import language
     from geo.analyses.cluster import connect
-    from geo.province.run import ProvinceQuestion, projected_wall_time, province_graph
+    from geo.province.run import BASIS, ProvinceQuestion, projected_wall_time, province_graph
     from geo.province.sample import province_cities
     from maps.assets import install
     from maps.province import province_page
@@ -508,7 +509,9 @@ def cmd_province(args: argparse.Namespace, settings: Settings) -> int:
     result.cities.to_csv(out / "cities.csv", index=False)
     result.gaps.to_file(out / "gaps.geojson", driver="GeoJSON", engine="pyogrio")
     assets = install(settings.state_dir / "assets")
-    html = province_page(result.outlines, result.gaps.head(200), lang="zh", assets=assets)
+    html = province_page(
+        result.outlines, result.gaps.head(200), lang="zh", assets=assets, note=BASIS["zh"]
+    )
     (out / "province.html").write_text(html, encoding="utf-8")
     columns = ["adcode", "name", "stations", "population", "share", "p95_time_s", "seconds"]
     print(result.cities[columns].to_string(index=False))
@@ -521,6 +524,7 @@ def cmd_province(args: argparse.Namespace, settings: Settings) -> int:
             f"{projected_wall_time(result.cities['seconds'].tolist(), n):.0f} s" for n in (4, 8, 16)
         )
     )
+    _say(BASIS[language(args.lang)])
     _say(f"wrote {out / 'cities.csv'}, {out / 'gaps.geojson'} and {out / 'province.html'}")
     return 0
 

@@ -18,6 +18,7 @@ def province_page(
     *,
     lang: Lang = "zh",
     assets: Path | None = None,
+    note: str | None = None,
 ) -> str:
     """A whole HTML page of the province run.
 
@@ -32,9 +33,12 @@ def province_page(
     assets
         The app's asset folder: given, Leaflet is carried inline and the file opens anywhere,
         offline; otherwise the page loads it from the app.
+    note
+        What the legend says of the data (the province run's basis: why a city's figure is
+        not the service's).
     """
     centre = outlines.geometry.union_all().centroid
-    m, coord = base_map(center=(centre.y, centre.x), zoom=7, lang=lang)
+    m, coord = base_map(center=(centre.y, centre.x), zoom=7, lang=lang, note=note)
     add_town_coverage(m, outlines, coord=coord, lang=lang, unit="city")
     add_gaps(m, gaps, coord=coord, lang=lang)
     add_layer_control(m)

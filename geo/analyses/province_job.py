@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo.analyses.base import JobContext, Process
 from geo.coverage.analysis import to_records
-from geo.province.run import ProvinceQuestion, join_cities, province_graph
+from geo.province.run import BASIS, ProvinceQuestion, join_cities, province_graph
 from geo.province.sample import PROVINCE_TASK_GIB, province_cities
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ def _province(platform: Platform, inputs: BaseModel, job: JobContext) -> dict[st
     wound = gaps.set_geometry(shapely.orient_polygons(gaps.geometry.to_numpy()), crs=gaps.crs)
     return {
         "overall": result.overall,
+        "basis": BASIS["en"],
+        "basis_zh": BASIS["zh"],
         "minutes": inputs.minutes,
         "profile": inputs.profile,
         "cities": to_records(result.cities),

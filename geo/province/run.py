@@ -26,9 +26,30 @@ from dask.delayed import Delayed, delayed
 
 from geo.coverage.analysis import CoverageModel, coverage_gaps
 from geo.profiles import build_profiles
-from geo.province.sample import City, generate_city
+from geo.province.sample import PROVINCE_STATIONS, City, generate_city
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine
+
+#: Why a city's figure here is not the service's (said with every province run: table, map, API).
+BASIS = {
+    "en": (
+        "Every city is a generated sample over its real outline: the province's"
+        f" ~{PROVINCE_STATIONS:,} union stations shared out by population, people at"
+        " Jiangmen's census density, generated roads and towns. Use it to compare cities."
+        " For a city the service runs on its own data (Jiangmen: the union's own stations,"
+        " roads and demand) the service's coverage (/v1/coverage, /maps/coverage) is that"
+        " city's figure; this one differs because its stations, roads and people are"
+        " different ones."
+    ),
+    "zh": (
+        f"每个城市都是在其真实边界上生成的示例：全省约 {PROVINCE_STATIONS:,} 个工会驿站按人口分配，"
+        "人口按江门普查密度，道路和镇街均为生成。用于城市之间的比较。对服务以自有数据运行的城市"
+        "（江门：工会自己的驿站、道路和需求），该城市的覆盖率以服务的结果（/v1/coverage、/maps/coverage）"
+        "为准；此处数字不同，是因为驿站、道路和人口都不是同一套。"
+    ),
+}
+#: The ``data`` column of every city row: what its figure is made of.
+SYNTHETIC_SAMPLE = "synthetic sample"
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,7 @@ def city_coverage(city: City, question: ProvinceQuestion, cache_dir: Path) -> di
     row = {
         "adcode": city.adcode,
         "name": city.name,
+        "data": SYNTHETIC_SAMPLE,
         "towns": len(sample.towns),
         "stations": len(sample.stations),
         "road_nodes": sample.graph.number_of_nodes(),

@@ -222,6 +222,9 @@ def test_owslib_runs_the_province_one_task_a_city(live_url: str, admin: dict) ->
     assert sorted(c["adcode"] for c in result["cities"]) == ["440400", "442000"]
     assert all(0 < c["share"] < 1 for c in result["cities"])
     assert 0 < result["overall"]["share"] < 1
+    assert "/v1/coverage" in result["basis"]
+    assert "/v1/coverage" in result["basis_zh"]
+    assert {c["data"] for c in result["cities"]} == {"synthetic sample"}
     gaps = result["gaps"]["features"]
     assert 0 < len(gaps) <= 5
     assert {g["properties"]["city"] for g in gaps} <= {"珠海市", "中山市"}

@@ -7,6 +7,8 @@ CI runs three small cities (珠海, 中山, 深圳) through ``yizhan province`` 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -79,15 +81,16 @@ def test_projected_wall_time_packs_the_largest_first() -> None:
 @pytest.fixture(scope="module")
 def province_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("province")
-    code = main(["province", "--cities", ",".join(SMALL), "--workers", "2", "--out", str(out)])
-    assert code == 0
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):
+        code = main(["province", "--cities", ",".join(SMALL), "--workers", "2", "--out", str(out)])
+    assert code == 0, said.getvalue()
+    (out / "said.txt").write_text(said.getvalue(), encoding="utf-8")
     return out
 
 
 @pytest.mark.slow
-def test_three_cities_run_as_one_dask_graph(
-    province_run: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_three_cities_run_as_one_dask_graph(province_run: Path) -> None:
     table = pd.read_csv(province_run / "cities.csv", dtype={"adcode": str})
     assert sorted(table["adcode"]) == sorted(SMALL)
     cities = {c.adcode: c for c in province_cities(REGION, SMALL)}
@@ -95,6 +98,9 @@ def test_three_cities_run_as_one_dask_graph(
         a: c.stations for a, c in cities.items()
     }
     assert ((table["share"] > 0) & (table["share"] < 1)).all()
+    assert set(table["data"]) == {"synthetic sample"}  # each row says what its figure is made of
+    # and the run says where a city's own figure is
+    assert "/v1/coverage" in (province_run / "said.txt").read_text(encoding="utf-8")
     assert (table["covered"] <= table["population"]).all()
     assert (table["seconds"] > 0).all()
     assert (table["worker_rss_mb"] > 0).all()
@@ -113,6 +119,7 @@ def test_the_province_map_opens_offline_at_phone_size(province_run: Path, browse
     assert '<html lang="zh-CN">' in html
     assert "/maps/assets/" not in html  # Leaflet inline: the file opens anywhere, offline
     assert "示例数据" in html
+    assert "此处数字不同" in html  # the map says why a city's figure is not the service's
     context = browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
     page = context.new_page()
     foreign: list[str] = []
