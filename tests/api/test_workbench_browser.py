@@ -14,6 +14,7 @@ import base64
 import io
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -121,6 +122,8 @@ def _status_is(page: Any, status: str) -> None:
 def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None:
     url, case = day["url"], day["case"]
     desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    asked: dict[str, list[str]] = {"desk": [], "phone": []}
+    desk.on("request", lambda r: asked["desk"].append(r.url))
     page = _sign_in(desk, url, "day_manager")
     # exactly the town's cases, as the API gives them to the manager
     listed = {
@@ -164,6 +167,7 @@ def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None
     page.wait_for_selector("[data-role=history] li[data-action=status]")
 
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    phone.on("request", lambda r: asked["phone"].append(r.url))
     member = _sign_in(phone, url, "day_new_member")
     member.click("[data-tab=notices]")
     member.wait_for_selector("[data-role=notices] li[data-kind=assigned]")
@@ -226,6 +230,13 @@ def test_a_managers_and_a_members_day(browser: Any, day: dict[str, Any]) -> None
     forged = page.request.post(f"{url}/v1/cases/{case['id']}/notes", data={"text": "x"})
     assert forged.status == 403
     desk.close()
+    # Chromium's own log of both days: every request went to the app, the maps' streets
+    # included (the own basemap's tiles), at desktop and phone size
+    for size, urls in asked.items():
+        assert {urlparse(u).netloc for u in urls if u.startswith("http")} == {
+            urlparse(url).netloc
+        }, size
+        assert any("/ogc/tiles/WebMercatorQuad/" in u for u in urls), size
 
     # the first member no longer has it: not on the desk, not by URL
     other = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN")
