@@ -332,12 +332,12 @@ def region_notice(spec: RegionSpec, lang: str = "en") -> str:
         people = "，人口按面积估算（非普查）" if estimated else ""
         return (
             f"{spec.title}：道路来自 OpenStreetMap（© OpenStreetMap 贡献者，ODbL）；"
-            f"{towns}{people}；驿站来自工会自己的文件"
+            f"{towns}{people}；驿站为工会自己的数据"
         )
     people = f" Town populations are {spec.population_source}." if estimated else ""
     return (
         f"Region {spec.title}: roads from OpenStreetMap (© OpenStreetMap contributors, ODbL); "
-        f"towns: {spec.towns_source}; stations from the union's own file.{people}"
+        f"towns: {spec.towns_source}; stations are the union's own data.{people}"
     )
 
 

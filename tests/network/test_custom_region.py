@@ -13,6 +13,8 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import morecantile
 import pyogrio
@@ -24,6 +26,7 @@ from api.app import create_app
 from geo.db.connection import database_exists, database_url, drop_database
 from geo.hours import DEFAULT_TZ, region_timezone, use_timezone
 from geo.settings import PROJECT_ROOT, Settings
+from tests.api.conftest import live_server, wait_until
 from tests.conftest import run_yizhan
 
 pytestmark = pytest.mark.slow
@@ -273,3 +276,107 @@ def test_an_american_city_speaks_english_with_world_apps(regions: Path, settings
     finally:
         use_timezone(DEFAULT_TZ)
         drop_database(database_url(settings, OAKLAND_DB))
+
+
+BAVARIA = PROJECT_ROOT / "data" / "osm_fixtures" / "planet_10.068,48.135_10.071,48.137.osm"
+BAVARIA_DB = "yizhan_test_bavaria"
+SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+
+
+def _own_streets(browser: Any, url: str, path: str, *, shot: str, where: dict, phone: bool) -> str:
+    """Open ``url + path`` in Chromium: streets drawn from the app's own tiles, nothing else
+    asked of any other host (Chromium's own request log), no script error; a screenshot.
+    Returns what the page's status line says (riders' page)."""
+    context = browser.new_context(
+        viewport=PHONE if phone else DESKTOP,
+        is_mobile=phone,
+        has_touch=phone,
+        geolocation={"latitude": where["lat"], "longitude": where["lon"]},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        asked: list[str] = []
+        tiles: list[int] = []
+        errors: list[str] = []
+        page.on("request", lambda r: asked.append(r.url))
+        page.on("response", lambda r: tiles.append(r.status) if "/ogc/tiles/" in r.url else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + path, wait_until="networkidle")
+        wait_until(page, "document.querySelectorAll('.leaflet-tile-pane canvas').length > 0")
+        page.wait_for_load_state("networkidle")
+        assert {urlparse(u).netloc for u in asked if u.startswith("http")} == {urlparse(url).netloc}
+        assert tiles, "the own basemap's tiles were asked for"
+        assert set(tiles) <= {200, 204, 304}, tiles
+        assert errors == []
+        page.screenshot(path=str(SHOTS / f"{shot}.png"))
+        return page.inner_text("#status") if page.query_selector("#status") else ""
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_helsinki_pages_draw_their_own_streets_and_water_offline(
+    regions: Path, browser: Any
+) -> None:
+    """The riders' page at phone size and planners' maps at desktop size, served live."""
+    own = Settings(
+        region="helsinki", regions_dir=regions, database_name=DB, rate_limit_per_minute=0
+    )
+    try:
+        with live_server(own) as url:
+            q = f"lat={ESPLANADI['lat']}&lon={ESPLANADI['lon']}"
+            _own_streets(
+                browser,
+                url,
+                f"/rider?{q}",
+                shot="helsinki-rider-phone",
+                where=ESPLANADI,
+                phone=True,
+            )
+            _own_streets(
+                browser,
+                url,
+                "/maps/stations",
+                shot="helsinki-stations",
+                where=ESPLANADI,
+                phone=False,
+            )
+            _own_streets(
+                browser,
+                url,
+                "/maps/coverage",
+                shot="helsinki-coverage",
+                where=ESPLANADI,
+                phone=False,
+            )
+    finally:
+        use_timezone(DEFAULT_TZ)
+
+
+@pytest.mark.browser
+def test_an_extract_never_seen_before_draws_its_streets(
+    regions: Path, settings: Settings, browser: Any
+) -> None:
+    """A Bavarian village (osmnx's loader fixture; no region or page was ever tried on it)."""
+    out = region_cli(regions, "create", "bavaria", "--network", str(BAVARIA), database=BAVARIA_DB)
+    assert out.returncode == 0, out.stderr
+    village = {"lat": 48.136, "lon": 10.0695}
+    own = Settings(
+        region="bavaria", regions_dir=regions, database_name=BAVARIA_DB, rate_limit_per_minute=0
+    )
+    try:
+        with live_server(own) as url:
+            q = f"lat={village['lat']}&lon={village['lon']}"
+            said = _own_streets(
+                browser, url, f"/rider?{q}", shot="bavaria-rider-phone", where=village, phone=True
+            )
+            assert "No station" in said  # none imported yet: said so, not "finding your position"
+            _own_streets(
+                browser, url, "/maps/stations", shot="bavaria-stations", where=village, phone=False
+            )
+    finally:
+        use_timezone(DEFAULT_TZ)
+        drop_database(database_url(settings, BAVARIA_DB))
