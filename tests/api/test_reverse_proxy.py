@@ -3,12 +3,8 @@ own address at the rate limiter (a spoofed X-Forwarded-For is not believed), pub
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,93 +13,33 @@ import pytest
 
 from geo.settings import PROJECT_ROOT, Settings
 from tests.api.conftest import OwnDatabase, database_of_its_own, live_server
+from tests.nginx import free_port, nginx_in_front
 
 own, client, engine = database_of_its_own("proxy")
-SITE = PROJECT_ROOT / "deploy" / "nginx-yizhan.conf"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def proxied(own: OwnDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """nginx with a self-signed certificate in front of the app; the HTTPS base URL."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert Path(nginx).exists(), "nginx is installed by scripts/bootstrap.sh --with-browser"
+def proxied(own: OwnDatabase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """nginx, as shipped, in front of the app; the HTTPS base URL and a trusting context."""
     tmp = tmp_path_factory.mktemp("nginx")
-    tls, plain = _port(), _port()
-    base = f"https://localhost:{tls}"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(tmp / "key.pem"),
-            "-out",
-            str(tmp / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    port = free_port()  # nginx's, known to the app before it starts (its public links)
     settings: Settings = own.settings.model_copy(
         update={
             "trusted_proxies": ("127.0.0.1",),
-            "public_url": base,
+            "public_url": f"https://localhost:{port}",
             "rate_limit_per_minute": 6,
             "rate_limit_burst": 3,
         }
     )
-    with live_server(settings) as app_url:
-        app_port = app_url.rsplit(":", 1)[1]
-        site = (
-            SITE.read_text()
-            .replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
-            .replace("listen 443 ssl http2;", f"listen 127.0.0.1:{tls} ssl http2;")
-            .replace("listen 80;", f"listen 127.0.0.1:{plain};")
-            .replace("/etc/ssl/yizhan/fullchain.pem", str(tmp / "cert.pem"))
-            .replace("/etc/ssl/yizhan/privkey.pem", str(tmp / "key.pem"))
-            .replace("yizhan.example.org", "localhost")
-        )
-        (tmp / "site.conf").write_text(site)
-        user = "user root;" if os.geteuid() == 0 else ""
-        temp = " ".join(
-            f"{kind}_temp_path {tmp / kind};"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (tmp / "nginx.conf").write_text(
-            f"{user} worker_processes 1; pid {tmp / 'nginx.pid'}; error_log {tmp / 'error.log'};"
-            f" events {{}} http {{ access_log off; {temp} include {tmp / 'site.conf'}; }}"
-        )
-        server = subprocess.Popen(
-            [nginx, "-c", str(tmp / "nginx.conf"), "-p", str(tmp), "-g", "daemon off;"],
-            stderr=subprocess.PIPE,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    trust = ssl.create_default_context(cafile=str(tmp / "cert.pem"))
-                    httpx.get(f"{base}/health/live", verify=trust, timeout=2)
-                    break
-                except httpx.TransportError:
-                    assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                    time.sleep(0.1)
-            yield base, ssl.create_default_context(cafile=str(tmp / "cert.pem"))
-        finally:
-            server.terminate()
-            server.wait(10)
-            if server.stderr is not None:
-                server.stderr.close()
+    with (
+        live_server(settings) as app_url,
+        nginx_in_front(app_url, tmp, tls_port=port) as (
+            base,
+            trust,
+            _,
+        ),
+    ):
+        yield base, trust
 
 
 def test_https_answers_with_hsts_and_links_use_the_public_url(proxied) -> None:
@@ -157,3 +93,20 @@ def test_the_systemd_units_verify(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "yizhan" not in done.stderr, done.stderr
+
+
+def test_nginx_keeps_the_basemaps_tiles_so_repeats_never_reach_the_app(proxied) -> None:
+    base, cert = proxied
+    url = f"{base}/ogc/tiles/WebMercatorQuad/12/1784/3334"
+    with httpx.Client(verify=cert) as one:
+        first = one.get(url, headers={"Accept-Encoding": "gzip"})
+        assert first.status_code == 200, first.text
+        again = one.get(url, headers={"Accept-Encoding": "gzip"})
+        plain = one.get(url, headers={"Accept-Encoding": "identity"})
+    assert first.headers["x-cache-status"] in ("MISS", "EXPIRED")
+    assert again.headers["x-cache-status"] == "HIT"
+    assert again.content == first.content
+    assert again.headers["content-encoding"] == "gzip"
+    assert again.headers["etag"] == first.headers["etag"]
+    assert "content-encoding" not in plain.headers  # the plain copy is kept apart (Vary)
+    assert plain.content == first.content  # httpx decoded the gzip one: the same tile
