@@ -276,10 +276,29 @@ class ParamForm(MacroElement):
         self.fields, self.hidden, self.submit = fields, hidden, submit
 
 
+#: At phone size the panels start closed (a tap opens one) and the legends stack at the left,
+#: each at most half the width, so the map stays visible and nothing covers another panel.
+_PHONE_LAYOUT = """
+(function () {
+  if (!window.matchMedia || !window.matchMedia("(max-width: 600px)").matches) { return; }
+  document.querySelectorAll(".yizhan-legend details, details.yizhan-area-table")
+    .forEach(function (d) { d.open = false; });
+  var bottom = 24;
+  document.querySelectorAll(".yizhan-legend").forEach(function (el) {
+    el.style.left = "10px"; el.style.bottom = bottom + "px"; el.style.maxWidth = "46vw";
+    el.style.marginBottom = "0";
+    bottom += el.offsetHeight + 6;
+  });
+  document.querySelectorAll(".yizhan-area-table").forEach(function (el) { el.style.maxWidth = "46vw"; });
+})();
+"""
+
+
 def render_page(m: folium.Map, *, lang: Lang, title: str) -> str:
     """The map as a whole HTML page with a ``<title>`` and the page's language."""
     root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(f"<title>{inert_html_text(title)}</title>"), name="title")
+    root.script.add_child(folium.Element(_PHONE_LAYOUT), name="phone_layout")
     page = root.render()
     return page.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
 

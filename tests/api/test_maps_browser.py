@@ -38,8 +38,9 @@ ARTIFACTS = PROJECT_ROOT / "artifacts" / "maps"
 CASE = {"category": "mediation", "description": "调解", "lon": 113.0801, "lat": 22.5801}
 
 
-def render(url: str, name: str) -> tuple[str, set[str]]:
-    """Load ``url`` in headless Chromium; the final DOM and every URL it requested."""
+def render(url: str, name: str, window: str = "1000,800") -> tuple[str, set[str]]:
+    """Load ``url`` in headless Chromium (a ``window`` of width,height); the final DOM and
+    every URL it requested."""
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is installed by scripts/bootstrap.sh --with-browser"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ def render(url: str, name: str) -> tuple[str, set[str]]:
             # Chromium's own autofill service looks up pages that hold a form: browser
             # traffic, not the page's (the page itself requests nothing from other hosts)
             "--disable-features=AutofillServerCommunication",
-            "--window-size=1000,800",
+            f"--window-size={window}",
             "--virtual-time-budget=8000",
             f"--user-data-dir={tmp}/profile",
         ]
@@ -153,6 +154,21 @@ def test_map_renders_offline_in_chromium(
     assert any("/maps/assets/leaflet/leaflet.js" in u for u in requested)
     assert any("/ogc/tiles/WebMercatorQuad/" in u for u in requested)  # the own basemap
     assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ["stations-zh", "gaps", "sites"])
+def test_maps_at_phone_size_draw_the_own_basemap_offline(
+    live_url: str, with_cases, name: str
+) -> None:
+    _, path, expected = next(m for m in MAPS if m[0] == name)
+    dom, requested = render(live_url + path, f"{name}-phone", window="390,844")
+    for fragment in expected:
+        assert fragment in dom, f"{fragment!r} not drawn on {name} at phone size"
+    assert "<details" in dom
+    # the panels start closed: the map stays in sight
+    assert not re.search(r"<details[^>]*\sopen[\s=>]", dom), re.findall(r"<details[^>]*>", dom)
+    assert not external(requested, live_url), external(requested, live_url)
+    assert any("/ogc/tiles/WebMercatorQuad/" in u for u in requested)
 
 
 def test_route_map_draws_one_path_per_station(live_url: str) -> None:
