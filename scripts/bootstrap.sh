@@ -44,6 +44,22 @@ if [ "${#pkgs[@]}" -gt 0 ]; then
     exit 1
   fi
 fi
+# QGIS, an independent client of the basemap's vector tiles (a test draws them), with what
+# Debian recommends for it (about 110 MB)
+if [ "$want_browser" = 1 ] && ! [ -f /usr/lib/python3/dist-packages/qgis/core/__init__.py ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing QGIS for the tile tests: python3-qgis"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq python3-qgis >/dev/null
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    log "installing QGIS for the tile tests with sudo: python3-qgis"
+    sudo env DEBIAN_FRONTEND=noninteractive sh -c "apt-get update && apt-get install -y python3-qgis" >/dev/null
+  else
+    log "missing QGIS for the tile tests. Run as root:  apt-get install -y python3-qgis"
+    exit 1
+  fi
+fi
 
 # --- uv and the Python environment ----------------------------------------------------------
 export UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1
