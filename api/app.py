@@ -173,7 +173,7 @@ def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
     routing = platform.routing
     if routing is None:
         return
-    for profile in routing.profiles:
+    for profile in routing.everyday_profiles:
         place = routing.station_place(profile)
         if place is None:
             continue

@@ -22,6 +22,8 @@ MODES = {
     "google": {"e_bike": "bicycling", "walk": "walking", "drive": "driving"},
     "apple": {"e_bike": "w", "walk": "w", "drive": "d"},  # Apple's links have no cycling
 }
+for _app in MODES.values():  # the apps' links know no trucks: a truck driver is handed driving
+    _app["truck"] = _app["drive"]
 
 
 def _in(lon: float, lat: float, coord: str) -> tuple[float, float]:

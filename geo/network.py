@@ -61,8 +61,8 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "pedestrian": 5,
     "steps": 3,
 }
-_CACHE_VERSION = "5"
-_COMPILED_VERSION = "5"
+_CACHE_VERSION = "6"
+_COMPILED_VERSION = "6"
 
 
 #: the most an extract given by a user may expand to, and how many times its packed size

@@ -68,9 +68,12 @@ def build_routing(
     with db.connect() as conn:
         stations = station_records(conn)
         region = service_region(conn, settings.metric_crs)
+    profiles = build_profiles(settings.profile_speeds)
+    if not compiled.says_of_trucks:  # trucks would only be cars: the drivers' mode drives
+        profiles.pop("truck")
     return RoutingEngine(
         compiled,
-        build_profiles(settings.profile_speeds),
+        profiles,
         stations,
         max_snap_m=settings.max_snap_m,
         region=region,
@@ -140,7 +143,7 @@ class RoadNetwork:
                     time.sleep(wait_s)
                     wait_s = min(wait_s * 2, 5.0)
             if serving:
-                routing.warm(list(routing.profiles)[:1], isochrones=False)
+                routing.warm(routing.everyday_profiles[:1], isochrones=False)
             self.routing = routing
             self.summary = summary
             self.stations_version = version
@@ -153,7 +156,7 @@ class RoadNetwork:
         if serving:
             try:
                 # the other profiles (isochrones are drawn on the analysis workers)
-                routing.warm(list(routing.profiles)[1:], isochrones=False)
+                routing.warm(routing.everyday_profiles[1:], isochrones=False)
                 _freeze_collected()
             except Exception:  # the engine answers all the same, each first answer slower
                 logger.exception("warming the routing engine failed")

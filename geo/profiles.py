@@ -9,6 +9,13 @@ profile's table is a road that profile may not use.
 * ``walk`` — about 5 km/h anywhere but motorways, both directions of one-way streets.
 * ``drive`` — the tagged ``maxspeed`` where there is one, else the class speed; no footways,
   cycleways or paths; one-way rules apply.
+* ``truck`` — a heavy goods vehicle, the drivers' homes' (司机之家) traveller: the car's roads
+  but no living streets or tracks, at most 80 km/h (heavy trucks' limit on China's
+  expressways is 100 and in practice lower; 80 is the usual posted truck limit), OSM's ``hgv``
+  access and posted weight, height and length limits (:mod:`geo.routing.access`), and slower
+  turns. Only where the extract says something of trucks (a way's ``hgv`` or limits differ
+  from the car's): elsewhere it would only be the car, and the riders' driver mode uses ``drive``.
+  Built when first asked for (not at start).
 
 On real OSM roads OSM's access tags for the profile's ``mode`` then close, open or slow
 single ways (:mod:`geo.routing.access`). Every profile waits at traffic signals; e-bikes and
@@ -146,7 +153,7 @@ class TravelProfile:
     Attributes
     ----------
     name
-        ``e_bike``, ``walk`` or ``drive``.
+        ``e_bike``, ``walk``, ``drive`` or ``truck``.
     speeds_kph
         Speed by ``highway`` class; classes not listed may not be used.
     max_speed_kph
@@ -171,6 +178,8 @@ class TravelProfile:
     signal_s: float = 0.0
     #: turn costs and restrictions (None: turns are free and restrictions ignored)
     turns: TurnCosts | None = None
+    #: built only when first asked for: not part of a start or of a warm-up
+    on_demand: bool = False
 
     def edge_speed(self, highway: str | list[str], tagged_kph: float | None) -> float | None:
         """Speed on an edge of these classes (None: not allowed for this profile)."""
@@ -195,6 +204,12 @@ SIGNAL_WAIT_S = 8.0
 BICYCLE_TURNS = TurnCosts(penalty_s=3.0, bias=1.4, u_turn_s=5.0)
 #: turns for cars: OSRM's car profile (``car.lua``), right-hand traffic
 CAR_TURNS = TurnCosts(penalty_s=7.5, bias=1.075, u_turn_s=20.0)
+#: turns for heavy trucks: the car's shape, twice the cost (our choice, not a measured figure:
+#: an articulated truck turns at walking pace and cannot turn back on an ordinary street)
+TRUCK_TURNS = TurnCosts(penalty_s=15.0, bias=1.075, u_turn_s=120.0)
+TRUCK_SPEEDS_KPH = {
+    c: v for c, v in DRIVE_SPEEDS_KPH.items() if c not in ("living_street", "track")
+}
 
 DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
     {
@@ -224,6 +239,17 @@ DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
             mode="motor",
             signal_s=SIGNAL_WAIT_S,
             turns=CAR_TURNS,
+        ),
+        "truck": TravelProfile(
+            "truck",
+            TRUCK_SPEEDS_KPH,
+            max_speed_kph=80.0,
+            use_maxspeed=True,
+            description="heavy truck (49 t, 4 m, 18.1 m), at most 80 km/h",
+            mode="hgv",
+            signal_s=SIGNAL_WAIT_S,
+            turns=TRUCK_TURNS,
+            on_demand=True,
         ),
     }
 )

@@ -41,7 +41,7 @@ DEFAULT_CASE_CATEGORIES = REPORTED_CASE_CATEGORIES
 #: IANA zones of mainland China (where GCJ-02 and the Chinese navigation apps apply)
 MAINLAND_CHINA_ZONES = frozenset({"Asia/Shanghai", "Asia/Urumqi", "Asia/Chongqing", "Asia/Harbin"})
 #: the riders' page lists stations within these minutes of travel (per profile)
-DEFAULT_RIDER_CUTOFF_MIN = {"e_bike": 30, "walk": 20, "drive": 45}
+DEFAULT_RIDER_CUTOFF_MIN = {"e_bike": 30, "walk": 20, "drive": 45, "truck": 45}
 
 
 #: Passwords that ship in documentation and development set-ups; never accepted in production.

@@ -88,6 +88,7 @@ class Profile(Vocabulary):
     E_BIKE = "e_bike", "电动车", "E-bike", "🛵"
     WALK = "walk", "步行", "Walk", "🚶"
     DRIVE = "drive", "驾车", "Drive", "🚗"
+    TRUCK = "truck", "货车", "Truck", "🚚"
 
 
 class CaseCategory(Vocabulary):

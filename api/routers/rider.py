@@ -51,8 +51,8 @@ router = APIRouter(include_in_schema=False)
 _templates = Environment(
     loader=PackageLoader("pages", "templates"), autoescape=select_autoescape(["html"])
 )
-#: the travel profiles the page offers (driving for drivers' homes, when the network has it)
-PROFILES = (Profile.E_BIKE, Profile.WALK, Profile.DRIVE)
+#: the travel profiles the page may offer (driving for drivers' homes: by car, or by truck)
+PROFILES = (Profile.E_BIKE, Profile.WALK, Profile.DRIVE, Profile.TRUCK)
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,13 @@ class RiderQuery:
 
 
 def offered_profiles(engine: RoutingEngine) -> tuple[Profile, ...]:
-    """The page's travel profiles the road network has."""
-    return tuple(p for p in PROFILES if p.value in engine.profiles)
+    """The page's travel profiles the road network has.
+
+    Drivers' times are by truck where the extract says something of trucks (the engine has the
+    ``truck`` profile), else by car.
+    """
+    driving = Profile.TRUCK if Profile.TRUCK.value in engine.profiles else Profile.DRIVE
+    return tuple(p for p in (Profile.E_BIKE, Profile.WALK, driving) if p.value in engine.profiles)
 
 
 def read_query(
@@ -87,10 +92,14 @@ def read_query(
 ) -> RiderQuery:
     """The rider's query, keeping known values and noting bad ones (never raising).
 
-    ``mode=drive`` (a drivers' link) asks for driving times like ``profile=drive``.
+    ``mode=drive`` (a drivers' link) asks for driving times like ``profile=drive``: by truck
+    where the page offers trucks instead of cars.
     """
     q = request.query_params
-    single = {**q, "profile": q.get("profile") or q.get("mode") or ""}
+    asked_profile = q.get("profile") or q.get("mode") or ""
+    if asked_profile == Profile.DRIVE and Profile.TRUCK in profiles:
+        asked_profile = Profile.TRUCK.value
+    single = {**q, "profile": asked_profile}
     asked = lenient(
         single,
         {"amenity": q.getlist("amenity"), "kind": q.getlist("kind")},

@@ -128,6 +128,19 @@ class CompiledGraph:
         return t
 
     @property
+    def says_of_trucks(self) -> bool:
+        """Whether the extract tells trucks apart from cars anywhere.
+
+        (``hgv`` access, posted weight, height or length limits, turn restrictions binding
+        one and not the other.)
+        """
+        hgv, motor = MODES.index("hgv"), MODES.index("motor")
+        return bool(
+            np.any(self.access[:, hgv] != self.access[:, motor])
+            or np.any(self.turn_ban_modes[:, hgv] != self.turn_ban_modes[:, motor])
+        )
+
+    @property
     def n_nodes(self) -> int:
         """Number of nodes."""
         return len(self.node_ids)

@@ -128,15 +128,20 @@ class RoutingEngine:
             fields.upsert(rec)
         return other
 
+    @property
+    def everyday_profiles(self) -> list[str]:
+        """The profiles built at start and warmed (not those built when first asked for)."""
+        return [name for name, p in self.profiles.items() if not p.on_demand]
+
     def warm(self, profiles: Sequence[str] | None = None, *, isochrones: bool = True) -> None:
         """Ask one question per profile so that the first real answers find everything ready.
 
         Builds the profile's fields if they wait (lazy profiles), loads the compiled search and
         drawing functions from numba's cache, and (with ``isochrones``) densifies the profile's
         roads for isochrones. Asked at a station's own place; a profile with no routable
-        station is skipped.
+        station is skipped. By default the everyday profiles (not those built on demand).
         """
-        for name in profiles if profiles is not None else list(self.profiles):
+        for name in profiles if profiles is not None else self.everyday_profiles:
             place = self.station_place(name)
             if place is None:
                 continue
@@ -158,8 +163,12 @@ class RoutingEngine:
     def profile_graph(self, profile: str) -> ProfileGraph:
         """The profile's graph, refusing unknown profile names."""
         if profile not in self.profiles:
-            msg = f"unknown profile {profile!r}; choose one of {', '.join(self.profiles)}"
-            raise ValidationError(msg)
+            known = ", ".join(self.profiles)
+            if profile == "truck":  # a profile only where the extract says something of trucks
+                msg = f"this region's roads say nothing of trucks: choose one of {known}"
+                raise ValidationError(msg, zh=f"本区域道路没有货车通行信息，请选择：{known}")
+            msg = f"unknown profile {profile!r}; choose one of {known}"
+            raise ValidationError(msg, zh=f"未知的出行方式 {profile!r}，请选择：{known}")
         return profile_view(self.graph, self.profiles[profile])
 
     def in_region(self, lon: float, lat: float) -> bool:

@@ -30,14 +30,20 @@ from geo.routing.access import MODES, Mode
 
 #: the ``restriction:<key>`` suffixes that bind each mode
 _MODE_KEYS: Mapping[str, tuple[Mode, ...]] = {
-    "": ("bicycle", "motor"),
+    "": ("bicycle", "motor", "hgv"),
     "bicycle": ("bicycle",),
     "motorcar": ("motor",),
-    "motor_vehicle": ("motor",),
-    "vehicle": ("bicycle", "motor"),
+    "hgv": ("hgv",),
+    "motor_vehicle": ("motor", "hgv"),
+    "vehicle": ("bicycle", "motor", "hgv"),
 }
 #: ``except`` values that exempt each mode
-_EXEMPT: Mapping[str, Mode] = {"bicycle": "bicycle", "motorcar": "motor", "motor_vehicle": "motor"}
+_EXEMPT: Mapping[str, tuple[Mode, ...]] = {
+    "bicycle": ("bicycle",),
+    "motorcar": ("motor",),
+    "hgv": ("hgv",),
+    "motor_vehicle": ("motor", "hgv"),
+}
 _TIME_TAGS = ("time", "day_on", "day_off", "hour_on", "hour_off")
 
 
@@ -97,8 +103,7 @@ def _parse(
             value = value or v
             modes.update(bound)
     for exempt in tags.get("except", "").split(";"):
-        if exempt.strip() in _EXEMPT:
-            modes.discard(_EXEMPT[exempt.strip()])
+        modes.difference_update(_EXEMPT.get(exempt.strip(), ()))
     if any(t == "way" and role == "via" for t, _, role in members):
         return None, "skipped_via_way"
     from_ways = tuple(int(r) for t, r, role in members if t == "way" and role == "from")

@@ -154,9 +154,14 @@ class StationFields:
         return [name for name in self.profiles if name not in self._fields]
 
     def replace(self, stations: Iterable[StationRecord]) -> None:
-        """Replace every station and recompute the travel-time fields (the first, if lazy)."""
+        """Replace every station and recompute the travel-time fields.
+
+        Only the first profile's if lazy; never a profile built on demand (it waits for its
+        first question).
+        """
         records = {s.id: s for s in stations}
-        names = list(self.profiles)[:1] if self.lazy else list(self.profiles)
+        everyday = [name for name, p in self.profiles.items() if not p.on_demand]
+        names = everyday[:1] if self.lazy else everyday
         fields = {name: self._build(name, list(records.values())) for name in names}
         with self._lock:
             self._stations, self._fields = records, fields

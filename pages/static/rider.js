@@ -456,12 +456,14 @@
     });
   }
 
-  /* drivers' homes are for drivers: their chip offers (and picks) driving times */
+  /* drivers' homes are for drivers: their chip offers (and picks) driving times (by truck
+     where the region's roads say something of trucks, else by car) */
   function offerDriving(on) {
-    var drive = document.querySelector('[data-chip="profile"][data-code="drive"]');
+    var drive = document.querySelector('[data-chip="profile"][data-driving]');
     if (!drive) { return; }
+    var code = drive.getAttribute("data-code");
     drive.hidden = !on;
-    if (on) { pickProfile("drive"); } else if (state.profile === "drive") { pickProfile("e_bike"); }
+    if (on) { pickProfile(code); } else if (state.profile === code) { pickProfile("e_bike"); }
   }
 
   /* a row of chips wider than the screen shows that more follow (until scrolled to its end) */

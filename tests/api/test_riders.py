@@ -191,6 +191,29 @@ def test_a_drivers_link_gets_driving_times(client: TestClient) -> None:
     page = client.get("/rider", params={"mode": "drive"})
     assert 'data-code="drive" aria-pressed="true"' in page.text
     assert 'data-code="drive" aria-pressed="false" hidden' in client.get("/rider").text
+    assert 'data-code="truck"' not in page.text  # generated roads say nothing of trucks
+
+
+def test_trucks_are_refused_clearly_where_the_roads_say_nothing_of_them(
+    client: TestClient,
+) -> None:
+    lat, lon = JIANGMEN
+    for path in ("/v1/stations/nearest", "/v1/isochrones"):
+        r = client.get(path, params={"lat": lat, "lon": lon, "profile": "truck"})
+        assert r.status_code == 422, (path, r.text)
+        assert "trucks" in r.json()["error"]["message"]
+    # every operation that takes a profile: a clear refusal (or a page that ignores it)
+    spec = client.get("/openapi.json").json()
+    asked = [
+        path
+        for path, ops in spec["paths"].items()
+        if "{" not in path
+        and any(p["name"] == "profile" for p in ops.get("get", {}).get("parameters", []))
+    ]
+    assert len(asked) >= 5, asked
+    for path in asked:
+        r = client.get(path, params={"lat": lat, "lon": lon, "profile": "truck", "minutes": 10})
+        assert r.status_code in (200, 400, 401, 403, 422), (path, r.status_code, r.text[:300])
 
 
 def test_a_position_off_the_roads_is_searched_from_the_nearest_road_and_the_page_says_so(

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import morecantile
+import numpy as np
 import pyogrio
 import pytest
 import shapely.geometry
@@ -25,6 +26,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from geo.db.connection import database_exists, database_url, drop_database
 from geo.hours import DEFAULT_TZ, region_timezone, use_timezone
+from geo.routing.access import FORBIDDEN, MODES
+from geo.routing.views import profile_view
 from geo.settings import PROJECT_ROOT, Settings
 from tests.api.conftest import live_server, wait_until
 from tests.conftest import run_yizhan
@@ -124,6 +127,39 @@ def test_nearest_and_routes_on_helsinki_roads(helsinki: TestClient) -> None:
     route = helsinki.get("/v1/routes", params={"from": "60.1675,24.9475", "to": "60.1710,24.9400"})
     assert route.status_code == 200, route.text
     assert route.json()["distance_m"] > 300
+
+
+def test_helsinki_drivers_are_timed_as_trucks_kept_off_low_and_weak_roads(
+    helsinki: TestClient,
+) -> None:
+    routing = helsinki.app.state.platform.routing
+    assert routing.graph.says_of_trucks  # maxheight, maxweight, maxlength, hgv in the extract
+    assert "truck" in routing.profiles
+    assert "truck" not in routing.everyday_profiles  # built when first asked, not at start
+    graph = routing.graph
+    hgv, motor = MODES.index("hgv"), MODES.index("motor")
+    closed = np.flatnonzero(
+        (graph.access[:, hgv] == FORBIDDEN) & (graph.access[:, motor] != FORBIDDEN)
+    )
+    assert len(closed) > 10
+    truck = profile_view(graph, routing.profiles["truck"])
+    car = profile_view(graph, routing.profiles["drive"])
+    assert np.isinf(truck.tt[closed]).all()
+    assert np.isfinite(car.tt[closed]).any()
+    # the page's driver mode: a drivers' link picks truck times, and so does the API
+    page = helsinki.get("/rider", params={**ESPLANADI, "mode": "drive"})
+    assert 'data-driving="true" data-code="truck" aria-pressed="true"' in page.text
+    listed = helsinki.get("/rider/stations", params={**ESPLANADI, "mode": "drive"}).json()
+    assert listed["profile"] == "truck"
+    assert listed["items"]
+    times = {}
+    for profile in ("drive", "truck"):
+        answer = helsinki.get(
+            "/v1/stations/nearest", params={**ESPLANADI, "profile": profile, "k": 15}
+        ).json()
+        times[profile] = {r["station"]["id"]: r["travel_time_s"] for r in answer["results"]}
+    assert set(times["truck"]) <= set(times["drive"])
+    assert all(times["truck"][s] >= times["drive"][s] - 1e-6 for s in times["truck"])
 
 
 def test_opening_hours_are_read_in_helsinki_time(helsinki: TestClient) -> None:

@@ -13,7 +13,14 @@ import pytest
 
 from geo.network import graph_from_osm_file
 from geo.profiles import DEFAULT_PROFILES
-from geo.routing.access import ALLOWED, FORBIDDEN, UNKNOWN, bicycle_contraflow, edge_access
+from geo.routing.access import (
+    ALLOWED,
+    FORBIDDEN,
+    UNKNOWN,
+    bicycle_contraflow,
+    edge_access,
+    too_small_for_trucks,
+)
 from geo.routing.compiled import DISMOUNT_KPH, CompiledGraph, ProfileGraph
 
 WAYS = {
@@ -27,6 +34,10 @@ WAYS = {
     "one_way": {"highway": "residential", "oneway": "yes"},
     "one_way_bikes_both": {"highway": "residential", "oneway": "yes", "oneway:bicycle": "no"},
     "no_cars": {"highway": "tertiary", "motor_vehicle": "no"},
+    "low_bridge": {"highway": "tertiary", "maxheight": "3.5"},
+    "weak_bridge": {"highway": "tertiary", "maxweight": "20 t"},
+    "no_trucks": {"highway": "tertiary", "hgv": "no"},
+    "trucks_to_the_yard": {"highway": "living_street", "hgv": "destination"},
 }
 
 
@@ -106,6 +117,27 @@ def test_bicycles_ride_both_ways_where_the_one_way_lets_them(graphs: tuple) -> N
     assert _directions(graphs, "one_way", "walk") == 2
     assert _directions(graphs, "one_way_bikes_both", "e_bike") == 2
     assert _directions(graphs, "one_way_bikes_both", "drive") == 1
+
+
+def test_trucks_keep_off_low_weak_and_closed_roads_that_cars_use(graphs: tuple) -> None:
+    for way in ("low_bridge", "weak_bridge", "no_trucks"):
+        assert _usable(graphs, way, "drive"), way
+        assert not _usable(graphs, way, "truck"), way
+    assert _usable(graphs, "plain", "truck")
+    assert not _usable(graphs, "no_cars", "truck")  # motor_vehicle=no binds trucks too
+    # a class trucks do not use, opened to them by its own tag
+    assert _usable(graphs, "trucks_to_the_yard", "truck")
+
+
+def test_truck_limits_are_read_in_their_units() -> None:
+    assert too_small_for_trucks({"maxheight": "3.8 m"})
+    assert too_small_for_trucks({"maxheight": "12'6\""})  # 3.81 m
+    assert not too_small_for_trucks({"maxheight": "13'6\""})  # 4.11 m
+    assert too_small_for_trucks({"maxlength": "12"})
+    assert not too_small_for_trucks({"maxweight": "49"})
+    assert not too_small_for_trucks({"maxheight": "default", "maxweight": "none"})
+    assert edge_access({"hgv": "destination", "maxheight": "2.5"}, "hgv") == FORBIDDEN
+    assert edge_access({"maxheight": "2.5"}, "motor") == UNKNOWN  # cars are not trucks
 
 
 def test_tag_reading_rules() -> None:

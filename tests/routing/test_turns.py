@@ -54,12 +54,14 @@ def _grid(path: Path, relations: str = "") -> Path:
     return path
 
 
-def _restriction(rid: int, value: str, frm: int, to: int, **tags: str) -> str:
+def _restriction(
+    rid: int, value: str, frm: int, to: int, *, key: str = "restriction", **tags: str
+) -> str:
     extra = "".join(f'<tag k="{k.replace("__", ":")}" v="{v}"/>' for k, v in tags.items())
     return (
         f'<relation id="{rid}"><member type="way" ref="{frm}" role="from"/>'
         f'<member type="node" ref="5" role="via"/><member type="way" ref="{to}" role="to"/>'
-        f'<tag k="type" v="restriction"/><tag k="restriction" v="{value}"/>{extra}</relation>'
+        f'<tag k="type" v="restriction"/><tag k="{key}" v="{value}"/>{extra}</relation>'
     )
 
 
@@ -149,6 +151,18 @@ def test_except_bicycle_exempts_the_e_bike_only(tmp_path: Path) -> None:
     banned = _engine(_grid(tmp_path / "except.osm", relation))
     assert banned.route(FROM_WEST, LEFT, profile="e_bike")[2].distance_m < 250
     assert banned.route(FROM_WEST, LEFT, profile="drive")[2].distance_m > 500
+
+
+def test_restrictions_for_trucks_bind_trucks_alone(tmp_path: Path) -> None:
+    relation = _restriction(1, "no_left_turn", WEST, NORTH, key="restriction:hgv")
+    banned = _engine(_grid(tmp_path / "hgv.osm", relation))
+    assert banned.graph.says_of_trucks
+    assert banned.route(FROM_WEST, LEFT, profile="drive")[2].distance_m < 250
+    assert banned.route(FROM_WEST, LEFT, profile="truck")[2].distance_m > 500
+    exempt = _restriction(1, "no_left_turn", WEST, NORTH, **{"except": "hgv"})
+    cars_only = _engine(_grid(tmp_path / "except-hgv.osm", exempt))
+    assert cars_only.route(FROM_WEST, LEFT, profile="truck")[2].distance_m < 250
+    assert cars_only.route(FROM_WEST, LEFT, profile="drive")[2].distance_m > 500
 
 
 def test_only_straight_on_forbids_both_turns(tmp_path: Path) -> None:
