@@ -388,8 +388,38 @@ def test_helsinki_pages_draw_their_own_streets_and_water_offline(
                 where=ESPLANADI,
                 phone=False,
             )
+            _drivers_chip_times_trucks(browser, url)
     finally:
         use_timezone(DEFAULT_TZ)
+
+
+def _drivers_chip_times_trucks(browser: Any, url: str) -> None:
+    """At phone size, the drivers' homes chip switches Helsinki's list to truck times."""
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"latitude": ESPLANADI["lat"], "longitude": ESPLANADI["lon"]},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if "/rider/stations" in r.url else None)
+        page.goto(f"{url}/rider")
+        page.wait_for_selector("#list[data-ready='true']", timeout=15_000)
+        truck = page.locator("[data-chip='profile'][data-code='truck']")
+        assert truck.is_hidden()  # offered with the drivers' homes
+        page.click("[data-chip='kind'][data-code='driver_home']")
+        wait_until(
+            page,
+            "document.querySelector(\"[data-code='truck']\").getAttribute('aria-pressed')"
+            " === 'true' && document.querySelector('#list').dataset.ready === 'true'",
+        )
+        assert truck.is_visible()
+        assert "profile=truck" in asked[-1], asked
+    finally:
+        context.close()
 
 
 @pytest.mark.browser
