@@ -58,7 +58,8 @@ def sample_nodes(G: nx.MultiDiGraph, count: int, seed: int) -> list[int]:
     return [int(n) for n in rng.choice(nodes, size=count, replace=False)]
 
 
-PROFILES = DEFAULT_PROFILES
+#: the everyday profiles (the truck, built only when asked for, has tests of its own)
+PROFILES = {name: p for name, p in DEFAULT_PROFILES.items() if not p.on_demand}
 #: the profiles with free turns: what a node-based reference (networkx on nodes) can check;
 #: the turn costs have their own reference (``test_turns.py``, a graph of edge states)
 FREE_TURNS = {name: dataclasses.replace(p, turns=None) for name, p in DEFAULT_PROFILES.items()}
