@@ -29,36 +29,30 @@ if [ "$want_browser" = 1 ]; then
   command -v nginx >/dev/null || pkgs+=(nginx-light)
   command -v openssl >/dev/null || pkgs+=(openssl)
 fi
-if [ "${#pkgs[@]}" -gt 0 ]; then
-  cmd="apt-get update && apt-get install -y --no-install-recommends ${pkgs[*]}"
+# install_packages WHAT PACKAGE... : as root, with sudo, or say what to run
+install_packages() {
+  local what="$1"
+  shift
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "installing system packages: ${pkgs[*]}"
+    log "installing $what: $*"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+    apt-get install -y -qq "$@" >/dev/null
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    log "installing system packages with sudo: ${pkgs[*]}"
-    sudo env DEBIAN_FRONTEND=noninteractive sh -c "$cmd" >/dev/null
+    log "installing $what with sudo: $*"
+    sudo env DEBIAN_FRONTEND=noninteractive sh -c "apt-get update && apt-get install -y $*" >/dev/null
   else
-    log "missing system packages. Run as root:  $cmd"
+    log "missing $what. Run as root:  apt-get update && apt-get install -y $*"
     exit 1
   fi
+}
+if [ "${#pkgs[@]}" -gt 0 ]; then
+  install_packages "system packages" --no-install-recommends "${pkgs[@]}"
 fi
 # QGIS, an independent client of the basemap's vector tiles (a test draws them), with what
 # Debian recommends for it (about 110 MB)
 if [ "$want_browser" = 1 ] && ! [ -f /usr/lib/python3/dist-packages/qgis/core/__init__.py ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "installing QGIS for the tile tests: python3-qgis"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq python3-qgis >/dev/null
-  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    log "installing QGIS for the tile tests with sudo: python3-qgis"
-    sudo env DEBIAN_FRONTEND=noninteractive sh -c "apt-get update && apt-get install -y python3-qgis" >/dev/null
-  else
-    log "missing QGIS for the tile tests. Run as root:  apt-get install -y python3-qgis"
-    exit 1
-  fi
+  install_packages "QGIS for the tile tests" python3-qgis
 fi
 
 # --- uv and the Python environment ----------------------------------------------------------

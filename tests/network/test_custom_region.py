@@ -321,17 +321,22 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 
 
-def _own_streets(browser: Any, url: str, path: str, *, shot: str, where: dict, phone: bool) -> str:
-    """Open ``url + path`` in Chromium: streets drawn from the app's own tiles, nothing else
-    asked of any other host (Chromium's own request log), no script error; a screenshot.
-    Returns what the page's status line says (riders' page)."""
-    context = browser.new_context(
+def _context(browser: Any, where: dict, *, phone: bool) -> Any:
+    """A browser context at phone or desktop size, standing at ``where``."""
+    return browser.new_context(
         viewport=PHONE if phone else DESKTOP,
         is_mobile=phone,
         has_touch=phone,
         geolocation={"latitude": where["lat"], "longitude": where["lon"]},
         permissions=["geolocation"],
     )
+
+
+def _own_streets(browser: Any, url: str, path: str, *, shot: str, where: dict, phone: bool) -> str:
+    """Open ``url + path`` in Chromium: streets drawn from the app's own tiles, nothing else
+    asked of any other host (Chromium's own request log), no script error; a screenshot.
+    Returns what the page's status line says (riders' page)."""
+    context = _context(browser, where, phone=phone)
     try:
         page = context.new_page()
         asked: list[str] = []
@@ -395,13 +400,7 @@ def test_helsinki_pages_draw_their_own_streets_and_water_offline(
 
 def _drivers_chip_times_trucks(browser: Any, url: str) -> None:
     """At phone size, the drivers' homes chip switches Helsinki's list to truck times."""
-    context = browser.new_context(
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        geolocation={"latitude": ESPLANADI["lat"], "longitude": ESPLANADI["lon"]},
-        permissions=["geolocation"],
-    )
+    context = _context(browser, ESPLANADI, phone=True)
     try:
         page = context.new_page()
         asked: list[str] = []
