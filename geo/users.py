@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -27,8 +28,15 @@ from geo.settings import DEVELOPMENT_PASSWORDS, password_weakness
 from geo.vocabulary import Role
 
 _hasher = PasswordHasher()
-# verifying against this keeps the time of a login with an unknown user like a real one
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the time of a login with an unknown user like a real one.
+
+    Made at the first login, not at import (an argon2 hash costs every process a moment).
+    """
+    return _hasher.hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ def _verify(password_hash: str, password: str) -> bool:
 def authenticate(conn: Connection, username: str, password: str) -> UserInfo | None:
     """The active user with these credentials, or None."""
     row = q.user_row(conn, username)
-    ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    ok = _verify(row.password_hash if row is not None else _dummy_hash(), password)
     if row is None or not ok or not row.active:
         return None
     return _info(row)

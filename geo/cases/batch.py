@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sqlalchemy import Connection
 
 from geo.cases.lifecycle import AWAITING_ASSIGNMENT, OPEN_STATUSES
@@ -82,6 +81,8 @@ def assign_min_cost(
     t0 = time.perf_counter()
     free = np.maximum(capacity - open_load, 0)
     pairs: dict[int, int] = {}
+    from scipy.optimize import linear_sum_assignment  # ~0.5 s to import: only where it solves
+
     big = 1e12
     for g in np.unique(groups):
         cases = np.flatnonzero(groups == g)

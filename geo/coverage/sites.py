@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csc_matrix, csr_matrix, hstack, identity, vstack
 
 from geo.errors import ValidationError
@@ -187,6 +186,8 @@ class MaximalCoverage:
         )
 
     def _milp(self, k: int, time_limit: float) -> SiteSelection:
+        from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.5 s: only where it solves
+
         t0 = time.perf_counter()
         useful = np.flatnonzero(
             (np.asarray(self.cover.sum(axis=1)).ravel() > 0) & (self.weights > 0)
@@ -318,6 +319,8 @@ class PMedian:
         )
 
     def _milp(self, k: int, time_limit: float) -> SiteSelection:
+        from scipy.optimize import Bounds, LinearConstraint, milp  # ~0.5 s: only where it solves
+
         t0 = time.perf_counter()
         n_d, n_c = self.cost.shape
         # variables: x_j (n_c), z_ij (n_d * n_c), e_i (n_d: served by existing)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geo.db.cluster import EmbeddedCluster, reachable_root
+
+if TYPE_CHECKING:  # alembic is imported where migrations run (a server's workers never do)
+    from alembic.config import Config
 from geo.db.ddl import ddl
 from geo.errors import SetupError
 from geo.settings import Settings
@@ -174,6 +176,8 @@ def drop_database(url: str) -> None:
 
 def alembic_config(url: str) -> Config:
     """Alembic configuration pointing at our migrations and ``url``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -182,11 +186,15 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to ``revision``."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Revert migrations down to ``revision``."""
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 
