@@ -127,6 +127,23 @@ class CompiledGraph:
         t: Transformer = self._local.from_wgs84
         return t
 
+    def highway_codes(self) -> tuple[np.ndarray, list[str | list[str]]]:
+        """Each edge's road class as a code into the graph's distinct classes (made once)."""
+        found = self.__dict__.get("_highway_codes")
+        if found is None:
+            index: dict[Any, int] = {}
+            classes: list[str | list[str]] = []
+            codes = np.empty(len(self.highway), dtype=np.int64)
+            for i, h in enumerate(self.highway):
+                key = h if isinstance(h, str) else tuple(h)
+                code = index.get(key)
+                if code is None:
+                    code = index[key] = len(classes)
+                    classes.append(h if isinstance(h, str) else list(h))
+                codes[i] = code
+            found = self.__dict__["_highway_codes"] = (codes, classes)
+        return found
+
     @property
     def says_of_trucks(self) -> bool:
         """Whether the extract tells trucks apart from cars anywhere.
@@ -316,19 +333,20 @@ _NO_EDGES = np.empty(0, dtype=np.int64)
 DISMOUNT_KPH = 4.0
 
 
-def _edge_speeds(
-    profile: TravelProfile, highway: list[str | list[str]], tagged_kph: np.ndarray
-) -> np.ndarray:
+def _edge_speeds(profile: TravelProfile, graph: CompiledGraph) -> np.ndarray:
     """The profile's speed on every edge (0: not allowed), asked once per class and tag."""
-    keys = [
-        (h if isinstance(h, str) else tuple(h), float(k))
-        for h, k in zip(highway, tagged_kph, strict=True)
-    ]
-    known: dict[tuple[Any, float], float] = {}
-    for key in set(keys):
-        h, k = key
-        known[key] = profile.edge_speed(h if isinstance(h, str) else list(h), k) or 0.0
-    return np.array([known[key] for key in keys], dtype=float)
+    codes, classes = graph.highway_codes()
+    tagged, tag_index = np.unique(graph.tagged_kph, return_inverse=True)
+    pairs, back = np.unique(codes * len(tagged) + tag_index.ravel(), return_inverse=True)
+    speeds = np.array(
+        [
+            profile.edge_speed(classes[int(c) // len(tagged)], float(tagged[int(c) % len(tagged)]))
+            or 0.0
+            for c in pairs
+        ],
+        dtype=float,
+    )
+    return np.asarray(speeds[back.ravel()])
 
 
 class ProfileGraph:
@@ -344,7 +362,7 @@ class ProfileGraph:
     def __init__(self, graph: CompiledGraph, profile: TravelProfile) -> None:
         self.graph, self.profile = graph, profile
         m = len(graph.u)
-        speed = _edge_speeds(profile, graph.highway, graph.tagged_kph)
+        speed = _edge_speeds(profile, graph)
         rule = graph.access[:, MODES.index(profile.mode)]
         speed[(rule == ALLOWED) & (speed == 0)] = profile.allowed_kph  # a footway bikes may use
         speed[rule == DISMOUNT] = np.minimum(speed[rule == DISMOUNT], DISMOUNT_KPH)
