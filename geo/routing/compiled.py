@@ -286,13 +286,16 @@ class CompiledGraph:
             )
             crs, text = (str(x) for x in z["meta"])
             meta = json.loads(text)
-            return cls(
+            names, codes = np.unique(z["highway"], return_inverse=True)  # a few dozen classes
+            classes = [json.loads(h) if h.startswith("[") else str(h) for h in names]
+            codes = codes.ravel().astype(np.int64)
+            graph = cls(
                 z["node_ids"],
                 z["node_xy"],
                 z["u"],
                 z["v"],
                 z["length"],
-                [json.loads(h) if h.startswith("[") else str(h) for h in z["highway"]],
+                [classes[c] for c in codes.tolist()],
                 z["tagged_kph"],
                 z["oneway"],
                 geoms,
@@ -305,6 +308,8 @@ class CompiledGraph:
                 turn_ban_modes=z["turn_ban_modes"],
                 restrictions_unmatched=int(meta["restrictions_unmatched"]),
             )
+        graph.__dict__["_highway_codes"] = (codes, classes)  # what highway_codes would make
+        return graph
 
     def to_metric(self, lon: float, lat: float) -> tuple[float, float]:
         """Project a WGS-84 point to the graph's metric CRS."""
