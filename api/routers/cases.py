@@ -29,6 +29,7 @@ from api.schemas.cases import (
     MemberRef,
     PublicCase,
     Roster,
+    RosterMember,
     StaffCase,
 )
 from api.schemas.common import errors
@@ -428,6 +429,11 @@ def case_filter(
 Filters = Annotated[CaseFilter, Depends(case_filter)]
 
 
+def _case_list(rows: list[dict[str, Any]], total: int) -> CaseList:
+    """A page of cases as staff see them, and how many match in all."""
+    return CaseList(cases=[staff_view(r) for r in rows], total=total)
+
+
 @router.get(
     "/cases",
     summary="Cases visible to you",
@@ -440,13 +446,13 @@ def list_(
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> CaseList:
     """Newest first; managers see their district or town, members their own cases.
 
     Unknown statuses or categories are refused (422) with the ones that exist.
     """
     rows, total = list_cases(conn, who.case_scope, replace(filters, limit=limit, offset=offset))
-    return {"cases": [staff_view(r) for r in rows], "total": total}
+    return _case_list(rows, total)
 
 
 #: the Excel export's columns: Chinese header, then the case field (or a computed one)
@@ -524,22 +530,20 @@ def _zh(word: Any, code: str) -> str:
     response_model=Roster,
     responses=errors(401, 403),
 )
-def members(
-    conn: ReadConn, who: CaseReaders, coord: CoordQuery = CoordSystem.WGS84
-) -> dict[str, Any]:
+def members(conn: ReadConn, who: CaseReaders, coord: CoordQuery = CoordSystem.WGS84) -> Roster:
     """Managers see their district or town; a member sees themselves; admins everyone."""
     rows = roster(conn, who.case_scope)
     listed = [
-        {
+        RosterMember(
             **{k: r[k] for k in ("id", "code", "name", "grid_id", "town_id", "capacity")},
-            "open_cases": int(r["open_cases"]),
-            "on_leave": r["on_leave"],
-            "skills": list(r["skills"] or []),
-            "base": point(r["lon"], r["lat"], coord),
-        }
+            open_cases=int(r["open_cases"]),
+            on_leave=r["on_leave"],
+            skills=list(r["skills"] or []),
+            base=point(r["lon"], r["lat"], coord),
+        )
         for r in rows
     ]
-    return {"members": listed, "total": len(listed)}
+    return Roster(members=listed, total=len(listed))
 
 
 @router.get(
@@ -548,11 +552,10 @@ def members(
     response_model=CaseList,
     responses=errors(401, 403),
 )
-def overdue(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
+def overdue(conn: ReadConn, who: CaseReaders) -> CaseList:
     """Open cases whose resolution deadline has passed, in your scope."""
     overdue = CaseFilter(due_before=datetime.now(UTC), limit=500)
-    rows, total = list_cases(conn, who.case_scope, overdue)
-    return {"cases": [staff_view(r) for r in rows], "total": total}
+    return _case_list(*list_cases(conn, who.case_scope, overdue))
 
 
 @router.get(
@@ -563,11 +566,10 @@ def overdue(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
 )
 def due_soon(
     conn: ReadConn, who: CaseReaders, hours: Annotated[float, Query(gt=0, le=24 * 60)] = 72
-) -> dict[str, Any]:
+) -> CaseList:
     """Open cases whose resolution deadline falls within ``hours`` (overdue ones included)."""
     soon = CaseFilter(due_before=due_soon_before(None, hours), limit=500)
-    rows, total = list_cases(conn, who.case_scope, soon)
-    return {"cases": [staff_view(r) for r in rows], "total": total}
+    return _case_list(*list_cases(conn, who.case_scope, soon))
 
 
 @router.get(
@@ -576,9 +578,9 @@ def due_soon(
     response_model=CaseStats,
     responses=errors(),
 )
-def stats(conn: ReadConn) -> dict[str, Any]:
+def stats(conn: ReadConn) -> CaseStats:
     """Counts per grid, no locations or people; counts from 1 to 4 are suppressed."""
-    return {"grids": public_stats(conn), "suppressed_below": 5}
+    return CaseStats(grids=public_stats(conn), suppressed_below=5)
 
 
 @router.post(
@@ -587,9 +589,9 @@ def stats(conn: ReadConn) -> dict[str, Any]:
     response_model=Escalated,
     responses=errors(401, 403),
 )
-def escalate(conn: WriteConn, _: Admin) -> dict[str, Any]:
+def escalate(conn: WriteConn, _: Admin) -> Escalated:
     """Also run automatically by the server every few minutes."""
-    return {"escalated": escalate_overdue(conn, actor="admin")}
+    return Escalated(escalated=escalate_overdue(conn, actor="admin"))
 
 
 @router.post(
@@ -637,9 +639,9 @@ def read(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> StaffCase:
     response_model=CaseHistory,
     responses=errors(401, 403, 404),
 )
-def history(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]:
+def history(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> CaseHistory:
     """Who did what, when and why — oldest first."""
-    return {"events": case_events(conn, case_id, who.case_scope)}
+    return CaseHistory(events=case_events(conn, case_id, who.case_scope))
 
 
 @router.post(

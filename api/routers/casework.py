@@ -20,6 +20,7 @@ from api.schemas.casework import (
     Done,
     MemberChange,
     NoteIn,
+    NotificationOut,
     Notifications,
     ReadIn,
 )
@@ -38,10 +39,10 @@ AttachmentId = Annotated[int, Path(ge=1, le=2**62)]
     response_model=Done,
     responses=errors(401, 403, 404, 413),
 )
-def note(conn: WriteConn, case_id: CaseId, body: NoteIn, who: CaseReaders) -> dict[str, Any]:
+def note(conn: WriteConn, case_id: CaseId, body: NoteIn, who: CaseReaders) -> Done:
     """Staff and the member in scope; kept in the case's history, never shown publicly."""
     followup.add_note(conn, case_id, body.text, actor=who.username, scope=who.case_scope)
-    return {"changed": 1}
+    return Done(changed=1)
 
 
 @router.post(
@@ -51,7 +52,7 @@ def note(conn: WriteConn, case_id: CaseId, body: NoteIn, who: CaseReaders) -> di
     response_model=Done,
     responses=errors(401, 403, 404, 409, 413),
 )
-def callback(conn: WriteConn, case_id: CaseId, body: CallbackIn, who: Staff) -> dict[str, Any]:
+def callback(conn: WriteConn, case_id: CaseId, body: CallbackIn, who: Staff) -> Done:
     """After resolution and before closing: was the reporter reached, how satisfied (1-5)."""
     followup.record_callback(
         conn,
@@ -62,7 +63,7 @@ def callback(conn: WriteConn, case_id: CaseId, body: CallbackIn, who: Staff) -> 
         actor=who.username,
         scope=who.case_scope,
     )
-    return {"changed": 1}
+    return Done(changed=1)
 
 
 def _attachment(case_id: int, row: dict[str, Any]) -> Attachment:
@@ -78,10 +79,10 @@ def _attachment(case_id: int, row: dict[str, Any]) -> Attachment:
     response_model=Attachments,
     responses=errors(401, 403, 404),
 )
-def attachments(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> dict[str, Any]:
+def attachments(conn: ReadConn, case_id: CaseId, who: CaseReaders) -> Attachments:
     """Names, types and sizes; the bytes at each ``url``."""
     rows = followup.attachments(conn, case_id, who.case_scope)
-    return {"attachments": [_attachment(case_id, r) for r in rows]}
+    return Attachments(attachments=[_attachment(case_id, r) for r in rows])
 
 
 @router.post(
@@ -172,7 +173,7 @@ def change_member(
     body: MemberChange,
     who: Staff,
     settings: AppSettings,
-) -> dict[str, Any]:
+) -> Done:
     """Managers of the member's town or district, and admins."""
     followup.update_member(
         conn,
@@ -183,7 +184,7 @@ def change_member(
         capacity=body.capacity,
         skills=body.skills,
     )
-    return {"changed": int(bool(body.model_dump(exclude_none=True)))}
+    return Done(changed=int(bool(body.model_dump(exclude_none=True))))
 
 
 @router.get(
@@ -192,23 +193,23 @@ def change_member(
     response_model=Notifications,
     responses=errors(401, 403),
 )
-def my_notifications(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
+def my_notifications(conn: ReadConn, who: CaseReaders) -> Notifications:
     """A member's own; a manager's area's (returns, escalations, cases falling due)."""
     rows = followup.notifications(conn, who.case_scope)
     listed = [
-        {
-            "id": r["id"],
-            "at": r["at"],
-            "kind": r["kind"],
-            "case_id": r["case_id"],
-            "reference": (r["data"] or {}).get("reference"),
-            "message": r["message"],
-            "message_en": (r["data"] or {}).get("en"),
-            "read": r["read_at"] is not None,
-        }
+        NotificationOut(
+            id=r["id"],
+            at=r["at"],
+            kind=r["kind"],
+            case_id=r["case_id"],
+            reference=(r["data"] or {}).get("reference"),
+            message=r["message"],
+            message_en=(r["data"] or {}).get("en"),
+            read=r["read_at"] is not None,
+        )
         for r in rows
     ]
-    return {"notifications": listed, "unread": sum(not n["read"] for n in listed)}
+    return Notifications(notifications=listed, unread=sum(not n.read for n in listed))
 
 
 @router.post(
@@ -217,6 +218,6 @@ def my_notifications(conn: ReadConn, who: CaseReaders) -> dict[str, Any]:
     response_model=Done,
     responses=errors(401, 403),
 )
-def read(conn: WriteConn, body: ReadIn, who: CaseReaders) -> dict[str, Any]:
+def read(conn: WriteConn, body: ReadIn, who: CaseReaders) -> Done:
     """Only your own notifications change; others' ids are ignored."""
-    return {"changed": followup.mark_notifications_read(conn, body.ids, who.case_scope)}
+    return Done(changed=followup.mark_notifications_read(conn, body.ids, who.case_scope))
