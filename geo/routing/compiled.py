@@ -12,7 +12,6 @@ nearest road.
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import os
 import threading
@@ -108,6 +107,8 @@ class CompiledGraph:
         self._local = threading.local()  # pyproj transformers are not shared between threads
         #: the travel-time views made of it, by profile (:func:`geo.routing.views.profile_view`)
         self.views: dict[tuple[str, Any], ProfileGraph] = {}
+        #: what several views share, made once (e.g. the edges' drawing coordinates)
+        self.views_shared: dict[str, Any] = {}
         #: names the compiled file this graph was read from (None: built here, not kept)
         self.fingerprint: str | None = None
 
@@ -354,6 +355,57 @@ def _edge_speeds(profile: TravelProfile, graph: CompiledGraph) -> np.ndarray:
     return np.asarray(speeds[back.ravel()])
 
 
+def edge_coords(
+    graph: CompiledGraph, geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges' drawing coordinates: WGS-84 points, run starts and distances.
+
+    One array of every edge's coordinates, where each edge's run starts, and each coordinate's
+    distance (metres, in the metric CRS) from the start of its edge.
+    """
+    xy, index = shapely.get_coordinates(geoms, return_index=True)
+    offsets = np.zeros(len(geoms) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(np.bincount(index, minlength=len(geoms)))
+    step = np.zeros(len(xy))
+    step[1:] = np.hypot(*np.diff(xy, axis=0).T)
+    step[offsets[:-1][offsets[:-1] < len(xy)]] = 0.0  # each run starts at 0
+    along = np.cumsum(step)
+    along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
+    lon, lat = graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat]), offsets, along
+
+
+@dataclass(frozen=True)
+class PairEdges:
+    """The fastest usable edge from node ``u`` to node ``v``, by the pair's key ``u * n + v``.
+
+    Two sorted arrays (a few MB) where a dict of pairs held some 60 MB on the sample.
+    """
+
+    keys: np.ndarray
+    edges: np.ndarray
+    n: int
+
+    @classmethod
+    def none(cls, n: int) -> PairEdges:
+        """No pairs (a search over edge states draws its routes from the states)."""
+        return cls(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), n)
+
+    def along(self, nodes: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The edges between consecutive nodes of a path (KeyError where there is none)."""
+        path = np.asarray(nodes, dtype=np.int64)
+        wanted = path[:-1] * self.n + path[1:]
+        at = np.searchsorted(self.keys, wanted)
+        found = at < len(self.keys)
+        if not found.all() or not np.array_equal(self.keys[at], wanted):
+            msg = "no usable edge between consecutive nodes of the path"
+            raise KeyError(msg)
+        return np.asarray(self.edges[at])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 class ProfileGraph:
     """Travel times of one profile over a :class:`CompiledGraph`.
 
@@ -390,7 +442,7 @@ class ProfileGraph:
         self.u, self.v, self.tt, self.length, self.geoms, self.base = u, v, tt, length, geoms, base
         self.usable = np.isfinite(tt)
         self.twin = self._twins()
-        self.matrix, self.best_edge = self._csr()
+        self.matrix, self.best_edge = self._csr()  # best_edge: a PairEdges
         self._tree_edges = np.flatnonzero(self.usable)
         self.tree = shapely.STRtree(self.geoms[self._tree_edges])
 
@@ -431,7 +483,7 @@ class ProfileGraph:
         twin[found["i"].to_numpy()] = found["j"].to_numpy()
         return twin
 
-    def _csr(self) -> tuple[csr_matrix, dict[tuple[int, int], int]]:
+    def _csr(self) -> tuple[csr_matrix, PairEdges]:
         """CSR matrix of the fastest usable edge per (u, v); the edge index behind each entry."""
         idx = np.flatnonzero(self.usable)
         order = np.lexsort((self.tt[idx], self.v[idx], self.u[idx]))
@@ -444,10 +496,7 @@ class ProfileGraph:
         # zero-time edges would vanish from a sparse matrix: give them a tiny positive cost
         weights = np.maximum(self.tt[idx], 1e-9)
         matrix = csr_matrix((weights, (self.u[idx], self.v[idx])), shape=(n, n))
-        best = {
-            (int(a), int(b)): int(e) for a, b, e in zip(self.u[idx], self.v[idx], idx, strict=True)
-        }
-        return matrix, best
+        return matrix, PairEdges(pair[first], idx.astype(np.int64), n)
 
     def reversed_with_targets(self, snaps: Sequence[Snap]) -> csr_matrix:
         """The reversed graph with each target a virtual node (``n + i`` for ``snaps[i]``).
@@ -594,17 +643,14 @@ class ProfileGraph:
 
         The third array holds each coordinate's distance (metres, in the metric CRS) from the
         start of its edge. Routes are drawn straight in WGS-84: no answer projects its lines.
+        A view with no reverse copies shares its graph's (made once for all such views).
         """
-        xy, index = shapely.get_coordinates(self.geoms, return_index=True)
-        offsets = np.zeros(len(self.geoms) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum(np.bincount(index, minlength=len(self.geoms)))
-        step = np.zeros(len(xy))
-        step[1:] = np.hypot(*np.diff(xy, axis=0).T)
-        step[offsets[:-1][offsets[:-1] < len(xy)]] = 0.0  # each run starts at 0
-        along = np.cumsum(step)
-        along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
-        lon, lat = self.graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([lon, lat]), offsets, along
+        if self.geoms is self.graph.geoms:
+            found = self.graph.views_shared.get("edge_coords")
+            if found is None:
+                found = self.graph.views_shared["edge_coords"] = edge_coords(self.graph, self.geoms)
+            return found
+        return edge_coords(self.graph, self.geoms)
 
     def lonlat(self, xy: tuple[float, float]) -> tuple[float, float]:
         """A metric point (a snap's) in WGS-84."""
@@ -623,11 +669,7 @@ class ProfileGraph:
         else:
             head = (e, start.fraction, 0.0)
             length = start.fraction * float(self.length[e])
-        edges = np.fromiter(
-            (self.best_edge[pair] for pair in itertools.pairwise(nodes)),
-            dtype=np.int64,
-            count=len(nodes) - 1,
-        )
+        edges = self.best_edge.along(nodes)
         length += float(self.length[edges].sum())
         e = end.edge
         if int(self.u[e]) == last and self.usable[e]:

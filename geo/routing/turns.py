@@ -30,7 +30,7 @@ import shapely
 from scipy.sparse import csr_matrix
 
 from geo.routing.access import MODES
-from geo.routing.compiled import ProfileGraph, Snap, SnapArrays, pad_ways
+from geo.routing.compiled import PairEdges, ProfileGraph, Snap, SnapArrays, pad_ways
 from geo.routing.drawing import NO_PIECE, stitch
 
 
@@ -57,7 +57,7 @@ def _gather(ptr: np.ndarray, items: np.ndarray, at: np.ndarray) -> tuple[np.ndar
 class TurnProfileGraph(ProfileGraph):
     """A :class:`ProfileGraph` searched over edge states, with turn costs and restrictions."""
 
-    def _csr(self) -> tuple[csr_matrix, dict[tuple[int, int], int]]:
+    def _csr(self) -> tuple[csr_matrix, PairEdges]:
         """The search graph over edge states (no node pairs: routes are their states)."""
         n, m = self.graph.n_nodes, len(self.u)
         usable = np.flatnonzero(self.usable)
@@ -73,7 +73,7 @@ class TurnProfileGraph(ProfileGraph):
         self.into_ptr, order = _csr_index(leave, np.arange(len(leave)), m)
         self.into_from, self.into_turn = arrive[order], turn_s[order]
         cost = np.maximum(turn_s + self.tt[leave], 1e-9)
-        return csr_matrix((cost, (arrive, leave)), shape=(m, m)), {}
+        return csr_matrix((cost, (arrive, leave)), shape=(m, m)), PairEdges.none(n)
 
     @property
     def n_search(self) -> int:

@@ -108,5 +108,9 @@ def test_route_between_two_points_equals_networkx(small_graph, small_compiled) -
 def test_compiled_graph_keeps_the_fastest_parallel_edge(small_graph) -> None:
     compiled = CompiledGraph.from_graph(small_graph)
     pg = profile_view(compiled, PROFILES["drive"])
-    for (a, b), e in list(pg.best_edge.items())[:500]:
+    pairs = pg.best_edge
+    assert len(pairs) == pg.matrix.nnz
+    for key, e in list(zip(pairs.keys, pairs.edges, strict=True))[:500]:
+        a, b = divmod(int(key), pairs.n)
         assert pg.matrix[a, b] == pytest.approx(max(pg.tt[e], 1e-9))
+        assert pairs.along([a, b])[0] == e
