@@ -14,16 +14,14 @@ from urllib.parse import urlencode
 from geo.coords import from_wgs84
 from geo.vocabulary import CHINA_NAVIGATION, NavigationApp
 
-#: travel mode of each profile, per app
+#: travel mode of each profile, per app (their links know no trucks: a truck driver drives)
 MODES = {
-    "amap": {"e_bike": "ride", "walk": "walk", "drive": "car"},
-    "baidu": {"e_bike": "riding", "walk": "walking", "drive": "driving"},
-    "tencent": {"e_bike": "bike", "walk": "walk", "drive": "drive"},
-    "google": {"e_bike": "bicycling", "walk": "walking", "drive": "driving"},
-    "apple": {"e_bike": "w", "walk": "w", "drive": "d"},  # Apple's links have no cycling
+    "amap": {"e_bike": "ride", "walk": "walk", "drive": "car", "truck": "car"},
+    "baidu": {"e_bike": "riding", "walk": "walking", "drive": "driving", "truck": "driving"},
+    "tencent": {"e_bike": "bike", "walk": "walk", "drive": "drive", "truck": "drive"},
+    "google": {"e_bike": "bicycling", "walk": "walking", "drive": "driving", "truck": "driving"},
+    "apple": {"e_bike": "w", "walk": "w", "drive": "d", "truck": "d"},  # Apple's: no cycling
 }
-for _app in MODES.values():  # the apps' links know no trucks: a truck driver is handed driving
-    _app["truck"] = _app["drive"]
 
 
 def _in(lon: float, lat: float, coord: str) -> tuple[float, float]:

@@ -255,6 +255,11 @@ DEFAULT_PROFILES: Mapping[str, TravelProfile] = MappingProxyType(
 )
 
 
+def everyday(profiles: Mapping[str, TravelProfile]) -> list[str]:
+    """The profiles built at start and warmed: all but those built when first asked for."""
+    return [name for name, p in profiles.items() if not p.on_demand]
+
+
 def build_profiles(
     overrides: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, TravelProfile]:

@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError, YizhanError
-from geo.profiles import TravelProfile
+from geo.profiles import TravelProfile, everyday
 from geo.region import Region
 from geo.routing.answers import NearestHit, NearestResult, Origin, Route, StationRecord
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
@@ -131,7 +131,7 @@ class RoutingEngine:
     @property
     def everyday_profiles(self) -> list[str]:
         """The profiles built at start and warmed (not those built when first asked for)."""
-        return [name for name, p in self.profiles.items() if not p.on_demand]
+        return everyday(self.profiles)
 
     def warm(self, profiles: Sequence[str] | None = None, *, isochrones: bool = True) -> None:
         """Ask one question per profile so that the first real answers find everything ready.

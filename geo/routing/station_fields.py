@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import ValidationError
 from geo.hours import local_time, open_mask
-from geo.profiles import TravelProfile
+from geo.profiles import TravelProfile, everyday
 from geo.routing.answers import StationRecord
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
 from geo.routing.field_store import FieldStore
@@ -160,8 +160,8 @@ class StationFields:
         first question).
         """
         records = {s.id: s for s in stations}
-        everyday = [name for name, p in self.profiles.items() if not p.on_demand]
-        names = everyday[:1] if self.lazy else everyday
+        built = everyday(self.profiles)
+        names = built[:1] if self.lazy else built
         fields = {name: self._build(name, list(records.values())) for name in names}
         with self._lock:
             self._stations, self._fields = records, fields
