@@ -143,16 +143,22 @@ def _tiles(asked: str | None, configured: str, *, china: bool = True) -> str:
 
 
 def find_stations(
-    engine: RoutingEngine, query: RiderQuery, lon: float, lat: float, settings: Settings
+    engine: RoutingEngine,
+    query: RiderQuery,
+    lon: float,
+    lat: float,
+    settings: Settings,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """The listed stations from a WGS-84 point, as page data.
 
     From outside the service region the answer says so and lists the stations from the
     region's nearest point instead (``outside`` and ``suggested``). Stations beyond the
     profile's cut-off are not listed as if near: with none within it, the nearest one is
-    offered alone (``beyond``) beside the union's hotline.
+    offered alone (``beyond``) beside the union's hotline. ``at``: the moment whose opening
+    hours count (now, by default).
     """
-    at = local_time(None)
+    at = local_time(at)
     outside: dict[str, Any] = {}
     if not engine.in_region(lon, lat):
         lon, lat = engine.closest_in_region(lon, lat)
