@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import orjson
 from fastapi.responses import JSONResponse
+from geojson_pydantic import Point
 
+from api.schemas.stations import StationFeature, StationProperties
 from geo.coords import from_wgs84, geometry_from_wgs84, to_wgs84
-from geo.hours import utc_iso
 from geo.vocabulary import CoordSystem
 
 #: decimals of route lines in riders' answers (six: about 10 cm, as a phone's map can show)
@@ -97,34 +98,31 @@ def geometry(geom: Any, coord: CoordSystem) -> dict[str, Any]:
     return out
 
 
-def station_feature(row: dict[str, Any], coord: CoordSystem) -> dict[str, Any]:
-    """A station row as a GeoJSON Feature."""
-    props = {
-        k: row.get(k)
-        for k in (
-            "name",
-            "kind",
-            "address",
-            "amenities",
-            "opening_hours",
-            "status",
-            "phone",
-            "town_code",
-            "town_name",
-            "synthetic",
-            "source",
-            "version",
-        )
-    }
-    for k in ("problem_reports_7d", "confirmations_7d"):  # riders' word, where it was read
-        if k in row:
-            props[k] = int(row[k] or 0)
-    for k in ("created_at", "updated_at", "last_confirmed_at"):
-        if row.get(k) is not None:
-            props[k] = utc_iso(row[k])
-    return {
-        "type": "Feature",
-        "id": row["id"],
-        "geometry": point(row["lon"], row["lat"], coord),
-        "properties": props,
-    }
+def station_feature(row: dict[str, Any], coord: CoordSystem) -> StationFeature:
+    """A station row as a GeoJSON Feature (its properties as :class:`StationProperties`)."""
+    props = StationProperties(
+        name=row["name"],
+        kind=row["kind"],
+        address=row.get("address"),
+        amenities=row["amenities"],
+        opening_hours=row["opening_hours"],
+        status=row["status"],
+        phone=row.get("phone"),
+        town_code=row.get("town_code"),
+        town_name=row.get("town_name"),
+        synthetic=row["synthetic"],
+        source=row.get("source"),
+        version=row["version"],
+        created_at=row.get("created_at"),
+        updated_at=row.get("updated_at"),
+        problem_reports_7d=int(row.get("problem_reports_7d") or 0),  # riders' word, if read
+        confirmations_7d=int(row.get("confirmations_7d") or 0),
+        last_confirmed_at=row.get("last_confirmed_at"),
+    )
+    x, y = from_wgs84(row["lon"], row["lat"], coord)
+    return StationFeature(
+        type="Feature",
+        id=row["id"],
+        geometry=Point(type="Point", coordinates=(round(float(x), 7), round(float(y), 7))),
+        properties=props,
+    )

@@ -3,6 +3,8 @@
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from geo.settings import PROJECT_ROOT, Settings
 from tests.conftest import run_yizhan
 
@@ -30,6 +32,7 @@ def test_sample_check_confirms_the_committed_files() -> None:
     assert "exactly what the generator makes" in out.stderr
 
 
+@pytest.mark.slow
 def test_network_import_of_a_real_fixture(tmp_path: Path, settings: Settings) -> None:
     env = {"YIZHAN_STATE_DIR": str(tmp_path / "state")}
     fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
@@ -39,6 +42,7 @@ def test_network_import_of_a_real_fixture(tmp_path: Path, settings: Settings) ->
     assert (tmp_path / "state" / "networks" / "ACTIVE").read_text().endswith("West-Oakland.osm.bz2")
 
 
+@pytest.mark.slow
 def test_a_file_that_cannot_be_built_never_becomes_the_active_network(tmp_path: Path) -> None:
     env = {"YIZHAN_STATE_DIR": str(tmp_path / "state")}
     fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
@@ -83,6 +87,7 @@ def test_db_status_as_json(db_url: str, settings: Settings) -> None:
     assert "postgis" in json.dumps(state["database"]).lower()
 
 
+@pytest.mark.slow
 def test_network_info_does_not_rebuild_a_cached_graph(tmp_path: Path) -> None:
     env = {"YIZHAN_STATE_DIR": str(tmp_path / "state")}
     fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"

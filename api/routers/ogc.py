@@ -6,13 +6,25 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from geojson_pydantic import Feature
+from geojson_pydantic.geometries import Geometry
 from sqlalchemy import Connection
 
 from api.deps import ReadConn, public_base
 from api.geojson import GeoJSONResponse
 from api.params import parse_bbox
 from api.schemas.common import errors
-from api.schemas.ogc import CollectionDoc, Collections, Conformance, Item, Items, Landing
+from api.schemas.ogc import (
+    CollectionDoc,
+    Collections,
+    Conformance,
+    Extent,
+    Item,
+    Items,
+    Landing,
+    Link,
+    Spatial,
+)
 from geo import ogc
 from geo.tiles import CONFORMANCE as TILES_CONFORMANCE
 
@@ -43,71 +55,72 @@ def _base(request: Request) -> str:
     return public_base(request)
 
 
-def _collection_doc(request: Request, conn: Connection, c: ogc.Collection) -> dict[str, Any]:
+def _collection_doc(request: Request, conn: Connection, c: ogc.Collection) -> CollectionDoc:
     base = _base(request)
     bbox = ogc.extent(conn, c)
-    return {
-        "id": c.id,
-        "title": c.title,
-        "description": c.description,
-        "itemType": "feature",
-        "crs": [CRS84],
-        "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": CRS84}},
-        "links": [
-            {"href": f"{base}/ogc/collections/{c.id}", "rel": "self", "type": "application/json"},
-            {
-                "href": f"{base}/ogc/collections/{c.id}/items",
-                "rel": "items",
-                "type": GEOJSON,
-                "title": c.title,
-            },
+    return CollectionDoc(
+        id=c.id,
+        title=c.title,
+        description=c.description,
+        itemType="feature",
+        crs=[CRS84],
+        extent=Extent(spatial=Spatial(bbox=[bbox] if bbox else [], crs=CRS84)),
+        links=[
+            Link(href=f"{base}/ogc/collections/{c.id}", rel="self", type="application/json"),
+            Link(
+                href=f"{base}/ogc/collections/{c.id}/items",
+                rel="items",
+                type=GEOJSON,
+                title=c.title,
+            ),
         ],
-    }
+    )
 
 
 @router.get("", summary="Landing page", response_model=Landing, responses=OGC_ERRORS)
-def landing(request: Request, f: Format = None) -> dict[str, Any]:
+def landing(request: Request, f: Format = None) -> Landing:
     """Links to the API definition, conformance and collections."""
     base = _base(request)
-    return {
-        "title": "yizhan 驿站 — OGC API Features",
-        "description": "Public layers of the union's service network (sample data: synthetic "
+    links: list[dict[str, str]] = [
+        {
+            "href": f"{base}/ogc",
+            "rel": "self",
+            "type": "application/json",
+            "title": "this document",
+        },
+        {
+            "href": f"{base}/openapi.json",
+            "rel": "service-desc",
+            # the definition FastAPI writes is OpenAPI 3.1 (so no claim of the oas30 class)
+            "type": f"application/vnd.oai.openapi+json;version={_openapi_major_minor(request)}",
+            "title": "API definition",
+        },
+        {
+            "href": f"{base}/docs",
+            "rel": "service-doc",
+            "type": "text/html",
+            "title": "API docs",
+        },
+        {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
+        {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
+        {
+            "href": f"{base}/ogc/tiles",
+            "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+            "type": "application/json",
+            "title": "the basemap's vector tiles",
+        },
+        {
+            "href": f"{base}/ogc/tileMatrixSets",
+            "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+            "type": "application/json",
+        },
+    ]
+    return Landing(
+        title="yizhan 驿站 — OGC API Features",
+        description="Public layers of the union's service network (sample data: synthetic "
         "except district boundaries and the official town list).",
-        "links": [
-            {
-                "href": f"{base}/ogc",
-                "rel": "self",
-                "type": "application/json",
-                "title": "this document",
-            },
-            {
-                "href": f"{base}/openapi.json",
-                "rel": "service-desc",
-                # the definition FastAPI writes is OpenAPI 3.1 (so no claim of the oas30 class)
-                "type": f"application/vnd.oai.openapi+json;version={_openapi_major_minor(request)}",
-                "title": "API definition",
-            },
-            {
-                "href": f"{base}/docs",
-                "rel": "service-doc",
-                "type": "text/html",
-                "title": "API docs",
-            },
-            {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
-            {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
-            {
-                "href": f"{base}/ogc/tiles",
-                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
-                "type": "application/json",
-                "title": "the basemap's vector tiles",
-            },
-            {
-                "href": f"{base}/ogc/tileMatrixSets",
-                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
-                "type": "application/json",
-            },
-        ],
-    }
+        links=[Link(**link) for link in links],
+    )
 
 
 @router.get(
@@ -116,9 +129,9 @@ def landing(request: Request, f: Format = None) -> dict[str, Any]:
     response_model=Conformance,
     responses=OGC_ERRORS,
 )
-def conformance(f: Format = None) -> dict[str, Any]:
+def conformance(f: Format = None) -> Conformance:
     """The conformance classes implemented."""
-    return {"conformsTo": CONFORMANCE}
+    return Conformance(conformsTo=CONFORMANCE)
 
 
 @router.get(
@@ -127,13 +140,13 @@ def conformance(f: Format = None) -> dict[str, Any]:
     response_model=Collections,
     responses=OGC_ERRORS,
 )
-def collections(request: Request, conn: ReadConn, f: Format = None) -> dict[str, Any]:
+def collections(request: Request, conn: ReadConn, f: Format = None) -> Collections:
     """Every public collection with its extent."""
     base = _base(request)
-    return {
-        "links": [{"href": f"{base}/ogc/collections", "rel": "self", "type": "application/json"}],
-        "collections": [_collection_doc(request, conn, c) for c in ogc.COLLECTIONS.values()],
-    }
+    return Collections(
+        links=[Link(href=f"{base}/ogc/collections", rel="self", type="application/json")],
+        collections=[_collection_doc(request, conn, c) for c in ogc.COLLECTIONS.values()],
+    )
 
 
 @router.get(
@@ -147,7 +160,7 @@ def collection(
     conn: ReadConn,
     collection_id: Annotated[str, Path(max_length=40)],
     f: Format = None,
-) -> dict[str, Any]:
+) -> CollectionDoc:
     """A collection's description."""
     return _collection_doc(request, conn, ogc.collection(collection_id))
 
@@ -171,13 +184,13 @@ def items(
     f: Format = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> Items:
     """GeoJSON FeatureCollection with paging links (``next``/``prev``) and counts."""
     c = ogc.collection(collection_id)
     feats, total = ogc.items(conn, c, bbox=parse_bbox(bbox), limit=limit, offset=offset)
     url = f"{_base(request)}/ogc/collections/{c.id}/items"
     extra = f"&bbox={bbox}" if bbox else ""
-    links = [
+    links: list[dict[str, str]] = [
         {"href": f"{url}?limit={limit}&offset={offset}{extra}", "rel": "self", "type": GEOJSON},
         {
             "href": f"{_base(request)}/ogc/collections/{c.id}",
@@ -201,15 +214,14 @@ def items(
                 "type": GEOJSON,
             }
         )
-    body = {
-        "type": "FeatureCollection",
-        "features": feats,
-        "numberMatched": total,
-        "numberReturned": len(feats),
-        "timeStamp": datetime.now(UTC).isoformat(),
-        "links": links,
-    }
-    return body
+    return Items(
+        type="FeatureCollection",
+        features=[Feature[Geometry, dict[str, Any]].model_validate(f) for f in feats],
+        numberMatched=total,
+        numberReturned=len(feats),
+        timeStamp=datetime.now(UTC).isoformat(),
+        links=[Link(**link) for link in links],
+    )
 
 
 @router.get(
@@ -225,13 +237,13 @@ def item(
     collection_id: Annotated[str, Path(max_length=40)],
     feature_id: Annotated[int, Path(ge=1, le=2**62)],
     f: Format = None,
-) -> dict[str, Any]:
+) -> Item:
     """A GeoJSON Feature with links."""
     c = ogc.collection(collection_id)
     feat = ogc.item(conn, c, feature_id)
     base = f"{_base(request)}/ogc/collections/{c.id}"
-    feat["links"] = [
-        {"href": f"{base}/items/{feature_id}", "rel": "self", "type": GEOJSON},
-        {"href": base, "rel": "collection", "type": "application/json"},
+    links = [
+        Link(href=f"{base}/items/{feature_id}", rel="self", type=GEOJSON),
+        Link(href=base, rel="collection", type="application/json"),
     ]
-    return feat
+    return Item.model_validate({**feat, "links": links})

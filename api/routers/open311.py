@@ -12,11 +12,13 @@ as ``.xml`` (GeoReport's two formats). Errors on these paths use GeoReport's for
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from api.deps import AppSettings, ReadConn, WriteConn, get_platform
@@ -40,29 +42,29 @@ NAMES = {c.value: f"{c.zh} {c.en}" for c in CaseCategory}
 PUBLIC_DECIMALS = 2
 
 
-def _request_view(case: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "service_request_id": case["reference"],
-        "status": "open" if case["status"] in OPEN_CASE_STATUSES else "closed",
-        "status_notes": case["status"],
-        "service_name": NAMES.get(case["category"], case["category"]),
-        "service_code": case["category"],
-        "agency_responsible": "Jiangmen trade union grid team (sample)",
-        "requested_datetime": utc_iso(case["created_at"]),
-        "updated_datetime": utc_iso(case["updated_at"]),
-        "expected_datetime": utc_iso(case["resolution_due"]),
-        "address": case.get("town_name") or case.get("district_name"),
-        "lat": round(float(case["lat"]), PUBLIC_DECIMALS),
-        "long": round(float(case["lon"]), PUBLIC_DECIMALS),
-    }
+def _request_view(case: dict[str, Any]) -> ServiceRequest:
+    return ServiceRequest(
+        service_request_id=case["reference"],
+        status="open" if case["status"] in OPEN_CASE_STATUSES else "closed",
+        status_notes=case["status"],
+        service_name=NAMES.get(case["category"], case["category"]),
+        service_code=case["category"],
+        agency_responsible="Jiangmen trade union grid team (sample)",
+        requested_datetime=utc_iso(case["created_at"]),
+        updated_datetime=utc_iso(case["updated_at"]),
+        expected_datetime=utc_iso(case["resolution_due"]),
+        address=case.get("town_name") or case.get("district_name"),
+        lat=round(float(case["lat"]), PUBLIC_DECIMALS),
+        long=round(float(case["lon"]), PUBLIC_DECIMALS),
+    )
 
 
-def xml_response(items: list[dict[str, Any]], root: str, item: str) -> Response:
+def xml_response(items: Sequence[BaseModel], root: str, item: str) -> Response:
     """GeoReport's XML: ``<root><item><field>value</field>...</item>...</root>``."""
     top = ET.Element(root)
     for entry in items:
         node = ET.SubElement(top, item)
-        for key, value in entry.items():
+        for key, value in entry.model_dump().items():
             ET.SubElement(node, key).text = (
                 ""
                 if value is None
@@ -80,7 +82,7 @@ def xml_response(items: list[dict[str, Any]], root: str, item: str) -> Response:
     response_model=list[Service],
     responses=georeport_errors(),
 )
-def services(settings: AppSettings) -> list[dict[str, Any]]:
+def services(settings: AppSettings) -> list[Service]:
     """The list of services (GeoReport v2)."""
     return _services(settings)
 
@@ -96,17 +98,17 @@ def services_xml(settings: AppSettings) -> Response:
     return xml_response(_services(settings), "services", "service")
 
 
-def _services(settings: Settings) -> list[dict[str, Any]]:
+def _services(settings: Settings) -> list[Service]:
     return [
-        {
-            "service_code": c,
-            "service_name": NAMES.get(c, c),
-            "description": NAMES.get(c, c),
-            "metadata": False,
-            "type": "realtime",
-            "keywords": "workers' rights",
-            "group": "workers' rights",
-        }
+        Service(
+            service_code=c,
+            service_name=NAMES.get(c, c),
+            description=NAMES.get(c, c),
+            metadata=False,
+            type="realtime",
+            keywords="workers' rights",
+            group="workers' rights",
+        )
         for c in settings.case_categories
     ]
 
@@ -137,7 +139,7 @@ def create(
     address_string: Annotated[str | None, Form(max_length=300)] = None,
     api_key: Annotated[str | None, Form(max_length=200)] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> list[dict[str, Any]]:
+) -> list[Receipt]:
     """Returns ``[{"service_request_id", "service_notice", "account_id"}]``."""
     name = " ".join(p for p in (first_name, last_name) if p) or None
     contact = "; ".join(p for p in (email, phone) if p) or None
@@ -155,7 +157,7 @@ def create(
     if not created:
         response.status_code = 200
     notice = f"received; resolution expected by {case['resolution_due']:%Y-%m-%d}"
-    return [{"service_request_id": case["reference"], "service_notice": notice, "account_id": None}]
+    return [Receipt(service_request_id=case["reference"], service_notice=notice, account_id=None)]
 
 
 @dataclass
@@ -178,7 +180,7 @@ Filters = Annotated[RequestFilter, Depends()]
     response_model=list[ServiceRequest],
     responses=georeport_errors(),
 )
-def list_json(conn: ReadConn, f: Filters) -> list[dict[str, Any]]:
+def list_json(conn: ReadConn, f: Filters) -> list[ServiceRequest]:
     """At most 1000 requests, newest first (positions rounded to about a kilometre)."""
     return _list(conn, f.service_request_id, f.service_code, f.status, f.start_date, f.end_date)
 
@@ -202,7 +204,7 @@ def _list(
     status: str | None,
     start_date: datetime | None,
     end_date: datetime | None,
-) -> list[dict[str, Any]]:
+) -> list[ServiceRequest]:
     closed = status == "closed"
     asked = CaseFilter(
         statuses=[c for c in CaseStatus if (c in OPEN_CASE_STATUSES) != closed] if status else [],
@@ -225,7 +227,7 @@ RequestId = Annotated[str, Path(max_length=40)]
     response_model=list[ServiceRequest],
     responses=georeport_errors(404),
 )
-def read(conn: ReadConn, request_id: RequestId) -> list[dict[str, Any]]:
+def read(conn: ReadConn, request_id: RequestId) -> list[ServiceRequest]:
     """A one-element list, as the spec has it."""
     return [_request_view(case_by_reference(conn, request_id))]
 

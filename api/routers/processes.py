@@ -18,10 +18,12 @@ from api.auth import Planner
 from api.deps import AnalysesDep, ReadConn, public_base
 from api.handover import outcome_answer
 from api.schemas.common import errors
+from api.schemas.ogc import Link
 from api.schemas.processes import (
     JobList,
     ProcessDescription,
     ProcessList,
+    ProcessSummary,
     StatusInfo,
     status_info,
 )
@@ -44,30 +46,28 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 RESULT_NOT_READY = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready"
 
 
-def _summary(base: str, p: Process) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "title": p.title,
-        "description": p.description,
-        "version": "1.0.0",
-        "jobControlOptions": CONTROL,
-        "outputTransmission": ["value"],
-        "links": [
-            {"href": f"{base}/ogc/processes/{p.id}", "rel": "self", "type": "application/json"}
-        ],
-    }
+def _summary(base: str, p: Process) -> ProcessSummary:
+    return ProcessSummary(
+        id=p.id,
+        title=p.title,
+        description=p.description,
+        version="1.0.0",
+        jobControlOptions=CONTROL,
+        outputTransmission=["value"],
+        links=[Link(href=f"{base}/ogc/processes/{p.id}", rel="self", type="application/json")],
+    )
 
 
 @router.get(
     "/processes", summary="Analyses offered", response_model=ProcessList, responses=_errors()
 )
-def processes(request: Request) -> dict[str, Any]:
+def processes(request: Request) -> ProcessList:
     """Every process, with links to its description."""
     base = public_base(request)
-    return {
-        "processes": [_summary(base, p) for p in PROCESSES.values()],
-        "links": [{"href": f"{base}/ogc/processes", "rel": "self", "type": "application/json"}],
-    }
+    return ProcessList(
+        processes=[_summary(base, p) for p in PROCESSES.values()],
+        links=[Link(href=f"{base}/ogc/processes", rel="self", type="application/json")],
+    )
 
 
 @router.get(
@@ -76,7 +76,7 @@ def processes(request: Request) -> dict[str, Any]:
     response_model=ProcessDescription,
     responses=_errors(404),
 )
-def describe(request: Request, process_id: ProcessId) -> dict[str, Any]:
+def describe(request: Request, process_id: ProcessId) -> ProcessDescription:
     """The process with the JSON schema of each input."""
     p = process(process_id)
     schema = p.inputs.model_json_schema()
@@ -98,7 +98,8 @@ def describe(request: Request, process_id: ProcessId) -> dict[str, Any]:
             "schema": {"type": "object", "contentMediaType": "application/json"},
         }
     }
-    return {**_summary(public_base(request), p), "inputs": inputs, "outputs": outputs}
+    summary = _summary(public_base(request), p)
+    return ProcessDescription(**dict(summary), inputs=inputs, outputs=outputs)
 
 
 @router.post(
@@ -133,13 +134,13 @@ async def execute(
 
 
 @router.get("/jobs", summary="Your jobs", response_model=JobList, responses=_errors(401, 403))
-def jobs(request: Request, conn: ReadConn, who: Planner) -> dict[str, Any]:
+def jobs(request: Request, conn: ReadConn, who: Planner) -> JobList:
     """Newest first; admins see everyone's."""
     base = public_base(request)
-    return {
-        "jobs": [status_info(base, r) for r in jobs_of(conn, who)],
-        "links": [{"href": f"{base}/ogc/jobs", "rel": "self", "type": "application/json"}],
-    }
+    return JobList(
+        jobs=[status_info(base, r) for r in jobs_of(conn, who)],
+        links=[Link(href=f"{base}/ogc/jobs", rel="self", type="application/json")],
+    )
 
 
 @router.get(
@@ -148,7 +149,7 @@ def jobs(request: Request, conn: ReadConn, who: Planner) -> dict[str, Any]:
     response_model=StatusInfo,
     responses=_errors(401, 403, 404),
 )
-def job(request: Request, conn: ReadConn, job_id: JobId, who: Planner) -> dict[str, Any]:
+def job(request: Request, conn: ReadConn, job_id: JobId, who: Planner) -> StatusInfo:
     """Status, progress and timings."""
     return status_info(public_base(request), own_job(conn, job_id, who))
 
@@ -176,7 +177,7 @@ def results(conn: ReadConn, job_id: JobId, who: Planner) -> Response:
 )
 async def dismiss(
     request: Request, conn: ReadConn, analyses: AnalysesDep, job_id: JobId, who: Planner
-) -> dict[str, Any]:
+) -> StatusInfo:
     """Stops the work and keeps the record."""
     row = await run_in_threadpool(analyses.dismiss, conn, job_id, who)
     return status_info(public_base(request), row)

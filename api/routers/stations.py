@@ -19,6 +19,7 @@ from api.schemas.stations import (
     StationCollection,
     StationFeature,
     UnplacedList,
+    UnplacedStation,
 )
 from geo.photos import Photo, check_photo, read_photo, remove_photo, store_photo
 from geo.stations import (
@@ -87,7 +88,7 @@ def _input(body: StationBase) -> StationInput:
     )
 
 
-def _stored(request: Request, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+def _stored(request: Request, conn: Connection, row: dict[str, Any]) -> StationFeature:
     """Commit the change, tell the platform (routing answers follow at once), answer it."""
     conn.commit()
     get_platform(request).station_changed(row)
@@ -113,7 +114,7 @@ def list_(
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
     coord: CoordQuery = CoordSystem.WGS84,
-) -> dict[str, Any]:
+) -> StationCollection:
     """A FeatureCollection of stations matching the filters."""
     flt = StationFilter(
         kinds=check_codes(kind, settings.station_kinds, "kind"),
@@ -125,13 +126,13 @@ def list_(
         offset=offset,
     )
     rows, total = list_stations(conn, flt)
-    return {
-        "type": "FeatureCollection",
-        "features": [station_feature(r, coord) for r in rows],
-        "numberMatched": total,
-        "numberReturned": len(rows),
-        "data_notice": platform.data_notice,
-    }
+    return StationCollection(
+        type="FeatureCollection",
+        features=[station_feature(r, coord) for r in rows],
+        numberMatched=total,
+        numberReturned=len(rows),
+        data_notice=platform.data_notice,
+    )
 
 
 @router.get(
@@ -140,10 +141,10 @@ def list_(
     response_model=UnplacedList,
     responses=errors(401, 403),
 )
-def unplaced(conn: ReadConn, _: Staff) -> dict[str, Any]:
+def unplaced(conn: ReadConn, _: Staff) -> UnplacedList:
     """Imported with an address but no coordinates: place each on the map to make it a station."""
     rows = unplaced_stations(conn)
-    return {"stations": rows, "total": len(rows)}
+    return UnplacedList(stations=[UnplacedStation(**r) for r in rows], total=len(rows))
 
 
 @router.post(
@@ -161,7 +162,7 @@ def place(
     body: Placing,
     who: Staff,
     settings: AppSettings,
-) -> dict[str, Any]:
+) -> StationFeature:
     """It becomes a station there (routing answers count it at once); managers: in their area."""
     lon, lat = Location(body.lon, body.lat, body.coord).wgs84()
     row = place_station(
@@ -185,7 +186,7 @@ def place(
 )
 def read(
     conn: ReadConn, station_id: StationId, coord: CoordQuery = CoordSystem.WGS84
-) -> dict[str, Any]:
+) -> StationFeature:
     """A station as a GeoJSON Feature."""
     return station_feature(get_station(conn, station_id), coord)
 
@@ -200,7 +201,7 @@ def read(
 )
 def create(
     request: Request, conn: WriteConn, body: StationCreate, who: Staff, settings: AppSettings
-) -> dict[str, Any]:
+) -> StationFeature:
     """Create a station; it counts in routing answers at once. Managers: in their area."""
     row = create_station(
         conn,
@@ -227,7 +228,7 @@ def patch(
     who: Staff,
     settings: AppSettings,
     if_match: Annotated[str | None, Header(description="the version you read")] = None,
-) -> dict[str, Any]:
+) -> StationFeature:
     """Change the fields sent; a stale ``version`` (or ``If-Match``) gets 409."""
     version = body.version
     if version is None and if_match:
@@ -253,7 +254,7 @@ def patch(
 )
 def close(
     request: Request, conn: WriteConn, station_id: StationId, who: Staff, settings: AppSettings
-) -> dict[str, Any]:
+) -> StationFeature:
     """Mark a station closed; it is no longer offered to riders."""
     row = update_station(
         conn,
@@ -281,7 +282,7 @@ async def put_photo(
     who: Staff,
     settings: AppSettings,
     content_type: Annotated[str, Header(description="image/jpeg, image/png or image/webp")],
-) -> dict[str, Any]:
+) -> StationFeature:
     """The request body is the image itself; it is checked by its content and size."""
     photo = check_photo(await request.body(), content_type, max_bytes=settings.photo_max_bytes)
     return await run_in_threadpool(_store_photo, request, conn, station_id, photo, who)
@@ -289,7 +290,7 @@ async def put_photo(
 
 def _store_photo(
     request: Request, conn: Connection, station_id: int, photo: Photo, who: UserInfo
-) -> dict[str, Any]:
+) -> StationFeature:
     get_station(conn, station_id)
     store_photo(conn, station_id, photo, area=who.area)
     return _stored(request, conn, get_station(conn, station_id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -59,9 +59,9 @@ def _cached_tile(body: bytes) -> CachedTile:
     response_model=TileMatrixSets,
     responses=TILE_ERRORS,
 )
-def tile_matrix_sets(request: Request) -> dict[str, Any]:
+def tile_matrix_sets(request: Request) -> TileMatrixSets:
     """The tiling schemes of this service (one: WebMercatorQuad)."""
-    return tiles.tile_matrix_sets_doc(public_base(request))
+    return TileMatrixSets.model_validate(tiles.tile_matrix_sets_doc(public_base(request)))
 
 
 @router.get(
@@ -77,9 +77,11 @@ def tile_matrix_set(tms_id: Annotated[TmsId, Path(alias="tileMatrixSetId")]) -> 
 
 
 @router.get("/tiles", summary="Tilesets", response_model=Tilesets, responses=TILE_ERRORS)
-def tilesets(request: Request, conn: ReadConn) -> dict[str, Any]:
+def tilesets(request: Request, conn: ReadConn) -> Tilesets:
     """The dataset's tilesets (one: the basemap in WebMercatorQuad)."""
-    return tiles.tilesets_doc(public_base(request), tiles.attribution(conn))
+    return Tilesets.model_validate(
+        tiles.tilesets_doc(public_base(request), tiles.attribution(conn))
+    )
 
 
 @router.get(
@@ -93,13 +95,13 @@ def tileset(
     conn: ReadConn,
     tms_id: Annotated[TmsId, Path(alias="tileMatrixSetId")],
     f: TileFormat = None,
-) -> dict[str, Any] | JSONResponse:
+) -> Tileset | JSONResponse:
     """The tileset's metadata: layers, extent, links; ``f=tilejson`` for TileJSON 3.0."""
     tiles.tile_matrix_set(tms_id)
     base, bounds = public_base(request), tiles.region_bounds(conn)
     if f == "tilejson":
         return JSONResponse(tiles.tilejson(base, bounds, tiles.attribution(conn)))
-    return tiles.tileset_doc(base, bounds, tiles.attribution(conn))
+    return Tileset.model_validate(tiles.tileset_doc(base, bounds, tiles.attribution(conn)))
 
 
 @router.get(

@@ -57,31 +57,31 @@ class JobList(Answer):
     links: list[Link]
 
 
-def status_info(base: str, row: dict[str, Any]) -> dict[str, Any]:
+def status_info(base: str, row: dict[str, Any]) -> StatusInfo:
     """A job row as OGC's statusInfo, with links to itself and, once done, its results."""
-    links = [{"href": f"{base}/ogc/jobs/{row['id']}", "rel": "self", "type": "application/json"}]
+    links = [Link(href=f"{base}/ogc/jobs/{row['id']}", rel="self", type="application/json")]
     if row["status"] == JobStatus.SUCCESSFUL:
         links.append(
-            {
-                "href": f"{base}/ogc/jobs/{row['id']}/results",
-                "rel": "http://www.opengis.net/def/rel/ogc/1.0/results",
-                "type": "application/json",
-            }
+            Link(
+                href=f"{base}/ogc/jobs/{row['id']}/results",
+                rel="http://www.opengis.net/def/rel/ogc/1.0/results",
+                type="application/json",
+            )
         )
-    return {
-        "jobID": row["id"],
-        "processID": row["process"],
-        "type": "process",
-        "status": row["status"],
-        "message": row["message"],
-        "created": row["created_at"],
-        "started": row["started_at"],
-        "finished": row["finished_at"],
-        "progress": row["progress"],
-        "links": links,
-    }
+    return StatusInfo(
+        jobID=row["id"],
+        processID=row["process"],
+        type="process",
+        status=row["status"],
+        message=row["message"],
+        created=row["created_at"],
+        started=row["started_at"],
+        finished=row["finished_at"],
+        progress=row["progress"],
+        links=links,
+    )
 
 
 def status_json(base: str, row: dict[str, Any]) -> dict[str, Any]:
     """:func:`status_info`, checked against :class:`StatusInfo` and ready for JSON."""
-    return StatusInfo.model_validate(status_info(base, row)).model_dump(mode="json")
+    return status_info(base, row).model_dump(mode="json")

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
 
 from geo.errors import NotFoundError, OutsideRegionError, ValidationError, YizhanError
 from geo.profiles import TravelProfile, everyday
@@ -31,7 +30,7 @@ from geo.region import Region
 from geo.routing.answers import NearestHit, NearestResult, Origin, Route, StationRecord
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
 from geo.routing.field_store import FieldStore
-from geo.routing.reach import RoadPoints, contour_areas
+from geo.routing.reach import RoadPoints, contour_areas, in_wgs84
 from geo.routing.search import search, unwind
 from geo.routing.station_fields import DENSE_FIELD_BYTES, StationFields
 from geo.routing.views import profile_view
@@ -291,12 +290,4 @@ class RoutingEngine:
         areas = contour_areas(
             pg, times, here, [m * 60.0 for m in ordered], buffer_m=buffer_m, kept=self._road_points
         )
-        return origin, [
-            (m, _to_wgs84_geom(self.graph, a)) for m, a in zip(ordered, areas, strict=True)
-        ]
-
-
-def _to_wgs84_geom(graph: CompiledGraph, geom: Any) -> Any:
-    return shapely.transform(
-        geom, lambda xy: np.column_stack(graph.to_wgs84.transform(xy[:, 0], xy[:, 1]))
-    )
+        return origin, list(zip(ordered, in_wgs84(self.graph, areas), strict=True))

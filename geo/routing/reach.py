@@ -153,3 +153,13 @@ def contour_areas(
         ]
         out.append(shapely.union_all(shapes).simplify(cell / 4) if shapes else shapely.Polygon())
     return out
+
+
+def in_wgs84(graph: CompiledGraph, areas: list[Any]) -> list[Any]:
+    """Areas in the graph's metric system as WGS-84 geometries."""
+    return [
+        shapely.transform(
+            geom, lambda xy: np.column_stack(graph.to_wgs84.transform(xy[:, 0], xy[:, 1]))
+        )
+        for geom in areas
+    ]

@@ -297,6 +297,7 @@ def test_public_stats_suppress_small_counts(client: TestClient) -> None:
     assert all("lon" not in g and "member" not in g for g in grids)
 
 
+@pytest.mark.slow
 def test_batch_assignment_beats_or_equals_greedy(
     client: TestClient, engine, staff_headers, settings
 ) -> None:

@@ -87,6 +87,7 @@ def test_login_attempts_back_off_per_client_without_locking_the_account(
     )
 
 
+@pytest.mark.slow
 def test_password_spraying_is_limited_per_client(client: TestClient) -> None:
     sprayer = TestClient(client.app, client=("198.51.100.67", 4000))
     codes = [

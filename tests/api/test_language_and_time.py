@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -21,6 +22,7 @@ def test_errors_speak_chinese_when_asked(client: TestClient) -> None:
     assert not forced["error"]["message"].startswith("请求")
 
 
+@pytest.mark.slow
 def test_timestamps_carry_offsets(client: TestClient) -> None:
     station = client.get("/v1/stations/1").json()["properties"]
     assert station["created_at"].endswith("+00:00")  # stored times: UTC

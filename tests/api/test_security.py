@@ -235,6 +235,7 @@ def test_development_default_passwords_are_refused_for_accounts(
         assert why in r.json()["error"]["message"]
 
 
+@pytest.mark.slow
 def test_users_command_deactivates_an_account(
     client: TestClient, managers: dict, own: OwnDatabase
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
 from cli.protocol import HOOKS, _OneWrite
 from geo.settings import PROJECT_ROOT
@@ -161,6 +162,7 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_workers_stop_when_their_parent_is_killed() -> None:
     """``yizhan serve --workers 2`` killed outright leaves no worker serving the port.
 

@@ -572,6 +572,7 @@ def silent_receiver() -> Iterator[str]:
         listener.close()
 
 
+@pytest.mark.slow
 def test_a_silent_webhook_receiver_never_holds_up_the_workbench(
     client: TestClient, people: dict, engine: Engine, silent_receiver: str
 ) -> None:

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -56,6 +57,7 @@ def _answers(client: TestClient, admin: dict[str, str], case_id: int) -> dict[st
     }
 
 
+@pytest.mark.slow
 def test_backup_destroy_restore_gives_every_row_back(
     settings: Settings, template_url: str, tmp_path: Path
 ) -> None:

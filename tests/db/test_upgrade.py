@@ -48,6 +48,7 @@ def previous(settings: Settings, db_url: str) -> Iterator[str]:
     drop_database(url)
 
 
+@pytest.mark.slow
 def test_the_previous_schema_upgrades_without_losing_or_changing_a_row(
     settings: Settings, previous: str
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pytest
 from shapely.geometry import LineString, Point, Polygon
 
 from geo.basemap import (
@@ -33,6 +34,7 @@ def test_roads_are_drawn_once_per_street_with_their_class_and_name(
     assert roads.geometry.geom_type.eq("LineString").all()
 
 
+@pytest.mark.slow
 def test_a_real_extract_gives_water_parks_railways_and_named_places() -> None:
     features = read_features(OSM_FIXTURES / "Helsinki.osm.pbf")
     counts = features["layer"].value_counts()

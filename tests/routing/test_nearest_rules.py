@@ -226,6 +226,7 @@ def test_snap_is_the_nearest_usable_edge(small_compiled) -> None:
         assert snap.distance_m == pytest.approx(brute, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_isochrones_are_nested_and_hold_the_stations_reached_in_time(
     small_graph, small_compiled
 ) -> None:

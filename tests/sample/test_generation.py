@@ -28,6 +28,7 @@ def test_committed_files_are_what_the_generator_makes(
     assert_geodataframe_equal(read_sample_layer(regenerated, layer), committed)
 
 
+@pytest.mark.slow
 def test_another_seed_gives_another_sample(settings: Settings) -> None:
     a = generate_sample(settings.region_dir / "real", seed=1).stations
     b = generate_sample(settings.region_dir / "real", seed=2).stations
