@@ -26,7 +26,7 @@ from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from api.deps import RequestConn, WriteConn, get_platform, get_settings_dep, get_web
+from api.deps import RequestConn, WriteConn, get_settings_dep, get_web
 from api.schemas.common import errors
 from api.throttle import LoginThrottle
 from geo.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
@@ -84,13 +84,13 @@ def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     settings: Annotated[Settings, Depends(get_settings_dep)],
+    conn: WriteConn,
 ) -> Token:
     """Exchange a user name and password for a bearer token."""
     throttle, client = refuse_while_throttled(request, form.username)
-    with get_platform(request).db.begin() as conn:
-        user = authenticate(conn, form.username, form.password)
-        if user is not None:
-            token = sign_in_session(conn, settings, user, settings.token_minutes)
+    user = authenticate(conn, form.username, form.password)
+    if user is not None:
+        token = sign_in_session(conn, settings, user, settings.token_minutes)
     if user is None:
         throttle.failed(client, form.username, time.monotonic())
         msg = "wrong user name or password"

@@ -169,6 +169,7 @@ def _workbench(request: Request, settings: Settings, conn: Connection, view: str
 def sign_in(
     request: Request,
     settings: AppSettings,
+    conn: RequestConn,
     username: Annotated[str, Form(max_length=80)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=80)] = "",
@@ -187,10 +188,10 @@ def sign_in(
     if throttle.wait(client, username, time.monotonic()):
         return _sign_in(request, settings, lang, TEXT[lang]["throttled"], 429)
     hours = settings.session_hours
-    with get_platform(request).db.begin() as conn:
-        user = authenticate(conn, username, password)
-        if user is not None and user.role in WORKBENCH_ROLES:
-            token = sign_in_session(conn, settings, user, hours * 60).access_token
+    user = authenticate(conn, username, password)
+    if user is not None and user.role in WORKBENCH_ROLES:
+        token = sign_in_session(conn, settings, user, hours * 60).access_token
+        conn.commit()
     if user is None or user.role not in WORKBENCH_ROLES:
         throttle.failed(client, username, time.monotonic())
         return _sign_in(request, settings, lang, TEXT[lang]["wrong"], 401)

@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, NestedTransaction, text
 
 from api.app import create_app
+from api.deps import db_connection
 from cli.server import server_config
 from geo.db.connection import make_engine
 from geo.settings import Settings
@@ -15,12 +16,87 @@ from tests.conftest import copied_database
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+def session_client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     """The app on the test database and the central-Jiangmen network, graph loaded."""
     with TestClient(create_app(settings)) as c:
         c.app.state.platform.roads.wait(300)
         assert c.app.state.platform.roads.status == "ok", c.app.state.platform.roads.error
         yield c
+
+
+@pytest.fixture(scope="session")
+def client(session_client: TestClient) -> TestClient:
+    """The session's app (what a test writes stays: clean up, or use ``rolled_back``)."""
+    return session_client
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """The app (``client``) and the test's connection (``conn``: sees what requests wrote)."""
+
+    client: TestClient
+    conn: Connection
+
+
+@contextmanager
+def one_connection(client: TestClient, engine: Engine) -> Iterator[RolledBack]:
+    """Every request of the app on one connection in a transaction, rolled back at the end.
+
+    The geoalchemy2 shape: the connection holds a transaction; each request works in a
+    SAVEPOINT on it, so a handler's commit releases its savepoint (the next request sees the
+    change) and its rollback returns to it, as a request's own connection would. Nothing
+    reaches the database for good. For API tests that need no background worker of the app
+    (those read on connections of their own and would not see an uncommitted row).
+    """
+    app = client.app
+    with engine.connect() as conn:
+        outer = conn.begin()
+        current: list[NestedTransaction] = []
+
+        def commit() -> None:
+            current.pop().commit()
+            current.append(conn.begin_nested())
+
+        def rollback() -> None:
+            current.pop().rollback()
+            current.append(conn.begin_nested())
+
+        conn.commit = commit  # type: ignore[method-assign]
+        conn.rollback = rollback  # type: ignore[method-assign]
+
+        def request_connection() -> Iterator[Connection]:
+            current.append(conn.begin_nested())
+            try:
+                yield conn
+            finally:  # what the request did not commit is lost, as when its connection closes
+                left = current.pop()
+                if left.is_active:
+                    left.rollback()
+
+        app.dependency_overrides[db_connection] = request_connection
+        try:
+            yield RolledBack(client, conn)
+        finally:
+            app.dependency_overrides.pop(db_connection, None)
+            outer.rollback()
+
+
+@pytest.fixture(scope="module")
+def module_rolled_back(session_client: TestClient, engine: Engine) -> Iterator[RolledBack]:
+    """:func:`one_connection` for a module: what its fixtures write, its tests see."""
+    with one_connection(session_client, engine) as rb:
+        yield rb
+
+
+@pytest.fixture
+def rolled_back(module_rolled_back: RolledBack) -> Iterator[RolledBack]:
+    """The module's one connection, with what this test writes rolled back after it."""
+    test = module_rolled_back.conn.begin_nested()
+    try:
+        yield module_rolled_back
+    finally:
+        if test.is_active:
+            test.rollback()
 
 
 @pytest.fixture

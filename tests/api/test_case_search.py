@@ -7,11 +7,22 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 
-from tests.api.conftest import database_of_its_own
+from tests.api.conftest import RolledBack
 
-own, client, engine = database_of_its_own("case_search")
+
+@pytest.fixture(scope="module")
+def client(module_rolled_back: RolledBack) -> TestClient:
+    """The session's app on one connection: what the module writes is rolled back after it."""
+    return module_rolled_back.client
+
+
+@pytest.fixture(scope="module")
+def db(module_rolled_back: RolledBack) -> Connection:
+    """The module's connection (it sees what requests wrote)."""
+    return module_rolled_back.conn
+
 
 PASSWORD = "long-enough-1"
 PHONE = "13912345678"
@@ -33,7 +44,7 @@ def _case(client: TestClient, description: str, phone: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def world(client: TestClient, engine: Engine) -> dict:
+def world(client: TestClient, db: Connection) -> dict:
     tok = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"}).json()
     admin = {"Authorization": f"Bearer {tok['access_token']}"}
     wages = _case(client, "某制衣厂拖欠三个月工资，约 20 人", PHONE)
@@ -42,7 +53,8 @@ def world(client: TestClient, engine: Engine) -> dict:
         f"/v1/cases/{injury['id']}/notes", json={"text": "已联系劳动监察大队"}, headers=admin
     )
     assert note.status_code == 201, note.text
-    with engine.connect() as c:
+    with db.begin_nested():
+        c = db
         taishan = c.scalar(text("SELECT id FROM districts WHERE adcode = '440781'"))
     user = {"username": "far_manager", "password": PASSWORD}
     made = client.post(

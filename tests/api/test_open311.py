@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import database_of_its_own
+from tests.api.conftest import RolledBack
 
-own, client, engine = database_of_its_own("open311")
+
+@pytest.fixture
+def client(rolled_back: RolledBack) -> TestClient:
+    """The session's app; what a test files is rolled back after it."""
+    return rolled_back.client
+
 
 FORM = {
     "service_code": "wage_arrears",

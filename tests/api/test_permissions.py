@@ -6,11 +6,22 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 
-from tests.api.conftest import database_of_its_own
+from tests.api.conftest import RolledBack
 
-own, client, engine = database_of_its_own("permissions")
+
+@pytest.fixture(scope="module")
+def client(module_rolled_back: RolledBack) -> TestClient:
+    """The session's app on one connection: what the module writes is rolled back after it."""
+    return module_rolled_back.client
+
+
+@pytest.fixture(scope="module")
+def db(module_rolled_back: RolledBack) -> Connection:
+    """The module's connection (it sees what requests wrote)."""
+    return module_rolled_back.conn
+
 
 CASE = {
     "category": "mediation",
@@ -31,13 +42,14 @@ ROLES = (
 
 
 @pytest.fixture(scope="module")
-def world(client: TestClient, engine: Engine) -> Iterator[dict]:
+def world(client: TestClient, db: Connection) -> Iterator[dict]:
     """Users of every role, and one case in 蓬江区 assigned to a known member."""
     admin = client.post("/v1/auth/token", data={"username": "admin", "password": "admin"}).json()
     auth = {"Authorization": f"Bearer {admin['access_token']}"}
     case = client.post("/v1/cases", json=CASE).json()
     full = client.get(f"/v1/cases/{case['id']}", headers=auth).json()
-    with engine.connect() as c:
+    with db.begin_nested():
+        c = db
         pengjiang = c.scalar(text("SELECT id FROM districts WHERE adcode = '440703'"))
         taishan = c.scalar(text("SELECT id FROM districts WHERE adcode = '440781'"))
         other_member = c.scalar(
@@ -162,10 +174,11 @@ def test_expired_and_forged_tokens(client: TestClient, settings) -> None:
 
 
 def test_the_roster_shows_each_role_its_own_people(
-    client: TestClient, world: dict, engine: Engine
+    client: TestClient, world: dict, db: Connection
 ) -> None:
     h = world["headers"]
-    with engine.connect() as c:
+    with db.begin_nested():
+        c = db
         everyone = c.scalar(text("SELECT count(*) FROM grid_members"))
         pengjiang_towns = set(
             c.scalars(
