@@ -88,6 +88,24 @@ def module_rolled_back(session_client: TestClient, engine: Engine) -> Iterator[R
         yield rb
 
 
+def on_one_connection() -> tuple[Any, Any]:
+    """Fixtures ``client`` and ``db`` for a module on the session's app and one connection.
+
+    What the module's fixtures and tests write is rolled back after the module (``db`` sees
+    it meanwhile) — ``client, db = on_one_connection()``.
+    """
+
+    @pytest.fixture(scope="module")
+    def client(module_rolled_back: RolledBack) -> TestClient:
+        return module_rolled_back.client
+
+    @pytest.fixture(scope="module")
+    def db(module_rolled_back: RolledBack) -> Connection:
+        return module_rolled_back.conn
+
+    return client, db
+
+
 @pytest.fixture
 def rolled_back(module_rolled_back: RolledBack) -> Iterator[RolledBack]:
     """The module's one connection, with what this test writes rolled back after it."""

@@ -9,19 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
-from tests.api.conftest import RolledBack
+from tests.api.conftest import on_one_connection
 
-
-@pytest.fixture(scope="module")
-def client(module_rolled_back: RolledBack) -> TestClient:
-    """The session's app on one connection: what the module writes is rolled back after it."""
-    return module_rolled_back.client
-
-
-@pytest.fixture(scope="module")
-def db(module_rolled_back: RolledBack) -> Connection:
-    """The module's connection (it sees what requests wrote)."""
-    return module_rolled_back.conn
+client, db = on_one_connection()
 
 
 PASSWORD = "long-enough-1"
