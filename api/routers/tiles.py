@@ -19,6 +19,7 @@ from morecantile.models import TileMatrixSet
 from api.deps import PlatformDep, ReadConn, Web, public_base
 from api.schemas.common import errors
 from api.schemas.tiles import TileMatrixSets, Tileset, Tilesets
+from api.tile_docs import tile_matrix_sets_doc, tileset_doc, tilesets_doc
 from geo import tiles
 from geo.platform import Platform
 from pages.assets import accepts_gzip, gzip_bytes
@@ -61,7 +62,7 @@ def _cached_tile(body: bytes) -> CachedTile:
 )
 def tile_matrix_sets(request: Request) -> TileMatrixSets:
     """The tiling schemes of this service (one: WebMercatorQuad)."""
-    return TileMatrixSets.model_validate(tiles.tile_matrix_sets_doc(public_base(request)))
+    return tile_matrix_sets_doc(public_base(request))
 
 
 @router.get(
@@ -79,9 +80,7 @@ def tile_matrix_set(tms_id: Annotated[TmsId, Path(alias="tileMatrixSetId")]) -> 
 @router.get("/tiles", summary="Tilesets", response_model=Tilesets, responses=TILE_ERRORS)
 def tilesets(request: Request, conn: ReadConn) -> Tilesets:
     """The dataset's tilesets (one: the basemap in WebMercatorQuad)."""
-    return Tilesets.model_validate(
-        tiles.tilesets_doc(public_base(request), tiles.attribution(conn))
-    )
+    return tilesets_doc(public_base(request), tiles.attribution(conn))
 
 
 @router.get(
@@ -101,7 +100,7 @@ def tileset(
     base, bounds = public_base(request), tiles.region_bounds(conn)
     if f == "tilejson":
         return JSONResponse(tiles.tilejson(base, bounds, tiles.attribution(conn)))
-    return Tileset.model_validate(tiles.tileset_doc(base, bounds, tiles.attribution(conn)))
+    return tileset_doc(base, bounds, tiles.attribution(conn))
 
 
 @router.get(
