@@ -119,10 +119,9 @@ def station_feature(row: dict[str, Any], coord: CoordSystem) -> StationFeature:
         confirmations_7d=int(row.get("confirmations_7d") or 0),
         last_confirmed_at=row.get("last_confirmed_at"),
     )
-    x, y = from_wgs84(row["lon"], row["lat"], coord)
     return StationFeature(
         type="Feature",
         id=row["id"],
-        geometry=Point(type="Point", coordinates=(round(float(x), 7), round(float(y), 7))),
+        geometry=Point.model_validate(point(row["lon"], row["lat"], coord)),
         properties=props,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import morecantile
 
+from api.schemas.ogc import CRS84
 from api.schemas.tiles import (
     TileLink,
     TileMatrixSetRef,
@@ -31,7 +32,6 @@ from geo.tiles import (
 
 TITLE = "yizhan basemap"
 WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON = "application/json"
 
 

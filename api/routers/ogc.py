@@ -15,6 +15,7 @@ from api.geojson import GeoJSONResponse
 from api.params import parse_bbox
 from api.schemas.common import errors
 from api.schemas.ogc import (
+    CRS84,
     CollectionDoc,
     Collections,
     Conformance,
@@ -42,7 +43,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
     *TILES_CONFORMANCE,
 ]
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #: OGC answers bad parameters with 400 (Part 1, 7.6), not 422
 OGC_ERRORS = errors(400, 404, common=(429, 503))
 

@@ -9,6 +9,9 @@ from geojson_pydantic.geometries import Geometry
 
 from api.schemas.common import Answer
 
+#: OGC's name of WGS-84 in longitude, latitude order
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
 
 class Link(Answer):
     """A link to a related document."""
