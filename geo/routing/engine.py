@@ -119,12 +119,14 @@ class RoutingEngine:
             if sid not in known:
                 msg = f"station {sid} not found"
                 raise NotFoundError(msg)
-        for sid in close:
-            fields.upsert(dataclasses.replace(known[sid], status="closed"))
-        for sid, (lon, lat) in (move or {}).items():
-            fields.upsert(dataclasses.replace(known[sid], lon=lon, lat=lat))
-        for rec in add:
-            fields.upsert(rec)
+        fields.upsert(
+            *(dataclasses.replace(known[sid], status="closed") for sid in close),
+            *(
+                dataclasses.replace(known[sid], lon=lon, lat=lat)
+                for sid, (lon, lat) in (move or {}).items()
+            ),
+            *add,
+        )
         return other
 
     @property

@@ -167,13 +167,16 @@ class StationFields:
             self._stations, self._fields = records, fields
             self._eligible_memo = {}
 
-    def upsert(self, station: StationRecord) -> None:
-        """Add or change one station; only its own rows are recomputed."""
+    def upsert(self, *stations: StationRecord) -> None:
+        """Add or change stations; only their own rows are recomputed (new ones in one go)."""
+        if not stations:
+            return
         with self._lock:
-            self._stations[station.id] = station
+            for station in stations:
+                self._stations[station.id] = station
             self._eligible_memo = {}
             for name, fld in list(self._fields.items()):  # fields still waiting read it later
-                self._fields[name] = self._update(name, fld, station)
+                self._fields[name] = self._update(name, fld, stations)
 
     def remove(self, station_id: int) -> None:
         """Forget a station (deleted); a closed station should be upserted with its status."""
@@ -228,34 +231,39 @@ class StationFields:
             dist, hop = self.store.save(pg.profile, snaps, dist, hop)
         return Field(ids, snaps, dist, hop)
 
-    def _update(self, profile: str, fld: Field, station: StationRecord) -> Field:
+    def _update(self, profile: str, fld: Field, stations: Sequence[StationRecord]) -> Field:
         pg = profile_view(self.graph, self.profiles[profile])
         ids, snaps = list(fld.station_ids), list(fld.snaps)
-        snap = self._snap(pg, station)
-        if fld.labelled is not None:  # labels: unchanged unless the station moved on the road
-            if station.id in ids and snap == snaps[ids.index(station.id)]:
+        new = {s.id: self._snap(pg, s) for s in stations}
+        if fld.labelled is not None:  # labels: unchanged unless a station moved on the road
+            if all(sid in ids and snap == snaps[ids.index(sid)] for sid, snap in new.items()):
                 return fld
             return self._build(profile, list(self._stations.values()))
-        if station.id in ids:
-            row = ids.index(station.id)
+        gone = {sid for sid, snap in new.items() if snap is None and sid in ids}
+        if gone:
+            fld = fld.without([i for i, sid in enumerate(ids) if sid not in gone])
+            ids, snaps = list(fld.station_ids), list(fld.snaps)
+        rows: list[int] = []
+        for sid, snap in new.items():
             if snap is None:
-                return fld.without([i for i in range(len(ids)) if i != row])
-            if snap == snaps[row]:
-                return fld
-            snaps[row] = snap
-            dist, hop = np.array(fld.dist), np.array(fld.next_hop)  # a kept field is read-only
-        else:
-            if snap is None:
-                self.unroutable.setdefault(profile, []).append(station.id)
-                return fld
-            ids.append(station.id)
-            snaps.append(snap)
-            row = len(ids) - 1
-            n = pg.n_search
-            dist = np.vstack([fld.dist, np.full((1, n), np.inf)])
-            hop = np.vstack([fld.next_hop, np.full((1, n), -9999, dtype=fld.next_hop.dtype)])
-        new_dist, new_hop = travel_time_fields(pg, snaps, [row])
-        dist[row], hop[row] = new_dist[0], new_hop[0]
+                if sid not in gone:
+                    self.unroutable.setdefault(profile, []).append(sid)
+            elif sid in ids:
+                if snap != snaps[ids.index(sid)]:
+                    rows.append(ids.index(sid))
+                    snaps[rows[-1]] = snap
+            else:
+                ids.append(sid)
+                snaps.append(snap)
+                rows.append(len(ids) - 1)
+        if not rows:
+            return fld
+        added = len(ids) - len(fld.station_ids)
+        n = pg.n_search
+        # a kept field is read-only: rows change in a copy, appended ones in one stack
+        dist = np.vstack([fld.dist, np.full((added, n), np.inf)])
+        hop = np.vstack([fld.next_hop, np.full((added, n), -9999, dtype=fld.next_hop.dtype)])
+        dist[rows], hop[rows] = travel_time_fields(pg, snaps, rows)
         return Field(ids, snaps, dist, hop)
 
     # -- reading ----------------------------------------------------------------------------

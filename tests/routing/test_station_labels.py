@@ -157,3 +157,33 @@ def test_station_changes_reach_the_labels(
     _same(ours, _answers(dense, origins[:100], k=4))
     assert any(999 in [i for i, _, _ in a] for a in ours)
     assert not any(stations[3].id in [i for i, _, _ in a] for a in ours)
+
+
+def test_a_scenario_of_many_changes_answers_as_an_engine_built_with_them(
+    engines: tuple[RoutingEngine, RoutingEngine],
+    places: tuple[list[StationRecord], np.ndarray],
+    graph: CompiledGraph,
+) -> None:
+    """Closures, moves and new sites changed in one batch (only their rows are computed)
+    answer exactly as an engine that computed every station from the start."""
+    dense, labelled = engines
+    stations, origins = places
+    added = [
+        StationRecord(900 + i, f"new {i}", "outdoor_worker_station", s.lon, s.lat)
+        for i, s in enumerate(stations[40:46])
+    ]
+    moved = {stations[5].id: (stations[50].lon, stations[50].lat)}
+    closed = [stations[6].id, stations[7].id]
+    changed = {s.id: s for s in stations}
+    changed[stations[5].id] = dataclasses.replace(
+        stations[5], lon=moved[stations[5].id][0], lat=moved[stations[5].id][1]
+    )
+    for sid in closed:
+        changed[sid] = dataclasses.replace(changed[sid], status="closed")
+    built = RoutingEngine(graph, PROFILES, [*changed.values(), *added])
+    expected = _answers(built, origins[:100], k=4)
+    for engine in (dense, labelled):
+        scenario = engine.scenario(add=added, close=closed, move=moved)
+        _same(_answers(scenario, origins[:100], k=4), expected)
+    assert any(i >= 900 for a in expected for i, _, _ in a)
+    assert _answers(dense, origins[:100], k=4) != expected  # the scenario left its engine as it was
