@@ -211,10 +211,12 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
-    """``yizhan network info|build-sample|download|import FILE``."""
+    """``yizhan network info|build-sample|prepare|download|import FILE``."""
     from geo import workspace
     from geo.network import cached_summary, download_osm, graph_summary, load_graph
 
+    if args.action == "prepare":
+        return _prepare_network(settings)
     if args.action == "build-sample":
         path = workspace.sample_network_path(settings)
         path.unlink(missing_ok=True)
@@ -244,6 +246,39 @@ def cmd_network(args: argparse.Namespace, settings: Settings) -> int:
     with progress(f"road graph from {path.name} (built once, then cached)"):
         graph = load_graph(path, cache_dir=settings.cache_dir)
     print(graph_summary(graph))
+    return 0
+
+
+def _prepare_network(settings: Settings) -> int:
+    """Build the active network's cached files now: the road graph, its arrays, the basemap.
+
+    A server builds them at its first start (a minute for the sample's 65,000 nodes); an
+    upgrade or an image build runs this first so the first start is as quick as the next.
+    No database is needed.
+    """
+    from geo import workspace
+    from geo.basemap import build_layers
+    from geo.network import load_compiled
+
+    path = workspace.active_network_path(settings)
+    if path == workspace.sample_network_path(settings):
+        if settings.production:
+            _say(
+                "the sample's generated network is never served in production: "
+                "yizhan network import FILE"
+            )
+            return 1
+        with progress("generating the sample's road network"):
+            workspace.ensure_sample_network(settings)
+    if not path.exists():
+        _say(f"no network file at {path}: run 'yizhan network import FILE'")
+        return 1
+    with progress(f"road graph and its arrays from {path.name} (kept in the cache)"):
+        compiled, _ = load_compiled(path, cache_dir=settings.cache_dir, crs=settings.metric_crs)
+    if settings.basemap:
+        with progress("basemap layers (kept in the cache)"):
+            build_layers(path, settings.cache_dir)
+    _say(f"prepared {path.name}: {compiled.n_nodes:,} road nodes")
     return 0
 
 
@@ -579,9 +614,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--check", action="store_true", help="only compare with the files")
     sample.set_defaults(func=cmd_sample)
     net = sub.add_parser(
-        "network", help="road network: info | build-sample | download | import FILE"
+        "network",
+        help="road network: info | build-sample | prepare (build its cached files now) | "
+        "download | import FILE",
     )
-    net.add_argument("action", choices=["info", "build-sample", "download", "import"])
+    net.add_argument("action", choices=["info", "build-sample", "prepare", "download", "import"])
     net.add_argument("file", nargs="?", help="with 'import': an .osm, .osm.bz2 or .pbf extract")
     net.set_defaults(func=cmd_network)
     imp = sub.add_parser(

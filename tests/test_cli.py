@@ -127,3 +127,42 @@ def test_a_bad_setting_is_named_without_its_value() -> None:
     assert "Traceback" not in out.stderr
     assert "a setting is not valid" in out.stderr
     assert "aaaa" not in out.stderr
+
+
+@pytest.mark.slow
+def test_network_prepare_builds_the_cached_files_a_first_start_needs(tmp_path: Path) -> None:
+    """``yizhan network prepare`` leaves the graph's arrays and the basemap in the cache, so
+    the first start is as quick as the next; asked again it finds them."""
+    state = tmp_path / "state"
+    env = {"YIZHAN_STATE_DIR": str(state)}
+    fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
+    assert _run("network", "import", str(fixture), env=env).returncode == 0
+    for old in (state / "cache").glob("*"):  # as a server would find it after an upgrade
+        if old.is_file():
+            old.unlink()
+    out = _run("network", "prepare", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "prepared West-Oakland.osm.bz2" in out.stderr
+    kept = sorted(p.suffix for p in (state / "cache").glob("*") if p.is_file())
+    assert ".npz" in kept
+    assert ".gpkg" in kept
+    again = _run("network", "prepare", env=env)
+    assert again.returncode == 0
+    assert "road nodes" in again.stderr
+
+
+def test_network_prepare_never_builds_the_sample_in_production(tmp_path: Path) -> None:
+    env = {
+        "YIZHAN_STATE_DIR": str(tmp_path / "state"),
+        "YIZHAN_MODE": "production",
+        "YIZHAN_SECRET_KEY": "q7Rk2fX9vLp0sT4wYb1nE5mZc8HdJ3gUaW6",
+        "YIZHAN_ADMIN_PASSWORD": "a-strong-passphrase-7",
+        "YIZHAN_DATABASE_URL": "postgresql://owner:pw@127.0.0.1:9/union",  # not asked: no database
+    }
+    out = _run("network", "prepare", env=env)
+    assert out.returncode == 1
+    assert "never served in production" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "state" / "networks").exists() or not any(
+        (tmp_path / "state" / "networks").iterdir()
+    )
