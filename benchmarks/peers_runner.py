@@ -118,27 +118,10 @@ def osrm_batch(engine: Any, origins: list[list[float]], stations: list[Any]) -> 
 
 def run_valhalla(job: dict[str, Any]) -> dict[str, Any]:
     """Valhalla's bicycle costing (cycling speed set to the e-bike's), tiles built here."""
-    from valhalla import Actor, ValhallaError, get_config
+    from valhalla import ValhallaError
 
-    work = Path(job["workdir"]) / "valhalla"
-    tiles = work / "tiles"
-    tiles.mkdir(parents=True, exist_ok=True)
-    config = get_config(tile_extract="", tile_dir=tiles, verbose=False)
-    limits = config["service_limits"]["bicycle"]  # the batch asks 500 x stations at once
-    limits["max_matrix_location_pairs"] = 10**7
-    limits["max_matrix_distance"] = limits["max_distance"] = 10**7
-    (work / "valhalla.json").write_text(json.dumps(config))
-    t = time.perf_counter()
-    subprocess.run(
-        [str(HERE / "valhalla_build_tiles"), "-c", str(work / "valhalla.json"), job["pbf"]],
-        check=True,
-        capture_output=True,
-        cwd=work,
-        env={"PATH": f"{HERE}:/usr/bin:/bin"},
-    )
-    build_s = time.perf_counter() - t
     before = rss_mb()
-    actor = Actor(config)
+    actor, build_s = valhalla_actor(job)
     costing = {"costing": "bicycle", "costing_options": {"bicycle": job["valhalla_bicycle"]}}
     stations = [{"lon": s[0], "lat": s[1]} for s in job["stations"]]
     k = job["k"]
@@ -183,6 +166,46 @@ def run_valhalla(job: dict[str, Any]) -> dict[str, Any]:
         "isochrone_ms": percentiles(iso_ms),
         "rss_mb": rss_mb() - before,
     }
+
+
+def valhalla_actor(job: dict[str, Any]) -> tuple[Any, float]:
+    """Valhalla's tiles built from the job's extract, and an actor on them (and the build's s)."""
+    from valhalla import Actor, get_config
+
+    work = Path(job["workdir"]) / "valhalla"
+    tiles = work / "tiles"
+    tiles.mkdir(parents=True, exist_ok=True)
+    config = get_config(tile_extract="", tile_dir=tiles, verbose=False)
+    limits = config["service_limits"]["bicycle"]  # the batch asks 500 x stations at once
+    limits["max_matrix_location_pairs"] = 10**7
+    limits["max_matrix_distance"] = limits["max_distance"] = 10**7
+    (work / "valhalla.json").write_text(json.dumps(config))
+    t = time.perf_counter()
+    subprocess.run(
+        [str(HERE / "valhalla_build_tiles"), "-c", str(work / "valhalla.json"), job["pbf"]],
+        check=True,
+        capture_output=True,
+        cwd=work,
+        env={"PATH": f"{HERE}:/usr/bin:/bin"},
+    )
+    return Actor(config), time.perf_counter() - t
+
+
+def run_valhalla_times(job: dict[str, Any]) -> dict[str, Any]:
+    """Valhalla's bicycle times and distances from every origin to every station (calibration).
+
+    One matrix row per origin: ``time_s[i][j]`` and ``distance_m[i][j]`` (None: no path).
+    """
+    actor, build_s = valhalla_actor(job)
+    costing = {"costing": "bicycle", "costing_options": {"bicycle": job["valhalla_bicycle"]}}
+    stations = [{"lon": s[0], "lat": s[1]} for s in job["stations"]]
+    times, distances = [], []
+    for o in job["origins"]:
+        req = {"sources": [{"lon": o[0], "lat": o[1]}], "targets": stations, **costing}
+        row = actor.matrix(req)["sources_to_targets"][0]
+        times.append([c.get("time") for c in row])
+        distances.append([None if c.get("distance") is None else c["distance"] * 1000 for c in row])
+    return {"build_s": build_s, "time_s": times, "distance_m": distances}
 
 
 def run_igraph(job: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +280,8 @@ def main() -> None:
                 out[peer] = run_osrm(job, peer.split("-", 1)[1].upper())
             elif peer == "valhalla":
                 out[peer] = run_valhalla(job)
+            elif peer == "valhalla-times":
+                out[peer] = run_valhalla_times(job)
             elif peer == "igraph":
                 out[peer] = run_igraph(job)
         except Exception as exc:  # a peer that fails is reported, the others still run

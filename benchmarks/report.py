@@ -60,6 +60,10 @@ BENCHMARKS: dict[str, Benchmark] = {
         (PYTHON, "-m", "benchmarks.bench_peers"),
         "the peers in a Python 3.12 venv it makes",
     ),
+    "calibration": Benchmark(
+        "e-bike minutes against Valhalla, per city and layout",
+        (PYTHON, "-m", "benchmarks.bench_calibration", "--sample"),
+    ),
     "scale": Benchmark(
         "1,000,000 nodes x 5,000 stations", (PYTHON, "-m", "benchmarks.bench_scale")
     ),

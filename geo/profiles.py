@@ -35,9 +35,14 @@ import numpy as np
 
 from geo.errors import ValidationError
 
-#: e-bike speeds by class, calibrated against Valhalla's bicycle costing at 25 km/h on real
-#: OSM (central Helsinki, with its traffic lights) and the sample: median ETA ratios within
-#: +-15% (README, "Calibration"; ``benchmarks/bench_peers.py``)
+#: e-bike speeds by class, calibrated against Valhalla's bicycle costing at 25 km/h on the
+#: same real OSM extracts (central Helsinki, with its traffic lights, and West Oakland's
+#: residential grid), with stations and riders at junctions and in the middle of segments:
+#: the median of yizhan ÷ Valhalla over trips of 15 minutes or less lies within 0.85–1.15 for
+#: every city and layout (``benchmarks/bench_calibration.py``; README, "Calibration").
+#: Valhalla rides every paved class at the set speed and charges a few seconds a junction
+#: (``src/sif/bicyclecost.cc``: stop impact x turn cost, 0.15–5 s); here small streets are
+#: slower (residential 22, service 18) and signals and turns cost their own seconds (below).
 _E_BIKE = {
     "trunk": 25,
     "trunk_link": 22,
@@ -48,9 +53,9 @@ _E_BIKE = {
     "tertiary": 22,
     "tertiary_link": 20,
     "unclassified": 22,
-    "residential": 20,
+    "residential": 22,
     "living_street": 12,
-    "service": 15,
+    "service": 18,
     "track": 12,
     "cycleway": 22,
     "path": 12,
@@ -180,6 +185,21 @@ class TravelProfile:
     turns: TurnCosts | None = None
     #: built only when first asked for: not part of a start or of a warm-up
     on_demand: bool = False
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """Everything that decides its travel times, hashable (a view of a graph is kept by it)."""
+        return (
+            self.name,
+            tuple(sorted(self.speeds_kph.items())),
+            self.max_speed_kph,
+            self.use_maxspeed,
+            self.respect_oneway,
+            self.mode,
+            self.allowed_kph,
+            self.signal_s,
+            self.turns,
+        )
 
     def edge_speed(self, highway: str | list[str], tagged_kph: float | None) -> float | None:
         """Speed on an edge of these classes (None: not allowed for this profile)."""

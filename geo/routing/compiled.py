@@ -106,7 +106,7 @@ class CompiledGraph:
         self.synthetic = synthetic
         self._local = threading.local()  # pyproj transformers are not shared between threads
         #: the travel-time views made of it, by profile (:func:`geo.routing.views.profile_view`)
-        self.views: dict[tuple[str, Any], ProfileGraph] = {}
+        self.views: dict[tuple[object, ...], ProfileGraph] = {}
         #: what several views share, made once (e.g. the edges' drawing coordinates)
         self.views_shared: dict[str, Any] = {}
         #: names the compiled file this graph was read from (None: built here, not kept)

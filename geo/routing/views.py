@@ -14,7 +14,7 @@ from geo.routing.turns import TurnProfileGraph
 
 def profile_view(graph: CompiledGraph, profile: TravelProfile) -> ProfileGraph:
     """The travel-time view of ``graph`` for ``profile`` (built once, then kept)."""
-    key = (profile.name, profile.turns)
+    key = profile.key  # two profiles of one name but other speeds are two views
     view = graph.views.get(key)
     if view is None:
         turned = profile.turns is not None

@@ -73,3 +73,20 @@ def test_each_signal_adds_the_profiles_wait(graph: CompiledGraph, profile: str) 
         assert speed is not None
         moving = graph.length[e] / (speed / 3.6)
         assert pg.tt[e] == pytest.approx(moving + graph.signals[e] * travel.signal_s)
+
+
+def test_a_profile_of_the_same_name_with_other_costs_gets_a_view_of_its_own(
+    graph: CompiledGraph,
+) -> None:
+    """Views are kept per graph by everything that sets their times, not by name alone (a
+    calibration or ``YIZHAN_PROFILE_SPEEDS`` would otherwise be served the first one's)."""
+    import dataclasses
+
+    travel = DEFAULT_PROFILES["e_bike"]
+    quiet = dataclasses.replace(travel, signal_s=0.0)
+    faster = dataclasses.replace(travel, speeds_kph={**travel.speeds_kph, "residential": 25})
+    e = _edge(graph, 3, 4)
+    base = profile_view(graph, travel).tt[e]
+    assert profile_view(graph, quiet).tt[e] == pytest.approx(base - travel.signal_s)
+    assert profile_view(graph, faster).tt[e] < base
+    assert profile_view(graph, dataclasses.replace(travel)) is profile_view(graph, travel)
