@@ -119,9 +119,17 @@ def warm_worker() -> None:
 
 
 def start_in_background(
-    client: Callable[[], Client], name: str, warm: Callable[[], None] | None = None
+    client: Callable[[], Client],
+    name: str,
+    warm: Callable[[], None] | None = None,
+    *,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Start a cluster (``client()``) on a thread of its own, then run ``warm`` on each worker."""
+    """Start a cluster (``client()``) on a thread of its own, then run ``warm`` on each worker.
+
+    A service stopped while its cluster starts (``stopped()`` true) says so in one line: the
+    connections its closing cut are expected, not a failure.
+    """
 
     def start() -> None:
         try:
@@ -135,7 +143,10 @@ def start_in_background(
         except NotReadyError:  # stopped before it started: nothing to start
             return
         except Exception:  # the first request will report it; nothing to raise into here
-            logger.exception("the %s cluster did not start", name)
+            if stopped():
+                logger.info("the %s cluster was stopped while it started", name)
+            else:
+                logger.exception("the %s cluster did not start", name)
 
     threading.Thread(target=start, name=f"{name}-start", daemon=True).start()
 
@@ -170,7 +181,7 @@ class AnalysisCluster:
 
     def start(self) -> None:
         """Start the cluster in the background (for a server), then warm its workers."""
-        start_in_background(self.client, self.name, self.warm)
+        start_in_background(self.client, self.name, self.warm, stopped=lambda: self._closed)
 
     def running_workers(self) -> int:
         """Workers of the cluster, 0 before it has started (asking does not start it)."""
