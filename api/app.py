@@ -37,6 +37,7 @@ from api.middleware import (
 )
 from api.page_cache import PageCache
 from api.rider_fast_path import GZIP_LEVEL, GZIP_MIN_BYTES, NearestFastPath
+from api.route_tables import build_route_tables
 from api.routers import (
     cases,
     casework,
@@ -159,6 +160,12 @@ def allowed_hosts(settings: Settings) -> tuple[str, ...]:
     return tuple(h for h in (*settings.allowed_hosts, *extra) if h)
 
 
+def _routes_after_graph(app: FastAPI, platform: Platform) -> None:
+    """Once the road graph has loaded, build FastAPI's route tables (:mod:`api.route_tables`)."""
+    platform.roads.wait()
+    build_route_tables(app)
+
+
 def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
     """Start the analysis workers once the road graph has loaded (a job may start them sooner).
 
@@ -184,17 +191,21 @@ def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
             return
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
     """Build the API for ``settings`` (default: from the environment).
 
     The database must already exist and be migrated (``yizhan serve`` sees to it); the road
-    graph loads in the background and ``/health`` says when it is ready.
+    graph loads in the background and ``/health`` says when it is ready. ``platform``: one
+    already started on the same settings (``yizhan serve`` starts it before importing the
+    API, so the graph loads while the rest of the service is imported); the app owns it from
+    then on and closes it when it stops.
     """
     settings = settings or get_settings()
+    started = platform
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        platform = start_platform(settings)
+        platform = started or start_platform(settings)
         try:
             seeded = _seed_admin(platform.db, settings)
         except BaseException:
@@ -206,6 +217,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.analyses = analyses = Analyses(platform)
         platform.follow_stations()  # changes made by any other process reach this engine
         threading.Thread(target=platform.draw_basemap, name="basemap", daemon=True).start()
+        threading.Thread(
+            target=_routes_after_graph, args=(app, platform), name="routes", daemon=True
+        ).start()
         if settings.jobs_at_start:  # once the graph is in: they would slow its load down
             threading.Thread(
                 target=_start_after_graph, args=(platform, analyses), name="analyses", daemon=True

@@ -331,16 +331,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             _say("what it holds: yizhan data status; your own data: see the README")
         elif not args.no_load:
             cmd_load_sample(args, settings)
-        from api.app import create_app
-        from cli.server import server_config
-
         host, port = args.host or settings.host, args.port or settings.port
-        _say(f"serving on http://{host}:{port}/ (docs at /docs)")
         if args.workers > 1:
+            _say(f"serving on http://{host}:{port}/ (docs at /docs)")
             _serve_processes(settings, host, port, args.workers)
         else:
+            from geo.platform import start_platform
+
             settings = settings.model_copy(update={"jobs_at_start": True})  # workers ready now
-            app = create_app(settings)
+            platform = start_platform(settings)  # the graph loads while the API is imported
+            from api.app import create_app
+            from cli.server import server_config
+
+            _say(f"serving on http://{host}:{port}/ (docs at /docs)")
+            app = create_app(settings, platform=platform)
             uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
     finally:
         if cluster is not None and started_here and not args.keep_db:
