@@ -5,8 +5,8 @@ end nodes, length, classes, tagged speed and geometry (in the metric CRS). A
 :class:`ProfileGraph` (made by :func:`geo.routing.views.profile_view`) derives from it the
 travel time of every edge for that profile (``inf`` where it may not go), the reverse twin of
 each edge (the same road the other way, when the profile may use it), a CSR matrix keeping
-the fastest edge per node pair, and an R-tree of the usable edges for snapping points to the
-nearest road.
+the fastest edge per node pair; points meet the nearest usable road through the graph's
+:class:`~geo.routing.snapping.SegmentGrid`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from geo.profiles import TravelProfile
 from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
 from geo.routing.drawing import NO_PIECE, stitch
 from geo.routing.restrictions import banned_turns
+from geo.routing.snapping import SegmentGrid
 
 NODE_TOLERANCE_M = 0.5
 
@@ -443,8 +444,16 @@ class ProfileGraph:
         self.usable = np.isfinite(tt)
         self.twin = self._twins()
         self.matrix, self.best_edge = self._csr()  # best_edge: a PairEdges
-        self._tree_edges = np.flatnonzero(self.usable)
-        self.tree = shapely.STRtree(self.geoms[self._tree_edges])
+        # a point meets the road on a graph edge (a reverse copy is the same line, its twin)
+        self._snap_usable = np.ascontiguousarray(self.usable[:m])
+
+    @property
+    def grid(self) -> SegmentGrid:
+        """The graph's road segments in cells, for snapping (one for all its views)."""
+        found = self.graph.views_shared.get("segment_grid")
+        if found is None:
+            found = self.graph.views_shared["segment_grid"] = SegmentGrid(self.graph.geoms)
+        return found
 
     @property
     def n_search(self) -> int:
@@ -524,51 +533,53 @@ class ProfileGraph:
     def snap(self, x: float, y: float, *, max_distance_m: float) -> Snap:
         """Place a metric point on the nearest edge usable by this profile.
 
+        Ties go to the lower edge number; within half a metre of a node the point is at the
+        node (free to leave by any of its edges).
+
         Raises
         ------
         ValidationError
             When no usable road lies within ``max_distance_m``.
         """
-        point = shapely.Point(x, y)
-        hits, dist = self.tree.query_nearest(
-            point, max_distance=max_distance_m, return_distance=True, all_matches=True
+        found = self.grid.nearest(
+            np.array([[x, y]]), self._snap_usable, max_distance_m=max_distance_m
         )
-        if len(hits) == 0:
+        edge = int(found.edge[0])
+        if edge < 0:
             msg = (
                 f"no road usable by {self.profile.name} within {max_distance_m:.0f} m of this point"
             )
             raise ValidationError(msg)
-        edge = int(self._tree_edges[int(np.min(hits))])
-        line = self.geoms[edge]
-        along = float(shapely.line_locate_point(line, point))
-        total = float(line.length) or 1.0
-        # within half a metre of a node is at the node (free to leave by any of its edges)
+        total = float(self.grid.edge_length[edge]) or 1.0
+        along = float(found.along_m[0])
+        xy = (float(found.xy[0, 0]), float(found.xy[0, 1]))
         if along < NODE_TOLERANCE_M:
-            along = 0.0
+            along, xy = (
+                0.0,
+                (
+                    float(self.graph.node_xy[self.u[edge], 0]),
+                    float(self.graph.node_xy[self.u[edge], 1]),
+                ),
+            )
         elif total - along < NODE_TOLERANCE_M:
-            along = total
-        snapped = shapely.line_interpolate_point(line, along)
-        return Snap(edge, min(max(along / total, 0.0), 1.0), float(dist[0]), (snapped.x, snapped.y))
+            along, xy = (
+                total,
+                (
+                    float(self.graph.node_xy[self.v[edge], 0]),
+                    float(self.graph.node_xy[self.v[edge], 1]),
+                ),
+            )
+        return Snap(edge, min(max(along / total, 0.0), 1.0), float(found.distance_m[0]), xy)
 
     def snap_many(self, xy: np.ndarray, *, max_distance_m: float) -> SnapArrays:
         """Snap many metric points at once (points farther than the limit get edge -1)."""
-        points = np.asarray(shapely.points(xy), dtype=object)
-        (src, hit), dist = self.tree.query_nearest(
-            points, max_distance=max_distance_m, return_distance=True, all_matches=False
-        )
-        edge = np.full(len(xy), -1, dtype=np.int64)
-        distance = np.full(len(xy), np.inf)
-        edge[src] = self._tree_edges[hit]
-        distance[src] = dist
-        fraction = np.zeros(len(xy))
-        ok = edge >= 0
-        lines = self.geoms[edge[ok]]
-        along = shapely.line_locate_point(lines, points[ok])
-        total = np.maximum(shapely.length(lines), 1e-9)
-        along = np.where(along < NODE_TOLERANCE_M, 0.0, along)
+        found = self.grid.nearest(xy, self._snap_usable, max_distance_m=max_distance_m)
+        edge, ok = found.edge, found.edge >= 0
+        total = np.maximum(self.grid.edge_length[np.maximum(edge, 0)], 1e-9)
+        along = np.where(found.along_m < NODE_TOLERANCE_M, 0.0, found.along_m)
         along = np.where(total - along < NODE_TOLERANCE_M, total, along)
-        fraction[ok] = np.clip(along / total, 0.0, 1.0)
-        return SnapArrays(edge, fraction, distance)
+        fraction = np.where(ok, np.clip(along / total, 0.0, 1.0), 0.0)
+        return SnapArrays(edge, fraction, found.distance_m)
 
     def entry_arrays(self, snaps: SnapArrays) -> tuple[np.ndarray, np.ndarray]:
         """Vectorised :meth:`entries`: ``(points, ways)`` nodes and times (inf: no way)."""
