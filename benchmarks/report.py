@@ -54,6 +54,9 @@ BENCHMARKS: dict[str, Benchmark] = {
         "`STARTUP_BEFORE=<commit>` measures that commit beside this one",
     ),
     "nearest": Benchmark("nearest-3 with routes", (PYTHON, "-m", "benchmarks.bench_nearest")),
+    "answer": Benchmark(
+        "one rider's answer, stage by stage", (PYTHON, "-m", "benchmarks.bench_answer")
+    ),
     "isochrones": Benchmark("isochrones", (PYTHON, "-m", "benchmarks.bench_isochrones")),
     "peers": Benchmark(
         "yizhan vs OSRM, Valhalla, igraph",

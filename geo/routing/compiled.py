@@ -541,18 +541,15 @@ class ProfileGraph:
         ValidationError
             When no usable road lies within ``max_distance_m``.
         """
-        found = self.grid.nearest(
-            np.array([[x, y]]), self._snap_usable, max_distance_m=max_distance_m
+        edge, distance, along, xy = self.grid.nearest_one(
+            x, y, self._snap_usable, max_distance_m=max_distance_m
         )
-        edge = int(found.edge[0])
         if edge < 0:
             msg = (
                 f"no road usable by {self.profile.name} within {max_distance_m:.0f} m of this point"
             )
             raise ValidationError(msg)
         total = float(self.grid.edge_length[edge]) or 1.0
-        along = float(found.along_m[0])
-        xy = (float(found.xy[0, 0]), float(found.xy[0, 1]))
         if along < NODE_TOLERANCE_M:
             along, xy = (
                 0.0,
@@ -569,7 +566,7 @@ class ProfileGraph:
                     float(self.graph.node_xy[self.v[edge], 1]),
                 ),
             )
-        return Snap(edge, min(max(along / total, 0.0), 1.0), float(found.distance_m[0]), xy)
+        return Snap(edge, min(max(along / total, 0.0), 1.0), distance, xy)
 
     def snap_many(self, xy: np.ndarray, *, max_distance_m: float) -> SnapArrays:
         """Snap many metric points at once (points farther than the limit get edge -1)."""

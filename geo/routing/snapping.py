@@ -2,7 +2,7 @@
 
 Snapping was a third of a rider's answer (shapely's STRtree, ~28 µs) and each profile kept an
 R-tree of its own (~38 MB on the sample). :class:`SegmentGrid` holds every edge's straight
-segments once per graph (metric coordinates, ~15 MB on the sample), bucketed in square cells;
+segments once per graph (metric coordinates, ~25 MB on the sample), bucketed in square cells;
 a query (numba) looks at the cells in rings around the point until no nearer segment can lie
 further out, keeping to the edges a profile may use (its ``usable`` mask). It answers as the
 R-tree did: the nearest usable edge, ties to the lowest edge number, the distance along the
@@ -140,7 +140,7 @@ class SegmentGrid:
     geoms
         The edges' lines (metric CRS), indexed by edge number.
     cell_m
-        The cells' side (m): default about four segments a cell on average.
+        The cells' side (m): default twice the median segment, 20 to 150 m.
     """
 
     def __init__(self, geoms: np.ndarray, *, cell_m: float | None = None) -> None:
@@ -157,8 +157,11 @@ class SegmentGrid:
             along = run - np.maximum.accumulate(np.where(first, run, 0.0))
         lo = xy.min(axis=0) if len(xy) else np.zeros(2)
         hi = xy.max(axis=0) if len(xy) else np.ones(2)
-        area = max(float(np.prod(np.maximum(hi - lo, 1.0))), 1.0)
-        size = cell_m or max(math.sqrt(area * 4.0 / max(len(seg), 1)), 10.0)
+        # cells about two segments long: a few segments each where roads are dense (a city
+        # centre), whatever the empty land around it (an average over the area would give
+        # cells of 400 m and hundreds of segments each in Jiangmen's centre)
+        typical = float(np.median(step)) if len(step) else 50.0
+        size = cell_m or min(max(2.0 * typical, 20.0), 150.0)
         nx = int((hi[0] - lo[0]) // size) + 1
         ny = int((hi[1] - lo[1]) // size) + 1
         # each segment in every cell its bounding box touches
@@ -175,7 +178,7 @@ class SegmentGrid:
         cell = cx * ny + cy
         order = np.argsort(cell, kind="stable")
         self.cell_seg = owner[order].astype(np.int64)
-        self.cell_start = np.searchsorted(cell[order], np.arange(nx * ny + 1)).astype(np.int64)
+        self.cell_start = np.searchsorted(cell[order], np.arange(nx * ny + 1)).astype(np.int32)
         self.seg, self.seg_edge, self.seg_along = seg, edge, along
         self.x0, self.y0, self.size, self.nx, self.ny = float(lo[0]), float(lo[1]), size, nx, ny
         #: each edge's length as its segments add up (what ``along`` is a share of)
@@ -186,6 +189,16 @@ class SegmentGrid:
         """Memory the grid holds."""
         parts = (self.seg, self.seg_edge, self.seg_along, self.cell_seg, self.cell_start)
         return int(sum(a.nbytes for a in parts) + self.edge_length.nbytes)
+
+    def nearest_one(
+        self, x: float, y: float, usable: np.ndarray, *, max_distance_m: float
+    ) -> tuple[int, float, float, tuple[float, float]]:
+        """One point's ``(edge, distance, metres along, nearest point)``; ``usable`` contiguous."""
+        e, d, a, qx, qy = _nearest(
+            x, y, max_distance_m, self.seg, self.seg_edge, self.seg_along, self.cell_start,
+            self.cell_seg, self.x0, self.y0, self.size, self.nx, self.ny, usable,
+        )  # fmt: skip
+        return e, d, a, (qx, qy)
 
     def nearest(self, xy: np.ndarray, usable: np.ndarray, *, max_distance_m: float) -> Nearest:
         """The nearest usable edge of each metric point (``(n, 2)``) within the distance."""
