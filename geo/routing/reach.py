@@ -26,13 +26,44 @@ from geo.routing.compiled import CompiledGraph, ProfileGraph
 MAX_ISOCHRONE_CELLS = 60_000
 
 
+def twin_edges(graph: CompiledGraph) -> np.ndarray:
+    """For each edge the same road drawn the other way (``v -> u``, its line reversed), or -1.
+
+    A two-way street is two edges of one line; their points are the same, so they are made
+    once (:class:`RoadPoints`).
+    """
+    m = len(graph.u)
+    twin = np.full(m, -1, dtype=np.int64)
+    if m == 0:
+        return twin
+    n = np.int64(graph.n_nodes)
+    # the node pair and the length in millimetres (a parallel road is told apart by its line)
+    length = np.round(graph.length * 1000).astype(np.int64) % (1 << 12)
+    key = (graph.u.astype(np.int64) * n + graph.v) * (1 << 12) + length
+    back = (graph.v.astype(np.int64) * n + graph.u) * (1 << 12) + length
+    order = np.argsort(key, kind="stable")
+    at = np.searchsorted(key[order], back)
+    found = at < m
+    cand = np.where(found, order[np.minimum(at, m - 1)], -1)
+    found &= key[np.maximum(cand, 0)] == back
+    idx = np.flatnonzero(found)
+    same = shapely.equals_exact(
+        graph.geoms[idx], shapely.reverse(graph.geoms[cand[idx]]), tolerance=1e-6
+    )
+    twin[idx[same]] = cand[idx[same]]
+    twin[twin == np.arange(m)] = -1  # a loop is not its own twin
+    return twin
+
+
 @dataclass(frozen=True)
 class RoadPoints:
     """Points every ``step`` metres along the graph's edges, grouped by edge.
 
     Made once per graph and step and shared by every profile: a profile's edges are the
     graph's (``pg.base``), some of them also walked backwards (virtual reverse copies), and
-    its seconds per point are its own pace times the metres along.
+    its seconds per point are its own pace times the metres along. The two edges of a two-way
+    street share one set of points (the later one reads the earlier one's backwards): half
+    the memory on a city's roads.
 
     Attributes
     ----------
@@ -40,18 +71,22 @@ class RoadPoints:
         Spacing of the points (m).
     xy
         ``(P, 2)`` metric coordinates.
-    offset
-        ``offset[e]:offset[e + 1]`` are graph edge ``e``'s points, from its start.
     along
-        Metres from the edge's start (along its geometry) to each point.
+        Metres from the start of the edge the points were made for to each point.
+    first, count
+        Edge ``e``'s points are ``first[e]:first[e] + count[e]``.
+    flipped
+        Whether edge ``e`` reads its points from the other end (they were made for its twin).
     total
         Each edge's geometric length (the ``along`` of its last point).
     """
 
     step: float
     xy: np.ndarray
-    offset: np.ndarray
     along: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
+    flipped: np.ndarray
     total: np.ndarray
 
     @classmethod
@@ -60,21 +95,37 @@ class RoadPoints:
     ) -> RoadPoints:
         """Densify ``edges`` of the graph (default: all) every ``step`` metres."""
         m = len(graph.u)
-        edges = np.arange(m) if edges is None else edges
+        edges = np.arange(m) if edges is None else np.asarray(edges, dtype=np.int64)
+        twin = twin_edges(graph)
+        wanted = np.zeros(m, dtype=bool)
+        wanted[edges] = True
+        # an edge whose twin (a lower number) is made too reads the twin's points
+        shares = wanted & (twin >= 0) & (twin < np.arange(m)) & wanted[np.maximum(twin, 0)]
+        shares &= ~shares[np.maximum(twin, 0)]  # only from a twin that makes its own
+        made = np.flatnonzero(wanted & ~shares)
         xy, line = shapely.get_coordinates(
-            shapely.segmentize(graph.geoms[edges], step), return_index=True
+            shapely.segmentize(graph.geoms[made], step), return_index=True
         )
         seg = np.r_[0.0, np.hypot(*np.diff(xy, axis=0).T)] if len(xy) else np.empty(0)
-        first = np.r_[True, line[1:] != line[:-1]] if len(xy) else np.empty(0, dtype=bool)
-        seg[first] = 0.0
+        start = np.r_[True, line[1:] != line[:-1]] if len(xy) else np.empty(0, dtype=bool)
+        seg[start] = 0.0
         along = np.cumsum(seg)
-        along -= np.repeat(along[first], np.diff(np.r_[np.flatnonzero(first), len(along)]))
-        counts = np.zeros(m, dtype=np.int64)
-        np.add.at(counts, edges[line], 1)
+        along -= np.repeat(along[start], np.diff(np.r_[np.flatnonzero(start), len(along)]))
+        count = np.zeros(m, dtype=np.int64)
+        np.add.at(count, made[line], 1)
         total = np.zeros(m)
-        np.maximum.at(total, edges[line], along)
-        order = np.argsort(edges[line], kind="stable")  # by edge index, points in order
-        return cls(step, xy[order], np.r_[0, np.cumsum(counts)], along[order], total)
+        np.maximum.at(total, made[line], along)
+        first = np.zeros(m, dtype=np.int64)  # points come out edge by edge, in ``made`` order
+        first[made] = np.r_[0, np.cumsum(count[made])[:-1]] if len(made) else 0
+        sharing = np.flatnonzero(shares)
+        source = twin[sharing]
+        first[sharing], count[sharing], total[sharing] = first[source], count[source], total[source]
+        return cls(step, xy, along, first, count, shares, total)
+
+    def points_of(self, edge: int) -> np.ndarray:
+        """Graph edge ``edge``'s points (metric), from its start to its end."""
+        pts = self.xy[self.first[edge] : self.first[edge] + self.count[edge]]
+        return pts[::-1] if self.flipped[edge] else pts
 
     def reached(
         self, pg: ProfileGraph, times: np.ndarray, budget: float
@@ -83,14 +134,15 @@ class RoadPoints:
         at_start = pg.start_times(times)
         start = np.flatnonzero(pg.usable & (at_start < budget))
         base = pg.base[start]
-        counts = self.offset[base + 1] - self.offset[base]
+        counts = self.count[base]
         total = int(counts.sum())
         if total == 0:
             return np.empty((0, 2)), np.empty(0)
-        first = np.repeat(self.offset[base] - np.r_[0, np.cumsum(counts)[:-1]], counts)
-        idx = first + np.arange(total)
+        skip = np.repeat(self.first[base] - np.r_[0, np.cumsum(counts)[:-1]], counts)
+        idx = skip + np.arange(total)
         metres = self.along[idx]
-        backwards = np.repeat(start >= len(self.total), counts)  # a one-way's reverse copy
+        # a one-way's reverse copy, or an edge reading its twin's points: from the other end
+        backwards = np.repeat((start >= len(self.total)) ^ self.flipped[base], counts)
         metres = np.where(backwards, np.repeat(self.total[base], counts) - metres, metres)
         length = pg.length[start]
         pace = np.divide(pg.tt[start], length, out=np.zeros(len(start)), where=length > 0)

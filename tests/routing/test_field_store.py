@@ -179,15 +179,37 @@ def test_the_shared_road_points_time_each_direction_from_its_own_start(
     forward, backward = usable[usable < m], usable[usable >= m]
     chosen = [*forward[:: max(1, len(forward) // 40)], *backward[:20]]
     assert profile != "walk" or len(backward)  # walking uses one-ways both ways
+    assert road.flipped[pg.base[np.asarray(chosen)]].any()  # two-way streets share points
     checked = 0
     for j in map(int, chosen):
         points, when = road.reached(pg, _starting_at_zero(pg, j), budget=1e9)
         b = int(pg.base[j])
         geom = small_compiled.geoms[b] if j < m else shapely.reverse(small_compiled.geoms[b])
         pace = pg.tt[j] / pg.length[j]
-        for xy in road.xy[road.offset[b] : road.offset[b + 1]][1:-1]:  # inside the edge
+        for xy in road.points_of(b)[1:-1]:  # inside the edge
             rows = np.flatnonzero((points == xy).all(axis=1))
             want = shapely.line_locate_point(geom, shapely.Point(xy)) * pace
             assert np.isclose(when[rows], want, atol=1e-6).any(), (j, xy)
             checked += 1
     assert checked > 20
+
+
+def test_the_two_edges_of_a_two_way_street_share_one_set_of_points(
+    small_compiled: CompiledGraph,
+) -> None:
+    from geo.routing.reach import twin_edges
+
+    twin = twin_edges(small_compiled)
+    paired = np.flatnonzero(twin >= 0)
+    assert len(paired) > len(twin) // 3
+    assert (twin[twin[paired]] == paired).all()  # each the other's
+    g = small_compiled
+    assert (g.u[paired] == g.v[twin[paired]]).all()
+    road = RoadPoints.of_graph(g, 20.0)
+    half = RoadPoints.of_graph(g, 20.0, np.flatnonzero(twin < 0))  # no pair made at all
+    assert len(road.xy) < 0.75 * sum(
+        len(shapely.get_coordinates(shapely.segmentize(x, 20.0))) for x in g.geoms
+    )
+    for e in paired[:50]:
+        np.testing.assert_allclose(road.points_of(int(e)), road.points_of(int(twin[e]))[::-1])
+    assert not half.flipped.any()
