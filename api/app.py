@@ -160,12 +160,6 @@ def allowed_hosts(settings: Settings) -> tuple[str, ...]:
     return tuple(h for h in (*settings.allowed_hosts, *extra) if h)
 
 
-def _routes_after_graph(app: FastAPI, platform: Platform) -> None:
-    """Once the road graph has loaded, build FastAPI's route tables (:mod:`api.route_tables`)."""
-    platform.roads.wait()
-    build_route_tables(app)
-
-
 def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
     """Start the analysis workers once the road graph has loaded (a job may start them sooner).
 
@@ -189,6 +183,18 @@ def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
         except Exception as exc:  # e.g. the workers did not start: /health says so
             logger.warning("warming the %s isochrones failed: %s", profile, exc)
             return
+
+
+def serving_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
+    """The app ``yizhan serve`` runs: :func:`create_app` with FastAPI's route tables built.
+
+    They are built here, in the thread that makes the app (while the graph loads on its own),
+    not by the first person to reach each router (:mod:`api.route_tables`); FastAPI builds
+    them under ``warnings.catch_warnings``, which is safe only in one thread at a time.
+    """
+    app = create_app(settings, platform=platform)
+    build_route_tables(app)
+    return app
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
@@ -217,9 +223,6 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         app.state.analyses = analyses = Analyses(platform)
         platform.follow_stations()  # changes made by any other process reach this engine
         threading.Thread(target=platform.draw_basemap, name="basemap", daemon=True).start()
-        threading.Thread(
-            target=_routes_after_graph, args=(app, platform), name="routes", daemon=True
-        ).start()
         if settings.jobs_at_start:  # once the graph is in: they would slow its load down
             threading.Thread(
                 target=_start_after_graph, args=(platform, analyses), name="analyses", daemon=True

@@ -340,11 +340,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
             settings = settings.model_copy(update={"jobs_at_start": True})  # workers ready now
             platform = start_platform(settings)  # the graph loads while the API is imported
-            from api.app import create_app
+            from api.app import serving_app
             from cli.server import server_config
 
             _say(f"serving on http://{host}:{port}/ (docs at /docs)")
-            app = create_app(settings, platform=platform)
+            app = serving_app(settings, platform=platform)
             uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
     finally:
         if cluster is not None and started_here and not args.keep_db:

@@ -26,6 +26,7 @@ cars also pay for turns and obey OSM's turn restrictions (:class:`TurnCosts`,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -186,9 +187,12 @@ class TravelProfile:
     #: built only when first asked for: not part of a start or of a warm-up
     on_demand: bool = False
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[object, ...]:
-        """Everything that decides its travel times, hashable (a view of a graph is kept by it)."""
+        """Everything that decides its travel times, hashable (a view of a graph is kept by it).
+
+        Made once (every answer looks its profile's view up by it).
+        """
         return (
             self.name,
             tuple(sorted(self.speeds_kph.items())),
