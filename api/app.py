@@ -188,13 +188,24 @@ def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
 def serving_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     """The app ``yizhan serve`` runs: :func:`create_app` with FastAPI's route tables built.
 
-    They are built here, in the thread that makes the app (while the graph loads on its own),
-    not by the first person to reach each router (:mod:`api.route_tables`); FastAPI builds
-    them under ``warnings.catch_warnings``, which is safe only in one thread at a time.
+    They are built on the event loop once the graph has loaded (the server is ready by then),
+    not by the first person to reach each router (:mod:`api.route_tables`). Not on a thread of
+    their own: FastAPI builds them inside ``warnings.catch_warnings``, which is not safe
+    beside other threads.
     """
     app = create_app(settings, platform=platform)
-    build_route_tables(app)
+    app.state.route_tables_at_start = True
     return app
+
+
+async def _route_tables_when_ready(app: FastAPI, platform: Platform) -> None:
+    """Once the graph has loaded, build FastAPI's route tables on the event loop's thread.
+
+    That is the thread a first request would build them on, so nothing runs beside FastAPI's
+    ``warnings.catch_warnings`` that a request would not; the server has said it is ready.
+    """
+    await asyncio.to_thread(platform.roads.wait)
+    build_route_tables(app)
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
@@ -219,6 +230,11 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             raise
         # started with the database down: everything waits for it (the graph, the admin)
         seeding = None if seeded else asyncio.create_task(_seed_when_up(platform.db, settings))
+        tables = (
+            asyncio.create_task(_route_tables_when_ready(app, platform))
+            if getattr(app.state, "route_tables_at_start", False)
+            else None
+        )
         app.state.platform = platform
         app.state.analyses = analyses = Analyses(platform)
         platform.follow_stations()  # changes made by any other process reach this engine
@@ -240,7 +256,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         try:
             yield
         finally:
-            for task in (escalation, delivery, seeding):
+            for task in (escalation, delivery, seeding, tables):
                 if task is not None:
                     task.cancel()
             app.state.web.lane.close()

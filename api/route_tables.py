@@ -4,9 +4,9 @@ FastAPI (0.165, pinned in ``uv.lock``) builds an included router's per-route tab
 parameter's pydantic field, the body limit) the first time a request walks past that router,
 under a lock: the first person to reach a router late in the list paid ~0.4 s on the sample's
 app (the first isochrone took 160 ms where the next took 40). ``yizhan serve`` builds them
-when it makes the app (:func:`api.app.serving_app`), while the road graph loads on its own
-thread, so the first answers are as quick as the next. (Not on a thread of their own: FastAPI
-builds them inside ``warnings.catch_warnings``, which is not safe beside other threads.)
+on its event loop once the road graph has loaded (:func:`api.app.serving_app`), so the first
+answers are as quick as the next. (Not on a thread of their own: FastAPI builds them inside
+``warnings.catch_warnings``, which is not safe beside other threads.)
 
 Only FastAPI's public behaviour is relied on for correctness: where a version has no such
 lazy tables (no ``effective_candidates``), nothing is done and nothing breaks; the test
