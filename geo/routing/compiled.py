@@ -550,22 +550,10 @@ class ProfileGraph:
             )
             raise ValidationError(msg)
         total = float(self.grid.edge_length[edge]) or 1.0
-        if along < NODE_TOLERANCE_M:
-            along, xy = (
-                0.0,
-                (
-                    float(self.graph.node_xy[self.u[edge], 0]),
-                    float(self.graph.node_xy[self.u[edge], 1]),
-                ),
-            )
-        elif total - along < NODE_TOLERANCE_M:
-            along, xy = (
-                total,
-                (
-                    float(self.graph.node_xy[self.v[edge], 0]),
-                    float(self.graph.node_xy[self.v[edge], 1]),
-                ),
-            )
+        if along < NODE_TOLERANCE_M or total - along < NODE_TOLERANCE_M:  # at the node
+            along = 0.0 if along < NODE_TOLERANCE_M else total
+            node = self.u[edge] if along == 0.0 else self.v[edge]
+            xy = (float(self.graph.node_xy[node, 0]), float(self.graph.node_xy[node, 1]))
         return Snap(edge, min(max(along / total, 0.0), 1.0), distance, xy)
 
     def snap_many(self, xy: np.ndarray, *, max_distance_m: float) -> SnapArrays:
