@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: install everything, then lint, type-check and run pytest against a
 # real PostGIS (the embedded cluster, or YIZHAN_DATABASE_URL when set).
-# Extra arguments go to pytest (e.g. -k health -x).
+# Extra arguments go to pytest (e.g. -k health -x; -n 0 runs it in one process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --with-browser
@@ -18,5 +18,7 @@ if ! wait "$prepared"; then
   echo "== the sample network could not be prepared (the tests that need it will say why):"
   tail -5 .yizhan/prepare.log
 fi
+# one pytest worker per core (YIZHAN_TEST_WORKERS to choose), each test file whole on one of
+# them: a file's module fixtures (its app, database copy, Dask cluster) are built once
 echo "== pytest"
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest -n "${YIZHAN_TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -37,8 +37,17 @@ from geo.sample.roads import generate_road_network, write_osm_xml
 from geo.sample.towns import METRIC_CRS, town_seats_metric
 from geo.settings import PROJECT_ROOT, Settings
 
-TEST_DB = "yizhan_test"
-TEMPLATE_DB = "yizhan_test_template"
+#: the pytest-xdist worker running this process ("gw0", "gw1"...; "" when run serially)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database(name: str) -> str:
+    """``name`` for this test worker: parallel workers never share a database."""
+    return f"{name}_{WORKER}" if WORKER else name
+
+
+TEST_DB = worker_database("yizhan_test")
+TEMPLATE_DB = worker_database("yizhan_test_template")
 CENTRAL_DISTRICTS = ("440703", "440704")  # 蓬江区, 江海区
 OSM_FIXTURES = PROJECT_ROOT / "data" / "osm_fixtures"
 

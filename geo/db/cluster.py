@@ -9,6 +9,7 @@ Debian's packages create.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pwd
@@ -117,7 +118,20 @@ class EmbeddedCluster:
         return ClusterStatus(initialised, running, self.pgdata, self.socket_dir, self.port)
 
     def up(self) -> ClusterStatus:
-        """Initialise the cluster if needed and start its server; idempotent."""
+        """Initialise the cluster if needed and start its server; idempotent.
+
+        Two processes starting it at once (``yizhan`` commands, parallel test workers) take
+        turns: the second finds it running.
+        """
+        state = self.status()
+        if state.running:
+            return state
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".up.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            return self._start()
+
+    def _start(self) -> ClusterStatus:
         state = self.status()
         if state.running:
             return state

@@ -12,7 +12,7 @@ from api.deps import db_connection
 from cli.server import server_config
 from geo.db.connection import make_engine
 from geo.settings import Settings
-from tests.conftest import copied_database
+from tests.conftest import copied_database, worker_database
 
 
 @pytest.fixture(scope="session")
@@ -198,7 +198,7 @@ def own_database(
     **changes: Any,
 ) -> Iterator[OwnDatabase]:
     """A copy of the template database for one test module, with the app on it."""
-    db = f"yizhan_test_{name}"
+    db = worker_database(f"yizhan_test_{name}")
     with copied_database(settings, template_url, db) as url:
         update: dict[str, Any] = {"database_name": db, **changes}
         if settings.database_url:
