@@ -19,6 +19,7 @@ if ! wait "$prepared"; then
   tail -5 .yizhan/prepare.log
 fi
 # one pytest worker per core (YIZHAN_TEST_WORKERS to choose), each test file whole on one of
-# them: a file's module fixtures (its app, database copy, Dask cluster) are built once
+# them, longest first (tests/conftest.py): a file's module fixtures (its app, database copy, Dask
+# cluster) are built once
 echo "== pytest"
-exec .venv/bin/pytest -n "${YIZHAN_TEST_WORKERS:-auto}" --dist loadfile "$@"
+exec .venv/bin/pytest -n "${YIZHAN_TEST_WORKERS:-auto}" --dist loadfile --no-loadscope-reorder "$@"
