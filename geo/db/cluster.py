@@ -121,11 +121,9 @@ class EmbeddedCluster:
         """Initialise the cluster if needed and start its server; idempotent.
 
         Two processes starting it at once (``yizhan`` commands, parallel test workers) take
-        turns: the second finds it running.
+        turns: the second finds it running once it accepts connections (a server that has
+        written its pid file may not yet listen).
         """
-        state = self.status()
-        if state.running:
-            return state
         self.root.mkdir(parents=True, exist_ok=True)
         with (self.root / ".up.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
