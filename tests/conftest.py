@@ -8,13 +8,16 @@ Tests that write through a connection run inside a transaction that is rolled ba
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -46,6 +49,7 @@ def worker_database(name: str) -> str:
     return f"{name}_{WORKER}" if WORKER else name
 
 
+T = TypeVar("T")
 TEST_DB = worker_database("yizhan_test")
 TEMPLATE_DB = worker_database("yizhan_test_template")
 CENTRAL_DISTRICTS = ("440703", "440704")  # 蓬江区, 江海区
@@ -195,6 +199,12 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
+
+
+def run_coroutine(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` on a thread of its own (a browser test's loop may hold this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def run_yizhan(

@@ -8,7 +8,6 @@ the same answer, byte for byte.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 
 import pytest
@@ -18,6 +17,7 @@ from api.nearest_query import NearestQuery, strict
 from api.rider_fast_path import NearestFastPath
 from geo.settings import DEFAULT_AMENITIES, DEFAULT_STATION_KINDS
 from geo.vocabulary import CoordSystem, Profile
+from tests.conftest import run_coroutine
 
 AT = "2026-11-25T12:00:00+08:00"
 AT_QUERY = AT.replace("+", "%2B")
@@ -137,7 +137,7 @@ def _through(client: TestClient, query: str) -> tuple[list[dict], bool]:
         "headers": [],
         "app": client.app,
     }
-    asyncio.run(NearestFastPath(operation)(scope, receive, send))
+    run_coroutine(lambda: NearestFastPath(operation)(scope, receive, send))
     return sent, bool(passed_on)
 
 

@@ -7,24 +7,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from cli.protocol import HOOKS, _OneWrite
 from geo.settings import PROJECT_ROOT
-
-T = TypeVar("T")
-
-
-def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``asyncio.run(main())`` on a thread of its own (a browser test's loop may hold this one)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(main())).result()
+from tests.conftest import run_coroutine
 
 
 class _Recorded(asyncio.Transport):
@@ -59,7 +50,7 @@ def test_an_answer_in_pieces_goes_out_as_one_write() -> None:
         one.flush()  # the protocol's "response complete"
         return sent
 
-    sent = _run(answer)
+    sent = run_coroutine(answer)
     assert sent.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody"]
 
 
@@ -75,7 +66,7 @@ def test_large_pieces_go_at_once_and_a_stream_by_the_next_turn() -> None:
         await asyncio.sleep(0)
         return at_once, sent.writes
 
-    at_once, writes = _run(stream)
+    at_once, writes = run_coroutine(stream)
     assert at_once == [b"headers\r\n\r\n" + b"x" * _OneWrite.HOLD_BYTES]
     assert writes[-1] == b"chunk"
 
@@ -88,7 +79,7 @@ def test_closing_sends_what_is_held_first() -> None:
         one.close()
         return sent
 
-    sent = _run(close)
+    sent = run_coroutine(close)
     assert sent.writes == [b"last words"]
     assert sent.closed
 
