@@ -6,14 +6,16 @@ that change rarely, so the work is done per station, ahead of time:
 - **Dense fields** (the usual case). Each station is snapped to its nearest usable edge and
   becomes a virtual node joined to that edge's end nodes by the partial travel times. One
   Dijkstra per station on the *reversed* graph (``scipy.sparse.csgraph.dijkstra``) gives
-  ``dist[s, n]``, the time from any node ``n`` to station ``s``, and ``next_hop[s, n]``, the
+  ``dist[n, s]``, the time from any node ``n`` to station ``s``, and ``next_hop[n, s]``, the
   next node on the fastest way there (the reversed search's predecessor tree is the forward
-  route tree). Memory is ``2 x stations x nodes`` numbers per profile; profiles that pay for
-  turns (:mod:`geo.routing.turns`) search edge states instead of nodes, 3.6 times more on
-  the sample.
+  route tree). The arrays are node-major: a rider's lookup reads one contiguous row of a node
+  (a few hundred bytes) rather than one number from each station's row, which on a kernel
+  whose page cache holds large folios mapped a whole field file at the first answer. Memory
+  is ``2 x stations x nodes`` numbers per profile; profiles that pay for turns
+  (:mod:`geo.routing.turns`) search edge states instead of nodes, 3.6 times more on the sample.
 - **Labels** (:mod:`geo.routing.labels`): beyond :data:`DENSE_FIELD_BYTES` a profile keeps
   the k nearest stations per node instead — memory linear in nodes.
-- **Changes** (add, move, close, reopen) recompute only that station's row, under a lock, and
+- **Changes** (add, move, close, reopen) recompute only that station's column, under a lock, and
   swap arrays in one assignment: readers never see a half-updated field, and the change counts
   in the next answer without a restart.
 
@@ -55,7 +57,7 @@ ELIGIBLE_MEMO_SIZE = 1024
 class Field:
     """One profile's precomputed travel times to the stations (rows follow ``station_ids``).
 
-    Either dense fields (``dist`` and ``next_hop``, stations x nodes) or ``labelled``.
+    Either dense fields (``dist`` and ``next_hop``, nodes x stations) or ``labelled``.
     """
 
     station_ids: list[int]
@@ -78,8 +80,8 @@ class Field:
         return Field(
             [self.station_ids[i] for i in keep],
             [self.snaps[i] for i in keep],
-            self.dist[keep],
-            self.next_hop[keep],
+            self.dist[:, keep],
+            self.next_hop[:, keep],
         )
 
     def path(self, row: int, entry: int) -> np.ndarray | None:
@@ -87,7 +89,7 @@ class Field:
         if entry == -1:
             return None
         # a hop past the last node is the station's virtual node (rows may renumber)
-        return unwind(self.next_hop[row], entry)
+        return unwind(self.next_hop[:, row], entry)
 
 
 @dataclass(frozen=True)
@@ -261,9 +263,9 @@ class StationFields:
         added = len(ids) - len(fld.station_ids)
         n = pg.n_search
         # a kept field is read-only: rows change in a copy, appended ones in one stack
-        dist = np.vstack([fld.dist, np.full((added, n), np.inf)])
-        hop = np.vstack([fld.next_hop, np.full((added, n), -9999, dtype=fld.next_hop.dtype)])
-        dist[rows], hop[rows] = travel_time_fields(pg, snaps, rows)
+        dist = np.hstack([fld.dist, np.full((n, added), np.inf)])
+        hop = np.hstack([fld.next_hop, np.full((n, added), -9999, dtype=fld.next_hop.dtype)])
+        dist[:, rows], hop[:, rows] = travel_time_fields(pg, snaps, rows)
         return Field(ids, snaps, dist, hop)
 
     # -- reading ----------------------------------------------------------------------------
@@ -345,7 +347,7 @@ class StationFields:
         times = np.full(len(fld.station_ids), np.inf)
         entry = np.full(len(fld.station_ids), -2, dtype=np.int64)
         for node, cost in pg.entries(snap):
-            t = cost + fld.dist[:, node]
+            t = cost + fld.dist[node]
             better = t < times
             times[better], entry[better] = t[better], node
         twin = int(pg.twin[snap.edge])
@@ -379,10 +381,10 @@ class StationFields:
             t = costs[every, way] + near[nodes[every, way]]
             station_row = which[nodes[every, way]]
         else:
-            dist = fld.dist[rows]
+            dist = fld.dist if mask is None else fld.dist[:, rows]
             t, station_row = np.full(n_pts, np.inf), np.full(n_pts, -1, dtype=np.int64)
             for j in range(nodes.shape[1]):  # each way in: the best station through it
-                times = costs[None, :, j] + dist[:, nodes[:, j]]
+                times = costs[None, :, j] + dist[nodes[:, j]].T
                 best = np.argmin(times, axis=0)
                 better = times[best, every] < t
                 t[better], station_row[better] = times[best, every][better], rows[best][better]
@@ -424,16 +426,17 @@ def travel_time_fields(
 
     Each target (a snapped station or candidate site) becomes a virtual node joined to its
     edge's end nodes; one Dijkstra per target on the reversed graph (searches stop at
-    ``limit`` seconds) gives ``dist[row, node]`` and ``next_hop[row, node]``.
+    ``limit`` seconds) gives ``dist[node, i]`` and ``next_hop[node, i]`` for the ``i``-th of
+    ``rows`` (node-major, contiguous).
     """
     n = pg.n_search
     rows = list(rows)
     if not rows:
-        return np.empty((0, n)), np.empty((0, n), dtype=np.int32)
+        return np.empty((n, 0)), np.empty((n, 0), dtype=np.int32)
     dist, pred = dijkstra(
         pg.reversed_with_targets(snaps),
         indices=[n + r for r in rows],
         return_predecessors=True,
         limit=limit,
     )
-    return dist[:, :n], pred[:, :n]
+    return np.ascontiguousarray(dist[:, :n].T), np.ascontiguousarray(pred[:, :n].T)
