@@ -31,7 +31,7 @@ from geo.routing.compiled import Snap
 logger = logging.getLogger("yizhan.fields")
 
 #: bump when the arrays' meaning changes: older files are then never read
-FIELD_FORMAT = "2"  # 2: node-major (nodes x stations)
+FIELD_FORMAT = "2"  # 2: times nodes x stations (hops stations x nodes, as before)
 #: station sets kept per graph and profile (the current one and the one before)
 KEEP_SETS = 2
 
@@ -66,7 +66,7 @@ class FieldStore:
         except (OSError, ValueError) as exc:  # a damaged file: computed and written anew
             logger.warning("a kept station field could not be read (%s); computing it", exc)
             return None
-        if dist.shape != hop.shape or dist.shape[1] != len(snaps):
+        if dist.shape != hop.shape[::-1] or dist.shape[1] != len(snaps):
             return None
         with contextlib.suppress(OSError):  # pruned meanwhile: the mapping still reads
             os.utime(dist_path)  # the newest sets are the ones kept

@@ -6,11 +6,12 @@ that change rarely, so the work is done per station, ahead of time:
 - **Dense fields** (the usual case). Each station is snapped to its nearest usable edge and
   becomes a virtual node joined to that edge's end nodes by the partial travel times. One
   Dijkstra per station on the *reversed* graph (``scipy.sparse.csgraph.dijkstra``) gives
-  ``dist[n, s]``, the time from any node ``n`` to station ``s``, and ``next_hop[n, s]``, the
+  ``dist[n, s]``, the time from any node ``n`` to station ``s``, and ``next_hop[s, n]``, the
   next node on the fastest way there (the reversed search's predecessor tree is the forward
-  route tree). The arrays are node-major: a rider's lookup reads one contiguous row of a node
-  (a few hundred bytes) rather than one number from each station's row, which on a kernel
-  whose page cache holds large folios mapped a whole field file at the first answer. Memory
+  route tree). Each is laid out as it is read: a rider's lookup reads one node's contiguous
+  row of times (a few hundred bytes), a route drawn follows one station's row of hops. Read
+  the other way, a lookup took one number from each station's row, which on a kernel whose
+  page cache holds large folios mapped a whole field file at the first answer. Memory
   is ``2 x stations x nodes`` numbers per profile; profiles that pay for turns
   (:mod:`geo.routing.turns`) search edge states instead of nodes, 3.6 times more on the sample.
 - **Labels** (:mod:`geo.routing.labels`): beyond :data:`DENSE_FIELD_BYTES` a profile keeps
@@ -57,7 +58,8 @@ ELIGIBLE_MEMO_SIZE = 1024
 class Field:
     """One profile's precomputed travel times to the stations (rows follow ``station_ids``).
 
-    Either dense fields (``dist`` and ``next_hop``, nodes x stations) or ``labelled``.
+    Either dense fields (``dist`` nodes x stations, ``next_hop`` stations x nodes) or
+    ``labelled``.
     """
 
     station_ids: list[int]
@@ -81,7 +83,7 @@ class Field:
             [self.station_ids[i] for i in keep],
             [self.snaps[i] for i in keep],
             self.dist[:, keep],
-            self.next_hop[:, keep],
+            self.next_hop[keep],
         )
 
     def path(self, row: int, entry: int) -> np.ndarray | None:
@@ -89,7 +91,7 @@ class Field:
         if entry == -1:
             return None
         # a hop past the last node is the station's virtual node (rows may renumber)
-        return unwind(self.next_hop[:, row], entry)
+        return unwind(self.next_hop[row], entry)
 
 
 @dataclass(frozen=True)
@@ -264,8 +266,8 @@ class StationFields:
         n = pg.n_search
         # a kept field is read-only: rows change in a copy, appended ones in one stack
         dist = np.hstack([fld.dist, np.full((n, added), np.inf)])
-        hop = np.hstack([fld.next_hop, np.full((n, added), -9999, dtype=fld.next_hop.dtype)])
-        dist[:, rows], hop[:, rows] = travel_time_fields(pg, snaps, rows)
+        hop = np.vstack([fld.next_hop, np.full((added, n), -9999, dtype=fld.next_hop.dtype)])
+        dist[:, rows], hop[rows] = travel_time_fields(pg, snaps, rows)
         return Field(ids, snaps, dist, hop)
 
     # -- reading ----------------------------------------------------------------------------
@@ -426,17 +428,17 @@ def travel_time_fields(
 
     Each target (a snapped station or candidate site) becomes a virtual node joined to its
     edge's end nodes; one Dijkstra per target on the reversed graph (searches stop at
-    ``limit`` seconds) gives ``dist[node, i]`` and ``next_hop[node, i]`` for the ``i``-th of
-    ``rows`` (node-major, contiguous).
+    ``limit`` seconds) gives ``dist[node, i]`` and ``next_hop[i, node]`` for the ``i``-th of
+    ``rows`` (each laid out as it is read, see the module).
     """
     n = pg.n_search
     rows = list(rows)
     if not rows:
-        return np.empty((n, 0)), np.empty((n, 0), dtype=np.int32)
+        return np.empty((n, 0)), np.empty((0, n), dtype=np.int32)
     dist, pred = dijkstra(
         pg.reversed_with_targets(snaps),
         indices=[n + r for r in rows],
         return_predecessors=True,
         limit=limit,
     )
-    return np.ascontiguousarray(dist[:, :n].T), np.ascontiguousarray(pred[:, :n].T)
+    return np.ascontiguousarray(dist[:, :n].T), pred[:, :n]

@@ -81,19 +81,21 @@ def test_a_kept_field_is_mapped_read_only_and_answers_as_a_computed_one(
         assert _answers(again, points, profile) == want
 
 
-def test_a_kept_field_is_node_major_so_a_lookup_reads_one_contiguous_row(
+def test_a_kept_field_is_laid_out_as_it_is_read(
     small_compiled: CompiledGraph, tmp_path: Path
 ) -> None:
-    """A lookup at a node reads that node's row of station times; one number from each
-    station's row would touch a page (with large folios, 2 MB) per station."""
+    """A lookup at a node reads that node's row of station times (one number from each
+    station's row would touch a page, with large folios 2 MB, per station); a route drawn
+    follows one station's row of hops."""
     stations = _stations(small_compiled, 8, seed=4)
     engine = RoutingEngine(_kept(small_compiled), PROFILES, stations, field_dir=tmp_path)
     for profile in PROFILES:
         field = engine.fields[profile]
         assert field.dist.shape[1] == len(field.station_ids) == 8
-        assert field.dist.shape == field.next_hop.shape
+        assert field.next_hop.shape == field.dist.shape[::-1]
         assert field.dist.shape[0] > 8  # nodes (or edge states), not stations, come first
         assert field.dist[3].flags.c_contiguous  # one node's row, all stations
+        assert field.next_hop[3].flags.c_contiguous  # one station's row, all nodes
 
 
 def test_a_station_change_copies_the_rows_and_never_writes_the_kept_file(
