@@ -56,7 +56,7 @@ ELIGIBLE_MEMO_SIZE = 1024
 
 @dataclass
 class Field:
-    """One profile's precomputed travel times to the stations (rows follow ``station_ids``).
+    """One profile's precomputed travel times to the stations (in ``station_ids`` order).
 
     Either dense fields (``dist`` nodes x stations, ``next_hop`` stations x nodes) or
     ``labelled``.
@@ -264,7 +264,7 @@ class StationFields:
             return fld
         added = len(ids) - len(fld.station_ids)
         n = pg.n_search
-        # a kept field is read-only: rows change in a copy, appended ones in one stack
+        # a kept field is read-only: stations change in a copy, appended ones in one stack
         dist = np.hstack([fld.dist, np.full((n, added), np.inf)])
         hop = np.vstack([fld.next_hop, np.full((added, n), -9999, dtype=fld.next_hop.dtype)])
         dist[:, rows], hop[rows] = travel_time_fields(pg, snaps, rows)
