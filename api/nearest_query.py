@@ -41,10 +41,13 @@ class NearestQuery:
     open_at: datetime | None = None
     coord: CoordSystem = CoordSystem.WGS84
     include_closed: bool = False
+    geometry: bool = True
 
 
 #: parameters given once, and those that may repeat (``lang``: every operation's language)
-SINGLE = frozenset({"lat", "lon", "k", "profile", "open_at", "coord", "include_closed", "lang"})
+SINGLE = frozenset(
+    {"lat", "lon", "k", "profile", "open_at", "coord", "include_closed", "geometry", "lang"}
+)
 LISTS = frozenset({"amenity", "kind"})
 
 
@@ -100,6 +103,7 @@ def _strict(
         open_at=open_at,
         coord=CoordSystem(single.get("coord", NearestQuery.coord.value)),
         include_closed=_BOOLEANS[single.get("include_closed", "false")],
+        geometry=_BOOLEANS[single.get("geometry", "true")],
     )
 
 

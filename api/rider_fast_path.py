@@ -61,9 +61,13 @@ def nearest_answer(platform: Platform, q: NearestQuery) -> dict[str, Any]:
         amenities=q.amenity,
         at=at,
         include_closed=q.include_closed,
+        geometry=q.geometry,
     )
     results = []
-    lines = linestrings([hit.route.coords for hit in res.hits], q.coord)
+    drawn = [hit.route.coords for hit in res.hits if hit.route.coords is not None]
+    lines: list[dict[str, Any] | None] = [None] * len(res.hits)
+    if q.geometry:
+        lines = list(linestrings(drawn, q.coord))
     for hit, line in zip(res.hits, lines, strict=True):
         s = hit.station
         feature = {

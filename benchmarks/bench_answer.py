@@ -1,17 +1,23 @@
-"""One rider's answer, stage by stage: where the microseconds of a nearest-3 go.
+"""One rider's answer, stage by stage and in one call: where the microseconds of a nearest-3 go.
 
 For the e-bike on the Jiangmen sample and on central Helsinki, the same 2,000 origins are
-answered stage by stage (p50 µs of each, in one run):
+answered (p50 µs of each, in one run):
 
 - **check and project**: lon/lat validated, the service region, WGS-84 → metric (pyproj);
-- **snap**: onto the nearest usable road — the compiled segment grid (now) beside shapely's
-  STRtree (the old path, built here as the engine used to);
-- **lookup**: the three fastest-reached open stations from the precomputed fields;
-- **draw**: the three routes' lines;
-- **whole answer**: ``RoutingEngine.nearest`` as the API calls it (routes drawn).
+- **snap**: onto the nearest usable road — the compiled segment grid beside shapely's
+  STRtree (the path before #34, built here as the engine used to);
+- **lookup (numpy, by stage)**: the three fastest-reached open stations from the fields as
+  the engine found them before #34's one call (numpy over the field, a sort, each route
+  unwound and cut into pieces apart);
+- **snap + lookup, one call**: the same from the metric point in one compiled call
+  (:mod:`geo.routing.lookup`), with the routes' pieces and lengths;
+- **draw 3 routes**: the routes' lines (WGS-84);
+- **whole answer, by stage**: check, snap, numpy lookup and drawing, as before the one call;
+- **whole answer**: ``RoutingEngine.nearest`` as the API calls it, with routes drawn, and
+  without (``geometry=false``).
 
 #34 asks for 40 µs or less for the whole answer in one compiled call; this prints how far
-each stage is from that.
+each path is from that.
 Run: ``.venv/bin/python -m benchmarks.bench_answer``.
 """
 
@@ -90,35 +96,47 @@ def stages(name: str, path: Path, stations: np.ndarray | None) -> dict[str, floa
 
     snaps = [pg.snap(*metric[i], max_distance_m=limit) for i in range(N)]
     allowed = {"kinds": (), "amenities": (), "at": NOON, "include_closed": False}
-    found = [engine.fields.nearest(PROFILE, snaps[i], 3, allowed) for i in range(N)]
-    routes = [[(snaps[i], r) for r in found[i]] for i in range(N)]
+    fields = engine.fields
+    found = [fields.nearest(PROFILE, snaps[i], 3, allowed) for i in range(N)]
+    here = [pg.lonlat(snap.xy) for snap in snaps]
 
     def draw(i: int) -> None:
-        for snap, r in routes[i]:
-            if r.nodes is None:
-                pg.direct_geometry(snap, r.snap)
-            else:
-                pg.path_geometry(snap, r.nodes, r.snap)
+        for r in found[i]:
+            pg.draw(r.pieces, (here[i], r.lonlat))
+
+    def stage_by_stage(i: int) -> None:  # the engine's answer before #34's one call
+        snap, origin = engine.locate(*origins[i], PROFILE)
+        start = (origin.snap_lon, origin.snap_lat)
+        for r in fields.nearest(PROFILE, snap, 3, allowed):
+            pg.draw(r.pieces, (start, r.lonlat))
 
     def project(i: int) -> object:
         engine.in_region(*origins[i])
         return compiled.to_metric(*origins[i])
 
+    def whole(geometry: bool) -> Callable[[int], object]:
+        return lambda i: engine.nearest(
+            *origins[i], profile=PROFILE, k=3, at=NOON, geometry=geometry
+        )
+
     out = {
         "check and project": p50_us(project, N),
+        "snap (STRtree, before #34)": p50_us(old_snap, N),
         "snap (segment grid)": p50_us(lambda i: pg.snap(*metric[i], max_distance_m=limit), N),
-        "snap (STRtree, old)": p50_us(old_snap, N),
-        "lookup (fields)": p50_us(
-            lambda i: engine.fields.nearest(PROFILE, snaps[i], 3, allowed), N
+        "lookup (numpy, by stage)": p50_us(
+            lambda i: fields.nearest(PROFILE, snaps[i], 3, allowed), N
+        ),
+        "snap + lookup, one call": p50_us(
+            lambda i: fields.nearest_to_point(PROFILE, metric[i], 3, allowed), N
         ),
         "draw 3 routes": p50_us(draw, N),
-        "whole answer": p50_us(
-            lambda i: engine.nearest(*origins[i], profile=PROFILE, k=3, at=NOON), N
-        ),
+        "whole answer, by stage": p50_us(stage_by_stage, N),
+        "whole, no routes drawn": p50_us(whole(False), N),
+        "whole answer": p50_us(whole(True), N),
     }
     print(f"\n{name}: {compiled.n_nodes:,} nodes, {len(records)} stations, {N} riders")
     for stage, us in out.items():
-        print(f"  {stage:<24}{us:>8.1f} µs")
+        print(f"  {stage:<28}{us:>8.1f} µs")
     return out
 
 
@@ -131,13 +149,18 @@ def main() -> None:
         "jiangmen sample": stages("jiangmen sample", ensure_sample_network(settings), sample),
         "helsinki": stages("helsinki", HELSINKI, None),
     }
-    print("\nwhole answer: RoutingEngine.nearest, k=3, routes drawn; target (#34) ≤ 40 µs")
+    print(
+        "\nwhole answer: RoutingEngine.nearest, k=3, routes drawn (geometry=false: not drawn); "
+        "by stage: snap, numpy lookup and each route drawn apart, as before #34's one call; "
+        "target (#34) ≤ 40 µs"
+    )
     headline(
         "; ".join(
-            f"{name}: whole answer {s['whole answer']:.0f} µs p50 (snap "
-            f"{s['snap (segment grid)']:.1f} µs, was {s['snap (STRtree, old)']:.1f} with the "
-            f"STRtree; lookup {s['lookup (fields)']:.1f}; draw {s['draw 3 routes']:.1f}; "
-            f"project {s['check and project']:.1f})"
+            f"{name}: whole answer {s['whole answer']:.0f} µs p50 with 3 routes drawn, "
+            f"{s['whole, no routes drawn']:.0f} µs without (by stage {s['whole answer, by stage']:.0f}"
+            f" µs); snap + lookup in one call {s['snap + lookup, one call']:.1f} µs (snap "
+            f"{s['snap (segment grid)']:.1f}, STRtree {s['snap (STRtree, before #34)']:.1f}); "
+            f"3 routes drawn {s['draw 3 routes']:.1f} µs"
             for name, s in found.items()
         )
     )

@@ -266,7 +266,7 @@ def station_items(
                 "lat": mlat,
                 "lon": mlon,
                 "colour": ROUTE_COLOURS[(rank - 1) % len(ROUTE_COLOURS)],
-                "route": _line(route.coords, map_coord),
+                "route": _line(route.drawn, map_coord),
                 "nav": hand_offs(
                     s.lon, s.lat, s.name, profile=result.profile, apps=apps, lang=lang
                 ),

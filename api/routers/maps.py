@@ -355,7 +355,7 @@ def _route_map(
     for hit in res.hits:
         add_route(
             m,
-            hit.route.coords.tolist(),
+            hit.route.drawn.tolist(),
             coord=mcoord,
             lang=lang,
             label=f"{hit.station.name}: {hit.route.travel_time_s / 60:.1f} min",

@@ -58,6 +58,9 @@ async def nearest(
     include_closed: Annotated[
         bool, Query(description="also stations outside their opening hours at open_at")
     ] = NearestQuery.include_closed,
+    geometry: Annotated[
+        bool, Query(description="draw each route (false: times and lengths only, route null)")
+    ] = NearestQuery.geometry,
 ) -> Response:
     """The ``k`` stations reached fastest that are open at ``open_at`` and match the filters.
 
@@ -68,7 +71,7 @@ async def nearest(
     check_codes(amenity, settings.amenities, "amenity")
     check_codes(kind, settings.station_kinds, "kind")
     q = NearestQuery(
-        lat, lon, k, profile, tuple(amenity), tuple(kind), open_at, coord, include_closed
+        lat, lon, k, profile, tuple(amenity), tuple(kind), open_at, coord, include_closed, geometry
     )
     return Response(render(nearest_answer(platform, q)), media_type="application/json")
 
@@ -126,7 +129,7 @@ def route(
             "coord": coord,
             "travel_time_s": round(r.travel_time_s, 1),
             "distance_m": round(r.distance_m, 1),
-            "route": linestring(r.coords, coord),
+            "route": linestring(r.drawn, coord),
             "data_notice": platform.data_notice,
         }
     )

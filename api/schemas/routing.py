@@ -32,12 +32,12 @@ class NearbyStation(BaseModel):
 
 
 class Hit(Answer):
-    """One station reached, with the time, distance and route there."""
+    """One station reached, with the time, distance and route there (null: not asked for)."""
 
     station: Feature[Point, NearbyStation]
     travel_time_s: float
     distance_m: float
-    route: LineString
+    route: LineString | None
 
 
 class NearestAnswer(Answer):

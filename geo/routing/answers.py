@@ -26,11 +26,19 @@ class StationRecord:
 
 @dataclass(frozen=True)
 class Route:
-    """A route: travel time, length and WGS-84 coordinates (lon, lat)."""
+    """A route: travel time, length and WGS-84 coordinates (lon, lat; None: not drawn)."""
 
     travel_time_s: float
     distance_m: float
-    coords: np.ndarray
+    coords: np.ndarray | None
+
+    @property
+    def drawn(self) -> np.ndarray:
+        """The coordinates of a route that was drawn (asked with ``geometry``)."""
+        if self.coords is None:
+            msg = "this route was asked for without its geometry"
+            raise ValueError(msg)
+        return self.coords
 
 
 @dataclass(frozen=True)

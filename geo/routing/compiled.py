@@ -31,7 +31,8 @@ from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
-from geo.routing.drawing import NO_PIECE, stitch
+from geo.routing.drawing import stitch
+from geo.routing.pieces import direct_pieces, node_path_pieces
 from geo.routing.restrictions import banned_turns
 from geo.routing.snapping import SegmentGrid
 
@@ -334,8 +335,6 @@ def pad_ways(blocks: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     return np.where(np.isfinite(cost), nodes, 0), cost
 
 
-_NO_EDGES = np.empty(0, dtype=np.int64)
-
 #: pushing a bicycle where the sign says to dismount (km/h)
 DISMOUNT_KPH = 4.0
 
@@ -374,6 +373,20 @@ def edge_coords(
     along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
     lon, lat = graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([lon, lat]), offsets, along
+
+
+@dataclass(frozen=True)
+class RoutePieces:
+    """A route as drawn: part of the start's edge, whole edges, part of the end's edge.
+
+    ``head`` and ``tail`` are ``(edge, from, to)`` fractions (edge -1: none); ``length`` is
+    the route's length in metres (:mod:`geo.routing.pieces`).
+    """
+
+    head: tuple[int, float, float]
+    edges: np.ndarray
+    tail: tuple[int, float, float]
+    length: float
 
 
 @dataclass(frozen=True)
@@ -445,7 +458,7 @@ class ProfileGraph:
         self.twin = self._twins()
         self.matrix, self.best_edge = self._csr()  # best_edge: a PairEdges
         # a point meets the road on a graph edge (a reverse copy is the same line, its twin)
-        self._snap_usable = np.ascontiguousarray(self.usable[:m])
+        self.snap_usable = np.ascontiguousarray(self.usable[:m])
 
     @property
     def grid(self) -> SegmentGrid:
@@ -542,7 +555,7 @@ class ProfileGraph:
             When no usable road lies within ``max_distance_m``.
         """
         edge, distance, along, xy = self.grid.nearest_one(
-            x, y, self._snap_usable, max_distance_m=max_distance_m
+            x, y, self.snap_usable, max_distance_m=max_distance_m
         )
         if edge < 0:
             msg = (
@@ -558,7 +571,7 @@ class ProfileGraph:
 
     def snap_many(self, xy: np.ndarray, *, max_distance_m: float) -> SnapArrays:
         """Snap many metric points at once (points farther than the limit get edge -1)."""
-        found = self.grid.nearest(xy, self._snap_usable, max_distance_m=max_distance_m)
+        found = self.grid.nearest(xy, self.snap_usable, max_distance_m=max_distance_m)
         edge, ok = found.edge, found.edge >= 0
         total = np.maximum(self.grid.edge_length[np.maximum(edge, 0)], 1e-9)
         along = np.where(found.along_m < NODE_TOLERANCE_M, 0.0, found.along_m)
@@ -653,34 +666,33 @@ class ProfileGraph:
         lon, lat = self.graph.to_wgs84.transform(*xy)
         return float(lon), float(lat)
 
-    def path_geometry(
-        self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap
-    ) -> tuple[np.ndarray, float]:
-        """WGS-84 coordinates and length (m) of a route: start snap, node path, end snap."""
-        first, last = nodes[0], nodes[-1]
-        e = start.edge
-        if int(self.v[e]) == first and self.usable[e]:
-            head = (e, start.fraction, 1.0)
-            length = (1 - start.fraction) * float(self.length[e])
-        else:
-            head = (e, start.fraction, 0.0)
-            length = start.fraction * float(self.length[e])
-        edges = self.best_edge.along(nodes)
-        length += float(self.length[edges].sum())
-        e = end.edge
-        if int(self.u[e]) == last and self.usable[e]:
-            tail = (e, 0.0, end.fraction)
-            length += end.fraction * float(self.length[e])
-        else:
-            tail = (e, 1.0, end.fraction)
-            length += (1 - end.fraction) * float(self.length[e])
-        ends = self.lonlat(start.xy), self.lonlat(end.xy)
-        return stitch(self._edge_coords, ends[0], head, edges, tail, ends[1]), length
+    def path_pieces(self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap) -> RoutePieces:
+        """What a route is made of: start snap, node path, end snap (KeyError: no such path)."""
+        keys, edges, n = self.best_edge.keys, self.best_edge.edges, self.best_edge.n
+        return RoutePieces(
+            *node_path_pieces(
+                np.asarray(nodes, dtype=np.int64),
+                keys,
+                edges,
+                n,
+                start.edge,
+                start.fraction,
+                end.edge,
+                end.fraction,
+                self.u,
+                self.v,
+                self.usable,
+                self.length,
+            )
+        )
 
-    def direct_geometry(self, start: Snap, end: Snap) -> tuple[np.ndarray, float]:
-        """WGS-84 coordinates and length (m) of a route that stays on the shared edge."""
-        e = start.edge
-        fb = end.fraction if end.edge == e else 1.0 - end.fraction
-        a, b = self.lonlat(start.xy), self.lonlat(end.xy)
-        coords = stitch(self._edge_coords, a, (e, start.fraction, fb), _NO_EDGES, NO_PIECE, b)
-        return coords, abs(fb - start.fraction) * float(self.length[e])
+    def direct_pieces(self, start: Snap, end: Snap) -> RoutePieces:
+        """What a route that stays on the edge ``start`` and ``end`` share is made of."""
+        return RoutePieces(
+            *direct_pieces(start.edge, start.fraction, end.edge, end.fraction, self.length)
+        )
+
+    def draw(self, pieces: RoutePieces, ends: tuple[tuple[float, float], ...]) -> np.ndarray:
+        """A route's WGS-84 coordinates from its pieces and its two ends (WGS-84)."""
+        head, edges, tail = pieces.head, pieces.edges, pieces.tail
+        return stitch(self._edge_coords, ends[0], head, edges, tail, ends[-1])

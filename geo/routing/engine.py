@@ -1,13 +1,14 @@
 """Nearest open station by travel time, routes and isochrones — the routing engine.
 
-A query is a snap, a lookup and a path unwind. The rider's point is snapped to the nearest
-usable edge (an STR-tree), which gives at most two entry nodes with partial times; the time
-to every station is then ``min(entry_time + dist[:, entry])`` over the travel times kept per
-station (:mod:`geo.routing.station_fields`: how they are computed ahead and kept in step
-with station changes), plus the direct way along a shared edge. Filters (status, kind,
-amenities, opening hours at the requested time) are a mask over stations. The route of each
-of the ``k`` answers is unwound from the field's next hops and its geometry stitched from
-edge geometries.
+A nearest query is a snap, a lookup and a path unwind, done in one compiled call
+(:mod:`geo.routing.lookup`). The rider's point is snapped to the nearest usable edge (the
+graph's segment grid), which gives at most two ways into the search graph with partial
+times; the time to every station is then ``min(entry_time + dist[entry, station])`` over
+the travel times kept per station (:mod:`geo.routing.station_fields`: how they are computed
+ahead and kept in step with station changes), plus the direct way along a shared edge.
+Filters (status, kind, amenities, opening hours at the requested time) are a mask over
+stations. The route of each of the ``k`` answers is unwound from the field's next hops into
+its pieces (:mod:`geo.routing.pieces`), and drawn from edge geometries when asked.
 
 Routes between two points and isochrones search from the point itself. Tables of travel
 times for coverage and case assignment are in :mod:`geo.routing.table`.
@@ -185,14 +186,19 @@ class RoutingEngine:
 
     def locate(self, lon: float, lat: float, profile: str) -> tuple[Snap, Origin]:
         """Validate a WGS-84 point, check the region, snap it for ``profile``."""
-        wlon, wlat = validate_lon_lat(lon, lat)
-        if not self.in_region(wlon, wlat):
-            msg = f"point ({lon}, {lat}) is outside the service region"
-            raise OutsideRegionError(msg)
+        wlon, wlat = self._checked(lon, lat)
         pg = self.profile_graph(profile)
         x, y = self.graph.to_metric(wlon, wlat)
         snap = pg.snap(x, y, max_distance_m=self.max_snap_m)
         return snap, Origin(wlon, wlat, *pg.lonlat(snap.xy), snap.distance_m)
+
+    def _checked(self, lon: float, lat: float) -> tuple[float, float]:
+        """A valid WGS-84 point inside the service region, or the error that says why not."""
+        wlon, wlat = validate_lon_lat(lon, lat)
+        if not self.in_region(wlon, wlat):
+            msg = f"point ({lon}, {lat}) is outside the service region"
+            raise OutsideRegionError(msg)
+        return wlon, wlat
 
     def snap_points(self, points: np.ndarray, profile: str) -> SnapArrays:
         """WGS-84 ``(n, 2)`` lon/lat points snapped for ``profile`` (edge -1: no road near)."""
@@ -211,37 +217,40 @@ class RoutingEngine:
         amenities: Sequence[str] = (),
         at: datetime | None = None,
         include_closed: bool = False,
+        geometry: bool = True,
     ) -> NearestResult:
         """The ``k`` fastest-reached eligible stations from a point, each with its route.
 
         Stations outside their opening hours at ``at`` are left out unless ``include_closed``.
+        Without ``geometry`` the routes keep their times and lengths but are not drawn
+        (``coords`` None): the answer is then one compiled call and a little Python.
         """
         if k < 1:
             msg = "k must be at least 1"
             raise ValidationError(msg)
-        snap, origin = self.locate(lon, lat, profile)
+        wlon, wlat = self._checked(lon, lat)
+        pg = self.profile_graph(profile)
         allowed = {"kinds": kinds, "amenities": amenities, "at": at}
-        found = self.fields.nearest(profile, snap, k, allowed | {"include_closed": include_closed})
-        pg = profile_view(self.graph, self.profiles[profile])
+        snap, found = self.fields.nearest_to_point(
+            profile,
+            self.graph.to_metric(wlon, wlat),
+            k,
+            allowed | {"include_closed": include_closed},
+        )
+        origin = Origin(wlon, wlat, *pg.lonlat(snap.xy), snap.distance_m)
+        here = (origin.snap_lon, origin.snap_lat)
         hits = [
-            NearestHit(r.station, self._route(pg, snap, r.nodes, r.snap, r.time_s)) for r in found
+            NearestHit(
+                r.station,
+                Route(
+                    r.time_s,
+                    r.pieces.length,
+                    pg.draw(r.pieces, (here, r.lonlat)) if geometry else None,
+                ),
+            )
+            for r in found
         ]
         return NearestResult(origin, profile, hits)
-
-    def _route(
-        self,
-        pg: ProfileGraph,
-        start: Snap,
-        nodes: Sequence[int] | np.ndarray | None,
-        end: Snap,
-        time_s: float,
-    ) -> Route:
-        """A route from ``start`` through ``nodes`` (None: along their shared edge) to ``end``."""
-        if nodes is None:
-            coords, length = pg.direct_geometry(start, end)
-        else:
-            coords, length = pg.path_geometry(start, nodes, end)
-        return Route(time_s, length, coords)
 
     def route(
         self,
@@ -263,8 +272,12 @@ class RoutingEngine:
         if not np.isfinite(total):
             msg = f"no {profile} route between these points"
             raise NotFoundError(msg)
-        path = unwind(pred, exits[way][0])[::-1] if total < direct else None
-        return o_a, o_b, self._route(pg, a, path, b, total)
+        if total < direct:
+            pieces = pg.path_pieces(a, unwind(pred, exits[way][0])[::-1], b)
+        else:
+            pieces = pg.direct_pieces(a, b)
+        coords = pg.draw(pieces, ((o_a.snap_lon, o_a.snap_lat), (o_b.snap_lon, o_b.snap_lat)))
+        return o_a, o_b, Route(total, pieces.length, coords)
 
     def isochrones(
         self,

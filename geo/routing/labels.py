@@ -196,7 +196,7 @@ def nearest_station_field(
 
 
 #: a nearest answer by row: (time, station row, nodes from the entry, or None: along the edge)
-Found = tuple[float, int, list[int] | None]
+Found = tuple[float, int, Sequence[int] | np.ndarray | None]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import copy
 import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -41,9 +41,10 @@ from geo.errors import ValidationError
 from geo.hours import local_time, open_mask
 from geo.profiles import TravelProfile, everyday
 from geo.routing.answers import StationRecord
-from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.compiled import CompiledGraph, ProfileGraph, RoutePieces, Snap, SnapArrays
 from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
+from geo.routing.lookup import nearest_rows
 from geo.routing.search import unwind
 from geo.routing.views import profile_view
 
@@ -67,6 +68,7 @@ class Field:
     dist: np.ndarray
     next_hop: np.ndarray
     labelled: LabelledStations | None = None
+    _lonlat: list[tuple[float, float]] | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def on_edge(self) -> dict[int, list[int]]:
@@ -75,6 +77,25 @@ class Field:
         for row, snap in enumerate(self.snaps):
             rows.setdefault(snap.edge, []).append(row)
         return rows
+
+    @functools.cached_property
+    def station_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stations' ids, and the edge and fraction where each met the road, as arrays."""
+        return (
+            np.asarray(self.station_ids, dtype=np.int64),
+            np.asarray([s.edge for s in self.snaps], dtype=np.int64),
+            np.asarray([s.fraction for s in self.snaps], dtype=np.float64),
+        )
+
+    def snap_lonlat(self, graph: CompiledGraph) -> list[tuple[float, float]]:
+        """Where each station met the road, WGS-84 lon/lat by row (computed once)."""
+        if self._lonlat is None:
+            xy = np.asarray([s.xy for s in self.snaps], dtype=np.float64).reshape(-1, 2)
+            lon, lat = graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
+            self._lonlat = list(
+                zip(np.asarray(lon).tolist(), np.asarray(lat).tolist(), strict=True)
+            )
+        return self._lonlat
 
     def without(self, rows: Sequence[int]) -> Field:
         """The dense field with only ``rows`` kept."""
@@ -96,12 +117,15 @@ class Field:
 
 @dataclass(frozen=True)
 class Reached:
-    """A station reached from a snapped point: its row, the time, the way (None: shared edge)."""
+    """A station reached from a snapped point: the time and what the route there is made of.
+
+    ``lonlat`` is where the station met the road, in WGS-84 (the route's last point).
+    """
 
     station: StationRecord
     time_s: float
-    nodes: Sequence[int] | np.ndarray | None
-    snap: Snap
+    pieces: RoutePieces
+    lonlat: tuple[float, float]
 
 
 class StationFields:
@@ -311,6 +335,50 @@ class StationFields:
             memo[key] = mask
         return mask
 
+    def nearest_to_point(
+        self, profile: str, xy: tuple[float, float], k: int, allowed: dict[str, Any]
+    ) -> tuple[Snap, list[Reached]]:
+        """Snap a metric point and find the ``k`` fastest-reached stations among those ``allowed``.
+
+        Dense fields answer in one compiled call (:mod:`geo.routing.lookup`); labels snap, then
+        ask :meth:`nearest`.
+
+        Raises
+        ------
+        ValidationError
+            When no road usable by the profile lies within reach of the point.
+        """
+        fld = self._field(profile)
+        pg = profile_view(self.graph, self.profiles[profile])
+        if fld.labelled is not None:
+            snap = pg.snap(*xy, max_distance_m=self.max_snap_m)
+            return snap, self.nearest(profile, snap, k, allowed)
+        ids, edges, fractions = fld.station_arrays
+        found = nearest_rows(
+            pg,
+            *xy,
+            max_distance_m=self.max_snap_m,
+            dist=fld.dist,
+            next_hop=fld.next_hop,
+            eligible=self.eligible(fld.station_ids, **allowed),
+            station_edge=edges,
+            station_fraction=fractions,
+            ids=ids,
+            k=k,
+        )
+        if found.snap is None:  # no road near: the snap says so, in the words it always has
+            pg.snap(*xy, max_distance_m=self.max_snap_m)
+        assert found.snap is not None
+        rows, times = found.rows.tolist(), found.times.tolist()
+        return found.snap, [
+            self._reached(fld, r, t, pieces)
+            for r, t, pieces in zip(rows, times, found.pieces, strict=True)
+        ]
+
+    def _reached(self, fld: Field, row: int, time_s: float, pieces: RoutePieces) -> Reached:
+        station = self._stations[fld.station_ids[row]]
+        return Reached(station, time_s, pieces, fld.snap_lonlat(self.graph)[row])
+
     def nearest(self, profile: str, snap: Snap, k: int, allowed: dict[str, Any]) -> list[Reached]:
         """The ``k`` fastest-reached stations from ``snap`` among those ``allowed``.
 
@@ -326,18 +394,20 @@ class StationFields:
                 return self.eligible([ids[r] for r in rows], **allowed)
 
             found = fld.labelled.nearest(pg, fld.snaps, snap, k, rows_allowed, ids)
-            return [
-                Reached(self._stations[ids[r]], t, nodes, fld.snaps[r]) for t, r, nodes in found
+        else:
+            times, entry = self._times_from(pg, fld, snap)
+            times = np.where(self.eligible(ids, **allowed), times, np.inf)
+            order = np.lexsort((np.asarray(ids), times))[:k]
+            found = [
+                (float(times[r]), int(r), fld.path(int(r), int(entry[r])))
+                for r in order
+                if np.isfinite(times[r])
             ]
-        times, entry = self._times_from(pg, fld, snap)
-        times = np.where(self.eligible(ids, **allowed), times, np.inf)
-        order = np.lexsort((np.asarray(ids), times))[:k]
         return [
-            Reached(
-                self._stations[ids[r]], float(times[r]), fld.path(r, int(entry[r])), fld.snaps[r]
-            )
-            for r in order
-            if np.isfinite(times[r])
+            self._reached(fld, r, t, pg.path_pieces(snap, nodes, fld.snaps[r]))
+            if nodes is not None
+            else self._reached(fld, r, t, pg.direct_pieces(snap, fld.snaps[r]))
+            for t, r, nodes in found
         ]
 
     @staticmethod

@@ -30,8 +30,15 @@ import shapely
 from scipy.sparse import csr_matrix
 
 from geo.routing.access import MODES
-from geo.routing.compiled import PairEdges, ProfileGraph, Snap, SnapArrays, pad_ways
-from geo.routing.drawing import NO_PIECE, stitch
+from geo.routing.compiled import (
+    PairEdges,
+    ProfileGraph,
+    RoutePieces,
+    Snap,
+    SnapArrays,
+    pad_ways,
+)
+from geo.routing.pieces import state_path_pieces
 
 
 def _csr_index(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -199,26 +206,20 @@ class TurnProfileGraph(ProfileGraph):
 
     # -- routes ------------------------------------------------------------------------------
 
-    def path_geometry(
-        self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap
-    ) -> tuple[np.ndarray, float]:
-        """WGS-84 coordinates and length (m) of a route: start snap, states, end snap."""
-        states = np.asarray(nodes, dtype=np.int64)
-        e, f = start.edge, start.fraction
-        head, length = NO_PIECE, 0.0
-        if 0.0 < f < 1.0:  # the first state is the rest of the start's edge, or its twin
-            ahead = states[0] == e and self.usable[e]
-            head = (e, f, 1.0 if ahead else 0.0)
-            length = ((1 - f) if ahead else f) * float(self.length[e])
-            states = states[1:]
-        elif int(self.v[states[0]]) == self._node_of(start):
-            states = states[1:]  # standing on the node it arrives at: nothing travelled yet
-        length += float(self.length[states].sum())
-        e, f, tail = end.edge, end.fraction, NO_PIECE
-        last = int(self.v[nodes[-1]])  # where the last state arrived, before the turn in
-        if 0.0 < f < 1.0:
-            along = last == int(self.u[e]) and self.usable[e]
-            tail = (e, 0.0 if along else 1.0, f)
-            length += (f if along else 1 - f) * float(self.length[e])
-        a, b = self.lonlat(start.xy), self.lonlat(end.xy)
-        return stitch(self._edge_coords, a, head, states, tail, b), float(length)
+    def path_pieces(self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap) -> RoutePieces:
+        """What a route is made of: start snap, states, end snap."""
+        node = self._node_of(start)
+        return RoutePieces(
+            *state_path_pieces(
+                np.asarray(nodes, dtype=np.int64),
+                start.edge,
+                start.fraction,
+                -1 if node is None else node,
+                end.edge,
+                end.fraction,
+                self.u,
+                self.v,
+                self.usable,
+                self.length,
+            )
+        )

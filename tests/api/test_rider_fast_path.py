@@ -57,6 +57,7 @@ def test_a_riders_usual_query_is_read_plainly() -> None:
         "lat=22.58&lon=113.08&profile=rocket",
         "lat=22.58&lon=113.08&amenity=<script>",
         "lat=22.58&lon=113.08&include_closed=yes",
+        "lat=22.58&lon=113.08&geometry=maybe",
         "lat=22.58&lon=113.08&open_at=noon",
         "lat=22.58&lon=113.08&limit=3",  # not a parameter of the operation
         "lat=22.58&lon=113.08&k=%EF%BC%93",  # a full-width digit
@@ -71,6 +72,7 @@ def test_anything_unusual_is_left_to_the_operation(query: str) -> None:
     ("lean", "left_to_fastapi"),
     [
         ("include_closed=false", "include_closed=no"),
+        ("geometry=false", "geometry=no"),
         ("lat=22.58", "lat=22.5800000000000000"),
         ("coord=gcj02&lat=22.58", "coord=gcj02&lat=22.5800000000000000"),
     ],

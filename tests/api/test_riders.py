@@ -51,6 +51,26 @@ def test_nearest_matches_the_engine(client: TestClient) -> None:
     assert [r["station"]["id"] for r in body["results"]] == [h.station.id for h in direct.hits]
 
 
+def test_routes_are_left_out_only_when_asked(client: TestClient) -> None:
+    drawn = _nearest(client, k=3, open_at="2026-11-25T12:00:00")
+    bare = _nearest(client, k=3, open_at="2026-11-25T12:00:00", geometry="false")
+    assert [r["route"] for r in bare["results"]] == [None] * 3
+    assert all(r["route"]["type"] == "LineString" for r in drawn["results"])
+
+    def kept(body: dict) -> list:
+        return [(r["station"]["id"], r["travel_time_s"], r["distance_m"]) for r in body["results"]]
+
+    assert kept(bare) == kept(drawn)
+    assert bare["origin"] == drawn["origin"]
+    lat, lon = JIANGMEN
+    r = client.get(
+        "/v1/stations/nearest", params={"lat": lat, "lon": lon, "geometry": "<b>maybe</b>"}
+    )
+    assert r.status_code == 422
+    assert set(r.json()) == {"error"}
+    assert "<b>" not in r.text
+
+
 def test_only_stations_open_at_the_time_are_returned(client: TestClient) -> None:
     from datetime import datetime
 

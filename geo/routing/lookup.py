@@ -1,0 +1,302 @@
+"""A rider's nearest stations in one compiled call: snap, ways in, times, filters, the best k.
+
+The engine once answered in Python stage by stage — snap (compiled), the ways into the road
+graph, one numpy row per way, the stations on the rider's own edge, the filter mask, a sort —
+and the stages' glue cost more than their work (some 60 µs of a 180 µs answer on the sample).
+:func:`nearest_rows` does all of it in one numba call over the arrays the engine already
+holds: the segment grid (:mod:`geo.routing.snapping`), the profile's edges and, for a profile
+that pays for turns, its edge states (:mod:`geo.routing.turns`), and a dense station field
+(``dist[node, station]``, :mod:`geo.routing.station_fields`). It answers exactly as the
+stage-by-stage path does — the same snap, the same times to the last bit, ties to the lower
+station id — which ``tests/routing/test_lookup.py`` checks rider by rider.
+Routes are drawn afterwards, and only when asked.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from geo.routing.compiled import NODE_TOLERANCE_M, ProfileGraph, RoutePieces, Snap
+from geo.routing.pieces import direct_pieces, node_path_pieces, state_path_pieces
+from geo.routing.search import _unwind
+from geo.routing.snapping import _nearest
+from geo.routing.turns import TurnProfileGraph
+
+_NO_STATES = np.zeros(1, dtype=np.int64)
+#: each profile graph's arrays as the kernel takes them (gathered at its first question)
+_GRAPH_ARRAYS: weakref.WeakKeyDictionary[ProfileGraph, tuple[Any, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@njit(cache=True)
+def _ways_in(
+    e: int,
+    f: float,
+    u: np.ndarray,
+    v: np.ndarray,
+    tt: np.ndarray,
+    twin: np.ndarray,
+    usable: np.ndarray,
+    turns: bool,
+    in_ptr: np.ndarray,
+    in_edges: np.ndarray,
+    out_ptr: np.ndarray,
+    out_edges: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The search nodes a snapped point enters first and the time to each (``entries``)."""
+    at_node = f <= 0.0 or f >= 1.0
+    node = u[e] if f <= 0.0 else v[e]
+    t = twin[e]
+    if turns and at_node:  # arrived by any edge (0 s) or leaving by any (its time)
+        a, b = in_ptr[node], in_ptr[node + 1]
+        c, d = out_ptr[node], out_ptr[node + 1]
+        nodes = np.empty(b - a + d - c, dtype=np.int64)
+        costs = np.empty(b - a + d - c)
+        for i in range(b - a):
+            nodes[i], costs[i] = in_edges[a + i], 0.0
+        for i in range(d - c):
+            x = out_edges[c + i]
+            nodes[b - a + i], costs[b - a + i] = x, tt[x]
+        return nodes, costs
+    nodes = np.empty(3, dtype=np.int64)
+    costs = np.empty(3)
+    n = 0
+    if not turns and at_node:
+        nodes[0], costs[0] = node, 0.0
+        n = 1
+    if usable[e]:
+        nodes[n], costs[n] = (e if turns else v[e]), (1.0 - f) * tt[e]
+        n += 1
+    if t >= 0:
+        nodes[n], costs[n] = (t if turns else u[e]), f * tt[t]
+        n += 1
+    return nodes[:n], costs[:n]
+
+
+@njit(cache=True)
+def _same_edge_time(
+    ea: int, fa: float, eb: int, fb: float, tt: np.ndarray, twin: np.ndarray, usable: np.ndarray
+) -> float:  # pragma: no cover - compiled
+    """Time from ``a`` to ``b`` along their shared edge without leaving it (``same_edge_time``)."""
+    if ea != eb:
+        if twin[ea] != eb:
+            return np.inf
+        fb = 1.0 - fb
+    if fb >= fa:
+        return (fb - fa) * tt[ea] if usable[ea] else np.inf
+    t = twin[ea]
+    return (fa - fb) * tt[t] if t >= 0 else np.inf
+
+
+@njit(cache=True)
+def _nearest_rows(
+    seg: np.ndarray,
+    seg_edge: np.ndarray,
+    seg_along: np.ndarray,
+    cell_start: np.ndarray,
+    cell_seg: np.ndarray,
+    x0: float,
+    y0: float,
+    size: float,
+    nx: int,
+    ny: int,
+    snap_usable: np.ndarray,
+    edge_length: np.ndarray,
+    node_xy: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    tt: np.ndarray,
+    twin: np.ndarray,
+    usable: np.ndarray,
+    length: np.ndarray,
+    keys: np.ndarray,
+    pair_edges: np.ndarray,
+    turns: bool,
+    in_ptr: np.ndarray,
+    in_edges: np.ndarray,
+    out_ptr: np.ndarray,
+    out_edges: np.ndarray,
+    dist: np.ndarray,
+    next_hop: np.ndarray,
+    st_edge: np.ndarray,
+    st_frac: np.ndarray,
+    ids: np.ndarray,
+    eligible: np.ndarray,
+    px: float,
+    py: float,
+    max_d: float,
+    k: int,
+) -> tuple[
+    int, float, float, float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # pragma: no cover - compiled
+    """The snap (edge, fraction, distance, x, y), then the best rows, their times and routes.
+
+    Each route is a row of ``pieces`` (head edge, from, to; tail edge, from, to; length) and
+    the edges ``edges[cut[i]:cut[i + 1]]``.
+    """
+    empty_i = np.empty(0, dtype=np.int64)
+    edge, d, along, qx, qy = _nearest(
+        px, py, max_d, seg, seg_edge, seg_along, cell_start, cell_seg, x0, y0, size, nx, ny,
+        snap_usable,
+    )  # fmt: skip
+    if edge < 0:
+        return edge, 0.0, d, 0.0, 0.0, empty_i, np.empty(0), np.empty((0, 6)), empty_i, empty_i
+    total = edge_length[edge]
+    if total == 0.0:
+        total = 1.0
+    if along < NODE_TOLERANCE_M or total - along < NODE_TOLERANCE_M:  # at the node
+        along = 0.0 if along < NODE_TOLERANCE_M else total
+        node = u[edge] if along == 0.0 else v[edge]
+        qx, qy = node_xy[node, 0], node_xy[node, 1]
+    f = min(max(along / total, 0.0), 1.0)
+    nodes, costs = _ways_in(
+        edge, f, u, v, tt, twin, usable, turns, in_ptr, in_edges, out_ptr, out_edges
+    )
+    n_st = dist.shape[1]
+    times = np.full(n_st, np.inf)
+    entry = np.full(n_st, -2, dtype=np.int64)
+    for w in range(len(nodes)):
+        row, cost = nodes[w], costs[w]
+        for s in range(n_st):
+            t = cost + dist[row, s]
+            if t < times[s]:
+                times[s], entry[s] = t, row
+    tw = twin[edge]
+    for s in range(n_st):  # stations on the rider's own edge: maybe straight along it
+        if st_edge[s] == edge or (tw >= 0 and st_edge[s] == tw):
+            direct = _same_edge_time(edge, f, st_edge[s], st_frac[s], tt, twin, usable)
+            if direct <= times[s]:
+                times[s], entry[s] = direct, -1
+    best = np.empty(k, dtype=np.int64)  # the k best rows, by time then station id
+    count = 0
+    for s in range(n_st):
+        t = times[s]
+        if not eligible[s] or not math.isfinite(t):
+            continue
+        i = count
+        while i > 0 and (
+            t < times[best[i - 1]] or (t == times[best[i - 1]] and ids[s] < ids[best[i - 1]])
+        ):
+            if i < k:
+                best[i] = best[i - 1]
+            i -= 1
+        if i < k:
+            best[i] = s
+            count = min(count + 1, k)
+    rows = best[:count].copy()
+    # each route's pieces: edge, from, to of the head and the tail, and the length
+    pieces = np.empty((count, 7))
+    paths = [empty_i] * count
+    start_node = u[edge] if f <= 0.0 else (v[edge] if f >= 1.0 else -1)
+    n_search = next_hop.shape[1]
+    for i in range(count):
+        r = rows[i]
+        if entry[r] == -1:
+            head, way, tail, total = direct_pieces(edge, f, st_edge[r], st_frac[r], length)
+        elif turns:
+            head, way, tail, total = state_path_pieces(
+                _unwind(next_hop[r], entry[r], n_search), edge, f, start_node, st_edge[r],
+                st_frac[r], u, v, usable, length,
+            )  # fmt: skip
+        else:
+            head, way, tail, total = node_path_pieces(
+                _unwind(next_hop[r], entry[r], n_search), keys, pair_edges, n_search, edge, f,
+                st_edge[r], st_frac[r], u, v, usable, length,
+            )  # fmt: skip
+        pieces[i, 0], pieces[i, 1], pieces[i, 2] = head[0], head[1], head[2]
+        pieces[i, 3], pieces[i, 4], pieces[i, 5], pieces[i, 6] = tail[0], tail[1], tail[2], total
+        paths[i] = way
+    cut = np.zeros(count + 1, dtype=np.int64)
+    for i in range(count):
+        cut[i + 1] = cut[i] + len(paths[i])
+    edges = np.empty(cut[count], dtype=np.int64)
+    for i in range(count):
+        edges[cut[i] : cut[i + 1]] = paths[i]
+    return edge, f, d, qx, qy, rows, times[rows], pieces, edges, cut
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Where a rider met the road and the best stations: field rows, times, routes' pieces.
+
+    ``snap`` is None when no usable road lies within reach.
+    """
+
+    snap: Snap | None
+    rows: np.ndarray
+    times: np.ndarray
+    pieces: list[RoutePieces]
+
+
+def nearest_rows(
+    pg: ProfileGraph,
+    x: float,
+    y: float,
+    *,
+    max_distance_m: float,
+    dist: np.ndarray,
+    next_hop: np.ndarray,
+    eligible: np.ndarray,
+    station_edge: np.ndarray,
+    station_fraction: np.ndarray,
+    ids: np.ndarray,
+    k: int,
+) -> Rows:
+    """Snap a metric point for ``pg`` and find the ``k`` eligible stations reached first.
+
+    Parameters
+    ----------
+    pg
+        The profile's graph (plain or turn-aware).
+    x, y
+        The rider's point (the graph's metric CRS).
+    max_distance_m
+        No road farther than this counts.
+    dist, next_hop
+        The dense field: ``(search nodes, stations)`` seconds, ``(stations, search nodes)``
+        next hops.
+    eligible
+        Which stations (field rows) the rider may be sent to.
+    station_edge, station_fraction
+        Where each station met the road.
+    ids
+        The stations' ids (ties go to the lower).
+    k
+        How many stations at most.
+    """
+    graph_arrays = _GRAPH_ARRAYS.get(pg)
+    if graph_arrays is None:
+        graph_arrays = _GRAPH_ARRAYS[pg] = _graph_arrays(pg)
+    kernel: Callable[..., tuple[Any, ...]] = _nearest_rows  # its graph part comes as a tuple
+    edge, f, d, qx, qy, rows, times, ends, edges, cut = kernel(
+        *graph_arrays, dist, next_hop, station_edge, station_fraction, ids, eligible,
+        x, y, max_distance_m, k,
+    )  # fmt: skip
+    snap = Snap(int(edge), float(f), float(d), (float(qx), float(qy))) if edge >= 0 else None
+    pieces = [
+        RoutePieces((int(he), hf, ht), edges[cut[i] : cut[i + 1]], (int(te), tf, tt), total)
+        for i, (he, hf, ht, te, tf, tt, total) in enumerate(ends.tolist())
+    ]
+    return Rows(snap, rows, times, pieces)
+
+
+def _graph_arrays(pg: ProfileGraph) -> tuple[Any, ...]:
+    """The profile graph's part of :func:`_nearest_rows`' arguments, in its order."""
+    grid = pg.grid
+    states = (_NO_STATES,) * 4
+    if isinstance(pg, TurnProfileGraph):
+        states = (pg.in_ptr, pg.in_edges, pg.out_ptr, pg.out_edges)
+    return (
+        grid.seg, grid.seg_edge, grid.seg_along, grid.cell_start, grid.cell_seg, grid.x0,
+        grid.y0, grid.size, grid.nx, grid.ny, pg.snap_usable, grid.edge_length,
+        pg.graph.node_xy, pg.u, pg.v, pg.tt, pg.twin, pg.usable, pg.length, pg.best_edge.keys,
+        pg.best_edge.edges, isinstance(pg, TurnProfileGraph), *states,
+    )  # fmt: skip
