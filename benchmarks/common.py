@@ -34,8 +34,20 @@ def load_sample(settings: Settings | None = None) -> Sample:
     t = time.perf_counter()
     G = load_graph(ensure_sample_network(settings), cache_dir=settings.cache_dir)
     compiled = CompiledGraph.from_graph(G)
+    stations = sample_stations(settings)
+    engine = RoutingEngine(compiled, DEFAULT_PROFILES, stations)
+    print(
+        f"sample graph: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges, "
+        f"{len(stations)} stations (all open: opening hours are not what is measured); "
+        f"set-up {time.perf_counter() - t:.1f} s"
+    )
+    return Sample(G, compiled, stations, engine)
+
+
+def sample_stations(settings: Settings) -> list[StationRecord]:
+    """The sample's stations as the engine knows them (all open: hours are not measured)."""
     st = read_sample_layer(settings.region_dir / "synthetic", "stations")
-    stations = [
+    return [
         StationRecord(
             i + 1,
             r.name,
@@ -48,13 +60,6 @@ def load_sample(settings: Settings | None = None) -> Sample:
         )
         for i, r in enumerate(st.itertuples())
     ]
-    engine = RoutingEngine(compiled, DEFAULT_PROFILES, stations)
-    print(
-        f"sample graph: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges, "
-        f"{len(stations)} stations (all open: opening hours are not what is measured); "
-        f"set-up {time.perf_counter() - t:.1f} s"
-    )
-    return Sample(G, compiled, stations, engine)
 
 
 def timings_ms(fn: Callable[[int], object], n: int) -> np.ndarray:

@@ -53,6 +53,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         (PYTHON, "-m", "benchmarks.bench_startup"),
         "`STARTUP_BEFORE=<commit>` measures that commit beside this one",
     ),
+    "large_start": Benchmark(
+        "one routing process at 176k road nodes",
+        (PYTHON, "-m", "benchmarks.bench_large_start"),
+        "`LARGE_URBAN_CELLS` sets the network's size",
+    ),
     "nearest": Benchmark("nearest-3 with routes", (PYTHON, "-m", "benchmarks.bench_nearest")),
     "answer": Benchmark(
         "one rider's answer, stage by stage", (PYTHON, "-m", "benchmarks.bench_answer")

@@ -148,7 +148,7 @@ class RoadNetwork:
             self.summary = summary
             self.stations_version = version
             self.error = None
-            _freeze_collected()
+            settle_memory()
             self.status = "ok"
         except Exception as exc:  # reported by /health, never raised into a request
             self.status, self.error = "error", f"{type(exc).__name__}: {exc}"
@@ -157,12 +157,12 @@ class RoadNetwork:
             try:
                 # the other profiles (isochrones are drawn on the analysis workers)
                 routing.warm(routing.everyday_profiles[1:], isochrones=False)
-                _freeze_collected()
+                settle_memory()
             except Exception:  # the engine answers all the same, each first answer slower
                 logger.exception("warming the routing engine failed")
 
 
-def _freeze_collected() -> None:
+def settle_memory() -> None:
     """Keep the graph's millions of long-lived objects out of the collector's full passes.
 
     (Those passes otherwise stall every request for hundreds of milliseconds now and then.)
