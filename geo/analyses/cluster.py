@@ -116,11 +116,14 @@ def connect(
 def warm_worker() -> None:
     """Open this worker's platform and answer one question per profile, isochrones included.
 
-    What building and warming threw away goes back to the system (some 200 MB a worker).
+    The roads' shapely lines the isochrones were densified from are let go (remade if a
+    later job asks), and what building and warming threw away goes back to the system.
     """
     from geo.platform import settle_memory
 
-    worker_platform().require_routing().warm()
+    routing = worker_platform().require_routing()
+    routing.warm()
+    routing.graph.release_geometries()
     settle_memory()
 
 

@@ -75,9 +75,10 @@ class CompiledGraph:
         highway: list[str | list[str]],
         tagged_kph: np.ndarray,
         oneway: np.ndarray,
-        geoms: np.ndarray,
+        geoms: np.ndarray | None,
         *,
         crs: str,
+        lines: tuple[np.ndarray, np.ndarray] | None = None,
         synthetic: bool = False,
         access: np.ndarray | None = None,
         contraflow: np.ndarray | None = None,
@@ -88,8 +89,16 @@ class CompiledGraph:
     ) -> None:
         self.node_ids, self.node_xy = node_ids, node_xy
         self.u, self.v, self.length = u, v, length
-        self.highway, self.tagged_kph, self.oneway, self.geoms = highway, tagged_kph, oneway, geoms
+        self.highway, self.tagged_kph, self.oneway = highway, tagged_kph, oneway
         m = len(u)
+        if geoms is not None:
+            self.__dict__["geoms"] = geoms
+            lines = shapely.get_coordinates(geoms, return_index=True)
+        if lines is None:
+            msg = "a compiled graph needs its edges' lines or their coordinates"
+            raise ValueError(msg)
+        #: every edge's coordinates (metric) in one array, and the edge each belongs to
+        self.line_xy, self.line_index = lines
         #: access by mode (:data:`geo.routing.access.MODES`), from the edges' OSM tags
         self.access = (
             access if access is not None else np.full((m, len(MODES)), UNKNOWN, dtype=np.int8)
@@ -234,10 +243,26 @@ class CompiledGraph:
             restrictions_unmatched=unmatched,
         )
 
+    @functools.cached_property
+    def geoms(self) -> np.ndarray:
+        """Every edge's line (shapely, metric CRS), made from the coordinates when asked for.
+
+        A server's answers never need them (snapping, drawing and turns read the coordinates);
+        isochrones and coverage areas do. :meth:`release_geometries` lets them go again.
+        """
+        lines = shapely.linestrings(self.line_xy, indices=self.line_index)
+        return np.asarray(lines, dtype=object)
+
+    def release_geometries(self) -> None:
+        """Let the shapely lines go (some 60 MB on the sample); they are remade when asked."""
+        self.__dict__.pop("geoms", None)
+        for view in self.views.values():
+            view.__dict__.pop("geoms", None)
+
     def save(self, path: Path) -> Path:
         """Write the arrays to ``path`` (``.npz``, read back by :meth:`load` in a second)."""
-        coords = shapely.get_coordinates(self.geoms)
-        counts = shapely.get_num_coordinates(self.geoms)
+        coords = self.line_xy
+        counts = np.bincount(self.line_index, minlength=len(self.u))
         highway = np.array(  # a class as it is; several (osmnx merged them) as a JSON list
             [h if isinstance(h, str) else json.dumps(h, ensure_ascii=False) for h in self.highway]
         )
@@ -281,12 +306,7 @@ class CompiledGraph:
         """A graph written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as z:
             counts = z["geom_counts"]
-            geoms = np.asarray(
-                shapely.linestrings(
-                    z["geom_xy"], indices=np.repeat(np.arange(len(counts)), counts)
-                ),
-                dtype=object,
-            )
+            lines = (z["geom_xy"], np.repeat(np.arange(len(counts)), counts))
             crs, text = (str(x) for x in z["meta"])
             meta = json.loads(text)
             names, codes = np.unique(z["highway"], return_inverse=True)  # a few dozen classes
@@ -301,8 +321,9 @@ class CompiledGraph:
                 [classes[c] for c in codes.tolist()],
                 z["tagged_kph"],
                 z["oneway"],
-                geoms,
+                None,
                 crs=crs,
+                lines=lines,
                 synthetic=bool(meta["synthetic"]),
                 access=z["access"],
                 contraflow=z["contraflow"],
@@ -356,16 +377,16 @@ def _edge_speeds(profile: TravelProfile, graph: CompiledGraph) -> np.ndarray:
 
 
 def edge_coords(
-    graph: CompiledGraph, geoms: np.ndarray
+    graph: CompiledGraph, xy: np.ndarray, index: np.ndarray, n_edges: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The edges' drawing coordinates: WGS-84 points, run starts and distances.
 
-    One array of every edge's coordinates, where each edge's run starts, and each coordinate's
+    From every edge's metric coordinates (``xy``, each one's edge in ``index``, in edge order):
+    one array of every edge's coordinates, where each edge's run starts, and each coordinate's
     distance (metres, in the metric CRS) from the start of its edge.
     """
-    xy, index = shapely.get_coordinates(geoms, return_index=True)
-    offsets = np.zeros(len(geoms) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(np.bincount(index, minlength=len(geoms)))
+    offsets = np.zeros(n_edges + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(np.bincount(index, minlength=n_edges))
     step = np.zeros(len(xy))
     step[1:] = np.hypot(*np.diff(xy, axis=0).T)
     step[offsets[:-1][offsets[:-1] < len(xy)]] = 0.0  # each run starts at 0
@@ -373,6 +394,17 @@ def edge_coords(
     along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
     lon, lat = graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([lon, lat]), offsets, along
+
+
+def _reversed_runs(
+    xy: np.ndarray, index: np.ndarray, edges: np.ndarray, first: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates of ``edges``, each run backwards, numbered from ``first`` on."""
+    starts = np.searchsorted(index, edges)
+    ends = np.searchsorted(index, edges, side="right")
+    runs = ends - starts
+    step = np.arange(int(runs.sum())) - np.repeat(np.cumsum(runs) - runs, runs)
+    return xy[np.repeat(ends - 1, runs) - step], np.repeat(first + np.arange(len(edges)), runs)
 
 
 @dataclass(frozen=True)
@@ -442,8 +474,12 @@ class ProfileGraph:
         tt = np.full(m, np.inf)
         tt[usable] = graph.length[usable] / (speed[usable] / 3.6)
         tt[usable] += graph.signals[usable] * profile.signal_s  # the wait at traffic lights
-        u, v, length, geoms = graph.u, graph.v, graph.length, graph.geoms
+        u, v, length = graph.u, graph.v, graph.length
         base = np.arange(m)
+        #: the graph's edges copied the other way (a one-way street this profile may use both
+        #: ways), numbered from ``m`` on
+        self.reversed_copies = np.empty(0, dtype=np.int64)
+        self.line_xy, self.line_index = graph.line_xy, graph.line_index
         contraflow = graph.contraflow if profile.mode == "bicycle" else np.zeros(m, dtype=bool)
         both_ways = np.logical_or(not profile.respect_oneway, contraflow)
         if np.any(graph.oneway & usable & both_ways):
@@ -451,21 +487,34 @@ class ProfileGraph:
             u, v = np.concatenate([u, graph.v[extra]]), np.concatenate([v, graph.u[extra]])
             tt = np.concatenate([tt, tt[extra]])
             length = np.concatenate([length, length[extra]])
-            geoms = np.concatenate([geoms, shapely.reverse(geoms[extra])])
             base = np.concatenate([base, extra])
-        self.u, self.v, self.tt, self.length, self.geoms, self.base = u, v, tt, length, geoms, base
+            self.reversed_copies = extra
+            back_xy, back_index = _reversed_runs(graph.line_xy, graph.line_index, extra, m)
+            self.line_xy = np.concatenate([graph.line_xy, back_xy])
+            self.line_index = np.concatenate([graph.line_index, back_index])
+        self.u, self.v, self.tt, self.length, self.base = u, v, tt, length, base
         self.usable = np.isfinite(tt)
         self.twin = self._twins()
         self.matrix, self.best_edge = self._csr()  # best_edge: a PairEdges
         # a point meets the road on a graph edge (a reverse copy is the same line, its twin)
         self.snap_usable = np.ascontiguousarray(self.usable[:m])
 
+    @functools.cached_property
+    def geoms(self) -> np.ndarray:
+        """Every edge's line (shapely, metric CRS), reverse copies included (made when asked)."""
+        if len(self.reversed_copies) == 0:
+            return self.graph.geoms
+        graph = self.graph.geoms
+        return np.concatenate([graph, shapely.reverse(graph[self.reversed_copies])])
+
     @property
     def grid(self) -> SegmentGrid:
         """The graph's road segments in cells, for snapping (one for all its views)."""
         found = self.graph.views_shared.get("segment_grid")
         if found is None:
-            found = self.graph.views_shared["segment_grid"] = SegmentGrid(self.graph.geoms)
+            g = self.graph
+            found = SegmentGrid(g.line_xy, g.line_index, len(g.u))
+            g.views_shared["segment_grid"] = found
         return found
 
     @property
@@ -654,12 +703,13 @@ class ProfileGraph:
         start of its edge. Routes are drawn straight in WGS-84: no answer projects its lines.
         A view with no reverse copies shares its graph's (made once for all such views).
         """
-        if self.geoms is self.graph.geoms:
+        lines = (self.line_xy, self.line_index, len(self.u))
+        if len(self.reversed_copies) == 0:
             found = self.graph.views_shared.get("edge_coords")
             if found is None:
-                found = self.graph.views_shared["edge_coords"] = edge_coords(self.graph, self.geoms)
+                found = self.graph.views_shared["edge_coords"] = edge_coords(self.graph, *lines)
             return found
-        return edge_coords(self.graph, self.geoms)
+        return edge_coords(self.graph, *lines)
 
     def lonlat(self, xy: tuple[float, float]) -> tuple[float, float]:
         """A metric point (a snap's) in WGS-84."""

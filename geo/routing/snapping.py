@@ -137,14 +137,17 @@ class SegmentGrid:
 
     Parameters
     ----------
-    geoms
-        The edges' lines (metric CRS), indexed by edge number.
+    xy, index
+        Every edge's coordinates (metric CRS) in edge order, and the edge each belongs to.
+    n_edges
+        How many edges there are.
     cell_m
         The cells' side (m): default twice the median segment, 20 to 150 m.
     """
 
-    def __init__(self, geoms: np.ndarray, *, cell_m: float | None = None) -> None:
-        xy, index = shapely.get_coordinates(geoms, return_index=True)
+    def __init__(
+        self, xy: np.ndarray, index: np.ndarray, n_edges: int, *, cell_m: float | None = None
+    ) -> None:
         same = index[1:] == index[:-1]  # consecutive points of one edge make a segment
         start = np.flatnonzero(same)
         seg = np.column_stack([xy[start], xy[start + 1]])
@@ -182,7 +185,13 @@ class SegmentGrid:
         self.seg, self.seg_edge, self.seg_along = seg, edge, along
         self.x0, self.y0, self.size, self.nx, self.ny = float(lo[0]), float(lo[1]), size, nx, ny
         #: each edge's length as its segments add up (what ``along`` is a share of)
-        self.edge_length = np.bincount(edge, weights=step, minlength=len(geoms))
+        self.edge_length = np.bincount(edge, weights=step, minlength=n_edges)
+
+    @classmethod
+    def of_lines(cls, geoms: np.ndarray, *, cell_m: float | None = None) -> SegmentGrid:
+        """The grid of shapely lines (metric CRS), indexed by edge number."""
+        xy, index = shapely.get_coordinates(geoms, return_index=True)
+        return cls(xy, index, len(geoms), cell_m=cell_m)
 
     @property
     def nbytes(self) -> int:

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.sparse import csr_matrix
 
 from geo.routing.access import MODES
@@ -114,9 +113,9 @@ class TurnProfileGraph(ProfileGraph):
         """The profile's cost of each turn: by angle where three or more roads meet."""
         turns = self.profile.turns
         assert turns is not None
-        xy, index = shapely.get_coordinates(self.geoms, return_index=True)
-        first = np.searchsorted(index, np.arange(len(self.geoms)))
-        last = np.searchsorted(index, np.arange(len(self.geoms)), side="right") - 1
+        xy, index = self.line_xy, self.line_index
+        first = np.searchsorted(index, np.arange(len(self.u)))
+        last = np.searchsorted(index, np.arange(len(self.u)), side="right") - 1
         heading_out = xy[np.minimum(first + 1, last)] - xy[first]
         heading_in = xy[last] - xy[np.maximum(last - 1, first)]
         a, b = heading_in[arrive], heading_out[leave]

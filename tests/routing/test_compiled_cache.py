@@ -45,3 +45,28 @@ def test_the_engine_answers_the_same_from_the_cache(tmp_path: Path) -> None:
         hit = engine.nearest(lon + 0.002, lat, profile="walk", k=1).hits[0]
         answers.append((hit.route.travel_time_s, hit.route.coords.tolist()))
     assert answers[0] == answers[1]
+
+
+def test_a_served_graph_makes_no_shapely_lines(
+    oakland_graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    """Snapping, drawing and turns read the coordinates; the lines are made when asked, once."""
+    compiled = CompiledGraph.load(CompiledGraph.from_graph(oakland_graph).save(tmp_path / "o.npz"))
+    station = StationRecord(
+        1, "s", "outdoor_worker_station", *compiled.to_wgs84.transform(*compiled.line_xy[0])
+    )
+    engine = RoutingEngine(compiled, DEFAULT_PROFILES, [station])
+    for profile in ("walk", "e_bike", "drive"):
+        hit = engine.nearest(station.lon + 0.002, station.lat, profile=profile, k=1).hits[0]
+        assert len(hit.route.drawn) >= 2
+    assert "geoms" not in compiled.__dict__
+    walk = engine.profile_graph("walk")
+    assert len(walk.reversed_copies) > 0  # one-way streets walked both ways: copies reversed
+    xy, index = shapely.get_coordinates(walk.geoms, return_index=True)
+    np.testing.assert_array_equal(xy, walk.line_xy)
+    np.testing.assert_array_equal(index, walk.line_index)
+    made = compiled.geoms
+    compiled.release_geometries()
+    assert "geoms" not in compiled.__dict__
+    assert "geoms" not in walk.__dict__
+    assert shapely.equals_exact(compiled.geoms, made, tolerance=0).all()  # made again, the same

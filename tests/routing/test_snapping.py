@@ -44,7 +44,7 @@ def test_the_nearest_usable_road_is_the_one_geos_measures(
     m = len(graph.u)
     usable = pg.usable[:m]
     xy = _points(graph)
-    found = SegmentGrid(graph.geoms).nearest(xy, usable, max_distance_m=250.0)
+    found = SegmentGrid.of_lines(graph.geoms).nearest(xy, usable, max_distance_m=250.0)
     lines = graph.geoms[np.flatnonzero(usable)]
     ids = np.flatnonzero(usable)
     for i, (x, y) in enumerate(xy):
@@ -80,6 +80,6 @@ def test_a_snap_through_the_profile_is_a_point_on_its_road(graph: CompiledGraph)
 
 
 def test_the_grid_is_smaller_than_the_r_trees_it_replaces(graph: CompiledGraph) -> None:
-    grid = SegmentGrid(graph.geoms)
+    grid = SegmentGrid.of_lines(graph.geoms)
     coords = shapely.get_coordinates(graph.geoms)
     assert grid.nbytes < 40 * len(coords) * 2  # a few numbers a segment, once per graph
