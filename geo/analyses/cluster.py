@@ -116,14 +116,11 @@ def connect(
 def warm_worker() -> None:
     """Open this worker's platform and answer one question per profile, isochrones included.
 
-    The roads' shapely lines the isochrones were densified from are let go (remade if a
-    later job asks), and what building and warming threw away goes back to the system.
+    What building and warming threw away goes back to the system.
     """
     from geo.platform import settle_memory
 
-    routing = worker_platform().require_routing()
-    routing.warm()
-    routing.graph.release_geometries()
+    worker_platform().require_routing().warm()
     settle_memory()
 
 

@@ -247,17 +247,11 @@ class CompiledGraph:
     def geoms(self) -> np.ndarray:
         """Every edge's line (shapely, metric CRS), made from the coordinates when asked for.
 
-        A server's answers never need them (snapping, drawing and turns read the coordinates);
-        isochrones and coverage areas do. :meth:`release_geometries` lets them go again.
+        A server's answers never need them (snapping, drawing and turns read the coordinates:
+        some 60 MB less on the sample); isochrones and coverage areas do.
         """
         lines = shapely.linestrings(self.line_xy, indices=self.line_index)
         return np.asarray(lines, dtype=object)
-
-    def release_geometries(self) -> None:
-        """Let the shapely lines go (some 60 MB on the sample); they are remade when asked."""
-        self.__dict__.pop("geoms", None)
-        for view in self.views.values():
-            view.__dict__.pop("geoms", None)
 
     def save(self, path: Path) -> Path:
         """Write the arrays to ``path`` (``.npz``, read back by :meth:`load` in a second)."""
