@@ -32,7 +32,7 @@ from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
 from geo.routing.drawing import stitch
-from geo.routing.pieces import direct_pieces, node_path_pieces
+from geo.routing.pieces import direct_pieces, path_pieces
 from geo.routing.restrictions import banned_turns
 from geo.routing.snapping import SegmentGrid
 
@@ -456,6 +456,9 @@ class ProfileGraph:
     ``m + k``) so that every usable direction is an edge of its own.
     """
 
+    #: whether searches run over edge states (turn costs) rather than nodes
+    searches_states = False
+
     def __init__(self, graph: CompiledGraph, profile: TravelProfile) -> None:
         self.graph, self.profile = graph, profile
         m = len(graph.u)
@@ -710,12 +713,13 @@ class ProfileGraph:
         lon, lat = self.graph.to_wgs84.transform(*xy)
         return float(lon), float(lat)
 
-    def path_pieces(self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap) -> RoutePieces:
-        """What a route is made of: start snap, node path, end snap (KeyError: no such path)."""
+    def path_pieces(self, start: Snap, path: Sequence[int] | np.ndarray, end: Snap) -> RoutePieces:
+        """What a route is made of: start snap, the search's path (nodes or states), end snap."""
         keys, edges, n = self.best_edge.keys, self.best_edge.edges, self.best_edge.n
         return RoutePieces(
-            *node_path_pieces(
-                np.asarray(nodes, dtype=np.int64),
+            *path_pieces(
+                np.asarray(path, dtype=np.int64),
+                self.searches_states,
                 keys,
                 edges,
                 n,

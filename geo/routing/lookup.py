@@ -24,9 +24,9 @@ import numpy as np
 from numba import njit
 
 from geo.routing.compiled import NODE_TOLERANCE_M, ProfileGraph, RoutePieces, Snap
-from geo.routing.pieces import direct_pieces, node_path_pieces, state_path_pieces
+from geo.routing.pieces import direct_pieces, path_pieces
 from geo.routing.search import _unwind
-from geo.routing.snapping import _nearest
+from geo.routing.snapping import GridArrays, _nearest
 from geo.routing.turns import TurnProfileGraph
 
 _NO_STATES = np.zeros(1, dtype=np.int64)
@@ -98,16 +98,7 @@ def _same_edge_time(
 
 @njit(cache=True)
 def _nearest_rows(
-    seg: np.ndarray,
-    seg_edge: np.ndarray,
-    seg_along: np.ndarray,
-    cell_start: np.ndarray,
-    cell_seg: np.ndarray,
-    x0: float,
-    y0: float,
-    size: float,
-    nx: int,
-    ny: int,
+    grid: GridArrays,
     snap_usable: np.ndarray,
     edge_length: np.ndarray,
     node_xy: np.ndarray,
@@ -143,10 +134,7 @@ def _nearest_rows(
     the edges ``edges[cut[i]:cut[i + 1]]``.
     """
     empty_i = np.empty(0, dtype=np.int64)
-    edge, d, along, qx, qy = _nearest(
-        px, py, max_d, seg, seg_edge, seg_along, cell_start, cell_seg, x0, y0, size, nx, ny,
-        snap_usable,
-    )  # fmt: skip
+    edge, d, along, qx, qy = _nearest(px, py, max_d, grid, snap_usable)
     if edge < 0:
         return edge, 0.0, d, 0.0, 0.0, empty_i, np.empty(0), np.empty((0, 6)), empty_i, empty_i
     total = edge_length[edge]
@@ -195,21 +183,15 @@ def _nearest_rows(
     # each route's pieces: edge, from, to of the head and the tail, and the length
     pieces = np.empty((count, 7))
     paths = [empty_i] * count
-    start_node = u[edge] if f <= 0.0 else (v[edge] if f >= 1.0 else -1)
     n_search = next_hop.shape[1]
     for i in range(count):
         r = rows[i]
         if entry[r] == -1:
             head, way, tail, total = direct_pieces(edge, f, st_edge[r], st_frac[r], length)
-        elif turns:
-            head, way, tail, total = state_path_pieces(
-                _unwind(next_hop[r], entry[r], n_search), edge, f, start_node, st_edge[r],
-                st_frac[r], u, v, usable, length,
-            )  # fmt: skip
         else:
-            head, way, tail, total = node_path_pieces(
-                _unwind(next_hop[r], entry[r], n_search), keys, pair_edges, n_search, edge, f,
-                st_edge[r], st_frac[r], u, v, usable, length,
+            head, way, tail, total = path_pieces(
+                _unwind(next_hop[r], entry[r], n_search), turns, keys, pair_edges, n_search,
+                edge, f, st_edge[r], st_frac[r], u, v, usable, length,
             )  # fmt: skip
         pieces[i, 0], pieces[i, 1], pieces[i, 2] = head[0], head[1], head[2]
         pieces[i, 3], pieces[i, 4], pieces[i, 5], pieces[i, 6] = tail[0], tail[1], tail[2], total
@@ -295,8 +277,7 @@ def _graph_arrays(pg: ProfileGraph) -> tuple[Any, ...]:
     if isinstance(pg, TurnProfileGraph):
         states = (pg.in_ptr, pg.in_edges, pg.out_ptr, pg.out_edges)
     return (
-        grid.seg, grid.seg_edge, grid.seg_along, grid.cell_start, grid.cell_seg, grid.x0,
-        grid.y0, grid.size, grid.nx, grid.ny, pg.snap_usable, grid.edge_length,
-        pg.graph.node_xy, pg.u, pg.v, pg.tt, pg.twin, pg.usable, pg.length, pg.best_edge.keys,
-        pg.best_edge.edges, isinstance(pg, TurnProfileGraph), *states,
+        grid.arrays, pg.snap_usable, grid.edge_length, pg.graph.node_xy, pg.u, pg.v, pg.tt,
+        pg.twin, pg.usable, pg.length, pg.best_edge.keys, pg.best_edge.edges,
+        pg.searches_states, *states,
     )  # fmt: skip

@@ -20,6 +20,12 @@ from numba import njit
 
 #: distances within this (m) are ties, settled by the lower edge number (as the R-tree did)
 TIE_M = 1e-9
+#: the grid as the compiled search takes it: segments (x0, y0, x1, y1), each one's edge and
+#: metres along it where it starts, cell starts and cells' segments, the origin, the cells'
+#: side and how many cells across and up
+GridArrays = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float, float, int, int
+]
 
 
 @njit(cache=True)
@@ -36,20 +42,7 @@ def _segment_distance(
 
 @njit(cache=True)
 def _nearest(
-    px: float,
-    py: float,
-    max_d: float,
-    seg: np.ndarray,
-    seg_edge: np.ndarray,
-    seg_along: np.ndarray,
-    cell_start: np.ndarray,
-    cell_seg: np.ndarray,
-    x0: float,
-    y0: float,
-    size: float,
-    nx: int,
-    ny: int,
-    usable: np.ndarray,
+    px: float, py: float, max_d: float, grid: GridArrays, usable: np.ndarray
 ) -> tuple[int, float, float, float, float]:  # pragma: no cover - compiled
     """(edge, distance, metres along it, nearest x, y) of the nearest usable segment.
 
@@ -57,6 +50,7 @@ def _nearest(
     point's cell; a cell ``r`` rings out is at least ``(r - 1) * size`` away, so the search
     ends once that passes the best distance found (or ``max_d``).
     """
+    seg, seg_edge, seg_along, cell_start, cell_seg, x0, y0, size, nx, ny = grid
     cx = math.floor((px - x0) / size)
     cy = math.floor((py - y0) / size)
     best_e, best_d, best_a, best_x, best_y = -1, np.inf, 0.0, 0.0, 0.0
@@ -90,19 +84,7 @@ def _nearest(
 
 @njit(cache=True)
 def _nearest_many(
-    xy: np.ndarray,
-    max_d: float,
-    seg: np.ndarray,
-    seg_edge: np.ndarray,
-    seg_along: np.ndarray,
-    cell_start: np.ndarray,
-    cell_seg: np.ndarray,
-    x0: float,
-    y0: float,
-    size: float,
-    nx: int,
-    ny: int,
-    usable: np.ndarray,
+    xy: np.ndarray, max_d: float, grid: GridArrays, usable: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     n = xy.shape[0]
     edge = np.full(n, -1, dtype=np.int64)
@@ -110,10 +92,7 @@ def _nearest_many(
     along = np.zeros(n)
     near = np.zeros((n, 2))
     for i in range(n):
-        e, d, a, qx, qy = _nearest(
-            xy[i, 0], xy[i, 1], max_d, seg, seg_edge, seg_along, cell_start, cell_seg,
-            x0, y0, size, nx, ny, usable,
-        )  # fmt: skip
+        e, d, a, qx, qy = _nearest(xy[i, 0], xy[i, 1], max_d, grid, usable)
         edge[i], dist[i], along[i], near[i, 0], near[i, 1] = e, d, a, qx, qy
     return edge, dist, along, near
 
@@ -194,6 +173,14 @@ class SegmentGrid:
         return cls(xy, index, len(geoms), cell_m=cell_m)
 
     @property
+    def arrays(self) -> GridArrays:
+        """The grid as the compiled search takes it."""
+        return (
+            self.seg, self.seg_edge, self.seg_along, self.cell_start, self.cell_seg, self.x0,
+            self.y0, self.size, self.nx, self.ny,
+        )  # fmt: skip
+
+    @property
     def nbytes(self) -> int:
         """Memory the grid holds."""
         parts = (self.seg, self.seg_edge, self.seg_along, self.cell_seg, self.cell_start)
@@ -203,10 +190,7 @@ class SegmentGrid:
         self, x: float, y: float, usable: np.ndarray, *, max_distance_m: float
     ) -> tuple[int, float, float, tuple[float, float]]:
         """One point's ``(edge, distance, metres along, nearest point)``; ``usable`` contiguous."""
-        e, d, a, qx, qy = _nearest(
-            x, y, max_distance_m, self.seg, self.seg_edge, self.seg_along, self.cell_start,
-            self.cell_seg, self.x0, self.y0, self.size, self.nx, self.ny, usable,
-        )  # fmt: skip
+        e, d, a, qx, qy = _nearest(x, y, max_distance_m, self.arrays, usable)
         return e, d, a, (qx, qy)
 
     def nearest(self, xy: np.ndarray, usable: np.ndarray, *, max_distance_m: float) -> Nearest:
@@ -215,16 +199,7 @@ class SegmentGrid:
         edge, dist, along, near = _nearest_many(
             points,
             float(max_distance_m),
-            self.seg,
-            self.seg_edge,
-            self.seg_along,
-            self.cell_start,
-            self.cell_seg,
-            self.x0,
-            self.y0,
-            self.size,
-            self.nx,
-            self.ny,
+            self.arrays,
             np.ascontiguousarray(usable, dtype=np.bool_),
         )
         return Nearest(edge, dist, along, near)

@@ -22,7 +22,6 @@ memory and search time; ``benchmarks/bench_nearest.py`` prints it).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,12 +31,10 @@ from geo.routing.access import MODES
 from geo.routing.compiled import (
     PairEdges,
     ProfileGraph,
-    RoutePieces,
     Snap,
     SnapArrays,
     pad_ways,
 )
-from geo.routing.pieces import state_path_pieces
 
 
 def _csr_index(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +59,8 @@ def _gather(ptr: np.ndarray, items: np.ndarray, at: np.ndarray) -> tuple[np.ndar
 
 class TurnProfileGraph(ProfileGraph):
     """A :class:`ProfileGraph` searched over edge states, with turn costs and restrictions."""
+
+    searches_states = True
 
     def _csr(self) -> tuple[csr_matrix, PairEdges]:
         """The search graph over edge states (no node pairs: routes are their states)."""
@@ -202,23 +201,3 @@ class TurnProfileGraph(ProfileGraph):
         into, valid_in = _gather(self.in_ptr, self.in_edges, node)
         blocks.append((into, np.where((ok & ~mid)[:, None] & valid_in, 0.0, np.inf)))
         return pad_ways(blocks)
-
-    # -- routes ------------------------------------------------------------------------------
-
-    def path_pieces(self, start: Snap, nodes: Sequence[int] | np.ndarray, end: Snap) -> RoutePieces:
-        """What a route is made of: start snap, states, end snap."""
-        node = self._node_of(start)
-        return RoutePieces(
-            *state_path_pieces(
-                np.asarray(nodes, dtype=np.int64),
-                start.edge,
-                start.fraction,
-                -1 if node is None else node,
-                end.edge,
-                end.fraction,
-                self.u,
-                self.v,
-                self.usable,
-                self.length,
-            )
-        )
