@@ -247,8 +247,9 @@ class CompiledGraph:
     def geoms(self) -> np.ndarray:
         """Every edge's line (shapely, metric CRS), made from the coordinates when asked for.
 
-        A server's answers never need them (snapping, drawing and turns read the coordinates:
-        some 60 MB less on the sample); isochrones and coverage areas do.
+        Nothing the service runs needs them — snapping, drawing, turns and isochrones read the
+        coordinates (some 60 MB less a process on the sample) — but they are at hand for a
+        benchmark or a check that wants shapely's lines.
         """
         lines = shapely.linestrings(self.line_xy, indices=self.line_index)
         return np.asarray(lines, dtype=object)

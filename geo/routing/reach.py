@@ -47,12 +47,67 @@ def twin_edges(graph: CompiledGraph) -> np.ndarray:
     cand = np.where(found, order[np.minimum(at, m - 1)], -1)
     found &= key[np.maximum(cand, 0)] == back
     idx = np.flatnonzero(found)
-    same = shapely.equals_exact(
-        graph.geoms[idx], shapely.reverse(graph.geoms[cand[idx]]), tolerance=1e-6
-    )
+    same = _reversed_lines(graph.line_xy, graph.line_index, idx, cand[idx])
     twin[idx[same]] = cand[idx[same]]
     twin[twin == np.arange(m)] = -1  # a loop is not its own twin
     return twin
+
+
+def _runs(index: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``edges``' coordinates start, and how many (``index``: each one's edge)."""
+    starts = np.searchsorted(index, edges)
+    return starts, np.searchsorted(index, edges, side="right") - starts
+
+
+def _reversed_lines(xy: np.ndarray, index: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each line ``a`` is line ``b`` backwards, point by point within a micrometre."""
+    start_a, count = _runs(index, a)
+    start_b, count_b = _runs(index, b)
+    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    pair = np.repeat(np.arange(len(a)), count)
+    near = np.zeros(len(k), dtype=bool)
+    fits = (count == count_b)[pair]
+    pa = (start_a[pair] + k)[fits]
+    pb = (start_b[pair] + count_b[pair] - 1 - k)[fits]
+    d = xy[pa] - xy[pb]
+    near[fits] = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]) <= 1e-6
+    far = np.bincount(pair[~near], minlength=len(a))
+    return (count == count_b) & (far == 0)
+
+
+def densified(
+    xy: np.ndarray, index: np.ndarray, edges: np.ndarray, step: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lines of ``edges`` with points added so that none is more than ``step`` m apart.
+
+    From every edge's coordinates (``xy``; ``index``: each one's edge, in edge order). Each
+    segment longer than ``step`` is cut into ``ceil(length / step)`` equal pieces and a
+    point repeated in a row is kept once — GEOS's densifier (``shapely.segmentize``) to the
+    last bit, without making the lines. Returns the points and the position in ``edges`` of
+    the line each belongs to.
+    """
+    starts, runs = _runs(index, edges)
+    line = np.repeat(np.arange(len(edges)), runs)
+    pts = xy[np.repeat(starts - (np.cumsum(runs) - runs), runs) + np.arange(int(runs.sum()))]
+    last = np.r_[line[1:] != line[:-1], True]  # a line's last point begins no segment
+    p0, p1, seg_line = pts[:-1][~last[:-1]], pts[1:][~last[:-1]], line[~last]
+    d = p1 - p0
+    length = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    pieces = np.where(length > step, np.ceil(length / step), 1.0).astype(np.int64)
+    seg_of = np.repeat(np.arange(len(p0)), pieces)
+    j = np.arange(len(seg_of)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    frac = (j * (length / pieces)[seg_of]) / np.where(length > 0, length, 1.0)[seg_of]
+    made = p0[seg_of] + frac[:, None] * d[seg_of]  # as GEOS: p0 + fraction x (p1 - p0)
+    made[j == 0] = p0[seg_of[j == 0]]
+    out = np.empty((len(seg_of) + len(edges), 2))
+    out_line = np.empty(len(out), dtype=np.int64)
+    piece_line = seg_line[seg_of]
+    at = np.arange(len(seg_of)) + piece_line  # each line's pieces, then its last point
+    out[at], out_line[at] = made, piece_line
+    ends = np.cumsum(np.bincount(piece_line, minlength=len(edges))) + np.arange(len(edges))
+    out[ends], out_line[ends] = pts[last], np.arange(len(edges))
+    keep = np.r_[True, (out_line[1:] != out_line[:-1]) | (out[1:] != out[:-1]).any(axis=1)]
+    return out[keep], out_line[keep]
 
 
 @dataclass(frozen=True)
@@ -103,9 +158,7 @@ class RoadPoints:
         shares = wanted & (twin >= 0) & (twin < np.arange(m)) & wanted[np.maximum(twin, 0)]
         shares &= ~shares[np.maximum(twin, 0)]  # only from a twin that makes its own
         made = np.flatnonzero(wanted & ~shares)
-        xy, line = shapely.get_coordinates(
-            shapely.segmentize(graph.geoms[made], step), return_index=True
-        )
+        xy, line = densified(graph.line_xy, graph.line_index, made, step)
         seg = np.r_[0.0, np.hypot(*np.diff(xy, axis=0).T)] if len(xy) else np.empty(0)
         start = np.r_[True, line[1:] != line[:-1]] if len(xy) else np.empty(0, dtype=bool)
         seg[start] = 0.0

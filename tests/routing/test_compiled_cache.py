@@ -6,12 +6,14 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pytest
 import shapely
 
 from geo.network import cached_summary, load_compiled
 from geo.profiles import DEFAULT_PROFILES
 from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.reach import densified
 from tests.conftest import OSM_FIXTURES
 
 
@@ -59,6 +61,8 @@ def test_a_served_graph_makes_no_shapely_lines(
     for profile in ("walk", "e_bike", "drive"):
         hit = engine.nearest(station.lon + 0.002, station.lat, profile=profile, k=1).hits[0]
         assert len(hit.route.drawn) >= 2
+        _, areas = engine.isochrones(station.lon, station.lat, [5.0, 60.0], profile=profile)
+        assert all(area.area > 0 for _, area in areas)
     assert "geoms" not in compiled.__dict__
     walk = engine.profile_graph("walk")
     assert len(walk.reversed_copies) > 0  # one-way streets walked both ways: copies reversed
@@ -67,3 +71,15 @@ def test_a_served_graph_makes_no_shapely_lines(
     np.testing.assert_array_equal(index, walk.line_index)
     original = CompiledGraph.from_graph(oakland_graph).geoms
     assert shapely.equals_exact(compiled.geoms, original, tolerance=0).all()  # made when asked
+
+
+@pytest.mark.parametrize("step", [40.0, 7.5])
+def test_roads_are_densified_as_geos_does(oakland_graph: nx.MultiDiGraph, step: float) -> None:
+    compiled = CompiledGraph.from_graph(oakland_graph)
+    some = np.flatnonzero(np.arange(len(compiled.u)) % 3 != 1)
+    xy, line = densified(compiled.line_xy, compiled.line_index, some, step)
+    want, want_line = shapely.get_coordinates(
+        shapely.segmentize(compiled.geoms[some], step), return_index=True
+    )
+    np.testing.assert_array_equal(xy, want)  # to the last bit
+    np.testing.assert_array_equal(line, want_line)
