@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -402,12 +402,12 @@ def _reversed_runs(
     return xy[np.repeat(ends - 1, runs) - step], np.repeat(first + np.arange(len(edges)), runs)
 
 
-@dataclass(frozen=True)
-class RoutePieces:
+class RoutePieces(NamedTuple):
     """A route as drawn: part of the start's edge, whole edges, part of the end's edge.
 
     ``head`` and ``tail`` are ``(edge, from, to)`` fractions (edge -1: none); ``length`` is
-    the route's length in metres (:mod:`geo.routing.pieces`).
+    the route's length in metres (:mod:`geo.routing.pieces`). A named tuple: three are made
+    for every rider's answer.
     """
 
     head: tuple[int, float, float]

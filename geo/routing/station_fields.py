@@ -32,7 +32,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
@@ -115,11 +115,11 @@ class Field:
         return unwind(self.next_hop[row], entry)
 
 
-@dataclass(frozen=True)
-class Reached:
+class Reached(NamedTuple):
     """A station reached from a snapped point: the time and what the route there is made of.
 
-    ``lonlat`` is where the station met the road, in WGS-84 (the route's last point).
+    ``lonlat`` is where the station met the road, in WGS-84 (the route's last point). A named
+    tuple: several are made for every rider's answer.
     """
 
     station: StationRecord
