@@ -64,10 +64,9 @@ def nearest_answer(platform: Platform, q: NearestQuery) -> dict[str, Any]:
         geometry=q.geometry,
     )
     results = []
-    drawn = [hit.route.coords for hit in res.hits if hit.route.coords is not None]
     lines: list[dict[str, Any] | None] = [None] * len(res.hits)
     if q.geometry:
-        lines = list(linestrings(drawn, q.coord))
+        lines = list(linestrings([hit.route.drawn for hit in res.hits], q.coord))
     for hit, line in zip(res.hits, lines, strict=True):
         s = hit.station
         feature = {

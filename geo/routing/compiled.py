@@ -391,15 +391,27 @@ def edge_coords(
     return np.column_stack([lon, lat]), offsets, along
 
 
+def line_runs(index: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``edges``' coordinates start and how many there are.
+
+    ``index`` is each coordinate's edge, in edge order (:attr:`CompiledGraph.line_index`).
+    """
+    starts = np.searchsorted(index, edges)
+    return starts, np.searchsorted(index, edges, side="right") - starts
+
+
+def places_in_runs(counts: np.ndarray) -> np.ndarray:
+    """For runs of ``counts`` items laid end to end, each item's place in its own run."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 def _reversed_runs(
     xy: np.ndarray, index: np.ndarray, edges: np.ndarray, first: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The coordinates of ``edges``, each run backwards, numbered from ``first`` on."""
-    starts = np.searchsorted(index, edges)
-    ends = np.searchsorted(index, edges, side="right")
-    runs = ends - starts
-    step = np.arange(int(runs.sum())) - np.repeat(np.cumsum(runs) - runs, runs)
-    return xy[np.repeat(ends - 1, runs) - step], np.repeat(first + np.arange(len(edges)), runs)
+    starts, runs = line_runs(index, edges)
+    backwards = np.repeat(starts + runs - 1, runs) - places_in_runs(runs)
+    return xy[backwards], np.repeat(first + np.arange(len(edges)), runs)
 
 
 class RoutePieces(NamedTuple):

@@ -190,7 +190,7 @@ class RoutingEngine:
         pg = self.profile_graph(profile)
         x, y = self.graph.to_metric(wlon, wlat)
         snap = pg.snap(x, y, max_distance_m=self.max_snap_m)
-        return snap, Origin(wlon, wlat, *pg.lonlat(snap.xy), snap.distance_m)
+        return snap, _origin(pg, wlon, wlat, snap)
 
     def _checked(self, lon: float, lat: float) -> tuple[float, float]:
         """A valid WGS-84 point inside the service region, or the error that says why not."""
@@ -237,7 +237,7 @@ class RoutingEngine:
             k,
             allowed | {"include_closed": include_closed},
         )
-        origin = Origin(wlon, wlat, *pg.lonlat(snap.xy), snap.distance_m)
+        origin = _origin(pg, wlon, wlat, snap)
         here = (origin.snap_lon, origin.snap_lat)
         hits = [
             NearestHit(
@@ -306,3 +306,8 @@ class RoutingEngine:
             pg, times, here, [m * 60.0 for m in ordered], buffer_m=buffer_m, kept=self._road_points
         )
         return origin, list(zip(ordered, in_wgs84(self.graph, areas), strict=True))
+
+
+def _origin(pg: ProfileGraph, lon: float, lat: float, snap: Snap) -> Origin:
+    """Where a query starts (WGS-84) and where it met the road."""
+    return Origin(lon, lat, *pg.lonlat(snap.xy), snap.distance_m)

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from contourpy import FillType
 
-from geo.routing.compiled import CompiledGraph, ProfileGraph
+from geo.routing.compiled import CompiledGraph, ProfileGraph, line_runs, places_in_runs
 
 #: at most about this many grid cells in one reachable area (60-minute drives over a city)
 MAX_ISOCHRONE_CELLS = 60_000
@@ -53,17 +53,11 @@ def twin_edges(graph: CompiledGraph) -> np.ndarray:
     return twin
 
 
-def _runs(index: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``edges``' coordinates start, and how many (``index``: each one's edge)."""
-    starts = np.searchsorted(index, edges)
-    return starts, np.searchsorted(index, edges, side="right") - starts
-
-
 def _reversed_lines(xy: np.ndarray, index: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether each line ``a`` is line ``b`` backwards, point by point within a micrometre."""
-    start_a, count = _runs(index, a)
-    start_b, count_b = _runs(index, b)
-    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    start_a, count = line_runs(index, a)
+    start_b, count_b = line_runs(index, b)
+    k = places_in_runs(count)
     pair = np.repeat(np.arange(len(a)), count)
     near = np.zeros(len(k), dtype=bool)
     fits = (count == count_b)[pair]
@@ -86,16 +80,16 @@ def densified(
     last bit, without making the lines. Returns the points and the position in ``edges`` of
     the line each belongs to.
     """
-    starts, runs = _runs(index, edges)
+    starts, runs = line_runs(index, edges)
     line = np.repeat(np.arange(len(edges)), runs)
-    pts = xy[np.repeat(starts - (np.cumsum(runs) - runs), runs) + np.arange(int(runs.sum()))]
+    pts = xy[np.repeat(starts, runs) + places_in_runs(runs)]
     last = np.r_[line[1:] != line[:-1], True]  # a line's last point begins no segment
     p0, p1, seg_line = pts[:-1][~last[:-1]], pts[1:][~last[:-1]], line[~last]
     d = p1 - p0
     length = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
     pieces = np.where(length > step, np.ceil(length / step), 1.0).astype(np.int64)
     seg_of = np.repeat(np.arange(len(p0)), pieces)
-    j = np.arange(len(seg_of)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    j = places_in_runs(pieces)
     frac = (j * (length / pieces)[seg_of]) / np.where(length > 0, length, 1.0)[seg_of]
     made = p0[seg_of] + frac[:, None] * d[seg_of]  # as GEOS: p0 + fraction x (p1 - p0)
     made[j == 0] = p0[seg_of[j == 0]]

@@ -404,9 +404,14 @@ class StationFields:
                 if np.isfinite(times[r])
             ]
         return [
-            self._reached(fld, r, t, pg.path_pieces(snap, nodes, fld.snaps[r]))
-            if nodes is not None
-            else self._reached(fld, r, t, pg.direct_pieces(snap, fld.snaps[r]))
+            self._reached(
+                fld,
+                r,
+                t,
+                pg.direct_pieces(snap, fld.snaps[r])
+                if nodes is None
+                else pg.path_pieces(snap, nodes, fld.snaps[r]),
+            )
             for t, r, nodes in found
         ]
 
