@@ -62,7 +62,7 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "steps": 3,
 }
 _CACHE_VERSION = "6"
-_COMPILED_VERSION = "6"
+_COMPILED_VERSION = "7"  # 7: a folder of .npy files, mapped
 
 
 #: the most an extract given by a user may expand to, and how many times its packed size
@@ -369,8 +369,8 @@ def load_compiled(
     """The routing arrays of an OSM file, and its summary, from the compiled cache.
 
     The first time, the file goes through osmnx (:func:`load_graph`) and is compiled; the
-    arrays are kept next to the graph's cache, so later starts read numpy arrays (seconds)
-    and never hold the NetworkX graph in memory.
+    arrays are kept next to the graph's cache as ``.npy`` files, so later starts map them
+    (shared by every process, read in a blink) and never hold the NetworkX graph in memory.
     """
     target = _compiled_path(path, cache_dir, crs)
     summary_path = target.with_suffix(".json")
@@ -385,8 +385,9 @@ def load_compiled(
     del G
     compiled.save(target)
     summary_path.write_text(json.dumps(summary))
-    compiled.fingerprint = target.stem
-    return compiled, summary
+    loaded = CompiledGraph.load(target)  # mapped, as every later start has it
+    loaded.fingerprint = target.stem
+    return loaded, summary
 
 
 def compiled_summary(
@@ -403,7 +404,8 @@ def compiled_summary(
 
 def _compiled_path(path: Path, cache_dir: Path, crs: str | None) -> Path:
     digest = _cache_path(path, cache_dir).stem
-    return Path(cache_dir) / f"{digest}-{(crs or 'utm').replace(':', '')}-c{_COMPILED_VERSION}.npz"
+    crs_name = (crs or "utm").replace(":", "")
+    return Path(cache_dir) / f"{digest}-{crs_name}-c{_COMPILED_VERSION}.arrays"
 
 
 def network_digest(path: Path) -> str:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import networkx as nx
 import numpy as np
@@ -32,6 +31,7 @@ from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
 from geo.routing.drawing import stitch
+from geo.routing.kept import Arrays, kept_arrays, map_arrays, set_name, write_arrays
 from geo.routing.pieces import direct_pieces, path_pieces
 from geo.routing.restrictions import banned_turns
 from geo.routing.snapping import SegmentGrid
@@ -72,7 +72,7 @@ class CompiledGraph:
         u: np.ndarray,
         v: np.ndarray,
         length: np.ndarray,
-        highway: list[str | list[str]],
+        highway: list[str | list[str]] | None,
         tagged_kph: np.ndarray,
         oneway: np.ndarray,
         geoms: np.ndarray | None,
@@ -89,7 +89,9 @@ class CompiledGraph:
     ) -> None:
         self.node_ids, self.node_xy = node_ids, node_xy
         self.u, self.v, self.length = u, v, length
-        self.highway, self.tagged_kph, self.oneway = highway, tagged_kph, oneway
+        if highway is not None:  # else made when asked, from the codes (a loaded graph)
+            self.highway = highway
+        self.tagged_kph, self.oneway = tagged_kph, oneway
         m = len(u)
         if geoms is not None:
             self.__dict__["geoms"] = geoms
@@ -122,6 +124,8 @@ class CompiledGraph:
         self.views_shared: dict[str, Any] = {}
         #: names the compiled file this graph was read from (None: built here, not kept)
         self.fingerprint: str | None = None
+        #: where the arrays derived from it are kept (None: built in memory each time)
+        self.keep_dir: Path | None = None
 
     @property
     def to_wgs84(self) -> Transformer:
@@ -138,6 +142,12 @@ class CompiledGraph:
             self._local.from_wgs84 = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         t: Transformer = self._local.from_wgs84
         return t
+
+    @functools.cached_property
+    def highway(self) -> list[str | list[str]]:
+        """Each edge's road class (osmnx's ``highway``: a list where it merged several)."""
+        codes, classes = self.highway_codes()
+        return [classes[c] for c in codes.tolist()]
 
     def highway_codes(self) -> tuple[np.ndarray, list[str | list[str]]]:
         """Each edge's road class as a code into the graph's distinct classes (made once)."""
@@ -254,81 +264,88 @@ class CompiledGraph:
         lines = shapely.linestrings(self.line_xy, indices=self.line_index)
         return np.asarray(lines, dtype=object)
 
-    def save(self, path: Path) -> Path:
-        """Write the arrays to ``path`` (``.npz``, read back by :meth:`load` in a second)."""
-        coords = self.line_xy
-        counts = np.bincount(self.line_index, minlength=len(self.u))
-        highway = np.array(  # a class as it is; several (osmnx merged them) as a JSON list
-            [h if isinstance(h, str) else json.dumps(h, ensure_ascii=False) for h in self.highway]
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"part-{os.getpid()}-{path.name}")
-        with tmp.open("wb") as fh:
-            np.savez(
-                fh,
-                node_ids=self.node_ids,
-                node_xy=self.node_xy,
-                u=self.u,
-                v=self.v,
-                length=self.length,
-                highway=highway,
-                tagged_kph=self.tagged_kph,
-                oneway=self.oneway,
-                geom_xy=coords,
-                geom_counts=counts,
-                access=self.access,
-                contraflow=self.contraflow,
-                signals=self.signals,
-                turn_bans=self.turn_bans,
-                turn_ban_modes=self.turn_ban_modes,
-                meta=np.array(
-                    [
-                        self.crs,
-                        json.dumps(
-                            {
-                                "synthetic": self.synthetic,
-                                "restrictions_unmatched": self.restrictions_unmatched,
-                            }
-                        ),
-                    ]
-                ),
-            )
-        tmp.replace(path)
-        return path
+    def arrays(self) -> Arrays:
+        """Everything the graph is made of, by name (:meth:`from_arrays` makes it again)."""
+        codes, classes = self.highway_codes()
+        meta = {"synthetic": self.synthetic, "restrictions_unmatched": self.restrictions_unmatched}
+        return {
+            "node_ids": self.node_ids,
+            "node_xy": self.node_xy,
+            "u": self.u,
+            "v": self.v,
+            "length": self.length,
+            "highway_codes": codes,
+            # a class as it is; several (osmnx merged them) as a JSON list
+            "highway_classes": np.array(
+                [h if isinstance(h, str) else json.dumps(h, ensure_ascii=False) for h in classes]
+                or [""]
+            ),
+            "tagged_kph": self.tagged_kph,
+            "oneway": self.oneway,
+            "line_xy": self.line_xy,
+            "line_index": self.line_index,
+            "access": self.access,
+            "contraflow": self.contraflow,
+            "signals": self.signals,
+            "turn_bans": self.turn_bans,
+            "turn_ban_modes": self.turn_ban_modes,
+            "meta": np.array([self.crs, json.dumps(meta)]),
+        }
 
     @classmethod
-    def load(cls, path: Path) -> CompiledGraph:
-        """A graph written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            counts = z["geom_counts"]
-            lines = (z["geom_xy"], np.repeat(np.arange(len(counts)), counts))
-            crs, text = (str(x) for x in z["meta"])
-            meta = json.loads(text)
-            names, codes = np.unique(z["highway"], return_inverse=True)  # a few dozen classes
-            classes = [json.loads(h) if h.startswith("[") else str(h) for h in names]
-            codes = codes.ravel().astype(np.int64)
-            graph = cls(
-                z["node_ids"],
-                z["node_xy"],
-                z["u"],
-                z["v"],
-                z["length"],
-                [classes[c] for c in codes.tolist()],
-                z["tagged_kph"],
-                z["oneway"],
-                None,
-                crs=crs,
-                lines=lines,
-                synthetic=bool(meta["synthetic"]),
-                access=z["access"],
-                contraflow=z["contraflow"],
-                signals=z["signals"],
-                turn_bans=z["turn_bans"],
-                turn_ban_modes=z["turn_ban_modes"],
-                restrictions_unmatched=int(meta["restrictions_unmatched"]),
-            )
-        graph.__dict__["_highway_codes"] = (codes, classes)  # what highway_codes would make
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> CompiledGraph:
+        """The graph :meth:`arrays` described (the arrays are used as they are, not copied)."""
+        crs, text = (str(x) for x in arrays["meta"])
+        meta = json.loads(text)
+        classes: list[str | list[str]] = [
+            json.loads(h) if h.startswith("[") else str(h) for h in arrays["highway_classes"]
+        ]
+        graph = cls(
+            arrays["node_ids"],
+            arrays["node_xy"],
+            arrays["u"],
+            arrays["v"],
+            arrays["length"],
+            None,
+            arrays["tagged_kph"],
+            arrays["oneway"],
+            None,
+            crs=crs,
+            lines=(arrays["line_xy"], arrays["line_index"]),
+            synthetic=bool(meta["synthetic"]),
+            access=arrays["access"],
+            contraflow=arrays["contraflow"],
+            signals=arrays["signals"],
+            turn_bans=arrays["turn_bans"],
+            turn_ban_modes=arrays["turn_ban_modes"],
+            restrictions_unmatched=int(meta["restrictions_unmatched"]),
+        )
+        graph.__dict__["_highway_codes"] = (arrays["highway_codes"], classes)
         return graph
+
+    def save(self, folder: Path) -> Path:
+        """Write the arrays as a folder of ``.npy`` files, mapped back by :meth:`load`."""
+        write_arrays(folder, self.arrays())
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> CompiledGraph:
+        """A graph written by :meth:`save`, its arrays mapped from the files (kept: see below).
+
+        The graph's derived arrays (its views, grid and drawing coordinates) are kept beside
+        it (:mod:`geo.routing.kept`): the first process builds them, later ones map them.
+        """
+        arrays = map_arrays(folder)
+        if arrays is None:
+            msg = f"no compiled graph in {folder}"
+            raise FileNotFoundError(msg)
+        graph = cls.from_arrays(arrays)
+        graph.keep_dir = folder / "derived"
+        return graph
+
+    def kept(self, name: str, make: Callable[[], Arrays]) -> Arrays:
+        """Arrays derived from this graph: mapped when kept beside it, else built by ``make``."""
+        return kept_arrays(self.keep_dir / name if self.keep_dir else None, make)
 
     def to_metric(self, lon: float, lat: float) -> tuple[float, float]:
         """Project a WGS-84 point to the graph's metric CRS."""
@@ -389,6 +406,10 @@ def edge_coords(
     along -= np.repeat(along[offsets[:-1].clip(max=len(xy) - 1)], np.diff(offsets))
     lon, lat = graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([lon, lat]), offsets, along
+
+
+#: the names of :func:`edge_coords`' three arrays (when kept)
+_COORDS = ("lonlat", "offsets", "along")
 
 
 def line_runs(index: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -509,6 +530,39 @@ class ProfileGraph:
         # a point meets the road on a graph edge (a reverse copy is the same line, its twin)
         self.snap_usable = np.ascontiguousarray(self.usable[:m])
 
+    #: the arrays a view is made of, by attribute (kept on disk: :func:`profile_view`)
+    KEPT: tuple[str, ...] = (
+        *("u", "v", "tt", "length", "base", "usable", "twin", "snap_usable", "reversed_copies"),
+    )
+
+    def kept_arrays(self) -> Arrays:
+        """What this view is made of, by name (:meth:`from_kept` makes it again)."""
+        arrays = {name: getattr(self, name) for name in self.KEPT}
+        m = self.matrix
+        arrays |= {"m_data": m.data, "m_indices": m.indices, "m_indptr": m.indptr}
+        arrays |= {"pair_keys": self.best_edge.keys, "pair_edges": self.best_edge.edges}
+        if len(self.reversed_copies):  # else the graph's own lines
+            arrays |= {"line_xy": self.line_xy, "line_index": self.line_index}
+        return arrays
+
+    @classmethod
+    def from_kept(
+        cls, graph: CompiledGraph, profile: TravelProfile, arrays: Mapping[str, np.ndarray]
+    ) -> Self:
+        """The view :meth:`kept_arrays` described, over the same graph (arrays not copied)."""
+        view = cls.__new__(cls)
+        view.graph, view.profile = graph, profile
+        for name in cls.KEPT:
+            setattr(view, name, arrays[name])
+        n = view.n_search
+        view.matrix = csr_matrix(
+            (arrays["m_data"], arrays["m_indices"], arrays["m_indptr"]), shape=(n, n), copy=False
+        )
+        view.best_edge = PairEdges(arrays["pair_keys"], arrays["pair_edges"], graph.n_nodes)
+        view.line_xy = arrays.get("line_xy", graph.line_xy)
+        view.line_index = arrays.get("line_index", graph.line_index)
+        return view
+
     @functools.cached_property
     def geoms(self) -> np.ndarray:
         """Every edge's line (shapely, metric CRS), reverse copies included (made when asked)."""
@@ -523,8 +577,11 @@ class ProfileGraph:
         found = self.graph.views_shared.get("segment_grid")
         if found is None:
             g = self.graph
-            found = SegmentGrid(g.line_xy, g.line_index, len(g.u))
-            g.views_shared["segment_grid"] = found
+            arrays = g.kept(
+                set_name("grid"),
+                lambda: SegmentGrid(g.line_xy, g.line_index, len(g.u)).kept_arrays(),
+            )
+            found = g.views_shared["segment_grid"] = SegmentGrid.from_kept(arrays)
         return found
 
     @property
@@ -714,12 +771,20 @@ class ProfileGraph:
         A view with no reverse copies shares its graph's (made once for all such views).
         """
         lines = (self.line_xy, self.line_index, len(self.u))
-        if len(self.reversed_copies) == 0:
-            found = self.graph.views_shared.get("edge_coords")
-            if found is None:
-                found = self.graph.views_shared["edge_coords"] = edge_coords(self.graph, *lines)
-            return found
-        return edge_coords(self.graph, *lines)
+        shared = len(self.reversed_copies) == 0
+        found = self.graph.views_shared.get("edge_coords") if shared else None
+        if found is None:
+            kind = "edge-coords" if shared else f"edge-coords-{self.profile.name}"
+            name = set_name(kind) if shared else set_name(kind, self.profile.key)
+
+            def make() -> Arrays:
+                return dict(zip(_COORDS, edge_coords(self.graph, *lines), strict=True))
+
+            arrays = self.graph.kept(name, make)
+            found = (arrays["lonlat"], arrays["offsets"], arrays["along"])
+            if shared:
+                self.graph.views_shared["edge_coords"] = found
+        return found
 
     def lonlat(self, xy: tuple[float, float]) -> tuple[float, float]:
         """A metric point (a snap's) in WGS-84."""

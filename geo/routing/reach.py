@@ -21,6 +21,7 @@ import shapely
 from contourpy import FillType
 
 from geo.routing.compiled import CompiledGraph, ProfileGraph, line_runs, places_in_runs
+from geo.routing.kept import set_name
 
 #: at most about this many grid cells in one reachable area (60-minute drives over a city)
 MAX_ISOCHRONE_CELLS = 60_000
@@ -169,6 +170,18 @@ class RoadPoints:
         first[sharing], count[sharing], total[sharing] = first[source], count[source], total[source]
         return cls(step, xy, along, first, count, shares, total)
 
+    @classmethod
+    def whole(cls, graph: CompiledGraph, step: float) -> RoadPoints:
+        """All the graph's road every ``step`` metres: kept beside a cached graph, else made."""
+        names = ("xy", "along", "first", "count", "flipped", "total")
+
+        def make() -> dict[str, np.ndarray]:
+            made = cls.of_graph(graph, step)
+            return {name: getattr(made, name) for name in names}
+
+        arrays = graph.kept(set_name("road-points", step), make)
+        return cls(step, *(arrays[name] for name in names))
+
     def points_of(self, edge: int) -> np.ndarray:
         """Graph edge ``edge``'s points (metric), from its start to its end."""
         pts = self.xy[self.first[edge] : self.first[edge] + self.count[edge]]
@@ -221,9 +234,7 @@ def contour_areas(
     span = np.ptp(np.vstack([pg.search_xy[times < limit], here]), axis=0)
     cell = max(buffer_m, float(np.sqrt(span[0] * span[1] / MAX_ISOCHRONE_CELLS)))
     if cell == buffer_m:
-        road = kept.get(cell / 2) or kept.setdefault(
-            cell / 2, RoadPoints.of_graph(pg.graph, cell / 2)
-        )
+        road = kept.get(cell / 2) or kept.setdefault(cell / 2, RoadPoints.whole(pg.graph, cell / 2))
     else:
         reached_edges = np.flatnonzero(pg.usable & (pg.start_times(times) < limit))
         road = RoadPoints.of_graph(pg.graph, cell / 2, np.unique(pg.base[reached_edges]))

@@ -12,6 +12,7 @@ edge to the nearest point, and nothing beyond the distance asked.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,6 +166,27 @@ class SegmentGrid:
         self.x0, self.y0, self.size, self.nx, self.ny = float(lo[0]), float(lo[1]), size, nx, ny
         #: each edge's length as its segments add up (what ``along`` is a share of)
         self.edge_length = np.bincount(edge, weights=step, minlength=n_edges)
+
+    def kept_arrays(self) -> dict[str, np.ndarray]:
+        """The grid's arrays by name (:meth:`from_kept` makes it again)."""
+        frame = np.array([self.x0, self.y0, self.size, self.nx, self.ny], dtype=np.float64)
+        return {
+            "seg": self.seg, "seg_edge": self.seg_edge, "seg_along": self.seg_along,
+            "cell_start": self.cell_start, "cell_seg": self.cell_seg,
+            "edge_length": self.edge_length, "frame": frame,
+        }  # fmt: skip
+
+    @classmethod
+    def from_kept(cls, arrays: Mapping[str, np.ndarray]) -> SegmentGrid:
+        """The grid :meth:`kept_arrays` described (the arrays are used as they are)."""
+        grid = cls.__new__(cls)
+        grid.seg, grid.seg_edge = arrays["seg"], arrays["seg_edge"]
+        grid.seg_along = arrays["seg_along"]
+        grid.cell_start, grid.cell_seg = arrays["cell_start"], arrays["cell_seg"]
+        grid.edge_length = arrays["edge_length"]
+        x0, y0, size, nx, ny = (float(x) for x in arrays["frame"])
+        grid.x0, grid.y0, grid.size, grid.nx, grid.ny = x0, y0, size, int(nx), int(ny)
+        return grid
 
     @classmethod
     def of_lines(cls, geoms: np.ndarray, *, cell_m: float | None = None) -> SegmentGrid:

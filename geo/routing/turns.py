@@ -61,6 +61,11 @@ class TurnProfileGraph(ProfileGraph):
     """A :class:`ProfileGraph` searched over edge states, with turn costs and restrictions."""
 
     searches_states = True
+    #: the turns' arrays besides a plain view's (see :meth:`ProfileGraph.kept_arrays`)
+    KEPT = (
+        *ProfileGraph.KEPT,
+        *("out_ptr", "out_edges", "in_ptr", "in_edges", "into_ptr", "into_from", "into_turn"),
+    )
 
     def _csr(self) -> tuple[csr_matrix, PairEdges]:
         """The search graph over edge states (no node pairs: routes are their states)."""

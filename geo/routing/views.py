@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from geo.profiles import TravelProfile
 from geo.routing.compiled import CompiledGraph, ProfileGraph
+from geo.routing.kept import set_name
 from geo.routing.turns import TurnProfileGraph
 
 
 def profile_view(graph: CompiledGraph, profile: TravelProfile) -> ProfileGraph:
-    """The travel-time view of ``graph`` for ``profile`` (built once, then kept)."""
+    """The travel-time view of ``graph`` for ``profile`` (built once, then kept).
+
+    A graph read from the compiled cache keeps its views' arrays beside it
+    (:mod:`geo.routing.kept`): the first process builds a view, every later one maps it.
+    """
     key = profile.key  # two profiles of one name but other speeds are two views
     view = graph.views.get(key)
     if view is None:
-        turned = profile.turns is not None
-        view = TurnProfileGraph(graph, profile) if turned else ProfileGraph(graph, profile)
+        kind = TurnProfileGraph if profile.turns is not None else ProfileGraph
+        if graph.keep_dir is None:
+            view = kind(graph, profile)
+        else:
+            name = set_name(f"view-{profile.name}", key)
+            arrays = graph.kept(name, lambda: kind(graph, profile).kept_arrays())
+            view = kind.from_kept(graph, profile, arrays)
         graph.views[key] = view
     return view

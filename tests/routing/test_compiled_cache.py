@@ -20,7 +20,7 @@ from tests.conftest import OSM_FIXTURES
 def test_arrays_read_back_exactly(oakland_graph: nx.MultiDiGraph, tmp_path: Path) -> None:
     compiled = CompiledGraph.from_graph(oakland_graph)
     merged = [h for h in compiled.highway if not isinstance(h, str)]
-    back = CompiledGraph.load(compiled.save(tmp_path / "oakland.npz"))
+    back = CompiledGraph.load(compiled.save(tmp_path / "oakland.arrays"))
     for name in ("node_ids", "node_xy", "u", "v", "length", "tagged_kph", "oneway"):
         np.testing.assert_array_equal(getattr(back, name), getattr(compiled, name))
     assert back.highway == compiled.highway
@@ -35,7 +35,7 @@ def test_the_engine_answers_the_same_from_the_cache(tmp_path: Path) -> None:
     first, summary = load_compiled(path, cache_dir=tmp_path)  # through osmnx, then kept
     assert cached_summary(path, cache_dir=tmp_path) == summary
     kept = sorted(p.suffix for p in tmp_path.iterdir())
-    assert ".npz" in kept
+    assert ".arrays" in kept
     again, summary_again = load_compiled(path, cache_dir=tmp_path)  # arrays only
     assert summary_again == summary
     mx, my = shapely.get_coordinates(first.geoms[0])[0]  # a road's first point, in metres
@@ -53,7 +53,8 @@ def test_a_served_graph_makes_no_shapely_lines(
     oakland_graph: nx.MultiDiGraph, tmp_path: Path
 ) -> None:
     """Snapping, drawing and turns read the coordinates; the lines are made when asked."""
-    compiled = CompiledGraph.load(CompiledGraph.from_graph(oakland_graph).save(tmp_path / "o.npz"))
+    saved = CompiledGraph.from_graph(oakland_graph).save(tmp_path / "o.arrays")
+    compiled = CompiledGraph.load(saved)
     station = StationRecord(
         1, "s", "outdoor_worker_station", *compiled.to_wgs84.transform(*compiled.line_xy[0])
     )
