@@ -259,6 +259,8 @@ def _prepare_network(settings: Settings) -> int:
     from geo import workspace
     from geo.basemap import build_layers
     from geo.network import load_compiled
+    from geo.profiles import build_profiles
+    from geo.routing.views import keep_views
 
     path = workspace.active_network_path(settings)
     if path == workspace.sample_network_path(settings):
@@ -275,6 +277,9 @@ def _prepare_network(settings: Settings) -> int:
         return 1
     with progress(f"road graph and its arrays from {path.name} (kept in the cache)"):
         compiled, _ = load_compiled(path, cache_dir=settings.cache_dir, crs=settings.metric_crs)
+    with progress("each profile's travel times, roads grid and drawings (kept in the cache)"):
+        profiles = build_profiles(settings.profile_speeds)
+        keep_views(compiled, [p for p in profiles.values() if not p.on_demand])
     if settings.basemap:
         with progress("basemap layers (kept in the cache)"):
             build_layers(path, settings.cache_dir)

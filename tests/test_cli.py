@@ -149,6 +149,10 @@ def test_network_prepare_builds_the_cached_files_a_first_start_needs(tmp_path: P
     kept = sorted(p.suffix for p in (state / "cache").glob("*"))
     assert ".arrays" in kept
     assert ".gpkg" in kept
+    (graph,) = (state / "cache").glob("*.arrays")
+    derived = {p.name.rsplit("-", 1)[0] for p in (graph / "derived").iterdir()}
+    for kind in ("view-walk", "view-e_bike", "view-drive", "grid", "edge-coords", "road-points"):
+        assert kind in derived  # a first start maps them as every later one does
     again = _run("network", "prepare", env=env)
     assert again.returncode == 0
     assert "road nodes" in again.stderr

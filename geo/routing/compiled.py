@@ -763,7 +763,7 @@ class ProfileGraph:
         return (fa - fb) * float(self.tt[t]) if t >= 0 else float("inf")
 
     @functools.cached_property
-    def _edge_coords(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def draw_coords(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every edge's WGS-84 coordinates in one array, where each run starts, and distances.
 
         The third array holds each coordinate's distance (metres, in the metric CRS) from the
@@ -821,4 +821,4 @@ class ProfileGraph:
     def draw(self, pieces: RoutePieces, ends: tuple[tuple[float, float], ...]) -> np.ndarray:
         """A route's WGS-84 coordinates from its pieces and its two ends (WGS-84)."""
         head, edges, tail = pieces.head, pieces.edges, pieces.tail
-        return stitch(self._edge_coords, ends[0], head, edges, tail, ends[-1])
+        return stitch(self.draw_coords, ends[0], head, edges, tail, ends[-1])

@@ -31,7 +31,7 @@ from geo.region import Region
 from geo.routing.answers import NearestHit, NearestResult, Origin, Route, StationRecord
 from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
 from geo.routing.field_store import FieldStore
-from geo.routing.reach import RoadPoints, contour_areas, in_wgs84
+from geo.routing.reach import ISOCHRONE_BUFFER_M, RoadPoints, contour_areas, in_wgs84
 from geo.routing.search import search, unwind
 from geo.routing.station_fields import DENSE_FIELD_BYTES, StationFields
 from geo.routing.views import profile_view
@@ -286,7 +286,7 @@ class RoutingEngine:
         minutes: Sequence[float],
         *,
         profile: str = "e_bike",
-        buffer_m: float = 80.0,
+        buffer_m: float = ISOCHRONE_BUFFER_M,
     ) -> tuple[Origin, list[tuple[float, Any]]]:
         """Areas reachable within each of ``minutes`` (WGS-84 polygons, smallest first).
 

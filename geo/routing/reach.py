@@ -25,6 +25,8 @@ from geo.routing.kept import set_name
 
 #: at most about this many grid cells in one reachable area (60-minute drives over a city)
 MAX_ISOCHRONE_CELLS = 60_000
+#: how far around the reached road an isochrone's area reaches, as usual (m)
+ISOCHRONE_BUFFER_M = 80.0
 
 
 def twin_edges(graph: CompiledGraph) -> np.ndarray:

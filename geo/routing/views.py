@@ -7,9 +7,12 @@ former). Each view is made once per graph and profile and kept on the graph.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from geo.profiles import TravelProfile
 from geo.routing.compiled import CompiledGraph, ProfileGraph
 from geo.routing.kept import set_name
+from geo.routing.reach import ISOCHRONE_BUFFER_M, RoadPoints
 from geo.routing.turns import TurnProfileGraph
 
 
@@ -31,3 +34,17 @@ def profile_view(graph: CompiledGraph, profile: TravelProfile) -> ProfileGraph:
             view = kind.from_kept(graph, profile, arrays)
         graph.views[key] = view
     return view
+
+
+def keep_views(graph: CompiledGraph, profiles: Iterable[TravelProfile]) -> None:
+    """Build and keep what a first start would: each profile's view, the grid, the drawings.
+
+    Also the road points of the isochrones' usual size. Run by ``yizhan network prepare``
+    (an upgrade, an image build), so that the first start maps them like every later one.
+    Nothing is kept for a graph not read from the compiled cache.
+    """
+    for profile in profiles:
+        view = profile_view(graph, profile)
+        view.grid  # noqa: B018 - made (and kept) when first read
+        view.draw_coords  # noqa: B018
+    RoadPoints.whole(graph, ISOCHRONE_BUFFER_M / 2)

@@ -81,7 +81,7 @@ def test_kept_views_hold_what_built_ones_hold(built: CompiledGraph, tmp_path: Pa
         assert _mapped(mine.tt)
         assert _mapped(mine.matrix.data)
         assert mine.tt.flags.writeable  # as built ones: the compiled functions take them alike
-        for a, b in zip(mine._edge_coords, theirs._edge_coords, strict=True):
+        for a, b in zip(mine.draw_coords, theirs.draw_coords, strict=True):
             np.testing.assert_array_equal(a, b)
     walk = PROFILES["walk"]
     grid = profile_view(graph, walk).grid
