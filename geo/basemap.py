@@ -21,10 +21,9 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 from shapely.geometry import LineString
 from sqlalchemy import Engine
@@ -40,6 +39,9 @@ from geo.network import (
     osmnx,
     repair_clipped,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger("yizhan.basemap")
 

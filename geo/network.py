@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
-import networkx as nx
-
 from geo.errors import SetupError, ValidationError
 from geo.profiles import DRIVE_SPEEDS_KPH
 from geo.routing.access import WAY_TAGS
@@ -33,6 +31,8 @@ from geo.routing.restrictions import read_restrictions
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+    import networkx as nx
 
 
 @functools.cache

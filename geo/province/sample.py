@@ -24,9 +24,9 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -41,6 +41,9 @@ from geo.sample.real import CITY_POPULATION_CENSUS_2020
 from geo.sample.roads import generate_road_network, write_osm_xml
 from geo.sample.towns import apportion
 from geo.vocabulary import StationKind
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Union stations in Guangdong (the federation's round figure), shared out over the cities.
 PROVINCE_STATIONS = 16_000

@@ -17,9 +17,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -30,11 +29,14 @@ from geo.coords import utm_crs
 from geo.errors import ValidationError
 from geo.profiles import TravelProfile
 from geo.routing.access import ALLOWED, DISMOUNT, FORBIDDEN, MODES, UNKNOWN, access_arrays
-from geo.routing.drawing import stitch
+from geo.routing.drawing import stitch, stitch_many
 from geo.routing.kept import Arrays, kept_arrays, map_arrays, set_name, write_arrays
 from geo.routing.pieces import direct_pieces, path_pieces
 from geo.routing.restrictions import banned_turns
 from geo.routing.snapping import SegmentGrid
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 NODE_TOLERANCE_M = 0.5
 
@@ -449,6 +451,20 @@ class RoutePieces(NamedTuple):
     length: float
 
 
+class RouteBatch(NamedTuple):
+    """Several routes as the compiled lookup gives them (:mod:`geo.routing.lookup`).
+
+    ``pieces`` holds a row per route: head ``(edge, from, to)``, tail ``(edge, from, to)`` and
+    length; route ``i``'s whole edges are ``edges[cut[i]:cut[i + 1]]``; ``ends`` its last
+    point (WGS-84).
+    """
+
+    pieces: np.ndarray
+    edges: np.ndarray
+    cut: np.ndarray
+    ends: np.ndarray
+
+
 @dataclass(frozen=True)
 class PairEdges:
     """The fastest usable edge from node ``u`` to node ``v``, by the pair's key ``u * n + v``.
@@ -822,3 +838,10 @@ class ProfileGraph:
         """A route's WGS-84 coordinates from its pieces and its two ends (WGS-84)."""
         head, edges, tail = pieces.head, pieces.edges, pieces.tail
         return stitch(self.draw_coords, ends[0], head, edges, tail, ends[-1])
+
+    def draw_batch(self, start: tuple[float, float], batch: RouteBatch) -> list[np.ndarray]:
+        """Several routes from one start (WGS-84), as the compiled lookup found them, in one call.
+
+        The same lines as :meth:`draw` gives one by one (a rider's three routes).
+        """
+        return stitch_many(self.draw_coords, start, *batch)

@@ -59,7 +59,21 @@ def _piece(
 
 
 @njit(cache=True)
-def _stitch(
+def _size(off: np.ndarray, head: int, edges: np.ndarray, tail: int) -> int:  # pragma: no cover
+    """At most how many points a route of these pieces has."""
+    size = 2
+    for e in (head, tail):
+        if e >= 0:
+            size += off[e + 1] - off[e] + 2
+    for e in edges:
+        size += off[e + 1] - off[e]
+    return size
+
+
+@njit(cache=True)
+def _stitch_into(
+    out: np.ndarray,
+    k0: int,
     xy: np.ndarray,
     off: np.ndarray,
     along: np.ndarray,
@@ -68,16 +82,10 @@ def _stitch(
     edges: np.ndarray,
     tail: tuple[int, float, float],
     end: np.ndarray,
-) -> np.ndarray:  # pragma: no cover - compiled
-    size = 2
-    for e in (head[0], tail[0]):
-        if e >= 0:
-            size += off[e + 1] - off[e] + 2
-    for e in edges:
-        size += off[e + 1] - off[e]
-    out = np.empty((size, 2))
-    out[0] = start
-    k = 1
+) -> int:  # pragma: no cover - compiled
+    """Write a route into ``out`` from row ``k0`` on; returns the row after its last point."""
+    out[k0] = start
+    k = k0 + 1
     if head[0] >= 0:
         k = _piece(xy, off, along, head[0], head[1], head[2], out, k)
     for e in edges:
@@ -88,13 +96,90 @@ def _stitch(
         k = _piece(xy, off, along, tail[0], tail[1], tail[2], out, k)
     out[k] = end
     k += 1
-    keep = np.ones(k, dtype=np.bool_)  # no point twice in a row (1e-11 degrees: a micrometre)
-    for i in range(1, k):
-        same_x = abs(out[i, 0] - out[i - 1, 0]) <= 1e-11
-        keep[i] = not (same_x and abs(out[i, 1] - out[i - 1, 1]) <= 1e-11)
-    if keep.sum() < 2:
-        keep[k - 1] = True  # a line has two points, even one that goes nowhere
-    return out[:k][keep]
+    # no point twice in a row (1e-11 degrees: a micrometre from the point before it)
+    w, px, py = k0 + 1, out[k0, 0], out[k0, 1]
+    for i in range(k0 + 1, k):
+        x, y = out[i, 0], out[i, 1]
+        if not (abs(x - px) <= 1e-11 and abs(y - py) <= 1e-11):
+            out[w, 0], out[w, 1] = x, y
+            w += 1
+        px, py = x, y
+    if w - k0 < 2:  # a line has two points, even one that goes nowhere
+        out[w, 0], out[w, 1] = px, py
+        w += 1
+    return w
+
+
+@njit(cache=True)
+def _stitch(
+    xy: np.ndarray,
+    off: np.ndarray,
+    along: np.ndarray,
+    start: np.ndarray,
+    head: tuple[int, float, float],
+    edges: np.ndarray,
+    tail: tuple[int, float, float],
+    end: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled
+    out = np.empty((_size(off, head[0], edges, tail[0]), 2))
+    k = _stitch_into(out, 0, xy, off, along, start, head, edges, tail, end)
+    return out[:k]
+
+
+@njit(cache=True)
+def _stitch_many(
+    xy: np.ndarray,
+    off: np.ndarray,
+    along: np.ndarray,
+    start: np.ndarray,
+    pieces: np.ndarray,
+    edges: np.ndarray,
+    cut: np.ndarray,
+    ends: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    n = pieces.shape[0]
+    size = 0
+    for i in range(n):
+        size += _size(off, int(pieces[i, 0]), edges[cut[i] : cut[i + 1]], int(pieces[i, 3]))
+    out = np.empty((size, 2))
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        head = (int(pieces[i, 0]), pieces[i, 1], pieces[i, 2])
+        tail = (int(pieces[i, 3]), pieces[i, 4], pieces[i, 5])
+        part = edges[cut[i] : cut[i + 1]]
+        bounds[i + 1] = _stitch_into(
+            out, bounds[i], xy, off, along, start, head, part, tail, ends[i]
+        )
+    return out, bounds
+
+
+def stitch_many(
+    coords: tuple[np.ndarray, np.ndarray, np.ndarray],
+    start: tuple[float, float],
+    pieces: np.ndarray,
+    edges: np.ndarray,
+    cut: np.ndarray,
+    ends: np.ndarray,
+) -> list[np.ndarray]:
+    """Several routes from one start, drawn in one compiled call (each as :func:`stitch`).
+
+    Parameters
+    ----------
+    coords, start
+        As for :func:`stitch`.
+    pieces
+        ``(routes, 7)``: each route's head ``(edge, from, to)``, tail ``(edge, from, to)`` and
+        length (:func:`geo.routing.lookup.nearest_rows`' rows).
+    edges, cut
+        Every route's whole edges laid end to end; route ``i``'s are ``cut[i]:cut[i + 1]``.
+    ends
+        ``(routes, 2)``: each route's last point.
+    """
+    xy, off, along = coords
+    start_xy = np.asarray(start, dtype=np.float64)
+    out, bounds = _stitch_many(xy, off, along, start_xy, pieces, edges, cut, ends)
+    cuts = bounds.tolist()
+    return [out[cuts[i] : cuts[i + 1]] for i in range(len(cuts) - 1)]
 
 
 def stitch(

@@ -231,7 +231,7 @@ class RoutingEngine:
         wlon, wlat = self._checked(lon, lat)
         pg = self.profile_graph(profile)
         allowed = {"kinds": kinds, "amenities": amenities, "at": at}
-        snap, found = self.fields.nearest_to_point(
+        snap, found, batch = self.fields.nearest_to_point(
             profile,
             self.graph.to_metric(wlon, wlat),
             k,
@@ -239,16 +239,14 @@ class RoutingEngine:
         )
         origin = _origin(pg, wlon, wlat, snap)
         here = (origin.snap_lon, origin.snap_lat)
+        drawn: list[np.ndarray | None] = [None] * len(found)
+        if geometry and batch is not None:  # every route in one compiled call
+            drawn = list(pg.draw_batch(here, batch))
+        elif geometry:
+            drawn = [pg.draw(r.pieces, (here, r.lonlat)) for r in found]
         hits = [
-            NearestHit(
-                r.station,
-                Route(
-                    r.time_s,
-                    r.pieces.length,
-                    pg.draw(r.pieces, (here, r.lonlat)) if geometry else None,
-                ),
-            )
-            for r in found
+            NearestHit(r.station, Route(r.time_s, r.pieces.length, coords))
+            for r, coords in zip(found, drawn, strict=True)
         ]
         return NearestResult(origin, profile, hits)
 

@@ -216,6 +216,8 @@ class Rows:
     rows: np.ndarray
     times: np.ndarray
     pieces: list[RoutePieces]
+    #: the same routes as the compiled call gave them: ``(routes, 7)`` pieces, edges and cuts
+    raw: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def nearest_rows(
@@ -267,7 +269,7 @@ def nearest_rows(
         RoutePieces((int(he), hf, ht), edges[cut[i] : cut[i + 1]], (int(te), tf, tt), total)
         for i, (he, hf, ht, te, tf, tt, total) in enumerate(ends.tolist())
     ]
-    return Rows(snap, rows, times, pieces)
+    return Rows(snap, rows, times, pieces, (ends, edges, cut))
 
 
 def _graph_arrays(pg: ProfileGraph) -> tuple[Any, ...]:

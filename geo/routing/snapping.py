@@ -65,6 +65,14 @@ def _nearest(
             for gy in range(max(cy - ring, 0), min(cy + ring, ny - 1) + 1):
                 if max(abs(gx - cx), abs(gy - cy)) != ring:
                     continue
+                # no segment of a cell lies nearer than the cell itself: skip one beyond the
+                # best so far (a segment is in every cell its box touches, so the cell
+                # holding its nearest point is looked at whenever that point could win)
+                ox = max(x0 + gx * size - px, px - (x0 + (gx + 1) * size), 0.0)
+                oy = max(y0 + gy * size - py, py - (y0 + (gy + 1) * size), 0.0)
+                reach = min(best_d, max_d) + TIE_M
+                if ox * ox + oy * oy > reach * reach:
+                    continue
                 cell = gx * ny + gy
                 for j in range(cell_start[cell], cell_start[cell + 1]):
                     s = cell_seg[j]

@@ -41,7 +41,14 @@ from geo.errors import ValidationError
 from geo.hours import local_time, open_mask
 from geo.profiles import TravelProfile, everyday
 from geo.routing.answers import StationRecord
-from geo.routing.compiled import CompiledGraph, ProfileGraph, RoutePieces, Snap, SnapArrays
+from geo.routing.compiled import (
+    CompiledGraph,
+    ProfileGraph,
+    RouteBatch,
+    RoutePieces,
+    Snap,
+    SnapArrays,
+)
 from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.lookup import nearest_rows
@@ -69,6 +76,7 @@ class Field:
     next_hop: np.ndarray
     labelled: LabelledStations | None = None
     _lonlat: list[tuple[float, float]] | None = field(default=None, repr=False, compare=False)
+    _lonlat_array: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def on_edge(self) -> dict[int, list[int]]:
@@ -90,12 +98,17 @@ class Field:
     def snap_lonlat(self, graph: CompiledGraph) -> list[tuple[float, float]]:
         """Where each station met the road, WGS-84 lon/lat by row (computed once)."""
         if self._lonlat is None:
+            array = self.snap_lonlat_array(graph)
+            self._lonlat = list(zip(array[:, 0].tolist(), array[:, 1].tolist(), strict=True))
+        return self._lonlat
+
+    def snap_lonlat_array(self, graph: CompiledGraph) -> np.ndarray:
+        """:meth:`snap_lonlat` as one ``(stations, 2)`` array (computed once)."""
+        if self._lonlat_array is None:
             xy = np.asarray([s.xy for s in self.snaps], dtype=np.float64).reshape(-1, 2)
             lon, lat = graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
-            self._lonlat = list(
-                zip(np.asarray(lon).tolist(), np.asarray(lat).tolist(), strict=True)
-            )
-        return self._lonlat
+            self._lonlat_array = np.column_stack([lon, lat]).astype(np.float64).reshape(-1, 2)
+        return self._lonlat_array
 
     def without(self, rows: Sequence[int]) -> Field:
         """The dense field with only ``rows`` kept."""
@@ -113,6 +126,18 @@ class Field:
             return None
         # a hop past the last node is the station's virtual node (rows may renumber)
         return unwind(self.next_hop[row], entry)
+
+
+class Nearby(NamedTuple):
+    """Where a point met the road, the stations reached first, and their routes for drawing.
+
+    ``batch`` holds the routes as the compiled lookup gave them (None when the profile's
+    field is labelled: each route is drawn from its pieces).
+    """
+
+    snap: Snap
+    reached: list[Reached]
+    batch: RouteBatch | None
 
 
 class Reached(NamedTuple):
@@ -337,11 +362,11 @@ class StationFields:
 
     def nearest_to_point(
         self, profile: str, xy: tuple[float, float], k: int, allowed: dict[str, Any]
-    ) -> tuple[Snap, list[Reached]]:
+    ) -> Nearby:
         """Snap a metric point and find the ``k`` fastest-reached stations among those ``allowed``.
 
-        Dense fields answer in one compiled call (:mod:`geo.routing.lookup`); labels snap, then
-        ask :meth:`nearest`.
+        Dense fields answer in one compiled call (:mod:`geo.routing.lookup`), with the routes
+        as it gives them for drawing in one more; labels snap, then ask :meth:`nearest`.
 
         Raises
         ------
@@ -352,7 +377,7 @@ class StationFields:
         pg = profile_view(self.graph, self.profiles[profile])
         if fld.labelled is not None:
             snap = pg.snap(*xy, max_distance_m=self.max_snap_m)
-            return snap, self.nearest(profile, snap, k, allowed)
+            return Nearby(snap, self.nearest(profile, snap, k, allowed), None)
         ids, edges, fractions = fld.station_arrays
         found = nearest_rows(
             pg,
@@ -370,10 +395,12 @@ class StationFields:
             pg.snap(*xy, max_distance_m=self.max_snap_m)
         assert found.snap is not None
         rows, times = found.rows.tolist(), found.times.tolist()
-        return found.snap, [
+        reached = [
             self._reached(fld, r, t, pieces)
             for r, t, pieces in zip(rows, times, found.pieces, strict=True)
         ]
+        ends = fld.snap_lonlat_array(self.graph)[found.rows]
+        return Nearby(found.snap, reached, RouteBatch(*found.raw, ends))
 
     def _reached(self, fld: Field, row: int, time_s: float, pieces: RoutePieces) -> Reached:
         station = self._stations[fld.station_ids[row]]

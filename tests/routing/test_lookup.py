@@ -107,7 +107,7 @@ def test_one_call_answers_as_the_stages_do(
                     engine.fields.nearest_to_point(profile, (x, y), k, allowed)
                 assert str(refused.value) == said
                 continue
-            fast_snap, fast = engine.fields.nearest_to_point(profile, (x, y), k, allowed)
+            fast_snap, fast, _ = engine.fields.nearest_to_point(profile, (x, y), k, allowed)
             assert fast_snap == snap
             slow = engine.fields.nearest(profile, snap, k, allowed)
             _same(slow, fast)
@@ -124,7 +124,7 @@ def test_one_call_on_real_roads_with_turns(oakland_graph: nx.MultiDiGraph) -> No
         pg = profile_view(compiled, PROFILES[profile])
         for x, y in _riders(compiled, engine, 9)[:-1]:
             snap = pg.snap(x, y, max_distance_m=engine.max_snap_m)
-            fast_snap, fast = engine.fields.nearest_to_point(profile, (x, y), 3, allowed)
+            fast_snap, fast, _ = engine.fields.nearest_to_point(profile, (x, y), 3, allowed)
             assert fast_snap == snap
             _same(engine.fields.nearest(profile, snap, 3, allowed), fast)
 
@@ -142,3 +142,31 @@ def test_routes_are_drawn_only_when_asked(small_compiled: CompiledGraph) -> None
     ]
     with pytest.raises(ValueError, match="without its geometry"):
         _ = bare.hits[0].route.drawn
+
+
+def test_a_riders_routes_drawn_at_once_are_those_drawn_one_by_one(
+    oakland_graph: nx.MultiDiGraph,
+) -> None:
+    """The answer draws its routes in one compiled call: the same points as each drawn apart."""
+    compiled = CompiledGraph.from_graph(oakland_graph)
+    engine = _engine(compiled, 8)
+    allowed = {"kinds": (), "amenities": (), "at": NOON, "include_closed": True}
+    drawn = 0
+    for profile in PROFILES:
+        pg = profile_view(compiled, PROFILES[profile])
+        for x, y in _riders(compiled, engine, 9)[:-1]:
+            snap, found, batch = engine.fields.nearest_to_point(profile, (x, y), 5, allowed)
+            assert batch is not None
+            here = pg.lonlat(snap.xy)
+            together = pg.draw_batch(here, batch)
+            apart = [pg.draw(r.pieces, (here, r.lonlat)) for r in found]
+            assert len(together) == len(apart) == len(found)
+            for line, alone, reached in zip(together, apart, found, strict=True):
+                np.testing.assert_array_equal(line, alone)
+                assert len(line) >= 2
+                assert tuple(line[0]) == here
+                steps = np.abs(np.diff(line, axis=0)).max(axis=1, initial=1.0)
+                assert (steps > 1e-11).all() or len(line) == 2  # no point twice in a row
+                assert np.allclose(line[-1], reached.lonlat, atol=1e-11, rtol=0)
+                drawn += 1
+    assert drawn > 100
