@@ -122,6 +122,8 @@ class CompiledGraph:
         self._local = threading.local()  # pyproj transformers are not shared between threads
         #: the travel-time views made of it, by profile (:func:`geo.routing.views.profile_view`)
         self.views: dict[tuple[object, ...], ProfileGraph] = {}
+        #: the same views by the profile object asking (its id, kept with the object itself)
+        self.view_of: dict[int, tuple[TravelProfile, ProfileGraph]] = {}
         #: what several views share, made once (e.g. the edges' drawing coordinates)
         self.views_shared: dict[str, Any] = {}
         #: names the compiled file this graph was read from (None: built here, not kept)

@@ -17,8 +17,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -205,11 +204,11 @@ def _nearest_rows(
     return edge, f, d, qx, qy, rows, times[rows], pieces, edges, cut
 
 
-@dataclass(frozen=True)
-class Rows:
+class Rows(NamedTuple):
     """Where a rider met the road and the best stations: field rows, times, routes' pieces.
 
-    ``snap`` is None when no usable road lies within reach.
+    ``snap`` is None when no usable road lies within reach. (A named tuple: one is made for
+    every rider's answer.)
     """
 
     snap: Snap | None

@@ -22,6 +22,9 @@ def profile_view(graph: CompiledGraph, profile: TravelProfile) -> ProfileGraph:
     A graph read from the compiled cache keeps its views' arrays beside it
     (:mod:`geo.routing.kept`): the first process builds a view, every later one maps it.
     """
+    known = graph.view_of.get(id(profile))  # every answer asks: no hashing of the whole key
+    if known is not None and known[0] is profile:
+        return known[1]
     key = profile.key  # two profiles of one name but other speeds are two views
     view = graph.views.get(key)
     if view is None:
@@ -33,6 +36,7 @@ def profile_view(graph: CompiledGraph, profile: TravelProfile) -> ProfileGraph:
             arrays = graph.kept(name, lambda: kind(graph, profile).kept_arrays())
             view = kind.from_kept(graph, profile, arrays)
         graph.views[key] = view
+    graph.view_of[id(profile)] = (profile, view)
     return view
 
 
