@@ -111,22 +111,6 @@ def _stitch_into(
 
 
 @njit(cache=True)
-def _stitch(
-    xy: np.ndarray,
-    off: np.ndarray,
-    along: np.ndarray,
-    start: np.ndarray,
-    head: tuple[int, float, float],
-    edges: np.ndarray,
-    tail: tuple[int, float, float],
-    end: np.ndarray,
-) -> np.ndarray:  # pragma: no cover - compiled
-    out = np.empty((_size(off, head[0], edges, tail[0]), 2))
-    k = _stitch_into(out, 0, xy, off, along, start, head, edges, tail, end)
-    return out[:k]
-
-
-@njit(cache=True)
 def _stitch_many(
     xy: np.ndarray,
     off: np.ndarray,
@@ -206,14 +190,8 @@ def stitch(
     edges
         Whole edges in between, in order.
     """
-    xy, off, along = coords
-    return _stitch(
-        xy,
-        off,
-        along,
-        np.asarray(start, dtype=np.float64),
-        (int(head[0]), float(head[1]), float(head[2])),
-        np.asarray(edges, dtype=np.int64),
-        (int(tail[0]), float(tail[1]), float(tail[2])),
-        np.asarray(end, dtype=np.float64),
-    )
+    pieces = np.array([[*head, *tail, 0.0]], dtype=np.float64)
+    run = np.asarray(edges, dtype=np.int64)
+    cut = np.array([0, len(run)], dtype=np.int64)
+    ends = np.asarray(end, dtype=np.float64).reshape(1, 2)
+    return stitch_many(coords, start, pieces, run, cut, ends)[0]
