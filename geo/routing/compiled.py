@@ -41,12 +41,12 @@ if TYPE_CHECKING:
 NODE_TOLERANCE_M = 0.5
 
 
-@dataclass(frozen=True)
-class Snap:
+class Snap(NamedTuple):
     """A point placed on its nearest usable edge.
 
     ``edge`` is the edge index, ``fraction`` how far along it (0 at ``u``, 1 at ``v``),
-    ``distance_m`` from the point to the road, ``xy`` the snapped point (metric).
+    ``distance_m`` from the point to the road, ``xy`` the snapped point (metric). A named
+    tuple: every rider's answer makes one.
     """
 
     edge: int
