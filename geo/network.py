@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import functools
+import glob
 import hashlib
 import json
 import pickle
@@ -385,9 +386,26 @@ def load_compiled(
     del G
     compiled.save(target)
     summary_path.write_text(json.dumps(summary))
+    _drop_older_versions(target)
     loaded = CompiledGraph.load(target)  # mapped, as every later start has it
     loaded.fingerprint = target.stem
     return loaded, summary
+
+
+def _drop_older_versions(target: Path) -> None:
+    """Remove what earlier versions of this code compiled from the same file (an upgrade's).
+
+    Their arrays (``.npz`` files, or folders with what was derived from them) are never read
+    again; a process of the old version still mapping them keeps reading until it stops.
+    """
+    stem, _, version = target.stem.rpartition("-c")
+    for old in target.parent.glob(f"{glob.escape(stem)}-c*"):
+        if old.stem.rpartition("-c")[2] == version:
+            continue
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
 
 
 def compiled_summary(

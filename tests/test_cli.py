@@ -138,17 +138,22 @@ def test_network_prepare_builds_the_cached_files_a_first_start_needs(tmp_path: P
     env = {"YIZHAN_STATE_DIR": str(state)}
     fixture = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
     assert _run("network", "import", str(fixture), env=env).returncode == 0
+    (compiled,) = (state / "cache").glob("*.arrays")
     for old in (state / "cache").glob("*"):  # as a server would find it after an upgrade
         if old.is_file():
             old.unlink()
         elif old.suffix == ".arrays":
             shutil.rmtree(old)
+    earlier = compiled.stem.rpartition("-c")[0] + "-c1"  # what an earlier version compiled
+    for suffix in (".npz", ".json"):
+        (state / "cache" / f"{earlier}{suffix}").write_text("stale")
     out = _run("network", "prepare", env=env)
     assert out.returncode == 0, out.stderr
     assert "prepared West-Oakland.osm.bz2" in out.stderr
     kept = sorted(p.suffix for p in (state / "cache").glob("*"))
     assert ".arrays" in kept
     assert ".gpkg" in kept
+    assert not list((state / "cache").glob(f"{earlier}.*"))  # an upgrade leaves nothing stale
     (graph,) = (state / "cache").glob("*.arrays")
     derived = {p.name.rsplit("-", 1)[0] for p in (graph / "derived").iterdir()}
     for kind in ("view-walk", "view-e_bike", "view-drive", "grid", "edge-coords", "road-points"):
