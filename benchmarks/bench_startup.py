@@ -8,6 +8,9 @@ compiled graph, station fields); the second start is measured:
   excluded) when ready, the most seen over the next ``STARTUP_SETTLE`` seconds while it warms,
   and at the end, with the proportional share (PSS: a page mapped by several processes,
   such as the kept station fields, counted once in all) and how much of it is file-backed;
+- **riders across the city**: the tree's memory again after ``STARTUP_RIDERS`` (3,000)
+  nearest questions from all over the city (a process holds the pages of the kept arrays it
+  has read; they are shared, so PSS grows less than RSS);
 - **first answers**: a rider's nearest (HTTP) first and second; each profile's first and
   second isochrone (drawn on the quick-analysis worker).
 
@@ -21,6 +24,7 @@ Run: ``.venv/bin/python -m benchmarks.bench_startup`` (after ``yizhan load-sampl
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -38,6 +42,9 @@ from geo.settings import PROJECT_ROOT
 BEFORE = os.environ.get("STARTUP_BEFORE", "1a5e934")
 SETTLE_S = float(os.environ.get("STARTUP_SETTLE", "40"))
 IDLE_S = 20.0
+#: riders asked from all over the city at the end (within the sample's roads)
+RIDERS = int(os.environ.get("STARTUP_RIDERS", "3000"))
+CITY = {"lon": (112.55, 113.25), "lat": (21.85, 22.75)}
 #: a rider in Jiangmen's centre, and where isochrones are drawn from
 HERE = {"lat": 22.5790, "lon": 113.0815}
 
@@ -54,6 +61,9 @@ class Start:
     file_end_mb: float = 0.0
     processes: list[tuple[str, float]] = field(default_factory=list)
     answers_ms: dict[str, tuple[float, float]] = field(default_factory=dict)
+    rss_riders_mb: float = 0.0
+    pss_riders_mb: float = 0.0
+    riders_answered: int = 0
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -122,6 +132,22 @@ def _timed_ms(client: httpx.Client, path: str, params: dict) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+def _riders_across_the_city(client: httpx.Client) -> int:
+    """Ask :data:`RIDERS` nearest questions from all over the city; how many were answered.
+
+    A process holds the pages of the kept arrays it has read: riders everywhere read more of
+    them than the few questions above (the pages are shared, so PSS grows less than RSS).
+    """
+    rng = random.Random(7)
+    answered = 0
+    for _ in range(RIDERS):
+        lon = CITY["lon"][0] + rng.random() * (CITY["lon"][1] - CITY["lon"][0])
+        lat = CITY["lat"][0] + rng.random() * (CITY["lat"][1] - CITY["lat"][0])
+        response = client.get("/v1/stations/nearest", params={"lon": lon, "lat": lat, "k": 3})
+        answered += response.status_code == 200
+    return answered
+
+
 def serve_once(root: Path, env: dict[str, str], *, measure: bool) -> Start:
     """Start ``yizhan serve`` of the code in ``root``; measure it when ``measure``; stop it."""
     with socket.socket() as s:
@@ -179,6 +205,9 @@ def serve_once(root: Path, env: dict[str, str], *, measure: bool) -> Start:
             out.rss_end_mb = _rss_mb(procs)
             out.rss_peak_mb = max(out.rss_peak_mb, out.rss_end_mb)
             out.pss_end_mb, out.file_end_mb, out.processes = _full(procs)
+            out.riders_answered = _riders_across_the_city(client)
+            out.rss_riders_mb = _rss_mb(_tree(server.pid))
+            out.pss_riders_mb = _full(_tree(server.pid))[0]
             return out
     finally:
         server.terminate()
@@ -206,6 +235,10 @@ def show(label: str, s: Start) -> None:
     )
     for name, mb in s.processes:
         print(f"    {mb:6.0f} MB  {name}")
+    print(
+        f"  tree RSS after {RIDERS:,} riders  {s.rss_riders_mb:6.0f} MB  (PSS {s.pss_riders_mb:.0f} MB;"
+        f" {s.riders_answered:,} answered, the rest beyond every road or outside the region)"
+    )
     for name, (first, later) in s.answers_ms.items():
         print(f"  {name:<32} first {first:7.1f} ms, next {later:6.1f} ms ({first / later:.1f}x)")
 
@@ -235,7 +268,8 @@ def main() -> None:
     headline(
         f"second start ready in {now.ready_s:.1f} s, tree {now.rss_ready_mb:,.0f} MB RSS when "
         f"ready, {now.rss_end_mb:,.0f} MB ({now.pss_end_mb:,.0f} MB PSS) once the quick worker "
-        f"has warmed; first / next answer: {firsts}"
+        f"has warmed, {now.rss_riders_mb:,.0f} MB ({now.pss_riders_mb:,.0f} MB PSS) after "
+        f"{RIDERS:,} riders across the city; first / next answer: {firsts}"
         + (
             f" ({runs[0][0]}: {runs[0][1].ready_s:.1f} s, {runs[0][1].rss_end_mb:,.0f} MB)"
             if len(runs) == 2
