@@ -13,6 +13,7 @@ import functools
 import glob
 import hashlib
 import json
+import logging
 import pickle
 import resource
 import shutil
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     import networkx as nx
+
+logger = logging.getLogger("yizhan.network")
 
 
 @functools.cache
@@ -377,9 +380,14 @@ def load_compiled(
     summary_path = target.with_suffix(".json")
     if target.exists() and summary_path.exists():
         summary: dict[str, Any] = json.loads(summary_path.read_text())
-        loaded = CompiledGraph.load(target)
-        loaded.fingerprint = target.stem
-        return loaded, summary
+        try:
+            loaded = CompiledGraph.load(target)
+        except (OSError, KeyError, ValueError) as exc:  # damaged: compiled again below
+            logger.warning("the compiled road graph could not be read (%s); compiling it", exc)
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            loaded.fingerprint = target.stem
+            return loaded, summary
     G = load_graph(path, cache_dir=cache_dir)
     compiled = CompiledGraph.from_graph(G, crs=crs)
     summary = graph_summary(G)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import networkx as nx
@@ -84,3 +85,20 @@ def test_roads_are_densified_as_geos_does(oakland_graph: nx.MultiDiGraph, step: 
     )
     np.testing.assert_array_equal(xy, want)  # to the last bit
     np.testing.assert_array_equal(line, want_line)
+
+
+def test_a_damaged_compiled_graph_is_compiled_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = OSM_FIXTURES / "West-Oakland.osm.bz2"
+    first, _ = load_compiled(path, cache_dir=tmp_path)
+    expected = np.array(first.node_xy)
+    (folder,) = tmp_path.glob("*.arrays")
+    (folder / "node_xy.npy").write_bytes(b"\x93NUMPY damaged")
+    with caplog.at_level(logging.WARNING, logger="yizhan.network"):
+        again, _ = load_compiled(path, cache_dir=tmp_path)
+    assert "could not be read" in caplog.text
+    np.testing.assert_array_equal(again.node_xy, expected)
+    (folder / "u.npy").unlink()  # a file gone: compiled again as well
+    third, _ = load_compiled(path, cache_dir=tmp_path)
+    np.testing.assert_array_equal(third.u, first.u)
