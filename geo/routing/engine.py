@@ -29,8 +29,9 @@ from geo.errors import NotFoundError, OutsideRegionError, ValidationError, Yizha
 from geo.profiles import TravelProfile, everyday
 from geo.region import Region
 from geo.routing.answers import NearestHit, NearestResult, Origin, Route, StationRecord
-from geo.routing.compiled import CompiledGraph, ProfileGraph, Snap, SnapArrays
+from geo.routing.compiled import CompiledGraph, Snap, SnapArrays
 from geo.routing.field_store import FieldStore
+from geo.routing.profile_graph import ProfileGraph
 from geo.routing.reach import ISOCHRONE_BUFFER_M, RoadPoints, contour_areas, in_wgs84
 from geo.routing.search import search, unwind
 from geo.routing.station_fields import DENSE_FIELD_BYTES, StationFields

@@ -33,7 +33,10 @@ logger = logging.getLogger("yizhan.routing")
 Arrays = dict[str, np.ndarray]
 
 #: the modules whose code decides what the kept arrays hold
-_BUILDERS = ("compiled.py", "turns.py", "snapping.py", "access.py", "reach.py", "kept.py")
+_BUILDERS = (
+    *("compiled.py", "profile_graph.py", "turns.py", "snapping.py", "access.py", "reach.py"),
+    "kept.py",
+)
 
 
 def _build_digest() -> str:

@@ -25,7 +25,8 @@ import numpy as np
 from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
-from geo.routing.compiled import ProfileGraph, Snap
+from geo.routing.compiled import Snap
+from geo.routing.profile_graph import ProfileGraph
 from geo.routing.search import search, unwind
 
 #: labels kept per node

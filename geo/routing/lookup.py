@@ -22,8 +22,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from geo.routing.compiled import NODE_TOLERANCE_M, ProfileGraph, RoutePieces, Snap
+from geo.routing.compiled import NODE_TOLERANCE_M, Snap
 from geo.routing.pieces import direct_pieces, path_pieces
+from geo.routing.profile_graph import ProfileGraph, RoutePieces
 from geo.routing.search import _unwind
 from geo.routing.snapping import GridArrays, _nearest
 from geo.routing.turns import TurnProfileGraph

@@ -1,7 +1,7 @@
 """What a route is made of — part of the start's edge, whole edges, part of the end's edge.
 
 Compiled, so that the rider's one-call lookup (:mod:`geo.routing.lookup`) and the engine's
-other routes (:meth:`geo.routing.compiled.ProfileGraph.path_pieces`) share one account of
+other routes (:meth:`geo.routing.profile_graph.ProfileGraph.path_pieces`) share one account of
 a route: which edges, which parts of the first and last, and how long it is. A piece is
 ``(edge, from, to)``, fractions of the edge's length (reversed when ``from > to``); edge
 ``-1`` is no piece. A route over nodes finds its edges between consecutive nodes in the

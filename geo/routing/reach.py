@@ -20,8 +20,9 @@ import numpy as np
 import shapely
 from contourpy import FillType
 
-from geo.routing.compiled import CompiledGraph, ProfileGraph, line_runs, places_in_runs
+from geo.routing.compiled import CompiledGraph, line_runs, places_in_runs
 from geo.routing.kept import set_name
+from geo.routing.profile_graph import ProfileGraph
 
 #: at most about this many grid cells in one reachable area (60-minute drives over a city)
 MAX_ISOCHRONE_CELLS = 60_000

@@ -41,17 +41,11 @@ from geo.errors import ValidationError
 from geo.hours import local_time, open_mask
 from geo.profiles import TravelProfile, everyday
 from geo.routing.answers import StationRecord
-from geo.routing.compiled import (
-    CompiledGraph,
-    ProfileGraph,
-    RouteBatch,
-    RoutePieces,
-    Snap,
-    SnapArrays,
-)
+from geo.routing.compiled import CompiledGraph, Snap, SnapArrays
 from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.lookup import nearest_rows
+from geo.routing.profile_graph import ProfileGraph, RouteBatch, RoutePieces
 from geo.routing.search import unwind
 from geo.routing.views import profile_view
 

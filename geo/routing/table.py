@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from geo.routing.compiled import ProfileGraph, Snap, SnapArrays
+from geo.routing.compiled import Snap, SnapArrays
 from geo.routing.engine import RoutingEngine
+from geo.routing.profile_graph import ProfileGraph
 from geo.routing.search import search
 
 

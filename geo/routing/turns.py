@@ -28,13 +28,8 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from geo.routing.access import MODES
-from geo.routing.compiled import (
-    PairEdges,
-    ProfileGraph,
-    Snap,
-    SnapArrays,
-    pad_ways,
-)
+from geo.routing.compiled import Snap, SnapArrays
+from geo.routing.profile_graph import PairEdges, ProfileGraph, pad_ways
 
 
 def _csr_index(keys: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

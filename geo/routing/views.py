@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from geo.profiles import TravelProfile
-from geo.routing.compiled import CompiledGraph, ProfileGraph
+from geo.routing.compiled import CompiledGraph
 from geo.routing.kept import set_name
+from geo.routing.profile_graph import ProfileGraph
 from geo.routing.reach import ISOCHRONE_BUFFER_M, RoadPoints
 from geo.routing.turns import TurnProfileGraph
 

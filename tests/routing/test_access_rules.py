@@ -21,7 +21,8 @@ from geo.routing.access import (
     edge_access,
     too_small_for_trucks,
 )
-from geo.routing.compiled import DISMOUNT_KPH, CompiledGraph, ProfileGraph
+from geo.routing.compiled import CompiledGraph
+from geo.routing.profile_graph import DISMOUNT_KPH, ProfileGraph
 
 WAYS = {
     "plain": {"highway": "residential"},

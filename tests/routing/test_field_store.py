@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.routing.compiled import CompiledGraph, ProfileGraph
+from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
 from geo.routing.field_store import KEEP_SETS
+from geo.routing.profile_graph import ProfileGraph
 from geo.routing.reach import RoadPoints
 from geo.routing.turns import TurnProfileGraph
 from tests.routing.conftest import PROFILES

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from geo.routing import kept
-from geo.routing.compiled import CompiledGraph, ProfileGraph
+from geo.routing.compiled import CompiledGraph
 from geo.routing.engine import RoutingEngine, StationRecord
+from geo.routing.profile_graph import ProfileGraph
 from geo.routing.reach import RoadPoints
 from geo.routing.snapping import SegmentGrid
 from geo.routing.views import profile_view
