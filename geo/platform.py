@@ -322,10 +322,16 @@ class Platform:
             self.basemap_status = "error"
 
     def close(self) -> None:
-        """Stop the feed; release the connections (the analysis clusters are not its own)."""
+        """Stop the feed; release the connections and the graph's views (see below).
+
+        The analysis clusters are not its own. The engine still answers after it (its views
+        are mapped again when asked); a platform dropped after it frees its graph at once.
+        """
         if self._feed is not None:
             self._feed.set()
         self.db.dispose()
+        if self.roads.routing is not None:
+            self.roads.routing.graph.release()
 
 
 def start_platform(

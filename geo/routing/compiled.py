@@ -340,6 +340,18 @@ class CompiledGraph:
         graph.keep_dir = folder / "derived"
         return graph
 
+    def release(self) -> None:
+        """Forget the views and what they share: they are made (or mapped) again when asked.
+
+        A view holds its graph and the graph its views: a cycle, which the collector never
+        breaks once :func:`gc.freeze` has put it aside (as a server does after loading). A
+        platform that closes releases its graph, so that once nothing else holds it, it is
+        freed at once and its files unmapped (their descriptors closed).
+        """
+        self.views.clear()
+        self.view_of.clear()
+        self.views_shared.clear()
+
     def kept(self, name: str, make: Callable[[], Arrays]) -> Arrays:
         """Arrays derived from this graph: mapped when kept beside it, else built by ``make``."""
         return kept_arrays(self.keep_dir / name if self.keep_dir else None, make)

@@ -10,14 +10,17 @@ keeps one copy in its page cache for all processes, and a process holds only the
 reads. Copy-on-write mapping keeps the arrays writable (compiled functions take them as
 they took the built ones); a write stays in the writing process, never reaches the file.
 
-A folder is written under a temporary name and renamed: a reader never sees half a set. Its
-name carries a digest of the code that builds the arrays (:data:`BUILD_DIGEST`), so a
-changed builder never reads what an older one wrote.
+A folder is written under a temporary name and renamed: a reader never sees half a set. One
+process builds a set while the others wait for it (a lock file beside it), so the API and
+its workers starting together build it once. Its name carries a digest of the code that
+builds the arrays (:data:`BUILD_DIGEST`), so a changed builder never reads what an older one
+wrote.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -108,12 +111,25 @@ def kept_arrays(folder: Path | None, make: Callable[[], Arrays]) -> Arrays:
     found = map_arrays(folder)
     if found is not None:
         return found
-    arrays = make()
     try:
-        write_arrays(folder, arrays)
-    except OSError as exc:  # a full or read-only disk: served from memory as before
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(folder.with_name(f".{folder.name}.lock"), "a")  # noqa: SIM115
+    except OSError as exc:  # a read-only disk: served from memory as before
         logger.warning("derived road arrays are not kept on disk (%s)", exc)
-        return arrays
+        return make()
+    with lock:
+        # one process builds a set, the others (the API, its workers, starting together)
+        # wait for it and map it: no set is built twice at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = map_arrays(folder)
+        if found is not None:
+            return found
+        arrays = make()
+        try:
+            write_arrays(folder, arrays)
+        except OSError as exc:  # a full disk: served from memory as before
+            logger.warning("derived road arrays are not kept on disk (%s)", exc)
+            return arrays
     _prune(folder)
     return map_arrays(folder) or arrays
 
@@ -140,3 +156,4 @@ def _prune(folder: Path) -> None:
     sets = [p for p in folder.parent.glob(f"{kind}-*") if p.name.rsplit("-", 1)[0] == kind]
     for old in sorted(sets, key=mtime, reverse=True)[KEEP_SETS:]:
         shutil.rmtree(old, ignore_errors=True)
+        old.with_name(f".{old.name}.lock").unlink(missing_ok=True)

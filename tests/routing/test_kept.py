@@ -8,8 +8,11 @@ sets of the same kind are pruned.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +175,58 @@ def test_a_set_is_named_by_the_code_that_built_it(monkeypatch: pytest.MonkeyPatc
     assert kept.set_name("grid", 2.5) != name
     monkeypatch.setattr(kept, "BUILD_DIGEST", "changed")
     assert kept.set_name("grid") != name
+
+
+def _descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_released_graph_is_freed_with_its_files_even_once_frozen(
+    built: CompiledGraph, tmp_path: Path
+) -> None:
+    """A server freezes what it loaded (``gc.freeze``): the graph <-> view cycle must not keep
+    a dropped graph, and the descriptors of its mapped files, for the life of the process."""
+    folder = tmp_path / "g.arrays"
+    _loaded(built, folder)  # written once
+    station = _station(built)
+    before = _descriptors()
+    try:
+        for _ in range(3):
+            graph = CompiledGraph.load(folder)
+            engine = RoutingEngine(graph, PROFILES, [station])
+            first = _answers(engine, station.lon, station.lat)
+            assert _descriptors() > before + 20  # the sets are mapped: a descriptor each
+            gc.freeze()
+            graph.release()
+            assert _answers(engine, station.lon, station.lat) == first  # mapped again
+            graph.release()
+            del graph, engine
+            assert _descriptors() <= before + 2
+    finally:
+        gc.unfreeze()
+
+
+def test_processes_starting_together_build_a_set_once(tmp_path: Path) -> None:
+    """The API and its workers start together: one builds a set, the others wait and map it."""
+    built_by: list[int] = []
+
+    def make() -> dict[str, np.ndarray]:
+        built_by.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every other starter to arrive meanwhile
+        return {"a": np.arange(5)}
+
+    folder = tmp_path / "derived" / kept.set_name("grid")
+    found: list[dict[str, np.ndarray]] = []
+    starters = [
+        threading.Thread(target=lambda: found.append(kept.kept_arrays(folder, make)))
+        for _ in range(4)
+    ]
+    for t in starters:
+        t.start()
+    for t in starters:
+        t.join()
+    assert len(built_by) == 1
+    assert len(found) == 4
+    for arrays in found:
+        np.testing.assert_array_equal(arrays["a"], np.arange(5))
+        assert _mapped(arrays["a"])
