@@ -8,8 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -76,22 +78,28 @@ def _free_port() -> int:
 
 
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    fd, said = tempfile.mkstemp(prefix="yizhan-serve-", suffix=".log")  # shown if it fails
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", "--no-load", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=fd,
     )
+    os.close(fd)  # the server writes to its own copy
     deadline = time.monotonic() + 180  # serve also starts its Dask worker: slow on a busy CI
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code in (200, 503):
                 return proc
         except httpx.TransportError:
             time.sleep(0.1)
+    ended = proc.poll()
     proc.kill()
-    raise RuntimeError("server did not start")
+    proc.wait(10)
+    tail = Path(said).read_text(errors="replace")[-3000:]
+    msg = f"server did not start (exit status {ended}); it said:\n{tail}"
+    raise RuntimeError(msg)
 
 
 def test_acknowledged_case_survives_a_hard_kill(settings: Settings, own_cluster) -> None:
