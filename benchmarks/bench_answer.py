@@ -115,9 +115,7 @@ def stages(name: str, path: Path, stations: np.ndarray | None) -> dict[str, floa
             pg.draw(r.pieces, (here[i], r.lonlat))
 
     def draw_at_once(i: int) -> None:
-        batch = batches[i]
-        assert batch is not None  # dense fields: the lookup's own arrays
-        pg.draw_batch(here[i], batch)
+        pg.draw_batch(here[i], batches[i])
 
     def stage_by_stage(i: int) -> None:  # the engine's answer before #34's one call
         snap, origin = engine.locate(*origins[i], PROFILE)

@@ -241,10 +241,8 @@ class RoutingEngine:
         origin = _origin(pg, wlon, wlat, snap)
         here = (origin.snap_lon, origin.snap_lat)
         drawn: list[np.ndarray | None] = [None] * len(found)
-        if geometry and batch is not None:  # every route in one compiled call
+        if geometry:  # every route in one compiled call
             drawn = list(pg.draw_batch(here, batch))
-        elif geometry:
-            drawn = [pg.draw(r.pieces, (here, r.lonlat)) for r in found]
         hits = [
             NearestHit(r.station, Route(r.time_s, r.pieces.length, coords))
             for r, coords in zip(found, drawn, strict=True)

@@ -27,6 +27,7 @@ import numpy as np
 
 from geo.profiles import TravelProfile
 from geo.routing.compiled import Snap
+from geo.routing.kept import beyond_newest
 
 logger = logging.getLogger("yizhan.fields")
 
@@ -96,17 +97,8 @@ class FieldStore:
         A process still mapping a removed file keeps reading it (the file lives on until
         unmapped); it maps the new set at its next start or station reload.
         """
-
-        def mtime(path: Path) -> float:
-            try:
-                return path.stat().st_mtime
-            except OSError:  # removed by another process meanwhile
-                return 0.0
-
-        sets = sorted(
-            self.folder.glob(f"{self._prefix(profile)}*.dist.npy"), key=mtime, reverse=True
-        )
-        for old in sets[KEEP_SETS:]:
+        sets = self.folder.glob(f"{self._prefix(profile)}*.dist.npy")
+        for old in beyond_newest(sets, KEEP_SETS):
             stem = old.name.removesuffix(".dist.npy")
             for suffix in ("dist", "hop"):
                 (self.folder / f"{stem}.{suffix}.npy").unlink(missing_ok=True)

@@ -26,7 +26,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -140,12 +140,11 @@ def set_name(kind: str, *parts: object) -> str:
     return f"{kind}-{digest}"
 
 
-def _prune(folder: Path) -> None:
-    """Remove all but the newest :data:`KEEP_SETS` sets of the same kind beside ``folder``.
+def beyond_newest(paths: Iterable[Path], keep: int) -> list[Path]:
+    """``paths`` but the ``keep`` newest (by modification time): the sets to remove.
 
     A process still mapping a removed file keeps reading it (the file lives on until unmapped).
     """
-    kind = folder.name.rsplit("-", 1)[0]
 
     def mtime(path: Path) -> float:
         try:
@@ -153,7 +152,13 @@ def _prune(folder: Path) -> None:
         except OSError:  # removed by another process meanwhile
             return 0.0
 
+    return sorted(paths, key=mtime, reverse=True)[keep:]
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the newest :data:`KEEP_SETS` sets of the same kind beside ``folder``."""
+    kind = folder.name.rsplit("-", 1)[0]
     sets = [p for p in folder.parent.glob(f"{kind}-*") if p.name.rsplit("-", 1)[0] == kind]
-    for old in sorted(sets, key=mtime, reverse=True)[KEEP_SETS:]:
+    for old in beyond_newest(sets, KEEP_SETS):
         shutil.rmtree(old, ignore_errors=True)
         old.with_name(f".{old.name}.lock").unlink(missing_ok=True)

@@ -134,6 +134,19 @@ class RouteBatch(NamedTuple):
     cut: np.ndarray
     ends: np.ndarray
 
+    @classmethod
+    def of(cls, routes: Sequence[tuple[RoutePieces, tuple[float, float]]]) -> RouteBatch:
+        """The batch of routes found one by one (their pieces, and where each ends)."""
+        pieces = np.array(
+            [[*p.head, *p.tail, p.length] for p, _ in routes], dtype=np.float64
+        ).reshape(-1, 7)
+        cut = np.zeros(len(routes) + 1, dtype=np.int64)
+        cut[1:] = np.cumsum([len(p.edges) for p, _ in routes])
+        runs = [np.asarray(p.edges, dtype=np.int64) for p, _ in routes]
+        edges = np.concatenate(runs) if runs else np.empty(0, dtype=np.int64)
+        ends = np.array([end for _, end in routes], dtype=np.float64).reshape(-1, 2)
+        return cls(pieces, edges, cut, ends)
+
 
 @dataclass(frozen=True)
 class PairEdges:

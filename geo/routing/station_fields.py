@@ -125,13 +125,13 @@ class Field:
 class Nearby(NamedTuple):
     """Where a point met the road, the stations reached first, and their routes for drawing.
 
-    ``batch`` holds the routes as the compiled lookup gave them (None when the profile's
-    field is labelled: each route is drawn from its pieces).
+    ``batch`` holds the routes as the compiled lookup gave them (gathered from the pieces
+    when the profile's field is labelled), drawn in one call.
     """
 
     snap: Snap
     reached: list[Reached]
-    batch: RouteBatch | None
+    batch: RouteBatch
 
 
 class Reached(NamedTuple):
@@ -371,7 +371,8 @@ class StationFields:
         pg = profile_view(self.graph, self.profiles[profile])
         if fld.labelled is not None:
             snap = pg.snap(*xy, max_distance_m=self.max_snap_m)
-            return Nearby(snap, self.nearest(profile, snap, k, allowed), None)
+            reached = self.nearest(profile, snap, k, allowed)
+            return Nearby(snap, reached, RouteBatch.of([(r.pieces, r.lonlat) for r in reached]))
         ids, edges, fractions = fld.station_arrays
         found = nearest_rows(
             pg,

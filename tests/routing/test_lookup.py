@@ -156,7 +156,6 @@ def test_a_riders_routes_drawn_at_once_are_those_drawn_one_by_one(
         pg = profile_view(compiled, PROFILES[profile])
         for x, y in _riders(compiled, engine, 9)[:-1]:
             snap, found, batch = engine.fields.nearest_to_point(profile, (x, y), 5, allowed)
-            assert batch is not None
             here = pg.lonlat(snap.xy)
             together = pg.draw_batch(here, batch)
             apart = [pg.draw(r.pieces, (here, r.lonlat)) for r in found]
