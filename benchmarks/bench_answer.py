@@ -3,7 +3,8 @@
 For the e-bike on the Jiangmen sample and on central Helsinki, the same 2,000 origins are
 answered (p50 µs of each, in one run; the lowest median of three rounds):
 
-- **check and project**: lon/lat validated, the service region, WGS-84 → metric (pyproj);
+- **check and project**: WGS-84 → metric (pyproj), then the service region (the city's outline
+  on the sample, the roads' hull in Helsinki, each with the API's tolerance);
 - **snap**: onto the nearest usable road — the compiled segment grid beside shapely's
   STRtree (the path before #34, built here as the engine used to);
 - **lookup (numpy, by stage)**: the three fastest-reached open stations from the fields as
@@ -12,7 +13,9 @@ answered (p50 µs of each, in one run; the lowest median of three rounds):
 - **snap + lookup, one call**: the same from the metric point in one compiled call
   (:mod:`geo.routing.lookup`), with the routes' pieces and lengths;
 - **draw 3 routes**: the routes' lines (WGS-84), one by one as before, and in one compiled
-  call from the lookup's own arrays (as the answer now draws them);
+  call from the lookup's arrays;
+- **snap + lookup + draw, one call**: the same lookup with the routes drawn in it (as the
+  answer now draws them);
 - **whole answer, by stage**: check, snap, numpy lookup and drawing, as before the one call;
 - **whole answer**: ``RoutingEngine.nearest`` as the API calls it, with routes drawn, and
   without (``geometry=false``).
@@ -35,10 +38,12 @@ import shapely
 from benchmarks.common import headline
 from geo.network import load_compiled
 from geo.profiles import DEFAULT_PROFILES
+from geo.region import DEFAULT_TOLERANCE_M, Region
 from geo.routing.compiled import NODE_TOLERANCE_M, Snap
 from geo.routing.engine import RoutingEngine, StationRecord
 from geo.routing.views import profile_view
 from geo.sample.build import read_sample_layer
+from geo.sample.real import read_city_boundary
 from geo.settings import PROJECT_ROOT, Settings
 from geo.workspace import ensure_sample_network
 
@@ -67,8 +72,10 @@ def p50_us(fn: Callable[[int], object], n: int) -> float:
     return min(medians)
 
 
-def stages(name: str, path: Path, stations: np.ndarray | None) -> dict[str, float]:
-    """Each stage's p50 (µs) on one network."""
+def stages(
+    name: str, path: Path, stations: np.ndarray | None, outline: object | None
+) -> dict[str, float]:
+    """Each stage's p50 (µs) on one network (``outline``: its service region; None: its roads')."""
     settings = Settings()
     compiled, _ = load_compiled(path, cache_dir=settings.cache_dir)
     pg = profile_view(compiled, DEFAULT_PROFILES[PROFILE])
@@ -81,7 +88,10 @@ def stages(name: str, path: Path, stations: np.ndarray | None) -> dict[str, floa
         StationRecord(i, f"s{i}", "outdoor_worker_station", float(x), float(y))
         for i, (x, y) in enumerate(stations)
     ]
-    engine = RoutingEngine(compiled, {PROFILE: DEFAULT_PROFILES[PROFILE]}, records)
+    if outline is None:  # the roads' own outline, as a region of one's own would draw it
+        outline = shapely.MultiPoint(np.column_stack([lon, lat])).convex_hull
+    region = Region(outline, DEFAULT_TOLERANCE_M, compiled.crs)  # checked as the API checks
+    engine = RoutingEngine(compiled, {PROFILE: DEFAULT_PROFILES[PROFILE]}, records, region=region)
     pick = rng.choice(len(nodes), N)
     jitter = rng.normal(0, 0.0004, (N, 2))  # riders near, not on, the road
     origins = np.column_stack([lon[pick], lat[pick]]) + jitter
@@ -107,8 +117,10 @@ def stages(name: str, path: Path, stations: np.ndarray | None) -> dict[str, floa
     allowed = {"kinds": (), "amenities": (), "at": NOON, "include_closed": False}
     fields = engine.fields
     found = [fields.nearest(PROFILE, snaps[i], 3, allowed) for i in range(N)]
-    here = [pg.lonlat(snap.xy) for snap in snaps]
-    batches = [fields.nearest_to_point(PROFILE, metric[i], 3, allowed).batch for i in range(N)]
+    here = [pg.snap_lonlat(snap) for snap in snaps]
+    batches = [
+        fields.nearest_to_point(PROFILE, metric[i], 3, allowed, draw=False).routes for i in range(N)
+    ]
 
     def draw(i: int) -> None:
         for r in found[i]:
@@ -124,8 +136,8 @@ def stages(name: str, path: Path, stations: np.ndarray | None) -> dict[str, floa
             pg.draw(r.pieces, (start, r.lonlat))
 
     def project(i: int) -> object:
-        engine.in_region(*origins[i])
-        return compiled.to_metric(*origins[i])
+        xy = compiled.to_metric(*origins[i])
+        return region.covers(*origins[i], projected=(compiled.crs, *xy))
 
     def whole(geometry: bool) -> Callable[[int], object]:
         return lambda i: engine.nearest(
@@ -140,6 +152,9 @@ def stages(name: str, path: Path, stations: np.ndarray | None) -> dict[str, floa
             lambda i: fields.nearest(PROFILE, snaps[i], 3, allowed), N
         ),
         "snap + lookup, one call": p50_us(
+            lambda i: fields.nearest_to_point(PROFILE, metric[i], 3, allowed, draw=False), N
+        ),
+        "snap + lookup + draw, one call": p50_us(
             lambda i: fields.nearest_to_point(PROFILE, metric[i], 3, allowed), N
         ),
         "draw 3 routes": p50_us(draw, N),
@@ -159,9 +174,11 @@ def main() -> None:
     settings = Settings()
     st = read_sample_layer(settings.region_dir / "synthetic", "stations")
     sample = np.column_stack([st.geometry.x, st.geometry.y])
+    city = read_city_boundary(settings.region_dir / "real").geometry.iloc[0]
+    network = ensure_sample_network(settings)
     found = {
-        "jiangmen sample": stages("jiangmen sample", ensure_sample_network(settings), sample),
-        "helsinki": stages("helsinki", HELSINKI, None),
+        "jiangmen sample": stages("jiangmen sample", network, sample, city),
+        "helsinki": stages("helsinki", HELSINKI, None, None),
     }
     print(
         "\nwhole answer: RoutingEngine.nearest, k=3, routes drawn (geometry=false: not drawn); "
@@ -172,7 +189,8 @@ def main() -> None:
         "; ".join(
             f"{name}: whole answer {s['whole answer']:.0f} µs p50 with 3 routes drawn, "
             f"{s['whole, no routes drawn']:.0f} µs without (by stage {s['whole answer, by stage']:.0f}"
-            f" µs); snap + lookup in one call {s['snap + lookup, one call']:.1f} µs (snap "
+            f" µs); snap + lookup in one call {s['snap + lookup, one call']:.1f} µs, "
+            f"{s['snap + lookup + draw, one call']:.1f} with the routes drawn in it (snap "
             f"{s['snap (segment grid)']:.1f}, STRtree {s['snap (STRtree, before #34)']:.1f}); "
             f"3 routes drawn {s['draw 3 routes, one call']:.1f} µs in one call "
             f"({s['draw 3 routes']:.1f} one by one)"

@@ -9,6 +9,7 @@ starts): an aware datetime is converted first; a naive one is taken as local tim
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -68,6 +69,27 @@ def local_time(at: datetime | None, tz: str | None = None) -> datetime:
     if at.tzinfo is not None:
         return at.astimezone(zone).replace(tzinfo=None)
     return at
+
+
+def minute_stamp(at: datetime | None) -> datetime | int:
+    """A cheap name for the minute ``at`` falls in: ``at`` itself, or now's minute since 1970.
+
+    A key for memos of what holds for a minute (:func:`local_minute` turns it into the minute),
+    made without a time-zone conversion.
+    """
+    return int(time.time() // 60) if at is None else at
+
+
+def local_minute(stamp: datetime | int, tz: str | None = None) -> datetime:
+    """The local minute (naive, seconds dropped) that a :func:`minute_stamp` names.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`local_time`.
+    """
+    at = datetime.fromtimestamp(stamp * 60, UTC) if isinstance(stamp, int) else stamp
+    return local_time(at, tz).replace(second=0, microsecond=0)
 
 
 #: the hour a coverage map is computed for unless asked otherwise: a working day's noon, when

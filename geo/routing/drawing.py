@@ -29,6 +29,39 @@ def _at(
 
 
 @njit(cache=True)
+def _point_on(
+    xy: np.ndarray, off: np.ndarray, along: np.ndarray, edge: int, fraction: float
+) -> tuple[float, float]:  # pragma: no cover - compiled
+    """The point a fraction of an edge's length along it, as a route's piece starts there."""
+    lo, hi = off[edge], off[edge + 1]
+    return _at(xy, along, lo, hi, fraction * along[hi - 1])
+
+
+@njit(cache=True)
+def _points_on(
+    xy: np.ndarray, off: np.ndarray, along: np.ndarray, edges: np.ndarray, fractions: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    out = np.empty((len(edges), 2))
+    for i in range(len(edges)):
+        out[i, 0], out[i, 1] = _point_on(xy, off, along, edges[i], fractions[i])
+    return out
+
+
+def points_on(
+    coords: tuple[np.ndarray, np.ndarray, np.ndarray], edges: np.ndarray, fractions: np.ndarray
+) -> np.ndarray:
+    """Where points snapped to ``edges`` at ``fractions`` lie on the drawn roads (WGS-84).
+
+    ``(n, 2)`` lon/lat, read off the edges' own coordinates as a route drawn from such a point
+    begins its first piece (see :func:`stitch`): where a rider met the road and the first
+    point of each route drawn from there are one point, not two a few nanometres apart.
+    """
+    xy, off, along = coords
+    run = np.asarray(edges, dtype=np.int64).reshape(-1)
+    return _points_on(xy, off, along, run, np.asarray(fractions, dtype=np.float64).reshape(-1))
+
+
+@njit(cache=True)
 def _piece(
     xy: np.ndarray,
     off: np.ndarray,

@@ -161,7 +161,7 @@ class RoutingEngine:
         fld = self.fields[profile]
         if not fld.snaps:
             return None
-        return profile_view(self.graph, self.profiles[profile]).lonlat(fld.snaps[0].xy)
+        return profile_view(self.graph, self.profiles[profile]).snap_lonlat(fld.snaps[0])
 
     def profile_graph(self, profile: str) -> ProfileGraph:
         """The profile's graph, refusing unknown profile names."""
@@ -196,10 +196,18 @@ class RoutingEngine:
     def _checked(self, lon: float, lat: float) -> tuple[float, float]:
         """A valid WGS-84 point inside the service region, or the error that says why not."""
         wlon, wlat = validate_lon_lat(lon, lat)
-        if not self.in_region(wlon, wlat):
+        self._refuse_outside(wlon, wlat)
+        return wlon, wlat
+
+    def _refuse_outside(
+        self, lon: float, lat: float, xy: tuple[float, float] | None = None
+    ) -> None:
+        """Refuse a valid WGS-84 point outside the region (``xy``: it in the graph's CRS)."""
+        region = self.region
+        projected = None if xy is None else (self.graph.crs, *xy)
+        if region is not None and not region.covers(lon, lat, projected=projected):
             msg = f"point ({lon}, {lat}) is outside the service region"
             raise OutsideRegionError(msg)
-        return wlon, wlat
 
     def snap_points(self, points: np.ndarray, profile: str) -> SnapArrays:
         """WGS-84 ``(n, 2)`` lon/lat points snapped for ``profile`` (edge -1: no road near)."""
@@ -229,24 +237,18 @@ class RoutingEngine:
         if k < 1:
             msg = "k must be at least 1"
             raise ValidationError(msg)
-        wlon, wlat = self._checked(lon, lat)
-        pg = self.profile_graph(profile)
-        allowed = {"kinds": kinds, "amenities": amenities, "at": at}
-        snap, found, batch = self.fields.nearest_to_point(
-            profile,
-            self.graph.to_metric(wlon, wlat),
-            k,
-            allowed | {"include_closed": include_closed},
-        )
-        origin = _origin(pg, wlon, wlat, snap)
-        here = (origin.snap_lon, origin.snap_lat)
-        drawn: list[np.ndarray | None] = [None] * len(found)
-        if geometry:  # every route in one compiled call
-            drawn = list(pg.draw_batch(here, batch))
-        hits = [
-            NearestHit(r.station, Route(r.time_s, r.pieces.length, coords))
-            for r, coords in zip(found, drawn, strict=True)
-        ]
+        wlon, wlat = validate_lon_lat(lon, lat)
+        xy = self.graph.to_metric(wlon, wlat)
+        self._refuse_outside(wlon, wlat, xy)
+        self.profile_graph(profile)  # an unknown profile is refused in the riders' words
+        allowed: dict[str, Any] = {"kinds": kinds, "amenities": amenities, "at": at}
+        allowed["include_closed"] = include_closed
+        near = self.fields.nearest_to_point(profile, xy, k, allowed, draw=geometry)
+        origin = Origin(wlon, wlat, *near.start, near.snap.distance_m)
+        lengths = near.routes.pieces[:, 6].tolist()
+        lines = near.lines if near.lines is not None else [None] * len(lengths)
+        each = zip(near.stations, near.times, lengths, lines, strict=True)
+        hits = [NearestHit(station, Route(t, length, line)) for station, t, length, line in each]
         return NearestResult(origin, profile, hits)
 
     def route(
@@ -307,4 +309,4 @@ class RoutingEngine:
 
 def _origin(pg: ProfileGraph, lon: float, lat: float, snap: Snap) -> Origin:
     """Where a query starts (WGS-84) and where it met the road."""
-    return Origin(lon, lat, *pg.lonlat(snap.xy), snap.distance_m)
+    return Origin(lon, lat, *pg.snap_lonlat(snap), snap.distance_m)

@@ -23,8 +23,9 @@ import numpy as np
 from numba import njit
 
 from geo.routing.compiled import NODE_TOLERANCE_M, Snap
+from geo.routing.drawing import _point_on, _stitch_many
 from geo.routing.pieces import direct_pieces, path_pieces
-from geo.routing.profile_graph import ProfileGraph, RoutePieces
+from geo.routing.profile_graph import ProfileGraph, RouteBatch
 from geo.routing.search import _unwind
 from geo.routing.snapping import GridArrays, _nearest
 from geo.routing.turns import TurnProfileGraph
@@ -115,28 +116,52 @@ def _nearest_rows(
     in_edges: np.ndarray,
     out_ptr: np.ndarray,
     out_edges: np.ndarray,
+    draw_xy: np.ndarray,
+    draw_off: np.ndarray,
+    draw_along: np.ndarray,
     dist: np.ndarray,
     next_hop: np.ndarray,
     st_edge: np.ndarray,
     st_frac: np.ndarray,
+    st_lonlat: np.ndarray,
     ids: np.ndarray,
     eligible: np.ndarray,
     px: float,
     py: float,
     max_d: float,
     k: int,
+    draw: bool,
 ) -> tuple[
-    int, float, float, float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    int,
+    float,
+    float,
+    float,
+    float,
+    float,
+    float,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
 ]:  # pragma: no cover - compiled
-    """The snap (edge, fraction, distance, x, y), then the best rows, their times and routes.
+    """The snap (edge, fraction, distance, x, y, lon, lat), the best rows, their times and routes.
 
-    Each route is a row of ``pieces`` (head edge, from, to; tail edge, from, to; length) and
-    the edges ``edges[cut[i]:cut[i + 1]]``.
+    Each route is a row of ``pieces`` (head edge, from, to; tail edge, from, to; length), the
+    edges ``edges[cut[i]:cut[i + 1]]`` and its last point (the station's, ``st_lonlat``); with
+    ``draw``, route ``i`` is drawn as ``lines[bounds[i]:bounds[i + 1]]`` (WGS-84).
     """
     empty_i = np.empty(0, dtype=np.int64)
+    empty_2 = np.empty((0, 2))
     edge, d, along, qx, qy = _nearest(px, py, max_d, grid, snap_usable)
     if edge < 0:
-        return edge, 0.0, d, 0.0, 0.0, empty_i, np.empty(0), np.empty((0, 6)), empty_i, empty_i
+        return (
+            edge, 0.0, d, 0.0, 0.0, 0.0, 0.0, empty_i, np.empty(0), np.empty((0, 7)), empty_i,
+            empty_i, empty_2, empty_2, empty_i,
+        )  # fmt: skip
     total = edge_length[edge]
     if total == 0.0:
         total = 1.0
@@ -202,22 +227,34 @@ def _nearest_rows(
     edges = np.empty(cut[count], dtype=np.int64)
     for i in range(count):
         edges[cut[i] : cut[i + 1]] = paths[i]
-    return edge, f, d, qx, qy, rows, times[rows], pieces, edges, cut
+    ends = np.empty((count, 2))
+    for i in range(count):
+        ends[i, 0], ends[i, 1] = st_lonlat[rows[i], 0], st_lonlat[rows[i], 1]
+    start = np.empty(2)
+    start[0], start[1] = _point_on(draw_xy, draw_off, draw_along, edge, f)
+    lines, bounds = empty_2, empty_i
+    if draw:
+        lines, bounds = _stitch_many(draw_xy, draw_off, draw_along, start, pieces, edges, cut, ends)
+    return (
+        edge, f, d, qx, qy, start[0], start[1], rows, times[rows], pieces, edges, cut, ends,
+        lines, bounds,
+    )  # fmt: skip
 
 
 class Rows(NamedTuple):
-    """Where a rider met the road and the best stations: field rows, times, routes' pieces.
+    """Where a rider met the road and the best stations: field rows, times, routes.
 
-    ``snap`` is None when no usable road lies within reach. (A named tuple: one is made for
-    every rider's answer.)
+    ``snap`` is None when no usable road lies within reach; ``start`` is where it met the road
+    in WGS-84 and ``lines`` the routes drawn from there, when asked. (A named tuple: one is
+    made for every rider's answer.)
     """
 
     snap: Snap | None
-    rows: np.ndarray
-    times: np.ndarray
-    pieces: list[RoutePieces]
-    #: the same routes as the compiled call gave them: ``(routes, 7)`` pieces, edges and cuts
-    raw: tuple[np.ndarray, np.ndarray, np.ndarray]
+    start: tuple[float, float]
+    rows: list[int]
+    times: list[float]
+    routes: RouteBatch
+    lines: list[np.ndarray] | None
 
 
 def nearest_rows(
@@ -231,8 +268,10 @@ def nearest_rows(
     eligible: np.ndarray,
     station_edge: np.ndarray,
     station_fraction: np.ndarray,
+    station_lonlat: np.ndarray,
     ids: np.ndarray,
     k: int,
+    draw: bool,
 ) -> Rows:
     """Snap a metric point for ``pg`` and find the ``k`` eligible stations reached first.
 
@@ -251,25 +290,30 @@ def nearest_rows(
         Which stations (field rows) the rider may be sent to.
     station_edge, station_fraction
         Where each station met the road.
+    station_lonlat
+        ``(stations, 2)``: that point in WGS-84 (each route's last point).
     ids
         The stations' ids (ties go to the lower).
     k
         How many stations at most.
+    draw
+        Whether to draw the routes too (in the same call).
     """
     graph_arrays = _GRAPH_ARRAYS.get(pg)
     if graph_arrays is None:
         graph_arrays = _GRAPH_ARRAYS[pg] = _graph_arrays(pg)
     kernel: Callable[..., tuple[Any, ...]] = _nearest_rows  # its graph part comes as a tuple
-    edge, f, d, qx, qy, rows, times, ends, edges, cut = kernel(
-        *graph_arrays, dist, next_hop, station_edge, station_fraction, ids, eligible,
-        x, y, max_distance_m, k,
+    edge, f, d, qx, qy, lon, lat, rows, times, parts, edges, cut, ends, out, bounds = kernel(
+        *graph_arrays, dist, next_hop, station_edge, station_fraction, station_lonlat, ids,
+        eligible, x, y, max_distance_m, k, draw,
     )  # fmt: skip
-    snap = Snap(int(edge), float(f), float(d), (float(qx), float(qy))) if edge >= 0 else None
-    pieces = [
-        RoutePieces((int(he), hf, ht), edges[cut[i] : cut[i + 1]], (int(te), tf, tt), total)
-        for i, (he, hf, ht, te, tf, tt, total) in enumerate(ends.tolist())
-    ]
-    return Rows(snap, rows, times, pieces, (ends, edges, cut))
+    snap = Snap(edge, f, d, (qx, qy)) if edge >= 0 else None
+    lines = None
+    if draw:
+        b = bounds.tolist()
+        lines = [out[b[i] : b[i + 1]] for i in range(len(b) - 1)]
+    routes = RouteBatch(parts, edges, cut, ends)
+    return Rows(snap, (lon, lat), rows.tolist(), times.tolist(), routes, lines)
 
 
 def _graph_arrays(pg: ProfileGraph) -> tuple[Any, ...]:
@@ -281,5 +325,5 @@ def _graph_arrays(pg: ProfileGraph) -> tuple[Any, ...]:
     return (
         grid.arrays, pg.snap_usable, grid.edge_length, pg.graph.node_xy, pg.u, pg.v, pg.tt,
         pg.twin, pg.usable, pg.length, pg.best_edge.keys, pg.best_edge.edges,
-        pg.searches_states, *states,
+        pg.searches_states, *states, *pg.draw_coords,
     )  # fmt: skip

@@ -33,7 +33,7 @@ from geo.routing.compiled import (
     line_runs,
     places_in_runs,
 )
-from geo.routing.drawing import stitch, stitch_many
+from geo.routing.drawing import points_on, stitch, stitch_many
 from geo.routing.kept import Arrays, set_name
 from geo.routing.pieces import direct_pieces, path_pieces
 from geo.routing.snapping import SegmentGrid
@@ -146,6 +146,17 @@ class RouteBatch(NamedTuple):
         edges = np.concatenate(runs) if runs else np.empty(0, dtype=np.int64)
         ends = np.array([end for _, end in routes], dtype=np.float64).reshape(-1, 2)
         return cls(pieces, edges, cut, ends)
+
+    def route(self, i: int) -> RoutePieces:
+        """Route ``i``'s pieces, as :meth:`ProfileGraph.path_pieces` gives one route's."""
+        he, hf, ht, te, tf, tt, length = self.pieces[i].tolist()
+        a, b = self.cut[i : i + 2].tolist()
+        return RoutePieces((int(he), hf, ht), self.edges[a:b], (int(te), tf, tt), length)
+
+    def end(self, i: int) -> tuple[float, float]:
+        """Route ``i``'s last point (WGS-84)."""
+        lon, lat = self.ends[i].tolist()
+        return lon, lat
 
 
 @dataclass(frozen=True)
@@ -485,9 +496,9 @@ class ProfileGraph:
                 self.graph.views_shared["edge_coords"] = found
         return found
 
-    def lonlat(self, xy: tuple[float, float]) -> tuple[float, float]:
-        """A metric point (a snap's) in WGS-84."""
-        lon, lat = self.graph.to_wgs84.transform(*xy)
+    def snap_lonlat(self, snap: Snap) -> tuple[float, float]:
+        """Where a snap met the road, in WGS-84, read off the drawn edge (a route's first point)."""
+        lon, lat = points_on(self.draw_coords, np.array([snap.edge]), np.array([snap.fraction]))[0]
         return float(lon), float(lat)
 
     def path_pieces(self, start: Snap, path: Sequence[int] | np.ndarray, end: Snap) -> RoutePieces:

@@ -38,10 +38,11 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import ValidationError
-from geo.hours import local_time, open_mask
+from geo.hours import local_minute, minute_stamp, open_mask
 from geo.profiles import TravelProfile, everyday
 from geo.routing.answers import StationRecord
 from geo.routing.compiled import CompiledGraph, Snap, SnapArrays
+from geo.routing.drawing import points_on
 from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
 from geo.routing.lookup import nearest_rows
@@ -81,6 +82,11 @@ class Field:
         return rows
 
     @functools.cached_property
+    def ids_key(self) -> tuple[int, ...]:
+        """The station ids as a tuple (a key of :meth:`StationFields.eligible`'s memo)."""
+        return tuple(self.station_ids)
+
+    @functools.cached_property
     def station_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The stations' ids, and the edge and fraction where each met the road, as arrays."""
         return (
@@ -89,19 +95,22 @@ class Field:
             np.asarray([s.fraction for s in self.snaps], dtype=np.float64),
         )
 
-    def snap_lonlat(self, graph: CompiledGraph) -> list[tuple[float, float]]:
-        """Where each station met the road, WGS-84 lon/lat by row (computed once)."""
+    def snap_lonlat(self, pg: ProfileGraph) -> list[tuple[float, float]]:
+        """Where each station met the road, WGS-84 lon/lat by row (computed once).
+
+        Read off the drawn roads as :meth:`ProfileGraph.snap_lonlat` reads a rider's.
+        """
         if self._lonlat is None:
-            array = self.snap_lonlat_array(graph)
+            array = self.snap_lonlat_array(pg)
             self._lonlat = list(zip(array[:, 0].tolist(), array[:, 1].tolist(), strict=True))
         return self._lonlat
 
-    def snap_lonlat_array(self, graph: CompiledGraph) -> np.ndarray:
+    def snap_lonlat_array(self, pg: ProfileGraph) -> np.ndarray:
         """:meth:`snap_lonlat` as one ``(stations, 2)`` array (computed once)."""
         if self._lonlat_array is None:
-            xy = np.asarray([s.xy for s in self.snaps], dtype=np.float64).reshape(-1, 2)
-            lon, lat = graph.to_wgs84.transform(xy[:, 0], xy[:, 1])
-            self._lonlat_array = np.column_stack([lon, lat]).astype(np.float64).reshape(-1, 2)
+            edges = np.asarray([s.edge for s in self.snaps], dtype=np.int64)
+            fractions = np.asarray([s.fraction for s in self.snaps], dtype=np.float64)
+            self._lonlat_array = points_on(pg.draw_coords, edges, fractions)
         return self._lonlat_array
 
     def without(self, rows: Sequence[int]) -> Field:
@@ -123,15 +132,27 @@ class Field:
 
 
 class Nearby(NamedTuple):
-    """Where a point met the road, the stations reached first, and their routes for drawing.
+    """Where a point met the road, the stations reached first, their times and routes.
 
-    ``batch`` holds the routes as the compiled lookup gave them (gathered from the pieces
-    when the profile's field is labelled), drawn in one call.
+    ``start`` is where the point met the road, in WGS-84 (each route's first point);
+    ``routes`` what each route is made of (its length too), in ``stations`` order; ``lines``
+    the routes' WGS-84 coordinates (None: not asked for). Lists and one batch rather than an
+    object per station: a rider's answer is made of this.
     """
 
     snap: Snap
-    reached: list[Reached]
-    batch: RouteBatch
+    start: tuple[float, float]
+    stations: list[StationRecord]
+    times: list[float]
+    routes: RouteBatch
+    lines: list[np.ndarray] | None
+
+    def reached(self) -> list[Reached]:
+        """The same stations, each with its time and route, as :meth:`StationFields.nearest`."""
+        return [
+            Reached(station, t, self.routes.route(i), self.routes.end(i))
+            for i, (station, t) in enumerate(zip(self.stations, self.times, strict=True))
+        ]
 
 
 class Reached(NamedTuple):
@@ -342,11 +363,12 @@ class StationFields:
         (opening hours are to the minute) until a station changes; the one returned is
         read-only.
         """
-        minute = None if include_closed else local_time(at).replace(second=0, microsecond=0)
-        key = (tuple(ids), tuple(kinds), tuple(amenities), minute)
+        stamp = None if include_closed else minute_stamp(at)
+        key = (ids if isinstance(ids, tuple) else tuple(ids), tuple(kinds), tuple(amenities), stamp)
         memo = self._eligible_memo
         mask = memo.get(key)
         if mask is None:
+            minute = None if stamp is None else local_minute(stamp)
             mask = _eligible([self._stations[i] for i in ids], kinds, amenities, minute)
             mask.flags.writeable = False
             if len(memo) >= ELIGIBLE_MEMO_SIZE:
@@ -355,12 +377,18 @@ class StationFields:
         return mask
 
     def nearest_to_point(
-        self, profile: str, xy: tuple[float, float], k: int, allowed: dict[str, Any]
+        self,
+        profile: str,
+        xy: tuple[float, float],
+        k: int,
+        allowed: dict[str, Any],
+        *,
+        draw: bool = True,
     ) -> Nearby:
         """Snap a metric point and find the ``k`` fastest-reached stations among those ``allowed``.
 
-        Dense fields answer in one compiled call (:mod:`geo.routing.lookup`), with the routes
-        as it gives them for drawing in one more; labels snap, then ask :meth:`nearest`.
+        Dense fields answer in one compiled call (:mod:`geo.routing.lookup`), routes drawn in
+        it when ``draw``; labels snap, ask :meth:`nearest`, then draw the routes in one more.
 
         Raises
         ------
@@ -371,8 +399,17 @@ class StationFields:
         pg = profile_view(self.graph, self.profiles[profile])
         if fld.labelled is not None:
             snap = pg.snap(*xy, max_distance_m=self.max_snap_m)
+            start = pg.snap_lonlat(snap)
             reached = self.nearest(profile, snap, k, allowed)
-            return Nearby(snap, reached, RouteBatch.of([(r.pieces, r.lonlat) for r in reached]))
+            routes = RouteBatch.of([(r.pieces, r.lonlat) for r in reached])
+            return Nearby(
+                snap,
+                start,
+                [r.station for r in reached],
+                [r.time_s for r in reached],
+                routes,
+                pg.draw_batch(start, routes) if draw else None,
+            )
         ids, edges, fractions = fld.station_arrays
         found = nearest_rows(
             pg,
@@ -380,26 +417,20 @@ class StationFields:
             max_distance_m=self.max_snap_m,
             dist=fld.dist,
             next_hop=fld.next_hop,
-            eligible=self.eligible(fld.station_ids, **allowed),
+            eligible=self.eligible(fld.ids_key, **allowed),
             station_edge=edges,
             station_fraction=fractions,
+            station_lonlat=fld.snap_lonlat_array(pg),
             ids=ids,
             k=k,
+            draw=draw,
         )
         if found.snap is None:  # no road near: the snap says so, in the words it always has
             pg.snap(*xy, max_distance_m=self.max_snap_m)
         assert found.snap is not None
-        rows, times = found.rows.tolist(), found.times.tolist()
-        reached = [
-            self._reached(fld, r, t, pieces)
-            for r, t, pieces in zip(rows, times, found.pieces, strict=True)
-        ]
-        ends = fld.snap_lonlat_array(self.graph)[found.rows]
-        return Nearby(found.snap, reached, RouteBatch(*found.raw, ends))
-
-    def _reached(self, fld: Field, row: int, time_s: float, pieces: RoutePieces) -> Reached:
-        station = self._stations[fld.station_ids[row]]
-        return Reached(station, time_s, pieces, fld.snap_lonlat(self.graph)[row])
+        stations, station_ids = self._stations, fld.station_ids
+        records = [stations[station_ids[r]] for r in found.rows]
+        return Nearby(found.snap, found.start, records, found.times, found.routes, found.lines)
 
     def nearest(self, profile: str, snap: Snap, k: int, allowed: dict[str, Any]) -> list[Reached]:
         """The ``k`` fastest-reached stations from ``snap`` among those ``allowed``.
@@ -425,14 +456,15 @@ class StationFields:
                 for r in order
                 if np.isfinite(times[r])
             ]
+        lonlat = fld.snap_lonlat(pg)
         return [
-            self._reached(
-                fld,
-                r,
+            Reached(
+                self._stations[ids[r]],
                 t,
                 pg.direct_pieces(snap, fld.snaps[r])
                 if nodes is None
                 else pg.path_pieces(snap, nodes, fld.snaps[r]),
+                lonlat[r],
             )
             for t, r, nodes in found
         ]

@@ -6,6 +6,7 @@ from sqlalchemy import create_engine, inspect
 
 from geo.db.connection import database_url, downgrade, drop_database, ensure_database, upgrade
 from geo.settings import Settings
+from tests.conftest import worker_database
 
 TABLES = {
     "districts",
@@ -23,7 +24,7 @@ TABLES = {
 
 @pytest.fixture
 def empty_db(settings: Settings, db_url: str) -> Iterator[str]:
-    url = database_url(settings, "yizhan_test_migrations")
+    url = database_url(settings, worker_database("yizhan_test_migrations"))
     drop_database(url)
     ensure_database(url)
     yield url

@@ -18,7 +18,7 @@ from geo.db.connection import database_url, drop_database, make_engine
 from geo.db.ddl import ddl
 from geo.db.holdings import clear_sample, holdings
 from geo.settings import PROJECT_ROOT, Settings
-from tests.conftest import copied_database, run_yizhan
+from tests.conftest import copied_database, run_yizhan, worker_database
 
 pytestmark = pytest.mark.server
 
@@ -37,7 +37,7 @@ def _superuser(settings: Settings, database: str) -> Engine:
 @pytest.fixture
 def owned(settings: Settings, db_url: str) -> Iterator[str]:
     """An empty database owned by a role that is not a superuser (as a union's DBA makes it)."""
-    name = "yizhan_test_owned"
+    name = worker_database("yizhan_test_owned")
     admin = _superuser(settings, "postgres")
     with admin.connect() as c:
         c.execute(text(ddl("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)))
@@ -106,7 +106,7 @@ def test_an_owner_without_superuser_migrates_once_the_dba_enabled_postgis(
 def test_clear_sample_removes_generated_rows_and_keeps_real_ones(
     settings: Settings, template_url: str
 ) -> None:
-    with copied_database(settings, template_url, "yizhan_test_clear") as url:
+    with copied_database(settings, template_url, worker_database("yizhan_test_clear")) as url:
         eng = make_engine(url)
         try:
             with eng.begin() as conn:
@@ -147,7 +147,7 @@ def test_production_serve_loads_nothing_and_health_says_what_is_missing(
 
     import httpx
 
-    name = "yizhan_test_production"
+    name = worker_database("yizhan_test_production")
     url = database_url(settings, name)
     drop_database(url)
     with socket.socket() as s:

@@ -23,7 +23,7 @@ from geo.db.connection import (
 )
 from geo.db.load import load_sample
 from geo.settings import Settings
-from tests.conftest import run_yizhan
+from tests.conftest import run_yizhan, worker_database
 from tests.db.test_backup import _fingerprint
 
 
@@ -38,7 +38,7 @@ def _previous_revision(url: str) -> str:
 @pytest.fixture
 def previous(settings: Settings, db_url: str) -> Iterator[str]:
     """A database at the previous revision holding representative rows, written by the app."""
-    url = database_url(settings, "yizhan_test_upgrade")
+    url = database_url(settings, worker_database("yizhan_test_upgrade"))
     drop_database(url)
     ensure_database(url)
     upgrade(url, _previous_revision(url))

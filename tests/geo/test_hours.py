@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from geo.errors import ValidationError
-from geo.hours import is_open, open_mask
+from geo.hours import is_open, local_minute, local_time, minute_stamp, open_mask
 
 WED = datetime(2026, 11, 25)  # a Wednesday
 
@@ -52,3 +52,20 @@ def test_mask() -> None:
         False,
         False,
     ]
+
+
+def test_a_minute_stamp_names_the_local_minute_it_was_taken_in() -> None:
+    """The stations' eligibility memo is keyed by a stamp: it must name the right minute."""
+    before = local_time(None).replace(second=0, microsecond=0)
+    stamp = minute_stamp(None)
+    after = local_time(None).replace(second=0, microsecond=0)
+    assert isinstance(stamp, int)
+    assert local_minute(stamp) in {before, after}  # China time, not UTC: 8 hours apart
+    assert local_minute(stamp) != datetime.fromtimestamp(stamp * 60, UTC).replace(tzinfo=None)
+    nine = WED.replace(hour=9, minute=5, second=40)
+    assert minute_stamp(nine) == nine
+    assert local_minute(WED.replace(hour=9, minute=5, second=40)) == WED.replace(hour=9, minute=5)
+    aware = datetime(2026, 11, 25, 1, 5, 40, tzinfo=UTC)
+    assert local_minute(minute_stamp(aware)) == WED.replace(hour=9, minute=5)
+    with pytest.raises(ValidationError, match="years"):
+        local_minute(datetime(1900, 1, 1))

@@ -30,13 +30,13 @@ from geo.routing.access import FORBIDDEN, MODES
 from geo.routing.views import profile_view
 from geo.settings import PROJECT_ROOT, Settings
 from tests.api.conftest import live_server, wait_until
-from tests.conftest import run_yizhan
+from tests.conftest import run_yizhan, worker_database
 
 pytestmark = pytest.mark.slow
 
 HELSINKI = PROJECT_ROOT / "data" / "osm_fixtures" / "Helsinki.osm.pbf"
 STATIONS = PROJECT_ROOT / "data" / "examples" / "helsinki-stations.csv"
-DB = "yizhan_test_helsinki"
+DB = worker_database("yizhan_test_helsinki")
 #: a point on Esplanadi, central Helsinki
 ESPLANADI = {"lat": 60.1675, "lon": 24.9475}
 
@@ -284,7 +284,7 @@ def test_helsinki_speaks_english_and_hands_off_to_world_apps_in_wgs84(
 
 
 OAKLAND = PROJECT_ROOT / "data" / "osm_fixtures" / "West-Oakland.osm.bz2"
-OAKLAND_DB = "yizhan_test_oakland"
+OAKLAND_DB = worker_database("yizhan_test_oakland")
 
 
 def test_an_american_city_speaks_english_with_world_apps(regions: Path, settings: Settings) -> None:
@@ -315,7 +315,7 @@ def test_an_american_city_speaks_english_with_world_apps(regions: Path, settings
 
 
 BAVARIA = PROJECT_ROOT / "data" / "osm_fixtures" / "planet_10.068,48.135_10.071,48.137.osm"
-BAVARIA_DB = "yizhan_test_bavaria"
+BAVARIA_DB = worker_database("yizhan_test_bavaria")
 SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}

@@ -107,12 +107,12 @@ def test_one_call_answers_as_the_stages_do(
                     engine.fields.nearest_to_point(profile, (x, y), k, allowed)
                 assert str(refused.value) == said
                 continue
-            fast_snap, fast, _ = engine.fields.nearest_to_point(profile, (x, y), k, allowed)
-            assert fast_snap == snap
+            near = engine.fields.nearest_to_point(profile, (x, y), k, allowed)
+            assert near.snap == snap
             slow = engine.fields.nearest(profile, snap, k, allowed)
-            _same(slow, fast)
+            _same(slow, near.reached())
             asked += 1
-            answered += bool(fast)
+            answered += bool(near.stations)
     assert answered > asked // 2  # most riders reach a station: the test compares answers
 
 
@@ -124,9 +124,9 @@ def test_one_call_on_real_roads_with_turns(oakland_graph: nx.MultiDiGraph) -> No
         pg = profile_view(compiled, PROFILES[profile])
         for x, y in _riders(compiled, engine, 9)[:-1]:
             snap = pg.snap(x, y, max_distance_m=engine.max_snap_m)
-            fast_snap, fast, _ = engine.fields.nearest_to_point(profile, (x, y), 3, allowed)
-            assert fast_snap == snap
-            _same(engine.fields.nearest(profile, snap, 3, allowed), fast)
+            near = engine.fields.nearest_to_point(profile, (x, y), 3, allowed)
+            assert near.snap == snap
+            _same(engine.fields.nearest(profile, snap, 3, allowed), near.reached())
 
 
 def test_routes_are_drawn_only_when_asked(small_compiled: CompiledGraph) -> None:
@@ -144,10 +144,14 @@ def test_routes_are_drawn_only_when_asked(small_compiled: CompiledGraph) -> None
         _ = bare.hits[0].route.drawn
 
 
-def test_a_riders_routes_drawn_at_once_are_those_drawn_one_by_one(
+def test_a_riders_routes_drawn_in_the_lookup_are_those_drawn_one_by_one(
     oakland_graph: nx.MultiDiGraph,
 ) -> None:
-    """The answer draws its routes in one compiled call: the same points as each drawn apart."""
+    """The answer draws its routes in the lookup's own call: the same points as each drawn apart.
+
+    Each starts where the rider met the road, read off the drawn edge as the route's first
+    piece starts (one point, not two a few nanometres apart), and ends at its station.
+    """
     compiled = CompiledGraph.from_graph(oakland_graph)
     engine = _engine(compiled, 8)
     allowed = {"kinds": (), "amenities": (), "at": NOON, "include_closed": True}
@@ -155,17 +159,27 @@ def test_a_riders_routes_drawn_at_once_are_those_drawn_one_by_one(
     for profile in PROFILES:
         pg = profile_view(compiled, PROFILES[profile])
         for x, y in _riders(compiled, engine, 9)[:-1]:
-            snap, found, batch = engine.fields.nearest_to_point(profile, (x, y), 5, allowed)
-            here = pg.lonlat(snap.xy)
-            together = pg.draw_batch(here, batch)
-            apart = [pg.draw(r.pieces, (here, r.lonlat)) for r in found]
-            assert len(together) == len(apart) == len(found)
-            for line, alone, reached in zip(together, apart, found, strict=True):
+            near = engine.fields.nearest_to_point(profile, (x, y), 5, allowed)
+            assert near.lines is not None
+            here = pg.snap_lonlat(near.snap)
+            assert near.start == here
+            assert np.allclose(here, compiled.to_wgs84.transform(*near.snap.xy), atol=1e-7)
+            together = pg.draw_batch(here, near.routes)
+            apart = [pg.draw(r.pieces, (here, r.lonlat)) for r in near.reached()]
+            assert len(near.lines) == len(together) == len(apart) == len(near.stations)
+            for line, batched, alone, reached in zip(
+                near.lines, together, apart, near.reached(), strict=True
+            ):
                 np.testing.assert_array_equal(line, alone)
+                np.testing.assert_array_equal(batched, alone)
                 assert len(line) >= 2
                 assert tuple(line[0]) == here
                 steps = np.abs(np.diff(line, axis=0)).max(axis=1, initial=1.0)
                 assert (steps > 1e-11).all() or len(line) == 2  # no point twice in a row
-                assert np.allclose(line[-1], reached.lonlat, atol=1e-11, rtol=0)
+                assert tuple(line[-1]) == reached.lonlat
                 drawn += 1
+            bare = engine.fields.nearest_to_point(profile, (x, y), 5, allowed, draw=False)
+            assert bare.lines is None
+            assert bare.stations == near.stations
+            assert bare.times == near.times
     assert drawn > 100
