@@ -1,7 +1,7 @@
 """One rider's answer, stage by stage and in one call: where the microseconds of a nearest-3 go.
 
 For the e-bike on the Jiangmen sample and on central Helsinki, the same 2,000 origins are
-answered (p50 µs of each, in one run; the lowest median of three rounds):
+answered (p50 µs of each, in one run; the lowest median of five rounds):
 
 - **check and project**: WGS-84 → metric (pyproj), then the service region (the city's outline
   on the sample, the roads' hull in Helsinki, each with the API's tolerance);
@@ -55,7 +55,7 @@ HELSINKI = PROJECT_ROOT / "data" / "osm_fixtures" / "Helsinki.osm.pbf"
 
 #: rounds over the same riders; the quietest round's median is kept (this machine is shared:
 #: a neighbour's burst slows a whole round by a third)
-ROUNDS = 3
+ROUNDS = 5
 
 
 def p50_us(fn: Callable[[int], object], n: int) -> float:

@@ -15,9 +15,9 @@ Routes are drawn afterwards, and only when asked.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -31,10 +31,6 @@ from geo.routing.snapping import GridArrays, _nearest
 from geo.routing.turns import TurnProfileGraph
 
 _NO_STATES = np.zeros(1, dtype=np.int64)
-#: each profile graph's arrays as the kernel takes them (gathered at its first question)
-_GRAPH_ARRAYS: weakref.WeakKeyDictionary[ProfileGraph, tuple[Any, ...]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 @njit(cache=True)
@@ -241,12 +237,13 @@ def _nearest_rows(
     )  # fmt: skip
 
 
-class Rows(NamedTuple):
+@dataclass(slots=True)
+class Rows:
     """Where a rider met the road and the best stations: field rows, times, routes.
 
     ``snap`` is None when no usable road lies within reach; ``start`` is where it met the road
-    in WGS-84 and ``lines`` the routes drawn from there, when asked. (A named tuple: one is
-    made for every rider's answer.)
+    in WGS-84 and ``lines`` the routes drawn from there, when asked. (Made for every rider's
+    answer: slots, see :mod:`geo.routing.answers`.)
     """
 
     snap: Snap | None
@@ -257,56 +254,69 @@ class Rows(NamedTuple):
     lines: list[np.ndarray] | None
 
 
-def nearest_rows(
+def lookup_arrays(
     pg: ProfileGraph,
-    x: float,
-    y: float,
     *,
-    max_distance_m: float,
     dist: np.ndarray,
     next_hop: np.ndarray,
-    eligible: np.ndarray,
     station_edge: np.ndarray,
     station_fraction: np.ndarray,
     station_lonlat: np.ndarray,
     ids: np.ndarray,
-    k: int,
-    draw: bool,
-) -> Rows:
-    """Snap a metric point for ``pg`` and find the ``k`` eligible stations reached first.
+) -> tuple[Any, ...]:
+    """What :func:`nearest_rows` reads besides the rider: the graph's arrays and a field's.
+
+    Gathered once per field (a rider's answer passes them on as they are).
 
     Parameters
     ----------
     pg
         The profile's graph (plain or turn-aware).
-    x, y
-        The rider's point (the graph's metric CRS).
-    max_distance_m
-        No road farther than this counts.
     dist, next_hop
         The dense field: ``(search nodes, stations)`` seconds, ``(stations, search nodes)``
         next hops.
-    eligible
-        Which stations (field rows) the rider may be sent to.
     station_edge, station_fraction
         Where each station met the road.
     station_lonlat
         ``(stations, 2)``: that point in WGS-84 (each route's last point).
     ids
         The stations' ids (ties go to the lower).
+    """
+    field = (dist, next_hop, station_edge, station_fraction, station_lonlat, ids)
+    return (*_graph_arrays(pg), *field)
+
+
+def nearest_rows(
+    arrays: tuple[Any, ...],
+    x: float,
+    y: float,
+    *,
+    eligible: np.ndarray,
+    max_distance_m: float,
+    k: int,
+    draw: bool,
+) -> Rows:
+    """Snap a metric point and find the ``k`` eligible stations reached first.
+
+    Parameters
+    ----------
+    arrays
+        The graph's and the field's arrays (:func:`lookup_arrays`).
+    x, y
+        The rider's point (the graph's metric CRS).
+    eligible
+        Which stations (field rows) the rider may be sent to.
+    max_distance_m
+        No road farther than this counts.
     k
         How many stations at most.
     draw
         Whether to draw the routes too (in the same call).
     """
-    graph_arrays = _GRAPH_ARRAYS.get(pg)
-    if graph_arrays is None:
-        graph_arrays = _GRAPH_ARRAYS[pg] = _graph_arrays(pg)
-    kernel: Callable[..., tuple[Any, ...]] = _nearest_rows  # its graph part comes as a tuple
+    kernel: Callable[..., tuple[Any, ...]] = _nearest_rows  # its arrays come as a tuple
     edge, f, d, qx, qy, lon, lat, rows, times, parts, edges, cut, ends, out, bounds = kernel(
-        *graph_arrays, dist, next_hop, station_edge, station_fraction, station_lonlat, ids,
-        eligible, x, y, max_distance_m, k, draw,
-    )  # fmt: skip
+        *arrays, eligible, x, y, max_distance_m, k, draw
+    )
     snap = Snap(edge, f, d, (qx, qy)) if edge >= 0 else None
     lines = None
     if draw:

@@ -45,7 +45,7 @@ from geo.routing.compiled import CompiledGraph, Snap, SnapArrays
 from geo.routing.drawing import points_on
 from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
-from geo.routing.lookup import nearest_rows
+from geo.routing.lookup import lookup_arrays, nearest_rows
 from geo.routing.profile_graph import ProfileGraph, RouteBatch, RoutePieces
 from geo.routing.search import unwind
 from geo.routing.views import profile_view
@@ -72,6 +72,9 @@ class Field:
     labelled: LabelledStations | None = None
     _lonlat: list[tuple[float, float]] | None = field(default=None, repr=False, compare=False)
     _lonlat_array: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _lookup: tuple[ProfileGraph, tuple[Any, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @functools.cached_property
     def on_edge(self) -> dict[int, list[int]]:
@@ -113,6 +116,22 @@ class Field:
             self._lonlat_array = points_on(pg.draw_coords, edges, fractions)
         return self._lonlat_array
 
+    def lookup_arrays(self, pg: ProfileGraph) -> tuple[Any, ...]:
+        """The one-call lookup's arrays for this dense field on ``pg`` (gathered once)."""
+        if self._lookup is None or self._lookup[0] is not pg:
+            ids, edges, fractions = self.station_arrays
+            arrays = lookup_arrays(
+                pg,
+                dist=self.dist,
+                next_hop=self.next_hop,
+                station_edge=edges,
+                station_fraction=fractions,
+                station_lonlat=self.snap_lonlat_array(pg),
+                ids=ids,
+            )
+            self._lookup = (pg, arrays)
+        return self._lookup[1]
+
     def without(self, rows: Sequence[int]) -> Field:
         """The dense field with only ``rows`` kept."""
         keep = list(rows)
@@ -131,13 +150,15 @@ class Field:
         return unwind(self.next_hop[row], entry)
 
 
-class Nearby(NamedTuple):
+@dataclass(slots=True)
+class Nearby:
     """Where a point met the road, the stations reached first, their times and routes.
 
     ``start`` is where the point met the road, in WGS-84 (each route's first point);
     ``routes`` what each route is made of (its length too), in ``stations`` order; ``lines``
     the routes' WGS-84 coordinates (None: not asked for). Lists and one batch rather than an
-    object per station: a rider's answer is made of this.
+    object per station, and slots (see :mod:`geo.routing.answers`): a rider's answer is made
+    of this.
     """
 
     snap: Snap
@@ -410,18 +431,11 @@ class StationFields:
                 routes,
                 pg.draw_batch(start, routes) if draw else None,
             )
-        ids, edges, fractions = fld.station_arrays
         found = nearest_rows(
-            pg,
+            fld.lookup_arrays(pg),
             *xy,
-            max_distance_m=self.max_snap_m,
-            dist=fld.dist,
-            next_hop=fld.next_hop,
             eligible=self.eligible(fld.ids_key, **allowed),
-            station_edge=edges,
-            station_fraction=fractions,
-            station_lonlat=fld.snap_lonlat_array(pg),
-            ids=ids,
+            max_distance_m=self.max_snap_m,
             k=k,
             draw=draw,
         )
