@@ -45,7 +45,7 @@ from geo.routing.compiled import CompiledGraph, Snap, SnapArrays
 from geo.routing.drawing import points_on
 from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
-from geo.routing.lookup import lookup_arrays, nearest_rows
+from geo.routing.lookup import LookupArrays, lookup_arrays, nearest_rows
 from geo.routing.profile_graph import ProfileGraph, RouteBatch, RoutePieces
 from geo.routing.search import unwind
 from geo.routing.views import profile_view
@@ -72,7 +72,7 @@ class Field:
     labelled: LabelledStations | None = None
     _lonlat: list[tuple[float, float]] | None = field(default=None, repr=False, compare=False)
     _lonlat_array: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _lookup: tuple[ProfileGraph, tuple[Any, ...]] | None = field(
+    _lookup: tuple[ProfileGraph, LookupArrays] | None = field(
         default=None, repr=False, compare=False
     )
 
@@ -116,7 +116,7 @@ class Field:
             self._lonlat_array = points_on(pg.draw_coords, edges, fractions)
         return self._lonlat_array
 
-    def lookup_arrays(self, pg: ProfileGraph) -> tuple[Any, ...]:
+    def lookup_arrays(self, pg: ProfileGraph) -> LookupArrays:
         """The one-call lookup's arrays for this dense field on ``pg`` (gathered once)."""
         if self._lookup is None or self._lookup[0] is not pg:
             ids, edges, fractions = self.station_arrays
