@@ -25,85 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit, typeof, types
-from numba.experimental import structref
+from numba import njit
 
 from geo.routing.compiled import NODE_TOLERANCE_M, Snap
 from geo.routing.drawing import _point_on, _stitch_many
+from geo.routing.lookup_arrays import LookupArrays
 from geo.routing.pieces import direct_pieces, path_pieces
-from geo.routing.profile_graph import ProfileGraph, RouteBatch
+from geo.routing.profile_graph import RouteBatch
 from geo.routing.search import _unwind
-from geo.routing.snapping import GridArrays, _nearest
-from geo.routing.turns import TurnProfileGraph
-
-_NO_STATES = np.zeros(1, dtype=np.int64)
-#: what the kernel reads besides the rider, in its order: the graph's arrays, then a field's
-_PACKED = (
-    "grid", "snap_usable", "edge_length", "node_xy", "u", "v", "tt", "twin", "usable", "length",
-    "keys", "pair_edges", "turns", "in_ptr", "in_edges", "out_ptr", "out_edges", "draw_xy",
-    "draw_off", "draw_along", "dist", "next_hop", "st_edge", "st_frac", "st_lonlat", "ids",
-)  # fmt: skip
-
-
-@structref.register
-class _PackedType(types.StructRef):
-    def preprocess_fields(self, fields: Any) -> tuple[tuple[str, Any], ...]:
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
-
-
-class LookupArrays(structref.StructRefProxy):
-    """The graph's and one field's arrays as one compiled struct (:func:`lookup_arrays`).
-
-    Passed to the kernel as one argument: numba unboxes each array argument of a call apart
-    (some 90 ns each), and the kernel reads 33 of them.
-    """
-
-
-structref.define_boxing(_PackedType, LookupArrays)
-
-
-@njit(cache=True)
-def _new_packed(typ: Any) -> Any:  # pragma: no cover - compiled
-    return structref.new(typ)  # type: ignore[call-arg]
-
-
-@njit(cache=True)
-def _fill_packed(
-    p: Any,
-    grid: GridArrays,
-    snap_usable: np.ndarray,
-    edge_length: np.ndarray,
-    node_xy: np.ndarray,
-    u: np.ndarray,
-    v: np.ndarray,
-    tt: np.ndarray,
-    twin: np.ndarray,
-    usable: np.ndarray,
-    length: np.ndarray,
-    keys: np.ndarray,
-    pair_edges: np.ndarray,
-    turns: bool,
-    in_ptr: np.ndarray,
-    in_edges: np.ndarray,
-    out_ptr: np.ndarray,
-    out_edges: np.ndarray,
-    draw_xy: np.ndarray,
-    draw_off: np.ndarray,
-    draw_along: np.ndarray,
-    dist: np.ndarray,
-    next_hop: np.ndarray,
-    st_edge: np.ndarray,
-    st_frac: np.ndarray,
-    st_lonlat: np.ndarray,
-    ids: np.ndarray,
-) -> None:  # pragma: no cover - compiled
-    p.grid, p.snap_usable, p.edge_length, p.node_xy = grid, snap_usable, edge_length, node_xy
-    p.u, p.v, p.tt, p.twin, p.usable, p.length = u, v, tt, twin, usable, length
-    p.keys, p.pair_edges, p.turns = keys, pair_edges, turns
-    p.in_ptr, p.in_edges, p.out_ptr, p.out_edges = in_ptr, in_edges, out_ptr, out_edges
-    p.draw_xy, p.draw_off, p.draw_along = draw_xy, draw_off, draw_along
-    p.dist, p.next_hop, p.st_edge, p.st_frac = dist, next_hop, st_edge, st_frac
-    p.st_lonlat, p.ids = st_lonlat, ids
+from geo.routing.snapping import _nearest
 
 
 @njit(cache=True)
@@ -168,38 +98,7 @@ def _same_edge_time(
 
 @njit(cache=True)
 def _nearest_rows(
-    grid: GridArrays,
-    snap_usable: np.ndarray,
-    edge_length: np.ndarray,
-    node_xy: np.ndarray,
-    u: np.ndarray,
-    v: np.ndarray,
-    tt: np.ndarray,
-    twin: np.ndarray,
-    usable: np.ndarray,
-    length: np.ndarray,
-    keys: np.ndarray,
-    pair_edges: np.ndarray,
-    turns: bool,
-    in_ptr: np.ndarray,
-    in_edges: np.ndarray,
-    out_ptr: np.ndarray,
-    out_edges: np.ndarray,
-    draw_xy: np.ndarray,
-    draw_off: np.ndarray,
-    draw_along: np.ndarray,
-    dist: np.ndarray,
-    next_hop: np.ndarray,
-    st_edge: np.ndarray,
-    st_frac: np.ndarray,
-    st_lonlat: np.ndarray,
-    ids: np.ndarray,
-    eligible: np.ndarray,
-    px: float,
-    py: float,
-    max_d: float,
-    k: int,
-    draw: bool,
+    p: Any, eligible: np.ndarray, px: float, py: float, max_d: float, k: int, draw: bool
 ) -> tuple[
     int,
     float,
@@ -223,6 +122,14 @@ def _nearest_rows(
     edges ``edges[cut[i]:cut[i + 1]]`` and its last point (the station's, ``st_lonlat``); with
     ``draw``, route ``i`` is drawn as ``lines[bounds[i]:bounds[i + 1]]`` (WGS-84).
     """
+    grid, snap_usable, edge_length, node_xy = p.grid, p.snap_usable, p.edge_length, p.node_xy
+    u, v, tt, twin, usable, length = p.u, p.v, p.tt, p.twin, p.usable, p.length
+    keys, pair_edges, turns = p.keys, p.pair_edges, p.turns
+    in_ptr, in_edges, out_ptr, out_edges = p.in_ptr, p.in_edges, p.out_ptr, p.out_edges
+    draw_xy, draw_off, draw_along = p.draw_xy, p.draw_off, p.draw_along
+    dist, next_hop, st_edge, st_frac, st_lonlat, ids = (
+        p.dist, p.next_hop, p.st_edge, p.st_frac, p.st_lonlat, p.ids
+    )  # fmt: skip
     empty_i = np.empty(0, dtype=np.int64)
     empty_2 = np.empty((0, 2))
     edge, d, along, qx, qy = _nearest(px, py, max_d, grid, snap_usable)
@@ -314,21 +221,15 @@ def _nearest_rows(
 def _nearest_rows_packed(
     p: Any, eligible: np.ndarray, px: float, py: float, max_d: float, k: int, draw: bool
 ) -> tuple[int, float, float, float, float, float, float, int, np.ndarray, np.ndarray]:
-    """:func:`_nearest_rows` on a :class:`LookupArrays`, its arrays handed back in two.
+    """:func:`_nearest_rows`, its arrays handed back in two (boxing each costs ~0.45 µs).
 
-    One argument to unbox rather than 33, and two arrays to box rather than eight (each
-    costs some 0.45 µs). ``ints`` holds the ``c`` rows, the cuts (``c + 1``), the lines'
-    bounds (``c + 1``) and the edges; ``floats`` the times (``c``), the pieces (``7c``), the
-    ends (``2c``) and the lines' points (two values each).
+    ``ints`` holds the ``c`` rows, the cuts (``c + 1``), the lines' bounds (``c + 1``) and the
+    edges; ``floats`` the times (``c``), the pieces (``7c``), the ends (``2c``) and the lines'
+    points (two values each).
     """
     edge, f, d, qx, qy, lon, lat, rows, times, pieces, edges, cut, ends, lines, bounds = (
-        _nearest_rows(
-            p.grid, p.snap_usable, p.edge_length, p.node_xy, p.u, p.v, p.tt, p.twin, p.usable,
-            p.length, p.keys, p.pair_edges, p.turns, p.in_ptr, p.in_edges, p.out_ptr,
-            p.out_edges, p.draw_xy, p.draw_off, p.draw_along, p.dist, p.next_hop, p.st_edge,
-            p.st_frac, p.st_lonlat, p.ids, eligible, px, py, max_d, k, draw,
-        )
-    )  # fmt: skip
+        _nearest_rows(p, eligible, px, py, max_d, k, draw)
+    )
     c = len(rows)
     ints = np.zeros(3 * c + 2 + len(edges), dtype=np.int64)
     ints[:c] = rows
@@ -360,41 +261,6 @@ class Rows:
     times: list[float]
     routes: RouteBatch
     lines: list[np.ndarray] | None
-
-
-def lookup_arrays(
-    pg: ProfileGraph,
-    *,
-    dist: np.ndarray,
-    next_hop: np.ndarray,
-    station_edge: np.ndarray,
-    station_fraction: np.ndarray,
-    station_lonlat: np.ndarray,
-    ids: np.ndarray,
-) -> LookupArrays:
-    """What :func:`nearest_rows` reads besides the rider: the graph's arrays and a field's.
-
-    Gathered once per field (a rider's answer passes them on as they are).
-
-    Parameters
-    ----------
-    pg
-        The profile's graph (plain or turn-aware).
-    dist, next_hop
-        The dense field: ``(search nodes, stations)`` seconds, ``(stations, search nodes)``
-        next hops.
-    station_edge, station_fraction
-        Where each station met the road.
-    station_lonlat
-        ``(stations, 2)``: that point in WGS-84 (each route's last point).
-    ids
-        The stations' ids (ties go to the lower).
-    """
-    field = (dist, next_hop, station_edge, station_fraction, station_lonlat, ids)
-    arrays = (*_graph_arrays(pg), *field)
-    packed = _new_packed(_PackedType(list(zip(_PACKED, map(typeof, arrays), strict=True))))
-    _fill_packed(packed, *arrays)
-    return packed
 
 
 def nearest_rows(
@@ -438,16 +304,3 @@ def nearest_rows(
         out = floats[10 * c :].reshape(-1, 2)
         lines = [out[bounds[i] : bounds[i + 1]] for i in range(c)]
     return Rows(snap, (lon, lat), rows, floats[:c].tolist(), routes, lines)
-
-
-def _graph_arrays(pg: ProfileGraph) -> tuple[Any, ...]:
-    """The profile graph's part of :func:`_nearest_rows`' arguments, in its order."""
-    grid = pg.grid
-    states = (_NO_STATES,) * 4
-    if isinstance(pg, TurnProfileGraph):
-        states = (pg.in_ptr, pg.in_edges, pg.out_ptr, pg.out_edges)
-    return (
-        grid.arrays, pg.snap_usable, grid.edge_length, pg.graph.node_xy, pg.u, pg.v, pg.tt,
-        pg.twin, pg.usable, pg.length, pg.best_edge.keys, pg.best_edge.edges,
-        pg.searches_states, *states, *pg.draw_coords,
-    )  # fmt: skip

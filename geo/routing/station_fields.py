@@ -45,7 +45,8 @@ from geo.routing.compiled import CompiledGraph, Snap, SnapArrays
 from geo.routing.drawing import points_on
 from geo.routing.field_store import FieldStore
 from geo.routing.labels import LabelledStations, nearest_station_field
-from geo.routing.lookup import LookupArrays, lookup_arrays, nearest_rows
+from geo.routing.lookup import nearest_rows
+from geo.routing.lookup_arrays import LookupArrays, lookup_arrays
 from geo.routing.profile_graph import ProfileGraph, RouteBatch, RoutePieces
 from geo.routing.search import unwind
 from geo.routing.views import profile_view
