@@ -181,7 +181,10 @@ def _start_after_graph(platform: Platform, analyses: Analyses) -> None:
         try:
             analyses.run(isochrones_answer, *place, [5.0], profile, CoordSystem.WGS84, True, "")
         except Exception as exc:  # e.g. the workers did not start: /health says so
-            logger.warning("warming the %s isochrones failed: %s", profile, exc)
+            if analyses.closed:  # stopped while warming: the cut is expected, no failure
+                logger.info("the service stopped while warming the %s isochrones", profile)
+            else:
+                logger.warning("warming the %s isochrones failed: %s", profile, exc)
             return
 
 

@@ -80,3 +80,5 @@ def test_sigterm_stops_the_server_and_the_database_it_started(
         shutil.rmtree(cluster.root, ignore_errors=True)
     assert "stopping the embedded database this command started" in out, out[-2000:]
     assert not _postmaster_running(pgdata), out[-2000:]
+    # an ordinary stop is no failure: no traceback for the operator (Dask's workers included)
+    assert "Traceback" not in out, out[-4000:]

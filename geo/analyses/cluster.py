@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import dask
 from distributed import Client, LocalCluster, WorkerPlugin
+from distributed.core import Status
 
 from geo.errors import NotReadyError
 from geo.settings import Settings
@@ -48,12 +49,30 @@ class PlatformPlugin(WorkerPlugin):
         # analyses are background work: on a shared machine the API answering riders comes first
         os.nice(max(0, self.settings.job_nice - os.nice(0)))
         _WORKER_SETTINGS["settings"] = self.settings
+        logging.getLogger("distributed.worker").addFilter(ClosingHeartbeat(worker))
 
     def teardown(self, worker: Any) -> None:  # noqa: D102
         _WORKER_SETTINGS.pop("settings", None)
         found = _WORKER.pop("platform", None)
         if found is not None:
             found.close()
+
+
+class ClosingHeartbeat(logging.Filter):
+    """Keeps a closing worker's failed heartbeat (and its traceback) out of the log.
+
+    When the service stops, the scheduler closes its connections while a worker still
+    finishing a task sends its next heartbeat: Dask logs that as an error with a traceback,
+    though nothing failed. A heartbeat that fails while the worker is running is still logged.
+    """
+
+    def __init__(self, worker: Any) -> None:
+        super().__init__()
+        self.worker = worker
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
+        closing = self.worker.status in {Status.closing, Status.closing_gracefully, Status.closed}
+        return not (closing and str(record.msg).startswith("Failed to communicate with scheduler"))
 
 
 def _has_platform() -> bool:

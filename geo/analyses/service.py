@@ -42,6 +42,11 @@ class Analyses:
         self._closed = False
 
     @property
+    def closed(self) -> bool:
+        """Whether the service has stopped (the app is shutting down)."""
+        return self._closed
+
+    @property
     def jobs(self) -> Jobs:
         """Analyses as jobs on Dask (the cluster starts with the first job)."""
         with self._lock:
