@@ -82,3 +82,4 @@ def test_sigterm_stops_the_server_and_the_database_it_started(
     assert not _postmaster_running(pgdata), out[-2000:]
     # an ordinary stop is no failure: no traceback for the operator (Dask's workers included)
     assert "Traceback" not in out, out[-4000:]
+    assert "distributed.scheduler - INFO" not in out, out[-4000:]  # Dask's routine, not ours

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import logging.config
@@ -77,3 +78,23 @@ def test_the_json_format_configures_uvicorn_and_yizhan_loggers() -> None:
         assert isinstance(handler.formatter, JsonFormatter)
     finally:
         logging.config.dictConfig(log_config(LOGGING_CONFIG, "text"))
+
+
+def test_the_clusters_scheduler_logs_its_warnings_as_yizhan_does_and_not_its_routine() -> None:
+    """The analysis clusters' scheduler runs in the API process: its lines follow the format."""
+    logging.config.dictConfig(log_config(LOGGING_CONFIG, "json"))
+    try:
+        handlers = logging.getLogger("distributed").handlers
+        assert len(handlers) == 1  # Dask's own handler replaced: no line twice
+        out = io.StringIO()
+        handlers[0].setStream(out)  # type: ignore[attr-defined]
+        scheduler = logging.getLogger("distributed.scheduler")
+        scheduler.info("Retire worker addresses (0,)")  # what every stop says
+        scheduler.warning("Worker exceeded 95% memory budget")
+        said = [line for line in out.getvalue().splitlines() if line.strip()]
+    finally:
+        logging.config.dictConfig(log_config(LOGGING_CONFIG, "text"))
+    assert len(said) == 1, said
+    line = json.loads(said[0])
+    assert line["logger"] == "distributed.scheduler"
+    assert line["level"] == "warning"
