@@ -98,7 +98,9 @@ def lookup_arrays(
     station_lonlat: np.ndarray,
     ids: np.ndarray,
 ) -> LookupArrays:
-    """What :func:`nearest_rows` reads besides the rider: the graph's arrays and a field's.
+    """What :func:`geo.routing.lookup.nearest_rows` reads besides the rider, as one struct.
+
+    The graph's arrays and one dense field's, in :data:`_PACKED` order.
 
     Gathered once per field (a rider's answer passes them on as they are).
 
@@ -124,7 +126,7 @@ def lookup_arrays(
 
 
 def _graph_arrays(pg: ProfileGraph) -> tuple[Any, ...]:
-    """The profile graph's part of :func:`_nearest_rows`' arguments, in its order."""
+    """The profile graph's part of the struct, in :data:`_PACKED` order."""
     grid = pg.grid
     states = (_NO_STATES,) * 4
     if isinstance(pg, TurnProfileGraph):
