@@ -72,8 +72,11 @@ def log_config(base: dict[str, Any], fmt: str) -> dict[str, Any]:
     config["loggers"]["yizhan"] = {"handlers": ["default"], "level": "INFO"}
     # the analysis clusters' scheduler runs in this process: its warnings in the same format
     # (one JSON line each under ``json``), its routine (workers retired on a stop) left out
-    config["loggers"]["distributed"] = {"handlers": ["default"], "level": "WARNING"}
-    config["loggers"]["distributed"]["propagate"] = False
+    config["loggers"]["distributed"] = {
+        "handlers": ["default"],
+        "level": "WARNING",
+        "propagate": False,
+    }
     return config
 
 

@@ -174,9 +174,13 @@ class RoutingEngine:
             raise ValidationError(msg, zh=f"未知的出行方式 {profile!r}，请选择：{known}")
         return profile_view(self.graph, self.profiles[profile])
 
-    def in_region(self, lon: float, lat: float) -> bool:
-        """Whether a WGS-84 point lies in the service region (always, when none is set)."""
-        return self.region is None or self.region.covers(lon, lat)
+    def in_region(self, lon: float, lat: float, xy: tuple[float, float] | None = None) -> bool:
+        """Whether a WGS-84 point lies in the service region (always, when none is set).
+
+        ``xy`` is the same point in the graph's CRS when it is projected already.
+        """
+        projected = None if xy is None else (self.graph.crs, *xy)
+        return self.region is None or self.region.covers(lon, lat, projected=projected)
 
     def closest_in_region(self, lon: float, lat: float) -> tuple[float, float]:
         """The point of the service region nearest to a WGS-84 point (itself when inside).
@@ -203,9 +207,7 @@ class RoutingEngine:
         self, lon: float, lat: float, xy: tuple[float, float] | None = None
     ) -> None:
         """Refuse a valid WGS-84 point outside the region (``xy``: it in the graph's CRS)."""
-        region = self.region
-        projected = None if xy is None else (self.graph.crs, *xy)
-        if region is not None and not region.covers(lon, lat, projected=projected):
+        if not self.in_region(lon, lat, xy):
             msg = f"point ({lon}, {lat}) is outside the service region"
             raise OutsideRegionError(msg)
 
@@ -241,8 +243,12 @@ class RoutingEngine:
         xy = self.graph.to_metric(wlon, wlat)
         self._refuse_outside(wlon, wlat, xy)
         self.profile_graph(profile)  # an unknown profile is refused in the riders' words
-        allowed: dict[str, Any] = {"kinds": kinds, "amenities": amenities, "at": at}
-        allowed["include_closed"] = include_closed
+        allowed: dict[str, Any] = {
+            "kinds": kinds,
+            "amenities": amenities,
+            "at": at,
+            "include_closed": include_closed,
+        }
         near = self.fields.nearest_to_point(profile, xy, k, allowed, draw=geometry)
         origin = Origin(wlon, wlat, *near.start, near.snap.distance_m)
         lengths = near.routes.pieces[:, 6].tolist()

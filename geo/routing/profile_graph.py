@@ -111,8 +111,9 @@ class RoutePieces(NamedTuple):
     """A route as drawn: part of the start's edge, whole edges, part of the end's edge.
 
     ``head`` and ``tail`` are ``(edge, from, to)`` fractions (edge -1: none); ``length`` is
-    the route's length in metres (:mod:`geo.routing.pieces`). A named tuple: three are made
-    for every rider's answer.
+    the route's length in metres (:mod:`geo.routing.pieces`). A rider's answer keeps its routes
+    as one :class:`RouteBatch` instead; these are made one route at a time (routes between two
+    points, the stage-by-stage path, :meth:`RouteBatch.route`).
     """
 
     head: tuple[int, float, float]
